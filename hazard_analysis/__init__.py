@@ -1,0 +1,1 @@
+"""Data only: the ISO 14971 risk management file (YAML)."""

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian machine: installs what the project needs,
+# then runs the main job (demo) or the checks (test). See README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+VENV="${IONTO_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+setup() {
+    local missing=()
+    command -v spin >/dev/null || missing+=(spin)
+    command -v cppcheck >/dev/null || missing+=(cppcheck)
+    command -v dot >/dev/null || missing+=(graphviz)
+    command -v gcc >/dev/null || missing+=(gcc)
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [ -f "$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "setup: installing Debian packages: ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if [ ! -x "$PY" ]; then
+        python3 -m venv "$VENV"
+    fi
+    "$PY" -m pip install -q --upgrade pip >/dev/null
+    echo "setup: installing the project (compiles cext/ with cffi)"
+    "$PY" -m pip install -q -e ".[dev]"
+}
+
+run_tests() {
+    export PATH="$VENV/bin:$PATH"
+    echo "== static analysis of cext/ (cppcheck, MISRA C:2012 addon)"
+    bash scripts/cppcheck.sh
+    echo "== pytest (unit, C through cffi, hypothesis, CLI, SPIN verification)"
+    rm -rf out/test-results
+    python -m pytest -q -p no:cacheprovider
+    echo "== state-machine verification"
+    ionto-verify
+    echo "== traceability check"
+    ionto-trace check
+    echo "== mutation testing"
+    bash scripts/mutation.sh
+}
+
+run_demo() {
+    export PATH="$VENV/bin:$PATH"
+    mkdir -p out
+    echo "== demo session on the simulated device (hands, 15 mA, 10 min)"
+    set +e
+    ionto session --site hands --current 15 --minutes 10 \
+        --checklist examples/checklist.yaml --seed 1 \
+        --db out/history.sqlite --trace out/demo-trace.csv --json > out/demo-summary.json
+    local rc=$?
+    set -e
+    cat out/demo-summary.json
+    echo "session exit code: $rc"
+    echo "trace:   $ROOT/out/demo-trace.csv"
+    echo "history: $ROOT/out/history.sqlite  (ionto history --db out/history.sqlite)"
+    echo "== audit report"
+    ionto-trace report --out out/report
+    echo "report:  $ROOT/out/report/index.html"
+    return $rc
+}
+
+case "${1:-}" in
+    setup) setup ;;
+    test) setup; run_tests ;;
+    demo) setup; run_demo ;;
+    *) echo "usage: scripts/dev.sh setup|test|demo" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Data only: software requirements, properties and limits (YAML)."""
