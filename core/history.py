@@ -1,0 +1,230 @@
+"""Treatment history in SQLite (SRS-070..SRS-072).
+
+A session row is written and committed when the session starts, with outcome
+'interrupted'; the end of the session updates it. A crash mid-session thus
+leaves the row marked interrupted, never lost. `last_settings()` is "Last
+Setting". A file that is not a readable ionto history gives a HistoryError
+naming the file; it is never overwritten, repaired or deleted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from core.settings import TherapySettings, parse_settings
+
+__all__ = [
+    "OUTCOMES",
+    "History",
+    "HistoryError",
+    "SessionRecord",
+    "default_db_path",
+]
+
+OUTCOMES: tuple[str, ...] = ("completed", "stopped", "interrupted", "fault", "refused")
+SCHEMA_VERSION = 1  # PRAGMA user_version of an ionto history
+
+_SCHEMA = """
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    settings TEXT NOT NULL,              -- TherapySettings as JSON
+    site TEXT NOT NULL,
+    current_ma REAL NOT NULL,
+    minutes INTEGER NOT NULL,
+    started_at TEXT NOT NULL,            -- ISO 8601, UTC
+    ended_at TEXT,                       -- NULL until the session ends
+    outcome TEXT NOT NULL DEFAULT 'interrupted'
+        CHECK (outcome IN ('completed', 'stopped', 'interrupted', 'fault', 'refused')),
+    treat_s REAL NOT NULL DEFAULT 0,
+    delivered_mamin REAL NOT NULL DEFAULT 0,
+    max_current_ma REAL NOT NULL DEFAULT 0,
+    faults TEXT NOT NULL DEFAULT '[]',   -- JSON list of fault codes
+    states TEXT NOT NULL DEFAULT '[]'    -- JSON list of states visited, in order
+);
+"""
+
+
+class HistoryError(RuntimeError):
+    """The history file cannot be used; the message names the file and why."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session_id: int
+    settings: dict[str, Any]
+    started_at: str
+    ended_at: str | None
+    outcome: str
+    treat_s: float
+    delivered_mamin: float
+    max_current_ma: float
+    faults: list[str]
+    states: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_db_path() -> Path:
+    """Per-user history: $XDG_DATA_HOME/ionto/history.sqlite, else ~/.local/share/ionto/."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ionto" / "history.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class History:
+    """One open history database. Use as a context manager or call close()."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        existed = self.path.exists()
+        if self.path.is_dir():
+            raise HistoryError(f"history {self.path}: is a directory, not a history file")
+        try:
+            if not existed:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"history {self.path}: cannot open: {exc}") from None
+        try:
+            self._check_or_create()
+        except HistoryError:
+            self._db.close()
+            raise
+
+    def _check_or_create(self) -> None:
+        try:
+            # the first read fails on a file that is not SQLite ("not a database")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            if version == 0 and not tables:  # new, empty file: ours to set up
+                with self._db:
+                    self._db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+                return
+            ok = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise HistoryError(
+                f"history {self.path}: unreadable or corrupt ({exc}); the file was left unchanged"
+            ) from None
+        if ok != "ok":
+            raise HistoryError(f"history {self.path}: corrupt ({ok}); the file was left unchanged")
+        if version != SCHEMA_VERSION or "sessions" not in tables:
+            raise HistoryError(
+                f"history {self.path}: not an ionto history (schema version {version}, "
+                f"expected {SCHEMA_VERSION}); the file was left unchanged"
+            )
+
+    # --- writing ------------------------------------------------------------
+    def begin_session(self, settings: TherapySettings, started_at: str | None = None) -> int:
+        """Write the session row, committed, with outcome 'interrupted'; return its id."""
+        record = settings.to_record()
+        with self._write():
+            cur = self._db.execute(
+                "INSERT INTO sessions (settings, site, current_ma, minutes, started_at, outcome)"
+                " VALUES (?, ?, ?, ?, ?, 'interrupted')",
+                (json.dumps(record, sort_keys=True), record["site"], record["current_ma"],
+                 record["minutes"], started_at or _now()),
+            )
+        return int(cur.lastrowid)
+
+    def update_progress(self, session_id: int, *, treat_s: float, delivered_mamin: float,
+                        max_current_ma: float, faults: list[str] | None = None,
+                        states: list[str] | None = None) -> None:
+        """Record the figures so far; the outcome stays 'interrupted' until end_session."""
+        self._update(session_id, "interrupted", None, treat_s, delivered_mamin, max_current_ma,
+                     faults or [], states or [])
+
+    def end_session(self, session_id: int, outcome: str, *, treat_s: float, delivered_mamin: float,
+                    max_current_ma: float, faults: list[str] | None = None,
+                    states: list[str] | None = None, ended_at: str | None = None) -> None:
+        """Close the session row with its outcome and figures."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        self._update(session_id, outcome, ended_at or _now(), treat_s, delivered_mamin,
+                     max_current_ma, faults or [], states or [])
+
+    def _update(self, session_id: int, outcome: str, ended_at: str | None, treat_s: float,
+                delivered_mamin: float, max_current_ma: float, faults: list[str],
+                states: list[str]) -> None:
+        with self._write():
+            cur = self._db.execute(
+                "UPDATE sessions SET outcome = ?, ended_at = ?, treat_s = ?, delivered_mamin = ?,"
+                " max_current_ma = ?, faults = ?, states = ? WHERE id = ?",
+                (outcome, ended_at, float(treat_s), float(delivered_mamin), float(max_current_ma),
+                 json.dumps([str(f) for f in faults]), json.dumps([str(s) for s in states]),
+                 session_id),
+            )
+        if cur.rowcount != 1:
+            raise HistoryError(f"history {self.path}: no session with id {session_id}")
+
+    def _write(self):
+        return _WriteTransaction(self)
+
+    # --- reading --------------------------------------------------------------
+    def list_sessions(self) -> list[SessionRecord]:
+        """Every session, oldest first."""
+        try:
+            rows = self._db.execute(
+                "SELECT id, settings, started_at, ended_at, outcome, treat_s, delivered_mamin,"
+                " max_current_ma, faults, states FROM sessions ORDER BY id"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
+        return [
+            SessionRecord(r[0], json.loads(r[1]), r[2], r[3], r[4], r[5], r[6], r[7],
+                          json.loads(r[8]), json.loads(r[9]))
+            for r in rows
+        ]
+
+    def last_settings(self) -> TherapySettings | None:
+        """"Last Setting": the settings of the most recent session, or None if there is none.
+
+        The stored settings are validated again against today's limits; if a
+        limit was tightened since, this raises SettingsError rather than
+        recalling a value no longer allowed.
+        """
+        try:
+            row = self._db.execute("SELECT settings FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
+        return None if row is None else parse_settings(json.loads(row[0]))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _WriteTransaction:
+    """Commit on success, roll back on error; SQLite errors become HistoryError."""
+
+    def __init__(self, history: History):
+        self.history = history
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        db = self.history._db
+        if exc is None:
+            try:
+                db.commit()
+                return False
+            except sqlite3.Error as err:
+                exc = err
+        db.rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise HistoryError(f"history {self.history.path}: cannot write: {exc}") from None
+        return False

@@ -1,0 +1,142 @@
+"""Settings ranges per site and session limits, read from `spec/limits.yaml`.
+
+That file is the one place for these numbers. It is read through
+importlib.resources from the `spec` package, so it is found both in a checkout
+and in an installed wheel. The file itself is validated strictly: unknown or
+missing keys, a minimum above its maximum, a default outside its range or a
+missing rationale are errors at import time of the first user.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = ["Limits", "LimitsFileError", "Range", "SessionValue", "SiteLimits", "load_limits"]
+
+LIMITS_PACKAGE = "spec"
+LIMITS_FILE = "limits.yaml"
+
+
+class LimitsFileError(RuntimeError):
+    """spec/limits.yaml is missing or malformed (a build error, not a user error)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Range(_Strict):
+    """An inclusive range with its unit and the reason for its ends."""
+
+    min: float
+    max: float
+    unit: str
+    rationale: str = Field(min_length=20)
+    default: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Range":
+        if not self.min < self.max:
+            raise ValueError(f"min {self.min} must be below max {self.max}")
+        if self.default is not None and not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default} outside {self.min}..{self.max}")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return self.min <= value <= self.max
+
+    def text(self) -> str:
+        """'1..25 mA' (whole numbers printed without a decimal point)."""
+        return f"{_num(self.min)}..{_num(self.max)} {self.unit}"
+
+
+class SiteLimits(_Strict):
+    instruction_key: Literal["trays", "pads"]
+    current_ma: Range
+
+
+class BoolSetting(_Strict):
+    default: bool
+    rationale: str = Field(min_length=20)
+
+
+class Settings(_Strict):
+    minutes: Range
+    ramp_up_s: Range
+    ramp_down_s: Range
+    reverse_polarity: BoolSetting
+
+
+class SessionValue(_Strict):
+    value: float = Field(gt=0)
+    unit: str
+    rationale: str = Field(min_length=20)
+
+
+class Session(_Strict):
+    contact_timeout_s: SessionValue
+    zero_current_ma: SessionValue
+    supervisor_period_max_ms: SessionValue
+
+
+class Limits(_Strict):
+    schema_version: Literal[1]
+    sites: dict[Literal["hands", "feet", "underarms"], SiteLimits]
+    settings: Settings
+    session: Session
+
+    @model_validator(mode="after")
+    def _all_sites(self) -> "Limits":
+        missing = {"hands", "feet", "underarms"} - set(self.sites)
+        if missing:
+            raise ValueError(f"sites missing: {sorted(missing)}")
+        return self
+
+    def current_range(self, site: str) -> Range:
+        return self.sites[site].current_ma
+
+    @property
+    def contact_timeout_s(self) -> float:
+        return self.session.contact_timeout_s.value
+
+    @property
+    def zero_current_ma(self) -> float:
+        return self.session.zero_current_ma.value
+
+    @property
+    def supervisor_period_max_ms(self) -> float:
+        return self.session.supervisor_period_max_ms.value
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def parse_limits(text: str, source: str = LIMITS_FILE) -> Limits:
+    """Validate the text of a limits file; raise LimitsFileError naming the key."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LimitsFileError(f"{source}: not valid YAML: {exc}") from exc
+    try:
+        return Limits.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise LimitsFileError(f"{source}: " + "; ".join(lines)) from exc
+
+
+@functools.cache
+def load_limits() -> Limits:
+    """The product's limits (read once per process)."""
+    try:
+        text = resources.files(LIMITS_PACKAGE).joinpath(LIMITS_FILE).read_text(encoding="utf-8")
+    except (OSError, ModuleNotFoundError) as exc:
+        raise LimitsFileError(f"cannot read {LIMITS_PACKAGE}/{LIMITS_FILE}: {exc}") from exc
+    return parse_limits(text, f"{LIMITS_PACKAGE}/{LIMITS_FILE}")

@@ -1,0 +1,194 @@
+"""Therapy settings: what the user chooses before Start (SRS-040, SRS-041).
+
+The allowed ranges come from spec/limits.yaml (core.limits). Bad input is
+rejected here, where it enters, with one message per field that names the
+field, the value given and the allowed range: `settings_error_messages()`
+turns a pydantic ValidationError into those lines; `parse_settings()` raises
+`SettingsError` carrying them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from core.limits import Range, load_limits
+
+__all__ = [
+    "FIELDS",
+    "SettingsError",
+    "Site",
+    "TherapySettings",
+    "allowed_text",
+    "parse_settings",
+    "settings_error_messages",
+]
+
+_LIMITS = load_limits()
+
+
+class Site(StrEnum):
+    HANDS = "hands"
+    FEET = "feet"
+    UNDERARMS = "underarms"
+
+
+if {s.value for s in Site} != set(_LIMITS.sites):  # the enum and the spec must agree
+    raise RuntimeError("core.settings.Site does not match the sites of spec/limits.yaml")
+
+_SETTINGS = _LIMITS.settings
+_NUMERIC = ("current_ma", "minutes", "ramp_up_s", "ramp_down_s")
+
+
+class TherapySettings(BaseModel):
+    """One session's settings; immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    site: Site
+    current_ma: float
+    minutes: int
+    ramp_up_s: float = _SETTINGS.ramp_up_s.default
+    ramp_down_s: float = _SETTINGS.ramp_down_s.default
+    reverse_polarity: StrictBool = _SETTINGS.reverse_polarity.default
+
+    @field_validator(*_NUMERIC, mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any) -> Any:
+        # pydantic would read True as 1: a yes/no is never a current or a time
+        if isinstance(value, bool):
+            raise PydanticCustomError("not_a_number", "a true/false value is not a number")
+        return value
+
+    @field_validator("current_ma")
+    @classmethod
+    def _current_in_site_range(cls, value: float, info: ValidationInfo) -> float:
+        site = info.data.get("site")
+        if site is None:  # site itself invalid: still check the widest range
+            if not _widest_current().contains(value):
+                _raise_out_of_range(value, _widest_current(), "for any site")
+            return value
+        rng = _LIMITS.current_range(site)
+        if not rng.contains(value):
+            _raise_out_of_range(value, rng, f"for {site}")
+        return value
+
+    @field_validator("minutes", "ramp_up_s", "ramp_down_s")
+    @classmethod
+    def _in_range(cls, value: float, info: ValidationInfo) -> float:
+        rng: Range = getattr(_SETTINGS, str(info.field_name))
+        if not rng.contains(value):
+            _raise_out_of_range(value, rng, "")
+        return value
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain JSON-able dict (history, --json)."""
+        return self.model_dump(mode="json")
+
+
+FIELDS: tuple[str, ...] = tuple(TherapySettings.model_fields)
+
+
+def _widest_current() -> Range:
+    ranges = [s.current_ma for s in _LIMITS.sites.values()]
+    return Range(
+        min=min(r.min for r in ranges),
+        max=max(r.max for r in ranges),
+        unit=ranges[0].unit,
+        rationale="union of the per-site ranges of spec/limits.yaml",
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return repr(value)
+
+
+def _raise_out_of_range(value: float, rng: Range, qualifier: str) -> None:
+    where = f" {qualifier}" if qualifier else ""
+    raise PydanticCustomError(
+        "out_of_range",
+        "{value} {unit} is outside the allowed range {allowed}{where}",
+        {"value": _fmt(value), "unit": rng.unit, "allowed": rng.text(), "where": where},
+    )
+
+
+def allowed_text(field: str, site: str | None = None) -> str:
+    """The allowed values of a settings field, in words, e.g. '1..5 mA for underarms'."""
+    if field == "site":
+        return "one of " + ", ".join(s.value for s in Site)
+    if field == "current_ma":
+        if site in _LIMITS.sites:
+            return f"{_LIMITS.current_range(site).text()} for {site}"
+        return "; ".join(f"{r.current_ma.text()} for {name}" for name, r in _LIMITS.sites.items())
+    if field in ("minutes", "ramp_up_s", "ramp_down_s"):
+        rng: Range = getattr(_SETTINGS, field)
+        whole = " (whole minutes)" if field == "minutes" else ""
+        return rng.text() + whole
+    if field == "reverse_polarity":
+        return "true or false"
+    return "no such setting; settings are " + ", ".join(FIELDS)
+
+
+_NOT_A_NUMBER = frozenset(
+    {"not_a_number", "finite_number", "float_type", "float_parsing", "int_type", "int_parsing"}
+)
+
+
+def settings_error_messages(exc: ValidationError, data: Mapping[str, Any] | None = None) -> list[str]:
+    """One readable line per bad field: field, value given, allowed range."""
+    site = data.get("site") if data is not None else None
+    site = site if isinstance(site, str) else None
+    lines: list[str] = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        value = err.get("input")
+        kind = err["type"]
+        if kind == "out_of_range":
+            lines.append(f"{field}: {err['msg']}")
+        elif kind == "missing":
+            lines.append(f"{field}: missing; allowed: {allowed_text(field, site)}")
+        elif kind == "extra_forbidden":
+            lines.append(f"{field}: unknown setting (value {_fmt(value)}); settings are {', '.join(FIELDS)}")
+        elif field == "site":
+            lines.append(f"site: {_fmt(value)} is not a site; allowed: {allowed_text('site')}")
+        elif kind == "int_from_float":
+            lines.append(f"{field}: {_fmt(value)} is not a whole number; allowed: {allowed_text(field, site)}")
+        elif kind in _NOT_A_NUMBER:
+            lines.append(f"{field}: {_fmt(value)} is not a number; allowed: {allowed_text(field, site)}")
+        elif kind in ("bool_type", "bool_parsing"):
+            lines.append(f"{field}: {_fmt(value)} is not true or false; allowed: {allowed_text(field, site)}")
+        elif kind in ("dict_type", "model_type"):
+            lines.append(f"settings: expected a mapping of settings, got {type(value).__name__}")
+        else:  # wrong type (not a number, not a bool, ...)
+            lines.append(f"{field}: {_fmt(value)} is not valid ({err['msg']}); allowed: {allowed_text(field, site)}")
+    return lines
+
+
+class SettingsError(ValueError):
+    """Settings refused; `messages` holds one line per bad field."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("invalid settings:\n  " + "\n  ".join(messages))
+
+
+def parse_settings(data: Mapping[str, Any]) -> TherapySettings:
+    """Validate user input; raise SettingsError with readable messages."""
+    try:
+        return TherapySettings.model_validate(dict(data) if isinstance(data, Mapping) else data)
+    except ValidationError as exc:
+        raise SettingsError(settings_error_messages(exc, data if isinstance(data, Mapping) else None)) from None
