@@ -1,0 +1,474 @@
+/*
+ * Constant-current regulation loop (SRS-001..SRS-020). See regulator.h.
+ *
+ * Order of one tick: readings are checked (range, trip, channel agreement,
+ * watchdog) before anything else, so a fault turns the output off in the
+ * same tick it is seen. Only then does the loop regulate: short, contact,
+ * open circuit, anti-shock band, slew, PI with anti-windup.
+ *
+ * The loop uses the LARGER of the two current channels for everything: a
+ * channel that fails low can then never raise the patient current (single
+ * fault), and one that fails high only lowers it until the channel
+ * comparison latches the fault.
+ */
+#include "regulator.h"
+
+#define PA_PER_UA 1000000
+#define PA_PER_S_PER_UA_PER_TICK (PA_PER_UA / REG_TICK_HZ) /* 1 uA/s = 100 pA per tick */
+#define PERMILLE_Q16 65536000u /* 1000 << 16 */
+#define Q_PER_MV 1024                        /* load estimate unit: 1/1024 mV per uA */
+#define Q2_PER_MV 1048576LL                  /* integrator unit: 1/2^20 mV */
+#define Q2_COMPLIANCE ((int64_t)REG_COMPLIANCE_MV * Q2_PER_MV)
+/* load estimate in 1/1024 mV per uA: ohm * 1024 / 1000 */
+#define R_Q(ohm) (((ohm) * Q_PER_MV) / 1000)
+
+static int32_t max_i32(int32_t a, int32_t b)
+{
+    return (a > b) ? a : b;
+}
+
+static int32_t min_i32(int32_t a, int32_t b)
+{
+    return (a < b) ? a : b;
+}
+
+static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
+{
+    int64_t r = v;
+    if (r < lo) {
+        r = lo;
+    }
+    if (r > hi) {
+        r = hi;
+    }
+    return r;
+}
+
+static int32_t slew_pa_per_tick(int32_t slew_ua_per_s)
+{
+    return slew_ua_per_s * PA_PER_S_PER_UA_PER_TICK;
+}
+
+/* Current restarts from 0 under the slew limit (SRS-007, SRS-011). */
+static void restart_from_zero(reg_state_t *reg)
+{
+    reg->reference_ua = 0;
+    reg->reference_frac_pa = 0;
+    reg->integ_q2 = 0;
+    reg->r_est_q = R_Q(REG_REST_INIT_OHMS);
+    reg->estimate_count = 0;
+    reg->open_count = 0;
+    reg->contact_count = 0;
+    reg->short_count = 0;
+    reg->compliance_count = 0;
+    reg->compliance_limited = 0;
+    reg->last_drive_mv = 0;
+}
+
+/* Output off, fault latched; the first fault's code is kept (SRS-017). */
+static void latch_fault(reg_state_t *reg, int32_t code)
+{
+    if (reg->fault == REG_FAULT_NONE) {
+        reg->fault = code;
+    }
+    reg->enabled = 0;
+    reg->contact_lost = 0;
+    reg->holdoff_count = 0;
+    restart_from_zero(reg);
+}
+
+int32_t reg_init(reg_state_t *reg)
+{
+    int32_t status = REG_ERR_NULL;
+    if (reg != NULL) {
+        int32_t i;
+        reg->target_ua = 0;
+        reg->permille_recip = 0u;
+        reg->slew_pa_per_tick = slew_pa_per_tick(REG_SLEW_MIN_UA_PER_S);
+        reg->enabled = 0;
+        reg->polarity = REG_POLARITY_NORMAL;
+        reg->fault = REG_FAULT_NONE;
+        reg->contact_lost = 0;
+        reg->disagree_count = 0;
+        reg->watchdog_count = 0;
+        reg->holdoff_count = 0;
+        reg->last_max_ua = 0;
+        reg->tick = 0;
+        for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
+            reg->cut_ticks[i] = 0;
+        }
+        reg->cut_index = 0;
+        reg->cut_total = 0;
+        reg->cut_stored = 0;
+        restart_from_zero(reg);
+        status = REG_OK;
+    }
+    return status;
+}
+
+int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_ua_per_s)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((target_ua < REG_TARGET_MIN_UA) || (target_ua > REG_TARGET_MAX_UA)) {
+        status = REG_ERR_RANGE;
+    } else if ((slew_ua_per_s < REG_SLEW_MIN_UA_PER_S) || (slew_ua_per_s > REG_SLEW_MAX_UA_PER_S)) {
+        status = REG_ERR_RANGE;
+    } else {
+        reg->target_ua = target_ua;
+        /* reciprocal for the flowing fraction: no division in the tick */
+        if (target_ua > 0) {
+            reg->permille_recip = PERMILLE_Q16 / (uint32_t)target_ua;
+        } else {
+            reg->permille_recip = 0u;
+        }
+        reg->slew_pa_per_tick = slew_pa_per_tick(slew_ua_per_s);
+    }
+    return status;
+}
+
+int32_t reg_enable(reg_state_t *reg, int32_t on)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((on != 0) && (on != 1)) {
+        status = REG_ERR_RANGE;
+    } else if (on == 0) {
+        reg->enabled = 0;
+        reg->contact_lost = 0;
+        reg->holdoff_count = 0;
+        restart_from_zero(reg);
+    } else if (reg->fault != REG_FAULT_NONE) {
+        status = REG_ERR_FAULT_LATCHED;
+    } else if (reg->enabled == 0) {
+        reg->enabled = 1;
+        reg->watchdog_count = 0;
+        reg->contact_lost = 0;
+        reg->holdoff_count = 0;
+        restart_from_zero(reg);
+    } else {
+        /* already enabled: nothing changes */
+    }
+    return status;
+}
+
+int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((polarity != REG_POLARITY_NORMAL) && (polarity != REG_POLARITY_REVERSED)) {
+        status = REG_ERR_RANGE;
+    } else if (polarity == reg->polarity) {
+        /* not a change */
+    } else if ((reg->enabled != 0) || (reg->last_max_ua >= REG_ZERO_CURRENT_UA)) {
+        status = REG_ERR_POLARITY_REFUSED;
+    } else {
+        reg->polarity = polarity;
+    }
+    return status;
+}
+
+int32_t reg_kick(reg_state_t *reg)
+{
+    int32_t status = REG_ERR_NULL;
+    if (reg != NULL) {
+        reg->watchdog_count = 0;
+        status = REG_OK;
+    }
+    return status;
+}
+
+int32_t reg_reset_fault(reg_state_t *reg)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if (reg->last_max_ua >= REG_ZERO_CURRENT_UA) {
+        status = REG_ERR_RESET_REFUSED;
+    } else {
+        int32_t i;
+        reg->fault = REG_FAULT_NONE;
+        reg->disagree_count = 0;
+        reg->watchdog_count = 0;
+        for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
+            reg->cut_ticks[i] = 0;
+        }
+        reg->cut_index = 0;
+        reg->cut_stored = 0;
+    }
+    return status;
+}
+
+/* Records a cut; returns 1 when REG_TRANSIENT_COUNT cuts fall in the window. */
+static int32_t record_cut(reg_state_t *reg)
+{
+    int32_t i;
+    int32_t in_window = 0;
+    reg->cut_ticks[reg->cut_index] = reg->tick;
+    reg->cut_index = (reg->cut_index + 1) % REG_TRANSIENT_COUNT;
+    reg->cut_stored = min_i32(reg->cut_stored + 1, REG_TRANSIENT_COUNT);
+    reg->cut_total += 1;
+    for (i = 0; i < reg->cut_stored; i++) {
+        int64_t elapsed = reg->tick - reg->cut_ticks[i];
+        if (elapsed < REG_TRANSIENT_WINDOW_TICKS) {
+            in_window++;
+        }
+    }
+    return (in_window >= REG_TRANSIENT_COUNT) ? 1 : 0;
+}
+
+/* Checks that do not depend on the output being on: range was checked by
+ * the caller; here trip level and channel agreement. */
+static void check_sensors(reg_state_t *reg, int32_t imax, int32_t imin, int32_t v_mv)
+{
+    if (imax > REG_TRIP_UA) {
+        int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+        if (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)imax)) {
+            latch_fault(reg, REG_FAULT_SHORT);
+        } else {
+            latch_fault(reg, REG_FAULT_OVERCURRENT_TRIP);
+        }
+    } else {
+        /* apart by more than max(absolute, percent of the larger): both exceeded */
+        int32_t diff = imax - imin;
+        if ((diff > REG_DISAGREE_ABS_UA) && ((diff * 100) > (imax * REG_DISAGREE_PERCENT))) {
+            reg->disagree_count++;
+        } else {
+            reg->disagree_count = 0;
+        }
+        if (reg->disagree_count >= REG_DISAGREE_TICKS) {
+            latch_fault(reg, REG_FAULT_SENSOR_DISAGREE);
+        }
+    }
+}
+
+static void update_compliance(reg_state_t *reg, int32_t saturated)
+{
+    int32_t changing = (reg->compliance_limited == 0) ? saturated : (1 - saturated);
+    if (changing != 0) {
+        reg->compliance_count++;
+    } else {
+        reg->compliance_count = 0;
+    }
+    if (reg->compliance_count >= REG_COMPLIANCE_TICKS) {
+        reg->compliance_limited = 1 - reg->compliance_limited;
+        reg->compliance_count = 0;
+    }
+}
+
+static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
+{
+    reg->estimate_count++;
+    if (reg->estimate_count >= REG_REST_EVERY_TICKS) {
+        reg->estimate_count = 0;
+        if (i_ua >= REG_REST_MIN_CURRENT_UA) {
+            /* 32-bit: v_mv <= 80 000 (range-checked), so v_mv * 1024 fits */
+            int32_t r_inst = (v_mv * Q_PER_MV) / i_ua;
+            int32_t r = min_i32(max_i32(r_inst, R_Q(REG_REST_MIN_OHMS)), R_Q(REG_REST_MAX_OHMS));
+            reg->r_est_q += (r - reg->r_est_q) / REG_REST_FILTER_DIV;
+        }
+    }
+}
+
+/* Slews the reference toward the target, at most slew per tick (SRS-003).
+ * The step is below 1 uA, so at most one carry into the whole uA. */
+static void slew_reference(reg_state_t *reg)
+{
+    if (reg->reference_ua < reg->target_ua) {
+        reg->reference_frac_pa += reg->slew_pa_per_tick;
+        if (reg->reference_frac_pa >= PA_PER_UA) {
+            reg->reference_frac_pa -= PA_PER_UA;
+            reg->reference_ua += 1;
+        }
+        if (reg->reference_ua >= reg->target_ua) {
+            reg->reference_ua = reg->target_ua;
+            reg->reference_frac_pa = 0;
+        }
+    } else if ((reg->reference_ua > reg->target_ua) || (reg->reference_frac_pa > 0)) {
+        reg->reference_frac_pa -= reg->slew_pa_per_tick;
+        if (reg->reference_frac_pa < 0) {
+            reg->reference_frac_pa += PA_PER_UA;
+            reg->reference_ua -= 1;
+        }
+        if (reg->reference_ua < reg->target_ua) {
+            reg->reference_ua = reg->target_ua;
+            reg->reference_frac_pa = 0;
+        }
+    } else {
+        /* at target */
+    }
+}
+
+/* PI with conditional integration and a clamped integrator (anti-windup);
+ * gains scaled by the load estimate. Returns the drive in mV. */
+static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
+{
+    int64_t e_ua = (int64_t)reg->reference_ua - (int64_t)i_ua;
+    int64_t scaled = e_ua * (int64_t)reg->r_est_q;            /* 1/1024 mV */
+    int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
+    int64_t unclamped = reg->integ_q2 + p_q2;
+    int64_t drive_q2;
+    /* anti-windup: no integration further into a saturated drive */
+    if (!(((unclamped >= Q2_COMPLIANCE) && (e_ua > 0)) || ((unclamped <= 0) && (e_ua < 0)))) {
+        reg->integ_q2 = clamp_i64(reg->integ_q2 + (scaled * REG_KI_NUM), 0, Q2_COMPLIANCE);
+    }
+    drive_q2 = clamp_i64(reg->integ_q2 + p_q2, 0, Q2_COMPLIANCE);
+    update_compliance(reg, ((drive_q2 >= Q2_COMPLIANCE) && (e_ua > 0)) ? 1 : 0);
+    update_load_estimate(reg, i_ua, v_mv);
+    return (int32_t)((uint64_t)drive_q2 >> 20);               /* drive_q2 >= 0: exact floor */
+}
+
+/* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011). */
+static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
+{
+    out->drive_mv = REG_SENSE_MV;
+    out->stage_on = 1;
+    out->sense = 1;
+    if (v_mv < REG_CONTACT_MV) {
+        reg->contact_count++;
+    } else {
+        reg->contact_count = 0;
+    }
+    if (reg->contact_count >= REG_CONTACT_TICKS) {
+        reg->contact_lost = 0;
+        restart_from_zero(reg);
+        out->drive_mv = 0;
+        out->sense = 0;
+    }
+}
+
+/* Returns 1 when the load looks open (SRS-010). */
+static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
+{
+    int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    if ((v_mv >= REG_OPEN_MIN_MV) && (v_x1000 > ((int64_t)REG_OPEN_OHMS * (int64_t)i_ua))) {
+        reg->open_count++;
+    } else {
+        reg->open_count = 0;
+    }
+    return (reg->open_count >= REG_OPEN_TICKS) ? 1 : 0;
+}
+
+/* Returns 1 when the load has looked like a short for REG_SHORT_TICKS. */
+static int32_t looks_short(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
+{
+    int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    if ((i_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)i_ua))) {
+        reg->short_count++;
+    } else {
+        reg->short_count = 0;
+    }
+    return (reg->short_count >= REG_SHORT_TICKS) ? 1 : 0;
+}
+
+/* The enabled output, no fault latched. */
+static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *out)
+{
+    if (reg->holdoff_count > 0) {
+        reg->holdoff_count--;
+        out->flags |= REG_FLAG_HOLDOFF;
+    } else if (looks_short(reg, imax, v_mv) != 0) {
+        latch_fault(reg, REG_FAULT_SHORT);
+    } else if (reg->contact_lost != 0) {
+        sense_contact(reg, v_mv, out);
+    } else if (looks_open(reg, imax, v_mv) != 0) {
+        reg->contact_lost = 1;
+        restart_from_zero(reg);
+        out->drive_mv = REG_SENSE_MV;
+        out->stage_on = 1;
+        out->sense = 1;
+    } else {
+        /* above reference + max(band percent, floor): both exceeded */
+        int32_t above = imax - reg->reference_ua;
+        if ((above > REG_ANTISHOCK_FLOOR_UA) && ((above * 100) > (reg->reference_ua * REG_ANTISHOCK_BAND_PERCENT))) {
+            out->flags |= REG_FLAG_ANTISHOCK_CUT;
+            restart_from_zero(reg);
+            reg->holdoff_count = REG_ANTISHOCK_HOLDOFF_TICKS;
+            if (record_cut(reg) != 0) {
+                latch_fault(reg, REG_FAULT_TRANSIENTS);
+            }
+        } else {
+            slew_reference(reg);
+            out->drive_mv = regulate(reg, imax, v_mv);
+            out->stage_on = 1;
+        }
+    }
+}
+
+int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
+{
+    int32_t status = REG_OK;
+    if ((reg == NULL) || (in == NULL) || (out == NULL)) {
+        status = REG_ERR_NULL;
+    } else {
+        int32_t a = in->current_a_ua;
+        int32_t b = in->current_b_ua;
+        int32_t v = in->voltage_mv;
+        int32_t measured = 0;
+        reg->tick += 1;
+        out->drive_mv = 0;
+        out->stage_on = 0;
+        out->sense = 0;
+        out->flags = 0u;
+        if ((a < REG_ADC_CURRENT_MIN_UA) || (a > REG_ADC_CURRENT_MAX_UA) ||
+            (b < REG_ADC_CURRENT_MIN_UA) || (b > REG_ADC_CURRENT_MAX_UA) ||
+            (v < REG_ADC_VOLTAGE_MIN_MV) || (v > REG_ADC_VOLTAGE_MAX_MV)) {
+            /* implausible: unknown current counts as flowing (SRS-014) */
+            reg->last_max_ua = REG_ADC_CURRENT_MAX_UA + 1;
+            latch_fault(reg, REG_FAULT_SENSOR_RANGE);
+        } else {
+            int32_t imax = max_i32(a, b);
+            int32_t imin = min_i32(a, b);
+            measured = imax;
+            reg->last_max_ua = imax;
+            check_sensors(reg, imax, imin, v);
+            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+                reg->watchdog_count++;
+                if (reg->watchdog_count >= REG_WATCHDOG_TICKS) {
+                    latch_fault(reg, REG_FAULT_WATCHDOG);
+                }
+            }
+            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+                control(reg, imax, v, out);
+            }
+        }
+        if ((reg->enabled == 0) || (reg->fault != REG_FAULT_NONE)) {
+            out->drive_mv = 0;
+            out->stage_on = 0;
+            out->sense = 0;
+        }
+        out->polarity = reg->polarity;
+        out->fault = reg->fault;
+        out->reference_ua = reg->reference_ua;
+        out->target_ua = reg->target_ua;
+        out->measured_ua = measured;
+        if (reg->target_ua > 0) {
+            /* measured * 1000 / target, by the reciprocal set with the target */
+            uint64_t permille = ((uint64_t)(uint32_t)measured * (uint64_t)reg->permille_recip) >> 16;
+            out->flowing_permille = (permille > 1000u) ? 1000 : (int32_t)permille;
+        } else {
+            out->flowing_permille = 1000;
+        }
+        if (reg->enabled != 0) {
+            out->flags |= REG_FLAG_OUTPUT_ENABLED;
+        }
+        if (reg->contact_lost != 0) {
+            out->flags |= REG_FLAG_CONTACT_LOST;
+        }
+        if (reg->compliance_limited != 0) {
+            out->flags |= REG_FLAG_COMPLIANCE_LIMITED;
+        }
+        if (reg->fault != REG_FAULT_NONE) {
+            out->flags |= REG_FLAG_FAULT;
+        }
+        if ((reg->enabled != 0) && (reg->contact_lost == 0) && (reg->holdoff_count == 0) &&
+            (reg->reference_ua == reg->target_ua) && (reg->reference_frac_pa == 0)) {
+            out->flags |= REG_FLAG_AT_TARGET;
+        }
+        reg->last_drive_mv = out->drive_mv;
+    }
+    return status;
+}

@@ -1,0 +1,107 @@
+/*
+ * Constant-current regulation loop with its protective limits (SRS-001..020).
+ *
+ * One call of reg_tick() per tick takes two independent current readings and
+ * the electrode voltage reading and returns the drive command. Every limit
+ * that protects the patient is enforced here, whatever the caller commands;
+ * the limits are in regulator_config.h. No heap, no recursion, bounded loops;
+ * every function returns a status code (REG_OK or a REG_ERR_*).
+ */
+#ifndef REGULATOR_H
+#define REGULATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "regulator_config.h"
+
+/* status codes of every function */
+#define REG_OK 0
+#define REG_ERR_NULL (-1)             /* a pointer argument is NULL */
+#define REG_ERR_RANGE (-2)            /* an argument is out of its range */
+#define REG_ERR_POLARITY_REFUSED (-3) /* output on or current >= 0.1 mA */
+#define REG_ERR_RESET_REFUSED (-4)    /* current still flowing */
+#define REG_ERR_FAULT_LATCHED (-5)    /* output cannot be enabled: fault latched */
+
+/* fault codes (latched until reg_reset_fault) */
+#define REG_FAULT_NONE 0
+#define REG_FAULT_OVERCURRENT_TRIP 1
+#define REG_FAULT_TRANSIENTS 2
+#define REG_FAULT_SHORT 3
+#define REG_FAULT_SENSOR_DISAGREE 4
+#define REG_FAULT_SENSOR_RANGE 5
+#define REG_FAULT_WATCHDOG 6
+
+/* polarity of the output */
+#define REG_POLARITY_NORMAL 1
+#define REG_POLARITY_REVERSED (-1)
+
+/* status flags (reg_output_t.flags) */
+#define REG_FLAG_OUTPUT_ENABLED 0x01u    /* enabled by command, no fault */
+#define REG_FLAG_CONTACT_LOST 0x02u      /* open circuit: sense level only */
+#define REG_FLAG_COMPLIANCE_LIMITED 0x04u
+#define REG_FLAG_FAULT 0x08u
+#define REG_FLAG_AT_TARGET 0x10u         /* reference equals target */
+#define REG_FLAG_ANTISHOCK_CUT 0x20u     /* a cut happened in this tick */
+#define REG_FLAG_HOLDOFF 0x40u           /* output off after a cut */
+
+/* sensor readings of one tick */
+typedef struct {
+    int32_t current_a_ua; /* channel A, magnitude, uA */
+    int32_t current_b_ua; /* channel B, independent, uA */
+    int32_t voltage_mv;   /* electrode voltage, magnitude, mV */
+} reg_inputs_t;
+
+/* drive command and status of one tick */
+typedef struct {
+    int32_t drive_mv;        /* drive voltage, 0..REG_COMPLIANCE_MV */
+    int32_t stage_on;        /* 1: output stage drives the electrodes */
+    int32_t sense;           /* 1: drive through the sense resistor */
+    int32_t polarity;        /* REG_POLARITY_* */
+    uint32_t flags;          /* REG_FLAG_* */
+    int32_t fault;           /* REG_FAULT_* */
+    int32_t reference_ua;    /* slewed reference */
+    int32_t target_ua;       /* commanded target */
+    int32_t measured_ua;     /* larger of the two channels (the regulated value) */
+    int32_t flowing_permille;/* measured / target, 0..1000 (1000 if target 0) */
+} reg_output_t;
+
+/* regulator state; fields are private to regulator.c */
+typedef struct {
+    int32_t reference_ua;     /* slewed reference, whole uA */
+    int32_t reference_frac_pa;/* and its sub-uA part, 0..999 999 pA (exact slew) */
+    int32_t slew_pa_per_tick; /* at most 500 000 pA (5 mA/s) */
+    int32_t target_ua;
+    uint32_t permille_recip;  /* (1000 << 16) / target, for the flowing fraction */
+    int32_t enabled;
+    int32_t polarity;
+    int32_t fault;
+    int32_t contact_lost;
+    int32_t open_count;
+    int32_t contact_count;
+    int32_t short_count;
+    int32_t disagree_count;
+    int32_t watchdog_count;
+    int32_t holdoff_count;
+    int32_t compliance_count;
+    int32_t compliance_limited;
+    int32_t r_est_q;          /* load estimate, 1/1024 mV per uA (1.024 x ohm) */
+    int32_t estimate_count;
+    int32_t last_max_ua;      /* larger channel of the last valid reading */
+    int32_t last_drive_mv;
+    int64_t integ_q2;         /* PI integrator, 1/2^20 mV */
+    int64_t tick;             /* tick counter (never wraps: 2^63 ticks) */
+    int64_t cut_ticks[REG_TRANSIENT_COUNT]; /* ticks of the last cuts */
+    int32_t cut_index;
+    int32_t cut_stored;       /* valid entries in cut_ticks */
+    int32_t cut_total;        /* anti-shock cuts since init */
+} reg_state_t;
+
+int32_t reg_init(reg_state_t *reg);
+int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_ua_per_s);
+int32_t reg_enable(reg_state_t *reg, int32_t on);
+int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity);
+int32_t reg_kick(reg_state_t *reg);
+int32_t reg_reset_fault(reg_state_t *reg);
+int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out);
+
+#endif /* REGULATOR_H */

@@ -1,0 +1,497 @@
+/*
+ * Simulated patient load, sensors and output stage; batch stepper.
+ * See simload.h. Physics in double (off-device code); each tick solves the
+ * series-R + (R || C) circuit exactly for a constant drive over the tick, so
+ * the mean and the peak current of the tick are exact, whatever the tick.
+ */
+#include <math.h>
+#include "simload.h"
+
+#define TICK_S (1.0 / (double)REG_TICK_HZ)
+
+/* xorshift64* seeded through splitmix64: deterministic, seed 0 is fine */
+static uint64_t splitmix64(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t next_random(sim_rig_t *rig)
+{
+    uint64_t x = rig->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rig->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* three zero-mean noise values of unit rms from one 64-bit draw: each is
+ * the sum of two 10-bit uniforms (triangular), bounded at +-2.45 rms, so
+ * the noise can never fake a trip */
+static void unit_noise3(sim_rig_t *rig, double *n0, double *n1, double *n2)
+{
+    const double scale = 2.449489742783178 / 1024.0; /* rms of the sum: sqrt(1/6) */
+    uint64_t r = next_random(rig);
+    uint64_t a0 = r & 0x3FFULL;
+    uint64_t a1 = (r >> 10) & 0x3FFULL;
+    uint64_t b0 = (r >> 20) & 0x3FFULL;
+    uint64_t b1 = (r >> 30) & 0x3FFULL;
+    uint64_t c0 = (r >> 40) & 0x3FFULL;
+    uint64_t c1 = (r >> 50) & 0x3FFULL;
+    *n0 = ((double)a0 + (double)a1 - 1023.0) * scale;
+    *n1 = ((double)b0 + (double)b1 - 1023.0) * scale;
+    *n2 = ((double)c0 + (double)c1 - 1023.0) * scale;
+}
+
+/* value rounded to the ADC step, within 0..full scale (integer units) */
+static int32_t quantise(double value, int32_t full_scale)
+{
+    const double counts_per_unit = (double)REG_ADC_COUNTS / (double)full_scale;
+    double v = value;
+    int32_t counts;
+    if (v < 0.0) {
+        v = 0.0;
+    }
+    if (v > (double)full_scale) {
+        v = (double)full_scale;
+    }
+    counts = (int32_t)((v * counts_per_unit) + 0.5);
+    return (counts * full_scale) / REG_ADC_COUNTS;
+}
+
+static double total_ohm_now(const sim_rig_t *rig)
+{
+    double t = rig->rs_ohm + rig->rsk_nom_ohm;
+    if (rig->change_ticks > 0) {
+        double f = (double)rig->change_done / (double)rig->change_ticks;
+        t = rig->change_from_ohm + ((rig->change_to_ohm - rig->change_from_ohm) * f);
+    }
+    return t;
+}
+
+static void set_total(sim_rig_t *rig, double total_ohm)
+{
+    rig->rs_ohm = total_ohm * ((double)SIM_SERIES_PERCENT / 100.0);
+    rig->rsk_nom_ohm = total_ohm - rig->rs_ohm;
+}
+
+/* exp(-dt/tau) and the mean of the exponential over the tick */
+static void decay(double tau_s, double *e, double *m)
+{
+    double x = TICK_S / tau_s;
+    *e = exp(-x);
+    *m = (x > 1e-9) ? ((1.0 - *e) / x) : 1.0;
+}
+
+/* recomputes the load parameters: load ramp, onset, tick coefficients */
+static void update_params(sim_rig_t *rig)
+{
+    double m_unused;
+    double onset = ((double)SIM_ONSET_EXCESS_PERCENT / 100.0) * exp(-((double)rig->onset_ticks * TICK_S) / (double)SIM_ONSET_TAU_S);
+    double rs;
+    double rsk;
+    double rss;
+    if (rig->change_ticks > 0) {
+        set_total(rig, total_ohm_now(rig));
+        if (rig->change_done >= rig->change_ticks) {
+            rig->change_ticks = 0;
+        }
+    }
+    rig->rsk_ohm = rig->rsk_nom_ohm * (1.0 + onset);
+    rs = rig->rs_ohm;
+    rsk = rig->rsk_ohm;
+    rss = rs + (double)REG_SENSE_SERIES_OHMS;
+    decay(rig->c_f * rs * rsk / (rs + rsk), &rig->k_drive_e, &rig->k_drive_m);
+    decay(rig->c_f * rss * rsk / (rss + rsk), &rig->k_sense_e, &rig->k_sense_m);
+    decay(rig->c_f * rsk, &rig->k_off_e, &m_unused);
+    rig->g_drive_s = 1.0 / rs;
+    rig->g_sense_s = 1.0 / rss;
+    rig->div_drive = rsk / (rs + rsk);
+    rig->div_sense = rsk / (rss + rsk);
+    /* fast updates only while the load is being changed */
+    if (rig->change_ticks > 0) {
+        rig->param_count = SIM_PARAM_TICKS;
+    } else {
+        rig->param_count = SIM_PARAM_SLOW_TICKS;
+    }
+}
+
+int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capacitance_nf)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((load_ohms < SIM_LOAD_MIN_OHMS) || (load_ohms > SIM_LOAD_MAX_OHMS) ||
+               (capacitance_nf < SIM_CAPACITANCE_MIN_NF) || (capacitance_nf > SIM_CAPACITANCE_MAX_NF)) {
+        status = REG_ERR_RANGE;
+    } else {
+        (void)reg_init(&rig->reg);
+        rig->out.drive_mv = 0;
+        rig->out.stage_on = 0;
+        rig->out.sense = 0;
+        rig->out.polarity = REG_POLARITY_NORMAL;
+        rig->out.flags = 0u;
+        rig->out.fault = REG_FAULT_NONE;
+        rig->out.reference_ua = 0;
+        rig->out.target_ua = 0;
+        rig->out.measured_ua = 0;
+        rig->out.flowing_permille = 1000;
+        rig->rng = splitmix64(seed);
+        if (rig->rng == 0u) {
+            rig->rng = 1u;
+        }
+        set_total(rig, (double)load_ohms);
+        rig->c_f = (double)capacitance_nf * 1e-9;
+        rig->vc_v = 0.0;
+        rig->onset_ticks = 0;
+        rig->i_end_a = 0.0;
+        rig->v_term_v = 0.0;
+        rig->change_from_ohm = 0.0;
+        rig->change_to_ohm = 0.0;
+        rig->change_ticks = 0;
+        rig->change_done = 0;
+        rig->lifted = 0;
+        rig->short_ohm = 0.0;
+        rig->stuck[0] = 0;
+        rig->stuck[1] = 0;
+        rig->stuck_ua[0] = 0;
+        rig->stuck_ua[1] = 0;
+        rig->stall_ticks = 0;
+        update_params(rig);
+    }
+    return status;
+}
+
+int32_t sim_lift_off(sim_rig_t *rig)
+{
+    int32_t status = REG_ERR_NULL;
+    if (rig != NULL) {
+        rig->lifted = 1;
+        status = REG_OK;
+    }
+    return status;
+}
+
+int32_t sim_contact(sim_rig_t *rig)
+{
+    int32_t status = REG_ERR_NULL;
+    if (rig != NULL) {
+        rig->lifted = 0;
+        status = REG_OK;
+    }
+    return status;
+}
+
+int32_t sim_short(sim_rig_t *rig, int32_t ohms)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((ohms < SIM_SHORT_MIN_OHMS) || (ohms > SIM_SHORT_MAX_OHMS)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->short_ohm = (double)ohms;
+    }
+    return status;
+}
+
+int32_t sim_clear_short(sim_rig_t *rig)
+{
+    int32_t status = REG_ERR_NULL;
+    if (rig != NULL) {
+        rig->short_ohm = 0.0;
+        status = REG_OK;
+    }
+    return status;
+}
+
+int32_t sim_change_load(sim_rig_t *rig, int32_t ohms, int32_t over_ms)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((ohms < SIM_LOAD_MIN_OHMS) || (ohms > SIM_LOAD_MAX_OHMS) ||
+               (over_ms < 0) || (over_ms > SIM_CHANGE_MAX_MS)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->change_from_ohm = total_ohm_now(rig);
+        rig->change_to_ohm = (double)ohms;
+        rig->change_ticks = over_ms * REG_TICKS_PER_MS;
+        rig->change_done = 0;
+        if (rig->change_ticks == 0) {
+            set_total(rig, (double)ohms);
+        }
+        update_params(rig);
+    }
+    return status;
+}
+
+int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((channel < 0) || (channel > 1) ||
+               (current_ua < REG_ADC_CURRENT_MIN_UA) || (current_ua > REG_ADC_CURRENT_MAX_UA)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->stuck[channel] = 1;
+        rig->stuck_ua[channel] = current_ua;
+    }
+    return status;
+}
+
+int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((channel < 0) || (channel > 1)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->stuck[channel] = 0;
+    }
+    return status;
+}
+
+int32_t sim_stall(sim_rig_t *rig, int32_t ms)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((ms < 0) || (ms > SIM_STALL_MAX_MS)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->stall_ticks = ms * REG_TICKS_PER_MS;
+    }
+    return status;
+}
+
+/* a kick from the supervisor; a stalled supervisor's kicks never arrive */
+int32_t sim_kick(sim_rig_t *rig)
+{
+    int32_t status = REG_ERR_NULL;
+    if (rig != NULL) {
+        if (rig->stall_ticks == 0) {
+            (void)reg_kick(&rig->reg);
+        }
+        status = REG_OK;
+    }
+    return status;
+}
+
+/* Applies the command of this tick to the load for one tick. Returns the
+ * mean true current of the tick; *peak_a gets its largest value. */
+static double plant_step(sim_rig_t *rig, double *peak_a)
+{
+    const double clamp_a = (double)SIM_CLAMP_UA * 1e-6;
+    double mean_a = 0.0;
+    double peak = 0.0;
+    double v = 0.0;
+    int32_t sense = 0;
+    if (rig->out.stage_on != 0) {
+        /* DAC: 1 mV per code, the drive command is in whole mV */
+        v = (double)rig->out.drive_mv * ((double)SIM_DAC_LSB_UV * 1e-6);
+        sense = rig->out.sense;
+    }
+    if (rig->lifted != 0) {
+        rig->vc_v *= rig->k_off_e;
+        rig->i_end_a = 0.0;
+        rig->v_term_v = v;
+    } else if (rig->short_ohm > 0.0) {
+        double rsense = (sense != 0) ? (double)REG_SENSE_SERIES_OHMS : 0.0;
+        double i = v / (rig->short_ohm + rsense);
+        if (i > clamp_a) {
+            i = clamp_a;
+        }
+        rig->vc_v *= rig->k_off_e;
+        mean_a = i;
+        peak = i;
+        rig->i_end_a = i;
+        rig->v_term_v = i * rig->short_ohm;
+    } else {
+        double g = (sense != 0) ? rig->g_sense_s : rig->g_drive_s;
+        double i0 = (v - rig->vc_v) * g;
+        if ((rig->out.stage_on == 0) || (i0 <= 0.0)) {
+            /* the stage cannot sink current: the skin charge decays */
+            rig->vc_v *= rig->k_off_e;
+            rig->i_end_a = 0.0;
+            rig->v_term_v = rig->vc_v;
+        } else if (i0 > clamp_a) {
+            /* hardware clamp: a current source charging R || C */
+            double vinf = clamp_a * rig->rsk_ohm;
+            rig->vc_v = vinf + ((rig->vc_v - vinf) * rig->k_off_e);
+            mean_a = clamp_a;
+            peak = clamp_a;
+            rig->i_end_a = clamp_a;
+            rig->v_term_v = rig->vc_v + (clamp_a * rig->rs_ohm);
+        } else {
+            double e = (sense != 0) ? rig->k_sense_e : rig->k_drive_e;
+            double m = (sense != 0) ? rig->k_sense_m : rig->k_drive_m;
+            double vinf = v * ((sense != 0) ? rig->div_sense : rig->div_drive);
+            double d0 = rig->vc_v - vinf;
+            double i_end;
+            rig->vc_v = vinf + (d0 * e);
+            mean_a = (v - (vinf + (d0 * m))) * g;
+            i_end = (v - rig->vc_v) * g;
+            peak = (i0 > i_end) ? i0 : i_end;
+            rig->i_end_a = i_end;
+            rig->v_term_v = (sense != 0) ? (v - (i_end * (double)REG_SENSE_SERIES_OHMS)) : v;
+        }
+    }
+    *peak_a = peak;
+    return mean_a;
+}
+
+static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
+{
+    double i_ua = rig->i_end_a * 1e6;
+    double n0;
+    double n1;
+    double n2;
+    unit_noise3(rig, &n0, &n1, &n2);
+    in->current_a_ua = quantise(i_ua + (n0 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+    in->current_b_ua = quantise(i_ua + (n1 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+    in->voltage_mv = quantise((rig->v_term_v * 1e3) + (n2 * (double)SIM_NOISE_MV), REG_ADC_VOLTAGE_MAX_MV);
+    if (rig->stuck[0] != 0) {
+        in->current_a_ua = rig->stuck_ua[0];
+    }
+    if (rig->stuck[1] != 0) {
+        in->current_b_ua = rig->stuck_ua[1];
+    }
+}
+
+static uint32_t tick_events(uint32_t before, uint32_t after)
+{
+    uint32_t ev = 0u;
+    uint32_t rose = after & ~before;
+    uint32_t fell = before & ~after;
+    if ((rose & REG_FLAG_CONTACT_LOST) != 0u) {
+        ev |= SIM_EVENT_CONTACT_LOST;
+    }
+    if (((fell & REG_FLAG_CONTACT_LOST) != 0u) && ((after & REG_FLAG_OUTPUT_ENABLED) != 0u)) {
+        ev |= SIM_EVENT_CONTACT_RESTORED;
+    }
+    if ((after & REG_FLAG_ANTISHOCK_CUT) != 0u) {
+        ev |= SIM_EVENT_ANTISHOCK;
+    }
+    if ((rose & REG_FLAG_FAULT) != 0u) {
+        ev |= SIM_EVENT_FAULT;
+    }
+    if ((rose & REG_FLAG_AT_TARGET) != 0u) {
+        ev |= SIM_EVENT_AT_TARGET;
+    }
+    if ((rose & REG_FLAG_COMPLIANCE_LIMITED) != 0u) {
+        ev |= SIM_EVENT_COMPLIANCE_START;
+    }
+    if ((fell & REG_FLAG_COMPLIANCE_LIMITED) != 0u) {
+        ev |= SIM_EVENT_COMPLIANCE_END;
+    }
+    return ev;
+}
+
+/* One tick: sensors -> regulator -> output stage and load. */
+static double rig_tick(sim_rig_t *rig, double *peak_a, uint32_t *events)
+{
+    reg_inputs_t in;
+    uint32_t before = rig->out.flags;
+    double mean_a;
+    read_sensors(rig, &in);
+    (void)reg_tick(&rig->reg, &in, &rig->out);
+    if (((before ^ rig->out.flags) | (rig->out.flags & REG_FLAG_ANTISHOCK_CUT)) != 0u) {
+        *events |= tick_events(before, rig->out.flags);
+    }
+    mean_a = plant_step(rig, peak_a);
+    if (rig->stall_ticks > 0) {
+        rig->stall_ticks--;
+    }
+    if (rig->change_ticks > 0) {
+        rig->change_done++;
+    }
+    if (mean_a > 1e-4) {
+        rig->onset_ticks += 1;
+    }
+    rig->param_count--;
+    if (rig->param_count <= 0) {
+        update_params(rig);
+    }
+    return mean_a;
+}
+
+static void fill_row(const sim_rig_t *rig, sim_row_t *row)
+{
+    row->measured_ua = rig->out.measured_ua;
+    double v_mv = rig->v_term_v * 1e3;
+    row->voltage_mv = (int32_t)v_mv;
+    row->drive_mv = rig->out.drive_mv;
+    row->reference_ua = rig->out.reference_ua;
+    row->target_ua = rig->out.target_ua;
+    row->polarity = rig->out.polarity;
+    row->fault = rig->out.fault;
+    row->flowing_permille = rig->out.flowing_permille;
+    row->antishock_cuts = rig->reg.cut_total;
+    row->flags = rig->out.flags;
+    if (rig->lifted != 0) {
+        row->load_ohms = 0.0;
+    } else if (rig->short_ohm > 0.0) {
+        row->load_ohms = rig->short_ohm;
+    } else {
+        row->load_ohms = rig->rs_ohm + rig->rsk_ohm;
+    }
+}
+
+int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
+                     uint32_t options, sim_batch_t *batch)
+{
+    int32_t status = REG_OK;
+    if ((rig == NULL) || (rows == NULL) || (batch == NULL)) {
+        status = REG_ERR_NULL;
+    } else if ((max_rows == 0u) || (ticks_per_row == 0u) || (ticks_per_row > SIM_MAX_TICKS_PER_ROW) ||
+               (options > (SIM_OPT_KICK_EACH_ROW | SIM_OPT_STOP_ON_EVENT))) {
+        status = REG_ERR_RANGE;
+    } else {
+        uint32_t r;
+        uint32_t stop = 0u;
+        double charge_a_ticks = 0.0;
+        double max_a = 0.0;
+        batch->rows_run = 0u;
+        batch->events = 0u;
+        for (r = 0u; (r < max_rows) && (stop == 0u); r++) {
+            sim_row_t *row = &rows[r];
+            uint32_t t;
+            uint32_t events = 0u;
+            double sum_a = 0.0;
+            double row_peak_a = 0.0;
+            if ((options & SIM_OPT_KICK_EACH_ROW) != 0u) {
+                (void)sim_kick(rig);
+            }
+            for (t = 0u; t < ticks_per_row; t++) {
+                double peak_a;
+                sum_a += rig_tick(rig, &peak_a, &events);
+                if (peak_a > row_peak_a) {
+                    row_peak_a = peak_a;
+                }
+            }
+            row->ticks = (int32_t)ticks_per_row;
+            row->mean_current_ua = (sum_a / (double)ticks_per_row) * 1e6;
+            row->peak_current_ua = row_peak_a * 1e6;
+            row->events = events;
+            fill_row(rig, row);
+            charge_a_ticks += sum_a;
+            if (row_peak_a > max_a) {
+                max_a = row_peak_a;
+            }
+            batch->rows_run += 1u;
+            batch->events |= events;
+            if (((options & SIM_OPT_STOP_ON_EVENT) != 0u) && (events != 0u)) {
+                stop = 1u;
+            }
+        }
+        batch->charge_uas = charge_a_ticks * 1e6 * TICK_S;
+        batch->max_current_ua = max_a * 1e6;
+    }
+    return status;
+}

@@ -1,0 +1,152 @@
+/*
+ * Simulated patient load, sensors and output stage (SRS-030..SRS-034), and
+ * the batch stepper that runs the regulator against them. Off-device only:
+ * a device build links regulator.c alone.
+ *
+ * Load (Cole form [COLE]): series resistance (water, electrodes) plus skin
+ * resistance in parallel with the skin capacitance. The skin resistance starts
+ * higher and falls while direct current flows [HAHN]. Sensors: two current
+ * channels and the electrode voltage, with noise and 12-bit quantisation from
+ * a seeded PRNG (same seed, same run). Output stage: 16-bit DAC, cannot sink
+ * current, independent hardware current clamp, sense resistor in sense mode.
+ */
+#ifndef SIMLOAD_H
+#define SIMLOAD_H
+
+#include <stdint.h>
+#include "regulator.h"
+
+/* ---- load model ---------------------------------------------------------- */
+
+/* SRS-030: default total load (settled), hands or feet in trays: the 2 kOhm
+ * rating basis of commercial devices [SAAL]. */
+#define SIM_DEFAULT_LOAD_OHMS 2000
+/* SRS-030: share of the series resistance (water, electrodes) in the total.
+ * Not found in the sources; 30 % chosen (tap water between plate and skin is
+ * a few hundred ohm). */
+#define SIM_SERIES_PERCENT 30
+/* SRS-030: skin capacitance of the immersed area. "Not found" [domain.md]:
+ * 1 uF chosen (order of 0.01 uF/cm2 over ~100 cm2); tests cover 0.01..10 uF. */
+#define SIM_DEFAULT_CAPACITANCE_NF 1000
+/* SRS-030: skin resistance at DC onset is 25 % above its settled value and
+ * falls with a 10 s time constant while current flows [HAHN]. */
+#define SIM_ONSET_EXCESS_PERCENT 25
+#define SIM_ONSET_TAU_S 10
+/* accepted ranges of the load arguments */
+#define SIM_LOAD_MIN_OHMS 100
+#define SIM_LOAD_MAX_OHMS 100000
+#define SIM_CAPACITANCE_MIN_NF 1
+#define SIM_CAPACITANCE_MAX_NF 100000
+#define SIM_SHORT_MIN_OHMS 1
+#define SIM_SHORT_MAX_OHMS 1000
+#define SIM_CHANGE_MAX_MS 600000
+#define SIM_STALL_MAX_MS 600000
+
+/* ---- output stage and sensors -------------------------------------------- */
+
+/* SRS-032: independent hardware current clamp of the output stage (a
+ * separate circuit, like Hidrex' 35 mA safety circuit [HXS]). */
+#define SIM_CLAMP_UA 40000
+/* output stage DAC: 16 bits over 0..65.535 V, 1 mV per code, the
+ * resolution of the drive command (coarser steps into the skin capacitance
+ * give current spikes of step / series resistance) */
+#define SIM_DAC_LSB_UV 1000
+/* SRS-031: sensor noise (rms, triangular, bounded at 2.45 rms) before the
+ * 12-bit quantisation */
+#define SIM_NOISE_UA 20
+#define SIM_NOISE_MV 20
+/* load parameters are updated every 8 ticks (0.8 ms) while the load is
+ * being changed, otherwise every 64 ticks (6.4 ms; the onset has a 10 s
+ * time constant) */
+#define SIM_PARAM_TICKS 8
+#define SIM_PARAM_SLOW_TICKS 64
+
+/* ---- batch stepping ------------------------------------------------------ */
+
+#define SIM_MAX_TICKS_PER_ROW 6000000u
+#define SIM_OPT_KICK_EACH_ROW 0x01u
+#define SIM_OPT_STOP_ON_EVENT 0x02u
+
+#define SIM_EVENT_CONTACT_LOST 0x01u
+#define SIM_EVENT_CONTACT_RESTORED 0x02u
+#define SIM_EVENT_ANTISHOCK 0x04u
+#define SIM_EVENT_FAULT 0x08u
+#define SIM_EVENT_AT_TARGET 0x10u
+#define SIM_EVENT_COMPLIANCE_START 0x20u
+#define SIM_EVENT_COMPLIANCE_END 0x40u
+
+/* one row of the trace: true current from the load model, the rest from the
+ * regulator's output at the end of the row */
+typedef struct {
+    double mean_current_ua;  /* true patient current, mean over the row */
+    double peak_current_ua;  /* largest true current within the row */
+    double load_ohms;        /* model load at the end of the row (0: open) */
+    int32_t ticks;
+    int32_t measured_ua;
+    int32_t voltage_mv;      /* electrode voltage reading */
+    int32_t drive_mv;
+    int32_t reference_ua;
+    int32_t target_ua;
+    int32_t polarity;
+    int32_t fault;
+    int32_t flowing_permille;
+    int32_t antishock_cuts;  /* cuts since the rig was created */
+    uint32_t flags;          /* REG_FLAG_* at the end of the row */
+    uint32_t events;         /* SIM_EVENT_* within the row */
+} sim_row_t;
+
+typedef struct {
+    uint32_t rows_run;
+    uint32_t events;         /* OR of the rows' events */
+    double charge_uas;       /* integral of the true current, uA*s */
+    double max_current_ua;   /* largest true current */
+} sim_batch_t;
+
+/* regulator + load + sensors; fields are private to simload.c */
+typedef struct {
+    reg_state_t reg;
+    reg_output_t out;        /* command applied during the next tick */
+    uint64_t rng;
+    double rs_ohm;           /* series resistance (scaled with the load) */
+    double rsk_nom_ohm;      /* settled skin resistance */
+    double rsk_ohm;          /* skin resistance now (onset) */
+    double c_f;              /* skin capacitance */
+    double vc_v;             /* capacitor voltage */
+    int64_t onset_ticks;     /* ticks with current flowing */
+    double i_end_a;          /* true current at the end of the last tick */
+    double v_term_v;         /* electrode voltage at the end of the last tick */
+    double change_from_ohm;
+    double change_to_ohm;
+    int32_t change_ticks;
+    int32_t change_done;
+    int32_t lifted;
+    double short_ohm;        /* > 0 while shorted */
+    int32_t stuck[2];
+    int32_t stuck_ua[2];
+    int32_t stall_ticks;
+    int32_t param_count;
+    double k_drive_e;        /* per-tick decay and mean factors, drive */
+    double k_drive_m;
+    double k_sense_e;        /* the same through the sense resistor */
+    double k_sense_m;
+    double k_off_e;          /* skin charge decay, output off */
+    double g_drive_s;        /* 1 / series resistance */
+    double g_sense_s;        /* 1 / (series + sense resistance) */
+    double div_drive;        /* skin share of the DC divider */
+    double div_sense;
+} sim_rig_t;
+
+int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capacitance_nf);
+int32_t sim_lift_off(sim_rig_t *rig);
+int32_t sim_contact(sim_rig_t *rig);
+int32_t sim_short(sim_rig_t *rig, int32_t ohms);
+int32_t sim_clear_short(sim_rig_t *rig);
+int32_t sim_change_load(sim_rig_t *rig, int32_t ohms, int32_t over_ms);
+int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua);
+int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel);
+int32_t sim_stall(sim_rig_t *rig, int32_t ms);
+int32_t sim_kick(sim_rig_t *rig);
+int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
+                     uint32_t options, sim_batch_t *batch);
+
+#endif /* SIMLOAD_H */

@@ -1,0 +1,491 @@
+"""Thin wrapper of the C regulator and the simulated load (SRS-035).
+
+The only Python module that imports ``core._regulator_cffi``. It converts
+user units (mA, V, s, ohm) to the C integer units (uA, mV, ticks), turns C
+status codes into exceptions whose messages name the argument, its value and
+the allowed range, and decodes trace rows. Every limit shown here is read
+from the compiled module (``cext/regulator_config.h``, ``cext/simload.h``);
+none is defined again in Python.
+
+``SimulatedRig`` is the C regulator stepped against the C load model.
+``Regulator`` is the bare C regulator, stepped with readings the caller
+chooses (tests feed it arbitrary and garbage readings).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Iterator, NamedTuple
+
+from core._regulator_cffi import ffi, lib
+
+__all__ = [
+    "Polarity", "FaultCode", "RegulatorError", "CommandRejected", "PolarityChangeRefused",
+    "ResetRefused", "FaultLatched", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
+    "TickOutput", "Limits", "LIMITS",
+    "EVENT_CONTACT_LOST", "EVENT_CONTACT_RESTORED", "EVENT_ANTISHOCK", "EVENT_FAULT",
+    "EVENT_AT_TARGET", "EVENT_COMPLIANCE_START", "EVENT_COMPLIANCE_END",
+    "FLAG_OUTPUT_ENABLED", "FLAG_CONTACT_LOST", "FLAG_COMPLIANCE_LIMITED", "FLAG_FAULT",
+    "FLAG_AT_TARGET", "FLAG_ANTISHOCK_CUT", "FLAG_HOLDOFF",
+]
+
+
+class Polarity(IntEnum):
+    NORMAL = lib.REG_POLARITY_NORMAL
+    REVERSED = lib.REG_POLARITY_REVERSED
+
+
+class FaultCode(IntEnum):
+    NONE = lib.REG_FAULT_NONE
+    OVERCURRENT_TRIP = lib.REG_FAULT_OVERCURRENT_TRIP
+    TRANSIENTS = lib.REG_FAULT_TRANSIENTS
+    SHORT = lib.REG_FAULT_SHORT
+    SENSOR_DISAGREE = lib.REG_FAULT_SENSOR_DISAGREE
+    SENSOR_RANGE = lib.REG_FAULT_SENSOR_RANGE
+    WATCHDOG = lib.REG_FAULT_WATCHDOG
+
+
+# events of a row (RowBatch.events, BatchResult.events): bit flags
+EVENT_CONTACT_LOST = lib.SIM_EVENT_CONTACT_LOST
+EVENT_CONTACT_RESTORED = lib.SIM_EVENT_CONTACT_RESTORED
+EVENT_ANTISHOCK = lib.SIM_EVENT_ANTISHOCK
+EVENT_FAULT = lib.SIM_EVENT_FAULT
+EVENT_AT_TARGET = lib.SIM_EVENT_AT_TARGET
+EVENT_COMPLIANCE_START = lib.SIM_EVENT_COMPLIANCE_START
+EVENT_COMPLIANCE_END = lib.SIM_EVENT_COMPLIANCE_END
+
+# status flags of one tick (TickOutput.flags)
+FLAG_OUTPUT_ENABLED = lib.REG_FLAG_OUTPUT_ENABLED
+FLAG_CONTACT_LOST = lib.REG_FLAG_CONTACT_LOST
+FLAG_COMPLIANCE_LIMITED = lib.REG_FLAG_COMPLIANCE_LIMITED
+FLAG_FAULT = lib.REG_FLAG_FAULT
+FLAG_AT_TARGET = lib.REG_FLAG_AT_TARGET
+FLAG_ANTISHOCK_CUT = lib.REG_FLAG_ANTISHOCK_CUT
+FLAG_HOLDOFF = lib.REG_FLAG_HOLDOFF
+
+
+class RegulatorError(Exception):
+    """A regulator command failed; ``code`` is the C status code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CommandRejected(RegulatorError):
+    """An argument is out of its range (nothing was changed)."""
+
+
+class PolarityChangeRefused(RegulatorError):
+    """Polarity change with the output on or |I| >= 0.1 mA."""
+
+
+class ResetRefused(RegulatorError):
+    """Fault reset while current still flows."""
+
+
+class FaultLatched(RegulatorError):
+    """The output cannot be enabled while a fault is latched."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Build-time limits of the compiled regulator, in user units."""
+
+    tick_hz: int = lib.REG_TICK_HZ
+    hard_limit_ma: float = lib.REG_HARD_LIMIT_UA / 1000
+    trip_ma: float = lib.REG_TRIP_UA / 1000
+    compliance_v: float = lib.REG_COMPLIANCE_MV / 1000
+    slew_min_ma_per_s: float = lib.REG_SLEW_MIN_UA_PER_S / 1000
+    slew_max_ma_per_s: float = lib.REG_SLEW_MAX_UA_PER_S / 1000
+    watchdog_ms: float = lib.REG_WATCHDOG_MS
+    zero_current_ma: float = lib.REG_ZERO_CURRENT_UA / 1000
+    sense_v: float = lib.REG_SENSE_MV / 1000
+    antishock_band_percent: int = lib.REG_ANTISHOCK_BAND_PERCENT
+    antishock_floor_ma: float = lib.REG_ANTISHOCK_FLOOR_UA / 1000
+    transient_count: int = lib.REG_TRANSIENT_COUNT
+    transient_window_s: float = lib.REG_TRANSIENT_WINDOW_TICKS / lib.REG_TICK_HZ
+    short_ohms: int = lib.REG_SHORT_OHMS
+    hardware_clamp_ma: float = lib.SIM_CLAMP_UA / 1000
+
+
+LIMITS = Limits()
+
+# argument name -> (C units per user unit, C minimum, C maximum, user unit)
+_ARGS = {
+    "target_ma": (1000, lib.REG_TARGET_MIN_UA, lib.REG_TARGET_MAX_UA, "mA"),
+    "slew_ma_per_s": (1000, lib.REG_SLEW_MIN_UA_PER_S, lib.REG_SLEW_MAX_UA_PER_S, "mA/s"),
+    "load_ohms": (1, lib.SIM_LOAD_MIN_OHMS, lib.SIM_LOAD_MAX_OHMS, "ohm"),
+    "capacitance_uf": (1000, lib.SIM_CAPACITANCE_MIN_NF, lib.SIM_CAPACITANCE_MAX_NF, "uF"),
+    "short_ohms": (1, lib.SIM_SHORT_MIN_OHMS, lib.SIM_SHORT_MAX_OHMS, "ohm"),
+    "over_s": (1000, 0, lib.SIM_CHANGE_MAX_MS, "s"),
+    "current_ma": (1000, lib.REG_ADC_CURRENT_MIN_UA, lib.REG_ADC_CURRENT_MAX_UA, "mA"),
+    "channel": (1, 0, 1, "(0 = A, 1 = B)"),
+    "stall_ms": (1, 0, lib.SIM_STALL_MAX_MS, "ms"),
+    "ticks": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
+    "ticks_per_row": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
+}
+MAX_ROWS = 2_000_000  # buffer size guard of run_rows (memory, not safety)
+_INT32_MAX = 2**31 - 1
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _range_text(name: str) -> str:
+    scale, lo, hi, unit = _ARGS[name]
+    return f"allowed {_number(lo / scale)} to {_number(hi / scale)} {unit}"
+
+
+def _to_c(name: str, value: float) -> int:
+    """User value -> C integer. Rounding never moves a value into range: an
+    out-of-range value stays out of range and the C rejects it."""
+    scale, lo, hi, _unit = _ARGS[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not a finite number: {_range_text(name)}")
+    x = value * scale
+    n = round(x)
+    if x > hi:
+        n = max(n, hi + 1)
+    elif x < lo:
+        n = min(n, lo - 1)
+    return max(-_INT32_MAX, min(_INT32_MAX, n))
+
+
+def _check(status: int, name: str, value: object) -> None:
+    if status == lib.REG_OK:
+        return
+    if status == lib.REG_ERR_RANGE:
+        raise CommandRejected(status, f"{name}={value!r} is out of range: {_range_text(name)}")
+    raise RegulatorError(status, f"{name}={value!r}: regulator error {status}")
+
+
+def _to_bool(name: str, on: object) -> int:
+    if on is True or on is False or (isinstance(on, int) and on in (0, 1)):
+        return int(on)
+    raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={on!r} is out of range: allowed True or False")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One row (or one batch) of the simulation, in user units."""
+
+    ticks: int
+    mean_current_ma: float     # true patient current (load model), mean
+    peak_current_ma: float     # true patient current, largest value in the row
+    measured_current_ma: float # regulator's reading (larger of the two channels)
+    voltage_v: float           # electrode voltage (load model)
+    reference_ma: float
+    target_ma: float
+    polarity: Polarity
+    output_enabled: bool       # enabled by command and no fault latched
+    contact_lost: bool
+    compliance_limited: bool
+    flowing_fraction: float    # measured / target (1.0 when the target is 0)
+    antishock_cuts: int        # cuts since the rig was created
+    fault: FaultCode
+    load_ohms: float           # model load; math.inf while lifted off
+    drive_v: float = 0.0       # drive command at the end of the row
+    events: int = 0            # EVENT_* bits within the row
+
+
+_POLARITIES = {p.value: p for p in Polarity}
+_FAULTS = {f.value: f for f in FaultCode}
+
+
+def _decode(row) -> BatchResult:
+    flags = row.flags
+    load = row.load_ohms
+    return BatchResult(
+        ticks=row.ticks,
+        mean_current_ma=row.mean_current_ua / 1000,
+        peak_current_ma=row.peak_current_ua / 1000,
+        measured_current_ma=row.measured_ua / 1000,
+        voltage_v=row.voltage_mv / 1000,
+        reference_ma=row.reference_ua / 1000,
+        target_ma=row.target_ua / 1000,
+        polarity=_POLARITIES[row.polarity],
+        output_enabled=bool(flags & FLAG_OUTPUT_ENABLED),
+        contact_lost=bool(flags & FLAG_CONTACT_LOST),
+        compliance_limited=bool(flags & FLAG_COMPLIANCE_LIMITED),
+        flowing_fraction=row.flowing_permille / 1000,
+        antishock_cuts=row.antishock_cuts,
+        fault=_FAULTS[row.fault],
+        load_ohms=math.inf if load == 0.0 else load,
+        drive_v=row.drive_mv / 1000,
+        events=row.events,
+    )
+
+
+class RowBatch:
+    """Result of SimulatedRig.run_rows: totals computed in C, rows on demand."""
+
+    __slots__ = ("rows_run", "events", "last", "charge_mas", "max_current_ma", "ticks_per_row", "_buf")
+
+    def __init__(self, buf, rows_run: int, events: int, charge_mas: float,
+                 max_current_ma: float, ticks_per_row: int) -> None:
+        self._buf = buf
+        self.rows_run = rows_run
+        self.events = events
+        self.charge_mas = charge_mas
+        self.max_current_ma = max_current_ma
+        self.ticks_per_row = ticks_per_row
+        self.last = _decode(buf[rows_run - 1])
+
+    @property
+    def ticks(self) -> int:
+        return self.rows_run * self.ticks_per_row
+
+    def rows(self) -> Iterator[BatchResult]:
+        """Per-row values (for the CSV trace); decoded lazily."""
+        buf = self._buf
+        for i in range(self.rows_run):
+            yield _decode(buf[i])
+
+    def peak_currents_ma(self) -> list[float]:
+        """Largest true current of each row (cheaper than rows())."""
+        buf = self._buf
+        return [buf[i].peak_current_ua / 1000 for i in range(self.rows_run)]
+
+
+_row_alloc = ffi.new_allocator(should_clear_after_alloc=False)
+
+
+class SimulatedRig:
+    """The C regulator stepped against the C load model (SRS-030..035).
+
+    Commands go to the regulator exactly as on a device; the load events
+    (lift_off, contact, short, change_load, stick_sensor, stall) act on the
+    simulated patient, sensors and supervisor at the current tick.
+    """
+
+    tick_hz: int = LIMITS.tick_hz
+    hard_limit_ma: float = LIMITS.hard_limit_ma
+    compliance_v: float = LIMITS.compliance_v
+    watchdog_ms: float = LIMITS.watchdog_ms
+
+    def __init__(self, seed: int = 0, load_ohms: float = float(lib.SIM_DEFAULT_LOAD_OHMS),
+                 capacitance_uf: float = lib.SIM_DEFAULT_CAPACITANCE_NF / 1000) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+            raise CommandRejected(lib.REG_ERR_RANGE, f"seed={seed!r} is out of range: allowed 0 to 2**64-1")
+        self._rig = ffi.new("sim_rig_t *")
+        self._reg = ffi.addressof(self._rig[0], "reg")
+        self._batch = ffi.new("sim_batch_t *")
+        self._one = ffi.new("sim_row_t[1]")
+        ohms = _to_c("load_ohms", load_ohms)
+        nf = _to_c("capacitance_uf", capacitance_uf)
+        status = lib.sim_init(self._rig, seed, ohms, nf)
+        if status == lib.REG_ERR_RANGE:
+            bad = "load_ohms" if not lib.SIM_LOAD_MIN_OHMS <= ohms <= lib.SIM_LOAD_MAX_OHMS else "capacitance_uf"
+            _check(status, bad, load_ohms if bad == "load_ohms" else capacitance_uf)
+        _check(status, "load_ohms", load_ohms)
+        self.seed = seed
+
+    # ---- regulator commands ------------------------------------------------
+    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
+        _command(self._reg, target_ma, slew_ma_per_s)
+
+    def enable_output(self, on: bool) -> None:
+        _enable(self._reg, on)
+
+    def set_polarity(self, polarity: Polarity) -> None:
+        _set_polarity(self._reg, polarity)
+
+    def kick_watchdog(self) -> None:
+        lib.sim_kick(self._rig)
+
+    def reset_fault(self) -> None:
+        _reset(self._reg)
+
+    @property
+    def fault(self) -> FaultCode:
+        return FaultCode(self._reg.fault)
+
+    @property
+    def polarity(self) -> Polarity:
+        return Polarity(self._reg.polarity)
+
+    # ---- stepping ------------------------------------------------------------
+    def run(self, ticks: int) -> BatchResult:
+        """One batch of ``ticks`` ticks; kicks nothing by itself."""
+        n = _to_c("ticks", _int_arg("ticks", ticks))
+        status = lib.sim_run_rows(self._rig, self._one, 1, n, 0, self._batch)
+        _check(status, "ticks", ticks)
+        return _decode(self._one[0])
+
+    def run_rows(self, max_rows: int, ticks_per_row: int, kick_each_row: bool = True,
+                 stop_on_event: bool = True) -> RowBatch:
+        """Up to ``max_rows`` rows of ``ticks_per_row`` ticks in one C call."""
+        rows = _int_arg("max_rows", max_rows)
+        if not 1 <= rows <= MAX_ROWS:
+            raise CommandRejected(lib.REG_ERR_RANGE,
+                                  f"max_rows={max_rows!r} is out of range: allowed 1 to {MAX_ROWS} rows")
+        tpr = _to_c("ticks_per_row", _int_arg("ticks_per_row", ticks_per_row))
+        options = 0
+        if _to_bool("kick_each_row", kick_each_row):
+            options |= lib.SIM_OPT_KICK_EACH_ROW
+        if _to_bool("stop_on_event", stop_on_event):
+            options |= lib.SIM_OPT_STOP_ON_EVENT
+        buf = _row_alloc("sim_row_t[]", rows)
+        status = lib.sim_run_rows(self._rig, buf, rows, tpr, options, self._batch)
+        _check(status, "ticks_per_row", ticks_per_row)
+        b = self._batch
+        return RowBatch(buf, b.rows_run, b.events, b.charge_uas / 1000, b.max_current_ua / 1000, tpr)
+
+    # ---- load events (act at the current tick) ------------------------------
+    def lift_off(self) -> None:
+        lib.sim_lift_off(self._rig)
+
+    def contact(self) -> None:
+        lib.sim_contact(self._rig)
+
+    def short(self, ohms: float) -> None:
+        _check(lib.sim_short(self._rig, _to_c("short_ohms", ohms)), "short_ohms", ohms)
+
+    def clear_short(self) -> None:
+        lib.sim_clear_short(self._rig)
+
+    def change_load(self, ohms: float, over_s: float) -> None:
+        c_ohms = _to_c("load_ohms", ohms)
+        c_ms = _to_c("over_s", over_s)
+        status = lib.sim_change_load(self._rig, c_ohms, c_ms)
+        bad_ohms = not lib.SIM_LOAD_MIN_OHMS <= c_ohms <= lib.SIM_LOAD_MAX_OHMS
+        _check(status, "load_ohms" if bad_ohms else "over_s", ohms if bad_ohms else over_s)
+
+    def stick_sensor(self, channel: int, current_ma: float) -> None:
+        c_channel = _to_c("channel", _int_arg("channel", channel))
+        c_ua = _to_c("current_ma", current_ma)
+        status = lib.sim_stick_sensor(self._rig, c_channel, c_ua)
+        bad_channel = c_channel not in (0, 1)
+        _check(status, "channel" if bad_channel else "current_ma", channel if bad_channel else current_ma)
+
+    def unstick_sensor(self, channel: int) -> None:
+        c_channel = _to_c("channel", _int_arg("channel", channel))
+        _check(lib.sim_unstick_sensor(self._rig, c_channel), "channel", channel)
+
+    def stall(self, ms: float) -> None:
+        _check(lib.sim_stall(self._rig, _to_c("stall_ms", ms)), "stall_ms", ms)
+
+
+def _int_arg(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not an integer")
+    return value
+
+
+# ---- commands shared by SimulatedRig and Regulator (user units) -----------
+def _command(reg, target_ma: float, slew_ma_per_s: float) -> None:
+    target = _to_c("target_ma", target_ma)
+    slew = _to_c("slew_ma_per_s", slew_ma_per_s)
+    status = lib.reg_command(reg, target, slew)
+    bad_target = not lib.REG_TARGET_MIN_UA <= target <= lib.REG_TARGET_MAX_UA
+    _check(status, "target_ma" if bad_target else "slew_ma_per_s", target_ma if bad_target else slew_ma_per_s)
+
+
+def _enable(reg, on: bool) -> None:
+    status = lib.reg_enable(reg, _to_bool("on", on))
+    if status == lib.REG_ERR_FAULT_LATCHED:
+        raise FaultLatched(status, f"output cannot be enabled: fault {FaultCode(reg.fault).name} is latched; "
+                                   "reset_fault() with no current flowing first")
+    _check(status, "on", on)
+
+
+def _set_polarity(reg, polarity: Polarity) -> None:
+    if isinstance(polarity, bool) or not isinstance(polarity, int) or polarity not in (1, -1):
+        raise CommandRejected(lib.REG_ERR_RANGE,
+                              f"polarity={polarity!r} is out of range: allowed Polarity.NORMAL (1) or REVERSED (-1)")
+    status = lib.reg_set_polarity(reg, int(polarity))
+    if status == lib.REG_ERR_POLARITY_REFUSED:
+        raise PolarityChangeRefused(
+            status,
+            f"polarity={Polarity(polarity).name} refused: the output must be off and the current below "
+            f"{LIMITS.zero_current_ma:g} mA (output {'on' if reg.enabled else 'off'}, "
+            f"measured {reg.last_max_ua / 1000:g} mA)")
+    _check(status, "polarity", polarity)
+
+
+def _reset(reg) -> None:
+    status = lib.reg_reset_fault(reg)
+    if status == lib.REG_ERR_RESET_REFUSED:
+        raise ResetRefused(status, f"reset refused: current must be below {LIMITS.zero_current_ma:g} mA "
+                                   f"(measured {reg.last_max_ua / 1000:g} mA)")
+    _check(status, "reset", None)
+
+
+class TickOutput(NamedTuple):
+    """Drive command and status of one bare-regulator tick, C units."""
+
+    status: int
+    drive_mv: int
+    stage_on: int
+    sense: int
+    polarity: int
+    flags: int
+    fault: int
+    reference_ua: int
+    target_ua: int
+    measured_ua: int
+    flowing_permille: int
+
+
+class Regulator:
+    """The bare C regulator, stepped with readings the caller chooses.
+
+    ``command``/``enable_output``/``set_polarity``/``reset_fault`` take user
+    units and raise like SimulatedRig; ``raw_*`` return the C status code
+    with C integer arguments (for tests that feed arbitrary values).
+    """
+
+    def __init__(self) -> None:
+        self._reg = ffi.new("reg_state_t *")
+        lib.reg_init(self._reg)
+        self._in = ffi.new("reg_inputs_t *")
+        self._out = ffi.new("reg_output_t *")
+
+    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
+        _command(self._reg, target_ma, slew_ma_per_s)
+
+    def enable_output(self, on: bool) -> None:
+        _enable(self._reg, on)
+
+    def set_polarity(self, polarity: Polarity) -> None:
+        _set_polarity(self._reg, polarity)
+
+    def kick_watchdog(self) -> None:
+        lib.reg_kick(self._reg)
+
+    def reset_fault(self) -> None:
+        _reset(self._reg)
+
+    @property
+    def fault(self) -> FaultCode:
+        return FaultCode(self._reg.fault)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._reg.enabled)
+
+    # raw C calls: int32 arguments, C status returned
+    def raw_command(self, target_ua: int, slew_ua_per_s: int) -> int:
+        return lib.reg_command(self._reg, target_ua, slew_ua_per_s)
+
+    def raw_enable(self, on: int) -> int:
+        return lib.reg_enable(self._reg, on)
+
+    def raw_set_polarity(self, polarity: int) -> int:
+        return lib.reg_set_polarity(self._reg, polarity)
+
+    def raw_reset_fault(self) -> int:
+        return lib.reg_reset_fault(self._reg)
+
+    def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int) -> TickOutput:
+        """One tick with the given readings (int32, any value)."""
+        self._in.current_a_ua = current_a_ua
+        self._in.current_b_ua = current_b_ua
+        self._in.voltage_mv = voltage_mv
+        status = lib.reg_tick(self._reg, self._in, self._out)
+        o = self._out
+        return TickOutput(status, o.drive_mv, o.stage_on, o.sense, o.polarity, o.flags, o.fault,
+                          o.reference_ua, o.target_ua, o.measured_ua, o.flowing_permille)
