@@ -1,0 +1,413 @@
+"""The traceability check: links, evidence and risk acceptability.
+
+Errors (exit 1) -- the build must not pass:
+  data files missing or invalid; duplicate or dangling ids; a requirement with
+  no parent; a hazard (situation) with no control; a control with no
+  requirement; an implemented safety requirement without passing evidence; a
+  failing test or a violated property; a test marker or result naming an
+  unknown id; an unacceptable residual risk, or an ALARP one without a
+  benefit-risk statement; a software item without FMEA; a runtime dependency
+  without SOUP entry; unreviewed changes and suspect links; no test results.
+Warnings (shown, exit 0) -- visible in the report, not blocking:
+  an implemented non-safety requirement without evidence; a planned
+  requirement whose tests already pass; stale results (test or marker gone
+  since the run); tests without a marker; a user need or a control nobody
+  uses; a safety requirement no control names; spec/properties.yaml or the
+  verifier's results missing; surviving table mutants.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from traceability import DEFAULT_RESULTS, DEFAULT_VERIFICATION
+from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, PROPERTIES, REQUIREMENTS, SOUP, Project, load_project
+from traceability.findings import ERROR, WARNING, Finding
+from traceability.lock import check_links, load_lock
+from traceability.models import Risk
+from traceability.scan import Scan, ScannedTest, scan_tests, split_nodeid
+
+PASS = {"passed"}
+FAIL = {"failed", "error", "xpassed"}
+ID_PREFIXES = ("SRS-", "PROP-")
+
+
+@dataclass
+class Evidence:
+    nodeid: str
+    file: str
+    line: int
+    outcome: str
+    run_id: str = ""
+    message: str = ""
+
+
+@dataclass
+class Analysis:
+    project: Project
+    scan: Scan
+    results_path: Path
+    verification_path: Path
+    results: dict | None = None
+    verification: dict | None = None
+    tests: list[Evidence] = field(default_factory=list)
+    by_id: dict[str, list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    prop_result: dict[str, str] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)        # SRS/PROP id -> verified|failed|unverified|planned
+    need_status: dict[str, str] = field(default_factory=dict)
+    need_failing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # UN -> [(SRS, what failed)]
+    suspect: dict[str, list[str]] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)
+    unmarked: list[Evidence] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.project.findings
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARNING]
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read_json(p: Project, path: Path, what: str) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        p.error(_rel(p.root, path), "", "", f"unreadable {what}: {exc}")
+        return None
+    if not isinstance(data, dict):
+        p.error(_rel(p.root, path), "", "", f"{what} must be a JSON object")
+        return None
+    return data
+
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector: loading builds ~10^6 small containers,
+    and its repeated full passes made the run superlinear in the data size."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def run_check(root: Path, results: Path | None = None, verification: Path | None = None,
+              static: bool = False) -> Analysis:
+    with no_gc():
+        return _run_check(root, results, verification, static)
+
+
+def _run_check(root: Path, results: Path | None, verification: Path | None, static: bool) -> Analysis:
+    project = load_project(root)
+    a = Analysis(project, scan_tests(root),
+                 results or root / DEFAULT_RESULTS, verification or root / DEFAULT_VERIFICATION)
+    known = set(project.reqs) | set(project.props) | {i for i in project.where if i.startswith(ID_PREFIXES)}
+    _check_markers(a, known)
+    if not static:
+        _load_results(a, known)
+        _load_verification(a)
+    _check_requirements(a, static)
+    _check_risk(a)
+    _check_soup(a)
+    a.suspect = check_links(project, load_lock(project))
+    return a
+
+
+# ---------------------------------------------------------------- tests and markers
+def _check_markers(a: Analysis, known: set[str]) -> None:
+    p = a.project
+    for file, line, msg in a.scan.errors:
+        p.error(file, "", "", msg, line)
+    for mk in a.scan.markers:
+        for rid in mk.ids:
+            if rid not in known:
+                p.error(mk.file, rid, "req marker", "test marker names an unknown id", mk.line)
+        if mk.dynamic:
+            p.warn(mk.file, "", "req marker", "marker arguments are not string literals: "
+                   "not checkable before the tests run", mk.line)
+
+
+def _load_results(a: Analysis, known: set[str]) -> None:
+    p = a.project
+    label = _rel(p.root, a.results_path)
+    if not a.results_path.exists():
+        p.error(label, "", "", "no test results: run pytest first (the traceability plugin writes them)")
+        return
+    a.results = _read_json(p, a.results_path, "test results")
+    if a.results is None:
+        return
+    stale_files: dict[str, int] = defaultdict(int)
+    for t in a.results.get("tests", []):
+        try:
+            ev = Evidence(t["nodeid"], t["file"], int(t["line"]), t["outcome"],
+                          t.get("run_id", ""), t.get("message", ""))
+            ids = list(t["ids"])
+        except (KeyError, TypeError, ValueError) as exc:
+            p.error(label, "", "tests", f"malformed test entry {t!r:.120}: {exc}")
+            continue
+        file, qual = split_nodeid(ev.nodeid)
+        if file not in a.scan.files:
+            stale_files[file] += 1
+            continue
+        src = a.scan.tests.get((file, qual))
+        if src is None and a.scan.dynamic(file, qual):
+            src = ScannedTest(file, qual, ev.line, set(ids), dynamic=True)  # trust the recorded ids
+        if src is None:
+            a.stale.append(ev.nodeid)
+            p.warn(ev.file, ev.nodeid, "", "result is stale: this test no longer exists in the "
+                   "source; re-run pytest", ev.line)
+            continue
+        if not src.dynamic:
+            gone = sorted(set(ids) - src.ids)
+            new = sorted(src.ids - set(ids))
+            if gone or new:
+                a.stale.append(ev.nodeid)
+                what = (f"marker no longer names {', '.join(gone)}" if gone else "") + \
+                       ("; " if gone and new else "") + \
+                       (f"marker now names {', '.join(new)}" if new else "")
+                p.warn(ev.file, ev.nodeid, "req marker",
+                       f"result is stale ({what}); not counted as evidence; re-run pytest", ev.line)
+                ids = [i for i in ids if i in src.ids]
+        for bad in t.get("marker_errors", []):
+            p.error(ev.file, ev.nodeid, "req marker", f"marker argument {bad} is not an id string", ev.line)
+        a.tests.append(ev)
+        if not ids:
+            a.unmarked.append(ev)
+        for rid in ids:
+            if rid not in known:
+                if src.dynamic:  # a literal one was already reported by the scan
+                    p.error(ev.file, rid, "req marker", f"test {ev.nodeid} names an unknown id", ev.line)
+                continue
+            a.by_id[rid].append(ev)
+        if ev.outcome in FAIL:
+            p.error(ev.file, ev.nodeid, "outcome",
+                    f"test {ev.outcome} (verifies {', '.join(ids) or 'no id'}): {ev.message[:200]}", ev.line)
+    for file, n in sorted(stale_files.items()):
+        a.stale.append(file)
+        p.warn(file, "", "", f"{n} recorded result(s) from a test file that no longer exists; "
+               "not counted; re-run pytest")
+    if a.unmarked:
+        sample = ", ".join(e.nodeid for e in a.unmarked[:3])
+        p.warn(label, "", "req marker", f"{len(a.unmarked)} test(s) carry no req marker (e.g. {sample})")
+
+
+def _load_verification(a: Analysis) -> None:
+    p = a.project
+    label = _rel(p.root, a.verification_path)
+    if not a.verification_path.exists():
+        if p.props:
+            p.warn(label, "", "", "no verification results: run ionto-verify; "
+                   "properties give no evidence until then")
+        return
+    a.verification = _read_json(p, a.verification_path, "verification results")
+    if a.verification is None:
+        return
+    for r in a.verification.get("properties", []):
+        pid, result = r.get("id"), r.get("result")
+        if pid not in p.props:
+            p.warn(label, str(pid), "id", "verification result for an unknown property")
+            continue
+        a.prop_result[pid] = result
+        if result != "proven":
+            cex = r.get("counterexample") or []
+            file, line = p.loc(pid)
+            p.error(file, pid, "result", f"property {result!r} by {r.get('method', '?')}"
+                    + (f"; counterexample: {' -> '.join(map(str, cex))[:300]}" if cex else ""), line)
+    mut = a.verification.get("table_mutation") or {}
+    if mut.get("survivors"):
+        p.warn(label, "", "table_mutation", f"{len(mut['survivors'])} table mutant(s) survived: "
+               f"{', '.join(map(str, mut['survivors'][:5]))}")
+
+
+# ---------------------------------------------------------------- requirements
+def _check_requirements(a: Analysis, static: bool) -> None:
+    p = a.project
+    verifies: dict[str, list[str]] = defaultdict(list)
+    for x in p.props.values():
+        for rid in x.verifies:
+            verifies[rid].append(x.id)
+            if rid not in p.reqs and rid not in p.where:
+                file, line = p.loc(x.id)
+                p.error(file, x.id, "verifies", f"dangling: {rid} is not a known requirement", line)
+    # properties: proven by the verifier, or failing/passing tests marked with them
+    for pid in p.props:
+        tests = a.by_id.get(pid, [])
+        res = a.prop_result.get(pid)
+        if res == "violated" or any(e.outcome in FAIL for e in tests):
+            a.status[pid] = "failed"
+        elif res == "proven" or any(e.outcome in PASS for e in tests):
+            a.status[pid] = "verified"
+        else:
+            a.status[pid] = "unverified"
+    children: dict[str, list[str]] = defaultdict(list)
+    for r in p.reqs.values():
+        file, line = p.loc(r.id)
+        if r.parent is None:
+            p.error(file, r.id, "parent", "requirement has no parent user need", line)
+        elif r.parent not in p.needs:
+            p.error(file, r.id, "parent", f"dangling: {r.parent} is not a known user need", line)
+        else:
+            children[r.parent].append(r.id)
+        tests = a.by_id.get(r.id, [])
+        failed = any(e.outcome in FAIL for e in tests) or any(a.status.get(x) == "failed" for x in verifies[r.id])
+        passed = any(e.outcome in PASS for e in tests) or any(a.prop_result.get(x) == "proven" for x in verifies[r.id])
+        if r.verification == "inspection" and r.evidence:
+            missing = [e for e in r.evidence if not (p.root / e).exists()]
+            if missing:
+                p.error(file, r.id, "evidence", f"inspection record(s) not found: {', '.join(missing)}", line)
+            else:
+                passed = True
+        st = "failed" if failed else "verified" if passed else "unverified"
+        if r.status == "planned":
+            if passed and not failed:
+                p.warn(file, r.id, "status", "status is planned but its tests pass: set it to implemented", line)
+            st = "planned"
+        elif st == "unverified" and not static:
+            if r.kind == "safety":
+                p.error(file, r.id, "verification",
+                        f"implemented safety requirement has no passing {r.verification} evidence "
+                        "(no passing test marked with it, no proven property)", line)
+            else:
+                p.warn(file, r.id, "verification", f"implemented {r.kind} requirement has no passing evidence", line)
+        a.status[r.id] = st
+    for n in p.needs.values():
+        kids = children.get(n.id, [])
+        file, line = p.loc(n.id)
+        if not kids:
+            p.warn(file, n.id, "", "user need has no requirement refining it", line)
+        states = [a.status[k] for k in kids]
+        a.need_failing[n.id] = [(k, a.status[k]) for k in kids if a.status[k] == "failed"]
+        if "failed" in states:
+            a.need_status[n.id] = "failed"
+        elif states and all(s == "verified" for s in states):
+            a.need_status[n.id] = "verified"
+        elif any(s == "verified" for s in states):
+            a.need_status[n.id] = "partially verified"
+        else:
+            a.need_status[n.id] = "unverified"
+
+
+# ---------------------------------------------------------------- risk file
+def _risk_findings(a: Analysis, file: str, item: str, fld: str, initial, residual,
+                   benefit: str | None, line: int | None) -> None:
+    p, plan = a.project, a.project.plan
+    if plan is None:
+        return
+    sev = [s.id for s in plan.severity]
+    prob = [x.id for x in plan.probability]
+    for name, risk in (("initial", initial), ("residual_risk", residual)):
+        if risk is None:
+            continue
+        if risk.severity not in sev or risk.probability not in prob:
+            p.error(file, item, name, f"({risk.severity}, {risk.probability}) is not on the scales "
+                    f"of {PLAN} (severity {sev}, probability {prob})", line)
+            return
+    region = plan.region(residual.severity, residual.probability)
+    if region == "unacceptable":
+        p.error(file, item, fld, f"residual risk ({residual.severity}, {residual.probability}) is "
+                "unacceptable per the risk matrix", line)
+    elif region == "alarp" and not benefit:
+        p.error(file, item, "benefit_risk", f"residual risk ({residual.severity}, {residual.probability}) "
+                "is in the ALARP region: a benefit-risk statement is required", line)
+    if initial is not None and (sev.index(residual.severity) > sev.index(initial.severity)
+                                or prob.index(residual.probability) > prob.index(initial.probability)):
+        p.error(file, item, fld, "residual risk is higher than the initial risk", line)
+
+
+def _check_risk(a: Analysis) -> None:
+    p = a.project
+    used_controls: set[str] = set()
+    for hz in p.hazards.values():
+        file, line = p.loc(hz.id)
+        if not hz.situations:
+            p.error(file, hz.id, "situations", "hazard has no hazardous situation, hence no control", line)
+        for s in hz.situations:
+            sfile, sline = p.loc(s.id)
+            if not s.controls:
+                p.error(sfile, hz.id, f"situations.{s.id}.controls", "hazard has no control", sline)
+            for c in s.controls:
+                used_controls.add(c)
+                if c not in p.controls and c not in p.where:
+                    p.error(sfile, s.id, "controls", f"dangling: {c} is not a known risk control", sline)
+            _risk_findings(a, sfile, s.id, "residual_risk", s.initial_risk, s.residual_risk, s.benefit_risk, sline)
+    controlled: set[str] = set()
+    for c in p.controls.values():
+        file, line = p.loc(c.id)
+        if not c.requirements:
+            p.error(file, c.id, "requirements", "risk control names no requirement", line)
+        for rid in c.requirements:
+            controlled.add(rid)
+            if rid not in p.reqs and rid not in p.where:
+                p.error(file, c.id, "requirements", f"dangling: {rid} is not a known requirement", line)
+    for fid, (item, fm) in p.fmea.items():
+        file, line = p.loc(fid)
+        for hz in fm.hazards:
+            if hz not in p.hazards and hz not in p.where:
+                p.error(file, fid, "hazards", f"dangling: {hz} is not a known hazard", line)
+        for c in fm.controls:
+            used_controls.add(c)
+            if c not in p.controls and c not in p.where:
+                p.error(file, fid, "controls", f"dangling: {c} is not a known risk control", line)
+        _risk_findings(a, file, fid, "residual_risk", Risk(severity=fm.severity, probability=fm.occurrence),
+                       fm.residual_risk, fm.benefit_risk, line)
+    for cid in p.controls:
+        if cid not in used_controls:
+            file, line = p.loc(cid)
+            p.warn(file, cid, "", "risk control is not used by any hazardous situation or failure mode", line)
+    for r in p.reqs.values():
+        if r.kind == "safety" and r.id not in controlled:
+            file, line = p.loc(r.id)
+            p.warn(file, r.id, "kind", "safety requirement is not named by any risk control", line)
+    if p.plan is not None and (p.root / FMEA).exists():
+        for item in p.plan.software_items:
+            if item not in p.fmea_items:
+                p.error(FMEA, item, "items", f"software item '{item}' of {PLAN} has no FMEA entry")
+
+
+def _check_soup(a: Analysis) -> None:
+    p = a.project
+    for dep in runtime_dependencies(p.root):
+        if not any(_norm(s.name) == _norm(dep) for s in p.soup):
+            p.error(SOUP, dep, "soup", "runtime dependency of pyproject.toml has no SOUP entry (purpose)")
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def runtime_dependencies(root: Path) -> list[str]:
+    """Names of [project].dependencies in pyproject.toml (empty if there is none)."""
+    path = root / "pyproject.toml"
+    if not path.exists():
+        return []
+    deps = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get("dependencies", [])
+    names = []
+    for d in deps:
+        name = d
+        for sep in "<>=!~;[ ":
+            name = name.split(sep)[0]
+        names.append(name.strip())
+    return names
+
+
+__all__ = ["Analysis", "Evidence", "run_check", "runtime_dependencies",
+           "REQUIREMENTS", "PROPERTIES", "HAZARDS", "CONTROLS", "FMEA"]

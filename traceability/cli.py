@@ -1,0 +1,133 @@
+"""`ionto-trace`: check, review, report, reqif.
+
+The root (repository) defaults to the current directory; `--root DIR` or the
+IONTO_TRACE_ROOT environment variable point elsewhere (tests use a copy).
+Exit codes: 0 ok; 1 check failed (errors); 2 usage error (unknown id, bad option).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from traceability import ROOT_ENV
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Path(args.root or os.environ.get(ROOT_ENV) or ".").resolve()
+
+
+def _path(root: Path, value: str | None) -> Path | None:
+    """An option's path: relative to the current directory, like any command's."""
+    return None if value is None else Path(value).resolve()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from traceability.check import run_check
+    root = _root(args)
+    t0 = time.perf_counter()
+    a = run_check(root, _path(root, args.results), _path(root, args.verification), static=args.static)
+    errors, warnings = a.errors, a.warnings
+    if args.quiet:
+        shown = errors
+    else:
+        shown = warnings + errors
+    for f in shown:
+        print(f)
+    if args.warnings_as_errors and warnings:
+        errors = errors + warnings
+    reqs = a.project.reqs
+    verified = sum(1 for r in reqs if a.status.get(r) == "verified")
+    implemented = sum(1 for r in reqs.values() if r.status == "implemented")
+    print(f"ionto-trace check: {len(reqs)} requirements ({implemented} implemented, {verified} verified), "
+          f"{len(a.project.hazards)} hazards, {len(a.project.controls)} controls, {len(a.tests)} test results; "
+          f"{len(errors)} error(s), {len(warnings)} warning(s) in {time.perf_counter() - t0:.2f} s"
+          + (" [static: test results not read]" if args.static else ""))
+    return 1 if errors else 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from traceability.data import LOCK, load_project
+    from traceability.lock import review
+    root = _root(args)
+    if not args.ids and not args.all:
+        print("ionto-trace review: name the ids to review, or --all", file=sys.stderr)
+        return 2
+    project = load_project(root)
+    errors = [f for f in project.findings if f.level == "error"]
+    if errors:
+        for f in errors:
+            print(f, file=sys.stderr)
+        print("ionto-trace review: fix the data errors above first", file=sys.stderr)
+        return 1
+    try:
+        done = review(project, args.ids, everything=args.all, note=args.note or "")
+    except KeyError as exc:
+        print(f"ionto-trace review: unknown id(s): {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"reviewed {len(done)} item(s) and their links; recorded in {LOCK}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from traceability.check import run_check
+    from traceability.report import write_report
+    root = _root(args)
+    a = run_check(root, _path(root, args.results), _path(root, args.verification))
+    index = write_report(a, Path(args.out).resolve())
+    print(f"report: {index}  ({len(a.errors)} check error(s), {len(a.warnings)} warning(s))")
+    return 0
+
+
+def cmd_reqif(args: argparse.Namespace) -> int:
+    from traceability.data import load_project
+    from traceability.reqif_export import write_reqif
+    root = _root(args)
+    project = load_project(root)
+    out = Path(args.out).resolve()
+    write_reqif(project, out)
+    print(f"reqif: {out} ({len(project.needs)} user needs, {len(project.reqs)} requirements)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ionto-trace", description=__doc__.splitlines()[0])
+    ap.add_argument("--root", help="repository root (default: $IONTO_TRACE_ROOT or the current directory)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="validate data, links, evidence and risk acceptability")
+    c.add_argument("--results", help="test results JSON (default out/test-results/results.json)")
+    c.add_argument("--verification", help="verifier results JSON (default out/verification/results.json)")
+    c.add_argument("--static", action="store_true",
+                   help="do not read test results: data, links and test markers only (before the tests run)")
+    c.add_argument("--quiet", "-q", action="store_true", help="show errors only")
+    c.add_argument("--warnings-as-errors", action="store_true")
+    c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("review", help="record the review of items: re-stamp their fingerprints and links")
+    r.add_argument("ids", nargs="*", metavar="ID")
+    r.add_argument("--all", action="store_true", help="review every item (baseline)")
+    r.add_argument("--note", help="a note kept in the review log")
+    r.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("report", help="write the audit report (index.html, report.md)")
+    p.add_argument("--out", default="out/report")
+    p.add_argument("--results")
+    p.add_argument("--verification")
+    p.set_defaults(func=cmd_report)
+
+    q = sub.add_parser("reqif", help="export the requirements as ReqIF")
+    q.add_argument("--out", required=True)
+    q.set_defaults(func=cmd_reqif)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Loads spec/ and hazard_analysis/ into one Project, collecting findings.
+
+A file that fails validation does not stop the load: the valid records are
+kept and the ids of the invalid ones are still registered, so that one typo
+gives one precise message instead of a cascade of "unknown id" errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from traceability import models as m
+from traceability.findings import ERROR, WARNING, Finding
+from traceability.yamlload import DataError, Loaded, load_yaml
+
+REQUIREMENTS = "spec/requirements.yaml"
+PROPERTIES = "spec/properties.yaml"
+PLAN = "hazard_analysis/risk_management_plan.yaml"
+HAZARDS = "hazard_analysis/hazards.yaml"
+CONTROLS = "hazard_analysis/risk_controls.yaml"
+FMEA = "hazard_analysis/fmea.yaml"
+SOUP = "hazard_analysis/soup.yaml"
+LOCK = "spec/links.lock"
+
+
+@dataclass
+class Project:
+    root: Path
+    needs: dict[str, m.UserNeed] = field(default_factory=dict)
+    reqs: dict[str, m.Requirement] = field(default_factory=dict)
+    props: dict[str, m.Property] = field(default_factory=dict)
+    plan: m.RiskManagementPlan | None = None
+    hazards: dict[str, m.Hazard] = field(default_factory=dict)
+    situations: dict[str, tuple[str, m.Situation]] = field(default_factory=dict)
+    controls: dict[str, m.RiskControl] = field(default_factory=dict)
+    fmea: dict[str, tuple[str, m.FailureMode]] = field(default_factory=dict)
+    fmea_items: list[str] = field(default_factory=list)
+    soup: list[m.Soup] = field(default_factory=list)
+    # every id (valid or not) -> (file, line); invalid ids are known but not loaded
+    where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    have_properties: bool = False
+
+    def error(self, file: str, item: str, fld: str, msg: str, line: int | None = None) -> None:
+        self.findings.append(Finding(ERROR, file, item, fld, msg, line))
+
+    def warn(self, file: str, item: str, fld: str, msg: str, line: int | None = None) -> None:
+        self.findings.append(Finding(WARNING, file, item, fld, msg, line))
+
+    def loc(self, item_id: str) -> tuple[str, int | None]:
+        return self.where.get(item_id, ("?", None))
+
+    def register(self, item_id: str, file: str, line: int | None) -> None:
+        """Record where an id is defined; a second definition is an error naming both places."""
+        if item_id in self.where:
+            first_file, first_line = self.where[item_id]
+            self.error(file, item_id, "id",
+                       f"duplicate id (first defined at {first_file}:{first_line})", line)
+            return
+        self.where[item_id] = (file, line)
+
+
+# ---------------------------------------------------------------- validation helpers
+def _describe(err: dict) -> str:
+    msg = err["msg"]
+    value = err.get("input")
+    if err["type"] == "missing":
+        return "missing (required)"
+    if err["type"] == "extra_forbidden":
+        return "unknown field (not allowed)"
+    if not isinstance(value, (dict, list)):
+        msg += f" (got {value!r})"
+    return msg
+
+
+def _report(project: Project, file: str, loaded: Loaded, exc: ValidationError,
+            base: tuple = ()) -> None:
+    """Turn pydantic errors into findings naming file, line, id and field."""
+    for err in exc.errors():
+        loc = base + tuple(err["loc"])
+        node: Any = loaded.data
+        item_id, line, rest = "", loaded.line_of(node), []
+        for part in loc:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                rest.append(str(part))
+                continue
+            if isinstance(node, dict):
+                line = loaded.line_of(node) or line
+                if isinstance(node.get("id"), str):
+                    item_id, rest = node["id"], []
+                    continue
+            rest.append(str(part))
+        project.error(file, item_id, ".".join(rest), _describe(err), line)
+
+
+def _load(project: Project, rel: str, required: bool = True) -> Loaded | None:
+    path = project.root / rel
+    if not path.exists():
+        if required:
+            project.error(rel, "", "", "file not found")
+        return None
+    try:
+        return load_yaml(path, rel)
+    except DataError as exc:
+        project.error(rel, "", "", str(exc).removeprefix(f"{rel}: "))
+        return None
+
+
+def _items(project: Project, rel: str, loaded: Loaded, key: str, model: type[BaseModel]) -> list:
+    """Validate the list under `key` record by record; register every id found."""
+    raw = loaded.data.get(key) if isinstance(loaded.data, dict) else None
+    if not isinstance(raw, list):
+        project.error(rel, "", key, "missing or not a list")
+        return []
+    good = []
+    for i, rec in enumerate(raw):
+        line = loaded.line_of(rec)
+        rid = rec.get("id") if isinstance(rec, dict) else None
+        if isinstance(rid, str):
+            project.register(rid, rel, line)
+        try:
+            good.append(model.model_validate(rec))
+        except ValidationError as exc:
+            _report(project, rel, loaded, exc, (key, i))
+    return good
+
+
+def _top(project: Project, rel: str, loaded: Loaded, allowed: set[str]) -> bool:
+    if not isinstance(loaded.data, dict):
+        project.error(rel, "", "", "the file must be a mapping at top level")
+        return False
+    for key in loaded.data:
+        if key not in allowed:
+            project.error(rel, "", str(key), "unknown top-level field (not allowed)")
+    if loaded.data.get("schema_version", 1) != 1:
+        project.error(rel, "", "schema_version", f"unsupported (got {loaded.data['schema_version']!r}, allowed 1)")
+    return True
+
+
+# ---------------------------------------------------------------- loaders per file
+def load_project(root: Path) -> Project:
+    p = Project(root=root)
+    _load_requirements(p)
+    _load_properties(p)
+    _load_plan(p)
+    _load_controls(p)
+    _load_hazards(p)
+    _load_fmea(p)
+    _load_soup(p)
+    return p
+
+
+def _load_requirements(p: Project) -> None:
+    ld = _load(p, REQUIREMENTS)
+    if ld and _top(p, REQUIREMENTS, ld, {"schema_version", "user_needs", "requirements"}):
+        p.needs = {n.id: n for n in _items(p, REQUIREMENTS, ld, "user_needs", m.UserNeed)}
+        p.reqs = {r.id: r for r in _items(p, REQUIREMENTS, ld, "requirements", m.Requirement)}
+
+
+def _load_properties(p: Project) -> None:
+    ld = _load(p, PROPERTIES, required=False)
+    if ld is None:
+        if not (p.root / PROPERTIES).exists():
+            p.warn(PROPERTIES, "", "", "not found: PROP ids are unknown and no property evidence is used")
+        return
+    p.have_properties = True
+    if isinstance(ld.data, dict):
+        p.props = {x.id: x for x in _items(p, PROPERTIES, ld, "properties", m.Property)}
+    else:
+        p.error(PROPERTIES, "", "", "the file must be a mapping with a 'properties' list")
+
+
+def _load_plan(p: Project) -> None:
+    ld = _load(p, PLAN)
+    if ld is None:
+        return
+    try:
+        p.plan = m.RiskManagementPlan.model_validate(ld.data)
+    except ValidationError as exc:
+        _report(p, PLAN, ld, exc)
+
+
+def _load_controls(p: Project) -> None:
+    ld = _load(p, CONTROLS)
+    if ld and _top(p, CONTROLS, ld, {"schema_version", "risk_controls"}):
+        p.controls = {c.id: c for c in _items(p, CONTROLS, ld, "risk_controls", m.RiskControl)}
+
+
+def _load_hazards(p: Project) -> None:
+    ld = _load(p, HAZARDS)
+    if not (ld and _top(p, HAZARDS, ld, {"schema_version", "hazards"})):
+        return
+    for hz in _items(p, HAZARDS, ld, "hazards", m.Hazard):
+        p.hazards[hz.id] = hz
+    # situations carry ids too: register them (the hazard record was validated whole)
+    for raw in ld.data.get("hazards") or []:
+        if not isinstance(raw, dict):
+            continue
+        for s in raw.get("situations") or []:
+            if isinstance(s, dict) and isinstance(s.get("id"), str):
+                p.register(s["id"], HAZARDS, ld.line_of(s))
+    for hz in p.hazards.values():
+        for s in hz.situations:
+            p.situations[s.id] = (hz.id, s)
+
+
+def _load_fmea(p: Project) -> None:
+    ld = _load(p, FMEA)
+    if ld is None:
+        return
+    try:
+        f = m.FmeaFile.model_validate(ld.data)
+    except ValidationError as exc:
+        _report(p, FMEA, ld, exc)
+        return
+    for it in f.items:
+        p.fmea_items.append(it.item)
+        for fm in it.failure_modes:
+            p.fmea[fm.id] = (it.item, fm)
+    for raw_item in ld.data["items"]:
+        for raw in raw_item["failure_modes"]:
+            p.register(raw["id"], FMEA, ld.line_of(raw))
+
+
+def _load_soup(p: Project) -> None:
+    ld = _load(p, SOUP)
+    if ld is None:
+        return
+    try:
+        p.soup = m.SoupFile.model_validate(ld.data).soup
+    except ValidationError as exc:
+        _report(p, SOUP, ld, exc)

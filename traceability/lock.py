@@ -1,0 +1,150 @@
+"""Review fingerprints and suspect links (Doorstop's model, kept in spec/links.lock).
+
+Each reviewable item has a fingerprint: a hash of its normative text (not its
+status, which changes as work progresses). The lock records, for every item,
+the fingerprint it had when it was last reviewed, and for every link
+source -> target the fingerprint the TARGET had when the link was reviewed.
+
+- item text changed since its review        -> "unreviewed change"  (error)
+- link target changed since the link review -> "suspect link"       (error)
+- item or link never reviewed               -> "not yet reviewed"   (error)
+
+`ionto-trace review ID` re-stamps the item and every link from or to it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from traceability.data import LOCK, Project
+from traceability.models import LinksLock
+from traceability.yamlload import DataError, load_yaml
+
+FP_CHARS = 16
+
+
+def _fp(*parts: object) -> str:
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FP_CHARS]
+
+
+def fingerprints(p: Project) -> dict[str, str]:
+    """id -> fingerprint of every reviewable item."""
+    fps: dict[str, str] = {}
+    for n in p.needs.values():
+        fps[n.id] = _fp(n.title, n.statement)
+    for r in p.reqs.values():
+        fps[r.id] = _fp(r.title, r.statement, r.kind)
+    for c in p.controls.values():
+        fps[c.id] = _fp(c.title, c.type, c.description)
+    for h in p.hazards.values():
+        fps[h.id] = _fp(h.title, h.hazard, [(s.id, s.sequence_of_events, s.hazardous_situation, s.harm)
+                                            for s in h.situations])
+    for x in p.props.values():
+        fps[x.id] = _fp(x.title, x.statement)
+    return fps
+
+
+def links(p: Project) -> list[tuple[str, str]]:
+    """Every reviewable link source -> target (targets may be unknown ids: checked elsewhere)."""
+    out: list[tuple[str, str]] = []
+    for r in p.reqs.values():
+        if r.parent:
+            out.append((r.id, r.parent))
+    for c in p.controls.values():
+        out += [(c.id, t) for t in c.requirements]
+    for h in p.hazards.values():
+        seen: set[str] = set()
+        for s in h.situations:
+            for t in s.controls:
+                if t not in seen:
+                    seen.add(t)
+                    out.append((h.id, t))
+    for x in p.props.values():
+        out += [(x.id, t) for t in x.verifies]
+    return out
+
+
+def load_lock(p: Project) -> LinksLock | None:
+    path = p.root / LOCK
+    if not path.exists():
+        return None
+    try:
+        return LinksLock.model_validate(load_yaml(path, LOCK).data or {})
+    except (DataError, ValidationError) as exc:
+        p.error(LOCK, "", "", f"unreadable review record: {exc}")
+        return None
+
+
+def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
+    """Add findings for unreviewed items and suspect links; return suspect reasons per item id."""
+    suspect: dict[str, list[str]] = {}
+    if lock is None:
+        if (p.root / LOCK).exists():
+            return suspect
+        p.error(LOCK, "", "", "no review record: review the items, then run `ionto-trace review --all`")
+        return suspect
+    fps = fingerprints(p)
+    for item_id, fp in fps.items():
+        file, line = p.loc(item_id)
+        old = lock.items.get(item_id)
+        if old is None:
+            msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "`"
+        elif old != fp:
+            msg = f"text changed since its last review (suspect): run `ionto-trace review {item_id}`"
+        else:
+            continue
+        suspect.setdefault(item_id, []).append(msg)
+        p.error(file, item_id, "", msg, line)
+    for src, dst in links(p):
+        if dst not in fps:
+            continue  # dangling: reported by the check
+        stamp = lock.links.get(src, {}).get(dst)
+        if stamp == fps[dst]:
+            continue
+        file, line = p.loc(src)
+        if stamp is None:
+            msg = f"link to {dst} not yet reviewed: run `ionto-trace review {src}`"
+        else:
+            msg = (f"suspect link to {dst}: {dst} changed since this link was reviewed; "
+                   f"run `ionto-trace review {src}` (or `review {dst}`) after checking it")
+        suspect.setdefault(src, []).append(msg)
+        p.error(file, src, "link", msg, line)
+    return suspect
+
+
+def review(p: Project, ids: list[str], everything: bool = False, note: str = "") -> list[str]:
+    """Stamp the items and every link from or to them; returns the ids stamped."""
+    fps = fingerprints(p)
+    lock = load_lock(p) or LinksLock()
+    unknown = [i for i in ids if i not in fps]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    chosen = set(fps) if everything else set(ids)
+    for item_id in chosen:
+        lock.items[item_id] = fps[item_id]
+    for src, dst in links(p):
+        if dst in fps and (src in chosen or dst in chosen):
+            lock.links.setdefault(src, {})[dst] = fps[dst]
+    # drop stamps of items that no longer exist, so the record stays the truth
+    lock.items = {k: v for k, v in sorted(lock.items.items()) if k in fps}
+    lock.links = {k: dict(sorted(v.items())) for k, v in sorted(lock.links.items()) if k in fps}
+    try:
+        who = getpass.getuser()
+    except Exception:  # no login name in some containers
+        who = "unknown"
+    lock.log.append({"at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                     "by": who, "ids": "ALL" if everything else " ".join(sorted(chosen)),
+                     **({"note": note} if note else {})})
+    lock.log = lock.log[-200:]
+    header = ("# Review record of ionto-trace (Doorstop-like fingerprints). Written by\n"
+              "# `ionto-trace review ID`; keep it under version control, do not edit by hand.\n")
+    body = yaml.safe_dump(lock.model_dump(), sort_keys=False, allow_unicode=True, width=100)
+    (p.root / LOCK).write_text(header + body, encoding="utf-8")
+    return sorted(chosen)

@@ -1,0 +1,212 @@
+"""pydantic models of the data files; unknown fields are errors (extra="forbid").
+
+Files (relative to the repository root):
+- spec/requirements.yaml            user needs (UN-xx) and software requirements (SRS-xxx)
+- spec/properties.yaml              state-machine properties (PROP-xx), owned by the verifier
+- hazard_analysis/risk_management_plan.yaml  scales, risk matrix, software items
+- hazard_analysis/hazards.yaml      hazards -> hazardous situations -> harms, risks, controls
+- hazard_analysis/risk_controls.yaml risk control measures, each naming its requirements
+- hazard_analysis/fmea.yaml         software FMEA per software item
+- hazard_analysis/soup.yaml         SOUP: purpose of every runtime dependency
+- spec/links.lock                   review fingerprints (written by `ionto-trace review`)
+"""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+UN_ID = r"^UN-\d{2,}$"
+SRS_ID = r"^SRS-\d{3,}$"
+HAZ_ID = r"^HAZ-\d{2,}$"
+HS_ID = r"^HS-\d{2,}(\.\d+)?$"
+RC_ID = r"^RC-\d{2,}$"
+FM_ID = r"^FM-[A-Z]+-\d{2,}$"
+PROP_ID = r"^PROP-\d{2,}$"
+
+Kind = Literal["functional", "safety", "performance", "usability", "security"]
+Method = Literal["test", "analysis", "inspection"]
+Status = Literal["implemented", "planned"]
+ControlType = Literal["inherent safety by design", "protective measure", "information for safety"]
+Region = Literal["acceptable", "alarp", "unacceptable"]
+
+_SHALL = re.compile(r"\bshall\b")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- requirements
+class UserNeed(Strict):
+    id: str = Field(pattern=UN_ID)
+    title: str = Field(min_length=3)
+    statement: str = Field(min_length=10)
+    source: str = Field(min_length=3, description="where the need comes from (domain.md section)")
+
+
+class Requirement(Strict):
+    id: str = Field(pattern=SRS_ID)
+    title: str = Field(min_length=3)
+    statement: str = Field(min_length=10)
+    rationale: str = Field(min_length=10)
+    kind: Kind
+    verification: Method
+    status: Status
+    parent: str | None = Field(default=None, pattern=UN_ID)
+    evidence: list[str] = Field(default_factory=list,
+                                description="files recording an analysis or inspection")
+
+    @field_validator("statement")
+    @classmethod
+    def _has_shall(cls, value: str) -> str:
+        if not _SHALL.search(value):
+            raise ValueError("a requirement statement must say 'shall'")
+        return value
+
+
+class RequirementsFile(Strict):
+    schema_version: Literal[1] = 1
+    user_needs: list[UserNeed]
+    requirements: list[Requirement]
+
+
+class Property(BaseModel):
+    """The verifier's record; only the fields traceability relies on are checked."""
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(pattern=PROP_ID)
+    title: str = ""
+    statement: str = ""
+    verifies: list[str] = Field(min_length=1)
+    kind: str = ""
+
+
+class PropertiesFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    properties: list[Property]
+
+
+# ---------------------------------------------------------------- risk management plan
+class Level(Strict):
+    id: str = Field(pattern=r"^[SP]\d$")
+    name: str
+    description: str
+
+
+class RiskManagementPlan(Strict):
+    schema_version: Literal[1] = 1
+    scope: str
+    severity: list[Level] = Field(min_length=2)
+    probability: list[Level] = Field(min_length=2)
+    matrix: dict[str, list[Region]] = Field(description="severity id -> region per probability, P1 first")
+    acceptance_policy: str
+    software_items: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> "RiskManagementPlan":
+        sev = [s.id for s in self.severity]
+        if sorted(self.matrix) != sorted(sev):
+            raise ValueError(f"matrix rows {sorted(self.matrix)} must be exactly the severity ids {sev}")
+        for sid, row in self.matrix.items():
+            if len(row) != len(self.probability):
+                raise ValueError(f"matrix row {sid} has {len(row)} entries; "
+                                 f"one per probability level ({len(self.probability)}) is required")
+        return self
+
+    def region(self, severity: str, probability: str) -> Region:
+        col = [p.id for p in self.probability].index(probability)
+        return self.matrix[severity][col]
+
+
+# ---------------------------------------------------------------- hazards and controls
+class Risk(Strict):
+    severity: str = Field(pattern=r"^S\d$")
+    probability: str = Field(pattern=r"^P\d$")
+
+
+class Situation(Strict):
+    id: str = Field(pattern=HS_ID)
+    sequence_of_events: list[str] = Field(min_length=1)
+    hazardous_situation: str
+    harm: str
+    initial_risk: Risk
+    controls: list[str] = Field(default_factory=list)
+    residual_risk: Risk
+    benefit_risk: str | None = Field(default=None,
+                                     description="required when the residual risk is in the ALARP region")
+
+
+class Hazard(Strict):
+    id: str = Field(pattern=HAZ_ID)
+    title: str
+    hazard: str = Field(description="the potential source of harm (energy, function, information)")
+    category: Literal["burn", "shock", "electrical", "software", "use", "information"]
+    sources: list[str] = Field(default_factory=list, description="domain.md source keys")
+    situations: list[Situation] = Field(default_factory=list)
+
+
+class HazardsFile(Strict):
+    schema_version: Literal[1] = 1
+    hazards: list[Hazard]
+
+
+class RiskControl(Strict):
+    id: str = Field(pattern=RC_ID)
+    title: str
+    type: ControlType
+    description: str
+    requirements: list[str] = Field(default_factory=list)
+
+
+class RiskControlsFile(Strict):
+    schema_version: Literal[1] = 1
+    risk_controls: list[RiskControl]
+
+
+# ---------------------------------------------------------------- software FMEA
+class FailureMode(Strict):
+    id: str = Field(pattern=FM_ID)
+    failure_mode: str
+    cause: str
+    effect: str
+    hazards: list[str] = Field(min_length=1)
+    severity: str = Field(pattern=r"^S\d$")
+    occurrence: str = Field(pattern=r"^P\d$", description="probability before controls")
+    detection: str
+    controls: list[str] = Field(min_length=1)
+    residual_risk: Risk
+    benefit_risk: str | None = None
+
+
+class FmeaItem(Strict):
+    item: str
+    description: str
+    failure_modes: list[FailureMode] = Field(min_length=1)
+
+
+class FmeaFile(Strict):
+    schema_version: Literal[1] = 1
+    items: list[FmeaItem]
+
+
+# ---------------------------------------------------------------- SOUP
+class Soup(Strict):
+    name: str
+    purpose: str
+    safety_relevance: str
+    known_anomalies: str = "none known relevant to this use"
+
+
+class SoupFile(Strict):
+    schema_version: Literal[1] = 1
+    soup: list[Soup]
+
+
+# ---------------------------------------------------------------- review record
+class LinksLock(Strict):
+    schema_version: Literal[1] = 1
+    items: dict[str, str] = Field(default_factory=dict, description="item id -> reviewed fingerprint")
+    links: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="source id -> {target id: target fingerprint at review}")
+    log: list[dict[str, str]] = Field(default_factory=list)
