@@ -1,0 +1,356 @@
+"""The `ionto` command (SRS-080..SRS-088).
+
+    ionto session --site SITE --current MA --minutes MIN [options]
+    ionto history [--db PATH] [--json]
+
+Exit codes (SRS-081): 0 completed; 1 refused or invalid input; 3 the session
+ended in a fault; 4 stopped or interrupted. Every refusal happens before the
+device is created, so nothing is energised; its message names the field, the
+value and the allowed range, never a traceback. The live view goes to stderr;
+stdout carries only the `--json` summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Sequence
+
+from core.checklist import (CONTRAINDICATIONS, PREPARATION, ChecklistAnswers, ChecklistError,
+                            evaluate, load_checklist, site_instructions)
+from core.device import SimulatedDevice
+from core.history import History, HistoryError, default_db_path
+from core.liveview import LiveView
+from core.scenario import ScenarioError, load_scenario
+from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings
+from core.supervisor import SessionPlan, Supervisor
+from core.trace import TraceWriter
+
+EXIT_COMPLETED = 0
+EXIT_REFUSED = 1
+EXIT_FAULT = 3
+EXIT_STOPPED = 4
+EXIT_CODES = {"completed": EXIT_COMPLETED, "refused": EXIT_REFUSED, "fault": EXIT_FAULT,
+              "stopped": EXIT_STOPPED, "interrupted": EXIT_STOPPED}
+
+SEED_MAX = 2**64 - 1   # the simulated load's PRNG seed is a uint64 (core.regulator)
+SITES = tuple(site.value for site in Site)
+
+
+class Refused(Exception):
+    """Invalid input or a refused session: exit 1 with this message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments; this command's contract says 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise Refused(f"{self.prog}: {message}")
+
+
+def _number_arg(text: str) -> float | str:
+    """A number if it reads as one; otherwise the text, so that core.settings
+    refuses it with the field's name and allowed range."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _seed_arg(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an integer; allowed 0..{SEED_MAX}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 0..{SEED_MAX}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{session,history}")
+
+    s = sub.add_parser("session", help="run a treatment session (simulated device by default)")
+    s.add_argument("--site", help=f"treated area: {', '.join(SITES)}")
+    s.add_argument("--current", type=_number_arg, metavar="MA",
+                   help="set current in mA (range per site: spec/limits.yaml)")
+    s.add_argument("--minutes", type=_number_arg, metavar="MIN",
+                   help="treatment time in whole minutes")
+    s.add_argument("--ramp-up", type=_number_arg, metavar="S", dest="ramp_up_s",
+                   help="ramp-up time in seconds")
+    s.add_argument("--ramp-down", type=_number_arg, metavar="S",
+                   dest="ramp_down_s", help="ramp-down time in seconds")
+    s.add_argument("--reverse-polarity", action=argparse.BooleanOptionalAction, default=None,
+                   help="reverse the polarity at half time (ramp down, swap, ramp up)")
+    s.add_argument("--last", action="store_true",
+                   help="take the settings of the last session (options given override)")
+    s.add_argument("--checklist", metavar="FILE", help="checklist YAML (required without a terminal)")
+    s.add_argument("--scenario", metavar="FILE", help="YAML list of timed simulated-device events")
+    s.add_argument("--seed", type=_seed_arg, default=0, help=f"simulation seed, 0..{SEED_MAX}")
+    s.add_argument("--realtime", action="store_true", help="pace the session to wall time")
+    s.add_argument("--db", metavar="PATH", help="history database (default: per-user location)")
+    s.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    s.add_argument("--trace", metavar="FILE", help="write a CSV trace, one row per 10 ms")
+
+    h = sub.add_parser("history", help="list the recorded sessions")
+    h.add_argument("--db", metavar="PATH", help="history database (default: per-user location)")
+    h.add_argument("--json", action="store_true", help="print the sessions as JSON")
+    return parser
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "history":
+            return cmd_history(args)
+        return cmd_session(args)
+    except KeyboardInterrupt:  # before Start (a running session handles Ctrl-C as Stop)
+        exc = Refused("interrupted by the user before Start; nothing was energised")
+        _say(f"ionto: refused: {exc}")
+        return EXIT_REFUSED
+    except Refused as exc:
+        _say(f"ionto: refused: {exc}")
+        if "--json" in argv and (not argv or argv[0] == "session"):
+            print(json.dumps(_refused_summary(str(exc))))
+        return EXIT_REFUSED
+
+
+def _refused_summary(reason: str) -> dict[str, Any]:
+    return {"outcome": "refused", "fault": None, "site": None, "current_mA": None,
+            "minutes": None, "treat_s": 0.0, "delivered_mAmin": 0.0, "max_current_mA": 0.0,
+            "states": [], "session_id": None, "reason": reason}
+
+
+# --- session -------------------------------------------------------------------
+def cmd_session(args: argparse.Namespace) -> int:
+    # Everything is checked before the device exists: nothing is energised on
+    # a refusal, and a refused session writes no history row.
+    with ExitStack() as stack:
+        history: History | None = None
+        if args.last:
+            history = stack.enter_context(_open_history(args.db))
+        settings = _resolve_settings(args, history)
+        scenario = _load_scenario(args.scenario) if args.scenario else []
+        _run_checklist(args, settings.site.value)
+        if history is None:
+            history = stack.enter_context(_open_history(args.db))
+        trace = None
+        if args.trace:
+            try:
+                trace = stack.enter_context(open(args.trace, "w", encoding="utf-8", newline=""))
+            except OSError as exc:
+                raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
+        summary = _run_session(args, settings, scenario, history, trace)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _say(_summary_text(summary))
+        if args.trace:
+            _say(f"trace:   {args.trace}")
+        _say(f"history: {history_path(args.db)}")
+    return EXIT_CODES[summary["outcome"]]
+
+
+def _resolve_settings(args: argparse.Namespace, history) -> TherapySettings:
+    """Settings from the options, or from the last session with --last (options
+    given override those); validated by core.settings (field, value, range)."""
+    given = {"site": args.site, "current_ma": args.current, "minutes": args.minutes,
+             "ramp_up_s": args.ramp_up_s, "ramp_down_s": args.ramp_down_s,
+             "reverse_polarity": args.reverse_polarity}
+    given = {k: v for k, v in given.items() if v is not None}
+    data: dict[str, Any] = {}
+    if args.last:
+        last = _last_settings(history)
+        if last is None:
+            raise Refused(f"--last: the history {str(history_path(args.db))!r} holds no session; "
+                          "give --site, --current and --minutes")
+        data.update(last)
+    data.update(given)
+    missing = [opt for opt, key in (("--site", "site"), ("--current", "current_ma"),
+                                    ("--minutes", "minutes")) if key not in data]
+    if missing:
+        raise Refused("missing " + ", ".join(
+            f"{opt} (allowed: {allowed_text(_OPTION_FIELD[opt], data.get('site'))})"
+            for opt in missing))
+    try:
+        return parse_settings(data)
+    except SettingsError as exc:
+        raise Refused("invalid settings:\n  " + "\n  ".join(
+            _with_option(m) for m in exc.messages)) from None
+
+
+_OPTION_FIELD = {"--site": "site", "--current": "current_ma", "--minutes": "minutes",
+                 "--ramp-up": "ramp_up_s", "--ramp-down": "ramp_down_s",
+                 "--reverse-polarity": "reverse_polarity"}
+
+
+def _with_option(message: str) -> str:
+    """'current_ma: 40 mA is outside ...' -> '--current (current_ma): 40 mA is outside ...'."""
+    field, _, rest = message.partition(":")
+    option = next((o for o, f in _OPTION_FIELD.items() if f == field), None)
+    return f"{option} ({field}):{rest}" if option else message
+
+
+def _load_scenario(path: str) -> list:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise Refused(f"--scenario: {exc}") from None
+
+
+def _run_checklist(args: argparse.Namespace, site: str) -> None:
+    """Refuse unless no contraindication applies and every step is confirmed."""
+    if args.checklist:
+        try:
+            answers = load_checklist(args.checklist)
+        except ChecklistError as exc:
+            raise Refused(f"--checklist: {exc}") from None
+    elif _interactive():
+        answers = _ask_checklist(site)
+    else:
+        raise Refused("--checklist FILE is required when not on a terminal (stdin is not a tty); "
+                      "see examples/checklist.yaml")
+    result = evaluate(answers)
+    if result.refused:
+        raise Refused("session refused by the checklist:\n  " + "\n  ".join(result.reasons))
+    _say(site_instructions(site))   # stderr: --json keeps stdout for the summary
+
+
+def _ask(question: str) -> bool:
+    while True:
+        sys.stderr.write(f"{question} [y/n] ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise Refused("checklist: input ended before every question was answered")
+        answer = line.strip().lower()
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no"):
+            return False
+        _say("please answer y or n")
+
+
+def _ask_checklist(site: str) -> ChecklistAnswers:
+    _say(f"Before the session ({site}): answer each question with y or n.")
+    contra = {item.id: _ask(item.question) for item in CONTRAINDICATIONS}
+    prep = {item.id: _ask(item.question) for item in PREPARATION}
+    return ChecklistAnswers(contra, prep)
+
+
+class _TraceObserver:
+    def __init__(self, writer: TraceWriter) -> None:
+        self.writer = writer
+
+    def batch(self, start_tick: int, state: str, rowbatch, sup: Supervisor) -> None:
+        self.writer.write_rows(start_tick, state, rowbatch.rows())
+
+
+class _LiveObserver:
+    def __init__(self, view: LiveView) -> None:
+        self.view = view
+
+    def batch(self, start_tick: int, state: str, rowbatch, sup: Supervisor) -> None:
+        self.view.update(sup.state, rowbatch.last, sup.treat_s)
+
+
+def _run_session(args, settings: TherapySettings, scenario, history, trace_stream) -> dict:
+    plan = SessionPlan.from_settings(settings)
+    device = SimulatedDevice(seed=args.seed)
+    observers: list[Any] = []
+    if trace_stream is not None:
+        observers.append(_TraceObserver(TraceWriter(trace_stream, device.tick_hz)))
+    live = None
+    if sys.stderr.isatty():
+        live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s)
+        observers.append(_LiveObserver(live))
+    sup = Supervisor(device, settings, scenario=scenario, observers=observers,
+                     realtime=args.realtime, history=history)
+    # Ctrl-C is the Stop button: a controlled ramp-down, never an abrupt exit.
+    previous = signal.signal(signal.SIGINT, lambda *_: sup.request_stop())
+    try:
+        result = sup.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if live is not None:
+            if sup.last is not None:
+                live.update(sup.state, sup.last, sup.treat_s, force=True)
+            live.close()
+    return {"outcome": result.outcome, "fault": result.fault, "site": plan.site,
+            "current_mA": plan.current_ma, "minutes": settings.minutes,
+            "treat_s": round(result.treat_s, 4), "delivered_mAmin": round(result.delivered_mamin, 4),
+            "max_current_mA": round(result.max_current_ma, 4), "states": result.states,
+            "session_id": result.session_id}
+
+
+def _summary_text(s: dict[str, Any]) -> str:
+    fault = f" (fault: {s['fault']})" if s["fault"] else ""
+    return (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
+            f"{s['current_mA']:g} mA, treated {s['treat_s'] / 60:.2f} of {s['minutes']:g} min, "
+            f"{s['delivered_mAmin']:.1f} mA*min delivered, max {s['max_current_mA']:.2f} mA")
+
+
+# --- history ---------------------------------------------------------------------
+def history_path(db: str | None) -> Path:
+    return Path(db) if db else default_db_path()
+
+
+def _open_history(db: str | None) -> History:
+    try:
+        return History(history_path(db))
+    except HistoryError as exc:
+        raise Refused(f"--db: {exc}") from None
+
+
+def _last_settings(history: History) -> dict[str, Any] | None:
+    """Last Setting as a dict the options can override."""
+    try:
+        last = history.last_settings()
+    except SettingsError as exc:
+        raise Refused("--last: the last session's settings are no longer allowed:\n  "
+                      + "\n  ".join(exc.messages)) from None
+    except HistoryError as exc:
+        raise Refused(f"--last: {exc}") from None
+    return None if last is None else last.to_record()
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    history = _open_history(args.db)
+    try:
+        records = history.list_sessions()
+    except HistoryError as exc:
+        raise Refused(f"--db: {exc}") from None
+    finally:
+        history.close()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records]))
+        return EXIT_COMPLETED
+    if not records:
+        print(f"no sessions recorded in {history_path(args.db)}")
+    for r in records:
+        st = r.settings
+        rev = " reversal" if st.get("reverse_polarity") else ""
+        fault = f" fault={','.join(r.faults)}" if r.faults else ""
+        print(f"#{r.session_id:<4} {r.started_at}  {r.outcome:<11} {st.get('site'):<9} "
+              f"{st.get('current_ma'):5g} mA {st.get('minutes'):3} min{rev}  "
+              f"treated {r.treat_s / 60:5.2f} min  {r.delivered_mamin:7.1f} mA*min  "
+              f"max {r.max_current_ma:5.2f} mA{fault}")
+    return EXIT_COMPLETED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

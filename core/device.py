@@ -1,0 +1,119 @@
+"""The hardware seam: what the supervisor needs from a device (SRS-067).
+
+Real hardware implements `Device`; `SimulatedDevice` (the C regulator with the
+C load model, through `core.regulator.SimulatedRig`) is the default and what
+the tests use. Only `core.supervisor` calls the commanding methods.
+
+The regulator itself (C, on the device's MCU or in the simulation) enforces
+every patient-protecting limit; nothing passed through this interface can
+raise them.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Protocol, runtime_checkable
+
+from core.regulator import BatchResult, Polarity, RowBatch, SimulatedRig
+
+
+class Readings(Protocol):
+    """What `Device.advance` reports: the shape of `core.regulator.RowBatch`,
+    which a hardware driver fills from the regulator's status rows."""
+
+    rows_run: int           # rows actually run (fewer when an event ended the batch)
+    events: int             # EVENT_* bits that happened in the batch
+    last: BatchResult       # readings and status at the end of the last row
+    charge_mas: float       # integral of the patient current over the batch, mA*s
+    max_current_ma: float   # largest patient current in the batch
+
+    def rows(self) -> Iterator[BatchResult]:
+        """Per-row readings (trace, tests)."""
+
+
+@runtime_checkable
+class Device(Protocol):
+    """A current-regulated output stage with its regulator loop.
+
+    Time advances only in `advance`: on hardware it waits for the loop's next
+    rows of ticks and returns their readings; in simulation it computes them.
+    """
+
+    tick_hz: int
+    hard_limit_ma: float
+    compliance_v: float
+    watchdog_ms: float
+
+    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
+        """Set the target current and the slew the reference may move at."""
+
+    def enable_output(self, on: bool) -> None:
+        """Switch the output stage on or off."""
+
+    def set_polarity(self, polarity: Polarity) -> None:
+        """Swap the electrodes; refused unless the output is off and |I| < 0.1 mA."""
+
+    def kick_watchdog(self) -> None:
+        """Tell the regulator the supervisor is alive."""
+
+    def reset_fault(self) -> None:
+        """Clear a latched fault; refused while current flows."""
+
+    def advance(self, max_rows: int, ticks_per_row: int) -> Readings:
+        """Run up to `max_rows` rows of `ticks_per_row` ticks; return early
+        after the first row with a regulator event (contact, anti-shock cut,
+        fault, reference reaching target, compliance limiting)."""
+
+
+class SimulatedDevice:
+    """The default device: the C regulator driving the C load model.
+
+    Load events (lift-off, short, ...) exist only here: they are how scenarios
+    and tests act on the simulated patient, never part of `Device`.
+    """
+
+    def __init__(self, seed: int = 0, load_ohms: float = 2000.0) -> None:
+        self._rig = SimulatedRig(seed=seed, load_ohms=load_ohms)
+        self.tick_hz = int(self._rig.tick_hz)
+        self.hard_limit_ma = float(self._rig.hard_limit_ma)
+        self.compliance_v = float(self._rig.compliance_v)
+        self.watchdog_ms = float(self._rig.watchdog_ms)
+
+    # -- Device --------------------------------------------------------------
+    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
+        self._rig.command(target_ma, slew_ma_per_s)
+
+    def enable_output(self, on: bool) -> None:
+        self._rig.enable_output(on)
+
+    def set_polarity(self, polarity: Polarity) -> None:
+        self._rig.set_polarity(polarity)
+
+    def kick_watchdog(self) -> None:
+        self._rig.kick_watchdog()
+
+    def reset_fault(self) -> None:
+        self._rig.reset_fault()
+
+    def advance(self, max_rows: int, ticks_per_row: int) -> RowBatch:
+        # The per-row kick stands in for the supervisor kicking at each row
+        # (a device timer would); a stall event makes the rig ignore kicks.
+        return self._rig.run_rows(max_rows, ticks_per_row, kick_each_row=True,
+                                  stop_on_event=True)
+
+    # -- simulated load events (scenarios and tests only) --------------------
+    def lift_off(self) -> None:
+        self._rig.lift_off()
+
+    def contact(self) -> None:
+        self._rig.contact()
+
+    def short(self, ohms: float) -> None:
+        self._rig.short(ohms)
+
+    def change_load(self, ohms: float, over_s: float = 0.0) -> None:
+        self._rig.change_load(ohms, over_s)
+
+    def stick_sensor(self, channel: int, current_ma: float) -> None:
+        self._rig.stick_sensor(channel, current_ma)
+
+    def stall(self, ms: float) -> None:
+        self._rig.stall(ms)
