@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from contextlib import ExitStack
@@ -118,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "history":
             return cmd_history(args)
         return cmd_session(args)
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `ionto history | head`): not an
+        # error of ours. Point stdout at /dev/null so the exit flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_COMPLETED
     except KeyboardInterrupt:  # before Start (a running session handles Ctrl-C as Stop)
         exc = Refused("interrupted by the user before Start; nothing was energised")
         _say(f"ionto: refused: {exc}")

@@ -68,6 +68,8 @@ class TherapySettings(BaseModel):
         # pydantic would read True as 1: a yes/no is never a current or a time
         if isinstance(value, bool):
             raise PydanticCustomError("not_a_number", "a true/false value is not a number")
+        if isinstance(value, (bytes, bytearray)):  # raw bytes are no user input
+            raise PydanticCustomError("not_a_number", "bytes are not a number")
         return value
 
     @field_validator("current_ma")
@@ -113,7 +115,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        # repr, not a rounded format: a message must quote the value it refuses
+        return repr(value) if isinstance(value, float) else str(value)
     return repr(value)
 
 

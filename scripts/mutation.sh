@@ -13,15 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-# Threshold: the score measured when this script was written was 75.5 %
-# (311 of 412 killed; survivors mostly in the wording of settings error
-# messages and in the import-time table check of core/machine.py). It may only
+# Threshold: the score measured last was 91.5 % (377 of 412 killed); the 35
+# survivors were judged equivalent or without a requirement behind them (see
+# the closing note of the mutation work in docs/verification.md). It may only
 # be raised. Mutants mutmut cannot judge ("no tests", "suspicious") are printed
 # but not in the score.
-MIN_SCORE="${1:-${MUTATION_MIN_SCORE:-75}}"
+MIN_SCORE="${1:-${MUTATION_MIN_SCORE:-91}}"
 JOBS="${MUTATION_JOBS:-2}"
 TARGETS=(core/machine.py core/settings.py core/checklist.py)
-TESTS=(tests/core/test_machine.py tests/core/test_settings.py tests/core/test_checklist.py)
+TESTS=(tests/core/test_machine.py tests/core/test_settings.py tests/core/test_checklist.py
+       tests/core/test_machine_errors.py tests/core/test_settings_messages.py tests/core/test_checklist_messages.py)
 
 command -v mutmut >/dev/null || { echo "mutation: mutmut not found (pip install -e '.[dev]')" >&2; exit 2; }
 for f in "${TARGETS[@]}" "${TESTS[@]}"; do
