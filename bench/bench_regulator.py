@@ -14,6 +14,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from core.regulator import Regulator, SimulatedRig  # noqa: E402
 from pyref_regulator import PyRig  # noqa: E402
+from _record import figure, write_record  # noqa: E402
+
+GOAL_NS_PER_TICK = 30  # SRS-021
+GOAL_SPEEDUP_X = 100  # SRS-021
 
 SESSION_TICKS = 12_000_000  # 20 min at 10 kHz
 
@@ -84,6 +88,11 @@ def main() -> None:
     print(f"  pure Python regulator + load, CPU:   {py_cpu_ns:8.1f} ns/tick")
     print(f"  ratio pure Python / batch (wall):    {py_ns / batch_ns:8.0f} x       (goal >= 100)")
     print(f"  ratio pure Python / batch (CPU):     {py_cpu_ns / batch_cpu_ns:8.0f} x")
+    write_record("SRS-021", {
+        "batch_wall_ns_per_tick": figure(batch_ns, "ns/tick", GOAL_NS_PER_TICK, "<="),
+        "batch_cpu_ns_per_tick": figure(batch_cpu_ns, "ns/tick", GOAL_NS_PER_TICK, "<="),
+        "python_to_batch_wall_ratio": figure(py_ns / batch_ns, "x", GOAL_SPEEDUP_X, ">="),
+    })
 
 
 if __name__ == "__main__":

@@ -5,10 +5,15 @@ sources with one test function per result and a results file with 5 results
 per requirement, then times check and report in-process. Prints figures at
 several sizes to show that the time grows linearly. Goal: 10,000
 requirements and 50,000 results in at most 10 s for check + report together.
-Never fails on speed (prints only); tests/traceability/test_bench.py asserts.
+Never fails on speed (prints only); tests/traceability/test_bench.py asserts
+the growth and the CPU-time budget at smaller sizes.
 
     python3 bench/bench_trace.py            # 2,500 / 5,000 / 10,000 requirements
-    python3 bench/bench_trace.py 10000      # one size
+    python3 bench/bench_trace.py --quick    # 2,500 and 10,000 (CI): the goal figures
+    python3 bench/bench_trace.py 10000      # one size (no record: growth not measured)
+
+When both 2,500 and 10,000 are measured it writes out/bench/SRS-105.json
+(bench/_record.py): time at the goal size, and growth for 4x the size.
 """
 from __future__ import annotations
 
@@ -25,6 +30,11 @@ if str(REPO) not in sys.path:
 
 RESULTS_PER_REQ = 5
 TESTS_PER_FILE = 500
+# the goals of SRS-105, in one place (tests/traceability/test_bench.py uses them too)
+GOAL_REQS = 10_000
+GOAL_TOTAL_S = 10.0
+GROWTH_BASE_REQS = GOAL_REQS // 4
+GOAL_GROWTH_4X = 6.0   # 4x the size may take at most 6x the time (linear 4x, quadratic 16x)
 
 
 def _yaml_str(s: str) -> str:
@@ -117,16 +127,38 @@ def measure(n_reqs: int, n_results: int | None = None) -> dict:
                 "first_error": str(a.errors[0]) if a.errors else ""}
 
 
+def record(by_size: dict[int, dict]) -> None:
+    """Write the SRS-105 record when the goal size and its quarter were measured."""
+    if GOAL_REQS not in by_size or GROWTH_BASE_REQS not in by_size:
+        print(f"  no record written: measure {GROWTH_BASE_REQS} and {GOAL_REQS} requirements for the goal figures")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _record import figure, write_record
+    goal, base = by_size[GOAL_REQS], by_size[GROWTH_BASE_REQS]
+    write_record("SRS-105", {
+        "check_and_report_wall_s": figure(goal["total_s"], "s", GOAL_TOTAL_S, "<="),
+        "check_and_report_cpu_s": figure(goal["cpu_s"], "s", GOAL_TOTAL_S, "<="),
+        "growth_4x_size_cpu_ratio": figure(goal["cpu_s"] / base["cpu_s"], "x", GOAL_GROWTH_4X, "<="),
+    })
+
+
 def main(argv: list[str]) -> None:
-    sizes = [int(x) for x in argv] or [2500, 5000, 10000]
+    quick = "--quick" in argv
+    sizes = [int(x) for x in argv if x != "--quick"] or (
+        [GROWTH_BASE_REQS, GOAL_REQS] if quick else [GROWTH_BASE_REQS, 5000, GOAL_REQS])
+    by_size = {}
     print(f"{'requirements':>12} {'results':>8} {'check s':>8} {'report s':>9} {'total s':>8} {'cpu s':>6} {'us/result':>10}")
     for n in sizes:
         m = measure(n)
+        by_size[n] = m
         print(f"{m['requirements']:>12} {m['results']:>8} {m['check_s']:>8.2f} {m['report_s']:>9.2f} "
               f"{m['total_s']:>8.2f} {m['cpu_s']:>6.2f} {1e6 * m['total_s'] / max(1, m['results']):>10.1f}"
               + (f"  ({m['errors']} check errors: {m['first_error']})" if m["errors"] else ""))
+        if m["errors"]:  # a crash, not a speed miss: the figure would not be the goal's workload
+            raise SystemExit(f"bench_trace: the generated data set failed the check ({m['errors']} errors)")
     print("goal (SRS-105): 10,000 requirements + 50,000 results, check + report <= 10 s "
           "(wall time; cpu s is the process's own CPU time, unaffected by other load)")
+    record(by_size)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Pure-Python reference of the C regulator tick and the C load model, for the
 speed ratio of bench/bench_regulator.py (SRS-021). Same algorithm and same
 work per tick as cext/regulator.c + cext/simload.c (normal regulation path:
-reading checks, trip, channel comparison, watchdog, short/open detection,
-anti-shock band, slew, PI with anti-windup, load estimate; Cole load step,
+reading checks, trip, channel comparison, watchdog, voltage plausibility,
+short/open detection (three tiers), anti-shock band, slew, compliance hold
+of the setpoint, PI with anti-windup, drive rise-rate limit, load estimate,
+saturating counters; Cole load step,
 noise, quantisation). Limits are read from the compiled module through the
 wrapper so the two run the same numbers. Not used by the product."""
 from __future__ import annotations
@@ -20,6 +22,10 @@ WATCHDOG_TICKS = int(LIMITS.watchdog_ms * TICK_HZ / 1000)
 ADC_MAX_UA, ADC_MAX_MV, ADC_COUNTS = 50_000, 80_000, 4096
 CLAMP_A = LIMITS.hardware_clamp_ma / 1000
 MASK64 = (1 << 64) - 1
+RISE_MV = round(LIMITS.drive_rise_v_per_tick * 1000)
+HOLD_UA = round(LIMITS.compliance_hold_margin_ma * 1000)
+OPEN_OHMS = LIMITS.open_ohms
+PLAUS_MV, PLAUS_PCT, PLAUS_TICKS = round(LIMITS.plausible_abs_v * 1000), LIMITS.plausible_percent, LIMITS.plausible_ticks
 
 
 class PyRig:
@@ -37,6 +43,7 @@ class PyRig:
         self.enabled, self.fault, self.r_est, self.est_count = 0, 0, 512, 0
         self.disagree = self.watchdog = self.short_count = self.open_count = self.comp_count = 0
         self.drive_mv = 0
+        self.plain, self.plaus, self.saturated, self.hold_on, self.hold_pa, self.setpoint = 0, 0, 0, 0, 0, 0
 
     def command(self, target_ma: float, slew_ma_per_s: float) -> None:
         self.target_ua = int(round(target_ma * 1000))
@@ -75,33 +82,60 @@ class PyRig:
             if imax > TRIP_UA:
                 self.fault = 1
             diff = imax - imin
-            self.disagree = self.disagree + 1 if diff > 500 and diff * 100 > imax * 10 else 0
+            self.disagree = min(self.disagree + 1, 5) if diff > 500 and diff * 100 > imax * 10 else 0
             if self.disagree >= 5:
                 self.fault = 4
-            self.watchdog += 1
+            self.watchdog = min(self.watchdog + 1, WATCHDOG_TICKS)
             if self.watchdog >= WATCHDOG_TICKS:
                 self.fault = 6
         if self.enabled and self.fault == 0:
-            self.short_count = self.short_count + 1 if imax >= 500 and v * 1000 < 250 * imax else 0
-            self.open_count = self.open_count + 1 if v >= 1000 and v * 1000 > 100_000 * imax else 0
-            ref = self.ref_pa // 1_000_000
-            above = imax - ref
-            if above > 500 and above * 100 > ref * 20:
-                self.ref_pa = self.integ_q2 = 0
+            low = self.plain and v < self.drive_mv - max(PLAUS_MV, self.drive_mv * PLAUS_PCT // 100)
+            self.plaus = min(self.plaus + 1, PLAUS_TICKS) if low else 0
+            if self.plaus >= PLAUS_TICKS:
+                self.fault = 7
+        if self.enabled and self.fault == 0:
+            self.short_count = min(self.short_count + 1, 5) if imax >= 500 and v * 1000 < 250 * imax else 0
+            if v >= 1000 and v * 1000 > OPEN_OHMS * imax:
+                self.open_count = min(self.open_count + 1, 20)
+                if v * 1000 > OPEN_OHMS * (imax + 50):
+                    self.open_count = 20
+            else:
+                self.open_count = 0
+            if self.setpoint >= 500 and imax * 4 < self.setpoint:
+                self.open_count = 20
+            sp = self.setpoint
+            above = imax - sp
+            if above > 500 and above * 100 > sp * 20:
+                self.ref_pa = self.integ_q2 = self.setpoint = self.hold_on = 0
             else:
                 target_pa = self.target_ua * 1_000_000
                 if self.ref_pa < target_pa:
                     self.ref_pa = min(self.ref_pa + self.slew_pa, target_pa)
                 elif self.ref_pa > target_pa:
                     self.ref_pa = max(self.ref_pa - self.slew_pa, target_pa)
-                e = self.ref_pa // 1_000_000 - imax
+                # setpoint: the reference, held at the current + margin at compliance
+                if self.hold_on:
+                    self.hold_pa = min(self.hold_pa + self.slew_pa, self.ref_pa)
+                    if self.hold_pa >= self.ref_pa:
+                        self.hold_on = 0
+                if self.saturated:
+                    cap_pa = (imax + HOLD_UA) * 1_000_000
+                    if cap_pa < (self.hold_pa if self.hold_on else self.ref_pa):
+                        self.hold_on, self.hold_pa = 1, cap_pa
+                self.setpoint = (self.hold_pa if self.hold_on else self.ref_pa) // 1_000_000
+                e = self.setpoint - imax
                 scaled = e * self.r_est
                 p = scaled * 26
                 unclamped = self.integ_q2 + p
                 if not ((unclamped >= COMPLIANCE_Q2 and e > 0) or (unclamped <= 0 and e < 0)):
                     self.integ_q2 = min(max(self.integ_q2 + scaled * 205, 0), COMPLIANCE_Q2)
                 drive_q2 = min(max(self.integ_q2 + p, 0), COMPLIANCE_Q2)
-                self.comp_count = self.comp_count + 1 if drive_q2 >= COMPLIANCE_Q2 else 0
+                rise_q2 = (self.drive_mv + RISE_MV) << 20
+                if drive_q2 > rise_q2:
+                    drive_q2 = rise_q2
+                    self.integ_q2 = min(max(rise_q2 - p, 0), COMPLIANCE_Q2)
+                self.saturated = 1 if drive_q2 >= COMPLIANCE_Q2 and e > 0 else 0
+                self.comp_count = min(self.comp_count + 1, 50) if self.saturated else 0
                 self.est_count += 1
                 if self.est_count >= 4:
                     self.est_count = 0
@@ -109,6 +143,7 @@ class PyRig:
                         r = min(max(v * 1024 // imax, 512), 20_480)
                         self.r_est += int((r - self.r_est) / 4)
                 drive_mv = drive_q2 >> 20
+        self.drive_mv, self.plain = drive_mv, 1 if drive_mv > 0 else 0
         # output stage and load
         volts = drive_mv * 1e-3
         i0 = (volts - self.vc) / self.rs

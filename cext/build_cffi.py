@@ -48,6 +48,8 @@ ffibuilder.set_source(
     '#include "regulator.h"\n#include "simload.h"\n',
     sources=[_relative(CEXT_DIR / s) for s in SOURCES],
     include_dirs=[_relative(CEXT_DIR)],
+    # a changed limit in a header must rebuild the extension
+    depends=[_relative(CEXT_DIR / h) for h in HEADERS],
     extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
     libraries=["m"],
 )

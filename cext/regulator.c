@@ -4,7 +4,9 @@
  * Order of one tick: readings are checked (range, trip, channel agreement,
  * watchdog) before anything else, so a fault turns the output off in the
  * same tick it is seen. Only then does the loop regulate: short, contact,
- * open circuit, anti-shock band, slew, PI with anti-windup.
+ * open circuit, anti-shock band, slew, PI with anti-windup, drive rise-rate
+ * limit. The voltage reading is checked against the drive of the previous
+ * tick (single fault of the voltage channel, SRS-023).
  *
  * The loop uses the LARGER of the two current channels for everything: a
  * channel that fails low can then never raise the patient current (single
@@ -30,6 +32,17 @@ static int32_t max_i32(int32_t a, int32_t b)
 static int32_t min_i32(int32_t a, int32_t b)
 {
     return (a < b) ? a : b;
+}
+
+/* counters saturate at their threshold: no overflow however long a fault
+ * stays latched (SRS-020) */
+static int32_t count_up(int32_t count, int32_t limit)
+{
+    int32_t next = limit;
+    if (count < limit) {
+        next = count + 1;
+    }
+    return next;
 }
 
 static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
@@ -63,6 +76,11 @@ static void restart_from_zero(reg_state_t *reg)
     reg->compliance_count = 0;
     reg->compliance_limited = 0;
     reg->last_drive_mv = 0;
+    reg->saturated = 0;
+    reg->hold_on = 0;
+    reg->hold_ua = 0;
+    reg->hold_frac_pa = 0;
+    reg->setpoint_ua = 0;
 }
 
 /* Output off, fault latched; the first fault's code is kept (SRS-017). */
@@ -93,6 +111,8 @@ int32_t reg_init(reg_state_t *reg)
         reg->watchdog_count = 0;
         reg->holdoff_count = 0;
         reg->last_max_ua = 0;
+        reg->last_plain = 0;
+        reg->plausible_count = 0;
         reg->tick = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
@@ -181,6 +201,10 @@ int32_t reg_kick(reg_state_t *reg)
     return status;
 }
 
+/* Clears a latched fault (SRS-017). With no fault latched it changes nothing:
+ * the transient history (SRS-008) and the watchdog count (SRS-015) are never
+ * cleared by a reset, so reset calls cannot defeat them (safety review F1);
+ * reg_enable() restarts the watchdog window when the output is enabled. */
 int32_t reg_reset_fault(reg_state_t *reg)
 {
     int32_t status = REG_OK;
@@ -188,11 +212,13 @@ int32_t reg_reset_fault(reg_state_t *reg)
         status = REG_ERR_NULL;
     } else if (reg->last_max_ua >= REG_ZERO_CURRENT_UA) {
         status = REG_ERR_RESET_REFUSED;
+    } else if (reg->fault == REG_FAULT_NONE) {
+        /* nothing latched: no-op */
     } else {
         int32_t i;
         reg->fault = REG_FAULT_NONE;
         reg->disagree_count = 0;
-        reg->watchdog_count = 0;
+        reg->plausible_count = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
         }
@@ -210,7 +236,7 @@ static int32_t record_cut(reg_state_t *reg)
     reg->cut_ticks[reg->cut_index] = reg->tick;
     reg->cut_index = (reg->cut_index + 1) % REG_TRANSIENT_COUNT;
     reg->cut_stored = min_i32(reg->cut_stored + 1, REG_TRANSIENT_COUNT);
-    reg->cut_total += 1;
+    reg->cut_total = count_up(reg->cut_total, INT32_MAX);
     for (i = 0; i < reg->cut_stored; i++) {
         int64_t elapsed = reg->tick - reg->cut_ticks[i];
         if (elapsed < REG_TRANSIENT_WINDOW_TICKS) {
@@ -235,7 +261,7 @@ static void check_sensors(reg_state_t *reg, int32_t imax, int32_t imin, int32_t 
         /* apart by more than max(absolute, percent of the larger): both exceeded */
         int32_t diff = imax - imin;
         if ((diff > REG_DISAGREE_ABS_UA) && ((diff * 100) > (imax * REG_DISAGREE_PERCENT))) {
-            reg->disagree_count++;
+            reg->disagree_count = count_up(reg->disagree_count, REG_DISAGREE_TICKS);
         } else {
             reg->disagree_count = 0;
         }
@@ -249,7 +275,7 @@ static void update_compliance(reg_state_t *reg, int32_t saturated)
 {
     int32_t changing = (reg->compliance_limited == 0) ? saturated : (1 - saturated);
     if (changing != 0) {
-        reg->compliance_count++;
+        reg->compliance_count = count_up(reg->compliance_count, REG_COMPLIANCE_TICKS);
     } else {
         reg->compliance_count = 0;
     }
@@ -273,40 +299,76 @@ static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     }
 }
 
-/* Slews the reference toward the target, at most slew per tick (SRS-003).
+/* Moves a value (whole uA + sub-uA pA) toward goal_ua by at most step_pa.
  * The step is below 1 uA, so at most one carry into the whole uA. */
-static void slew_reference(reg_state_t *reg)
+static void slew_toward(int32_t *value_ua, int32_t *frac_pa, int32_t goal_ua, int32_t step_pa)
 {
-    if (reg->reference_ua < reg->target_ua) {
-        reg->reference_frac_pa += reg->slew_pa_per_tick;
-        if (reg->reference_frac_pa >= PA_PER_UA) {
-            reg->reference_frac_pa -= PA_PER_UA;
-            reg->reference_ua += 1;
+    if (*value_ua < goal_ua) {
+        *frac_pa += step_pa;
+        if (*frac_pa >= PA_PER_UA) {
+            *frac_pa -= PA_PER_UA;
+            *value_ua += 1;
         }
-        if (reg->reference_ua >= reg->target_ua) {
-            reg->reference_ua = reg->target_ua;
-            reg->reference_frac_pa = 0;
+        if (*value_ua >= goal_ua) {
+            *value_ua = goal_ua;
+            *frac_pa = 0;
         }
-    } else if ((reg->reference_ua > reg->target_ua) || (reg->reference_frac_pa > 0)) {
-        reg->reference_frac_pa -= reg->slew_pa_per_tick;
-        if (reg->reference_frac_pa < 0) {
-            reg->reference_frac_pa += PA_PER_UA;
-            reg->reference_ua -= 1;
+    } else if ((*value_ua > goal_ua) || (*frac_pa > 0)) {
+        *frac_pa -= step_pa;
+        if (*frac_pa < 0) {
+            *frac_pa += PA_PER_UA;
+            *value_ua -= 1;
         }
-        if (reg->reference_ua < reg->target_ua) {
-            reg->reference_ua = reg->target_ua;
-            reg->reference_frac_pa = 0;
+        if (*value_ua < goal_ua) {
+            *value_ua = goal_ua;
+            *frac_pa = 0;
         }
     } else {
-        /* at target */
+        /* at the goal */
     }
 }
 
+/* Slews the reference toward the target, at most slew per tick (SRS-003). */
+static void slew_reference(reg_state_t *reg)
+{
+    slew_toward(&reg->reference_ua, &reg->reference_frac_pa, reg->target_ua, reg->slew_pa_per_tick);
+}
+
+/* Setpoint of the PI and of the anti-shock band (SRS-024): the reference,
+ * except while the drive is at compliance: then at most the measured current
+ * plus a margin, and afterwards rising back to the reference no faster than
+ * the commanded slew. A falling load therefore never steps the current up. */
+static void update_setpoint(reg_state_t *reg, int32_t i_ua)
+{
+    if (reg->hold_on != 0) {
+        if (reg->hold_ua < reg->reference_ua) {
+            slew_toward(&reg->hold_ua, &reg->hold_frac_pa, reg->reference_ua, reg->slew_pa_per_tick);
+        }
+        if (reg->hold_ua >= reg->reference_ua) {
+            reg->hold_on = 0;
+        }
+    }
+    if (reg->saturated != 0) {
+        int32_t cap_ua = i_ua + REG_COMPLIANCE_HOLD_MARGIN_UA;
+        int32_t now_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
+        if (cap_ua < now_ua) {
+            reg->hold_on = 1;
+            reg->hold_ua = cap_ua;
+            reg->hold_frac_pa = 0;
+        }
+    }
+    reg->setpoint_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
+}
+
 /* PI with conditional integration and a clamped integrator (anti-windup);
- * gains scaled by the load estimate. Returns the drive in mV. */
+ * gains scaled by the load estimate. The drive rises by at most
+ * REG_DRIVE_RISE_MV_PER_TICK per tick (SRS-022); while that limit acts the
+ * integrator is set back to what was applied (no windup behind the limit).
+ * Returns the drive in mV. */
 static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
-    int64_t e_ua = (int64_t)reg->reference_ua - (int64_t)i_ua;
+    int64_t e_ua = (int64_t)reg->setpoint_ua - (int64_t)i_ua;
+    int64_t rise_q2 = ((int64_t)reg->last_drive_mv + (int64_t)REG_DRIVE_RISE_MV_PER_TICK) * Q2_PER_MV;
     int64_t scaled = e_ua * (int64_t)reg->r_est_q;            /* 1/1024 mV */
     int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
     int64_t unclamped = reg->integ_q2 + p_q2;
@@ -316,7 +378,15 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
         reg->integ_q2 = clamp_i64(reg->integ_q2 + (scaled * REG_KI_NUM), 0, Q2_COMPLIANCE);
     }
     drive_q2 = clamp_i64(reg->integ_q2 + p_q2, 0, Q2_COMPLIANCE);
-    update_compliance(reg, ((drive_q2 >= Q2_COMPLIANCE) && (e_ua > 0)) ? 1 : 0);
+    if (drive_q2 > rise_q2) {
+        drive_q2 = rise_q2;
+        reg->integ_q2 = clamp_i64(rise_q2 - p_q2, 0, Q2_COMPLIANCE);
+    }
+    reg->saturated = 0;
+    if ((drive_q2 >= Q2_COMPLIANCE) && (e_ua > 0)) {
+        reg->saturated = 1;
+    }
+    update_compliance(reg, reg->saturated);
     update_load_estimate(reg, i_ua, v_mv);
     return (int32_t)((uint64_t)drive_q2 >> 20);               /* drive_q2 >= 0: exact floor */
 }
@@ -328,7 +398,7 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     out->stage_on = 1;
     out->sense = 1;
     if (v_mv < REG_CONTACT_MV) {
-        reg->contact_count++;
+        reg->contact_count = count_up(reg->contact_count, REG_CONTACT_TICKS);
     } else {
         reg->contact_count = 0;
     }
@@ -340,14 +410,22 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     }
 }
 
-/* Returns 1 when the load looks open (SRS-010). */
+/* Returns 1 when the load looks open (SRS-010): at once beyond the noise
+ * bound, otherwise after REG_OPEN_TICKS readings in a row. */
 static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
     int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    int64_t i_noisy_ua = (int64_t)i_ua + (int64_t)REG_OPEN_NOISE_UA;
     if ((v_mv >= REG_OPEN_MIN_MV) && (v_x1000 > ((int64_t)REG_OPEN_OHMS * (int64_t)i_ua))) {
-        reg->open_count++;
+        reg->open_count = count_up(reg->open_count, REG_OPEN_TICKS);
+        if (v_x1000 > ((int64_t)REG_OPEN_OHMS * i_noisy_ua)) {
+            reg->open_count = REG_OPEN_TICKS;
+        }
     } else {
         reg->open_count = 0;
+    }
+    if ((reg->setpoint_ua >= REG_OPEN_LOST_MIN_UA) && ((i_ua * REG_OPEN_LOST_DIV) < reg->setpoint_ua)) {
+        reg->open_count = REG_OPEN_TICKS;
     }
     return (reg->open_count >= REG_OPEN_TICKS) ? 1 : 0;
 }
@@ -357,7 +435,7 @@ static int32_t looks_short(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
     int64_t v_x1000 = (int64_t)v_mv * 1000LL;
     if ((i_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)i_ua))) {
-        reg->short_count++;
+        reg->short_count = count_up(reg->short_count, REG_SHORT_TICKS);
     } else {
         reg->short_count = 0;
     }
@@ -381,9 +459,9 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
         out->stage_on = 1;
         out->sense = 1;
     } else {
-        /* above reference + max(band percent, floor): both exceeded */
-        int32_t above = imax - reg->reference_ua;
-        if ((above > REG_ANTISHOCK_FLOOR_UA) && ((above * 100) > (reg->reference_ua * REG_ANTISHOCK_BAND_PERCENT))) {
+        /* above setpoint + max(band percent, floor): both exceeded */
+        int32_t above = imax - reg->setpoint_ua;
+        if ((above > REG_ANTISHOCK_FLOOR_UA) && ((above * 100) > (reg->setpoint_ua * REG_ANTISHOCK_BAND_PERCENT))) {
             out->flags |= REG_FLAG_ANTISHOCK_CUT;
             restart_from_zero(reg);
             reg->holdoff_count = REG_ANTISHOCK_HOLDOFF_TICKS;
@@ -392,9 +470,32 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
             }
         } else {
             slew_reference(reg);
+            update_setpoint(reg, imax);
             out->drive_mv = regulate(reg, imax, v_mv);
             out->stage_on = 1;
         }
+    }
+}
+
+/* Voltage reading against the drive of the last tick (SRS-023): with the
+ * stage driving the electrodes directly they carry the drive, so a reading
+ * well below it means a failed voltage channel. */
+static void check_voltage(reg_state_t *reg, int32_t v_mv)
+{
+    int32_t low = 0;
+    if (reg->last_plain != 0) {
+        int32_t tol_mv = max_i32(REG_PLAUSIBLE_ABS_MV, (reg->last_drive_mv * REG_PLAUSIBLE_PERCENT) / 100);
+        if (v_mv < (reg->last_drive_mv - tol_mv)) {
+            low = 1;
+        }
+    }
+    if (low != 0) {
+        reg->plausible_count = count_up(reg->plausible_count, REG_PLAUSIBLE_TICKS);
+    } else {
+        reg->plausible_count = 0;
+    }
+    if (reg->plausible_count >= REG_PLAUSIBLE_TICKS) {
+        latch_fault(reg, REG_FAULT_VOLTAGE_IMPLAUSIBLE);
     }
 }
 
@@ -426,10 +527,13 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             reg->last_max_ua = imax;
             check_sensors(reg, imax, imin, v);
             if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
-                reg->watchdog_count++;
+                reg->watchdog_count = count_up(reg->watchdog_count, REG_WATCHDOG_TICKS);
                 if (reg->watchdog_count >= REG_WATCHDOG_TICKS) {
                     latch_fault(reg, REG_FAULT_WATCHDOG);
                 }
+            }
+            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+                check_voltage(reg, v);
             }
             if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
                 control(reg, imax, v, out);
@@ -443,6 +547,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         out->polarity = reg->polarity;
         out->fault = reg->fault;
         out->reference_ua = reg->reference_ua;
+        out->setpoint_ua = reg->setpoint_ua;
         out->target_ua = reg->target_ua;
         out->measured_ua = measured;
         if (reg->target_ua > 0) {
@@ -469,6 +574,10 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             out->flags |= REG_FLAG_AT_TARGET;
         }
         reg->last_drive_mv = out->drive_mv;
+        reg->last_plain = 0;
+        if ((out->stage_on != 0) && (out->sense == 0)) {
+            reg->last_plain = 1;
+        }
     }
     return status;
 }

@@ -30,6 +30,7 @@
 #define REG_FAULT_SENSOR_DISAGREE 4
 #define REG_FAULT_SENSOR_RANGE 5
 #define REG_FAULT_WATCHDOG 6
+#define REG_FAULT_VOLTAGE_IMPLAUSIBLE 7 /* voltage reading below the drive (SRS-023) */
 
 /* polarity of the output */
 #define REG_POLARITY_NORMAL 1
@@ -59,7 +60,8 @@ typedef struct {
     int32_t polarity;        /* REG_POLARITY_* */
     uint32_t flags;          /* REG_FLAG_* */
     int32_t fault;           /* REG_FAULT_* */
-    int32_t reference_ua;    /* slewed reference */
+    int32_t reference_ua;    /* slewed reference (toward the target) */
+    int32_t setpoint_ua;     /* regulated value: the reference, held lower while compliance limited */
     int32_t target_ua;       /* commanded target */
     int32_t measured_ua;     /* larger of the two channels (the regulated value) */
     int32_t flowing_permille;/* measured / target, 0..1000 (1000 if target 0) */
@@ -87,7 +89,14 @@ typedef struct {
     int32_t r_est_q;          /* load estimate, 1/1024 mV per uA (1.024 x ohm) */
     int32_t estimate_count;
     int32_t last_max_ua;      /* larger channel of the last valid reading */
-    int32_t last_drive_mv;
+    int32_t last_drive_mv;    /* drive applied during the last tick */
+    int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */
+    int32_t plausible_count;  /* ticks with the voltage reading below the drive */
+    int32_t saturated;        /* 1: last tick's drive at compliance with current below setpoint */
+    int32_t hold_on;          /* 1: setpoint held below the reference (SRS-024) */
+    int32_t hold_ua;          /* held setpoint, whole uA */
+    int32_t hold_frac_pa;     /* and its sub-uA part */
+    int32_t setpoint_ua;
     int64_t integ_q2;         /* PI integrator, 1/2^20 mV */
     int64_t tick;             /* tick counter (never wraps: 2^63 ticks) */
     int64_t cut_ticks[REG_TRANSIENT_COUNT]; /* ticks of the last cuts */

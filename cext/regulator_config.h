@@ -53,6 +53,28 @@
  * after 5 ms off the limit (hysteresis: no flicker from sensor noise). */
 #define REG_COMPLIANCE_TICKS (5 * REG_TICKS_PER_MS)
 
+/* SRS-024: while the drive is at the compliance limit the regulated setpoint
+ * is held at most 0.2 mA above the measured current (the reported reference
+ * still slews to the target). When the load falls again (hand back in the
+ * tray) the setpoint rises only at the commanded slew and the anti-shock band
+ * follows what actually flows, so the current cannot step up to the target
+ * (safety review F3). 0.2 mA is 4x the sensor noise bound (49 uA): noise
+ * never pulls the setpoint below the current, which keeps the drive
+ * saturated and the status steady. */
+#define REG_COMPLIANCE_HOLD_MARGIN_UA 200
+
+/* SRS-022: the drive may RISE by at most 20 mV per tick (200 V/s); it may
+ * fall as fast as the loop wants. The fastest legitimate rise is the 5 mA/s
+ * maximum slew into the 10 kOhm highest load: 50 V/s = 5 mV per tick; 20 mV
+ * leaves 4x for the skin-capacitance charge and the PI. Without it the
+ * integrator wound the drive from 20 V to the 60 V compliance within ~10
+ * ticks of a lift-off, before the (then 2 ms) open detection, and a 1.5 ms
+ * contact bounce at 10 mA then met 60 V at re-contact (safety review F5; the
+ * "electric fence" shock [SGS, SAALW]). With it, 2 ms of windup add at most
+ * 0.4 V: 0.2 mA more on a 2 kOhm load (defence in depth behind the open
+ * detection of SRS-010, which waits 2 ms below 2 V of drive). */
+#define REG_DRIVE_RISE_MV_PER_TICK 20
+
 /* ---- anti-shock ---------------------------------------------------------- */
 
 /* SRS-007: anti-shock band. A reading above reference + max(20 % of the
@@ -77,11 +99,33 @@
 
 /* ---- open circuit (lift-off) --------------------------------------------- */
 
-/* SRS-010: open circuit is declared when the apparent load (voltage over
- * current) is above 100 kOhm with at least 1 V of drive, for 2 ms. 100 kOhm
- * is 10x the highest load we must regulate (10 kOhm). Detection plus the
- * change to the sense level takes < 3 ms, well inside the 10 ms required. */
-#define REG_OPEN_OHMS 100000
+/* SRS-010, SRS-024: open circuit. The apparent load (voltage over current)
+ * is compared with 20 kOhm, 2x the highest load we must regulate (10 kOhm;
+ * 11.75 kOhm with the skin's DC-onset excess). It was 100 kOhm: a partial
+ * lift-off between 20 and 100 kOhm then sat at the 60 V compliance and
+ * re-immersion met 60 V (safety review F3; re-immersion shocks [SGS, SAALW]).
+ * Two tiers:
+ * - at once (one reading) when the voltage is above 20 kOhm x (current +
+ *   REG_OPEN_NOISE_UA), i.e. the current is below the load's share even
+ *   allowing for the sensor noise bound (2.45 x 20 uA rms = 49 uA): an open
+ *   circuit with >= 2 V of drive. While lifted the skin capacitance
+ *   discharges through the skin resistance (1.4 ms at 2 kOhm, 1 uF), so a
+ *   1.5 ms contact bounce re-met an unchanged 20 V drive through the series
+ *   resistance alone: 26 mA (safety review F5). The sense level at once
+ *   removes it. A regulated load would have to lose half its current plus
+ *   the noise bound in one tick to trip this.
+ * - at once when the current falls below 1/4 of a setpoint of at least
+ *   0.5 mA (an open circuit reads <= 49 uA, under 1/4 of 0.5 mA; the drive
+ *   may be below 1 V, e.g. 1 mA on 500 ohm). A load cannot lose 3/4 of its
+ *   current in a tick while in the tray; a 4x rise of the load is a partial
+ *   lift-off, and the sense level is the safe answer to it too.
+ * - after 2 ms when the voltage is >= 1 V and above 20 kOhm x current (the
+ *   1..2 V drives of low currents, where one reading cannot tell an open
+ *   circuit from noise: 20 kOhm x 49 uA = 0.98 V < 1 V). */
+#define REG_OPEN_OHMS 20000
+#define REG_OPEN_NOISE_UA 50
+#define REG_OPEN_LOST_MIN_UA 500
+#define REG_OPEN_LOST_DIV 4
 #define REG_OPEN_MIN_MV 1000
 #define REG_OPEN_TICKS (2 * REG_TICKS_PER_MS)
 
@@ -91,10 +135,13 @@
 #define REG_SENSE_MV 5000
 #define REG_SENSE_SERIES_OHMS 50000
 
-/* SRS-011: contact is back when the electrode voltage under the sense level
- * falls below 2.5 V (the load takes at least half of the sense voltage: any
- * load up to 50 kOhm) for 1 ms. */
-#define REG_CONTACT_MV 2500
+/* SRS-011, SRS-024: contact is back when the electrode voltage under the
+ * sense level falls below 1.25 V (a load below 16.7 kOhm: 5 V x R / (R + 50
+ * kOhm)) for 1 ms. Below the 20 kOhm open threshold (hysteresis), so a hand
+ * half in the tray (20..100 kOhm) stays "contact lost" instead of cycling
+ * between a restart and a new open detection; above the 0.95 V that the
+ * highest regulated load (11.75 kOhm) takes, plus noise. */
+#define REG_CONTACT_MV 1250
 #define REG_CONTACT_TICKS (1 * REG_TICKS_PER_MS)
 
 /* ---- short (low impedance) ----------------------------------------------- */
@@ -127,6 +174,22 @@
 #define REG_ADC_CURRENT_MAX_UA 50000
 #define REG_ADC_VOLTAGE_MIN_MV 0
 #define REG_ADC_VOLTAGE_MAX_MV 80000
+
+/* SRS-023: plausibility of the electrode-voltage reading against the drive
+ * the regulator commanded in the previous tick. With the stage on and not in
+ * sense mode the electrodes carry the drive (open, loaded or shorted alike);
+ * only the hardware clamp (above the trip level, so already a fault) lowers
+ * them. A reading more than max(2 V, 10 % of the drive) BELOW the drive for
+ * 5 consecutive ticks (0.5 ms) latches VOLTAGE_IMPLAUSIBLE: a voltage channel
+ * failed low would otherwise hide a lift-off (no open detection, drive at
+ * compliance at re-immersion: safety review F4, single fault). A reading
+ * ABOVE the drive is plausible (the stage cannot sink current, the skin
+ * capacitance holds its charge after the drive falls) and fails safe (a
+ * high reading looks like an open circuit). 2 V is 40x the noise bound
+ * (49 mV) plus one ADC step (19.5 mV). */
+#define REG_PLAUSIBLE_ABS_MV 2000
+#define REG_PLAUSIBLE_PERCENT 10
+#define REG_PLAUSIBLE_TICKS 5
 
 /* ---- watchdog ------------------------------------------------------------ */
 

@@ -136,6 +136,7 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->out.flags = 0u;
         rig->out.fault = REG_FAULT_NONE;
         rig->out.reference_ua = 0;
+        rig->out.setpoint_ua = 0;
         rig->out.target_ua = 0;
         rig->out.measured_ua = 0;
         rig->out.flowing_permille = 1000;
@@ -159,6 +160,8 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->stuck[1] = 0;
         rig->stuck_ua[0] = 0;
         rig->stuck_ua[1] = 0;
+        rig->voltage_stuck = 0;
+        rig->voltage_stuck_mv = 0;
         rig->stall_ticks = 0;
         update_params(rig);
     }
@@ -253,6 +256,32 @@ int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel)
         status = REG_ERR_RANGE;
     } else {
         rig->stuck[channel] = 0;
+    }
+    return status;
+}
+
+/* the electrode-voltage channel reads a fixed value (a failed ADC or
+ * divider: the single fault of SRS-023) */
+int32_t sim_stick_voltage(sim_rig_t *rig, int32_t voltage_mv)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((voltage_mv < REG_ADC_VOLTAGE_MIN_MV) || (voltage_mv > REG_ADC_VOLTAGE_MAX_MV)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->voltage_stuck = 1;
+        rig->voltage_stuck_mv = voltage_mv;
+    }
+    return status;
+}
+
+int32_t sim_unstick_voltage(sim_rig_t *rig)
+{
+    int32_t status = REG_ERR_NULL;
+    if (rig != NULL) {
+        rig->voltage_stuck = 0;
+        status = REG_OK;
     }
     return status;
 }
@@ -362,6 +391,9 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
     if (rig->stuck[1] != 0) {
         in->current_b_ua = rig->stuck_ua[1];
     }
+    if (rig->voltage_stuck != 0) {
+        in->voltage_mv = rig->voltage_stuck_mv;
+    }
 }
 
 static uint32_t tick_events(uint32_t before, uint32_t after)
@@ -428,6 +460,7 @@ static void fill_row(const sim_rig_t *rig, sim_row_t *row)
     row->voltage_mv = (int32_t)v_mv;
     row->drive_mv = rig->out.drive_mv;
     row->reference_ua = rig->out.reference_ua;
+    row->setpoint_ua = rig->out.setpoint_ua;
     row->target_ua = rig->out.target_ua;
     row->polarity = rig->out.polarity;
     row->fault = rig->out.fault;

@@ -86,6 +86,7 @@ typedef struct {
     int32_t voltage_mv;      /* electrode voltage reading */
     int32_t drive_mv;
     int32_t reference_ua;
+    int32_t setpoint_ua;     /* regulated value (below the reference while compliance limited) */
     int32_t target_ua;
     int32_t polarity;
     int32_t fault;
@@ -123,6 +124,8 @@ typedef struct {
     double short_ohm;        /* > 0 while shorted */
     int32_t stuck[2];
     int32_t stuck_ua[2];
+    int32_t voltage_stuck;   /* 1: the voltage channel reads voltage_stuck_mv */
+    int32_t voltage_stuck_mv;
     int32_t stall_ticks;
     int32_t param_count;
     double k_drive_e;        /* per-tick decay and mean factors, drive */
@@ -144,6 +147,8 @@ int32_t sim_clear_short(sim_rig_t *rig);
 int32_t sim_change_load(sim_rig_t *rig, int32_t ohms, int32_t over_ms);
 int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua);
 int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel);
+int32_t sim_stick_voltage(sim_rig_t *rig, int32_t voltage_mv);
+int32_t sim_unstick_voltage(sim_rig_t *rig);
 int32_t sim_stall(sim_rig_t *rig, int32_t ms);
 int32_t sim_kick(sim_rig_t *rig);
 int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,

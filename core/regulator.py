@@ -44,6 +44,7 @@ class FaultCode(IntEnum):
     SENSOR_DISAGREE = lib.REG_FAULT_SENSOR_DISAGREE
     SENSOR_RANGE = lib.REG_FAULT_SENSOR_RANGE
     WATCHDOG = lib.REG_FAULT_WATCHDOG
+    VOLTAGE_IMPLAUSIBLE = lib.REG_FAULT_VOLTAGE_IMPLAUSIBLE
 
 
 # events of a row (RowBatch.events, BatchResult.events): bit flags
@@ -107,6 +108,14 @@ class Limits:
     transient_count: int = lib.REG_TRANSIENT_COUNT
     transient_window_s: float = lib.REG_TRANSIENT_WINDOW_TICKS / lib.REG_TICK_HZ
     short_ohms: int = lib.REG_SHORT_OHMS
+    short_ticks: int = lib.REG_SHORT_TICKS
+    disagree_ticks: int = lib.REG_DISAGREE_TICKS
+    open_ohms: int = lib.REG_OPEN_OHMS
+    drive_rise_v_per_tick: float = lib.REG_DRIVE_RISE_MV_PER_TICK / 1000
+    compliance_hold_margin_ma: float = lib.REG_COMPLIANCE_HOLD_MARGIN_UA / 1000
+    plausible_abs_v: float = lib.REG_PLAUSIBLE_ABS_MV / 1000
+    plausible_percent: int = lib.REG_PLAUSIBLE_PERCENT
+    plausible_ticks: int = lib.REG_PLAUSIBLE_TICKS
     hardware_clamp_ma: float = lib.SIM_CLAMP_UA / 1000
 
 
@@ -121,6 +130,7 @@ _ARGS = {
     "short_ohms": (1, lib.SIM_SHORT_MIN_OHMS, lib.SIM_SHORT_MAX_OHMS, "ohm"),
     "over_s": (1000, 0, lib.SIM_CHANGE_MAX_MS, "s"),
     "current_ma": (1000, lib.REG_ADC_CURRENT_MIN_UA, lib.REG_ADC_CURRENT_MAX_UA, "mA"),
+    "voltage_v": (1000, lib.REG_ADC_VOLTAGE_MIN_MV, lib.REG_ADC_VOLTAGE_MAX_MV, "V"),
     "channel": (1, 0, 1, "(0 = A, 1 = B)"),
     "stall_ms": (1, 0, lib.SIM_STALL_MAX_MS, "ms"),
     "ticks": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
@@ -143,7 +153,14 @@ def _to_c(name: str, value: float) -> int:
     """User value -> C integer. Rounding never moves a value into range: an
     out-of-range value stays out of range and the C rejects it."""
     scale, lo, hi, _unit = _ARGS[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not a finite number: {_range_text(name)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float: out of every range
+        raise CommandRejected(lib.REG_ERR_RANGE,
+                              f"{name}={value!r} is out of range: {_range_text(name)}") from None
+    if not finite:
         raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not a finite number: {_range_text(name)}")
     x = value * scale
     n = round(x)
@@ -188,6 +205,7 @@ class BatchResult:
     fault: FaultCode
     load_ohms: float           # model load; math.inf while lifted off
     drive_v: float = 0.0       # drive command at the end of the row
+    setpoint_ma: float = 0.0   # regulated value: the reference, held lower while compliance limited
     events: int = 0            # EVENT_* bits within the row
 
 
@@ -215,6 +233,7 @@ def _decode(row) -> BatchResult:
         fault=_FAULTS[row.fault],
         load_ohms=math.inf if load == 0.0 else load,
         drive_v=row.drive_mv / 1000,
+        setpoint_ma=row.setpoint_ua / 1000,
         events=row.events,
     )
 
@@ -364,6 +383,13 @@ class SimulatedRig:
     def unstick_sensor(self, channel: int) -> None:
         c_channel = _to_c("channel", _int_arg("channel", channel))
         _check(lib.sim_unstick_sensor(self._rig, c_channel), "channel", channel)
+
+    def stick_voltage(self, voltage_v: float) -> None:
+        """The electrode-voltage channel reads voltage_v from now on (a failed channel)."""
+        _check(lib.sim_stick_voltage(self._rig, _to_c("voltage_v", voltage_v)), "voltage_v", voltage_v)
+
+    def unstick_voltage(self) -> None:
+        lib.sim_unstick_voltage(self._rig)
 
     def stall(self, ms: float) -> None:
         _check(lib.sim_stall(self._rig, _to_c("stall_ms", ms)), "stall_ms", ms)

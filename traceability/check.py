@@ -7,13 +7,23 @@ Errors (exit 1) -- the build must not pass:
   failing test or a violated property; a test marker or result naming an
   unknown id; an unacceptable residual risk, or an ALARP one without a
   benefit-risk statement; a software item without FMEA; a runtime dependency
-  without SOUP entry; unreviewed changes and suspect links; no test results.
+  without SOUP entry; unreviewed changes and suspect links; no test results;
+  a benchmark record (out/bench/*.json) that is malformed, names an unknown
+  id, sits in a file not named after its id, or whose `met` contradicts its
+  value and goal.
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
   since the run); tests without a marker; a user need or a control nobody
   uses; a safety requirement no control names; spec/properties.yaml or the
-  verifier's results missing; surviving table mutants.
+  verifier's results missing; surviving table mutants; a benchmark goal
+  missed on the machine that ran it (naming figure, value and goal: a slow
+  machine must never fail the build); a benchmark record for a requirement
+  that is not a performance requirement verified by analysis.
+
+Evidence: passing tests, proven properties, inspection records, and for a
+performance requirement verified by analysis a benchmark record whose
+figures all met their goals ("analysis: benchmark record", traceability/bench.py).
 """
 from __future__ import annotations
 
@@ -26,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from traceability import DEFAULT_RESULTS, DEFAULT_VERIFICATION
+from traceability.bench import BENCH_DIR, BenchEvidence, load_bench
 from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, PROPERTIES, REQUIREMENTS, SOUP, Project, load_project
 from traceability.findings import ERROR, WARNING, Finding
 from traceability.lock import check_links, load_lock
@@ -58,6 +69,7 @@ class Analysis:
     tests: list[Evidence] = field(default_factory=list)
     by_id: dict[str, list[Evidence]] = field(default_factory=lambda: defaultdict(list))
     prop_result: dict[str, str] = field(default_factory=dict)
+    bench: dict[str, BenchEvidence] = field(default_factory=dict)  # SRS id -> benchmark record
     status: dict[str, str] = field(default_factory=dict)        # SRS/PROP id -> verified|failed|unverified|planned
     need_status: dict[str, str] = field(default_factory=dict)
     need_failing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # UN -> [(SRS, what failed)]
@@ -125,6 +137,7 @@ def _run_check(root: Path, results: Path | None, verification: Path | None, stat
     if not static:
         _load_results(a, known)
         _load_verification(a)
+        a.bench = load_bench(project)
     _check_requirements(a, static)
     _check_risk(a)
     _check_soup(a)
@@ -276,6 +289,13 @@ def _check_requirements(a: Analysis, static: bool) -> None:
                 p.error(file, r.id, "evidence", f"inspection record(s) not found: {', '.join(missing)}", line)
             else:
                 passed = True
+        bench = a.bench.get(r.id)
+        if bench is not None and bench.counted:
+            passed = passed or bench.met
+            for name, f in bench.missed:
+                p.warn(bench.file, r.id, f"figures.{name}",
+                       f"benchmark goal missed on this machine: {name} = {f.text()}; "
+                       f"{bench.summary()}; not counted as evidence", None)
         st = "failed" if failed else "verified" if passed else "unverified"
         if r.status == "planned":
             if passed and not failed:
@@ -286,8 +306,11 @@ def _check_requirements(a: Analysis, static: bool) -> None:
                 p.error(file, r.id, "verification",
                         f"implemented safety requirement has no passing {r.verification} evidence "
                         "(no passing test marked with it, no proven property)", line)
-            else:
-                p.warn(file, r.id, "verification", f"implemented {r.kind} requirement has no passing evidence", line)
+            elif not (bench is not None and bench.counted):  # a missed goal was reported above
+                hint = (f" (no passing test, no benchmark record in {BENCH_DIR}/: run its bench/ script)"
+                        if r.kind == "performance" and r.verification == "analysis" else "")
+                p.warn(file, r.id, "verification",
+                       f"implemented {r.kind} requirement has no passing evidence{hint}", line)
         a.status[r.id] = st
     for n in p.needs.values():
         kids = children.get(n.id, [])

@@ -17,6 +17,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+from traceability.bench import BENCH_DIR, EVIDENCE_KIND, BenchEvidence
 from traceability.check import FAIL, PASS, Analysis, Evidence, no_gc, runtime_dependencies
 
 TRACE_CSV = "out/demo-trace.csv"
@@ -36,8 +37,10 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def badge(status: str) -> str:
-    return f'<span class="b" style="background:{STATUS_COLOUR.get(status, "#777")}">{esc(status)}</span>'
+def badge(status: str, label: str | None = None) -> str:
+    """A coloured status; `label` shows other words in the status's colour."""
+    return (f'<span class="b" style="background:{STATUS_COLOUR.get(status, "#777")}">'
+            f'{esc(status if label is None else label)}</span>')
 
 
 def md_cell(text: object) -> str:
@@ -115,6 +118,21 @@ def _ev_text(e: Evidence) -> tuple[str, str]:
         h += f'<br><span class="small">{esc(e.message[:200])}</span>'
     del st
     return h, f"{e.outcome} `{e.nodeid}` ({e.file}:{e.line})"
+
+
+def _bench_text(b: BenchEvidence) -> tuple[str, str]:
+    """A benchmark record as evidence: each figure against its goal, then where and when it ran."""
+    st = ("verified" if b.met else "unverified") if b.counted else "planned"
+    label = "goals met" if b.met else "goal missed"
+    if not b.counted:
+        label += ", not counted"
+    figs = [(name, f, "met" if f.met else "MISSED") for name, f in b.record.figures.items()]
+    h = (f'{badge(st, label)} {esc(EVIDENCE_KIND)} <code>{esc(b.file)}</code><br>'
+         + "<br>".join(f"{esc(n)} = {esc(f.text())} <b>{m}</b>" for n, f, m in figs)
+         + f'<br><span class="small">{esc(b.summary())}</span>')
+    md_text = (f"{EVIDENCE_KIND} `{b.file}` ({label}): "
+               + ", ".join(f"{n} = {f.text()} {m}" for n, f, m in figs) + f"; {b.summary()}")
+    return h, md_text
 
 
 def risk_svg(plan, counts: Counter, title: str) -> str:
@@ -242,6 +260,9 @@ def _summary(d: Doc, a: Analysis) -> None:
         ["state-machine properties", f"{len(p.props)} (" + ", ".join(f"{k} {v}" for k, v in sorted(props.items()))
          + ")" if p.props else "spec/properties.yaml not found"],
         ["suspect or unreviewed items", str(len(a.suspect))],
+        ["benchmark records", (f"{len(a.bench)} ({sum(1 for b in a.bench.values() if b.met)} with every goal "
+                               f"met; see <a href='#benchmarks'>benchmarks</a>)",
+                               f"{len(a.bench)} ({sum(1 for b in a.bench.values() if b.met)} with every goal met)")],
     ]
     if a.results and a.results.get("runs"):
         last = a.results["runs"][-1]
@@ -356,6 +377,10 @@ def _requirements(d: Doc, a: Analysis) -> None:
                 f"property {esc(x)} {badge(a.prop_result.get(x, 'no result'))}" for x in verifies.get(r.id, [])]
             cells_m = [_ev_text(e)[1] for e in ev] + [
                 f"property {x} {a.prop_result.get(x, 'no result')}" for x in verifies.get(r.id, [])]
+            if r.id in a.bench:
+                bh, bm = _bench_text(a.bench[r.id])
+                cells_h.append(bh)
+                cells_m.append(bm)
             flag = " (suspect)" if r.id in a.suspect else ""
             rows.append([(f'<span id="{esc(r.id)}"></span><b>{esc(r.id)}</b>{esc(flag)}', r.id + flag),
                          (f"<b>{esc(r.title)}</b><br>{esc(r.statement)}<br><span class='small'>"
@@ -363,7 +388,8 @@ def _requirements(d: Doc, a: Analysis) -> None:
                          f"{r.kind} / {r.verification} / {r.status}",
                          (badge(a.status.get(r.id, '?')), a.status.get(r.id, "?")),
                          ("<br>".join(cells_h) or "none", "; ".join(cells_m) or "none")])
-        d.table(["id", "requirement", "kind / method / status", "verification", "evidence (tests, properties)"],
+        d.table(["id", "requirement", "kind / method / status", "verification",
+                 "evidence (tests, properties, benchmark records)"],
                 rows)
 
 
@@ -423,6 +449,27 @@ def _session(d: Doc, a: Analysis, out: Path) -> None:
     d.para(note)
 
 
+def _benchmarks(d: Doc, a: Analysis) -> None:
+    d.h2("benchmarks", "Benchmarks")
+    d.para(f"Figures recorded by the bench/ scripts in {BENCH_DIR}/ on the machine that ran them. A "
+           "performance requirement verified by analysis is verified when every figure met its goal; a missed "
+           "goal is a warning (a slower machine), never a build failure.")
+    if not a.bench:
+        d.para(f"No benchmark records: run the bench/ scripts (they write {BENCH_DIR}/<id>.json).")
+        return
+    rows = []
+    for rid, b in sorted(a.bench.items()):
+        r = b.record
+        for name, f in r.figures.items():
+            st = "met" if f.met else "missed"
+            rows.append([rid, (f"<code>{esc(r.benchmark)}</code>", f"`{r.benchmark}`"), name,
+                         f"{f.value:.4g} {f.unit}", f"{f.comparison} {f.goal:g} {f.unit}",
+                         (badge("verified" if f.met else "unverified", st), st),
+                         r.machine.text(), r.date.isoformat(timespec="seconds"),
+                         r.commit_text() + ("" if b.counted else "; not counted: see findings")])
+    d.table(["requirement", "benchmark", "figure", "value", "goal", "result", "machine", "date", "commit"], rows)
+
+
 def _soup(d: Doc, a: Analysis) -> None:
     d.h2("soup", "SOUP (runtime dependencies)")
     purposes = {s.name.lower().replace("_", "-"): s for s in a.project.soup}
@@ -469,6 +516,7 @@ def _write_report(a: Analysis, out: Path) -> Path:
     _gaps(d, a)
     _machine(d, a, out)
     _session(d, a, out)
+    _benchmarks(d, a)
     _soup(d, a)
     _findings(d, a)
     title = "Audit report: iontophoresis control core"

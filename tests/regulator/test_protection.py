@@ -254,16 +254,32 @@ def test_full_scale_readings_are_plausible():
     assert reg.step(0, 0, 0).fault == FaultCode.NONE
 
 
+class _OpenElectrodes:
+    """Readings of lifted electrodes with healthy sensors: no current, and the
+    voltage channel reads the drive of the last tick. (Zero current AND zero
+    volts under a rising drive is a failed voltage channel: VOLTAGE_IMPLAUSIBLE,
+    SRS-023.)"""
+
+    def __init__(self, reg: Regulator) -> None:
+        self.reg, self.drive_mv = reg, 0
+
+    def step(self):
+        out = self.reg.step(0, 0, self.drive_mv)
+        self.drive_mv = out.drive_mv
+        return out
+
+
 @pytest.mark.req("SRS-015")
 def test_watchdog_window_is_exactly_50_ms():
     assert LIMITS.watchdog_ms == 50
     reg = _enabled_regulator()
+    open_circuit = _OpenElectrodes(reg)
     for _ in range(499):
-        assert reg.step(0, 0, 0).fault == FaultCode.NONE
+        assert open_circuit.step().fault == FaultCode.NONE
     reg.kick_watchdog()
     for _ in range(499):
-        assert reg.step(0, 0, 0).fault == FaultCode.NONE
-    out = reg.step(0, 0, 0)                                     # 500 ticks = 50 ms unkicked
+        assert open_circuit.step().fault == FaultCode.NONE
+    out = open_circuit.step()                                   # 500 ticks = 50 ms unkicked
     assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0
 
 
@@ -323,8 +339,9 @@ def test_polarity_current_threshold_is_0_1_ma():
 @pytest.mark.req("SRS-017")
 def test_fault_cleared_only_by_reset_with_no_current():
     reg = _enabled_regulator()
+    open_circuit = _OpenElectrodes(reg)
     for _ in range(500):
-        reg.step(0, 0, 0)
+        open_circuit.step()
     assert reg.fault == FaultCode.WATCHDOG
     with pytest.raises(FaultLatched):
         reg.enable_output(True)

@@ -9,7 +9,7 @@ from traceability.report import write_report
 SECTIONS = ["Summary", "Risk matrix before and after controls",
             "Hazards: situation -&gt; harm -&gt; controls -&gt; requirements -&gt; tests",
             "Requirements and their verification, by user need", "Unverified and suspect",
-            "Therapy state machine", "Reference simulated session", "SOUP (runtime dependencies)",
+            "Therapy state machine", "Reference simulated session", "Benchmarks", "SOUP (runtime dependencies)",
             "Check findings"]
 CSV = ("t_s,state,target_mA,reference_mA,current_mA,peak_mA,voltage_V,polarity,fault\n"
        "0.00,ramp,15,0.0,0.0,0.0,0.0,1,NONE\n0.01,ramp,15,0.5,0.49,0.5,1.0,1,NONE\n"
