@@ -114,9 +114,7 @@ def _widest_current() -> Range:
 def _fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # repr, not a rounded format: a message must quote the value it refuses
-        return repr(value) if isinstance(value, float) else str(value)
+    # repr, never a rounded format: a message must quote the value it refuses
     return repr(value)
 
 

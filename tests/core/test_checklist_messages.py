@@ -106,3 +106,4 @@ def test_a_list_or_mapping_as_item_name_is_refused_not_a_crash(tmp_path, content
         load_checklist(path)
     assert str(info.value).startswith(f"checklist {path}:")
     assert "item name must be text" in str(info.value)
+    assert "line " in str(info.value)  # where in the file
