@@ -164,6 +164,24 @@ class Supervisor:
         """The user's Stop button (or Ctrl-C): a controlled ramp-down."""
         self._stop_requested = True
 
+    def acknowledge_fault(self) -> bool:
+        """The user's acknowledgement of a latched fault (SRS-053).
+
+        Leaves fault for idle only when the regulator's reset succeeds with no
+        current flowing; otherwise the machine stays in fault and this returns
+        False. The output stays off either way: a new session starts again
+        from idle through the checklist (SRS-057)."""
+        if self.state != "fault":
+            raise TransitionNotAllowed(self.machine.acknowledge, self.machine.configuration)
+        self._deenergise()
+        try:
+            self.machine.dispatch("acknowledge")
+        except TransitionNotAllowed:  # the reset guard said no: current flows
+            self.log.append(f"{self.elapsed_s:.3f}s acknowledge refused: reset not possible")
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s acknowledge -> {self.state}")
+        return self.state == "idle"
+
     @property
     def state(self) -> str:
         return self.machine.state_id
