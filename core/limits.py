@@ -80,6 +80,8 @@ class SessionValue(_Strict):
 class Session(_Strict):
     contact_timeout_s: SessionValue
     zero_current_ma: SessionValue
+    current_step_ma: SessionValue
+    ramp_overrun_s: SessionValue
     supervisor_period_max_ms: SessionValue
 
 
@@ -106,6 +108,14 @@ class Limits(_Strict):
     @property
     def zero_current_ma(self) -> float:
         return self.session.zero_current_ma.value
+
+    @property
+    def current_step_ma(self) -> float:
+        return self.session.current_step_ma.value
+
+    @property
+    def ramp_overrun_s(self) -> float:
+        return self.session.ramp_overrun_s.value
 
     @property
     def supervisor_period_max_ms(self) -> float:

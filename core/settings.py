@@ -83,6 +83,7 @@ class TherapySettings(BaseModel):
         rng = _LIMITS.current_range(site)
         if not rng.contains(value):
             _raise_out_of_range(value, rng, f"for {site}")
+        _check_current_step(value, rng, site)
         return value
 
     @field_validator("minutes", "ramp_up_s", "ramp_down_s")
@@ -116,6 +117,19 @@ def _fmt(value: Any) -> str:
         return str(int(value))
     # repr, never a rounded format: a message must quote the value it refuses
     return repr(value)
+
+
+def _check_current_step(value: float, rng: Range, site: str) -> None:
+    # refused, never rounded: the regulator would otherwise command another value
+    steps = value / _LIMITS.current_step_ma
+    if abs(steps - round(steps)) > 1e-6:
+        raise PydanticCustomError(
+            "out_of_range",
+            "{value} {unit} is not a multiple of {step} {unit}; allowed {allowed} for {site} "
+            "in steps of {step} {unit}",
+            {"value": _fmt(value), "unit": rng.unit, "step": _fmt(_LIMITS.current_step_ma),
+             "allowed": rng.text(), "site": site},
+        )
 
 
 def _raise_out_of_range(value: float, rng: Range, qualifier: str) -> None:

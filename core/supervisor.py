@@ -43,6 +43,7 @@ SWITCH_ATTEMPTS = 20        # rows (200 ms) waiting for |I| to settle before a s
 # Supervisor-detected faults, reported beside the regulator's FaultCode names.
 FAULT_TABLE_VIOLATION = "output_table_violation"
 FAULT_SUPERVISOR = "supervisor_error"
+FAULT_RAMP_OVERRUN = "ramp_overrun"    # a ramp that never completes (spec/limits.yaml)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ class SessionPlan:
 
     @classmethod
     def from_settings(cls, settings: TherapySettings) -> "SessionPlan":
-        return cls(site=str(settings.site.value), current_ma=float(settings.current_ma),
+        # The regulator works in whole uA; settings come in steps of 0.01 mA
+        # (spec/limits.yaml current_step_ma), so this is exact, and the checks
+        # below compare with what the regulator is actually commanded.
+        current_ma = round(float(settings.current_ma) * 1000.0) / 1000.0
+        return cls(site=str(settings.site.value), current_ma=current_ma,
                    minutes=float(settings.minutes), ramp_up_s=float(settings.ramp_up_s),
                    ramp_down_s=float(settings.ramp_down_s),
                    reverse_polarity=bool(settings.reverse_polarity))
@@ -138,6 +143,8 @@ class Supervisor:
         self.treat_ticks_set = round(plan.treat_time_s * self.tick_hz)
         self.half_ticks = self.treat_ticks_set // 2
         self.contact_timeout_ticks = round(plan.contact_timeout_s * self.tick_hz)
+        self.ramp_limit_ticks = round((plan.ramp_up_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
+        self._ramp_start_tick = 0
         self._scenario = sorted(scenario, key=lambda e: e.at_s)
         self._next_event = 0
         self.machine = TherapyMachine(GuardInputs(reversal_enabled=plan.reverse_polarity,
@@ -301,6 +308,8 @@ class Supervisor:
             limit = min(limit, self.treat_ticks_set - self.treat_ticks)
         elif state == "paused":
             limit = min(limit, self.contact_timeout_ticks - self.paused_ticks)
+        elif state == "ramp":
+            limit = min(limit, self._ramp_start_tick + self.ramp_limit_ticks - self.tick)
         elif state in ("reverse_down", "ramp_down") and self._reference_at_zero():
             limit = min(limit, self.ticks_per_row)  # waiting for |I| to settle: row by row
         if self._verify_next_row:
@@ -424,6 +433,10 @@ class Supervisor:
                 return
         if state == "ramp" and last.reference_ma >= self.plan.current_ma - REFERENCE_EPS_MA:
             self._send("ramp_complete")
+        elif state == "ramp" and self.tick - self._ramp_start_tick >= self.ramp_limit_ticks:
+            self.log.append(f"{self.elapsed_s:.3f}s ramp not complete after "
+                            f"{self.ramp_limit_ticks / self.tick_hz:.1f} s")
+            self._enter_fault(FAULT_RAMP_OVERRUN)
         elif state in ("reverse_down", "ramp_down") and self._at_zero(last):
             self._send("at_zero")
         else:
@@ -528,6 +541,7 @@ class Supervisor:
         return True
 
     def _send(self, event: str) -> None:
+        source = self.state
         try:
             self.machine.dispatch(event)
         except TransitionNotAllowed:
@@ -538,4 +552,6 @@ class Supervisor:
             self.fault = self.fault or FAULT_SUPERVISOR
         if self.machine.last_error is not None and self.fault is None and self.state == "fault":
             self.fault = FAULT_SUPERVISOR
+        if self.state == "ramp" and (source != "ramp" or event == "antishock_cut"):
+            self._ramp_start_tick = self.tick  # a ramp from 0 begins: its deadline starts
         self.log.append(f"{self.elapsed_s:.3f}s {event} -> {self.state}")

@@ -166,8 +166,16 @@ def test_ramp_boundaries(field):
 def test_current_accepted_exactly_inside_the_site_range(site, current):
     low, high = CURRENT_RANGE_MA[site]
     data = {**VALID, "site": site, "current_ma": current}
-    if low <= current <= high:
+    steps = current / 0.01  # the 0.01 mA resolution of spec/limits.yaml
+    on_step = abs(steps - round(steps)) <= 1e-6
+    if low <= current <= high and on_step:
         assert parse_settings(data).current_ma == current
+    elif low <= current <= high:
+        with pytest.raises(SettingsError) as info:
+            parse_settings(data)
+        line = only_line(info.value.messages, "current_ma")
+        assert "not a multiple of 0.01 mA" in line
+        assert f"{low:g}..{high:g} mA for {site}" in line
     else:
         with pytest.raises(SettingsError) as info:
             parse_settings(data)

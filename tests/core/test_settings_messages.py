@@ -197,3 +197,19 @@ def test_bytes_are_not_a_current(raw):
     text = " ".join(messages(settings_for("hands", current_ma=raw)))
     assert text.startswith("current_ma:")
     assert "not a number" in text
+
+
+@pytest.mark.req("SRS-041")
+@pytest.mark.parametrize("site,current", [("hands", 20.0004), ("feet", 12.3456), ("underarms", 1.005)])
+def test_a_current_off_the_0_01_ma_step_is_refused_not_rounded(site, current):
+    # the regulator works in whole uA: a rounded setting would be another value
+    # than the one the user set (supervisor safety review, F1)
+    assert messages(settings_for(site, current_ma=current)) == [
+        f"current_ma: {current!r} mA is not a multiple of 0.01 mA; "
+        f"allowed {SITE_RANGE[site].replace(' for ' + site, '')} for {site} in steps of 0.01 mA"]
+
+
+@pytest.mark.req("SRS-040")
+@pytest.mark.parametrize("current", [1.01, 12.35, 24.99, 0.1 * 3 * 10])
+def test_currents_on_the_step_are_accepted(current):
+    assert parse_settings(settings_for("hands", current_ma=current)).current_ma == current

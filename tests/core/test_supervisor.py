@@ -12,9 +12,9 @@ from core.device import Device, SimulatedDevice
 from core.history import History
 from core.machine import OutputPermission, TherapyMachine
 from core.regulator import Polarity
-from core.supervisor import (FAULT_TABLE_VIOLATION, REALTIME_MAX_ROWS, MonotonicClock,
+from core.supervisor import (FAULT_RAMP_OVERRUN, FAULT_TABLE_VIOLATION, REALTIME_MAX_ROWS, MonotonicClock,
                              Supervisor)
-from tests.core._session_kit import (MIN_MINUTES, ROW_S, ZERO_MA, RowLog, run_session,
+from tests.core._session_kit import (LIMITS, MIN_MINUTES, ROW_S, ZERO_MA, RowLog, run_session,
                                      settings, table_violations)
 
 SET_S = MIN_MINUTES * 60
@@ -209,6 +209,39 @@ def test_target_not_falling_in_ramp_down_is_a_fault_and_the_output_goes_off():
     first_fault = next(i for i, r in enumerate(rows) if r.state == "fault")
     assert rows[first_fault].t_s - 100 <= 2 * ROW_S
     assert all(not r.r.output_enabled for r in rows[first_fault:])
+
+
+class _CommandsLess(_Spy):
+    """A device that commands slightly less than asked: its reference never
+    reaches the set current, so the ramp would never complete."""
+
+    def command(self, target_ma, slew):
+        self._log("command", target_ma, slew)
+        self.inner.command(target_ma * 0.99, slew)
+
+
+@pytest.mark.req("SRS-065", "SRS-060")
+def test_a_ramp_that_never_completes_is_a_fault_after_ramp_up_plus_the_overrun():
+    # supervisor safety review F1: a ramp without end would deliver current with
+    # the treatment timer stopped, for ever
+    spy = _CommandsLess(SimulatedDevice(seed=5))
+    result, rows, sup = run_session(device=spy, ramp_up_s=30.0)
+    assert result.outcome == "fault" and result.fault == FAULT_RAMP_OVERRUN
+    assert result.treat_s == 0.0
+    first_fault = next(r for r in rows if r.state == "fault")
+    limit_s = 30.0 + LIMITS.ramp_overrun_s
+    assert limit_s <= first_fault.t_s <= limit_s + 2 * ROW_S
+    assert all(not r.r.output_enabled for r in rows if r.state == "fault")
+
+
+@pytest.mark.req("SRS-065")
+@pytest.mark.parametrize("current_ma", [12.35, 1.01, 24.99])
+def test_a_current_in_0_01_ma_steps_completes_the_set_time(current_ma):
+    result, rows, sup = run_session(current_ma=current_ma)
+    assert result.outcome == "completed"
+    assert result.treat_s == pytest.approx(MIN_MINUTES * 60.0, abs=ROW_S)
+    treat = [r.r.reference_ma for r in rows if r.state == "treat"]
+    assert treat and all(abs(ref - current_ma) < 1e-9 for ref in treat)
 
 
 @pytest.mark.req("SRS-069")
