@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from core._regulator_cffi import ffi, lib
 
@@ -272,7 +272,30 @@ class RowBatch:
 _row_alloc = ffi.new_allocator(should_clear_after_alloc=False)
 
 
-class SimulatedRig:
+class _RegulatorCommands:
+    """The regulator's commands in user units, shared by the simulated rig and
+    the bare regulator; `_reg` is the C regulator state."""
+
+    _reg: Any
+
+    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
+        _command(self._reg, target_ma, slew_ma_per_s)
+
+    def enable_output(self, on: bool) -> None:
+        _enable(self._reg, on)
+
+    def set_polarity(self, polarity: Polarity) -> None:
+        _set_polarity(self._reg, polarity)
+
+    def reset_fault(self) -> None:
+        _reset(self._reg)
+
+    @property
+    def fault(self) -> FaultCode:
+        return FaultCode(self._reg.fault)
+
+
+class SimulatedRig(_RegulatorCommands):
     """The C regulator stepped against the C load model (SRS-030..035).
 
     Commands go to the regulator exactly as on a device; the load events
@@ -302,25 +325,10 @@ class SimulatedRig:
         _check(status, "load_ohms", load_ohms)
         self.seed = seed
 
-    # ---- regulator commands ------------------------------------------------
-    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
-        _command(self._reg, target_ma, slew_ma_per_s)
-
-    def enable_output(self, on: bool) -> None:
-        _enable(self._reg, on)
-
-    def set_polarity(self, polarity: Polarity) -> None:
-        _set_polarity(self._reg, polarity)
-
+    # ---- regulator commands: _RegulatorCommands; the kick goes through the
+    # simulation so that a stall event can suppress it
     def kick_watchdog(self) -> None:
         lib.sim_kick(self._rig)
-
-    def reset_fault(self) -> None:
-        _reset(self._reg)
-
-    @property
-    def fault(self) -> FaultCode:
-        return FaultCode(self._reg.fault)
 
     @property
     def polarity(self) -> Polarity:
@@ -456,7 +464,7 @@ class TickOutput(NamedTuple):
     flowing_permille: int
 
 
-class Regulator:
+class Regulator(_RegulatorCommands):
     """The bare C regulator, stepped with readings the caller chooses.
 
     ``command``/``enable_output``/``set_polarity``/``reset_fault`` take user
@@ -470,24 +478,8 @@ class Regulator:
         self._in = ffi.new("reg_inputs_t *")
         self._out = ffi.new("reg_output_t *")
 
-    def command(self, target_ma: float, slew_ma_per_s: float) -> None:
-        _command(self._reg, target_ma, slew_ma_per_s)
-
-    def enable_output(self, on: bool) -> None:
-        _enable(self._reg, on)
-
-    def set_polarity(self, polarity: Polarity) -> None:
-        _set_polarity(self._reg, polarity)
-
     def kick_watchdog(self) -> None:
         lib.reg_kick(self._reg)
-
-    def reset_fault(self) -> None:
-        _reset(self._reg)
-
-    @property
-    def fault(self) -> FaultCode:
-        return FaultCode(self._reg.fault)
 
     @property
     def enabled(self) -> bool:
