@@ -184,6 +184,17 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 _SECTIONS = {"contraindications": CONTRAINDICATIONS, "preparation": PREPARATION}
 
 
+def _show(value: Any) -> str:
+    """The value for a message, cut short: a file may hold a huge value."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond Python's int-to-text limit
+        return "a number of more than 4300 digits"
+    except RecursionError:
+        return "a deeply nested value"
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
 def _check_section(name: str, value: Any, items: tuple[ChecklistItem, ...], errors: list[str]) -> dict[str, bool]:
     if value is None:
         errors.append(f"{name}: missing (a mapping of {len(items)} items, each true or false)")
@@ -200,7 +211,7 @@ def _check_section(name: str, value: Any, items: tuple[ChecklistItem, ...], erro
         if item_id not in value:
             errors.append(f"{name}.{item_id}: missing; must be true or false")
         elif not isinstance(value[item_id], bool):
-            errors.append(f"{name}.{item_id}: {value[item_id]!r} is not true or false")
+            errors.append(f"{name}.{item_id}: {_show(value[item_id])} is not true or false")
         else:
             result[item_id] = value[item_id]
     return result
@@ -212,6 +223,11 @@ def parse_checklist(text: str, source: str = "<text>") -> ChecklistAnswers:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ChecklistError(source, [f"not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise ChecklistError(source, ["nested too deeply to read; allowed: two mappings "
+                                      "of item: true/false"]) from None
+    except ValueError as exc:  # e.g. an integer beyond Python's int-to-text limit
+        raise ChecklistError(source, [f"holds a value that cannot be read: {exc}"]) from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else type(data).__name__
         raise ChecklistError(

@@ -145,6 +145,8 @@ def _refused_summary(reason: str) -> dict[str, Any]:
 def cmd_session(args: argparse.Namespace) -> int:
     # Everything is checked before the device exists: nothing is energised on
     # a refusal, and a refused session writes no history row.
+    _check_db_arg(args.db)
+    _refuse_trace_over_inputs(args)   # before anything is opened for writing
     with ExitStack() as stack:
         history: History | None = None
         if args.last:
@@ -157,9 +159,10 @@ def cmd_session(args: argparse.Namespace) -> int:
         trace = None
         if args.trace:
             try:
-                trace = stack.enter_context(open(args.trace, "w", encoding="utf-8", newline=""))
+                trace = open(args.trace, "w", encoding="utf-8", newline="")
             except OSError as exc:
                 raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
+            stack.callback(_close_trace, trace, args.trace)
         summary = _run_session(args, settings, scenario, history, trace)
     if args.json:
         print(json.dumps(summary))
@@ -169,6 +172,43 @@ def cmd_session(args: argparse.Namespace) -> int:
             _say(f"trace:   {args.trace}")
         _say(f"history: {history_path(args.db)}")
     return EXIT_CODES[summary["outcome"]]
+
+
+def _check_db_arg(db: str | None) -> None:
+    if db is not None and not db.strip():
+        raise Refused("--db: an empty path is not allowed; give a file path, or leave --db "
+                      f"out for the default {str(default_db_path())!r}")
+
+
+def _same_file(a: str, b: str) -> bool:
+    """True if both names reach one file (links and relative paths included)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_trace_over_inputs(args: argparse.Namespace) -> None:
+    """`--trace` truncates its file: refuse a name that reaches the history or an
+    input file, which would be destroyed (SRS-071: nothing stored is lost)."""
+    if not args.trace:
+        return
+    others = [("--db" if args.db else "--db (default)", str(history_path(args.db))),
+              ("--checklist", args.checklist), ("--scenario", args.scenario)]
+    for option, path in others:
+        if path and _same_file(args.trace, path):
+            raise Refused(f"--trace {args.trace!r} is the same file as {option} {path!r}; "
+                          "writing the trace would destroy it: give --trace another file")
+
+
+def _close_trace(stream, name: str) -> None:
+    """Close the trace after the session; a failure is reported, the outcome stays."""
+    try:
+        stream.close()
+    except OSError as exc:
+        _say(f"ionto: error: --trace {name!r}: could not be completed: {exc}")
 
 
 def _resolve_settings(args: argparse.Namespace, history) -> TherapySettings:
@@ -264,6 +304,9 @@ class _TraceObserver:
 
     def batch(self, start_tick: int, state: str, rowbatch, sup: Supervisor) -> None:
         self.writer.write_rows(start_tick, state, rowbatch.rows())
+        # flushed per batch: a full disk shows up during the session, which
+        # then stops with a ramp-down, not only when the file is closed
+        self.writer.close()
 
 
 class _LiveObserver:
@@ -289,6 +332,11 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
     # Ctrl-C is the Stop button: a controlled ramp-down, never an abrupt exit.
     previous = signal.signal(signal.SIGINT, lambda *_: sup.request_stop())
     try:
+        try:
+            sup.begin()   # writes the history row first; the output is still off
+        except (HistoryError, OSError) as exc:   # before any command to the device
+            raise Refused(f"--db: the session could not be recorded, so it was not started; "
+                          f"nothing was energised: {exc}") from None
         result = sup.run()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -296,6 +344,12 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
             if sup.last is not None:
                 live.update(sup.state, sup.last, sup.treat_s, force=True)
             live.close()
+    for message in result.io_errors:
+        _say(f"ionto: error: {message}")
+    if result.history_error:
+        _say(f"ionto: error: the end of session {result.session_id} could not be written to the "
+             f"history ({result.history_error}); its row stays marked interrupted. "
+             f"The session itself ended: {result.outcome}")
     return {"outcome": result.outcome, "fault": result.fault, "site": plan.site,
             "current_mA": plan.current_ma, "minutes": settings.minutes,
             "treat_s": round(result.treat_s, 4), "delivered_mAmin": round(result.delivered_mamin, 4),
@@ -318,7 +372,7 @@ def history_path(db: str | None) -> Path:
 def _open_history(db: str | None) -> History:
     try:
         return History(history_path(db))
-    except HistoryError as exc:
+    except (HistoryError, OSError) as exc:
         raise Refused(f"--db: {exc}") from None
 
 
@@ -335,6 +389,7 @@ def _last_settings(history: History) -> dict[str, Any] | None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    _check_db_arg(args.db)
     history = _open_history(args.db)
     try:
         records = history.list_sessions()
@@ -351,11 +406,20 @@ def cmd_history(args: argparse.Namespace) -> int:
         st = r.settings
         rev = " reversal" if st.get("reverse_polarity") else ""
         fault = f" fault={','.join(r.faults)}" if r.faults else ""
-        print(f"#{r.session_id:<4} {r.started_at}  {r.outcome:<11} {st.get('site'):<9} "
-              f"{st.get('current_ma'):5g} mA {st.get('minutes'):3} min{rev}  "
+        print(f"#{r.session_id:<4} {r.started_at}  {r.outcome:<11} {_cell(st.get('site'), '<9')} "
+              f"{_cell(st.get('current_ma'), '5g')} mA {_cell(st.get('minutes'), '3')} min{rev}  "
               f"treated {r.treat_s / 60:5.2f} min  {r.delivered_mamin:7.1f} mA*min  "
               f"max {r.max_current_ma:5.2f} mA{fault}")
     return EXIT_COMPLETED
+
+
+def _cell(value: Any, spec: str) -> str:
+    """A stored settings value for the listing; one of an unexpected type is
+    shown as text rather than crashing the listing."""
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return format(repr(value), spec.rstrip("g"))
 
 
 if __name__ == "__main__":  # pragma: no cover

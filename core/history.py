@@ -49,6 +49,14 @@ CREATE TABLE sessions (
 """
 
 
+_BUSY_TIMEOUT_S = 5.0  # sqlite3.connect's default wait for another program's lock
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
+
+
 class HistoryError(RuntimeError):
     """The history file cannot be used; the message names the file and why."""
 
@@ -91,7 +99,7 @@ class History:
         try:
             if not existed:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path)
+            self._db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"history {self.path}: cannot open: {exc}") from None
         try:
@@ -111,6 +119,10 @@ class History:
                 return
             ok = self._db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.Error as exc:
+            if _is_locked(exc):
+                raise HistoryError(
+                    f"history {self.path}: locked by another program ({exc}); close it and "
+                    "try again; the file was left unchanged") from None
             raise HistoryError(
                 f"history {self.path}: unreadable or corrupt ({exc}); the file was left unchanged"
             ) from None
@@ -137,10 +149,21 @@ class History:
 
     def update_progress(self, session_id: int, *, treat_s: float, delivered_mamin: float,
                         max_current_ma: float, faults: list[str] | None = None,
-                        states: list[str] | None = None) -> None:
-        """Record the figures so far; the outcome stays 'interrupted' until end_session."""
-        self._update(session_id, "interrupted", None, treat_s, delivered_mamin, max_current_ma,
-                     faults or [], states or [])
+                        states: list[str] | None = None, wait_s: float | None = None) -> None:
+        """Record the figures so far; the outcome stays 'interrupted' until end_session.
+
+        `wait_s` bounds the wait for a lock held by another program (default:
+        sqlite's 5 s): the supervisor calls this inside its control loop."""
+        if wait_s is None:
+            self._update(session_id, "interrupted", None, treat_s, delivered_mamin,
+                         max_current_ma, faults or [], states or [])
+            return
+        self._db.execute(f"PRAGMA busy_timeout = {max(0, int(wait_s * 1000))}")
+        try:
+            self._update(session_id, "interrupted", None, treat_s, delivered_mamin,
+                         max_current_ma, faults or [], states or [])
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
 
     def end_session(self, session_id: int, outcome: str, *, treat_s: float, delivered_mamin: float,
                     max_current_ma: float, faults: list[str] | None = None,
@@ -178,11 +201,34 @@ class History:
             ).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
-        return [
-            SessionRecord(r[0], json.loads(r[1]), r[2], r[3], r[4], r[5], r[6], r[7],
-                          json.loads(r[8]), json.loads(r[9]))
-            for r in rows
-        ]
+        return [self._record(r) for r in rows]
+
+    def _record(self, r: tuple) -> SessionRecord:
+        """One stored row, checked: a row edited or damaged outside ionto gives a
+        HistoryError naming the row, never a crash of the caller."""
+        try:
+            settings = json.loads(r[1])
+            faults, states = json.loads(r[8]), json.loads(r[9])
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise HistoryError(f"history {self.path}: session {r[0]}: stored data cannot be "
+                               f"decoded ({exc}); the file was left unchanged") from None
+        if not isinstance(settings, dict):
+            raise HistoryError(f"history {self.path}: session {r[0]}: settings must be a "
+                               f"mapping, got {type(settings).__name__}; the file was left unchanged")
+        for name, value in (("faults", faults), ("states", states)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise HistoryError(f"history {self.path}: session {r[0]}: {name} must be a list "
+                                   f"of text; the file was left unchanged")
+        for name, value in (("treat_s", r[5]), ("delivered_mamin", r[6]),
+                            ("max_current_ma", r[7])):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise HistoryError(f"history {self.path}: session {r[0]}: {name} = {value!r} "
+                                   f"is not a number; the file was left unchanged")
+        if not isinstance(r[2], str) or r[4] not in OUTCOMES:
+            raise HistoryError(f"history {self.path}: session {r[0]}: start time or outcome "
+                               f"{r[4]!r} not readable; the file was left unchanged")
+        return SessionRecord(r[0], settings, r[2], r[3], r[4], float(r[5]), float(r[6]),
+                             float(r[7]), faults, states)
 
     def last_settings(self) -> TherapySettings | None:
         """"Last Setting": the settings of the most recent session, or None if there is none.
@@ -192,10 +238,21 @@ class History:
         recalling a value no longer allowed.
         """
         try:
-            row = self._db.execute("SELECT settings FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
+            row = self._db.execute(
+                "SELECT settings, id FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
-        return None if row is None else parse_settings(json.loads(row[0]))
+        if row is None:
+            return None
+        try:
+            data = json.loads(row[0])
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise HistoryError(f"history {self.path}: session {row[1]}: settings cannot be "
+                               f"decoded ({exc}); the file was left unchanged") from None
+        if not isinstance(data, dict):
+            raise HistoryError(f"history {self.path}: session {row[1]}: settings must be a "
+                               f"mapping, got {type(data).__name__}; the file was left unchanged")
+        return parse_settings(data)
 
     def close(self) -> None:
         self._db.close()

@@ -73,27 +73,46 @@ class ScenarioEvent:
         return round(self.at_s * tick_hz)
 
 
+def _show(raw: Any) -> str:
+    """The value for a message; a huge integer is abbreviated, not printed whole."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**15:
+        try:
+            digits = str(abs(raw))
+        except ValueError:  # beyond Python's int-to-text limit
+            return "an integer of more than 4300 digits"
+        return f"{'-' if raw < 0 else ''}{digits[:6]}... ({len(digits)} digits)"
+    try:
+        text = repr(raw)
+    except RecursionError:
+        return "a deeply nested value"
+    return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
+
+
 def _number(entry_no: int, name: str, raw: Any, bound: Bound) -> float:
     where = f"scenario entry {entry_no}: field '{name}'"
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ScenarioError(f"{where} = {raw!r} is not a number; allowed: {bound.describe()}")
-    if bound.integer and not float(raw).is_integer():
-        raise ScenarioError(f"{where} = {raw!r} is not an integer; allowed: {bound.describe()}")
-    if not math.isfinite(raw) or not bound.contains(raw):
+        raise ScenarioError(f"{where} = {_show(raw)} is not a number; allowed: {bound.describe()}")
+    # Compare without float(): a YAML integer may be far beyond a float's range
+    # (OverflowError); Python compares int with float exactly.
+    if isinstance(raw, float) and not math.isfinite(raw):
         raise ScenarioError(f"{where} = {raw!r} is out of range; allowed: {bound.describe()}")
+    if bound.integer and isinstance(raw, float) and not raw.is_integer():
+        raise ScenarioError(f"{where} = {raw!r} is not an integer; allowed: {bound.describe()}")
+    if not bound.contains(raw):
+        raise ScenarioError(f"{where} = {_show(raw)} is out of range; allowed: {bound.describe()}")
     return int(raw) if bound.integer else float(raw)
 
 
 def _entry(entry_no: int, raw: Any) -> ScenarioEvent:
     if not isinstance(raw, dict):
         raise ScenarioError(f"scenario entry {entry_no}: expected a mapping with 'at_s' and "
-                            f"'event', got {raw!r}")
+                            f"'event', got {_show(raw)}")
     if "event" not in raw:
         raise ScenarioError(f"scenario entry {entry_no}: field 'event' is missing; allowed: "
                             f"{', '.join(EVENT_FIELDS)}")
     name = raw["event"]
     if not isinstance(name, str) or name not in EVENT_FIELDS:
-        raise ScenarioError(f"scenario entry {entry_no}: field 'event' = {name!r} is unknown; "
+        raise ScenarioError(f"scenario entry {entry_no}: field 'event' = {_show(name)} is unknown; "
                             f"allowed: {', '.join(EVENT_FIELDS)}")
     if "at_s" not in raw:
         raise ScenarioError(f"scenario entry {entry_no}: field 'at_s' is missing; allowed: "
@@ -140,6 +159,12 @@ def load_scenario(path: str | Path) -> list[ScenarioEvent]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"scenario file {str(path)!r} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"scenario file {str(path)!r} is nested too deeply to read; "
+                            "allowed: a flat list of event mappings") from None
+    except ValueError as exc:  # e.g. an integer beyond Python's int-to-text limit
+        raise ScenarioError(f"scenario file {str(path)!r} holds a value that cannot be read: "
+                            f"{exc}") from None
     return parse_scenario(data)
 
 

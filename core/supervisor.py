@@ -38,6 +38,11 @@ POST_FAULT_OBSERVE_S = 0.5  # rows run after a fault to record that no current f
 REALTIME_MAX_ROWS = 10      # 100 ms batches when paced: responsive stop and view
 FAST_MAX_ROWS = 6_000       # 60 s per batch at most: bounded row buffers
 PROGRESS_WALL_S = 10.0      # wall time between history progress writes (a commit each)
+# Longest wait for a history lock held by another program, inside the control
+# loop: the watchdog is kicked just before the write, and 20 ms plus a 10 ms
+# row stays inside its 50 ms window (the disk's own commit time adds to this;
+# see _record_progress).
+PROGRESS_WAIT_S = 0.02
 SWITCH_ATTEMPTS = 20        # rows (200 ms) waiting for |I| to settle before a switch
 
 # Supervisor-detected faults, reported beside the regulator's FaultCode names.
@@ -85,6 +90,10 @@ class SessionResult:
     polarity_switches: int = 0
     session_id: int | None = None
     events: list[str] = field(default_factory=list)
+    # I/O trouble that did not change the outcome's meaning (SRS-071, SRS-081):
+    # the end of the session could not be written, or progress writes failed.
+    history_error: str | None = None
+    io_errors: list[str] = field(default_factory=list)
 
 
 class Clock(Protocol):
@@ -163,8 +172,12 @@ class Supervisor:
         self._cuts_seen = 0
         self._verify_next_row = False
         self._stop_requested = False
+        self._stop_reason = "stop"
+        self._switch_ticks = 0                  # time spent in polarity_switch
         self._commanded: tuple | None = None
         self.log: list[str] = []
+        self.io_errors: list[str] = []          # observer / progress write failures
+        self.history_error: str | None = None   # end_session failed
 
     # -- public --------------------------------------------------------------
     def request_stop(self) -> None:
@@ -226,24 +239,64 @@ class Supervisor:
             raise
         result = self.result()
         if self.history is not None and self.session_id is not None:
-            self.history.end_session(
-                self.session_id, result.outcome, treat_s=result.treat_s,
-                delivered_mamin=result.delivered_mamin, max_current_ma=result.max_current_ma,
-                faults=[result.fault] if result.fault else [], states=result.states)
+            # The output is off by now. A failed write must not change what the
+            # session was (its outcome and exit code): it is reported beside it,
+            # and the row stays marked interrupted, never lost (SRS-071).
+            try:
+                self.history.end_session(
+                    self.session_id, result.outcome, treat_s=result.treat_s,
+                    delivered_mamin=result.delivered_mamin,
+                    max_current_ma=result.max_current_ma,
+                    faults=[result.fault] if result.fault else [], states=result.states)
+            except Exception as exc:  # noqa: BLE001 - any storage failure, reported
+                self.history_error = f"{type(exc).__name__}: {exc}"
+                self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
+                result.history_error = self.history_error
         return result
 
     def _record_progress(self) -> None:
         """Figures so far into the history row, once per PROGRESS_WALL_S of wall
         time: what a crash could lose is bounded in real time, and a fast
-        simulation does not wait on disk commits."""
+        simulation does not wait on disk commits.
+
+        A failed write (e.g. the database locked by another program) is logged
+        and the session goes on: the row already exists, marked interrupted,
+        and end_session writes the final figures; stopping a treatment because
+        crash-insurance bookkeeping lags would cut the therapy short with no
+        gain in safety. The watchdog is kicked right before, and the lock wait
+        is bounded (PROGRESS_WAIT_S), so a locked file cannot starve the kick.
+        The commit's own disk time is not bounded here; on hardware whose
+        storage can stall, run this write off the control thread."""
         now = time.monotonic()
         if self.history is None or self.session_id is None or now < self._next_progress_wall:
             return
         self._next_progress_wall = now + PROGRESS_WALL_S
-        self.history.update_progress(
-            self.session_id, treat_s=self.treat_s, delivered_mamin=self.charge_mas / 60.0,
-            max_current_ma=self.max_current_ma, faults=[self.fault] if self.fault else [],
-            states=list(self.machine.states_visited))
+        self.device.kick_watchdog()
+        try:
+            self.history.update_progress(
+                self.session_id, treat_s=self.treat_s, delivered_mamin=self.charge_mas / 60.0,
+                max_current_ma=self.max_current_ma, faults=[self.fault] if self.fault else [],
+                states=list(self.machine.states_visited), wait_s=PROGRESS_WAIT_S)
+        except Exception as exc:  # noqa: BLE001 - any storage failure; see above
+            self._io_error(f"history progress not written: {exc}")
+
+    def _io_error(self, message: str) -> None:
+        self.io_errors.append(message)
+        self.log.append(f"{self.elapsed_s:.3f}s {message}")
+
+    def _notify(self, start_tick: int, state: str, batch) -> None:
+        """Hand a batch to the observers. One that raises (the trace writer on a
+        full disk) is dropped and the session ends with a controlled ramp-down:
+        the trace is part of the session's record. Never a sudden cut."""
+        for obs in list(self.observers):
+            try:
+                obs.batch(start_tick, state, batch, self)
+            except Exception as exc:  # noqa: BLE001 - any observer failure
+                self.observers.remove(obs)
+                self._io_error(f"observer {type(obs).__name__} failed: "
+                               f"{type(exc).__name__}: {exc}; stopping the session")
+                self._stop_requested = True
+                self._stop_reason = "io_error"
 
     def result(self) -> SessionResult:
         if self.state == "fault" or self.fault:
@@ -258,7 +311,8 @@ class Supervisor:
             outcome=outcome, fault=self.fault, treat_s=self.treat_s, elapsed_s=self.elapsed_s,
             delivered_mamin=self.charge_mas / 60.0, max_current_ma=self.max_current_ma,
             states=list(self.machine.states_visited), polarity_switches=self.polarity_switches,
-            session_id=self.session_id, events=list(self.log))
+            session_id=self.session_id, events=list(self.log),
+            history_error=self.history_error, io_errors=list(self.io_errors))
 
     # -- one step: command, run to the next boundary, check, translate --------
     def step(self) -> None:
@@ -266,7 +320,7 @@ class Supervisor:
             return
         if self._stop_requested and self.state != "ramp_down":
             self._stop_requested = False
-            self._begin_ramp_down("stop")
+            self._begin_ramp_down(self._stop_reason)
             return
         self._stop_requested = False
         if self._timed_event():
@@ -337,8 +391,7 @@ class Supervisor:
         self.charge_mas += abs(batch.charge_mas)
         self.max_current_ma = max(self.max_current_ma, abs(batch.max_current_ma))
         self.last = batch.last
-        for obs in self.observers:
-            obs.batch(start_tick, state, batch, self)
+        self._notify(start_tick, state, batch)
         self.clock.wait_until(self.elapsed_s)
         violation = self._check_table(state, batch, ref_before)
         if violation:
@@ -458,11 +511,24 @@ class Supervisor:
 
     # -- half-time polarity reversal: output off, |I| <= 0.1 mA, then swap ----------
     def _switch_polarity(self) -> None:
+        """Rows with the output off until |I| <= 0.1 mA, then swap. The rows end
+        at scenario event ticks and on a stop request: step() applies those at
+        their tick and comes back here; the time allowed for |I| to settle
+        (SWITCH_ATTEMPTS rows) counts across such returns."""
         self._enforce()  # OFF: output disabled, target 0
-        for _ in range(SWITCH_ATTEMPTS):
-            if self.state != "polarity_switch":
+        limit_ticks = SWITCH_ATTEMPTS * self.ticks_per_row
+        while self.state == "polarity_switch":
+            if self._switch_ticks >= limit_ticks:
+                self.log.append(f"{self.elapsed_s:.3f}s current did not settle for the "
+                                "polarity switch")
+                self._enter_fault(FAULT_SUPERVISOR)
                 return
-            self._run_batch((1, self.ticks_per_row))
+            to_event = self._ticks_to_next_event()
+            if to_event <= 0 or self._stop_requested:
+                return
+            ticks = min(self.ticks_per_row, to_event, limit_ticks - self._switch_ticks)
+            self._run_batch((1, ticks))
+            self._switch_ticks += ticks
             if self.state != "polarity_switch":
                 return
             if self.last.output_enabled or not self._at_zero(self.last):
@@ -476,8 +542,12 @@ class Supervisor:
             self.polarity_switches += 1
             self._send("polarity_switched")
             return
-        self.log.append(f"{self.elapsed_s:.3f}s current did not settle for the polarity switch")
-        self._enter_fault(FAULT_SUPERVISOR)
+
+    def _ticks_to_next_event(self) -> int:
+        """Ticks until the next scenario event (a large number if none is left)."""
+        if self._next_event >= len(self._scenario):
+            return 1 << 62
+        return self._scenario[self._next_event].at_tick(self.tick_hz) - self.tick
 
     # -- scenario events at their tick ----------------------------------------------
     def _apply_due_events(self) -> bool:
@@ -524,8 +594,7 @@ class Supervisor:
             self.charge_mas += abs(batch.charge_mas)
             self.max_current_ma = max(self.max_current_ma, abs(batch.max_current_ma))
             self.last = batch.last
-            for obs in self.observers:
-                obs.batch(start_tick, state, batch, self)
+            self._notify(start_tick, state, batch)
             self.clock.wait_until(self.elapsed_s)
             if batch.last.output_enabled:
                 self.log.append(f"{self.elapsed_s:.3f}s output enabled in fault")
@@ -552,6 +621,8 @@ class Supervisor:
             self.fault = self.fault or FAULT_SUPERVISOR
         if self.machine.last_error is not None and self.fault is None and self.state == "fault":
             self.fault = FAULT_SUPERVISOR
+        if self.state == "polarity_switch" and source != "polarity_switch":
+            self._switch_ticks = 0   # the settle time allowed starts now
         if self.state == "ramp" and (source != "ramp" or event == "antishock_cut"):
             self._ramp_start_tick = self.tick  # a ramp from 0 begins: its deadline starts
         self.log.append(f"{self.elapsed_s:.3f}s {event} -> {self.state}")
