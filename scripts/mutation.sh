@@ -13,12 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-# Threshold: the score measured last was 91.8 % (383 of 417 killed); the 34
+# Threshold: the score measured last was 92.8 % (438 of 472 killed); the 34
 # survivors were judged equivalent or without a requirement behind them (see
 # docs/verification.md). It may only
 # be raised. Mutants mutmut cannot judge ("no tests", "suspicious") are printed
 # but not in the score.
-MIN_SCORE="${1:-${MUTATION_MIN_SCORE:-91}}"
+MIN_SCORE="${1:-${MUTATION_MIN_SCORE:-92}}"
 JOBS="${MUTATION_JOBS:-2}"
 TARGETS=(core/machine.py core/settings.py core/checklist.py)
 TESTS=(tests/core/test_machine.py tests/core/test_settings.py tests/core/test_checklist.py

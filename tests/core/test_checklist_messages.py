@@ -107,3 +107,75 @@ def test_a_list_or_mapping_as_item_name_is_refused_not_a_crash(tmp_path, content
     assert str(info.value).startswith(f"checklist {path}:")
     assert "item name must be text" in str(info.value)
     assert "line " in str(info.value)  # where in the file
+
+
+# --- hostile contents: a clear refusal naming the file, never a crash (SRS-044) --------
+
+from core.checklist import parse_checklist  # noqa: E402
+
+
+@pytest.mark.req("SRS-044")
+def test_deeply_nested_yaml_is_refused_naming_the_source():
+    text = "contraindications: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(text, source="deep.yaml")
+    assert info.value.source == "deep.yaml"
+    assert info.value.messages == [
+        "nested too deeply to read; allowed: two mappings of item: true/false"]
+
+
+@pytest.mark.req("SRS-044")
+def test_a_number_too_long_to_read_is_refused_naming_the_source():
+    text = "contraindications:\n  pregnancy: " + "1" * 5000 + "\n"
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(text, source="big.yaml")
+    assert info.value.source == "big.yaml"
+    assert len(info.value.messages) == 1
+    assert info.value.messages[0].startswith("holds a value that cannot be read: ")
+
+
+@pytest.mark.req("SRS-044")
+def test_a_huge_binary_number_answer_is_named_without_its_digits():
+    # YAML 1.1 reads 0b... without the 4300-digit limit; its decimal text is unprintable
+    text = "contraindications:\n  pregnancy: 0b" + "1" * 20000 + "\n"
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(text, source="bin.yaml")
+    assert ("contraindications.pregnancy: a number of more than 4300 digits "
+            "is not true or false") in info.value.messages
+
+
+@pytest.mark.req("SRS-044")
+def test_a_long_answer_is_cut_short_in_the_message_and_a_short_one_is_whole():
+    long_value = "x" * 41          # repr: 43 characters, over the 40 shown whole
+    short_value = "y" * 38         # repr: exactly 40 characters, shown whole
+    text = (f"contraindications:\n  pregnancy: {long_value}\n"
+            f"  breast_feeding: {short_value}\n")
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(text, source="long.yaml")
+    msgs = info.value.messages
+    assert f"contraindications.pregnancy: '{'x' * 29}... (43 characters) is not true or false" in msgs
+    assert f"contraindications.breast_feeding: '{short_value}' is not true or false" in msgs
+
+
+@pytest.mark.req("SRS-044")
+def test_a_list_as_item_name_names_its_type():
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist("? [a, b]\n: true\n", source="key.yaml")
+    assert "an item name must be text, not list" in str(info.value)
+
+
+@pytest.mark.req("SRS-044")
+def test_an_answer_one_character_over_the_limit_is_cut():
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist("contraindications:\n  pregnancy: " + "z" * 39 + "\n", source="f.yaml")
+    assert f"contraindications.pregnancy: '{'z' * 29}... (41 characters) is not true or false" \
+        in info.value.messages
+
+
+@pytest.mark.req("SRS-044")
+def test_a_value_too_deep_to_print_is_named_not_printed():
+    from core.checklist import _show
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert _show(deep) == "a deeply nested value"
