@@ -12,6 +12,7 @@ The ranges below bound what a scenario may ask of the *simulated* patient
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def load_scenario(path: str | Path) -> list[ScenarioEvent]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"scenario file {str(path)!r} cannot be read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NumbersLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise ScenarioError(f"scenario file {str(path)!r} is not valid YAML: {exc}") from None
     except RecursionError:
@@ -166,6 +167,26 @@ def load_scenario(path: str | Path) -> list[ScenarioEvent]:
         raise ScenarioError(f"scenario file {str(path)!r} holds a value that cannot be read: "
                             f"{exc}") from None
     return parse_scenario(data)
+
+
+class _NumbersLoader(yaml.SafeLoader):
+    """Numbers as YAML 1.2 writes them: `1:30` (YAML 1.1 base 60: 90), `0x10`
+    and `1_0` stay text and are refused as "not a number", never read as a
+    time the user did not mean."""
+
+
+_NumbersLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_NumbersLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_NumbersLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
 
 
 def apply_event(device: Any, event: ScenarioEvent) -> None:

@@ -104,3 +104,22 @@ def test_scenario_ranges_are_what_the_simulated_load_accepts():
         for value in beyond:
             with pytest.raises(CommandRejected):
                 act(value)
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("written", ["1:30", "0x10", "1_0", "0b11", "0o17"])
+def test_yaml_1_1_number_forms_are_refused_not_read_as_another_time(tmp_path, written):
+    # YAML 1.1 reads 1:30 as 90 (base 60) and 0x10 as 16: a time the user did not mean
+    path = tmp_path / "s.yaml"
+    path.write_text(f"- {{at_s: {written}, event: stop}}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert f"scenario entry 0: field 'at_s' = '{written}' is not a number" in str(info.value)
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("written,at_s", [("90", 90.0), ("12.5", 12.5), ("1.5e1", 15.0), ("0.25", 0.25)])
+def test_plain_decimal_numbers_are_read(tmp_path, written, at_s):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"- {{at_s: {written}, event: stop}}\n", encoding="utf-8")
+    assert load_scenario(path)[0].at_s == at_s
