@@ -5,8 +5,11 @@ reading checks, trip, channel comparison, watchdog, voltage plausibility,
 short/open detection (three tiers), anti-shock band, slew, compliance hold
 of the setpoint, PI with anti-windup, drive rise-rate limit, load estimate,
 saturating counters; Cole load step,
-noise, quantisation). Limits are read from the compiled module through the
-wrapper so the two run the same numbers. Not used by the product."""
+noise, quantisation); the sense mode and the anti-shock hold-off, which a
+regulating tick does not run, are left out. The limits the wrapper exposes
+are read from the compiled module; the detector constants written below as
+numbers are copies of cext/regulator_config.h, for timing only. Not used by
+the product."""
 from __future__ import annotations
 
 import math
@@ -15,7 +18,6 @@ from core.regulator import LIMITS
 
 TICK_HZ = LIMITS.tick_hz
 TICK_S = 1.0 / TICK_HZ
-HARD_UA = int(LIMITS.hard_limit_ma * 1000)
 TRIP_UA = int(LIMITS.trip_ma * 1000)
 COMPLIANCE_Q2 = int(LIMITS.compliance_v * 1000) << 20
 WATCHDOG_TICKS = int(LIMITS.watchdog_ms * TICK_HZ / 1000)

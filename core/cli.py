@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
     except Refused as exc:
         _say(f"ionto: refused: {exc}")
-        if "--json" in argv and (not argv or argv[0] == "session"):
+        if "--json" in argv and argv[0] == "session":
             print(json.dumps(_refused_summary(str(exc))))
         return EXIT_REFUSED
 
@@ -306,7 +306,7 @@ class _TraceObserver:
         self.writer.write_rows(start_tick, state, rowbatch.rows())
         # flushed per batch: a full disk shows up during the session, which
         # then stops with a ramp-down, not only when the file is closed
-        self.writer.close()
+        self.writer.flush()
 
 
 class _LiveObserver:

@@ -154,16 +154,14 @@ class History:
 
         `wait_s` bounds the wait for a lock held by another program (default:
         sqlite's 5 s): the supervisor calls this inside its control loop."""
-        if wait_s is None:
-            self._update(session_id, "interrupted", None, treat_s, delivered_mamin,
-                         max_current_ma, faults or [], states or [])
-            return
-        self._db.execute(f"PRAGMA busy_timeout = {max(0, int(wait_s * 1000))}")
+        if wait_s is not None:
+            self._db.execute(f"PRAGMA busy_timeout = {max(0, int(wait_s * 1000))}")
         try:
             self._update(session_id, "interrupted", None, treat_s, delivered_mamin,
                          max_current_ma, faults or [], states or [])
         finally:
-            self._db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+            if wait_s is not None:
+                self._db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
 
     def end_session(self, session_id: int, outcome: str, *, treat_s: float, delivered_mamin: float,
                     max_current_ma: float, faults: list[str] | None = None,

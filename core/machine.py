@@ -92,6 +92,10 @@ class TherapyMachine(StateMachine):
         "fault": OutputPermission.OFF,
     }
 
+    # OFF states in which the stage may stay at the sense level (target 0,
+    # through the hardware sense resistor) to notice a returning contact
+    SENSE_LEVEL_STATES: frozenset[str] = frozenset({"paused"})
+
     # --- events (transition table) ----------------------------------------
     start = idle.to(checklist)
     checklist_passed = checklist.to(ramp)

@@ -131,6 +131,23 @@ class Observer(Protocol):
     def batch(self, start_tick: int, state: str, rowbatch, sup: "Supervisor") -> None: ...
 
 
+class _StateEntryClocks:
+    """Machine listener: the per-state clocks restart on entering their state
+    (an anti-shock re-ramp, ramp -> ramp, is an entry too)."""
+
+    def __init__(self, sup: "Supervisor") -> None:
+        self._sup = sup
+
+    def on_enter_ramp(self) -> None:
+        self._sup._ramp_start_tick = self._sup.tick  # a ramp from 0: its deadline starts
+
+    def on_enter_paused(self) -> None:
+        self._sup.paused_ticks = 0  # the contact timeout counts from the lift-off
+
+    def on_enter_polarity_switch(self) -> None:
+        self._sup._switch_ticks = 0  # the settle time allowed starts now
+
+
 class Supervisor:
     def __init__(self, device: Device, settings: TherapySettings, *,
                  scenario: Iterable[ScenarioEvent] = (), clock: Clock | None = None,
@@ -157,7 +174,8 @@ class Supervisor:
         self._scenario = sorted(scenario, key=lambda e: e.at_s)
         self._next_event = 0
         self.machine = TherapyMachine(GuardInputs(reversal_enabled=plan.reverse_polarity,
-                                                  reset_regulator=self._reset_regulator))
+                                                  reset_regulator=self._reset_regulator),
+                                      listeners=[_StateEntryClocks(self)])
         # bookkeeping
         self.tick = 0
         self.treat_ticks = 0
@@ -166,7 +184,6 @@ class Supervisor:
         self.max_current_ma = 0.0
         self.fault: str | None = None
         self.end_reason: str | None = None      # why ramp_down was entered
-        self.reversed = False
         self.polarity_switches = 0
         self.last = None                        # last BatchResult seen
         self._cuts_seen = 0
@@ -207,6 +224,11 @@ class Supervisor:
         return self.machine.state_id
 
     @property
+    def reversed(self) -> bool:
+        """The half-time reversal happened (once per session, never switched back)."""
+        return self.polarity_switches > 0
+
+    @property
     def treat_s(self) -> float:
         return self.treat_ticks / self.tick_hz
 
@@ -228,7 +250,7 @@ class Supervisor:
         if self.state == "idle" and self.tick == 0:
             self.begin()
         try:
-            while self.state not in ("idle", "fault"):
+            while self.machine.is_active:
                 self.step()
                 self._record_progress()
             self._enforce()  # idle after the ramp-down: output stage off
@@ -329,7 +351,7 @@ class Supervisor:
             self._switch_polarity()
             return
         self._enforce()
-        if self.state not in ("idle", "fault"):
+        if self.machine.is_active:
             self._run_batch(self._rows_to_boundary())
 
     def _timed_event(self) -> bool:
@@ -352,9 +374,7 @@ class Supervisor:
 
     def _rows_to_boundary(self) -> tuple[int, int]:
         """(rows, ticks_per_row) up to the next tick where something must happen."""
-        limit = self.max_rows * self.ticks_per_row
-        if self._next_event < len(self._scenario):
-            limit = min(limit, self._scenario[self._next_event].at_tick(self.tick_hz) - self.tick)
+        limit = min(self.max_rows * self.ticks_per_row, self._ticks_to_next_event())
         state = self.state
         if state == "treat":
             if self.plan.reverse_polarity and not self.reversed and self.treat_ticks < self.half_ticks:
@@ -376,15 +396,16 @@ class Supervisor:
             return 1, limit
         return limit // self.ticks_per_row, self.ticks_per_row
 
-    def _run_batch(self, rows_tpr: tuple[int, int]) -> None:
-        rows, tpr = rows_tpr
+    def _advance(self, rows: int, tpr: int):
+        """Kick, step the device, and book what the rows delivered: the one place
+        the session clock, the treatment timer and the dose figures move."""
         state, start_tick = self.state, self.tick
-        ref_before = self.last.reference_ma if self.last is not None else 0.0
+        timer_running = self.machine.treatment_timer_running  # SRS-065: the machine decides
         self.device.kick_watchdog()
         batch = self.device.advance(rows, tpr)
         ticks = batch.rows_run * tpr
         self.tick += ticks
-        if state == "treat":
+        if timer_running:
             self.treat_ticks += ticks
         if state == "paused":
             self.paused_ticks += ticks
@@ -393,6 +414,13 @@ class Supervisor:
         self.last = batch.last
         self._notify(start_tick, state, batch)
         self.clock.wait_until(self.elapsed_s)
+        return batch
+
+    def _run_batch(self, rows_tpr: tuple[int, int]) -> None:
+        rows, tpr = rows_tpr
+        state = self.state
+        ref_before = self.last.reference_ma if self.last is not None else 0.0
+        batch = self._advance(rows, tpr)
         violation = self._check_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
@@ -404,7 +432,7 @@ class Supervisor:
     def _enforce(self) -> None:
         """Command the device as the current state's table entry says."""
         permission = self.machine.output_permission
-        if permission is OutputPermission.OFF and self.state == "paused":
+        if permission is OutputPermission.OFF and self.state in TherapyMachine.SENSE_LEVEL_STATES:
             # Sense level only: the regulator watches for the returning contact
             # only with its stage on, in sense mode (REG_SENSE_MV through the
             # hardware sense resistor: <= 0.1 mA). Target 0: on contact it
@@ -442,7 +470,7 @@ class Supervisor:
             return None  # the regulator cut the output itself; handled as a fault
         permission = TherapyMachine.OUTPUT_TABLE[state]
         if permission is OutputPermission.OFF:
-            if last.output_enabled and state != "paused":
+            if last.output_enabled and state not in TherapyMachine.SENSE_LEVEL_STATES:
                 return "output enabled"
             if max(last.reference_ma, last.target_ma) > REFERENCE_EPS_MA:
                 return f"reference {last.reference_ma:.4f} / target {last.target_ma:.4f} mA"
@@ -470,14 +498,13 @@ class Supervisor:
             self._enter_fault(FaultCode(last.fault).name.lower())
             return
         if last.contact_lost and state in ("ramp", "treat", "reverse_down"):
-            self.paused_ticks = 0
             self._send("contact_lost")
             return
         if state == "paused":
             if not last.contact_lost:
                 self._send("contact_restored")
-            elif self.paused_ticks >= self.contact_timeout_ticks:
-                self._begin_ramp_down("contact_timeout")
+            else:
+                self._timed_event()  # the contact timeout
             return
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
             self._cuts_seen = last.antishock_cuts
@@ -506,8 +533,7 @@ class Supervisor:
     def _begin_ramp_down(self, reason: str) -> None:
         if self.end_reason is None:
             self.end_reason = reason
-        self._send("time_up" if reason == "time_up" else
-                   "contact_timeout" if reason == "contact_timeout" else "stop")
+        self._send(reason if reason in ("time_up", "contact_timeout") else "stop")
 
     # -- half-time polarity reversal: output off, |I| <= 0.1 mA, then swap ----------
     def _switch_polarity(self) -> None:
@@ -538,7 +564,6 @@ class Supervisor:
             except RegulatorError as exc:
                 self.log.append(f"{self.elapsed_s:.3f}s polarity change refused: {exc}")
                 continue
-            self.reversed = True  # once per session; never switched back
             self.polarity_switches += 1
             self._send("polarity_switched")
             return
@@ -552,8 +577,7 @@ class Supervisor:
     # -- scenario events at their tick ----------------------------------------------
     def _apply_due_events(self) -> bool:
         applied = False
-        while (self._next_event < len(self._scenario)
-               and self._scenario[self._next_event].at_tick(self.tick_hz) <= self.tick):
+        while self._ticks_to_next_event() <= 0:
             ev = self._scenario[self._next_event]
             self._next_event += 1
             self.log.append(f"{self.elapsed_s:.3f}s scenario {ev.event} {ev.fields or ''}".rstrip())
@@ -587,15 +611,7 @@ class Supervisor:
         while self.tick < end:
             self._deenergise()
             rows = min(self.max_rows, max(1, (end - self.tick) // self.ticks_per_row))
-            state, start_tick = self.state, self.tick
-            self.device.kick_watchdog()
-            batch = self.device.advance(rows, self.ticks_per_row)
-            self.tick += batch.rows_run * self.ticks_per_row
-            self.charge_mas += abs(batch.charge_mas)
-            self.max_current_ma = max(self.max_current_ma, abs(batch.max_current_ma))
-            self.last = batch.last
-            self._notify(start_tick, state, batch)
-            self.clock.wait_until(self.elapsed_s)
+            batch = self._advance(rows, self.ticks_per_row)
             if batch.last.output_enabled:
                 self.log.append(f"{self.elapsed_s:.3f}s output enabled in fault")
 
@@ -610,7 +626,6 @@ class Supervisor:
         return True
 
     def _send(self, event: str) -> None:
-        source = self.state
         try:
             self.machine.dispatch(event)
         except TransitionNotAllowed:
@@ -621,8 +636,4 @@ class Supervisor:
             self.fault = self.fault or FAULT_SUPERVISOR
         if self.machine.last_error is not None and self.fault is None and self.state == "fault":
             self.fault = FAULT_SUPERVISOR
-        if self.state == "polarity_switch" and source != "polarity_switch":
-            self._switch_ticks = 0   # the settle time allowed starts now
-        if self.state == "ramp" and (source != "ramp" or event == "antishock_cut"):
-            self._ramp_start_tick = self.tick  # a ramp from 0 begins: its deadline starts
         self.log.append(f"{self.elapsed_s:.3f}s {event} -> {self.state}")

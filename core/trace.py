@@ -32,5 +32,5 @@ class TraceWriter:
                  f"{r.mean_current_ma:.4f}", f"{r.peak_current_ma:.4f}", f"{r.voltage_v:.3f}",
                  r.polarity.name.lower(), r.fault.name.lower()))
 
-    def close(self) -> None:
+    def flush(self) -> None:
         self._stream.flush()

@@ -12,7 +12,6 @@
 # below MUTATION_MIN_SCORE percent. Usage: scripts/mutation.sh [min_score]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
 # Threshold: the score measured last was 92.8 % (438 of 472 killed); the 34
 # survivors were judged equivalent or without a requirement behind them (see
 # docs/verification.md). It may only

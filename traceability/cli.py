@@ -19,7 +19,7 @@ def _root(args: argparse.Namespace) -> Path:
     return Path(args.root or os.environ.get(ROOT_ENV) or ".").resolve()
 
 
-def _path(root: Path, value: str | None) -> Path | None:
+def _path(value: str | None) -> Path | None:
     """An option's path: relative to the current directory, like any command's."""
     return None if value is None else Path(value).resolve()
 
@@ -28,7 +28,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from traceability.check import run_check
     root = _root(args)
     t0 = time.perf_counter()
-    a = run_check(root, _path(root, args.results), _path(root, args.verification), static=args.static)
+    a = run_check(root, _path(args.results), _path(args.verification), static=args.static)
     errors, warnings = a.errors, a.warnings
     if args.quiet:
         shown = errors
@@ -75,7 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from traceability.check import run_check
     from traceability.report import write_report
     root = _root(args)
-    a = run_check(root, _path(root, args.results), _path(root, args.verification))
+    a = run_check(root, _path(args.results), _path(args.verification))
     index = write_report(a, Path(args.out).resolve())
     print(f"report: {index}  ({len(a.errors)} check error(s), {len(a.warnings)} warning(s))")
     return 0

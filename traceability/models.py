@@ -66,12 +66,6 @@ class Requirement(Strict):
         return value
 
 
-class RequirementsFile(Strict):
-    schema_version: Literal[1] = 1
-    user_needs: list[UserNeed]
-    requirements: list[Requirement]
-
-
 class Property(BaseModel):
     """The verifier's record; only the fields traceability relies on are checked."""
     model_config = ConfigDict(extra="allow")
@@ -80,11 +74,6 @@ class Property(BaseModel):
     statement: str = ""
     verifies: list[str] = Field(min_length=1)
     kind: str = ""
-
-
-class PropertiesFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    properties: list[Property]
 
 
 # ---------------------------------------------------------------- risk management plan
@@ -146,22 +135,12 @@ class Hazard(Strict):
     situations: list[Situation] = Field(default_factory=list)
 
 
-class HazardsFile(Strict):
-    schema_version: Literal[1] = 1
-    hazards: list[Hazard]
-
-
 class RiskControl(Strict):
     id: str = Field(pattern=RC_ID)
     title: str
     type: ControlType
     description: str
     requirements: list[str] = Field(default_factory=list)
-
-
-class RiskControlsFile(Strict):
-    schema_version: Literal[1] = 1
-    risk_controls: list[RiskControl]
 
 
 # ---------------------------------------------------------------- software FMEA

@@ -111,12 +111,10 @@ def _git(root: Path) -> str:
 
 
 def _ev_text(e: Evidence) -> tuple[str, str]:
-    st = "verified" if e.outcome in PASS else "failed" if e.outcome in FAIL else "planned"
     h = f'{badge(e.outcome) if e.outcome in PASS | FAIL else esc(e.outcome)} <code>{esc(e.nodeid)}</code> ' \
         f'<span class="small">{esc(e.file)}:{e.line}</span>'
     if e.outcome in FAIL and e.message:
         h += f'<br><span class="small">{esc(e.message[:200])}</span>'
-    del st
     return h, f"{e.outcome} `{e.nodeid}` ({e.file}:{e.line})"
 
 
@@ -137,7 +135,7 @@ def _bench_text(b: BenchEvidence) -> tuple[str, str]:
 
 def risk_svg(plan, counts: Counter, title: str) -> str:
     """Severity rows (worst on top) x probability columns, coloured by region, count per cell."""
-    sev = [s for s in plan.severity][::-1]
+    sev = list(plan.severity)[::-1]
     prob = plan.probability
     cw, ch, left, top = 90, 44, 150, 40
     w, hgt = left + cw * len(prob) + 10, top + ch * len(sev) + 60
@@ -301,11 +299,11 @@ def _req_cell(a: Analysis, rid: str) -> tuple[str, str]:
 def _chain(d: Doc, a: Analysis) -> None:
     p, plan = a.project, a.project.plan
     d.h2("chain", "Hazards: situation -> harm -> controls -> requirements -> tests")
+    reg = (lambda r: plan.region(r.severity, r.probability) if plan else "?")
     for hz in p.hazards.values():
         d.h3(f"{hz.id} {hz.title}", hz.id)
         d.para(f"Hazard: {hz.hazard}. Category {hz.category}. Sources: {', '.join(hz.sources) or '-'}.")
         for s in hz.situations:
-            reg = (lambda r: plan.region(r.severity, r.probability) if plan else "?")
             rows = []
             for cid in s.controls:
                 c = p.controls.get(cid)

@@ -17,7 +17,6 @@ from pathlib import Path
 _STR = r"""(?:"[^"\\\n]*"|'[^'\\\n]*')"""
 _DECOR = re.compile(r"@(?:pytest\.)?mark\.req\(\s*(" + _STR + r"(?:\s*,\s*" + _STR
                     + r")*)\s*,?\s*\)\s*(?:#.*)?$")
-_DEF = re.compile(r"^(\s*)(async\s+def|def|class)\s+(\w+)")
 _IDS = re.compile(_STR)
 
 

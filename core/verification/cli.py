@@ -114,9 +114,7 @@ def verify(machine_class, props_path=DEFAULT_PATH, out_dir: Path = DEFAULT_OUT,
 def _by_kind(done) -> dict:
     kinds: dict[str, dict[str, int]] = {}
     for m in done:
-        kind = m.id.split(" ")[0] if not m.id.startswith("drop ") or " of " not in m.id \
-            else " ".join(m.id.split(" ")[:2])
-        k = kinds.setdefault(kind, {"total": 0, "caught": 0})
+        k = kinds.setdefault(mutate.kind_of(m.id), {"total": 0, "caught": 0})
         k["total"] += 1
         k["caught"] += bool(m.caught_by)
     return kinds

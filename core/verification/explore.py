@@ -154,20 +154,10 @@ def conformance(a: Lts, b: Lts) -> list[str]:
 
 
 # --- exploration -----------------------------------------------------------------
-def _relevant(model: MachineModel, state: str, event: str) -> list[str]:
-    relevant = []
-    for t in model.outgoing(state, event):
-        for spec in t.conds + t.validators:
-            name = spec.lstrip("!")
-            if name not in relevant:
-                relevant.append(name)
-    return relevant
-
-
 def _label(event: str, values: dict[str, bool], model: MachineModel, state: str,
            observed=()) -> str:
     """The event, with the guard values that mattered for it."""
-    relevant = _relevant(model, state, event)
+    relevant = model.relevant(state, event)
     relevant += [g for g in observed if g not in relevant and not values.get(g, True)]
     if not relevant:
         return event
@@ -238,7 +228,7 @@ class Explorer:
     def _outcomes(self, st: str, event: str):
         """The LTS outcomes, with every value of the observed guards the
         machine does not read here; one per distinct (target, observed values)."""
-        relevant = _relevant(self.model, st, event)
+        relevant = self.model.relevant(st, event)
         free = [g for g in self.observed if g not in relevant]
         seen = set()
         for values, target in self.lts[(st, event)]:
@@ -341,15 +331,15 @@ def graph_check(name: str, model: MachineModel, lts: Lts, explorer: Explorer,
     if name == "stop_from_active":
         if "stop" not in model.events:
             return [], "no event stop"
+        falling = {x for x in model.states if model.output[x] == "FALLING"}
+        quiet = {x for x in model.states if model.output[x] in (OFF, "FALLING")}
         for s in model.states:
             if s not in reach or s in (model.initial, fault):
                 continue
-            falling = {x for x in model.states if model.output[x] == "FALLING"}
             cex = for_all_values(s, "stop", lambda t: t is not None and t in falling)
             if cex is not None:
                 return cex, f"stop in {s} does not lead to a falling output"
             target = next(t for _, t in lts[(s, "stop")])
-            quiet = {x for x in model.states if model.output[x] in (OFF, "FALLING")}
             after = _reachable(lts, model, target, allowed=quiet, skip_events=("fault",))
             if not any(model.output[x] == OFF for x in after):
                 return (path(s) or []) + ["stop"], f"after stop in {s} no OFF state is reached"

@@ -174,6 +174,11 @@ def is_invariant(node: Node) -> bool:
 
 
 # --- rendering --------------------------------------------------------------
+def _perm_names(model: MachineModel) -> set[str]:
+    """The permission atoms (lower case), with "energised"."""
+    return {p.lower() for p in model.permissions} | {"energised"}
+
+
 def _perm_states(model: MachineModel, perm: str) -> list[str]:
     if perm == "energised":
         return [s for s in model.states if model.output[s] != OFF]
@@ -189,9 +194,9 @@ def to_python(node: Node, model: MachineModel) -> str:
             return "True" if n == "true" else "False"
         if n == "taken":
             return "taken"
-        if n.startswith("src_") and n[4:] in {p.lower() for p in model.permissions} | {"energised"}:
+        if n.startswith("src_") and n[4:] in _perm_names(model):
             return f"(src in {set(_perm_states(model, n[4:])) or 'set()'!r})"
-        if n in {p.lower() for p in model.permissions} | {"energised"}:
+        if n in _perm_names(model):
             return f"(st in {set(_perm_states(model, n)) or 'set()'!r})"
         return f"m[{n!r}]"
     if op == "call":
@@ -228,7 +233,7 @@ def to_promela(node: Node, model: MachineModel) -> str:
     op = node.op
     if op == "atom":
         n = node.name
-        perms = {p.lower() for p in model.permissions} | {"energised"}
+        perms = _perm_names(model)
         if n in ("true", "false", "taken"):
             return n
         if n.startswith("src_") and n[4:] in perms:

@@ -29,11 +29,6 @@ class Transition:
     validators: tuple[str, ...] = ()  # each must pass (raise nothing)
     internal: bool = False
 
-    def label(self) -> str:
-        text = f"{self.source} --{self.event}--> {self.target}"
-        extra = list(self.conds) + [f"validator {v}" for v in self.validators]
-        return text + (f" [{', '.join(extra)}]" if extra else "")
-
 
 @dataclass(frozen=True)
 class MachineModel:
@@ -60,7 +55,8 @@ class MachineModel:
         return self.output[state] != OFF
 
     @cached_property
-    def _by_pair(self) -> dict[tuple[str, str], list[Transition]]:
+    def by_pair(self) -> dict[tuple[str, str], list[Transition]]:
+        """The transitions grouped by (source, event), in declaration order."""
         index: dict[tuple[str, str], list[Transition]] = {}
         for t in self.transitions:
             index.setdefault((t.source, t.event), []).append(t)
@@ -68,7 +64,18 @@ class MachineModel:
 
     def outgoing(self, state: str, event: str) -> list[Transition]:
         """The transitions of `state` for `event`, in declaration order."""
-        return self._by_pair.get((state, event), [])
+        return self.by_pair.get((state, event), [])
+
+    def relevant(self, state: str, event: str) -> list[str]:
+        """The guards and validators that matter for (state, event), each once,
+        in declaration order (a new list on every call)."""
+        names: list[str] = []
+        for t in self.outgoing(state, event):
+            for spec in t.conds + t.validators:
+                name = spec.lstrip("!")
+                if name not in names:
+                    names.append(name)
+        return names
 
     def step(self, state: str, event: str, values: dict[str, bool]) -> Transition | None:
         """python-statemachine's selection rule: the transitions of `state` for
@@ -84,11 +91,7 @@ class MachineModel:
     def valuations(self, state: str, event: str) -> list[dict[str, bool]]:
         """Every combination of the guards that matter for (state, event); the
         other guards cannot change the outcome, so they are fixed to True."""
-        relevant: list[str] = []
-        for t in self.outgoing(state, event):
-            for spec in t.conds + t.validators:
-                if spec.lstrip("!") not in relevant:
-                    relevant.append(spec.lstrip("!"))
+        relevant = self.relevant(state, event)
         base = dict.fromkeys(self.guards, True)
         out = []
         for combo in product((False, True), repeat=len(relevant)):

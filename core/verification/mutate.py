@@ -84,6 +84,15 @@ def _explore_one(args):
     return check_by_exploration(mutant, spec)
 
 
+def kind_of(mutant_id: str) -> str:
+    """The kind of a table mutation: its first word, or the first two for a
+    dropped guard or validator ("drop guard of ...")."""
+    words = mutant_id.split(" ")
+    if mutant_id.startswith("drop ") and " of " in mutant_id:
+        return " ".join(words[:2])
+    return words[0]
+
+
 def spin_sample(all_mutants: list[Mutant], size: int) -> list[Mutant]:
     """A deterministic sample spread over every kind of mutation."""
     if size <= 0:
@@ -92,8 +101,7 @@ def spin_sample(all_mutants: list[Mutant], size: int) -> list[Mutant]:
         return list(all_mutants)
     kinds: dict[str, list[Mutant]] = {}
     for m in all_mutants:
-        kind = " ".join(m.id.split(" ")[:2]) if m.id.startswith("drop ") and " of " in m.id else m.id.split(" ")[0]
-        kinds.setdefault(kind, []).append(m)
+        kinds.setdefault(kind_of(m.id), []).append(m)
     picked: list[Mutant] = []
     i = 0
     while len(picked) < size:  # round robin over the kinds, evenly spaced within each
@@ -118,12 +126,12 @@ def run(model: MachineModel, spec: Spec, spin_size: int = 0, jobs: int = 2) -> l
     else:
         done = [check_by_exploration(m, spec) for m in all_mutants]
     sample = spin_sample(done, spin_size)
+    invariant_ids = {p.id for p in spec.properties
+                     if p.ltl is not None and explore.formula.is_invariant(p.ltl)}
 
     def by_spin(m: Mutant) -> None:
         results = promela.check(m.model, spec)
         m.spin_caught_by = [r.id for r in results if not r.holds]
-        invariant_ids = {p.id for p in spec.properties
-                         if p.ltl is not None and explore.formula.is_invariant(p.ltl)}
         expected = set(m.caught_by_ltl)
         got = {pid for pid in m.spin_caught_by if pid in invariant_ids}
         if expected != got:
