@@ -45,6 +45,14 @@ static int32_t count_up(int32_t count, int32_t limit)
     return next;
 }
 
+/* Debounce: the count rises (saturating at limit) while cond holds and
+ * restarts from 0 when it does not; returns 1 once limit is reached. */
+static int32_t debounce(int32_t *count, int32_t cond, int32_t limit)
+{
+    *count = (cond != 0) ? count_up(*count, limit) : 0;
+    return (*count >= limit) ? 1 : 0;
+}
+
 static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 {
     int64_t r = v;
@@ -83,16 +91,22 @@ static void restart_from_zero(reg_state_t *reg)
     reg->setpoint_ua = 0;
 }
 
+/* Output off: not enabled, no contact search or hold-off, current from 0. */
+static void output_off(reg_state_t *reg)
+{
+    reg->enabled = 0;
+    reg->contact_lost = 0;
+    reg->holdoff_count = 0;
+    restart_from_zero(reg);
+}
+
 /* Output off, fault latched; the first fault's code is kept (SRS-017). */
 static void latch_fault(reg_state_t *reg, int32_t code)
 {
     if (reg->fault == REG_FAULT_NONE) {
         reg->fault = code;
     }
-    reg->enabled = 0;
-    reg->contact_lost = 0;
-    reg->holdoff_count = 0;
-    restart_from_zero(reg);
+    output_off(reg);
 }
 
 int32_t reg_init(reg_state_t *reg)
@@ -156,18 +170,14 @@ int32_t reg_enable(reg_state_t *reg, int32_t on)
     } else if ((on != 0) && (on != 1)) {
         status = REG_ERR_RANGE;
     } else if (on == 0) {
-        reg->enabled = 0;
-        reg->contact_lost = 0;
-        reg->holdoff_count = 0;
-        restart_from_zero(reg);
+        output_off(reg);
     } else if (reg->fault != REG_FAULT_NONE) {
         status = REG_ERR_FAULT_LATCHED;
     } else if (reg->enabled == 0) {
+        /* restart_from_zero() touches neither enabled nor watchdog_count */
+        output_off(reg);
         reg->enabled = 1;
         reg->watchdog_count = 0;
-        reg->contact_lost = 0;
-        reg->holdoff_count = 0;
-        restart_from_zero(reg);
     } else {
         /* already enabled: nothing changes */
     }
@@ -260,12 +270,11 @@ static void check_sensors(reg_state_t *reg, int32_t imax, int32_t imin, int32_t 
     } else {
         /* apart by more than max(absolute, percent of the larger): both exceeded */
         int32_t diff = imax - imin;
+        int32_t apart = 0;
         if ((diff > REG_DISAGREE_ABS_UA) && ((diff * 100) > (imax * REG_DISAGREE_PERCENT))) {
-            reg->disagree_count = count_up(reg->disagree_count, REG_DISAGREE_TICKS);
-        } else {
-            reg->disagree_count = 0;
+            apart = 1;
         }
-        if (reg->disagree_count >= REG_DISAGREE_TICKS) {
+        if (debounce(&reg->disagree_count, apart, REG_DISAGREE_TICKS) != 0) {
             latch_fault(reg, REG_FAULT_SENSOR_DISAGREE);
         }
     }
@@ -391,18 +400,23 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     return (int32_t)((uint64_t)drive_q2 >> 20);               /* drive_q2 >= 0: exact floor */
 }
 
-/* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011). */
-static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
+/* Sense level only: enough to see the contact come back (SRS-010). */
+static void drive_sense(reg_output_t *out)
 {
     out->drive_mv = REG_SENSE_MV;
     out->stage_on = 1;
     out->sense = 1;
+}
+
+/* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011). */
+static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
+{
+    int32_t no_contact = 0;
+    drive_sense(out);
     if (v_mv < REG_CONTACT_MV) {
-        reg->contact_count = count_up(reg->contact_count, REG_CONTACT_TICKS);
-    } else {
-        reg->contact_count = 0;
+        no_contact = 1;
     }
-    if (reg->contact_count >= REG_CONTACT_TICKS) {
+    if (debounce(&reg->contact_count, no_contact, REG_CONTACT_TICKS) != 0) {
         reg->contact_lost = 0;
         restart_from_zero(reg);
         out->drive_mv = 0;
@@ -434,12 +448,11 @@ static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 static int32_t looks_short(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
     int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    int32_t shorted = 0;
     if ((i_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)i_ua))) {
-        reg->short_count = count_up(reg->short_count, REG_SHORT_TICKS);
-    } else {
-        reg->short_count = 0;
+        shorted = 1;
     }
-    return (reg->short_count >= REG_SHORT_TICKS) ? 1 : 0;
+    return debounce(&reg->short_count, shorted, REG_SHORT_TICKS);
 }
 
 /* The enabled output, no fault latched. */
@@ -455,9 +468,7 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
     } else if (looks_open(reg, imax, v_mv) != 0) {
         reg->contact_lost = 1;
         restart_from_zero(reg);
-        out->drive_mv = REG_SENSE_MV;
-        out->stage_on = 1;
-        out->sense = 1;
+        drive_sense(out);
     } else {
         /* above setpoint + max(band percent, floor): both exceeded */
         int32_t above = imax - reg->setpoint_ua;
@@ -489,14 +500,16 @@ static void check_voltage(reg_state_t *reg, int32_t v_mv)
             low = 1;
         }
     }
-    if (low != 0) {
-        reg->plausible_count = count_up(reg->plausible_count, REG_PLAUSIBLE_TICKS);
-    } else {
-        reg->plausible_count = 0;
-    }
-    if (reg->plausible_count >= REG_PLAUSIBLE_TICKS) {
+    if (debounce(&reg->plausible_count, low, REG_PLAUSIBLE_TICKS) != 0) {
         latch_fault(reg, REG_FAULT_VOLTAGE_IMPLAUSIBLE);
     }
+}
+
+/* 1 while the output may drive: enabled by command and no fault latched.
+ * Re-evaluated after each check of the tick, as any check may latch a fault. */
+static int32_t output_allowed(const reg_state_t *reg)
+{
+    return ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) ? 1 : 0;
 }
 
 int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
@@ -526,20 +539,20 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             measured = imax;
             reg->last_max_ua = imax;
             check_sensors(reg, imax, imin, v);
-            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+            if (output_allowed(reg) != 0) {
                 reg->watchdog_count = count_up(reg->watchdog_count, REG_WATCHDOG_TICKS);
                 if (reg->watchdog_count >= REG_WATCHDOG_TICKS) {
                     latch_fault(reg, REG_FAULT_WATCHDOG);
                 }
             }
-            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+            if (output_allowed(reg) != 0) {
                 check_voltage(reg, v);
             }
-            if ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) {
+            if (output_allowed(reg) != 0) {
                 control(reg, imax, v, out);
             }
         }
-        if ((reg->enabled == 0) || (reg->fault != REG_FAULT_NONE)) {
+        if (output_allowed(reg) == 0) {
             out->drive_mv = 0;
             out->stage_on = 0;
             out->sense = 0;
