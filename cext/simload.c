@@ -163,6 +163,8 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->voltage_stuck = 0;
         rig->voltage_stuck_mv = 0;
         rig->stall_ticks = 0;
+        rig->loop_frozen = 0;
+        rig->disconnected = 0;
         update_params(rig);
     }
     return status;
@@ -312,6 +314,37 @@ int32_t sim_kick(sim_rig_t *rig)
     return status;
 }
 
+/* The tick interrupt stops (frozen = 1) or runs again (0): while frozen
+ * reg_tick is not called and the stage keeps applying the last command, as
+ * a stopped timer on a device would leave it (SRS-09x, safety review 8.9). */
+int32_t sim_freeze_loop(sim_rig_t *rig, int32_t frozen)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((frozen != 0) && (frozen != 1)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->loop_frozen = frozen;
+    }
+    return status;
+}
+
+/* The output disconnect, a hardware path independent of the loop: while
+ * open (1) no current flows whatever the regulator commands. */
+int32_t sim_disconnect(sim_rig_t *rig, int32_t open)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((open != 0) && (open != 1)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->disconnected = open;
+    }
+    return status;
+}
+
 /* Applies the command of this tick to the load for one tick. Returns the
  * mean true current of the tick; *peak_a gets its largest value. */
 static double plant_step(sim_rig_t *rig, double *peak_a)
@@ -321,7 +354,7 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
     double peak = 0.0;
     double v = 0.0;
     int32_t sense = 0;
-    if (rig->out.stage_on != 0) {
+    if ((rig->out.stage_on != 0) && (rig->disconnected == 0)) {
         /* DAC: 1 mV per code, the drive command is in whole mV */
         v = (double)rig->out.drive_mv * ((double)SIM_DAC_LSB_UV * 1e-6);
         sense = rig->out.sense;
@@ -344,7 +377,7 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
     } else {
         double g = (sense != 0) ? rig->g_sense_s : rig->g_drive_s;
         double i0 = (v - rig->vc_v) * g;
-        if ((rig->out.stage_on == 0) || (i0 <= 0.0)) {
+        if ((rig->out.stage_on == 0) || (rig->disconnected != 0) || (i0 <= 0.0)) {
             /* the stage cannot sink current: the skin charge decays */
             rig->vc_v *= rig->k_off_e;
             rig->i_end_a = 0.0;
@@ -432,7 +465,9 @@ static double rig_tick(sim_rig_t *rig, double *peak_a, uint32_t *events)
     uint32_t before = rig->out.flags;
     double mean_a;
     read_sensors(rig, &in);
-    (void)reg_tick(&rig->reg, &in, &rig->out);
+    if (rig->loop_frozen == 0) {
+        (void)reg_tick(&rig->reg, &in, &rig->out);
+    }
     if (((before ^ rig->out.flags) | (rig->out.flags & REG_FLAG_ANTISHOCK_CUT)) != 0u) {
         *events |= tick_events(before, rig->out.flags);
     }
@@ -523,6 +558,7 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
                 stop = 1u;
             }
         }
+        batch->loop_ticks = rig->reg.tick;
         batch->charge_uas = charge_a_ticks * 1e6 * TICK_S;
         batch->max_current_ua = max_a * 1e6;
     }

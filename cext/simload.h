@@ -99,6 +99,7 @@ typedef struct {
 typedef struct {
     uint32_t rows_run;
     uint32_t events;         /* OR of the rows' events */
+    int64_t loop_ticks;      /* the regulator's own tick count at the end (reg_tick calls) */
     double charge_uas;       /* integral of the true current, uA*s */
     double max_current_ua;   /* largest true current */
 } sim_batch_t;
@@ -127,6 +128,8 @@ typedef struct {
     int32_t voltage_stuck;   /* 1: the voltage channel reads voltage_stuck_mv */
     int32_t voltage_stuck_mv;
     int32_t stall_ticks;
+    int32_t loop_frozen;     /* 1: reg_tick is not called (a stopped tick interrupt); the stage keeps the last command */
+    int32_t disconnected;    /* 1: the independent output disconnect is open: no current whatever the stage does */
     int32_t param_count;
     double k_drive_e;        /* per-tick decay and mean factors, drive */
     double k_drive_m;
@@ -151,6 +154,8 @@ int32_t sim_stick_voltage(sim_rig_t *rig, int32_t voltage_mv);
 int32_t sim_unstick_voltage(sim_rig_t *rig);
 int32_t sim_stall(sim_rig_t *rig, int32_t ms);
 int32_t sim_kick(sim_rig_t *rig);
+int32_t sim_freeze_loop(sim_rig_t *rig, int32_t frozen);
+int32_t sim_disconnect(sim_rig_t *rig, int32_t open);
 int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
                      uint32_t options, sim_batch_t *batch);
 

@@ -103,6 +103,7 @@ class Limits:
     watchdog_ms: float = lib.REG_WATCHDOG_MS
     zero_current_ma: float = lib.REG_ZERO_CURRENT_UA / 1000
     sense_v: float = lib.REG_SENSE_MV / 1000
+    sense_series_ohms: int = lib.REG_SENSE_SERIES_OHMS
     antishock_band_percent: int = lib.REG_ANTISHOCK_BAND_PERCENT
     antishock_floor_ma: float = lib.REG_ANTISHOCK_FLOOR_UA / 1000
     transient_count: int = lib.REG_TRANSIENT_COUNT
@@ -241,11 +242,13 @@ def _decode(row) -> BatchResult:
 class RowBatch:
     """Result of SimulatedRig.run_rows: totals computed in C, rows on demand."""
 
-    __slots__ = ("rows_run", "events", "last", "charge_mas", "max_current_ma", "ticks_per_row", "_buf")
+    __slots__ = ("rows_run", "events", "last", "charge_mas", "max_current_ma", "ticks_per_row",
+                 "loop_ticks", "_buf")
 
     def __init__(self, buf, rows_run: int, events: int, charge_mas: float,
-                 max_current_ma: float, ticks_per_row: int) -> None:
+                 max_current_ma: float, ticks_per_row: int, loop_ticks: int = 0) -> None:
         self._buf = buf
+        self.loop_ticks = loop_ticks   # the regulator's own tick count at the end of the batch
         self.rows_run = rows_run
         self.events = events
         self.charge_mas = charge_mas
@@ -359,7 +362,8 @@ class SimulatedRig(_RegulatorCommands):
         status = lib.sim_run_rows(self._rig, buf, rows, tpr, options, self._batch)
         _check(status, "ticks_per_row", ticks_per_row)
         b = self._batch
-        return RowBatch(buf, b.rows_run, b.events, b.charge_uas / 1000, b.max_current_ua / 1000, tpr)
+        return RowBatch(buf, b.rows_run, b.events, b.charge_uas / 1000, b.max_current_ua / 1000, tpr,
+                        int(b.loop_ticks))
 
     # ---- load events (act at the current tick) ------------------------------
     def lift_off(self) -> None:
@@ -401,6 +405,21 @@ class SimulatedRig(_RegulatorCommands):
 
     def stall(self, ms: float) -> None:
         _check(lib.sim_stall(self._rig, _to_c("stall_ms", ms)), "stall_ms", ms)
+
+    def freeze_loop(self, frozen: bool) -> None:
+        """The tick interrupt stops (True) or runs again (False): while stopped
+        the regulator is not ticked and the stage keeps its last command."""
+        _check(lib.sim_freeze_loop(self._rig, _to_bool("frozen", frozen)), "frozen", frozen)
+
+    def disconnect_output(self, open_: bool) -> None:
+        """The independent output disconnect (hardware, not the loop): while
+        open no current flows whatever the regulator commands."""
+        _check(lib.sim_disconnect(self._rig, _to_bool("open_", open_)), "open_", open_)
+
+    @property
+    def loop_ticks(self) -> int:
+        """The regulator's own tick count (reg_tick calls since init)."""
+        return int(self._reg.tick)
 
 
 def _int_arg(name: str, value: object) -> int:
