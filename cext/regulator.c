@@ -80,6 +80,8 @@ static void restart_from_zero(reg_state_t *reg)
     reg->estimate_count = 0;
     reg->open_count = 0;
     reg->contact_count = 0;
+    reg->sense_sum_mv = 0;
+    reg->sense_n = 0;
     reg->short_count = 0;
     reg->compliance_count = 0;
     reg->compliance_limited = 0;
@@ -97,6 +99,7 @@ static void output_off(reg_state_t *reg)
     reg->enabled = 0;
     reg->contact_lost = 0;
     reg->holdoff_count = 0;
+    reg->load_q = 0;
     restart_from_zero(reg);
 }
 
@@ -127,6 +130,7 @@ int32_t reg_init(reg_state_t *reg)
         reg->last_max_ua = 0;
         reg->last_plain = 0;
         reg->plausible_count = 0;
+        reg->load_q = 0;
         reg->tick = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
@@ -304,6 +308,12 @@ static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
             int32_t r_inst = (v_mv * Q_PER_MV) / i_ua;
             int32_t r = min_i32(max_i32(r_inst, R_Q(REG_REST_MIN_OHMS)), R_Q(REG_REST_MAX_OHMS));
             reg->r_est_q += (r - reg->r_est_q) / REG_REST_FILTER_DIV;
+            /* published estimate (SRS-027): same filter, unclamped, first value taken whole */
+            if (reg->load_q == 0) {
+                reg->load_q = r_inst;
+            } else {
+                reg->load_q += (r_inst - reg->load_q) / REG_REST_FILTER_DIV;
+            }
         }
     }
 }
@@ -408,19 +418,46 @@ static void drive_sense(reg_output_t *out)
     out->sense = 1;
 }
 
-/* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011). */
+/* Load behind the sense resistor from the mean electrode voltage of a sense
+ * window (SRS-027): R = Rsense x V / (Vsense - V); 0 (unknown) for an open
+ * circuit or beyond REG_SENSE_LOAD_MAX_OHMS. */
+static int32_t sense_load_q(int32_t sum_mv)
+{
+    int64_t full = (int64_t)REG_SENSE_MV * (int64_t)REG_CONTACT_WINDOW_TICKS;
+    int64_t rest = full - (int64_t)sum_mv;
+    int32_t q = 0;
+    if (rest > 0) {
+        int64_t ohms = ((int64_t)REG_SENSE_SERIES_OHMS * (int64_t)sum_mv) / rest;
+        if (ohms <= (int64_t)REG_SENSE_LOAD_MAX_OHMS) {
+            q = (int32_t)((ohms * (int64_t)Q_PER_MV) / 1000LL);
+        }
+    }
+    return q;
+}
+
+/* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011).
+ * Contact is judged on the MEAN voltage of windows of REG_CONTACT_WINDOW_TICKS
+ * readings (SRS-011, SRS-037): the sense level is small, so a single reading
+ * is dominated by the noise. */
 static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 {
-    int32_t no_contact = 0;
     drive_sense(out);
-    if (v_mv < REG_CONTACT_MV) {
-        no_contact = 1;
-    }
-    if (debounce(&reg->contact_count, no_contact, REG_CONTACT_TICKS) != 0) {
-        reg->contact_lost = 0;
-        restart_from_zero(reg);
-        out->drive_mv = 0;
-        out->sense = 0;
+    reg->sense_sum_mv += v_mv;
+    reg->sense_n += 1;
+    if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
+        int32_t contact = 0;
+        if (reg->sense_sum_mv < (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
+            contact = 1;
+        }
+        reg->load_q = sense_load_q(reg->sense_sum_mv);
+        reg->sense_sum_mv = 0;
+        reg->sense_n = 0;
+        if (debounce(&reg->contact_count, contact, REG_CONTACT_WINDOWS) != 0) {
+            reg->contact_lost = 0;
+            restart_from_zero(reg);
+            out->drive_mv = 0;
+            out->sense = 0;
+        }
     }
 }
 
@@ -570,6 +607,8 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         } else {
             out->flowing_permille = 1000;
         }
+        /* load_q <= 80 000 x 1024 / 200 (drive) or 1 MOhm x 1.024 (sense): x 1000 fits int64 */
+        out->load_ohms = (int32_t)(((int64_t)reg->load_q * 1000LL) / (int64_t)Q_PER_MV);
         if (reg->enabled != 0) {
             out->flags |= REG_FLAG_OUTPUT_ENABLED;
         }

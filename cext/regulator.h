@@ -65,6 +65,8 @@ typedef struct {
     int32_t target_ua;       /* commanded target */
     int32_t measured_ua;     /* larger of the two channels (the regulated value) */
     int32_t flowing_permille;/* measured / target, 0..1000 (1000 if target 0) */
+    int32_t load_ohms;       /* load estimate (SRS-027): V/I under drive, the sense divider
+                                under the sense level; 0 when unknown (output off, open) */
 } reg_output_t;
 
 /* regulator state; fields are private to regulator.c */
@@ -88,6 +90,9 @@ typedef struct {
     int32_t compliance_limited;
     int32_t r_est_q;          /* load estimate, 1/1024 mV per uA (1.024 x ohm) */
     int32_t estimate_count;
+    int32_t load_q;           /* published load estimate, 1/1024 mV per uA; 0: unknown */
+    int32_t sense_sum_mv;     /* sum of the voltage readings of the current sense window */
+    int32_t sense_n;          /* readings in it */
     int32_t last_max_ua;      /* larger channel of the last valid reading */
     int32_t last_drive_mv;    /* drive applied during the last tick */
     int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */

@@ -142,7 +142,12 @@
  * between a restart and a new open detection; above the 0.95 V that the
  * highest regulated load (11.75 kOhm) takes, plus noise. */
 #define REG_CONTACT_MV 1250
-#define REG_CONTACT_TICKS (1 * REG_TICKS_PER_MS)
+#define REG_CONTACT_WINDOW_TICKS 10
+#define REG_CONTACT_WINDOWS 1
+
+/* SRS-027: the published load estimate under the sense level is "unknown"
+ * (0) above 1 MOhm: the sense divider cannot resolve more. */
+#define REG_SENSE_LOAD_MAX_OHMS 1000000
 
 /* ---- short (low impedance) ----------------------------------------------- */
 

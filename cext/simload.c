@@ -140,6 +140,7 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->out.target_ua = 0;
         rig->out.measured_ua = 0;
         rig->out.flowing_permille = 1000;
+        rig->out.load_ohms = 0;
         rig->rng = splitmix64(seed);
         if (rig->rng == 0u) {
             rig->rng = 1u;
@@ -502,6 +503,7 @@ static void fill_row(const sim_rig_t *rig, sim_row_t *row)
     row->flowing_permille = rig->out.flowing_permille;
     row->antishock_cuts = rig->reg.cut_total;
     row->flags = rig->out.flags;
+    row->load_estimate_ohms = (double)rig->out.load_ohms;
     if (rig->lifted != 0) {
         row->load_ohms = 0.0;
     } else if (rig->short_ohm > 0.0) {

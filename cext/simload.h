@@ -81,6 +81,7 @@ typedef struct {
     double mean_current_ua;  /* true patient current, mean over the row */
     double peak_current_ua;  /* largest true current within the row */
     double load_ohms;        /* model load at the end of the row (0: open) */
+    double load_estimate_ohms; /* the regulator's load estimate at the end of the row (0: unknown) */
     int32_t ticks;
     int32_t measured_ua;
     int32_t voltage_mv;      /* electrode voltage reading */

@@ -208,6 +208,7 @@ class BatchResult:
     drive_v: float = 0.0       # drive command at the end of the row
     setpoint_ma: float = 0.0   # regulated value: the reference, held lower while compliance limited
     events: int = 0            # EVENT_* bits within the row
+    load_estimate_ohms: float = math.inf  # the regulator's load estimate (SRS-027); math.inf when unknown
 
 
 _POLARITIES = {p.value: p for p in Polarity}
@@ -236,6 +237,7 @@ def _decode(row) -> BatchResult:
         drive_v=row.drive_mv / 1000,
         setpoint_ma=row.setpoint_ua / 1000,
         events=row.events,
+        load_estimate_ohms=math.inf if row.load_estimate_ohms <= 0.0 else row.load_estimate_ohms,
     )
 
 
@@ -481,6 +483,7 @@ class TickOutput(NamedTuple):
     target_ua: int
     measured_ua: int
     flowing_permille: int
+    load_ohms: int = 0   # load estimate (SRS-027), 0 when unknown
 
 
 class Regulator(_RegulatorCommands):
@@ -525,4 +528,4 @@ class Regulator(_RegulatorCommands):
         status = lib.reg_tick(self._reg, self._in, self._out)
         o = self._out
         return TickOutput(status, o.drive_mv, o.stage_on, o.sense, o.polarity, o.flags, o.fault,
-                          o.reference_ua, o.target_ua, o.measured_ua, o.flowing_permille)
+                          o.reference_ua, o.target_ua, o.measured_ua, o.flowing_permille, o.load_ohms)
