@@ -151,24 +151,31 @@ def _range_text(name: str) -> str:
 
 
 def _to_c(name: str, value: float) -> int:
-    """User value -> C integer. Rounding never moves a value into range: an
-    out-of-range value stays out of range and the C rejects it."""
+    """User value -> C integer (SRS-018, SRS-038). Rounding never moves a value
+    into range: an out-of-range value stays out of range and the C rejects it.
+    Every float (finite, infinite, NaN), every int of any size and every
+    non-number ends here as an int32 or a CommandRejected naming the argument
+    and its range: no OverflowError, TypeError or ValueError escapes."""
     scale, lo, hi, _unit = _ARGS[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not a finite number: {_range_text(name)}")
     try:
         finite = math.isfinite(value)
     except OverflowError:  # an int too large for a float: out of every range
-        raise CommandRejected(lib.REG_ERR_RANGE,
-                              f"{name}={value!r} is out of range: {_range_text(name)}") from None
+        finite = True
     if not finite:
         raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not a finite number: {_range_text(name)}")
-    x = value * scale
-    n = round(x)
-    if x > hi:
-        n = max(n, hi + 1)
-    elif x < lo:
-        n = min(n, lo - 1)
+    if isinstance(value, float):
+        value = float(value)     # a float subclass (numpy.float64) multiplies like a float, without warnings
+    x = value * scale            # int * int stays exact; a float may overflow to +-inf
+    if isinstance(x, float) and not math.isfinite(x):
+        n = hi + 1 if x > 0 else lo - 1
+    else:
+        n = round(x)
+        if x > hi:
+            n = max(n, hi + 1)
+        elif x < lo:
+            n = min(n, lo - 1)
     return max(-_INT32_MAX, min(_INT32_MAX, n))
 
 
@@ -342,7 +349,7 @@ class SimulatedRig(_RegulatorCommands):
     # ---- stepping ------------------------------------------------------------
     def run(self, ticks: int) -> BatchResult:
         """One batch of ``ticks`` ticks; kicks nothing by itself."""
-        n = _to_c("ticks", _int_arg("ticks", ticks))
+        n = _in_range("ticks", _int_arg("ticks", ticks))
         status = lib.sim_run_rows(self._rig, self._one, 1, n, 0, self._batch)
         _check(status, "ticks", ticks)
         return _decode(self._one[0])
@@ -354,7 +361,7 @@ class SimulatedRig(_RegulatorCommands):
         if not 1 <= rows <= MAX_ROWS:
             raise CommandRejected(lib.REG_ERR_RANGE,
                                   f"max_rows={max_rows!r} is out of range: allowed 1 to {MAX_ROWS} rows")
-        tpr = _to_c("ticks_per_row", _int_arg("ticks_per_row", ticks_per_row))
+        tpr = _in_range("ticks_per_row", _int_arg("ticks_per_row", ticks_per_row))
         options = 0
         if _to_bool("kick_each_row", kick_each_row):
             options |= lib.SIM_OPT_KICK_EACH_ROW
@@ -426,7 +433,24 @@ class SimulatedRig(_RegulatorCommands):
 
 def _int_arg(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not an integer")
+        allowed = _range_text(name) if name in _ARGS else f"allowed 1 to {MAX_ROWS} rows"
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not an integer: {allowed}")
+    return value
+
+
+def _in_range(name: str, value: float) -> int:
+    """_to_c, and the range checked here: for arguments the C takes unsigned."""
+    _scale, lo, hi, _unit = _ARGS[name]
+    n = _to_c(name, value)
+    if not lo <= n <= hi:
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is out of range: {_range_text(name)}")
+    return n
+
+
+def _raw_int32(name: str, value: object) -> int:
+    """A raw C argument (bare-regulator test interface): any int32, else CommandRejected."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -2**31 <= value <= _INT32_MAX:
+        raise CommandRejected(lib.REG_ERR_RANGE, f"{name}={value!r} is not an int32: allowed -2147483648 to 2147483647")
     return value
 
 
@@ -509,22 +533,22 @@ class Regulator(_RegulatorCommands):
 
     # raw C calls: int32 arguments, C status returned
     def raw_command(self, target_ua: int, slew_ua_per_s: int) -> int:
-        return lib.reg_command(self._reg, target_ua, slew_ua_per_s)
+        return lib.reg_command(self._reg, _raw_int32("target_ua", target_ua), _raw_int32("slew_ua_per_s", slew_ua_per_s))
 
     def raw_enable(self, on: int) -> int:
-        return lib.reg_enable(self._reg, on)
+        return lib.reg_enable(self._reg, _raw_int32("on", on))
 
     def raw_set_polarity(self, polarity: int) -> int:
-        return lib.reg_set_polarity(self._reg, polarity)
+        return lib.reg_set_polarity(self._reg, _raw_int32("polarity", polarity))
 
     def raw_reset_fault(self) -> int:
         return lib.reg_reset_fault(self._reg)
 
     def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int) -> TickOutput:
         """One tick with the given readings (int32, any value)."""
-        self._in.current_a_ua = current_a_ua
-        self._in.current_b_ua = current_b_ua
-        self._in.voltage_mv = voltage_mv
+        self._in.current_a_ua = _raw_int32("current_a_ua", current_a_ua)
+        self._in.current_b_ua = _raw_int32("current_b_ua", current_b_ua)
+        self._in.voltage_mv = _raw_int32("voltage_mv", voltage_mv)
         status = lib.reg_tick(self._reg, self._in, self._out)
         o = self._out
         return TickOutput(status, o.drive_mv, o.stage_on, o.sense, o.polarity, o.flags, o.fault,
