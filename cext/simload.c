@@ -62,12 +62,20 @@ static int32_t quantise(double value, int32_t full_scale)
     return (counts * full_scale) / REG_ADC_COUNTS;
 }
 
+/* Nominal total load now. During a change the fraction is clamped to 1 and
+ * the end value is the target itself (SRS-037): the parameters are updated
+ * every SIM_PARAM_TICKS, so an unclamped fraction overshot the target (2 kOhm
+ * -> 1 kOhm over 1 ms ended at 400 ohm; 100 ohm over 1 ms went negative). */
 static double total_ohm_now(const sim_rig_t *rig)
 {
     double t = rig->rs_ohm + rig->rsk_nom_ohm;
     if (rig->change_ticks > 0) {
-        double f = (double)rig->change_done / (double)rig->change_ticks;
-        t = rig->change_from_ohm + ((rig->change_to_ohm - rig->change_from_ohm) * f);
+        if (rig->change_done >= rig->change_ticks) {
+            t = rig->change_to_ohm;
+        } else {
+            double f = (double)rig->change_done / (double)rig->change_ticks;
+            t = rig->change_from_ohm + ((rig->change_to_ohm - rig->change_from_ohm) * f);
+        }
     }
     return t;
 }
@@ -478,6 +486,9 @@ static double rig_tick(sim_rig_t *rig, double *peak_a, uint32_t *events)
     }
     if (rig->change_ticks > 0) {
         rig->change_done++;
+        if (rig->change_done >= rig->change_ticks) {
+            rig->param_count = 0; /* the change ends at this tick, exactly at its target */
+        }
     }
     if (mean_a > 1e-4) {
         rig->onset_ticks += 1;
@@ -489,11 +500,26 @@ static double rig_tick(sim_rig_t *rig, double *peak_a, uint32_t *events)
     return mean_a;
 }
 
+/* mV for the trace: clamped to [0, ADC full scale] BEFORE the cast, so no
+ * value can overflow int32 (SRS-037); NaN cannot occur, it would read 0 */
+static int32_t trace_mv(double volts)
+{
+    double mv = volts * 1e3;
+    int32_t r = 0;
+    if (mv > (double)REG_ADC_VOLTAGE_MAX_MV) {
+        r = REG_ADC_VOLTAGE_MAX_MV;
+    } else if (mv > 0.0) {
+        r = (int32_t)mv;
+    } else {
+        r = 0;
+    }
+    return r;
+}
+
 static void fill_row(const sim_rig_t *rig, sim_row_t *row)
 {
     row->measured_ua = rig->out.measured_ua;
-    double v_mv = rig->v_term_v * 1e3;
-    row->voltage_mv = (int32_t)v_mv;
+    row->voltage_mv = trace_mv(rig->v_term_v);
     row->drive_mv = rig->out.drive_mv;
     row->reference_ua = rig->out.reference_ua;
     row->setpoint_ua = rig->out.setpoint_ua;
