@@ -15,8 +15,8 @@
  */
 #include "regulator.h"
 
-#define PA_PER_UA 1000000
-#define PA_PER_S_PER_UA_PER_TICK (PA_PER_UA / REG_TICK_HZ) /* 1 uA/s = 100 pA per tick */
+#define FA_PER_UA 1000000000
+#define FA_PER_TICK_PER_NA_PER_S (1000000 / REG_TICK_HZ) /* 1 nA/s = 100 fA per tick */
 #define PERMILLE_Q16 65536000u /* 1000 << 16 */
 #define Q_PER_MV 1024                        /* load estimate unit: 1/1024 mV per uA */
 #define Q2_PER_MV 1048576LL                  /* integrator unit: 1/2^20 mV */
@@ -65,16 +65,17 @@ static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     return r;
 }
 
-static int32_t slew_pa_per_tick(int32_t slew_ua_per_s)
+/* slew_na_per_s <= REG_SLEW_MAX_NA_PER_S (checked): x 100 <= 5e8 fits int32 */
+static int32_t slew_fa_per_tick(int32_t slew_na_per_s)
 {
-    return slew_ua_per_s * PA_PER_S_PER_UA_PER_TICK;
+    return slew_na_per_s * FA_PER_TICK_PER_NA_PER_S;
 }
 
 /* Current restarts from 0 under the slew limit (SRS-007, SRS-011). */
 static void restart_from_zero(reg_state_t *reg)
 {
     reg->reference_ua = 0;
-    reg->reference_frac_pa = 0;
+    reg->reference_frac_fa = 0;
     reg->integ_q2 = 0;
     reg->r_est_q = R_Q(REG_REST_INIT_OHMS);
     reg->estimate_count = 0;
@@ -89,8 +90,11 @@ static void restart_from_zero(reg_state_t *reg)
     reg->saturated = 0;
     reg->hold_on = 0;
     reg->hold_ua = 0;
-    reg->hold_frac_pa = 0;
+    reg->hold_frac_fa = 0;
     reg->setpoint_ua = 0;
+    reg->open_armed = 0;
+    reg->anchor_mv = 0;
+    reg->evidence = 0;
 }
 
 /* Output off: not enabled, no contact search or hold-off, current from 0. */
@@ -119,7 +123,7 @@ int32_t reg_init(reg_state_t *reg)
         int32_t i;
         reg->target_ua = 0;
         reg->permille_recip = 0u;
-        reg->slew_pa_per_tick = slew_pa_per_tick(REG_SLEW_MIN_UA_PER_S);
+        reg->slew_fa_per_tick = slew_fa_per_tick(REG_SLEW_MIN_NA_PER_S);
         reg->enabled = 0;
         reg->polarity = REG_POLARITY_NORMAL;
         reg->fault = REG_FAULT_NONE;
@@ -130,6 +134,10 @@ int32_t reg_init(reg_state_t *reg)
         reg->last_max_ua = 0;
         reg->last_plain = 0;
         reg->plausible_count = 0;
+        reg->last_a_ua = -1;
+        reg->last_b_ua = -1;
+        reg->frozen_a_count = 0;
+        reg->frozen_b_count = 0;
         reg->load_q = 0;
         reg->tick = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -144,14 +152,14 @@ int32_t reg_init(reg_state_t *reg)
     return status;
 }
 
-int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_ua_per_s)
+int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_na_per_s)
 {
     int32_t status = REG_OK;
     if (reg == NULL) {
         status = REG_ERR_NULL;
     } else if ((target_ua < REG_TARGET_MIN_UA) || (target_ua > REG_TARGET_MAX_UA)) {
         status = REG_ERR_RANGE;
-    } else if ((slew_ua_per_s < REG_SLEW_MIN_UA_PER_S) || (slew_ua_per_s > REG_SLEW_MAX_UA_PER_S)) {
+    } else if ((slew_na_per_s < REG_SLEW_MIN_NA_PER_S) || (slew_na_per_s > REG_SLEW_MAX_NA_PER_S)) {
         status = REG_ERR_RANGE;
     } else {
         reg->target_ua = target_ua;
@@ -161,7 +169,7 @@ int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_ua_per_s)
         } else {
             reg->permille_recip = 0u;
         }
-        reg->slew_pa_per_tick = slew_pa_per_tick(slew_ua_per_s);
+        reg->slew_fa_per_tick = slew_fa_per_tick(slew_na_per_s);
     }
     return status;
 }
@@ -233,6 +241,8 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->fault = REG_FAULT_NONE;
         reg->disagree_count = 0;
         reg->plausible_count = 0;
+        reg->frozen_a_count = 0;
+        reg->frozen_b_count = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
         }
@@ -318,29 +328,30 @@ static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     }
 }
 
-/* Moves a value (whole uA + sub-uA pA) toward goal_ua by at most step_pa.
- * The step is below 1 uA, so at most one carry into the whole uA. */
-static void slew_toward(int32_t *value_ua, int32_t *frac_pa, int32_t goal_ua, int32_t step_pa)
+/* Moves a value (whole uA + sub-uA fA) toward goal_ua by at most step_fa.
+ * The step is below 1 uA (<= 5e8 fA), so at most one carry into the whole uA;
+ * frac + step < 2e9 fits int32. */
+static void slew_toward(int32_t *value_ua, int32_t *frac_fa, int32_t goal_ua, int32_t step_fa)
 {
     if (*value_ua < goal_ua) {
-        *frac_pa += step_pa;
-        if (*frac_pa >= PA_PER_UA) {
-            *frac_pa -= PA_PER_UA;
+        *frac_fa += step_fa;
+        if (*frac_fa >= FA_PER_UA) {
+            *frac_fa -= FA_PER_UA;
             *value_ua += 1;
         }
         if (*value_ua >= goal_ua) {
             *value_ua = goal_ua;
-            *frac_pa = 0;
+            *frac_fa = 0;
         }
-    } else if ((*value_ua > goal_ua) || (*frac_pa > 0)) {
-        *frac_pa -= step_pa;
-        if (*frac_pa < 0) {
-            *frac_pa += PA_PER_UA;
+    } else if ((*value_ua > goal_ua) || (*frac_fa > 0)) {
+        *frac_fa -= step_fa;
+        if (*frac_fa < 0) {
+            *frac_fa += FA_PER_UA;
             *value_ua -= 1;
         }
         if (*value_ua < goal_ua) {
             *value_ua = goal_ua;
-            *frac_pa = 0;
+            *frac_fa = 0;
         }
     } else {
         /* at the goal */
@@ -350,7 +361,7 @@ static void slew_toward(int32_t *value_ua, int32_t *frac_pa, int32_t goal_ua, in
 /* Slews the reference toward the target, at most slew per tick (SRS-003). */
 static void slew_reference(reg_state_t *reg)
 {
-    slew_toward(&reg->reference_ua, &reg->reference_frac_pa, reg->target_ua, reg->slew_pa_per_tick);
+    slew_toward(&reg->reference_ua, &reg->reference_frac_fa, reg->target_ua, reg->slew_fa_per_tick);
 }
 
 /* Setpoint of the PI and of the anti-shock band (SRS-024): the reference,
@@ -361,7 +372,7 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
 {
     if (reg->hold_on != 0) {
         if (reg->hold_ua < reg->reference_ua) {
-            slew_toward(&reg->hold_ua, &reg->hold_frac_pa, reg->reference_ua, reg->slew_pa_per_tick);
+            slew_toward(&reg->hold_ua, &reg->hold_frac_fa, reg->reference_ua, reg->slew_fa_per_tick);
         }
         if (reg->hold_ua >= reg->reference_ua) {
             reg->hold_on = 0;
@@ -373,7 +384,7 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
         if (cap_ua < now_ua) {
             reg->hold_on = 1;
             reg->hold_ua = cap_ua;
-            reg->hold_frac_pa = 0;
+            reg->hold_frac_fa = 0;
         }
     }
     reg->setpoint_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
@@ -388,10 +399,29 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
     int64_t e_ua = (int64_t)reg->setpoint_ua - (int64_t)i_ua;
     int64_t rise_q2 = ((int64_t)reg->last_drive_mv + (int64_t)REG_DRIVE_RISE_MV_PER_TICK) * Q2_PER_MV;
+    int64_t blind_q2;
     int64_t scaled = e_ua * (int64_t)reg->r_est_q;            /* 1/1024 mV */
     int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
     int64_t unclamped = reg->integ_q2 + p_q2;
     int64_t drive_q2;
+    /* SRS-025: a reading above the open-circuit noise bound is evidence that
+     * the last tick's drive reached a load; without it the drive may rise at
+     * most REG_BLIND_RISE_MV above the drive of the last evidence (no windup
+     * into an open circuit that is too small to be seen in one reading) */
+    if (i_ua > REG_OPEN_NOISE_UA) {
+        reg->anchor_mv = reg->last_drive_mv;
+    }
+    if (i_ua >= REG_OPEN_ARM_UA) {
+        reg->evidence = 1;
+    }
+    blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
+    if ((reg->evidence == 0) && (blind_q2 < (int64_t)REG_BLIND_RISE_BOOT_MV)) {
+        blind_q2 = (int64_t)REG_BLIND_RISE_BOOT_MV;
+    }
+    blind_q2 *= Q2_PER_MV;
+    if ((reg->setpoint_ua < REG_BLIND_MAX_UA) && (blind_q2 < rise_q2)) {
+        rise_q2 = blind_q2;
+    }
     /* anti-windup: no integration further into a saturated drive */
     if (!(((unclamped >= Q2_COMPLIANCE) && (e_ua > 0)) || ((unclamped <= 0) && (e_ua < 0)))) {
         reg->integ_q2 = clamp_i64(reg->integ_q2 + (scaled * REG_KI_NUM), 0, Q2_COMPLIANCE);
@@ -475,8 +505,24 @@ static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     } else {
         reg->open_count = 0;
     }
-    if ((reg->setpoint_ua >= REG_OPEN_LOST_MIN_UA) && ((i_ua * REG_OPEN_LOST_DIV) < reg->setpoint_ua)) {
+    if ((reg->open_armed != 0) && (reg->setpoint_ua >= REG_OPEN_LOST_MIN_UA) &&
+        ((i_ua * REG_OPEN_LOST_DIV) < reg->setpoint_ua)) {
         reg->open_count = REG_OPEN_TICKS;
+    }
+    /* SRS-025: the current collapsed to the open-circuit noise after it was
+     * clearly flowing: armed by a reading >= REG_OPEN_ARM_UA since the last
+     * restart, disarmed while the setpoint is below REG_OPEN_FIRE_MIN_UA */
+    if (reg->setpoint_ua < REG_OPEN_FIRE_MIN_UA) {
+        reg->open_armed = 0;
+    } else if (i_ua >= REG_OPEN_ARM_UA) {
+        reg->open_armed = 1;
+    } else if ((reg->open_armed != 0) && (i_ua < REG_OPEN_NOISE_UA) &&
+               (((int64_t)reg->last_drive_mv * 1000LL) >= ((int64_t)REG_SHORT_OHMS * (int64_t)reg->setpoint_ua))) {
+        /* the last drive is what a load above the short threshold needs: at a
+         * short the loop jitters by 10 uA per mV and the short check decides */
+        reg->open_count = REG_OPEN_TICKS;
+    } else {
+        /* armed and flowing, or not yet armed */
     }
     return (reg->open_count >= REG_OPEN_TICKS) ? 1 : 0;
 }
@@ -542,6 +588,34 @@ static void check_voltage(reg_state_t *reg, int32_t v_mv)
     }
 }
 
+/* One channel: 1 when its reading above the open-circuit noise bound has
+ * not changed for REG_FROZEN_TICKS ticks in a row while the stage drove the
+ * electrodes directly (SRS-026). A working channel with >= 1 LSB rms of
+ * noise repeats its reading with p <~ 0.3 per tick: 0.3^19 ~ 1e-10. Readings
+ * at or below the noise bound are not judged: an open circuit clamps them
+ * at 0 most of the time. */
+static int32_t channel_frozen(int32_t *last_ua, int32_t *count, int32_t now_ua, int32_t plain)
+{
+    int32_t same = 0;
+    if ((plain != 0) && (now_ua > REG_OPEN_NOISE_UA) && (now_ua == *last_ua)) {
+        same = 1;
+    }
+    *last_ua = now_ua;
+    return debounce(count, same, REG_FROZEN_TICKS);
+}
+
+/* Both channels checked for a frozen reading (SRS-026): a channel that
+ * does not answer the drive cannot regulate, and two channels that share an
+ * ADC, reference or supply freeze together (issue 8 point 2). */
+static void check_frozen(reg_state_t *reg, int32_t a, int32_t b)
+{
+    int32_t fa = channel_frozen(&reg->last_a_ua, &reg->frozen_a_count, a, reg->last_plain);
+    int32_t fb = channel_frozen(&reg->last_b_ua, &reg->frozen_b_count, b, reg->last_plain);
+    if ((fa != 0) || (fb != 0)) {
+        latch_fault(reg, REG_FAULT_SENSOR_FROZEN);
+    }
+}
+
 /* 1 while the output may drive: enabled by command and no fault latched.
  * Re-evaluated after each check of the tick, as any check may latch a fault. */
 static int32_t output_allowed(const reg_state_t *reg)
@@ -586,6 +660,9 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
                 check_voltage(reg, v);
             }
             if (output_allowed(reg) != 0) {
+                check_frozen(reg, a, b);
+            }
+            if (output_allowed(reg) != 0) {
                 control(reg, imax, v, out);
             }
         }
@@ -622,7 +699,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             out->flags |= REG_FLAG_FAULT;
         }
         if ((reg->enabled != 0) && (reg->contact_lost == 0) && (reg->holdoff_count == 0) &&
-            (reg->reference_ua == reg->target_ua) && (reg->reference_frac_pa == 0)) {
+            (reg->reference_ua == reg->target_ua) && (reg->reference_frac_fa == 0)) {
             out->flags |= REG_FLAG_AT_TARGET;
         }
         reg->last_drive_mv = out->drive_mv;

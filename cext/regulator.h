@@ -31,6 +31,7 @@
 #define REG_FAULT_SENSOR_RANGE 5
 #define REG_FAULT_WATCHDOG 6
 #define REG_FAULT_VOLTAGE_IMPLAUSIBLE 7 /* voltage reading below the drive (SRS-023) */
+#define REG_FAULT_SENSOR_FROZEN 8       /* a current channel reads the same value tick after tick (SRS-026) */
 
 /* polarity of the output */
 #define REG_POLARITY_NORMAL 1
@@ -72,8 +73,8 @@ typedef struct {
 /* regulator state; fields are private to regulator.c */
 typedef struct {
     int32_t reference_ua;     /* slewed reference, whole uA */
-    int32_t reference_frac_pa;/* and its sub-uA part, 0..999 999 pA (exact slew) */
-    int32_t slew_pa_per_tick; /* at most 500 000 pA (5 mA/s) */
+    int32_t reference_frac_fa;/* and its sub-uA part, 0..999 999 999 fA (exact slew) */
+    int32_t slew_fa_per_tick; /* 100 fA per nA/s: at most 5e8 fA (5 mA/s) */
     int32_t target_ua;
     uint32_t permille_recip;  /* (1000 << 16) / target, for the flowing fraction */
     int32_t enabled;
@@ -97,11 +98,18 @@ typedef struct {
     int32_t last_drive_mv;    /* drive applied during the last tick */
     int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */
     int32_t plausible_count;  /* ticks with the voltage reading below the drive */
+    int32_t last_a_ua;        /* last readings of the two channels (SRS-026) */
+    int32_t last_b_ua;
+    int32_t frozen_a_count;   /* ticks in a row with an unchanged reading above the noise bound */
+    int32_t frozen_b_count;
     int32_t saturated;        /* 1: last tick's drive at compliance with current below setpoint */
     int32_t hold_on;          /* 1: setpoint held below the reference (SRS-024) */
     int32_t hold_ua;          /* held setpoint, whole uA */
-    int32_t hold_frac_pa;     /* and its sub-uA part */
+    int32_t hold_frac_fa;     /* and its sub-uA part, fA */
     int32_t setpoint_ua;
+    int32_t open_armed;       /* 1: a reading >= REG_OPEN_ARM_UA since the last restart (SRS-025) */
+    int32_t anchor_mv;        /* drive of the last tick whose current was above the open-circuit noise (SRS-025) */
+    int32_t evidence;         /* 1: a reading >= REG_OPEN_ARM_UA since the last restart */
     int64_t integ_q2;         /* PI integrator, 1/2^20 mV */
     int64_t tick;             /* tick counter (never wraps: 2^63 ticks) */
     int64_t cut_ticks[REG_TRANSIENT_COUNT]; /* ticks of the last cuts */
@@ -111,7 +119,7 @@ typedef struct {
 } reg_state_t;
 
 int32_t reg_init(reg_state_t *reg);
-int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_ua_per_s);
+int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_na_per_s);
 int32_t reg_enable(reg_state_t *reg, int32_t on);
 int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity);
 int32_t reg_kick(reg_state_t *reg);

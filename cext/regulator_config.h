@@ -35,12 +35,18 @@
  * limit); Hidrex' separate circuit trips at 35 mA [HXS], we trip earlier. */
 #define REG_TRIP_UA REG_HARD_LIMIT_UA
 
-/* SRS-003, SRS-018: accepted slew rates of the reference (uA per second).
- * 1 uA/s allows ramps of many minutes; 5000 uA/s (5 mA/s) brings 25 mA to 0
- * in 5 s, the fastest controlled ramp-down; faster steps are felt as shocks
- * ("slowly" [FI, SAALP]; 30 s ramps in drug iontophoresis [IDC]). */
-#define REG_SLEW_MIN_UA_PER_S 1
-#define REG_SLEW_MAX_UA_PER_S 5000
+/* SRS-003, SRS-018: accepted slew rates of the reference, in nA per second
+ * (SRS-028: the unit is fine enough that every ramp of the settings range,
+ * 1..25 mA in 0.01 mA steps over 10..120 s, ends within 10 ms of its set
+ * length: whole uA/s made 1.00 mA over 106 s take 6 % longer, which the
+ * supervisor's ramp-overrun check turned into a fault. Rounding the slew to
+ * the nearest nA/s moves a ramp's end by at most 0.5 nA/s / (1 mA/120 s) x
+ * 120 s = 7.2 ms, plus one 0.1 ms tick).
+ * 1 uA/s allows ramps of many minutes; 5 mA/s brings 25 mA to 0 in 5 s, the
+ * fastest controlled ramp-down; faster steps are felt as shocks ("slowly"
+ * [FI, SAALP]; 30 s ramps in drug iontophoresis [IDC]). */
+#define REG_SLEW_MIN_NA_PER_S 1000
+#define REG_SLEW_MAX_NA_PER_S 5000000
 
 /* ---- drive voltage ------------------------------------------------------- */
 
@@ -129,21 +135,82 @@
 #define REG_OPEN_MIN_MV 1000
 #define REG_OPEN_TICKS (2 * REG_TICKS_PER_MS)
 
-/* SRS-010: sense level while contact is lost. The output stage applies it
- * through its sense resistor (hardware, REG_SENSE_SERIES_OHMS), so at most
- * 0.1 mA can flow at re-immersion: no "electric fence" shock [SGS, SAALW]. */
-#define REG_SENSE_MV 5000
-#define REG_SENSE_SERIES_OHMS 50000
+/* SRS-025: lift-off at low setpoints (issue 8 point 1). Physics of the load:
+ * at re-contact after the skin capacitance has discharged, the first tick's
+ * current is drive / series resistance (30 % of the load); the steady drive
+ * for a reference s is 1.175 x load x s (skin +25 % at DC onset), so even an
+ * unchanged drive meets the hand with 3.9 x s. That is within s + 0.5 mA only
+ * for s <= 0.17 mA: above it the lift must be seen before re-contact.
+ * Sensor: noise bounded at 49 uA, 12-bit steps of 12.2 uA: an open circuit
+ * reads at most 48.8 uA on either channel (4 steps).
+ * - collapse tier: a reading below REG_OPEN_NOISE_UA (50 uA) is open at once
+ *   once a reading >= REG_OPEN_ARM_UA (160 uA = 50 uA + 49 uA noise + 12 uA
+ *   step, rounded up: the true current was then >= 105 uA, so a healthy
+ *   contact cannot read below 50 uA without losing current) has been seen
+ *   since the last restart, while the setpoint is >= REG_OPEN_FIRE_MIN_UA
+ *   (120 uA: a regulated current this high reads >= 65 uA) and the last
+ *   drive is at least what a load of REG_SHORT_OHMS needs for the setpoint
+ *   (below, e.g. a 100 ohm short, 1 mV of drive is 10 uA and the current
+ *   jitters; the short check of SRS-012 decides there). Arming on a
+ *   reading, not on the setpoint, keeps a lagging ramp (10 kOhm at 5 mA/s:
+ *   ~60 uA behind, or still driving blind, see below) from tripping it; the
+ *   1/4 tier of SRS-024 (setpoint >= 0.5 mA) is armed the same way.
+ * - blind rise: a reading above REG_OPEN_NOISE_UA is evidence that the last
+ *   drive reached a load. Without evidence the drive stays within
+ *   max(REG_BLIND_RISE_MIN_MV, 1/REG_BLIND_RISE_DIV of it) above the drive of
+ *   the last evidence, so a lift too small to be seen winds the drive up by
+ *   at most 12.5 % + 10 mV however long it lasts: re-contact meets
+ *   (1.125 x 1.175 x R x s + 10 mV) / 0.3 R = 4.4 s + 10 mV / 0.3 R, within
+ *   s + 0.5 mA for s <= 0.125 mA at 500 ohm (10 mV / 150 ohm = 67 uA) and
+ *   above that the collapse tier is armed (reading >= 160 uA).
+ * - before the first evidence after a restart the drive may rise blind to
+ *   REG_BLIND_RISE_BOOT_MV. It cannot be smaller: a 10 kOhm load (11.75 kOhm
+ *   at onset) must be driven blind to >= 6 uA before its current can ever
+ *   read above the open-circuit bound (the regulator cannot tell it from an
+ *   open circuit before), i.e. >= 70 mV; 120 mV gives 10 uA. A lift in
+ *   this first part of a ramp (reference below ~30 uA at 500 ohm) can
+ *   therefore meet 120 mV / 150 ohm = 0.8 mA at re-contact: up to 0.3 mA
+ *   above reference + 0.5 mA at 500 ohm (residual, SRS-025 rationale). */
+#define REG_OPEN_ARM_UA 160
+#define REG_OPEN_FIRE_MIN_UA 120
+#define REG_BLIND_RISE_BOOT_MV 120
+/* the blind-rise bound acts only below REG_BLIND_MAX_UA (200 uA): above, the
+ * collapse tier (armed at 500 ohm long before: the current tracks within a
+ * few uA there), the 1 V open-circuit tiers of SRS-010/024 (at 10 kOhm the
+ * drive is above 1 V) and the 20 mV/tick rise limit bound a lift; a ramp
+ * at 10 kOhm, whose current may not be seen before this, then runs freely. */
+#define REG_BLIND_MAX_UA 200
+#define REG_BLIND_RISE_MIN_MV 10
+#define REG_BLIND_RISE_DIV 4
 
-/* SRS-011, SRS-024: contact is back when the electrode voltage under the
- * sense level falls below 1.25 V (a load below 16.7 kOhm: 5 V x R / (R + 50
- * kOhm)) for 1 ms. Below the 20 kOhm open threshold (hysteresis), so a hand
- * half in the tray (20..100 kOhm) stays "contact lost" instead of cycling
- * between a restart and a new open detection; above the 0.95 V that the
- * highest regulated load (11.75 kOhm) takes, plus noise. */
-#define REG_CONTACT_MV 1250
-#define REG_CONTACT_WINDOW_TICKS 10
-#define REG_CONTACT_WINDOWS 1
+/* SRS-010, SRS-029: sense level while contact is lost. The output stage
+ * applies it through its sense resistor (hardware, REG_SENSE_SERIES_OHMS).
+ * 2 V through 220 kOhm drives at most 2 V / 220 kOhm = 9.1 uA into any load
+ * down to a dead short: within the 10 uA d.c. patient auxiliary current that
+ * IEC 60601-1 allows in normal condition, with 9 % left for the tolerance of
+ * the resistor and the DAC (issue 8 point 8: 5 V through 50 kOhm drove 42-71
+ * uA through partial contacts of 18-60 kOhm while paused). No "electric
+ * fence" shock at re-immersion [SGS, SAALW]. */
+#define REG_SENSE_MV 2000
+#define REG_SENSE_SERIES_OHMS 220000
+
+/* SRS-011, SRS-024, SRS-029: contact is back when the MEAN electrode voltage
+ * under the sense level over each of REG_CONTACT_WINDOWS consecutive windows
+ * of REG_CONTACT_WINDOW_TICKS readings is below REG_CONTACT_MV, i.e. a load
+ * below REG_CONTACT_OHMS. With ~9 uA the electrode voltage is ~9 uA x R (15
+ * kOhm: 0.13 V) against 20 mV rms reading noise, so single readings cannot
+ * decide; the mean of 100 readings has 2 mV rms (+ the 12-bit step, dithered
+ * by the noise). Threshold 18.75 kOhm = 157 mV: between a 15 kOhm contact
+ * at DC onset (17.6 kOhm, 148 mV: 9 mV = 4.5 sigma below) and 20 kOhm
+ * (167 mV: 10 mV = 5 sigma above); two windows in a row (20 ms) make a false
+ * "contact" at 20 kOhm a ~1e-11 event per window, and 25 kOhm (204 mV) is 23
+ * sigma away. Below the 20 kOhm open threshold (hysteresis): a hand half in
+ * the tray stays "contact lost" instead of cycling between a restart and a
+ * new open detection. */
+#define REG_CONTACT_OHMS 18750
+#define REG_CONTACT_MV ((REG_SENSE_MV * REG_CONTACT_OHMS) / (REG_CONTACT_OHMS + REG_SENSE_SERIES_OHMS))
+#define REG_CONTACT_WINDOW_TICKS 100
+#define REG_CONTACT_WINDOWS 2
 
 /* SRS-027: the published load estimate under the sense level is "unknown"
  * (0) above 1 MOhm: the sense divider cannot resolve more. */
@@ -195,6 +262,17 @@
 #define REG_PLAUSIBLE_ABS_MV 2000
 #define REG_PLAUSIBLE_PERCENT 10
 #define REG_PLAUSIBLE_TICKS 5
+
+/* SRS-026: a current channel whose reading above the open-circuit noise
+ * bound (REG_OPEN_NOISE_UA) does not change at all for 20 ticks (2 ms) in a
+ * row while the stage drives the electrodes directly latches SENSOR_FROZEN.
+ * A working 12-bit channel with the required >= 1 LSB rms of noise or dither
+ * (hardware duty, risk file RC-27) repeats a reading with p <= ~0.3 per
+ * tick, so 19 repeats are a ~1e-10 event; 2 ms at the 20 mV/tick drive rise
+ * limit adds at most 0.4 V: +0.24 mA at 1.7 kOhm, inside the 10 % / 10 ms
+ * bound of SRS-026 (issue 8 point 2: both channels stuck at 14.9 mA with 15
+ * mA set on 1.7 kOhm drove 60 V and 32-35 mA for minutes). */
+#define REG_FROZEN_TICKS 20
 
 /* ---- watchdog ------------------------------------------------------------ */
 

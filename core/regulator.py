@@ -45,6 +45,7 @@ class FaultCode(IntEnum):
     SENSOR_RANGE = lib.REG_FAULT_SENSOR_RANGE
     WATCHDOG = lib.REG_FAULT_WATCHDOG
     VOLTAGE_IMPLAUSIBLE = lib.REG_FAULT_VOLTAGE_IMPLAUSIBLE
+    SENSOR_FROZEN = lib.REG_FAULT_SENSOR_FROZEN
 
 
 # events of a row (RowBatch.events, BatchResult.events): bit flags
@@ -98,8 +99,8 @@ class Limits:
     hard_limit_ma: float = lib.REG_HARD_LIMIT_UA / 1000
     trip_ma: float = lib.REG_TRIP_UA / 1000
     compliance_v: float = lib.REG_COMPLIANCE_MV / 1000
-    slew_min_ma_per_s: float = lib.REG_SLEW_MIN_UA_PER_S / 1000
-    slew_max_ma_per_s: float = lib.REG_SLEW_MAX_UA_PER_S / 1000
+    slew_min_ma_per_s: float = lib.REG_SLEW_MIN_NA_PER_S / 1_000_000
+    slew_max_ma_per_s: float = lib.REG_SLEW_MAX_NA_PER_S / 1_000_000
     watchdog_ms: float = lib.REG_WATCHDOG_MS
     zero_current_ma: float = lib.REG_ZERO_CURRENT_UA / 1000
     sense_v: float = lib.REG_SENSE_MV / 1000
@@ -125,7 +126,8 @@ LIMITS = Limits()
 # argument name -> (C units per user unit, C minimum, C maximum, user unit)
 _ARGS = {
     "target_ma": (1000, lib.REG_TARGET_MIN_UA, lib.REG_TARGET_MAX_UA, "mA"),
-    "slew_ma_per_s": (1000, lib.REG_SLEW_MIN_UA_PER_S, lib.REG_SLEW_MAX_UA_PER_S, "mA/s"),
+    # nA/s (SRS-028): fine enough that every ramp of the settings range ends within 10 ms of its length
+    "slew_ma_per_s": (1_000_000, lib.REG_SLEW_MIN_NA_PER_S, lib.REG_SLEW_MAX_NA_PER_S, "mA/s"),
     "load_ohms": (1, lib.SIM_LOAD_MIN_OHMS, lib.SIM_LOAD_MAX_OHMS, "ohm"),
     "capacitance_uf": (1000, lib.SIM_CAPACITANCE_MIN_NF, lib.SIM_CAPACITANCE_MAX_NF, "uF"),
     "short_ohms": (1, lib.SIM_SHORT_MIN_OHMS, lib.SIM_SHORT_MAX_OHMS, "ohm"),
@@ -532,8 +534,8 @@ class Regulator(_RegulatorCommands):
         return bool(self._reg.enabled)
 
     # raw C calls: int32 arguments, C status returned
-    def raw_command(self, target_ua: int, slew_ua_per_s: int) -> int:
-        return lib.reg_command(self._reg, _raw_int32("target_ua", target_ua), _raw_int32("slew_ua_per_s", slew_ua_per_s))
+    def raw_command(self, target_ua: int, slew_na_per_s: int) -> int:
+        return lib.reg_command(self._reg, _raw_int32("target_ua", target_ua), _raw_int32("slew_na_per_s", slew_na_per_s))
 
     def raw_enable(self, on: int) -> int:
         return lib.reg_enable(self._reg, _raw_int32("on", on))

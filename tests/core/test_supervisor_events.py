@@ -31,7 +31,9 @@ def test_lift_off_pauses_with_the_timer_stopped_and_contact_ramps_from_zero(base
     assert result.elapsed_s - baseline[0].elapsed_s == pytest.approx(30 + 30, abs=0.1)
     paused = [r for r in rows if r.state == "paused"]
     assert paused[0].t_s - 100 <= 0.010 + ROW_S      # contact loss seen within 10 ms + a row
-    assert 0 <= paused[-1].t_s - 130 <= ROW_S + 1e-9     # contact seen within the row
+    # contact seen within two whole 10 ms sense windows after the one it fell in
+    # (SRS-029: the 9 uA sense level is judged on window means) and a row
+    assert 0 <= paused[-1].t_s - 130 <= 0.030 + ROW_S + 1e-9
     # sense level only while paused: reference 0, at most 0.1 mA (also at re-immersion)
     assert all(r.r.reference_ma == 0 and abs(r.r.peak_current_ma) <= ZERO_MA for r in paused)
     # back in ramp: the reference starts from 0 under the ramp-up slew

@@ -72,12 +72,13 @@ def test_rig_construction_rejects_bad_load(kwargs, name):
 
 
 @pytest.mark.req("SRS-018")
-@pytest.mark.parametrize("target_ua,slew_ua_per_s", [(30_001, 100), (-1, 100), (2**31 - 1, 100), (-2**31, 100),
-                                                     (10_000, 0), (10_000, 5001), (10_000, -5), (10_000, 2**31 - 1)])
-def test_c_command_returns_range_error_and_keeps_previous_command(target_ua, slew_ua_per_s):
+@pytest.mark.parametrize("target_ua,slew_na_per_s", [(30_001, 100_000), (-1, 100_000), (2**31 - 1, 100_000),
+                                                     (-2**31, 100_000), (10_000, 0), (10_000, 999),
+                                                     (10_000, 5_000_001), (10_000, -5), (10_000, 2**31 - 1)])
+def test_c_command_returns_range_error_and_keeps_previous_command(target_ua, slew_na_per_s):
     reg = Regulator()
-    assert reg.raw_command(10_000, 1000) == 0
-    assert reg.raw_command(target_ua, slew_ua_per_s) == REG_ERR_RANGE
+    assert reg.raw_command(10_000, 1_000_000) == 0                # 1 mA/s in nA/s
+    assert reg.raw_command(target_ua, slew_na_per_s) == REG_ERR_RANGE
     reg.enable_output(True)
     out = None
     for _ in range(100):

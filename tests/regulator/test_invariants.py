@@ -23,7 +23,7 @@ current_reading = st.one_of(st.integers(0, ADC_MAX_UA), st.integers(-2, 2), st.s
 voltage_reading = st.one_of(st.integers(0, ADC_MAX_MV), st.sampled_from([-1, ADC_MAX_MV + 1]), INT32)
 ops = st.one_of(
     st.tuples(st.just("command"), st.one_of(st.integers(-10, HARD_LIMIT_UA + 10), INT32),
-              st.one_of(st.integers(-10, 5010), INT32)),
+              st.one_of(st.integers(-10, 5010).map(lambda x: x * 1000), st.integers(990, 5_000_010), INT32)),
     st.tuples(st.just("enable"), st.one_of(st.integers(-1, 2), INT32)),
     st.tuples(st.just("polarity"), st.one_of(st.sampled_from([1, -1, 0, 2]), INT32)),
     st.tuples(st.just("kick")),
@@ -42,7 +42,7 @@ class Checker:
         self.last_reading_ok = True
         self.last_max_ua = 0
         self.prev_ref_ua = 0
-        self.slew_ua_per_s = 1
+        self.slew_ua_per_s = 1.0
 
     def step(self, a: int, b: int, v: int):
         out = self.reg.step(a, b, v)
@@ -68,8 +68,8 @@ class Checker:
         kind = op[0]
         if kind == "command":
             if self.reg.raw_command(op[1], op[2]) == 0:
-                assert 0 <= op[1] <= HARD_LIMIT_UA and 1 <= op[2] <= 5000
-                self.slew_ua_per_s = op[2]
+                assert 0 <= op[1] <= HARD_LIMIT_UA and 1000 <= op[2] <= 5_000_000   # nA/s
+                self.slew_ua_per_s = op[2] / 1000
         elif kind == "enable":
             status = self.reg.raw_enable(op[1])
             if op[1] == 1 and self.latched != FaultCode.NONE:

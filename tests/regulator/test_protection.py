@@ -131,9 +131,9 @@ def test_short_at_low_current_faults(target_ma):
 def _follow(reg: Regulator, load_ohms: float, ticks: int):
     """Feeds the bare regulator the readings of a load that carries exactly the reference."""
     out = reg.step(0, 0, 0)
-    for _ in range(ticks):
+    for k in range(ticks):
         reg.kick_watchdog()
-        i_ua = out.reference_ua
+        i_ua = out.reference_ua + (k % 2) * 12           # one 12-bit step of dither: a live ADC (SRS-026)
         out = reg.step(i_ua, i_ua, int(i_ua * load_ohms / 1000))
     return out
 
@@ -143,9 +143,10 @@ def test_short_detection_threshold_between_short_and_lowest_load():
     assert 100 < LIMITS.short_ohms < 500
     reg = _enabled_regulator(target_ma=5.0)
     assert _follow(reg, 500, 10_100).reference_ua == 5000       # 500 ohm regulates
-    for _ in range(200):
+    for k in range(200):
         reg.kick_watchdog()
-        assert reg.step(5000, 5000, 2500).fault == FaultCode.NONE
+        d = (k % 2) * 12                                        # dither: a live ADC (SRS-026)
+        assert reg.step(5000 + d, 5000 + d, 2500).fault == FaultCode.NONE
     for _ in range(4):                                          # 4 ticks at 100 ohm: not yet
         assert reg.step(5000, 5000, 500).fault == FaultCode.NONE
     out = reg.step(5000, 5000, 500)
@@ -174,9 +175,10 @@ def test_lift_off_then_contact_after_30_s(load_ohms, target_ma, capacitance_uf):
     rig.contact()
     rows = list(rig.run_rows(int(target_ma / slew * 1000) + 500, 10, stop_on_event=False).rows())
     restored = next(i for i, r in enumerate(rows) if r.events & EVENT_CONTACT_RESTORED)
-    assert restored <= 2                                        # contact seen within 2 ms
+    assert restored <= 21                                       # two 10 ms sense windows (SRS-029)
     assert rows[restored].reference_ma <= slew * 0.001 + 0.001  # restarted from 0
-    assert all(r.peak_current_ma <= 0.1 for r in rows[:restored])   # sense level only
+    sense_max_ma = LIMITS.sense_v / LIMITS.sense_series_ohms * 1000
+    assert all(r.peak_current_ma <= sense_max_ma <= 0.010 for r in rows[:restored])   # sense level only
     worst_ma = max(r.peak_current_ma - min(p.reference_ma, r.reference_ma)
                    for p, r in zip([rows[0]] + rows, rows))
     assert worst_ma <= 0.5
@@ -212,16 +214,15 @@ def test_stuck_channel_latches_sensor_disagree(channel, stuck_ma):
     assert max(r.peak_current_ma for r in rows) <= 15.0 * 1.1
 
 
-@pytest.mark.req("SRS-013")
-def test_channel_stuck_at_the_running_value_is_caught_when_current_changes():
+@pytest.mark.req("SRS-013", "SRS-026")
+def test_channel_stuck_at_the_running_value_is_caught_while_steady():
     rig = ramped_rig(2000, 15.0)
     rig.stick_sensor(1, 15.0)
-    steady = rig.run_rows(100, 10, stop_on_event=False)         # latent: agrees while steady
-    assert steady.last.fault == FaultCode.NONE
-    rig.command(10.0, 5.0)                                      # ramp down: channels part
-    rows = list(rig.run_rows(2000, 1).rows())
-    assert rows[-1].fault == FaultCode.SENSOR_DISAGREE
-    assert rows[-2].reference_ma >= 14.0                        # caught within 0.2 s (1 mA)
+    rows = list(rig.run_rows(100, 1).rows())                  # it agrees with A while steady ...
+    faulted = next(i for i, r in enumerate(rows) if r.fault != FaultCode.NONE)
+    assert rows[faulted].fault == FaultCode.SENSOR_FROZEN     # ... but no longer moves: caught in 2 ms
+    assert faulted <= 20 + 1
+    assert max(r.peak_current_ma for r in rows) <= 15.0 * 1.1
 
 
 @pytest.mark.req("SRS-013")
@@ -380,7 +381,7 @@ def test_rig_fault_reset_after_stuck_sensor_cleared():
     rig.stick_sensor(0, 10.0)
     rig.command(0.0, 5.0)
     batch = rig.run_rows(5000, 1)
-    assert batch.events & EVENT_FAULT and rig.fault == FaultCode.SENSOR_DISAGREE
+    assert batch.events & EVENT_FAULT and rig.fault == FaultCode.SENSOR_FROZEN   # 2 ms, before disagreeing
     rig.run(10)
     with pytest.raises(ResetRefused):                           # channel A still reads 10 mA
         rig.reset_fault()

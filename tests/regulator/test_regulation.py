@@ -118,9 +118,9 @@ def test_hard_limit_no_command_raises_it():
     assert LIMITS.hard_limit_ma == 30.0
     assert LIMITS.trip_ma <= LIMITS.hard_limit_ma
     reg = Regulator()
-    assert reg.raw_command(30_000, 5000) == 0
+    assert reg.raw_command(30_000, 5_000_000) == 0
     for target_ua in (30_001, 40_000, 2**31 - 1):
-        assert reg.raw_command(target_ua, 5000) < 0
+        assert reg.raw_command(target_ua, 5_000_000) < 0
     reg.enable_output(True)
     for _ in range(100):
         out = reg.step(0, 0, 0)

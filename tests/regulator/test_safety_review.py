@@ -21,10 +21,11 @@ class ResistiveLoad:
     """Healthy sensors on a resistive load answering the drive of the last tick."""
 
     def __init__(self, reg: Regulator, ohms: float) -> None:
-        self.reg, self.ohms, self.drive_mv = reg, ohms, 0
+        self.reg, self.ohms, self.drive_mv, self.k = reg, ohms, 0, 0
 
     def step(self, current_offset_ua: int = 0):
-        i_ua = int(self.drive_mv * 1000 / self.ohms) + current_offset_ua
+        self.k += 1                                             # one 12-bit step of dither: a live ADC (SRS-026)
+        i_ua = int(self.drive_mv * 1000 / self.ohms) + current_offset_ua + (self.k % 2) * 12
         out = self.reg.step(i_ua, i_ua, self.drive_mv)
         self.drive_mv = out.drive_mv if out.stage_on and not out.sense else 0
         return out
@@ -159,7 +160,7 @@ def test_drive_rise_limit_is_20_mv_per_tick_and_covers_the_fastest_ramp():
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 50_000), st.integers(0, 50_000), st.integers(0, 80_000),
                           st.integers(1, 200)), min_size=1, max_size=20),
-       st.integers(0, 30_000), st.integers(1, 5000))
+       st.integers(0, 30_000), st.integers(1000, 5_000_000))
 def test_drive_never_rises_faster_than_the_limit(segments, target_ua, slew):
     reg = Regulator()
     reg.raw_command(target_ua, slew)
@@ -270,7 +271,11 @@ def test_voltage_channel_stuck_at_zero_while_lifted_faults(load_ohms, target_ma)
     rows = rows_ticks(rig, 1000)
     faulted = next(i for i, r in enumerate(rows) if r.fault != FaultCode.NONE)
     assert rows[faulted].fault == FaultCode.VOLTAGE_IMPLAUSIBLE
-    assert faulted <= 50 * TICKS_PER_MS
+    # 80 ms (was 50): contact "returns" after two 10 ms sense windows (SRS-029),
+    # the drive then stays within the 0.12 V blind-rise bound until the reference
+    # passes 0.2 mA (SRS-025; 40 ms at 5 mA/s) and needs 10 ms to pass 2 V; the
+    # drive bound below is what protects the patient meanwhile
+    assert faulted <= 80 * TICKS_PER_MS
     # the channel reads 0 V, so the loop restarts into the open circuit; the drive
     # can exceed the 2 V tolerance only for 5 ticks at 20 mV per tick
     bound_v = LIMITS.plausible_abs_v + (LIMITS.plausible_ticks + 1) * LIMITS.drive_rise_v_per_tick
@@ -305,13 +310,15 @@ def test_plausibility_rule_on_the_bare_regulator():
     drive = out.drive_mv
     i_ua = drive * 1000 // 2000
     tol = max(2000, drive // 10)
-    for _ in range(20):                                            # within tolerance: fine
+    for k in range(20):                                            # within tolerance: fine
         reg.kick_watchdog()
-        out = reg.step(i_ua, i_ua, out.drive_mv - tol + 50)
+        d = (k % 2) * 12                                           # dither: a live ADC (SRS-026)
+        out = reg.step(i_ua + d, i_ua + d, out.drive_mv - tol + 50)
         assert out.fault == FaultCode.NONE
     for n in range(1, 6):                                          # beyond it: the 5th tick latches
         reg.kick_watchdog()
-        out = reg.step(i_ua, i_ua, out.drive_mv - max(2000, out.drive_mv // 10) - 100)
+        d = (n % 2) * 12
+        out = reg.step(i_ua + d, i_ua + d, out.drive_mv - max(2000, out.drive_mv // 10) - 100)
         assert (out.fault == FaultCode.VOLTAGE_IMPLAUSIBLE) == (n == 5)
     assert out.stage_on == 0 and out.drive_mv == 0
 
@@ -387,5 +394,5 @@ def test_stick_voltage_range_and_release():
     stuck = rig.run(20)
     assert stuck.contact_lost and stuck.fault == FaultCode.NONE and stuck.drive_v <= LIMITS.sense_v
     rig.unstick_voltage()
-    back = rig.run(100)
+    back = rig.run(300)                                           # two 10 ms sense windows (SRS-029)
     assert not back.contact_lost and back.fault == FaultCode.NONE

@@ -56,7 +56,7 @@ REG_CALLS = [
     ("command target", "target_ma", lambda reg, v: reg.command(v, 1.0)),
     ("command slew", "slew_ma_per_s", lambda reg, v: reg.command(1.0, v)),
     ("raw_command target", "target_ua", lambda reg, v: reg.raw_command(v, 1000)),
-    ("raw_command slew", "slew_ua_per_s", lambda reg, v: reg.raw_command(1000, v)),
+    ("raw_command slew", "slew_na_per_s", lambda reg, v: reg.raw_command(1000, v)),
     ("raw_enable", "on", lambda reg, v: reg.raw_enable(v)),
     ("raw_set_polarity", "polarity", lambda reg, v: reg.raw_set_polarity(v)),
     ("step a", "current_a_ua", lambda reg, v: reg.step(v, 0, 0)),
