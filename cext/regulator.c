@@ -399,7 +399,6 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
     int64_t e_ua = (int64_t)reg->setpoint_ua - (int64_t)i_ua;
     int64_t rise_q2 = ((int64_t)reg->last_drive_mv + (int64_t)REG_DRIVE_RISE_MV_PER_TICK) * Q2_PER_MV;
-    int64_t blind_q2;
     int64_t scaled = e_ua * (int64_t)reg->r_est_q;            /* 1/1024 mV */
     int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
     int64_t unclamped = reg->integ_q2 + p_q2;
@@ -414,13 +413,15 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     if (i_ua >= REG_OPEN_ARM_UA) {
         reg->evidence = 1;
     }
-    blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
-    if ((reg->evidence == 0) && (blind_q2 < (int64_t)REG_BLIND_RISE_BOOT_MV)) {
-        blind_q2 = (int64_t)REG_BLIND_RISE_BOOT_MV;
-    }
-    blind_q2 *= Q2_PER_MV;
-    if ((reg->setpoint_ua < REG_BLIND_MAX_UA) && (blind_q2 < rise_q2)) {
-        rise_q2 = blind_q2;
+    if (reg->setpoint_ua < REG_BLIND_MAX_UA) {
+        int64_t blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
+        if ((reg->evidence == 0) && (blind_q2 < (int64_t)REG_BLIND_RISE_BOOT_MV)) {
+            blind_q2 = (int64_t)REG_BLIND_RISE_BOOT_MV;
+        }
+        blind_q2 *= Q2_PER_MV;
+        if (blind_q2 < rise_q2) {
+            rise_q2 = blind_q2;
+        }
     }
     /* anti-windup: no integration further into a saturated drive */
     if (!(((unclamped >= Q2_COMPLIANCE) && (e_ua > 0)) || ((unclamped <= 0) && (e_ua < 0)))) {
@@ -684,8 +685,9 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         } else {
             out->flowing_permille = 1000;
         }
-        /* load_q <= 80 000 x 1024 / 200 (drive) or 1 MOhm x 1.024 (sense): x 1000 fits int64 */
-        out->load_ohms = (int32_t)(((int64_t)reg->load_q * 1000LL) / (int64_t)Q_PER_MV);
+        /* load_q >= 0, <= 80 000 x 1024 / 200 (drive) or 1 MOhm x 1.024 (sense):
+         * x 1000 fits int32 (4.1e8); >> 10 is the exact floor of / 1024 */
+        out->load_ohms = (int32_t)(((uint32_t)reg->load_q * 1000u) >> 10);
         if (reg->enabled != 0) {
             out->flags |= REG_FLAG_OUTPUT_ENABLED;
         }
