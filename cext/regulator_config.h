@@ -159,12 +159,14 @@
  *   drive reached a load. Without evidence the drive stays within
  *   max(REG_BLIND_RISE_MIN_MV, 1/REG_BLIND_RISE_DIV of it) above the drive of
  *   the last evidence, so a lift too small to be seen winds the drive up by
- *   at most 12.5 % + 10 mV however long it lasts: re-contact meets
- *   (1.125 x 1.175 x R x s + 10 mV) / 0.3 R = 4.4 s + 10 mV / 0.3 R, within
- *   s + 0.5 mA for s <= 0.125 mA at 500 ohm (10 mV / 150 ohm = 67 uA) and
- *   above that the collapse tier is armed (reading >= 160 uA).
- * - before the first evidence after a restart the drive may rise blind to
- *   REG_BLIND_RISE_BOOT_MV. It cannot be smaller: a 10 kOhm load (11.75 kOhm
+ *   at most 25 % + 10 mV however long it lasts: re-contact meets
+ *   (1.25 x 1.175 x R x s + 10 mV) / 0.3 R = 4.9 s + 10 mV / 0.3 R, within
+ *   s + 0.5 mA for s <= 0.11 mA at 500 ohm (10 mV / 150 ohm = 67 uA) and
+ *   above that the collapse tier is armed (reading >= 160 uA). 1/4, not
+ *   less: at 10 kOhm the current is seen only on some ticks below ~50 uA,
+ *   and a smaller step stalled the start of a ramp there (measured).
+ * - until the first 160 uA reading after a restart the drive may rise blind
+ *   to REG_BLIND_RISE_BOOT_MV. It cannot be smaller: a 10 kOhm load (11.75 kOhm
  *   at onset) must be driven blind to >= 6 uA before its current can ever
  *   read above the open-circuit bound (the regulator cannot tell it from an
  *   open circuit before), i.e. >= 70 mV; 120 mV gives 10 uA. A lift in
