@@ -83,6 +83,17 @@ class Session(_Strict):
     current_step_ma: SessionValue
     ramp_overrun_s: SessionValue
     supervisor_period_max_ms: SessionValue
+    session_charge_margin_percent: SessionValue
+    session_length_extra_s: SessionValue
+    session_ramp_time_max_ramps: SessionValue
+    session_antishock_cuts_max: SessionValue
+    session_pauses_max: SessionValue
+    loop_tick_tolerance_percent: SessionValue
+    clock_drift_max_ms: SessionValue
+    load_drying_rate_max_percent_per_min: SessionValue
+    load_drying_rise_max_ratio: SessionValue
+    load_limit_band_percent: SessionValue
+    load_pause_ratio: SessionValue
 
 
 class Limits(_Strict):
@@ -120,6 +131,13 @@ class Limits(_Strict):
     @property
     def supervisor_period_max_ms(self) -> float:
         return self.session.supervisor_period_max_ms.value
+
+    def __getattr__(self, name: str):
+        """Every other session value by its key (session_pauses_max, ...)."""
+        session = self.__dict__.get("session")
+        if session is not None and name in type(session).model_fields:
+            return getattr(session, name).value
+        raise AttributeError(name)
 
 
 def _num(value: float) -> str:
