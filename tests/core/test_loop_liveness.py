@@ -14,7 +14,7 @@ import pytest
 from core.device import Device, SimulatedDevice
 from core.scenario import ScenarioError, parse_scenario
 
-from _session_kit import LIMITS, ROW_S, ZERO_MA, run_session
+from tests.core._session_kit import LIMITS, ROW_S, ZERO_MA, run_session
 
 BOUND_ROWS = 2   # rows from the stopped tick to no current (SRS-091)
 
@@ -118,3 +118,21 @@ def test_the_bounds_are_in_the_limits_file():
     assert LIMITS.loop_tick_tolerance_percent == 2.0
     assert LIMITS.clock_drift_max_ms == 20.0
     assert LIMITS.clock_drift_max_ms < LIMITS.supervisor_period_max_ms * 5   # inside the 50 ms watchdog window
+
+
+@pytest.mark.req("SRS-091", "SRS-092", "SRS-083")
+def test_the_example_scenarios_run_as_their_comments_say(tmp_path):
+    from pathlib import Path
+
+    from core.scenario import load_scenario
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import settings as kit_settings
+
+    root = Path(__file__).resolve().parents[2] / "examples"
+    sup = Supervisor(SimulatedDevice(seed=1), kit_settings(),
+                     scenario=load_scenario(root / "scenario_partial_lift.yaml"))
+    result = sup.run()
+    assert result.outcome == "completed" and "limited" in result.states
+    sup = Supervisor(SimulatedDevice(seed=1), kit_settings(),
+                     scenario=load_scenario(root / "scenario_loop_stall.yaml"))
+    assert sup.run().fault == "loop_stalled"

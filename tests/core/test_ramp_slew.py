@@ -13,7 +13,7 @@ import pytest
 from core.regulator import LIMITS as REG
 from core.supervisor import ramp_duration_s, ramp_slews
 
-from _session_kit import LIMITS, ROW_S, run_session
+from tests.core._session_kit import LIMITS, ROW_S, run_session
 
 TICK_HZ = REG.tick_hz
 RAMPS_S = (LIMITS.settings.ramp_up_s.min, LIMITS.settings.ramp_up_s.max)   # 10 s, 120 s

@@ -1,13 +1,15 @@
 """Session bounds: charge, length, time in ramp, cuts and pauses (SRS-090, issue 8 point 3).
 
 The charge bound is I_set x (set time + half of each set ramp, twice with
-reversal) x 1.10; length = set time + set ramps + 600 s; time in ramp = 6 x
+reversal) x 1.10; length = set time + set ramps + 600 s; time in ramp = 12 x
 ramp_up_s; 10 anti-shock cuts; 10 pauses (spec/limits.yaml). Reaching one ends
 the session with its ramp-down, outcome interrupted, end_reason the bound.
 """
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.supervisor import SESSION_BOUNDS
 
@@ -103,3 +105,28 @@ def test_the_bounds_are_in_the_limits_file_with_their_rationale():
         value = getattr(LIMITS.session, key)
         assert value.value > 0 and len(value.rationale) > 100
     assert LIMITS.session_charge_margin_percent == 10.0
+
+
+@pytest.mark.req("SRS-090")
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.floats(35.0, 1500.0), st.floats(0.05, 70.0),
+                          st.sampled_from(["lift", "load"])), max_size=40),
+       st.sampled_from([5.0, 15.0, 25.0]), st.sampled_from([10.0, 30.0]))
+def test_no_pattern_of_lift_offs_and_load_steps_exceeds_the_charge_and_length_bounds(
+        events, current_ma, ramp_up_s):
+    scenario = []
+    for at_s, length_s, kind in events:
+        if kind == "lift":
+            scenario += [{"at_s": at_s, "event": "lift_off"},
+                         {"at_s": at_s + length_s, "event": "contact"}]
+        else:
+            scenario += [{"at_s": at_s, "event": "load", "ohms": 1000.0},
+                         {"at_s": at_s + length_s, "event": "load", "ohms": 2000.0, "over_s": 1.0}]
+    result, rows, sup = run_session(scenario, current_ma=current_ma, ramp_up_s=ramp_up_s)
+    assert result.delivered_mamin <= prescribed_mamin(current_ma, 10, up_s=ramp_up_s) * MARGIN
+    assert result.elapsed_s <= 600.0 + ramp_up_s + 30.0 + LIMITS.session_length_extra_s + ROW_S
+    assert result.ramp_s <= LIMITS.session_ramp_time_max_ramps * ramp_up_s + ROW_S
+    assert result.pauses <= LIMITS.session_pauses_max + 1
+    assert result.antishock_cuts <= LIMITS.session_antishock_cuts_max + 1
+    if result.outcome == "interrupted":
+        assert result.end_reason in SESSION_BOUNDS + ("contact_timeout",)
