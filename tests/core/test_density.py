@@ -107,3 +107,29 @@ def test_the_density_bounds_are_in_the_limits_file():
     assert LIMITS.load_drying_rise_max_ratio == 2.0
     assert LIMITS.load_limit_band_percent == 5.0
     assert LIMITS.load_pause_ratio == 3.0
+
+
+@pytest.mark.req("SRS-092")
+def test_after_a_fingertip_pause_the_session_waits_for_the_load_to_be_back(monkeypatch):
+    """With a load estimate at the sense level (the regulator's own
+    load_estimate_ohms, once available; here the simulated load's true value
+    stands in for it) the session stays paused while the area is small and
+    goes on, from a ramp, once the load is back within the pause bound."""
+    import core.supervisor as sup_mod
+    real = sup_mod._load_estimate_ohms
+
+    def with_sense_estimate(last):
+        if last is not None and last.reference_ma <= 1e-6 and not last.contact_lost:
+            return last.load_ohms          # what a sense-level estimate reports
+        return real(last)
+    monkeypatch.setattr(sup_mod, "_load_estimate_ohms", with_sense_estimate)
+    result, rows, _ = run_session([{"at_s": 120, "event": "load", "ohms": 15000.0, "over_s": 1.0},
+                                   {"at_s": 150, "event": "load", "ohms": 2000.0, "over_s": 1.0}],
+                                  current_ma=10.0)
+    assert result.outcome == "completed", result.events
+    paused = [r.t_s for r in rows if r.state == "paused"]
+    assert paused and min(paused) < 122.0
+    assert max(paused) >= 150.0            # never left paused while the load was 15 kOhm
+    assert all(r.t_s > 150.0 for r in rows if r.t_s > min(paused) and r.state == "ramp")
+    assert result.states[3:7] == ["treat", "paused", "ramp", "treat"] or \
+        result.states[3:8] == ["treat", "limited", "paused", "ramp", "treat"]
