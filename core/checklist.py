@@ -10,6 +10,7 @@ item. Asking the questions on a terminal is the CLI's job; the texts are here.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,9 +28,11 @@ __all__ = [
     "ChecklistAnswers",
     "ChecklistError",
     "ChecklistItem",
+    "ChecklistRecord",
     "ChecklistResult",
     "evaluate",
     "load_checklist",
+    "load_checklist_with_hash",
     "parse_checklist",
     "site_instructions",
 ]
@@ -107,6 +110,26 @@ def site_instructions(site: str) -> str:
 class ChecklistAnswers:
     contraindications: Mapping[str, bool]
     preparation: Mapping[str, bool]
+
+
+# How the checklist of a session was answered (SRS-086, SRS-093)
+MODE_ASKED = "asked"                    # every question asked on a terminal
+MODE_FILE_CONFIRMED = "file_confirmed"  # a file's answers shown on a terminal and confirmed
+MODE_FILE = "file"                      # a file's answers, no terminal (unattended)
+CHECKLIST_MODES = (MODE_ASKED, MODE_FILE_CONFIRMED, MODE_FILE)
+
+
+@dataclass(frozen=True)
+class ChecklistRecord:
+    """What the history keeps of a session's checklist (SRS-093)."""
+    mode: str                      # one of CHECKLIST_MODES
+    answers: ChecklistAnswers
+    source: str | None = None      # the file's path, for the file modes
+    sha256: str | None = None      # the SHA-256 of the file's bytes
+
+    def answers_dict(self) -> dict[str, dict[str, bool]]:
+        return {"contraindications": dict(self.answers.contraindications),
+                "preparation": dict(self.answers.preparation)}
 
 
 @dataclass(frozen=True)
@@ -248,8 +271,14 @@ def parse_checklist(text: str, source: str = "<text>") -> ChecklistAnswers:
 
 def load_checklist(path: str | Path) -> ChecklistAnswers:
     """Read a checklist file; raise ChecklistError naming the file and each bad item."""
+    return load_checklist_with_hash(path)[0]
+
+
+def load_checklist_with_hash(path: str | Path) -> tuple[ChecklistAnswers, str]:
+    """Read a checklist file once: its answers and the SHA-256 of the bytes read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ChecklistError(str(path), [f"cannot read: {exc}"]) from None
-    return parse_checklist(text, str(path))
+    return parse_checklist(text, str(path)), hashlib.sha256(data).hexdigest()

@@ -4,7 +4,8 @@
     ionto history [--db PATH] [--json]
 
 Exit codes (SRS-081): 0 completed; 1 refused or invalid input; 3 the session
-ended in a fault; 4 stopped or interrupted. Every refusal happens before the
+ended in a fault; 4 stopped or interrupted (the contact timeout, or a session
+bound of SRS-090: the JSON summary's `end_reason` names it). Every refusal happens before the
 device is created, so nothing is energised; its message names the field, the
 value and the allowed range, never a traceback. The live view goes to stderr;
 stdout carries only the `--json` summary.
@@ -20,8 +21,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Sequence
 
-from core.checklist import (CONTRAINDICATIONS, PREPARATION, ChecklistAnswers, ChecklistError,
-                            evaluate, load_checklist, site_instructions)
+from core.checklist import (CONTRAINDICATIONS, MODE_ASKED, MODE_FILE, MODE_FILE_CONFIRMED,
+                            PREPARATION, ChecklistAnswers, ChecklistError, ChecklistRecord,
+                            evaluate, load_checklist_with_hash, site_instructions)
 from core.device import SimulatedDevice
 from core.history import History, HistoryError, default_db_path
 from core.liveview import LiveView
@@ -138,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _refused_summary(reason: str) -> dict[str, Any]:
     return {"outcome": "refused", "fault": None, "site": None, "current_mA": None,
             "minutes": None, "treat_s": 0.0, "delivered_mAmin": 0.0, "max_current_mA": 0.0,
-            "states": [], "session_id": None, "reason": reason}
+            "states": [], "session_id": None, "reason": reason, "end_reason": None,
+            "pauses": 0, "antishock_cuts": 0, "ramp_s": 0.0, "density_limits": 0,
+            "density_pauses": 0, "checklist": None}
 
 
 # --- session -------------------------------------------------------------------
@@ -153,7 +157,7 @@ def cmd_session(args: argparse.Namespace) -> int:
             history = stack.enter_context(_open_history(args.db))
         settings = _resolve_settings(args, history)
         scenario = _load_scenario(args.scenario) if args.scenario else []
-        _run_checklist(args, settings.site.value)
+        checklist = _run_checklist(args, settings.site.value)
         if history is None:
             history = stack.enter_context(_open_history(args.db))
         trace = None
@@ -163,7 +167,7 @@ def cmd_session(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
             stack.callback(_close_trace, trace, args.trace)
-        summary = _run_session(args, settings, scenario, history, trace)
+        summary = _run_session(args, settings, scenario, history, trace, checklist)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -258,15 +262,27 @@ def _load_scenario(path: str) -> list:
         raise Refused(f"--scenario: {exc}") from None
 
 
-def _run_checklist(args: argparse.Namespace, site: str) -> None:
-    """Refuse unless no contraindication applies and every step is confirmed."""
+def _run_checklist(args: argparse.Namespace, site: str) -> ChecklistRecord:
+    """Refuse unless no contraindication applies and every step is confirmed.
+
+    On a terminal every session's checklist is answered by the user: asked,
+    or a file's answers shown and confirmed (SRS-086). Without a terminal a
+    file is required and its answers are used as given. The record says which
+    (SRS-093)."""
     if args.checklist:
         try:
-            answers = load_checklist(args.checklist)
+            answers, sha256 = load_checklist_with_hash(args.checklist)
         except ChecklistError as exc:
             raise Refused(f"--checklist: {exc}") from None
+        mode = MODE_FILE
+        if _interactive():
+            _confirm_file_answers(args.checklist, answers)
+            mode = MODE_FILE_CONFIRMED
+        record = ChecklistRecord(mode, answers, source=str(Path(args.checklist).resolve()),
+                                 sha256=sha256)
     elif _interactive():
         answers = _ask_checklist(site)
+        record = ChecklistRecord(MODE_ASKED, answers)
     else:
         raise Refused("--checklist FILE is required when not on a terminal (stdin is not a tty); "
                       "see examples/checklist.yaml")
@@ -274,6 +290,21 @@ def _run_checklist(args: argparse.Namespace, site: str) -> None:
     if result.refused:
         raise Refused("session refused by the checklist:\n  " + "\n  ".join(result.reasons))
     _say(site_instructions(site))   # stderr: --json keeps stdout for the summary
+    return record
+
+
+def _confirm_file_answers(path: str, answers: ChecklistAnswers) -> None:
+    """A file's answers on a terminal: shown, and confirmed for today (SRS-086)."""
+    _say(f"Checklist answers from {path}:")
+    for item in CONTRAINDICATIONS:
+        value = answers.contraindications.get(item.id)
+        _say(f"  {item.question} {'yes' if value else 'no'}")
+    for item in PREPARATION:
+        value = answers.preparation.get(item.id)
+        _say(f"  {item.question} {'yes' if value else 'no'}")
+    if not _ask("Are these answers true for you today?"):
+        raise Refused(f"--checklist: the answers of {path!r} were not confirmed; nothing was "
+                      "energised: correct the file, or leave --checklist out to be asked")
 
 
 def _ask(question: str) -> bool:
@@ -317,7 +348,8 @@ class _LiveObserver:
         self.view.update(sup.state, rowbatch.last, sup.treat_s)
 
 
-def _run_session(args, settings: TherapySettings, scenario, history, trace_stream) -> dict:
+def _run_session(args, settings: TherapySettings, scenario, history, trace_stream,
+                 checklist: ChecklistRecord | None = None) -> dict:
     plan = SessionPlan.from_settings(settings)
     device = SimulatedDevice(seed=args.seed)
     observers: list[Any] = []
@@ -328,7 +360,7 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
         live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s)
         observers.append(_LiveObserver(live))
     sup = Supervisor(device, settings, scenario=scenario, observers=observers,
-                     realtime=args.realtime, history=history)
+                     realtime=args.realtime, history=history, checklist=checklist)
     # Ctrl-C is the Stop button: a controlled ramp-down, never an abrupt exit.
     previous = signal.signal(signal.SIGINT, lambda *_: sup.request_stop())
     try:
@@ -354,11 +386,19 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
             "current_mA": plan.current_ma, "minutes": settings.minutes,
             "treat_s": round(result.treat_s, 4), "delivered_mAmin": round(result.delivered_mamin, 4),
             "max_current_mA": round(result.max_current_ma, 4), "states": result.states,
-            "session_id": result.session_id}
+            "session_id": result.session_id, "end_reason": result.end_reason,
+            "pauses": result.pauses, "antishock_cuts": result.antishock_cuts,
+            "ramp_s": round(result.ramp_s, 3), "density_limits": result.density_limits,
+            "density_pauses": result.density_pauses,
+            "checklist": None if checklist is None else checklist.mode}
 
 
 def _summary_text(s: dict[str, Any]) -> str:
     fault = f" (fault: {s['fault']})" if s["fault"] else ""
+    if s.get("end_reason") and s["end_reason"] not in ("time_up", "stop"):
+        fault += f" (ended: {s['end_reason']})"
+    if s.get("density_limits"):
+        fault += f" (current lowered {s['density_limits']}x: contact area)"
     return (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
             f"{s['current_mA']:g} mA, treated {s['treat_s'] / 60:.2f} of {s['minutes']:g} min, "
             f"{s['delivered_mAmin']:.1f} mA*min delivered, max {s['max_current_mA']:.2f} mA")
@@ -406,6 +446,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         st = r.settings
         rev = " reversal" if st.get("reverse_polarity") else ""
         fault = f" fault={','.join(r.faults)}" if r.faults else ""
+        if r.end_reason and r.end_reason not in ("time_up", "stop"):
+            fault += f" ended={r.end_reason}"
+        if r.checklist:
+            fault += f" checklist={r.checklist['mode']}"
         print(f"#{r.session_id:<4} {r.started_at}  {r.outcome:<11} {_cell(st.get('site'), '<9')} "
               f"{_cell(st.get('current_ma'), '5g')} mA {_cell(st.get('minutes'), '3')} min{rev}  "
               f"treated {r.treat_s / 60:5.2f} min  {r.delivered_mamin:7.1f} mA*min  "

@@ -24,6 +24,7 @@ class Readings(Protocol):
     last: BatchResult       # readings and status at the end of the last row
     charge_mas: float       # integral of the patient current over the batch, mA*s
     max_current_ma: float   # largest patient current in the batch
+    loop_ticks: int         # the regulator's own tick count at the end (SRS-091)
 
     def rows(self) -> Iterator[BatchResult]:
         """Per-row readings (trace, tests)."""
@@ -54,6 +55,18 @@ class Device(Protocol):
     def kick_watchdog(self) -> None:
         """Tell the regulator the supervisor is alive."""
 
+    @property
+    def loop_ticks(self) -> int:
+        """The regulator's own tick count now (reg_tick calls since power-up),
+        read from the loop's status, never computed by the caller (SRS-091)."""
+
+    def disconnect_output(self) -> None:
+        """Open the independent output disconnect (a relay or switch in series
+        with the electrodes, driven by a path that does not need the
+        regulation loop): no current flows, whatever the output stage does,
+        until the device is powered off. Used when the loop itself cannot be
+        trusted (SRS-091); hardware duty in hazard_analysis (RC-32)."""
+
     def reset_fault(self) -> None:
         """Clear a latched fault; refused while current flows."""
 
@@ -76,6 +89,9 @@ class SimulatedDevice:
         self.hard_limit_ma = float(self._rig.hard_limit_ma)
         self.compliance_v = float(self._rig.compliance_v)
         self.watchdog_ms = float(self._rig.watchdog_ms)
+        self._frozen = False
+        self._drift = 0.0          # simulated clock error of the loop's timer (fraction)
+        self._drift_ticks = 0.0    # ticks the drifting loop clock has gained (or lost)
 
     # -- Device --------------------------------------------------------------
     def command(self, target_ma: float, slew_ma_per_s: float) -> None:
@@ -93,11 +109,29 @@ class SimulatedDevice:
     def reset_fault(self) -> None:
         self._rig.reset_fault()
 
+    @property
+    def loop_ticks(self) -> int:
+        return self._rig.loop_ticks + round(self._drift_ticks)
+
+    def disconnect_output(self) -> None:
+        self._rig.disconnect_output(True)
+
     def advance(self, max_rows: int, ticks_per_row: int) -> RowBatch:
         # The per-row kick stands in for the supervisor kicking at each row
         # (a device timer would); a stall event makes the rig ignore kicks.
-        return self._rig.run_rows(max_rows, ticks_per_row, kick_each_row=True,
-                                  stop_on_event=True)
+        # While a timing fault is simulated (a stopped tick, a drifting loop
+        # clock) each row is handed over on its own, as a device delivers its
+        # rows every 10 ms: the supervisor checks each as it would on hardware
+        # instead of one long simulated batch at its end.
+        if self._frozen or self._drift:
+            max_rows = 1
+        before = self._rig.loop_ticks
+        batch = self._rig.run_rows(max_rows, ticks_per_row, kick_each_row=True,
+                                   stop_on_event=True)
+        if self._drift:
+            self._drift_ticks += (batch.loop_ticks - before) * self._drift
+        batch.loop_ticks = self.loop_ticks
+        return batch
 
     # -- simulated load events (scenarios and tests only) --------------------
     def lift_off(self) -> None:
@@ -117,3 +151,14 @@ class SimulatedDevice:
 
     def stall(self, ms: float) -> None:
         self._rig.stall(ms)
+
+    def stop_ticks(self) -> None:
+        """The tick interrupt stops: reg_tick is no longer called and the stage
+        keeps its last command (a hung loop, issue 8 point 9)."""
+        self._frozen = True
+        self._rig.freeze_loop(True)
+
+    def clock_drift(self, percent: float) -> None:
+        """The loop's timer runs `percent` fast (negative: slow) from now on:
+        its tick count gains on the supervisor's clock."""
+        self._drift = float(percent) / 100.0

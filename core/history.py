@@ -27,7 +27,19 @@ __all__ = [
 ]
 
 OUTCOMES: tuple[str, ...] = ("completed", "stopped", "interrupted", "fault", "refused")
-SCHEMA_VERSION = 1  # PRAGMA user_version of an ionto history
+SCHEMA_VERSION = 2  # PRAGMA user_version of an ionto history
+
+# Version 2 (SRS-093, SRS-090): why the session ended and how its checklist
+# was answered. A version-1 file is migrated in place, in one transaction,
+# keeping every session (the new columns stay NULL / empty for old rows).
+_V2_COLUMNS = (
+    "end_reason TEXT",                               # why it ended (time_up, a bound, ...)
+    "checklist_mode TEXT",                           # asked, file_confirmed, file
+    "checklist_file TEXT",                           # the file's path (file modes)
+    "checklist_sha256 TEXT",                         # SHA-256 of the file's bytes
+    "checklist_answers TEXT NOT NULL DEFAULT '{}'",  # JSON: the answers given
+)
+_V2_MIGRATION = "".join(f"ALTER TABLE sessions ADD COLUMN {c};\n" for c in _V2_COLUMNS)
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -46,7 +58,7 @@ CREATE TABLE sessions (
     faults TEXT NOT NULL DEFAULT '[]',   -- JSON list of fault codes
     states TEXT NOT NULL DEFAULT '[]'    -- JSON list of states visited, in order
 );
-"""
+""" + _V2_MIGRATION
 
 
 _BUSY_TIMEOUT_S = 5.0  # sqlite3.connect's default wait for another program's lock
@@ -73,6 +85,8 @@ class SessionRecord:
     max_current_ma: float
     faults: list[str]
     states: list[str]
+    end_reason: str | None = None          # schema 2; None for sessions of version 1
+    checklist: dict[str, Any] | None = None  # mode, file, sha256, answers; None before 2
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,22 +142,58 @@ class History:
             ) from None
         if ok != "ok":
             raise HistoryError(f"history {self.path}: corrupt ({ok}); the file was left unchanged")
+        if isinstance(version, int) and version > SCHEMA_VERSION and "sessions" in tables:
+            raise HistoryError(
+                f"history {self.path}: written by a newer ionto (schema version {version}); this "
+                f"ionto reads schema versions up to {SCHEMA_VERSION}: use the newer ionto, or "
+                "give --db another file; the file was left unchanged")
+        if version == 1 and "sessions" in tables:
+            self._migrate_v1()
+            return
         if version != SCHEMA_VERSION or "sessions" not in tables:
             raise HistoryError(
                 f"history {self.path}: not an ionto history (schema version {version}, "
                 f"expected {SCHEMA_VERSION}); the file was left unchanged"
             )
 
+    def _migrate_v1(self) -> None:
+        """Version 1 -> 2 in place, in one transaction: new columns only, every
+        session kept; on any error the file is left as it was."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for column in _V2_COLUMNS:
+                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise HistoryError(f"history {self.path}: cannot migrate schema version 1 to "
+                               f"{SCHEMA_VERSION} ({exc}); the file was left unchanged") from None
+
     # --- writing ------------------------------------------------------------
-    def begin_session(self, settings: TherapySettings, started_at: str | None = None) -> int:
-        """Write the session row, committed, with outcome 'interrupted'; return its id."""
+    def begin_session(self, settings: TherapySettings, started_at: str | None = None,
+                      checklist: Any = None) -> int:
+        """Write the session row, committed, with outcome 'interrupted'; return its id.
+
+        `checklist` (a core.checklist.ChecklistRecord) says how the checklist
+        was answered and with which answers (SRS-093)."""
         record = settings.to_record()
+        mode = source = sha = None
+        answers: dict[str, Any] = {}
+        if checklist is not None:
+            mode, source, sha = checklist.mode, checklist.source, checklist.sha256
+            answers = checklist.answers_dict()
         with self._write():
             cur = self._db.execute(
-                "INSERT INTO sessions (settings, site, current_ma, minutes, started_at, outcome)"
-                " VALUES (?, ?, ?, ?, ?, 'interrupted')",
+                "INSERT INTO sessions (settings, site, current_ma, minutes, started_at, outcome,"
+                " checklist_mode, checklist_file, checklist_sha256, checklist_answers)"
+                " VALUES (?, ?, ?, ?, ?, 'interrupted', ?, ?, ?, ?)",
                 (json.dumps(record, sort_keys=True), record["site"], record["current_ma"],
-                 record["minutes"], started_at or _now()),
+                 record["minutes"], started_at or _now(), mode, source, sha,
+                 json.dumps(answers, sort_keys=True)),
             )
         return int(cur.lastrowid)
 
@@ -165,12 +215,17 @@ class History:
 
     def end_session(self, session_id: int, outcome: str, *, treat_s: float, delivered_mamin: float,
                     max_current_ma: float, faults: list[str] | None = None,
-                    states: list[str] | None = None, ended_at: str | None = None) -> None:
-        """Close the session row with its outcome and figures."""
+                    states: list[str] | None = None, ended_at: str | None = None,
+                    end_reason: str | None = None) -> None:
+        """Close the session row with its outcome, end reason and figures."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
         self._update(session_id, outcome, ended_at or _now(), treat_s, delivered_mamin,
                      max_current_ma, faults or [], states or [])
+        if end_reason is not None:
+            with self._write():
+                self._db.execute("UPDATE sessions SET end_reason = ? WHERE id = ?",
+                                 (str(end_reason), session_id))
 
     def _update(self, session_id: int, outcome: str, ended_at: str | None, treat_s: float,
                 delivered_mamin: float, max_current_ma: float, faults: list[str],
@@ -195,7 +250,8 @@ class History:
         try:
             rows = self._db.execute(
                 "SELECT id, settings, started_at, ended_at, outcome, treat_s, delivered_mamin,"
-                " max_current_ma, faults, states FROM sessions ORDER BY id"
+                " max_current_ma, faults, states, end_reason, checklist_mode, checklist_file,"
+                " checklist_sha256, checklist_answers FROM sessions ORDER BY id"
             ).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
@@ -225,8 +281,16 @@ class History:
         if not isinstance(r[2], str) or r[4] not in OUTCOMES:
             raise HistoryError(f"history {self.path}: session {r[0]}: start time or outcome "
                                f"{r[4]!r} not readable; the file was left unchanged")
+        checklist = None
+        if r[11] is not None:
+            try:
+                answers = json.loads(r[14])
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise HistoryError(f"history {self.path}: session {r[0]}: checklist answers cannot "
+                                   f"be decoded ({exc}); the file was left unchanged") from None
+            checklist = {"mode": r[11], "file": r[12], "sha256": r[13], "answers": answers}
         return SessionRecord(r[0], settings, r[2], r[3], r[4], float(r[5]), float(r[6]),
-                             float(r[7]), faults, states)
+                             float(r[7]), faults, states, end_reason=r[10], checklist=checklist)
 
     def last_settings(self) -> TherapySettings | None:
         """"Last Setting": the settings of the most recent session, or None if there is none.

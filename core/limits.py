@@ -83,6 +83,17 @@ class Session(_Strict):
     current_step_ma: SessionValue
     ramp_overrun_s: SessionValue
     supervisor_period_max_ms: SessionValue
+    session_charge_margin_percent: SessionValue
+    session_length_extra_s: SessionValue
+    session_ramp_time_max_ramps: SessionValue
+    session_antishock_cuts_max: SessionValue
+    session_pauses_max: SessionValue
+    loop_tick_tolerance_percent: SessionValue
+    clock_drift_max_ms: SessionValue
+    load_drying_rate_max_percent_per_min: SessionValue
+    load_drying_rise_max_ratio: SessionValue
+    load_limit_band_percent: SessionValue
+    load_pause_ratio: SessionValue
 
 
 class Limits(_Strict):
@@ -120,6 +131,50 @@ class Limits(_Strict):
     @property
     def supervisor_period_max_ms(self) -> float:
         return self.session.supervisor_period_max_ms.value
+
+    @property
+    def session_charge_margin_percent(self) -> float:
+        return self.session.session_charge_margin_percent.value
+
+    @property
+    def session_length_extra_s(self) -> float:
+        return self.session.session_length_extra_s.value
+
+    @property
+    def session_ramp_time_max_ramps(self) -> float:
+        return self.session.session_ramp_time_max_ramps.value
+
+    @property
+    def session_antishock_cuts_max(self) -> float:
+        return self.session.session_antishock_cuts_max.value
+
+    @property
+    def session_pauses_max(self) -> float:
+        return self.session.session_pauses_max.value
+
+    @property
+    def loop_tick_tolerance_percent(self) -> float:
+        return self.session.loop_tick_tolerance_percent.value
+
+    @property
+    def clock_drift_max_ms(self) -> float:
+        return self.session.clock_drift_max_ms.value
+
+    @property
+    def load_drying_rate_max_percent_per_min(self) -> float:
+        return self.session.load_drying_rate_max_percent_per_min.value
+
+    @property
+    def load_drying_rise_max_ratio(self) -> float:
+        return self.session.load_drying_rise_max_ratio.value
+
+    @property
+    def load_limit_band_percent(self) -> float:
+        return self.session.load_limit_band_percent.value
+
+    @property
+    def load_pause_ratio(self) -> float:
+        return self.session.load_pause_ratio.value
 
 
 def _num(value: float) -> str:

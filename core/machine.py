@@ -35,6 +35,9 @@ class OutputPermission(StrEnum):
     RISING = "rising"    # reference may rise from 0 to the set current under the slew
     HOLDING = "holding"  # reference held at the set current
     FALLING = "falling"  # reference may only fall toward 0
+    # reference at or below the set current, lowered to the current-density
+    # bound (SRS-092) and back toward the set current under the ramp-up slew
+    REDUCED = "reduced"
 
 
 def _reset_refused() -> bool:
@@ -73,6 +76,7 @@ class TherapyMachine(StateMachine):
     checklist = State()
     ramp = State()
     treat = State()
+    limited = State()     # treat at a current lowered for the current density (SRS-092)
     paused = State()
     reverse_down = State()
     polarity_switch = State()
@@ -85,6 +89,7 @@ class TherapyMachine(StateMachine):
         "checklist": OutputPermission.OFF,
         "ramp": OutputPermission.RISING,
         "treat": OutputPermission.HOLDING,
+        "limited": OutputPermission.REDUCED,
         "paused": OutputPermission.OFF,
         "reverse_down": OutputPermission.FALLING,
         "polarity_switch": OutputPermission.OFF,
@@ -101,21 +106,29 @@ class TherapyMachine(StateMachine):
     checklist_passed = checklist.to(ramp)
     checklist_refused = checklist.to(idle)
     ramp_complete = ramp.to(treat)
-    contact_lost = ramp.to(paused) | treat.to(paused) | reverse_down.to(paused)
+    contact_lost = (ramp.to(paused) | treat.to(paused) | limited.to(paused)
+                    | reverse_down.to(paused))
     contact_restored = paused.to(ramp)
     contact_timeout = paused.to(ramp_down)
     # an anti-shock cut restarts the reference from 0: back to (or again in) ramp
-    antishock_cut = ramp.to.itself() | treat.to(ramp)
-    half_time = treat.to(reverse_down, cond="reversal_enabled")
+    antishock_cut = ramp.to.itself() | treat.to(ramp) | limited.to(ramp)
+    # the load rose faster or further than skin drying (a smaller contact
+    # area): the current is lowered to keep the density (SRS-092); back to
+    # treat when the load is back and the reference at the set current
+    density_limit = treat.to(limited)
+    density_clear = limited.to(treat)
+    half_time = (treat.to(reverse_down, cond="reversal_enabled")
+                 | limited.to(reverse_down, cond="reversal_enabled"))
     at_zero = reverse_down.to(polarity_switch) | ramp_down.to(idle)
     polarity_switched = polarity_switch.to(ramp)
-    time_up = treat.to(ramp_down)
+    time_up = treat.to(ramp_down) | limited.to(ramp_down)
     # Stop (the user's button) from every active state; pressing it again
     # during ramp-down changes nothing (internal: no exit/entry).
     stop = (
         checklist.to(ramp_down)
         | ramp.to(ramp_down)
         | treat.to(ramp_down)
+        | limited.to(ramp_down)
         | paused.to(ramp_down)
         | reverse_down.to(ramp_down)
         | polarity_switch.to(ramp_down)
@@ -130,6 +143,7 @@ class TherapyMachine(StateMachine):
         | checklist.to(fault)
         | ramp.to(fault)
         | treat.to(fault)
+        | limited.to(fault)
         | paused.to(fault)
         | reverse_down.to(fault)
         | polarity_switch.to(fault)
@@ -174,8 +188,10 @@ class TherapyMachine(StateMachine):
 
     @property
     def treatment_timer_running(self) -> bool:
-        """The treatment time counts in treat only (SRS-065)."""
-        return self.state_id == "treat"
+        """The treatment time counts in treat and limited (SRS-065, SRS-092):
+        limited is treatment at a lowered current; the charge bound (SRS-090)
+        and the set time both hold there."""
+        return self.state_id in ("treat", "limited")
 
     @property
     def polarity_change_allowed(self) -> bool:

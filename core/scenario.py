@@ -59,6 +59,10 @@ EVENT_FIELDS: dict[str, dict[str, tuple[Bound, bool]]] = {
     "sensor_stuck": {"channel": (Bound(0, 1, integer=True), True),
                      "mA": (Bound(0.0, 50.0, unit="mA"), True)},
     "stall": {"ms": (Bound(1.0, 600_000.0, unit="ms"), True)},
+    # the regulation loop's tick interrupt stops for good (SRS-091)
+    "ticks_stop": {},
+    # the loop's timer runs fast (or slow, negative) by this much (SRS-091)
+    "clock_drift": {"percent": (Bound(-50.0, 50.0, unit="%"), True)},
     "stop": {},
 }
 
@@ -205,5 +209,9 @@ def apply_event(device: Any, event: ScenarioEvent) -> None:
         device.stick_sensor(int(f["channel"]), f["mA"])
     elif event.event == "stall":
         device.stall(f["ms"])
+    elif event.event == "ticks_stop":
+        device.stop_ticks()
+    elif event.event == "clock_drift":
+        device.clock_drift(f["percent"])
     else:  # pragma: no cover - parse_scenario admits nothing else
         raise ScenarioError(f"event {event.event!r} is not a load event")

@@ -17,6 +17,7 @@ so those happen at their tick, not at the next batch.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
@@ -25,6 +26,7 @@ from core.device import Device
 from core.history import History
 from core.limits import load_limits
 from core.machine import GuardInputs, OutputPermission, TherapyMachine, TransitionNotAllowed
+from core.regulator import LIMITS as REG_LIMITS
 from core.regulator import FaultCode, Polarity, RegulatorError
 from core.scenario import ScenarioEvent, apply_event
 from core.settings import TherapySettings
@@ -49,6 +51,89 @@ SWITCH_ATTEMPTS = 20        # rows (200 ms) waiting for |I| to settle before a s
 FAULT_TABLE_VIOLATION = "output_table_violation"
 FAULT_SUPERVISOR = "supervisor_error"
 FAULT_RAMP_OVERRUN = "ramp_overrun"    # a ramp that never completes (spec/limits.yaml)
+FAULT_LOOP_STALLED = "loop_stalled"    # the regulator's tick count stopped advancing (SRS-091)
+FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with ours (SRS-091)
+
+# Why a session ended early on one of its bounds (SRS-090): the end reason in
+# the result, the JSON summary and the history; the outcome is "interrupted".
+BOUND_CHARGE = "charge_bound"
+BOUND_LENGTH = "length_bound"
+BOUND_RAMP_TIME = "ramp_time_bound"
+BOUND_CUTS = "cuts_bound"
+BOUND_PAUSES = "pauses_bound"
+SESSION_BOUNDS = (BOUND_CHARGE, BOUND_LENGTH, BOUND_RAMP_TIME, BOUND_CUTS, BOUND_PAUSES)
+
+
+def ramp_slews(current_ma: float, ramp_up_s: float, tick_hz: int,
+               step_ma_per_s: float = REG_LIMITS.slew_min_ma_per_s) -> tuple[float, int, float]:
+    """The ramp-up as the regulator can be commanded (SRS-074): (fast slew,
+    ticks at the fast slew, slow slew), both multiples of the regulator's slew
+    step, so that the reference reaches `current_ma` in `ramp_up_s` within one
+    tick plus the step's rounding (far inside one 10 ms row), whatever the
+    regulator's slew resolution is, as long as the step is a multiple of it
+    (the smallest slew it accepts is). One slew alone, rounded to the step,
+    misses ramp_up_s by up to ramp_up_s**2 * step / current (6 s at 1 mA,
+    119 s and 1 uA/s, issue 8 point 4)."""
+    exact = current_ma / ramp_up_s
+    k = math.ceil(exact / step_ma_per_s - 1e-9)
+    fast = k * step_ma_per_s
+    total_ticks = round(ramp_up_s * tick_hz)
+    if k <= 1 or abs(fast - exact) <= 1e-12 * max(1.0, exact):
+        return fast, total_ticks, fast
+    slow = (k - 1) * step_ma_per_s
+    # fast * t1 + slow * (T - t1) = I  ->  t1 = (I - slow * T) / (fast - slow)
+    t1_s = (current_ma - slow * ramp_up_s) / (fast - slow)
+    n1 = min(total_ticks, max(0, round(t1_s * tick_hz)))
+    return fast, n1, slow
+
+
+def ramp_duration_s(current_ma: float, fast: float, fast_ticks: int, slow: float,
+                    tick_hz: int) -> float:
+    """How long the regulator's reference takes to reach `current_ma` under the
+    slews of `ramp_slews` (ticks of a whole pA step, as cext/regulator.c)."""
+    pa = round(current_ma * 1e9)
+    fast_pa = round(fast * 1e9 / tick_hz)
+    slow_pa = round(slow * 1e9 / tick_hz)
+    if fast_pa * fast_ticks >= pa:
+        return math.ceil(pa / fast_pa) / tick_hz
+    rest = pa - fast_pa * fast_ticks
+    return (fast_ticks + math.ceil(rest / slow_pa)) / tick_hz
+
+
+def _load_estimate_ohms(last) -> float:
+    """The load the regulator sees, in ohm (SRS-092); math.inf when unknown.
+
+    The one place to switch to the regulator's own estimate
+    (`BatchResult.load_estimate_ohms`, issue 8 points 2/8) once it exists.
+    Until then: electrode voltage over measured current under drive, or the
+    electrode voltage through the sense divider (LIMITS.sense_v over
+    LIMITS.sense_series_ohms) at the sense level."""
+    if last is None:
+        return math.inf
+    own = getattr(last, "load_estimate_ohms", None)
+    if own is not None:
+        return float(own)
+    if last.contact_lost:
+        return math.inf
+    if (last.output_enabled and last.reference_ma >= LOAD_ESTIMATE_MIN_MA
+            and last.measured_current_ma >= LOAD_ESTIMATE_MIN_MA):   # under drive
+        return 1000.0 * last.voltage_v / last.measured_current_ma
+    sense_v = REG_LIMITS.sense_v
+    if last.output_enabled and last.reference_ma <= REFERENCE_EPS_MA and 0.0 < last.voltage_v < 0.98 * sense_v:
+        return REG_LIMITS.sense_series_ohms * last.voltage_v / (sense_v - last.voltage_v)
+    return math.inf
+
+
+# Below this measured current the V/I estimate is too coarse to use (1 uA steps
+# of the current reading and the sense-level offset): 0.5 mA.
+LOAD_ESTIMATE_MIN_MA = 0.5
+# The load is checked for the current density at least this often in treat
+# and limited (SRS-092): fifty 10 ms rows; skin burns from current density
+# build up over minutes, the open-circuit cut of the regulator is the fast backstop.
+DENSITY_CHECK_S = 0.5
+# After a pause for a too small contact area, a lift-off the regulator sees for
+# at least this long, then a contact, counts as the hands placed again (SRS-092).
+FULL_LIFT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +175,14 @@ class SessionResult:
     polarity_switches: int = 0
     session_id: int | None = None
     events: list[str] = field(default_factory=list)
+    # why the session ended: time_up, stop, contact_timeout, io_error, one of
+    # SESSION_BOUNDS (SRS-090), or None after a fault
+    end_reason: str | None = None
+    pauses: int = 0
+    antishock_cuts: int = 0
+    ramp_s: float = 0.0
+    density_limits: int = 0       # times the current was lowered for density (SRS-092)
+    density_pauses: int = 0       # pauses for a contact area too small (SRS-092)
     # I/O trouble that did not change the outcome's meaning (SRS-071, SRS-081):
     # the end of the session could not be written, or progress writes failed.
     history_error: str | None = None
@@ -143,6 +236,7 @@ class _StateEntryClocks:
 
     def on_enter_paused(self) -> None:
         self._sup.paused_ticks = 0  # the contact timeout counts from the lift-off
+        self._sup.pauses += 1       # bounded per session (SRS-090)
 
     def on_enter_polarity_switch(self) -> None:
         self._sup._switch_ticks = 0  # the settle time allowed starts now
@@ -152,8 +246,9 @@ class Supervisor:
     def __init__(self, device: Device, settings: TherapySettings, *,
                  scenario: Iterable[ScenarioEvent] = (), clock: Clock | None = None,
                  observers: Iterable[Observer] = (), realtime: bool = False,
-                 history: History | None = None) -> None:
+                 history: History | None = None, checklist=None) -> None:
         self.device = device
+        self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
         self.history = history
@@ -164,13 +259,39 @@ class Supervisor:
         self.tick_hz = int(device.tick_hz)
         self.ticks_per_row = max(1, int(self.tick_hz * ROW_S))
         self.max_rows = REALTIME_MAX_ROWS if realtime else FAST_MAX_ROWS
-        self.slew_up = plan.current_ma / plan.ramp_up_s
+        # the ramp-up in two slews of the regulator's step (SRS-074)
+        self.slew_up, self.slew_fast_ticks, self.slew_up_late = ramp_slews(
+            plan.current_ma, plan.ramp_up_s, self.tick_hz)
         self.slew_down = plan.current_ma / plan.ramp_down_s
         self.treat_ticks_set = round(plan.treat_time_s * self.tick_hz)
         self.half_ticks = self.treat_ticks_set // 2
         self.contact_timeout_ticks = round(plan.contact_timeout_s * self.tick_hz)
         self.ramp_limit_ticks = round((plan.ramp_up_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
         self._ramp_start_tick = 0
+        # session bounds (SRS-090, spec/limits.yaml)
+        reversal = 1 if plan.reverse_polarity else 0
+        ramps_s = (1 + reversal) * (plan.ramp_up_s + plan.ramp_down_s)
+        self.charge_bound_mas = (plan.current_ma * (plan.treat_time_s + ramps_s / 2.0)
+                                 * (1.0 + _LIMITS.session_charge_margin_percent / 100.0))
+        self.length_bound_ticks = round((plan.treat_time_s + ramps_s
+                                         + _LIMITS.session_length_extra_s) * self.tick_hz)
+        self.ramp_bound_ticks = round(_LIMITS.session_ramp_time_max_ramps * plan.ramp_up_s
+                                      * self.tick_hz)
+        self.ramp_ticks = 0          # time in ramp, whole session
+        self.pauses = 0              # entries into paused
+        self.cuts = 0                # anti-shock cuts acted on
+        # current density (SRS-092): the load's baseline and the allowed current
+        self._r_base0: float | None = None    # load at the first treat row
+        self._r_base: float | None = None     # baseline, following skin drying
+        self._r_base_tick = 0
+        self.density_target_ma = plan.current_ma
+        self.density_limits = 0               # entries into limited
+        self.density_pauses = 0               # pauses for a load beyond the pause bound
+        self._density_paused = False          # in such a pause now
+        self._lost_since: int | None = None   # tick the regulator last saw the contact go
+        # loop liveness (SRS-091)
+        self._loop_ticks0: int | None = None
+        self._loop_ticks_prev: int | None = None
         self._scenario = sorted(scenario, key=lambda e: e.at_s)
         self._next_event = 0
         self.machine = TherapyMachine(GuardInputs(reversal_enabled=plan.reverse_polarity,
@@ -241,7 +362,7 @@ class Supervisor:
         The history row is committed first, marked interrupted until the end
         (SRS-071): a crash leaves it, never loses it."""
         if self.history is not None:
-            self.session_id = self.history.begin_session(self.settings)
+            self.session_id = self.history.begin_session(self.settings, checklist=self.checklist)
         self._send("start")
         self._send("checklist_passed")
         self.clock.start()
@@ -269,7 +390,8 @@ class Supervisor:
                     self.session_id, result.outcome, treat_s=result.treat_s,
                     delivered_mamin=result.delivered_mamin,
                     max_current_ma=result.max_current_ma,
-                    faults=[result.fault] if result.fault else [], states=result.states)
+                    faults=[result.fault] if result.fault else [], states=result.states,
+                    end_reason=result.end_reason)
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"
                 self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
@@ -325,7 +447,7 @@ class Supervisor:
             outcome = "fault"
         elif self.end_reason == "time_up":
             outcome = "completed"
-        elif self.end_reason == "contact_timeout":
+        elif self.end_reason == "contact_timeout" or self.end_reason in SESSION_BOUNDS:
             outcome = "interrupted"
         else:
             outcome = "stopped"
@@ -334,7 +456,10 @@ class Supervisor:
             delivered_mamin=self.charge_mas / 60.0, max_current_ma=self.max_current_ma,
             states=list(self.machine.states_visited), polarity_switches=self.polarity_switches,
             session_id=self.session_id, events=list(self.log),
-            history_error=self.history_error, io_errors=list(self.io_errors))
+            history_error=self.history_error, io_errors=list(self.io_errors),
+            end_reason=None if (self.state == "fault" or self.fault) else self.end_reason,
+            pauses=self.pauses, antishock_cuts=self.cuts, ramp_s=self.ramp_ticks / self.tick_hz,
+            density_limits=self.density_limits, density_pauses=self.density_pauses)
 
     # -- one step: command, run to the next boundary, check, translate --------
     def step(self) -> None:
@@ -345,6 +470,8 @@ class Supervisor:
             self._begin_ramp_down(self._stop_reason)
             return
         self._stop_requested = False
+        if self._session_bound():
+            return
         if self._timed_event():
             return
         if self.state == "polarity_switch":
@@ -356,7 +483,7 @@ class Supervisor:
 
     def _timed_event(self) -> bool:
         """Events the session clock decides, due before any further row."""
-        if self.state == "treat":
+        if self.state in ("treat", "limited"):
             if self.treat_ticks >= self.treat_ticks_set:
                 self._begin_ramp_down("time_up")
                 return True
@@ -368,22 +495,73 @@ class Supervisor:
             return True
         return False
 
+    def _session_bound(self) -> bool:
+        """A session bound reached (SRS-090): end with the controlled ramp-down
+        and say which bound. Checked before every batch; batches end before the
+        charge bound can be passed (_rows_to_boundary)."""
+        if self.state in ("ramp_down", "idle", "fault", "checklist"):
+            return False
+        reason = None
+        if self.charge_mas + self._ramp_down_charge_mas() + self._row_charge_mas() >= self.charge_bound_mas:
+            reason = BOUND_CHARGE
+        elif self.tick >= self.length_bound_ticks:
+            reason = BOUND_LENGTH
+        elif self.ramp_ticks >= self.ramp_bound_ticks:
+            reason = BOUND_RAMP_TIME
+        elif self.cuts > _LIMITS.session_antishock_cuts_max:
+            reason = BOUND_CUTS
+        elif self.pauses > _LIMITS.session_pauses_max:
+            reason = BOUND_PAUSES
+        if reason is None:
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s session bound {reason}: delivered "
+                        f"{self.charge_mas / 60.0:.2f} mA*min (bound {self.charge_bound_mas / 60.0:.2f}), "
+                        f"{self.elapsed_s:.1f} s, ramp {self.ramp_ticks / self.tick_hz:.1f} s, "
+                        f"{self.cuts} cuts, {self.pauses} pauses")
+        self._begin_ramp_down(reason)
+        return True
+
+    def _ramp_down_charge_mas(self) -> float:
+        """Charge the ramp-down from the present reference still delivers."""
+        ref = self.last.reference_ma if self.last is not None else 0.0
+        return ref * ref / (2.0 * self.slew_down)
+
+    def _row_charge_mas(self) -> float:
+        """At most what one more row at the set current delivers."""
+        return self.plan.current_ma * self.ticks_per_row / self.tick_hz
+
+    def _ticks_to_charge_bound(self) -> int:
+        """Ticks at the set current before the charge bound is in reach."""
+        left = self.charge_bound_mas - self.charge_mas - self._ramp_down_charge_mas()
+        return max(1, int(left / (1.1 * self.plan.current_ma) * self.tick_hz) - self.ticks_per_row)
+
     def _reversal_due(self) -> bool:
         return (self.plan.reverse_polarity and not self.reversed
                 and self.treat_ticks >= self.half_ticks)
 
     def _rows_to_boundary(self) -> tuple[int, int]:
         """(rows, ticks_per_row) up to the next tick where something must happen."""
-        limit = min(self.max_rows * self.ticks_per_row, self._ticks_to_next_event())
+        limit = min(self.max_rows * self.ticks_per_row, self._ticks_to_next_event(),
+                    self.length_bound_ticks - self.tick)
         state = self.state
-        if state == "treat":
+        if self.machine.output_permission is not OutputPermission.OFF:
+            limit = min(limit, self._ticks_to_charge_bound())
+        if state in ("treat", "limited"):
+            # the load is checked for the current density every DENSITY_CHECK_S (SRS-092)
+            limit = min(limit, round(DENSITY_CHECK_S * self.tick_hz))
             if self.plan.reverse_polarity and not self.reversed and self.treat_ticks < self.half_ticks:
                 limit = min(limit, self.half_ticks - self.treat_ticks)
             limit = min(limit, self.treat_ticks_set - self.treat_ticks)
         elif state == "paused":
             limit = min(limit, self.contact_timeout_ticks - self.paused_ticks)
         elif state == "ramp":
-            limit = min(limit, self._ramp_start_tick + self.ramp_limit_ticks - self.tick)
+            limit = min(limit, self._ramp_start_tick + self.ramp_limit_ticks - self.tick,
+                        self.ramp_bound_ticks - self.ramp_ticks)
+            to_slow = self._ramp_start_tick + self.slew_fast_ticks - self.tick
+            if to_slow > 0:
+                limit = min(limit, to_slow)  # the slew changes there (SRS-074)
+            if self._r_base is not None:   # the pause bound is checked in ramp too (SRS-092)
+                limit = min(limit, round(DENSITY_CHECK_S * self.tick_hz))
         elif state in ("reverse_down", "ramp_down") and self._reference_at_zero():
             limit = min(limit, self.ticks_per_row)  # waiting for |I| to settle: row by row
         if self._verify_next_row:
@@ -409,6 +587,8 @@ class Supervisor:
             self.treat_ticks += ticks
         if state == "paused":
             self.paused_ticks += ticks
+        elif state == "ramp":
+            self.ramp_ticks += ticks
         self.charge_mas += abs(batch.charge_mas)
         self.max_current_ma = max(self.max_current_ma, abs(batch.max_current_ma))
         self.last = batch.last
@@ -421,12 +601,59 @@ class Supervisor:
         state = self.state
         ref_before = self.last.reference_ma if self.last is not None else 0.0
         batch = self._advance(rows, tpr)
+        if self._check_loop(batch, rows_run_ticks=batch.rows_run * tpr):
+            return
         violation = self._check_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
             self._enter_fault(FAULT_TABLE_VIOLATION)
             return
         self._translate(batch.last)
+
+    # -- the regulation loop is alive and on time (SRS-091) --------------------------
+    def _check_loop(self, batch, rows_run_ticks: int) -> bool:
+        """The regulator's tick count must advance with the rows the supervisor
+        ran (within the tolerance per check) and the device's tick clock must
+        agree with the supervisor's clock (within the drift bound). A stall or
+        a drift opens the output disconnect, a path that does not need the
+        loop, and latches a fault. True if it did."""
+        ticks = getattr(batch, "loop_ticks", None)
+        if ticks is None:
+            return False
+        ticks = int(ticks)
+        if self._loop_ticks_prev is None:   # the first batch: the reference point
+            self._loop_ticks_prev = ticks
+            self._loop_ticks0 = ticks - self.tick
+            return False
+        advanced = ticks - self._loop_ticks_prev
+        self._loop_ticks_prev = ticks
+        tolerance = max(1, round(rows_run_ticks * _LIMITS.loop_tick_tolerance_percent / 100.0))
+        drift_ticks = (ticks - self._loop_ticks0) - self.tick
+        code = None
+        if advanced < rows_run_ticks - tolerance and advanced <= rows_run_ticks // 2:
+            code = FAULT_LOOP_STALLED   # (almost) no tick: the interrupt stopped
+            detail = f"regulator ticks advanced {advanced} in {rows_run_ticks}"
+        elif abs(advanced - rows_run_ticks) > tolerance or abs(drift_ticks) > self._drift_bound_ticks():
+            code = FAULT_CLOCK_DRIFT
+            detail = (f"regulator ticks advanced {advanced} in {rows_run_ticks}; device clock "
+                      f"{drift_ticks / self.tick_hz * 1000:+.1f} ms from the supervisor's")
+        if code is None:
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s {code}: {detail}; output disconnected")
+        self._disconnect()
+        self._enter_fault(code)
+        return True
+
+    def _drift_bound_ticks(self) -> int:
+        return round(_LIMITS.clock_drift_max_ms / 1000.0 * self.tick_hz)
+
+    def _disconnect(self) -> None:
+        """The independent output disconnect (Device.disconnect_output): no
+        current whatever the regulator's stage does, without the loop."""
+        try:
+            self.device.disconnect_output()
+        except Exception as exc:  # noqa: BLE001 - logged; the fault is latched anyway
+            self.log.append(f"{self.elapsed_s:.3f}s output disconnect failed: {exc}")
 
     # -- the output table, enforced --------------------------------------------
     def _enforce(self) -> None:
@@ -440,11 +667,18 @@ class Supervisor:
             want = (0.0, self.slew_down, None)
         elif permission is OutputPermission.OFF:
             want = (0.0, self.slew_down, False)
+        elif permission is OutputPermission.REDUCED:
+            # toward the density bound: down at the regulator's fastest slew,
+            # back up toward the set current under the ramp-up slew (SRS-092)
+            target = self.density_target_ma
+            ref = self.last.reference_ma if self.last is not None else 0.0
+            slew = self.slew_up if target >= ref - REFERENCE_EPS_MA else REG_LIMITS.slew_max_ma_per_s
+            want = (target, slew, True)
         elif permission is OutputPermission.FALLING:
             # only down: the target goes to 0; an output that is off stays off
             want = (0.0, self.slew_down, None)
         else:  # RISING and HOLDING: toward (or at) the set current, never faster than ramp-up
-            want = (self.plan.current_ma, self.slew_up, True)
+            want = (self.plan.current_ma, self._rising_slew(), True)
         if want == self._commanded:
             return
         target_ma, slew, on = want
@@ -462,6 +696,13 @@ class Supervisor:
             return
         self._commanded = want
         self._verify_next_row = True
+
+    def _rising_slew(self) -> float:
+        """The ramp's slew now: the fast step until its tick, then the slow one
+        (SRS-074); outside a ramp the fast one (the reference is at the target)."""
+        if self.state == "ramp" and self.tick - self._ramp_start_tick >= self.slew_fast_ticks:
+            return self.slew_up_late
+        return self.slew_up
 
     def _check_table(self, state: str, batch, ref_before: float) -> str | None:
         """What the regulator did against what the table allowed; None if fine."""
@@ -501,7 +742,8 @@ class Supervisor:
             self._send("contact_lost")
             return
         if state == "paused":
-            if not last.contact_lost:
+            self._track_full_lift(last)
+            if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
             else:
                 self._timed_event()  # the contact timeout
@@ -509,8 +751,11 @@ class Supervisor:
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
             self._cuts_seen = last.antishock_cuts
             if state in ("ramp", "treat"):
+                self.cuts += 1          # bounded per session (SRS-090)
                 self._send("antishock_cut")
                 return
+        if state in ("ramp", "treat", "limited") and self._density(last):
+            return
         if state == "ramp" and last.reference_ma >= self.plan.current_ma - REFERENCE_EPS_MA:
             self._send("ramp_complete")
         elif state == "ramp" and self.tick - self._ramp_start_tick >= self.ramp_limit_ticks:
@@ -521,6 +766,114 @@ class Supervisor:
             self._send("at_zero")
         else:
             self._timed_event()
+
+    # -- current density when the contact area shrinks (SRS-092) ------------------------
+    def _area_too_small(self, last) -> bool:
+        """The load beyond the pause bound of the baseline (fingertips, a pad
+        that slipped). Unknown (no estimate) counts as not too small: the
+        regulator's contact detection decides, and the ramp checks again."""
+        r_now = _load_estimate_ohms(last)
+        return (self._r_base is not None and math.isfinite(r_now)
+                and r_now > _LIMITS.load_pause_ratio * self._r_base)
+
+    def _track_full_lift(self, last) -> None:
+        """Lifted out fully (the regulator sees no contact) for at least
+        FULL_LIFT_S: the next contact is a new placement, not the small area."""
+        if last.contact_lost:
+            if self._lost_since is None:
+                self._lost_since = self.tick
+        else:
+            if (self._lost_since is not None
+                    and self.tick - self._lost_since >= round(FULL_LIFT_S * self.tick_hz)):
+                self._density_paused = False
+            self._lost_since = None
+
+    def _density_held(self, last) -> bool:
+        """After a pause for a too small contact area, the session stays paused
+        until an estimate shows the load back within the pause bound, or the
+        regulator has seen the electrodes lifted out fully (the user places
+        them again); otherwise the contact timeout ends it."""
+        if not self._density_paused:
+            return False
+        if self.paused_ticks < round(FULL_LIFT_S * self.tick_hz):
+            return True   # the sense level settles first (the cut discharges the load)
+        r_now = _load_estimate_ohms(last)
+        return not (math.isfinite(r_now) and not self._area_too_small(last))
+
+    def _density(self, last) -> bool:
+        """Track the load against its baseline; lower the current so the
+        estimated density (I x R, R inversely proportional to the wetted area)
+        does not exceed its value at the baseline; pause beyond the pause
+        bound; give the set current back when the load is back. True if an
+        event was sent."""
+        r_now = _load_estimate_ohms(last)
+        if not math.isfinite(r_now) or last.measured_current_ma < LOAD_ESTIMATE_MIN_MA:
+            return False
+        state = self.state
+        if state == "ramp":
+            if self._area_too_small(last):
+                return self._density_pause(r_now)
+            return False
+        if self._r_base is None:
+            self._r_base0 = self._r_base = r_now
+            self._r_base_tick = self.tick
+            self.log.append(f"{self.elapsed_s:.3f}s load baseline {r_now:.0f} ohm")
+            return False
+        minutes = (self.tick - self._r_base_tick) / self.tick_hz / 60.0
+        self._r_base_tick = self.tick
+        if state == "treat" and r_now > self._r_base:
+            # skin drying: followed no faster and no further than normal, and
+            # only while the load is within the band (never in limited: a
+            # smaller area held for minutes must not raise the baseline)
+            self._r_base = max(self._r_base, min(
+                r_now, self._r_base * (1.0 + _LIMITS.load_drying_rate_max_percent_per_min / 100.0 * minutes),
+                self._r_base0 * _LIMITS.load_drying_rise_max_ratio))
+        ratio = r_now / self._r_base
+        if ratio > _LIMITS.load_pause_ratio:
+            return self._density_pause(r_now)
+        within = ratio <= 1.0 + _LIMITS.load_limit_band_percent / 100.0
+        allowed = self.plan.current_ma if within else self.plan.current_ma / ratio
+        # down to a whole 1 % of the set current: the density never above the
+        # baseline's, and not a new command every row for estimate noise
+        step_ma = self.plan.current_ma / 100.0
+        self.density_target_ma = max(step_ma, math.floor(allowed / step_ma + 1e-9) * step_ma)
+        if state == "treat" and not within:
+            self.density_limits += 1
+            self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm, {ratio:.2f}x the baseline "
+                            f"{self._r_base:.0f} ohm: current lowered to "
+                            f"{self.density_target_ma:.3f} mA (current density)")
+            self._send("density_limit")
+            return True
+        if (state == "limited" and within
+                and last.reference_ma >= self.plan.current_ma - REFERENCE_EPS_MA):
+            self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm back within the baseline "
+                            f"{self._r_base:.0f} ohm: set current again")
+            self._send("density_clear")
+            return True
+        return False
+
+    def _density_pause(self, r_now: float) -> bool:
+        self.density_pauses += 1
+        self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm beyond "
+                        f"{_LIMITS.load_pause_ratio:g}x the baseline {self._r_base:.0f} ohm: "
+                        "contact area too small, paused: place the hands (pads) fully again")
+        # As the regulator does on a lift-off: the reference to 0 at once (the
+        # stage off and on again: restart from zero), the stage back on at the
+        # sense level to see the load return; then paused, as on a lift-off.
+        try:
+            self.device.command(0.0, self.slew_down)
+            self.device.enable_output(False)
+            self.device.enable_output(True)
+        except RegulatorError as exc:
+            self.log.append(f"{self.elapsed_s:.3f}s command refused in {self.state}: {exc}")
+            self._enter_fault(FAULT_SUPERVISOR)
+            return True
+        self._commanded = (0.0, self.slew_down, None)
+        self._verify_next_row = True
+        self._density_paused = True
+        self._lost_since = None
+        self._send("contact_lost")
+        return True
 
     def _reference_at_zero(self) -> bool:
         return self.last is not None and self.last.reference_ma <= REFERENCE_EPS_MA

@@ -12,7 +12,8 @@ import pydot
 from .introspect import MachineModel
 
 # fill colour per output permission (legend in the graph)
-COLOURS = {"OFF": "#d9d9d9", "RISING": "#fdd49e", "HOLDING": "#fc8d59", "FALLING": "#9ecae1"}
+COLOURS = {"OFF": "#d9d9d9", "RISING": "#fdd49e", "HOLDING": "#fc8d59", "FALLING": "#9ecae1",
+           "REDUCED": "#fee391"}
 
 
 def to_dot(model: MachineModel) -> pydot.Dot:

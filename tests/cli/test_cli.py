@@ -18,7 +18,10 @@ from core.trace import COLUMNS
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
 SUMMARY_KEYS = {"outcome", "fault", "site", "current_mA", "minutes", "treat_s",
-                "delivered_mAmin", "max_current_mA", "states", "session_id"}
+                "delivered_mAmin", "max_current_mA", "states", "session_id",
+                # SRS-090, SRS-092, SRS-093
+                "end_reason", "pauses", "antishock_cuts", "ramp_s", "density_limits",
+                "density_pauses", "checklist"}
 
 
 def ionto(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -37,7 +37,7 @@ def test_trace_on_a_full_disk_stops_with_a_ramp_down_exit_4(tmp_path):
 
 @pytest.mark.req("SRS-081", "SRS-082")
 def test_history_write_failing_at_start_refuses_with_exit_1(tmp_path, capsys, monkeypatch):
-    def locked(self, settings, started_at=None):
+    def locked(self, settings, started_at=None, checklist=None):
         raise HistoryError(f"history {self.path}: cannot write: database is locked")
     monkeypatch.setattr(History, "begin_session", locked)
     code = cli.main(session_args(tmp_path))

@@ -21,18 +21,21 @@ from core.machine import (
     TransitionNotAllowed,
 )
 
-OFF, RISING, HOLDING, FALLING = (OutputPermission.OFF, OutputPermission.RISING,
-                                 OutputPermission.HOLDING, OutputPermission.FALLING)
+OFF, RISING, HOLDING, FALLING, REDUCED = (
+    OutputPermission.OFF, OutputPermission.RISING, OutputPermission.HOLDING,
+    OutputPermission.FALLING, OutputPermission.REDUCED)
 
 CONTRACT_OUTPUT = {
-    "idle": OFF, "checklist": OFF, "ramp": RISING, "treat": HOLDING, "paused": OFF,
+    "idle": OFF, "checklist": OFF, "ramp": RISING, "treat": HOLDING, "limited": REDUCED,
+    "paused": OFF,
     "reverse_down": FALLING, "polarity_switch": OFF, "ramp_down": FALLING, "fault": OFF,
 }
 STATES = list(CONTRACT_OUTPUT)
 ACTIVE = [s for s in STATES if s not in ("idle", "fault")]
 EVENTS = ["start", "checklist_passed", "checklist_refused", "ramp_complete", "contact_lost",
           "contact_restored", "contact_timeout", "antishock_cut", "half_time", "at_zero",
-          "polarity_switched", "time_up", "stop", "fault", "acknowledge"]
+          "polarity_switched", "time_up", "stop", "fault", "acknowledge",
+          "density_limit", "density_clear"]
 
 # (source, event) -> (target, guard name or None)
 CONTRACT = {
@@ -52,6 +55,13 @@ CONTRACT = {
     ("ramp_down", "at_zero"): ("idle", None),
     ("polarity_switch", "polarity_switched"): ("ramp", None),
     ("treat", "time_up"): ("ramp_down", None),
+    # current density (SRS-092): treat at a lowered current and back
+    ("treat", "density_limit"): ("limited", None),
+    ("limited", "density_clear"): ("treat", None),
+    ("limited", "contact_lost"): ("paused", None),
+    ("limited", "antishock_cut"): ("ramp", None),
+    ("limited", "half_time"): ("reverse_down", "reversal_enabled"),
+    ("limited", "time_up"): ("ramp_down", None),
     ("fault", "acknowledge"): ("idle", "regulator_reset_ok"),
 }
 CONTRACT.update({(s, "stop"): ("ramp_down", None) for s in ACTIVE})
@@ -63,6 +73,7 @@ PATH = {
     "checklist": ["start"],
     "ramp": ["start", "checklist_passed"],
     "treat": ["start", "checklist_passed", "ramp_complete"],
+    "limited": ["start", "checklist_passed", "ramp_complete", "density_limit"],
     "paused": ["start", "checklist_passed", "ramp_complete", "contact_lost"],
     "reverse_down": ["start", "checklist_passed", "ramp_complete", "half_time"],
     "polarity_switch": ["start", "checklist_passed", "ramp_complete", "half_time", "at_zero"],
@@ -97,7 +108,8 @@ def test_states_events_and_output_table_match_the_contract():
 def test_output_permission_in_each_state_is_the_table_entry(state):
     sm = machine_in(state)
     assert sm.output_permission is CONTRACT_OUTPUT[state]
-    assert sm.treatment_timer_running is (state == "treat")
+    # the timer runs in treat and in limited, treatment at a lowered current (SRS-065, SRS-092)
+    assert sm.treatment_timer_running is (state in ("treat", "limited"))
 
 
 @pytest.mark.req("SRS-050", "SRS-051")
@@ -127,9 +139,9 @@ REFUSED = [(s, e) for s, e in itertools.product(STATES, EVENTS) if (s, e) not in
 
 @pytest.mark.req("SRS-051")
 def test_refused_matrix_is_complete():
-    # 9 states x 15 events = 135 pairs; the rest of the contract's 32 are refused
-    assert len(REFUSED) + len(CONTRACT) == 135
-    assert len(REFUSED) == 103
+    # 10 states x 17 events = 170 pairs; the rest of the contract's 40 are refused
+    assert len(REFUSED) + len(CONTRACT) == 170
+    assert len(REFUSED) == 130
 
 
 @pytest.mark.req("SRS-051")
@@ -175,7 +187,7 @@ def test_fault_from_every_state(state):
 @pytest.mark.req("SRS-052")
 def test_every_state_where_output_may_be_on_has_a_fault_transition():
     on_states = {s for s, p in TherapyMachine.OUTPUT_TABLE.items() if p is not OFF}
-    assert on_states == {"ramp", "treat", "reverse_down", "ramp_down"}
+    assert on_states == {"ramp", "treat", "limited", "reverse_down", "ramp_down"}
     with_fault = {src for src, ev, dst, _ in TherapyMachine.transition_table() if ev == "fault"}
     assert on_states <= with_fault
 
@@ -372,7 +384,11 @@ def test_treat_only_through_checklist_and_ramp(gate):
 
 @pytest.mark.req("SRS-056")
 def test_treat_is_entered_only_from_ramp():
-    assert {src for src, _e, dst, _g in TherapyMachine.transition_table() if dst == "treat"} == {"ramp"}
+    # ... or back from limited, which is entered only from treat (SRS-092)
+    assert {src for src, _e, dst, _g in TherapyMachine.transition_table() if dst == "treat"} == {
+        "ramp", "limited"}
+    assert {src for src, _e, dst, _g in TherapyMachine.transition_table() if dst == "limited"} == {
+        "treat"}
 
 
 @pytest.mark.req("SRS-057")

@@ -68,7 +68,7 @@ def test_not_a_list_refused():
 
 def test_every_event_name_of_the_issue_is_known():
     assert set(EVENT_FIELDS) == {"lift_off", "contact", "short", "load", "sensor_stuck",
-                                 "stall", "stop"}
+                                 "stall", "stop", "ticks_stop", "clock_drift"}
 
 
 def test_missing_unreadable_and_bad_yaml_files(tmp_path):

@@ -26,13 +26,13 @@ def test_real_machine_passes_and_results_are_written(real_run, capsys):
     assert rc == 0
     doc = json.loads((out / "results.json").read_text())
     ids = [p["id"] for p in doc["properties"]]
-    assert ids == [f"PROP-{i:02d}" for i in range(1, 17)]
+    assert ids == [f"PROP-{i:02d}" for i in range(1, 18)]
     for p in doc["properties"]:
         assert p["result"] == "proven" and p["counterexample"] == []
         assert p["method"] in ("exploration", "exploration+spin")
         assert set(p) >= {"id", "result", "method", "counterexample"}
     tm = doc["table_mutation"]
-    assert tm["total"] == tm["caught"] == 317
+    assert tm["total"] == tm["caught"] == 443
     assert tm["survivors"] == [] and tm["equivalent"] == []
     assert tm["checked_by"]["spin"] == 2
     assert doc["diagram_svg"].endswith("therapy_machine.svg")
@@ -44,7 +44,7 @@ def test_output_names_each_property_then_the_mutation_figure(tmp_path, capsys):
     rc = cli.main(["--out", str(tmp_path), "--no-mutation"])
     text = capsys.readouterr().out
     assert rc == 0
-    for i in range(1, 17):
+    for i in range(1, 18):
         assert f"PROP-{i:02d}  proven" in text
     assert "verification PASSED" in text
 

@@ -19,11 +19,11 @@ def test_every_single_table_mutation_is_generated():
     n_t, n_s, n_p = len(MODEL.transitions), len(MODEL.states), len(MODEL.permissions)
     n_guards = sum(len(t.conds) + len(t.validators) for t in MODEL.transitions)
     kinds = Counter(m.id.split(" ")[0] + (" guard" if m.id.startswith("drop guard") else "") for m in ms)
-    assert kinds["drop"] == n_t == 32
-    assert kinds["redirect"] == n_t * (n_s - 1) == 256
-    assert kinds["drop guard"] == n_guards == 2
-    assert kinds["permission"] == n_s * (n_p - 1) == 27
-    assert len(ms) == 317 and len({m.id for m in ms}) == 317
+    assert kinds["drop"] == n_t == 40
+    assert kinds["redirect"] == n_t * (n_s - 1) == 360
+    assert kinds["drop guard"] == n_guards == 3
+    assert kinds["permission"] == n_s * (n_p - 1) == 40
+    assert len(ms) == 443 and len({m.id for m in ms}) == 443
     # each mutant differs from the real table in exactly one place
     for m in ms:
         changed_t = set(m.model.transitions) ^ set(MODEL.transitions)
@@ -36,7 +36,7 @@ def test_every_table_mutant_is_caught_and_spin_agrees_on_a_sample(capsys):
     done = mutate.run(MODEL, SPEC, spin_size=3, jobs=1)
     caught = [m for m in done if m.caught_by]
     print(f"table mutants: {len(caught)}/{len(done)} caught")
-    assert len(done) == 317
+    assert len(done) == 443
     assert [m.id for m in done if not m.caught_by] == []
     sampled = [m for m in done if m.spin_caught_by is not None]
     assert len(sampled) == 3

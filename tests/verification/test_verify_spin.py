@@ -24,11 +24,11 @@ def spin_results(cls, spec=SPEC):
 
 
 @pytest.mark.req("SRS-122", "SRS-120", "PROP-01", "PROP-03", "PROP-04", "PROP-05", "PROP-08", "PROP-09",
-                 "PROP-11", "PROP-12", "PROP-13", "PROP-14", "PROP-15", "PROP-16")
+                 "PROP-11", "PROP-12", "PROP-13", "PROP-14", "PROP-15", "PROP-16", "PROP-17")
 def test_spin_proves_every_ltl_property_of_the_real_machine():
     # the marker above must name every property with an ltl formula
     assert LTL_PROPS == ("PROP-01", "PROP-03", "PROP-04", "PROP-05", "PROP-08", "PROP-09",
-                         "PROP-11", "PROP-12", "PROP-13", "PROP-14", "PROP-15", "PROP-16")
+                         "PROP-11", "PROP-12", "PROP-13", "PROP-14", "PROP-15", "PROP-16", "PROP-17")
     results = spin_results(TherapyMachine)
     assert set(results) == set(LTL_PROPS) and len(LTL_PROPS) >= 12
     assert {pid: r.holds for pid, r in results.items()} == dict.fromkeys(LTL_PROPS, True)
