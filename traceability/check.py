@@ -165,7 +165,15 @@ def _load_results(a: Analysis, known: set[str]) -> None:
     if not a.results_path.exists():
         p.error(label, "", "", "no test results: run pytest first (the traceability plugin writes them)")
         return
-    a.results = _read_json(p, a.results_path, "test results")
+    if a.results_path.suffix.lower() == ".xml":
+        from traceability.junit import JUnitError, read_junit
+        try:
+            a.results = read_junit(a.results_path)
+        except (OSError, JUnitError) as exc:
+            p.error(label, "", "", f"unreadable JUnit XML test results: {exc}")
+            return
+    else:
+        a.results = _read_json(p, a.results_path, "test results")
     if a.results is None:
         return
     stale_files: dict[str, int] = defaultdict(int)

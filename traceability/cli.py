@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="validate data, links, evidence and risk acceptability")
-    c.add_argument("--results", help="test results JSON (default out/test-results/results.json)")
+    c.add_argument("--results", metavar="FILE",
+                   help="test results: the plugin's JSON or pytest's JUnit XML (*.xml, with "
+                        "<property name=\"verifies\">) (default: %(default)s)",
+                   default=None)
     c.add_argument("--verification", help="verifier results JSON (default out/verification/results.json)")
     c.add_argument("--static", action="store_true",
                    help="do not read test results: data, links and test markers only (before the tests run)")
