@@ -89,7 +89,8 @@ messages on stderr: 'ionto: refused: ...' (a session that was not started),
 SESSION_EXAMPLES = """examples:
   ionto session --site hands --current 15 --minutes 10 --checklist examples/checklist.yaml
   ionto session --last --checklist examples/checklist.yaml --json
-  ionto session --site feet --current 12 --minutes 15 --scenario examples/scenario-liftoff.yaml --trace out/t.csv
+  ionto session --site feet --current 12 --minutes 15 --checklist examples/checklist.yaml \
+                --scenario examples/scenario-liftoff.yaml --trace out/t.csv
 """
 HISTORY_EXAMPLES = """examples:
   ionto history
