@@ -17,18 +17,27 @@ class JUnitError(ValueError):
     """The file is not JUnit XML this reader understands."""
 
 
-def _nodeid(case: ET.Element) -> tuple[str, str]:
+def _module_file(classname: str) -> str:
+    parts = classname.split(".")
+    while parts and parts[-1][:1].isupper():
+        parts.pop()
+    return "/".join(parts) + ".py"
+
+
+def _nodeid(case: ET.Element) -> tuple[str, str, bool]:
+    """(node id, file, whether the file is the test's own): a test defined
+    elsewhere (hypothesis' stateful TestCase) names that file; the plugin then
+    records the module's file, and so does this."""
     name = case.get("name") or ""
     classname = case.get("classname") or ""
     file = (case.get("file") or "").replace("\\", "/")
-    if not file:  # xunit2 carries no file: derive it from the dotted class name
-        parts = classname.split(".")
-        while parts and parts[-1][:1].isupper():
-            parts.pop()
-        file = "/".join(parts) + ".py"
+    own = True
     module = file[:-3].replace("/", ".") if file.endswith(".py") else file
+    if not file or not (classname == module or classname.startswith(module + ".")):
+        file, own = _module_file(classname), False   # (xunit2 has no file at all)
+        module = file[:-3].replace("/", ".")
     rest = classname[len(module):].lstrip(".") if classname.startswith(module) else ""
-    return "::".join([file] + [p for p in rest.split(".") if p] + [name]), file
+    return "::".join([file] + [p for p in rest.split(".") if p] + [name]), file, own
 
 
 def _outcome(case: ET.Element) -> tuple[str, str]:
@@ -52,14 +61,14 @@ def read_junit(path: Path) -> dict:
         raise JUnitError(f"root element <{root.tag}> is neither <testsuites> nor <testsuite>")
     tests = []
     for case in root.iter("testcase"):
-        nodeid, file = _nodeid(case)
+        nodeid, file, own = _nodeid(case)
         ids: list[str] = []
         for prop in case.iter("property"):
             if prop.get("name") == JUNIT_PROPERTY:
                 ids += [x.strip() for x in (prop.get("value") or "").split(",") if x.strip()]
         outcome, message = _outcome(case)
         try:
-            line = int(case.get("line") or 0) + 1  # pytest writes the 0-based line
+            line = int(case.get("line") or 0) + 1 if own else 1  # pytest writes the 0-based line
         except ValueError:
             line = 0
         tests.append({"nodeid": nodeid, "ids": sorted(set(ids)), "file": file, "line": line,

@@ -27,6 +27,20 @@ class TestGroup:
 
 def test_unmarked():
     pass
+
+
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, rule
+
+
+class Machine(RuleBasedStateMachine):
+    @rule()
+    def step(self):
+        pass
+
+
+TestMachine = Machine.TestCase   # defined in hypothesis' file: JUnit names that file
+TestMachine.settings = settings(max_examples=2, stateful_step_count=2)
 '''
 
 
@@ -46,7 +60,7 @@ def test_each_testcase_carries_its_ids_as_a_verifies_property(tmp_path):
     props = {c.get("name"): [p.get("value") for p in c.iter("property") if p.get("name") == "verifies"]
              for c in root.iter("testcase")}
     assert props == {"test_two": ["SRS-001, SRS-002"], "test_param[1]": ["SRS-003"],
-                     "test_param[2]": ["SRS-003"], "test_in_class": ["SRS-004"], "test_unmarked": []}
+                     "test_param[2]": ["SRS-003"], "test_in_class": ["SRS-004"], "test_unmarked": [], "runTest": []}
 
 
 @pytest.mark.req("SRS-109")
@@ -59,6 +73,7 @@ def test_reader_gives_the_plugins_node_ids_outcomes_and_lines(tmp_path):
     assert got == want
     assert got["tests/test_x.py::test_param[2]"][3] == "failed"
     assert "tests/test_x.py::TestGroup::test_in_class" in got
+    assert got["tests/test_x.py::TestMachine::runTest"][1] == "tests/test_x.py"
 
 
 @pytest.mark.req("SRS-109")
