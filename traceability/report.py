@@ -24,13 +24,14 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import importlib.metadata as md
-import re
 import shutil
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
+from types import SimpleNamespace as NS
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from traceability.bench import BENCH_DIR, EVIDENCE_KIND
 from traceability.check import FAIL, PASS, Analysis, no_gc, runtime_dependencies
@@ -55,8 +56,9 @@ def _env() -> Environment:
 
 
 def slug(text: str) -> str:
-    """An anchor for a test: its node id with every other character a dash."""
-    return "t-" + re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-")
+    """An anchor for a test function: its node id without the parameters (no
+    whitespace, so a valid HTML id and URL fragment as it is)."""
+    return "t-" + text
 
 
 # ---------------------------------------------------------------- helpers
@@ -146,9 +148,9 @@ def _fold(evidence) -> list[dict]:
         g = groups.get(base)
         if g is None:
             g = groups[base] = {"name": base, "anchor": slug(base), "file": e.file, "line": e.line,
-                                "count": 0, "outcomes": Counter(), "failing": []}
+                                "count": 0, "outcomes": {}, "failing": []}
         g["count"] += 1
-        g["outcomes"][e.outcome] += 1
+        g["outcomes"][e.outcome] = g["outcomes"].get(e.outcome, 0) + 1
         if e.outcome in FAIL:
             g["failing"].append({"nodeid": e.nodeid, "outcome": e.outcome, "message": e.message[:300],
                                  "file": e.file, "line": e.line})
@@ -156,7 +158,8 @@ def _fold(evidence) -> list[dict]:
         g["status"] = ("failed" if g["failing"] else
                        "verified" if g["outcomes"].get("passed") else "unverified")
         g["outcome_text"] = ", ".join(f"{n} {k}" for k, n in sorted(g["outcomes"].items()))
-    return list(groups.values())
+    # attribute objects, not dicts: a template's `g.name` on a dict costs a failed getattr each time
+    return [NS(**g) for g in groups.values()]
 
 
 def _risk_matrix(plan, counts: Counter, title: str) -> dict:
@@ -233,10 +236,13 @@ def build_model(a: Analysis, out: Path) -> dict:
         for e in evs:
             test_ids[e.nodeid.split("[", 1)[0]].add(rid)
     tests = _fold(a.tests)
+    by_name = {g.name: g for g in tests}
     for g in tests:
-        g["ids"] = sorted(test_ids.get(g["name"], ()))
-        refs.setdefault(g["name"], f"verification.html#{g['anchor']}")
-    folded_by_id = {rid: _fold(evs) for rid, evs in a.by_id.items()}
+        g.ids = sorted(test_ids.get(g.name, ()))
+        refs.setdefault(g.name, f"verification.html#{g.anchor}")
+    # per id: the function's line (all its cases; a marker applies to the function)
+    folded_by_id = {rid: [by_name[b] for b in dict.fromkeys(e.nodeid.split("[", 1)[0] for e in evs)]
+                    for rid, evs in a.by_id.items()}
 
     # ---- risk file
     hazards = []
@@ -277,7 +283,7 @@ def build_model(a: Analysis, out: Path) -> dict:
 
     def req_entry(r) -> dict:
         bench = a.bench.get(r.id)
-        return {"r": r, "status": status(r.id), "suspect": r.id in a.suspect,
+        return NS(**{"r": r, "status": status(r.id), "suspect": r.id in a.suspect,
                 "controls": req_controls.get(r.id, []), "hazards": req_hazards.get(r.id, []),
                 "tests": folded_by_id.get(r.id, []),
                 "props": [{"id": x, "result": a.prop_result.get(x, "no result")} for x in verifies.get(r.id, [])],
@@ -285,11 +291,11 @@ def build_model(a: Analysis, out: Path) -> dict:
                     "file": bench.file, "met": bench.met, "counted": bench.counted,
                     "summary": bench.summary(),
                     "figures": [{"name": n, "text": f.text(), "met": f.met} for n, f in bench.record.figures.items()]},
-                "inspection": r.evidence if r.verification == "inspection" else []}
+                "inspection": r.evidence if r.verification == "inspection" else []})
 
     needs = []
     for n in p.needs.values():
-        failing = [{"rid": rid, "tests": [g for g in folded_by_id.get(rid, []) if g["failing"]],
+        failing = [{"rid": rid, "tests": [g for g in folded_by_id.get(rid, []) if g.failing],
                     "props": [x for x in verifies.get(rid, []) if a.status.get(x) == "failed"]}
                    for rid, _ in a.need_failing.get(n.id, [])]
         needs.append({"id": n.id, "title": n.title, "need": n, "status": a.need_status.get(n.id, "unverified"),
@@ -309,11 +315,11 @@ def build_model(a: Analysis, out: Path) -> dict:
             crows = []
             for rid in rids or [None]:
                 evs = a.by_id.get(rid, []) if rid else []
-                crows.append({"rid": rid, "status": status(rid) if rid else "none",
+                crows.append(NS(**{"rid": rid, "status": status(rid) if rid else "none",
                               "passed": sum(1 for e in evs if e.outcome in PASS),
                               "failed": sum(1 for e in evs if e.outcome in FAIL),
                               "total": len(evs), "groups": len(folded_by_id.get(rid, [])) if rid else 0,
-                              "props": len(verifies.get(rid, [])) if rid else 0})
+                              "props": len(verifies.get(rid, [])) if rid else 0}))
             hrows.append({"cid": cid, "title": c.title if c else "(unknown control)", "rows": crows})
         matrix.append({"id": hz.id, "title": hz.title, "controls": hrows,
                        "span": sum(len(x["rows"]) for x in hrows) or 1})
@@ -392,8 +398,8 @@ def build_model(a: Analysis, out: Path) -> dict:
                  for fid, (_, fm) in p.fmea.items()]
               + [{"i": x.id, "t": x.title or x.statement[:120], "k": "property", "u": refs[x.id],
                   "x": x.statement} for x in p.props.values()]
-              + [{"i": g["name"], "t": f"{g['count']} case(s): {g['outcome_text']}", "k": "test",
-                  "u": refs[g["name"]], "x": " ".join(g["ids"])} for g in tests])
+              + [{"i": g.name, "t": f"{g.count} case(s): {g.outcome_text}", "k": "test",
+                  "u": refs[g.name], "x": " ".join(g.ids)} for g in tests])
     return {
         "title": "Audit report: iontophoresis control core",
         "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -411,6 +417,19 @@ def build_model(a: Analysis, out: Path) -> dict:
     }
 
 
+SEP = "\x1e"   # record separator between the test functions laid out in one render
+
+
+def prerender(env: Environment, model: dict) -> None:
+    """Each test function appears on several pages: laid out once (one render of
+    _tests.html.j2 / _tests.md.j2 over all of them), then placed by the pages."""
+    tests = model["tests"]
+    html = env.get_template("_tests.html.j2").render(tests=tests, sep=SEP).split(SEP)
+    md = env.get_template("_tests.md.j2").render(tests=tests, sep=SEP).split(SEP)
+    for g, h, m_ in zip(tests, html, md):
+        g.html, g.md = Markup(h), m_
+
+
 # ---------------------------------------------------------------- entry point
 def write_report(a: Analysis, out: Path) -> Path:
     with no_gc():
@@ -421,6 +440,7 @@ def _write_report(a: Analysis, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     env = _env()
     model = build_model(a, out)
+    prerender(env, model)
     for name, matrix in model["matrices"]:
         (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),
                                 encoding="utf-8")

@@ -133,7 +133,7 @@ def test_parametrised_cases_fold_into_one_line_with_their_count(repo, tmp_path, 
     out = _site(repo, tmp_path, capsys)
     rid = base["ids"][0]
     row = (out / "requirements.html").read_text().split(f'<tr id="{rid}">', 1)[1].split("</tr>", 1)[0]
-    assert row.count(base["nodeid"]) == 1 and "&times;97" in row and "97 passed" in row
+    assert row.count(f"<code>{base['nodeid']}</code>") == 1 and "&times;97" in row and "97 passed" in row
     assert f"x97 ({base['file']}:{base['line']})" in (out / "report.md").read_text()
 
 
