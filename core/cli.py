@@ -47,11 +47,16 @@ class Refused(Exception):
     """Invalid input or a refused session: exit 1 with this message."""
 
 
+class UsageError(Refused):
+    """A malformed command line (unknown option, missing command, bad value type): exit 1."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad arguments; this command's contract says 1."""
+    """argparse exits 2 on bad arguments; this command's contract says 1. The
+    message is printed once, in the form every error of `ionto` has."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise Refused(f"{self.prog}: {message}")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _number_arg(text: str) -> float | str:
@@ -74,35 +79,87 @@ def _seed_arg(text: str) -> int:
     return value
 
 
+EPILOG = """exit codes:
+  0  the session completed
+  1  refused or invalid input (nothing energised; the message names the field and the allowed range)
+  3  the session ended in a fault
+  4  the session was stopped (Stop, Ctrl-C) or interrupted
+
+messages on stderr: 'ionto: refused: ...' (a session that was not started),
+'ionto: error: ...' (a malformed command line or a failure to write a file).
+"""
+SESSION_EXAMPLES = """examples:
+  ionto session --site hands --current 15 --minutes 10 --checklist examples/checklist.yaml
+  ionto session --last --checklist examples/checklist.yaml --json
+  ionto session --site feet --current 12 --minutes 15 --checklist examples/checklist.yaml \
+                --scenario examples/scenario-liftoff.yaml --trace out/t.csv
+"""
+HISTORY_EXAMPLES = """examples:
+  ionto history
+  ionto history --db out/history.sqlite --json
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("ionto-core")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _default(field: str) -> Any:
+    return TherapySettings.model_fields[field].default
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core (simulated device by "
+                     "default).", epilog=EPILOG + "\n" + SESSION_EXAMPLES + HISTORY_EXAMPLES, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{session,history}")
+    db_help = f"history database (default: {default_db_path()})"
 
-    s = sub.add_parser("session", help="run a treatment session (simulated device by default)")
-    s.add_argument("--site", help=f"treated area: {', '.join(SITES)}")
-    s.add_argument("--current", type=_number_arg, metavar="MA",
-                   help="set current in mA (range per site: spec/limits.yaml)")
-    s.add_argument("--minutes", type=_number_arg, metavar="MIN",
-                   help="treatment time in whole minutes")
-    s.add_argument("--ramp-up", type=_number_arg, metavar="S", dest="ramp_up_s",
-                   help="ramp-up time in seconds")
-    s.add_argument("--ramp-down", type=_number_arg, metavar="S",
-                   dest="ramp_down_s", help="ramp-down time in seconds")
-    s.add_argument("--reverse-polarity", action=argparse.BooleanOptionalAction, default=None,
-                   help="reverse the polarity at half time (ramp down, swap, ramp up)")
-    s.add_argument("--last", action="store_true",
-                   help="take the settings of the last session (options given override)")
-    s.add_argument("--checklist", metavar="FILE", help="checklist YAML (required without a terminal)")
-    s.add_argument("--scenario", metavar="FILE", help="YAML list of timed simulated-device events")
-    s.add_argument("--seed", type=_seed_arg, default=0, help=f"simulation seed, 0..{SEED_MAX}")
-    s.add_argument("--realtime", action="store_true", help="pace the session to wall time")
-    s.add_argument("--db", metavar="PATH", help="history database (default: per-user location)")
-    s.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
-    s.add_argument("--trace", metavar="FILE", help="write a CSV trace, one row per 10 ms")
+    s = sub.add_parser("session", help="run a treatment session (simulated device by default)",
+                       description="Run one treatment session: checklist, ramp up, treatment, ramp down.",
+                       epilog=EPILOG + "\n" + SESSION_EXAMPLES, formatter_class=fmt)
+    need = s.add_argument_group("settings (required unless --last gives them)")
+    need.add_argument("--site", help=f"treated area: {allowed_text('site')}")
+    need.add_argument("--current", type=_number_arg, metavar="MA",
+                      help=f"set current in mA, step 0.01: {allowed_text('current_ma')}")
+    need.add_argument("--minutes", type=_number_arg, metavar="MIN",
+                      help=f"treatment time: {allowed_text('minutes')}")
+    opt = s.add_argument_group("session options")
+    opt.add_argument("--ramp-up", type=_number_arg, metavar="S", dest="ramp_up_s",
+                     help=f"ramp-up time in seconds: {allowed_text('ramp_up_s')} (default {_default('ramp_up_s'):g})")
+    opt.add_argument("--ramp-down", type=_number_arg, metavar="S", dest="ramp_down_s",
+                     help=f"ramp-down time in seconds: {allowed_text('ramp_down_s')} "
+                          f"(default {_default('ramp_down_s'):g})")
+    opt.add_argument("--reverse-polarity", action=argparse.BooleanOptionalAction, default=None,
+                     help="reverse the polarity at half time (ramp down, swap, ramp up) "
+                          f"(default: {'on' if _default('reverse_polarity') else 'off'})")
+    opt.add_argument("--last", action="store_true",
+                     help="take the settings of the last session in the history (options given override)")
+    opt.add_argument("--checklist", metavar="FILE",
+                     help="checklist answers, YAML (format: examples/checklist.yaml); required without a "
+                          "terminal, asked interactively on one")
+    opt.add_argument("--scenario", metavar="FILE",
+                     help="YAML list of timed simulated-device events (e.g. examples/scenario-liftoff.yaml)")
+    opt.add_argument("--seed", type=_seed_arg, default=0,
+                     help=f"simulation seed, 0..{SEED_MAX} (default: %(default)s)")
+    opt.add_argument("--realtime", action="store_true",
+                     help="pace the session to wall time (default: as fast as the machine allows)")
+    opt.add_argument("--db", metavar="PATH", help=db_help)
+    opt.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    opt.add_argument("--trace", metavar="FILE", help="write a CSV trace, one row per 10 ms")
 
-    h = sub.add_parser("history", help="list the recorded sessions")
-    h.add_argument("--db", metavar="PATH", help="history database (default: per-user location)")
-    h.add_argument("--json", action="store_true", help="print the sessions as JSON")
+    h = sub.add_parser("history", help="list the recorded sessions (read-only)",
+                       description="List the recorded sessions. Read-only: a database that does not exist "
+                                   "is reported, never created.",
+                       epilog=HISTORY_EXAMPLES, formatter_class=fmt)
+    h.add_argument("--db", metavar="PATH", help=db_help)
+    h.add_argument("--json", action="store_true",
+                   help="print the sessions as JSON, with the keys of the session summary")
     return parser
 
 
@@ -129,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before Start (a running session handles Ctrl-C as Stop)
         exc = Refused("interrupted by the user before Start; nothing was energised")
         _say(f"ionto: refused: {exc}")
+        return EXIT_REFUSED
+    except UsageError as exc:
+        _say(f"ionto: error: {exc}")
         return EXIT_REFUSED
     except Refused as exc:
         _say(f"ionto: refused: {exc}")
@@ -428,8 +488,27 @@ def _last_settings(history: History) -> dict[str, Any] | None:
     return None if last is None else last.to_record()
 
 
+def _history_json(r) -> dict[str, Any]:
+    """A history row with the keys of the session's --json summary (current_mA,
+    delivered_mAmin, max_current_mA, fault, ...), plus what only the history has."""
+    st = r.settings
+    return {"session_id": r.session_id, "outcome": r.outcome, "fault": r.faults[-1] if r.faults else None,
+            "site": st.get("site"), "current_mA": st.get("current_ma"), "minutes": st.get("minutes"),
+            "ramp_up_s": st.get("ramp_up_s"), "ramp_down_s": st.get("ramp_down_s"),
+            "reverse_polarity": st.get("reverse_polarity"), "treat_s": r.treat_s,
+            "delivered_mAmin": r.delivered_mamin, "max_current_mA": r.max_current_ma, "states": r.states,
+            "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at}
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     _check_db_arg(args.db)
+    path = history_path(args.db)
+    if not path.exists():   # read-only: never create a database by listing it
+        if args.json:
+            print("[]")
+        else:
+            print(f"no sessions recorded: {path} does not exist")
+        return EXIT_COMPLETED
     history = _open_history(args.db)
     try:
         records = history.list_sessions()
@@ -438,7 +517,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     finally:
         history.close()
     if args.json:
-        print(json.dumps([r.to_dict() for r in records]))
+        print(json.dumps([_history_json(r) for r in records]))
         return EXIT_COMPLETED
     if not records:
         print(f"no sessions recorded in {history_path(args.db)}")

@@ -1,4 +1,4 @@
-"""`ionto-trace`: check, review, report, reqif.
+"""`ionto-trace`: check, review, report, reqif, site-check.
 
 The root (repository) defaults to the current directory; `--root DIR` or the
 IONTO_TRACE_ROOT environment variable point elsewhere (tests use a copy).
@@ -72,12 +72,15 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from traceability.check import run_check
+    from traceability.check import run_check_for_report
     from traceability.report import write_report
     root = _root(args)
-    a = run_check(root, _path(args.results), _path(args.verification))
+    a = run_check_for_report(root, _path(args.results), _path(args.verification))
     index = write_report(a, Path(args.out).resolve())
-    print(f"report: {index}  ({len(a.errors)} check error(s), {len(a.warnings)} warning(s))")
+    print(f"report: {index}")
+    print(f"verdict: {a.verdict} ({len(a.errors)} check error(s), {len(a.warnings)} warning(s))")
+    for x in a.pending:
+        print(f"  not yet verified: {x}")
     return 0
 
 
@@ -92,13 +95,55 @@ def cmd_reqif(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_site_check(args: argparse.Namespace) -> int:
+    from traceability.sitecheck import ChromiumMissing, check_site, read_verdict
+    site = Path(args.site).resolve()
+    if not (site / "index.html").is_file():
+        print(f"ionto-trace: error: {site}/index.html not found: run `ionto-trace report --out {args.site}` first",
+              file=sys.stderr)
+        return 2
+    try:
+        r = check_site(site)
+    except ChromiumMissing as exc:
+        print(f"ionto-trace: error: {exc}", file=sys.stderr)
+        return 2
+    for x in r.problems:
+        print(f"ERROR: {x}")
+    verdict = read_verdict(site)
+    print(f"site-check: {r.page_count} pages, {r.files} files, {r.size_bytes / 1024:.0f} KiB, loaded in "
+          f"headless Chromium in {r.seconds:.1f} s; {len(r.problems)} problem(s); report verdict: {verdict}")
+    bad = bool(r.problems)
+    if args.expect_verdict and verdict != args.expect_verdict:
+        print(f"ERROR: the report's verdict is {verdict}, expected {args.expect_verdict}")
+        bad = True
+    return 1 if bad else 0
+
+
+def _version() -> str:
+    import importlib.metadata as md
+    try:
+        return md.version("ionto-core")
+    except md.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ionto-trace", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="ionto-trace", description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 ok; 1 check failed (errors) or site problems; 2 usage error\n\n"
+               "examples:\n  ionto-trace check\n  ionto-trace check --results out/test-results/junit.xml\n"
+               "  ionto-trace review SRS-014\n  ionto-trace report --out out/report\n"
+               "  ionto-trace site-check out/report --expect-verdict PASSED\n"
+               "  ionto-trace reqif --out out/requirements.reqif")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     ap.add_argument("--root", help="repository root (default: $IONTO_TRACE_ROOT or the current directory)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="validate data, links, evidence and risk acceptability")
-    c.add_argument("--results", help="test results JSON (default out/test-results/results.json)")
+    c.add_argument("--results", metavar="FILE",
+                   help="test results: the plugin's JSON or pytest's JUnit XML (*.xml, with "
+                        "<property name=\"verifies\">) (default: out/test-results/results.json)")
     c.add_argument("--verification", help="verifier results JSON (default out/verification/results.json)")
     c.add_argument("--static", action="store_true",
                    help="do not read test results: data, links and test markers only (before the tests run)")
@@ -112,15 +157,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--note", help="a note kept in the review log")
     r.set_defaults(func=cmd_review)
 
-    p = sub.add_parser("report", help="write the audit report (index.html, report.md)")
-    p.add_argument("--out", default="out/report")
-    p.add_argument("--results")
-    p.add_argument("--verification")
+    p = sub.add_parser("report", help="write the audit report: a site (index.html and one page per part) "
+                                      "and report.md")
+    p.add_argument("--out", default="out/report", metavar="DIR", help="output directory (default: %(default)s)")
+    p.add_argument("--results", metavar="FILE", help="test results, JSON or JUnit XML "
+                                                     "(default: out/test-results/results.json)")
+    p.add_argument("--verification", metavar="FILE",
+                   help="verifier results (default: out/verification/results.json)")
     p.set_defaults(func=cmd_report)
 
-    q = sub.add_parser("reqif", help="export the requirements as ReqIF")
-    q.add_argument("--out", required=True)
+    q = sub.add_parser("reqif", help="export the requirements and the risk file as ReqIF")
+    q.add_argument("--out", required=True, metavar="FILE", help="the .reqif file to write (required)")
     q.set_defaults(func=cmd_reqif)
+
+    w = sub.add_parser("site-check", help="load every page of a report in headless Chromium: fail on a "
+                                          "broken link, a missing image or a console error")
+    w.add_argument("site", metavar="DIR", help="the report directory (from `report --out DIR`)")
+    w.add_argument("--expect-verdict", choices=["PASSED", "FAILED", "NOT YET VERIFIED"],
+                   help="also fail unless the report's verdict is this one")
+    w.set_defaults(func=cmd_site_check)
     return ap
 
 

@@ -5,6 +5,12 @@ Registered by tests/conftest.py. At the end of a session it writes
 `--trace-results PATH` or the IONTO_TRACE_RESULTS environment variable), which
 `ionto-trace check` reads.
 
+JUnit XML: each test also carries its ids as a property of its <testcase>,
+`<property name="verifies" value="SRS-014, SRS-015"/>` (the pattern of
+eclipse-score's `record_property("PartiallyVerifies", ...)`), so any JUnit
+reader (Jenkins, GitLab) sees them in `pytest --junitxml FILE`; `ionto-trace
+check --results FILE.xml` accepts that file as evidence too.
+
 Full and partial runs: a run over the whole configured test suite (no -k, -m,
 --deselect, no node ids, every testpath) REPLACES the table, so a deleted or
 renamed test cannot leave evidence behind. Any other run MERGES: the tests it
@@ -31,6 +37,7 @@ from traceability import DEFAULT_RESULTS, RESULTS_ENV
 SCHEMA = 1
 MAX_RUNS_KEPT = 20
 MESSAGE_CHARS = 600
+JUNIT_PROPERTY = "verifies"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +117,8 @@ class _Recorder:
             }
             if bad:
                 self.items[item.nodeid]["marker_errors"] = bad
+            if ids:  # what record_property does; written by --junitxml
+                item.user_properties.append((JUNIT_PROPERTY, ", ".join(sorted(set(ids)))))
 
     # -- outcome: worst of setup/call/teardown
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -1,99 +1,64 @@
-"""The audit report: DIR/index.html and DIR/report.md from one Analysis.
+"""The audit report: a small static site in DIR (and DIR/report.md) from one Analysis.
 
-Plain string building (no template engine: Jinja2 is not a declared
-dependency). Every section is produced once as (html, markdown). Pictures:
-the risk matrices are SVG drawn by hand; the reference session is a
-matplotlib PNG; the state diagram is the verifier's SVG, or rendered from
-`core.machine` via python-statemachine + pydot when that SVG is missing.
+The code computes one data model (`build_model`); Jinja2 templates in
+`traceability/templates/` lay it out, one page per part of the audit package:
+
+    index.html         summary, verdict, what is not yet verified, the parts
+    risk.html          risk matrices, hazards -> situations -> controls, controls, FMEA
+    requirements.html  user needs -> requirements, their controls (backlinks) and evidence
+    matrix.html        the trace matrix hazard x control x requirement x tests, with counts
+    verification.html  unverified and suspect items, tests (parametrised cases folded),
+                       state machine and its properties, reference session, benchmarks
+    soup.html          runtime dependencies with installed versions
+    findings.html      every finding of the check
+    search.html        offline search over every id (search_index.js, no server needed)
+
+Every id (UN, SRS, HAZ, HS, RC, FM, PROP and each test) has one anchor on its
+home page; every mention elsewhere links to it, and each item lists what
+links to it (backlinks). Pictures: the risk matrices are SVG from a template;
+the reference session is a matplotlib PNG; the state diagram is the
+verifier's SVG, or rendered from `core.machine` when that SVG is missing.
 """
 from __future__ import annotations
 
 import csv
 import datetime as _dt
-import html
 import importlib.metadata as md
 import shutil
 import subprocess
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
+from types import SimpleNamespace as NS
 
-from traceability.bench import BENCH_DIR, EVIDENCE_KIND, BenchEvidence
-from traceability.check import FAIL, PASS, Analysis, Evidence, no_gc, runtime_dependencies
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from traceability.bench import BENCH_DIR, EVIDENCE_KIND
+from traceability.check import FAIL, PASS, Analysis, no_gc, runtime_dependencies
 
 TRACE_CSV = "out/demo-trace.csv"
 DIAGRAM_SVG = "out/verification/therapy_machine.svg"
-REGION_COLOUR = {"acceptable": "#b7e1a1", "alarp": "#ffe08a", "unacceptable": "#f4a09c"}
-STATUS_COLOUR = {"verified": "#2e7d32", "failed": "#c62828", "unverified": "#ef6c00",
-                 "planned": "#546e7a", "partially verified": "#ef6c00", "proven": "#2e7d32",
-                 "violated": "#c62828"}
-CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;
-vertical-align:top;font-size:90%}th{background:#eee}.b{color:#fff;padding:1px 5px;border-radius:3px;
-font-size:85%}code{font-size:90%}nav a{margin-right:1em}.small{font-size:85%;color:#555}
-h2{border-bottom:2px solid #888;margin-top:2em}details{margin:.3em 0}"""
+PAGES = [("index.html", "Summary"), ("risk.html", "Risk file"), ("requirements.html", "Requirements"),
+         ("matrix.html", "Trace matrix"), ("verification.html", "Verification"), ("soup.html", "SOUP"),
+         ("findings.html", "Findings")]
+STATIC = ("style.css", "search.js")
+MAX_FINDINGS = 2000
 
 
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("traceability", "templates"),
+                      autoescape=select_autoescape(["html", "svg", "html.j2", "svg.j2"], default_for_string=False),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["mdcell"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    env.filters["slug"] = slug
+    return env
 
 
-def badge(status: str, label: str | None = None) -> str:
-    """A coloured status; `label` shows other words in the status's colour."""
-    return (f'<span class="b" style="background:{STATUS_COLOUR.get(status, "#777")}">'
-            f'{esc(status if label is None else label)}</span>')
-
-
-def md_cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-class Doc:
-    """Collects each section twice: HTML and Markdown."""
-
-    def __init__(self) -> None:
-        self.html: list[str] = []
-        self.md: list[str] = []
-        self.toc: list[tuple[str, str]] = []
-
-    def h2(self, anchor: str, title: str) -> None:
-        self.toc.append((anchor, title))
-        self.html.append(f'<h2 id="{anchor}">{esc(title)}</h2>')
-        self.md.append(f"\n## {title}\n")
-
-    def h3(self, title: str, anchor: str = "") -> None:
-        self.html.append(f'<h3{f" id={chr(34)}{anchor}{chr(34)}" if anchor else ""}>{esc(title)}</h3>')
-        self.md.append(f"\n### {title}\n")
-
-    def para(self, text: str, html_text: str | None = None) -> None:
-        self.html.append(f"<p>{html_text if html_text is not None else esc(text)}</p>")
-        self.md.append(text + "\n")
-
-    def table(self, headers: list[str], rows: list[list[tuple[str, str] | str]]) -> None:
-        """Each cell is text, or (html, markdown) when the two differ."""
-        h = ["<table><tr>" + "".join(f"<th>{esc(x)}</th>" for x in headers) + "</tr>"]
-        m = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        for row in rows:
-            hc, mc = [], []
-            for cell in row:
-                if isinstance(cell, tuple):
-                    hc.append(cell[0])
-                    mc.append(md_cell(cell[1]))
-                else:
-                    hc.append(esc(cell))
-                    mc.append(md_cell(cell))
-            h.append("<tr>" + "".join(f"<td>{c}</td>" for c in hc) + "</tr>")
-            m.append("| " + " | ".join(mc) + " |")
-        h.append("</table>")
-        self.html.append("\n".join(h))
-        self.md.append("\n".join(m) + "\n")
-
-    def image(self, src: str, alt: str) -> None:
-        self.html.append(f'<p><img src="{esc(src)}" alt="{esc(alt)}" style="max-width:100%"></p>')
-        self.md.append(f"![{alt}]({src})\n")
-
-    def raw(self, html_text: str, md_text: str) -> None:
-        self.html.append(html_text)
-        self.md.append(md_text)
+def slug(text: str) -> str:
+    """An anchor for a test function: its node id without the parameters (no
+    whitespace, so a valid HTML id and URL fragment as it is)."""
+    return "t-" + text
 
 
 # ---------------------------------------------------------------- helpers
@@ -108,59 +73,6 @@ def _git(root: Path) -> str:
     if not head:
         return "not a git checkout"
     return head + (" (with uncommitted changes)" if dirty else "")
-
-
-def _ev_text(e: Evidence) -> tuple[str, str]:
-    h = f'{badge(e.outcome) if e.outcome in PASS | FAIL else esc(e.outcome)} <code>{esc(e.nodeid)}</code> ' \
-        f'<span class="small">{esc(e.file)}:{e.line}</span>'
-    if e.outcome in FAIL and e.message:
-        h += f'<br><span class="small">{esc(e.message[:200])}</span>'
-    return h, f"{e.outcome} `{e.nodeid}` ({e.file}:{e.line})"
-
-
-def _bench_text(b: BenchEvidence) -> tuple[str, str]:
-    """A benchmark record as evidence: each figure against its goal, then where and when it ran."""
-    st = ("verified" if b.met else "unverified") if b.counted else "planned"
-    label = "goals met" if b.met else "goal missed"
-    if not b.counted:
-        label += ", not counted"
-    figs = [(name, f, "met" if f.met else "MISSED") for name, f in b.record.figures.items()]
-    h = (f'{badge(st, label)} {esc(EVIDENCE_KIND)} <code>{esc(b.file)}</code><br>'
-         + "<br>".join(f"{esc(n)} = {esc(f.text())} <b>{m}</b>" for n, f, m in figs)
-         + f'<br><span class="small">{esc(b.summary())}</span>')
-    md_text = (f"{EVIDENCE_KIND} `{b.file}` ({label}): "
-               + ", ".join(f"{n} = {f.text()} {m}" for n, f, m in figs) + f"; {b.summary()}")
-    return h, md_text
-
-
-def risk_svg(plan, counts: Counter, title: str) -> str:
-    """Severity rows (worst on top) x probability columns, coloured by region, count per cell."""
-    sev = list(plan.severity)[::-1]
-    prob = plan.probability
-    cw, ch, left, top = 90, 44, 150, 40
-    w, hgt = left + cw * len(prob) + 10, top + ch * len(sev) + 60
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{hgt}" font-family="sans-serif" '
-           f'font-size="12"><title>{esc(title)}</title>',
-           f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(title)}</text>']
-    for i, s in enumerate(sev):
-        y = top + i * ch
-        out.append(f'<text x="4" y="{y + ch / 2 + 4}">{esc(s.id)} {esc(s.name)}</text>')
-        for j, p in enumerate(prob):
-            x = left + j * cw
-            region = plan.region(s.id, p.id)
-            n = counts.get((s.id, p.id), 0)
-            out.append(f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{REGION_COLOUR[region]}" '
-                       f'stroke="#666"><title>{esc(s.id)}/{esc(p.id)}: {region}, {n}</title></rect>')
-            if n:
-                out.append(f'<text x="{x + cw / 2}" y="{y + ch / 2 + 6}" text-anchor="middle" '
-                           f'font-size="18" font-weight="bold">{n}</text>')
-    yb = top + ch * len(sev) + 16
-    for j, p in enumerate(prob):
-        out.append(f'<text x="{left + j * cw + cw / 2}" y="{yb}" text-anchor="middle">{esc(p.id)} '
-                   f'{esc(p.name)}</text>')
-    out.append(f'<text x="{left}" y="{yb + 22}" class="small">probability per session; number = '
-               f'hazardous situations in the cell</text></svg>')
-    return "\n".join(out)
 
 
 def _diagram(a: Analysis, out: Path) -> tuple[str | None, str]:
@@ -227,272 +139,295 @@ def _session_plot(root: Path, out: Path) -> tuple[str | None, str]:
     return "session.png", f"{TRACE_CSV}: {len(t)} rows, {t[-1]:.0f} s"
 
 
-# ---------------------------------------------------------------- sections
-def _summary(d: Doc, a: Analysis) -> None:
-    p = a.project
-    st = Counter(a.status[r] for r in p.reqs)
-    implemented = sum(1 for r in p.reqs.values() if r.status == "implemented")
-    pct = 100.0 * st["verified"] / implemented if implemented else 0.0
-    outcomes = Counter(e.outcome for e in a.tests)
-    kinds = Counter(r.kind for r in p.reqs.values())
-    ctypes = Counter(c.type for c in p.controls.values())
-    props = Counter(a.prop_result.get(x, "no result") for x in p.props)
-    d.h2("summary", "Summary")
-    verdict = "PASSED" if not a.errors else "FAILED"
-    d.para(f"ionto-trace check: {verdict} with {len(a.errors)} error(s) and {len(a.warnings)} warning(s).",
-           f"<b>ionto-trace check: {badge('verified' if not a.errors else 'failed')} {verdict}</b> with "
-           f"{len(a.errors)} error(s) and {len(a.warnings)} warning(s) (see <a href='#findings'>findings</a>).")
-    rows = [
-        ["user needs", str(len(p.needs))],
-        ["requirements", f"{len(p.reqs)} ({implemented} implemented, {st['planned']} planned); "
-                         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))],
-        [("<b>verified</b>", "**verified**"),
-         (f"<b>{st['verified']} of {implemented} implemented ({pct:.1f} %)</b>",
-          f"**{st['verified']} of {implemented} implemented ({pct:.1f} %)**")],
-        ["failed / unverified / planned", f"{st['failed']} / {st['unverified']} / {st['planned']}"],
-        ["hazards / hazardous situations", f"{len(p.hazards)} / {len(p.situations)}"],
-        ["risk controls", f"{len(p.controls)} (" + ", ".join(f"{k} {v}" for k, v in sorted(ctypes.items())) + ")"],
-        ["FMEA failure modes", f"{len(p.fmea)} over {len(p.fmea_items)} software items"],
-        ["test results", f"{len(a.tests)} (" + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) + ")"
-         if a.results else "no test results: run pytest first"],
-        ["state-machine properties", f"{len(p.props)} (" + ", ".join(f"{k} {v}" for k, v in sorted(props.items()))
-         + ")" if p.props else "spec/properties.yaml not found"],
-        ["suspect or unreviewed items", str(len(a.suspect))],
-        ["benchmark records", (f"{len(a.bench)} ({sum(1 for b in a.bench.values() if b.met)} with every goal "
-                               f"met; see <a href='#benchmarks'>benchmarks</a>)",
-                               f"{len(a.bench)} ({sum(1 for b in a.bench.values() if b.met)} with every goal met)")],
-    ]
-    if a.results and a.results.get("runs"):
-        last = a.results["runs"][-1]
-        rows.append(["latest test run", f"{last.get('run_id')} finished {last.get('finished')} "
-                     f"({'full suite' if last.get('full') else 'partial: ' + ' '.join(last.get('args', []))})"])
-    d.table(["", ""], rows)
+# ---------------------------------------------------------------- the data model
+def _fold(evidence) -> list[dict]:
+    """Tests grouped by function: parametrised cases become one entry with their count."""
+    groups: dict[str, dict] = {}
+    for e in evidence:
+        base = e.nodeid.split("[", 1)[0]
+        g = groups.get(base)
+        if g is None:
+            g = groups[base] = {"name": base, "anchor": slug(base), "file": e.file, "line": e.line,
+                                "count": 0, "outcomes": {}, "failing": []}
+        g["count"] += 1
+        g["outcomes"][e.outcome] = g["outcomes"].get(e.outcome, 0) + 1
+        if e.outcome in FAIL:
+            g["failing"].append({"nodeid": e.nodeid, "outcome": e.outcome, "message": e.message[:300],
+                                 "file": e.file, "line": e.line})
+    for g in groups.values():
+        g["status"] = ("failed" if g["failing"] else
+                       "verified" if g["outcomes"].get("passed") else "unverified")
+        g["outcome_text"] = ", ".join(f"{n} {k}" for k, n in sorted(g["outcomes"].items()))
+    # attribute objects, not dicts: a template's `g.name` on a dict costs a failed getattr each time
+    return [NS(**g) for g in groups.values()]
 
 
-def _matrices(d: Doc, a: Analysis, out: Path) -> None:
+def _risk_matrix(plan, counts: Counter, title: str) -> dict:
+    """Geometry and counts of one matrix (severity rows, worst on top; probability columns)."""
+    sev = list(plan.severity)[::-1]
+    cw, ch, left, top = 90, 44, 150, 40
+    cells = []
+    for i, s in enumerate(sev):
+        for j, p in enumerate(plan.probability):
+            cells.append({"x": left + j * cw, "y": top + i * ch, "s": s.id, "p": p.id,
+                          "region": plan.region(s.id, p.id), "n": counts.get((s.id, p.id), 0)})
+    return {"title": title, "cw": cw, "ch": ch, "left": left, "top": top,
+            "width": left + cw * len(plan.probability) + 10, "height": top + ch * len(sev) + 60,
+            "rows": [{"y": top + i * ch, "label": f"{s.id} {s.name}"} for i, s in enumerate(sev)],
+            "cols": [{"x": left + j * cw + cw / 2, "label": f"{p.id} {p.name}"}
+                     for j, p in enumerate(plan.probability)],
+            "bottom": top + ch * len(sev) + 16, "cells": cells}
+
+
+def build_model(a: Analysis, out: Path) -> dict:
     p, plan = a.project, a.project.plan
-    d.h2("risk", "Risk matrix before and after controls")
-    if plan is None:
-        d.para("not available: the risk management plan did not load (see findings)")
-        return
-    before, after = Counter(), Counter()
-    for _, s in p.situations.values():
-        before[(s.initial_risk.severity, s.initial_risk.probability)] += 1
-        after[(s.residual_risk.severity, s.residual_risk.probability)] += 1
-    for name, counts, title in (("risk_before.svg", before, "Initial risk (before controls)"),
-                                ("risk_after.svg", after, "Residual risk (after controls)")):
-        (out / name).write_text(risk_svg(plan, counts, title), encoding="utf-8")
-        d.image(name, title)
-    d.para("Regions: green acceptable, yellow ALARP (needs a benefit-risk statement), red unacceptable. "
-           + plan.acceptance_policy)
-    d.table(["severity"] + [x.id for x in plan.probability],
-            [[s.id] + [plan.region(s.id, x.id) for x in plan.probability] for s in plan.severity])
+    root = p.root
+    refs: dict[str, str] = {}   # id -> page#anchor, the one home of each id
+    for i in p.needs:
+        refs[i] = f"requirements.html#{i}"
+    for i in p.reqs:
+        refs[i] = f"requirements.html#{i}"
+    for i in p.hazards:
+        refs[i] = f"risk.html#{i}"
+    for i in p.situations:
+        refs[i] = f"risk.html#{i}"
+    for i in p.controls:
+        refs[i] = f"risk.html#{i}"
+    for i in p.fmea:
+        refs[i] = f"risk.html#{i}"
+    for i in p.props:
+        refs[i] = f"verification.html#{i}"
 
-
-def _req_cell(a: Analysis, rid: str) -> tuple[str, str]:
-    r = a.project.reqs.get(rid)
-    st = a.status.get(rid, "unknown")
-    title = r.title if r else "(unknown id)"
-    return (f'<a href="#{esc(rid)}">{esc(rid)}</a> {esc(title)} {badge(st)}', f"[{rid}](#{rid.lower()}) {title} ({st})")
-
-
-def _chain(d: Doc, a: Analysis) -> None:
-    p, plan = a.project, a.project.plan
-    d.h2("chain", "Hazards: situation -> harm -> controls -> requirements -> tests")
-    reg = (lambda r: plan.region(r.severity, r.probability) if plan else "?")
+    # links both ways
+    control_situations: dict[str, list[str]] = defaultdict(list)
+    control_hazards: dict[str, list[str]] = defaultdict(list)
+    control_fmea: dict[str, list[str]] = defaultdict(list)
+    hazard_fmea: dict[str, list[str]] = defaultdict(list)
     for hz in p.hazards.values():
-        d.h3(f"{hz.id} {hz.title}", hz.id)
-        d.para(f"Hazard: {hz.hazard}. Category {hz.category}. Sources: {', '.join(hz.sources) or '-'}.")
         for s in hz.situations:
-            rows = []
-            for cid in s.controls:
-                c = p.controls.get(cid)
-                if c is None:
-                    rows.append([cid, "(unknown control)", "", ""])
-                    continue
-                reqs = [_req_cell(a, rid) for rid in c.requirements]
-                tests = []
-                for rid in c.requirements:
-                    ev = a.by_id.get(rid, [])
-                    bad = [e for e in ev if e.outcome in FAIL]
-                    ok = sum(1 for e in ev if e.outcome in PASS)
-                    h = f"{esc(rid)}: {ok} passed" + "".join(f"<br>{_ev_text(e)[0]}" for e in bad)
-                    m = f"{rid}: {ok} passed" + "".join(f"; {_ev_text(e)[1]}" for e in bad)
-                    tests.append((h, m))
-                rows.append([f"{c.id}", (f"{esc(c.title)}<br><i>{esc(c.type)}</i>", f"{c.title} ({c.type})"),
-                             ("<br>".join(x[0] for x in reqs), "; ".join(x[1] for x in reqs)),
-                             ("<br>".join(x[0] for x in tests), "; ".join(x[1] for x in tests))])
-            d.raw(f"<p><b>{esc(s.id)}</b> sequence of events: {esc(' -> '.join(s.sequence_of_events))}<br>"
-                  f"<b>hazardous situation:</b> {esc(s.hazardous_situation)}<br><b>harm:</b> {esc(s.harm)}<br>"
-                  f"<b>initial risk:</b> {s.initial_risk.severity}/{s.initial_risk.probability} "
-                  f"({reg(s.initial_risk)}) &rarr; <b>residual risk:</b> {s.residual_risk.severity}/"
-                  f"{s.residual_risk.probability} ({reg(s.residual_risk)})"
-                  + (f"<br><b>benefit-risk:</b> {esc(s.benefit_risk)}" if s.benefit_risk else "") + "</p>",
-                  f"**{s.id}** sequence of events: {' -> '.join(s.sequence_of_events)}  \n"
-                  f"hazardous situation: {s.hazardous_situation}  \nharm: {s.harm}  \n"
-                  f"initial risk {s.initial_risk.severity}/{s.initial_risk.probability} ({reg(s.initial_risk)})"
-                  f" -> residual {s.residual_risk.severity}/{s.residual_risk.probability} "
-                  f"({reg(s.residual_risk)})" + (f"  \nbenefit-risk: {s.benefit_risk}" if s.benefit_risk else "")
-                  + "\n")
-            d.table(["control", "title / type", "requirements", "tests"], rows)
-
-
-def _requirements(d: Doc, a: Analysis) -> None:
-    p = a.project
-    d.h2("requirements", "Requirements and their verification, by user need")
-    d.para("A user need shows every failing test of the requirements that refine it.")
-    by_parent: dict[str, list] = {}
-    orphans = []
-    for r in p.reqs.values():
-        (by_parent.setdefault(r.parent, []) if r.parent in p.needs else orphans).append(r)
-    verifies: dict[str, list[str]] = {}
+            for c in s.controls:
+                control_situations[c].append(s.id)
+                if hz.id not in control_hazards[c]:
+                    control_hazards[c].append(hz.id)
+    for fid, (_, fm) in p.fmea.items():
+        for c in fm.controls:
+            control_fmea[c].append(fid)
+        for h in fm.hazards:
+            hazard_fmea[h].append(fid)
+    req_controls: dict[str, list[str]] = defaultdict(list)
+    req_hazards: dict[str, list[str]] = defaultdict(list)
+    for c in p.controls.values():
+        for rid in c.requirements:
+            req_controls[rid].append(c.id)
+            for h in control_hazards.get(c.id, []):
+                if h not in req_hazards[rid]:
+                    req_hazards[rid].append(h)
+    verifies: dict[str, list[str]] = defaultdict(list)
     for x in p.props.values():
         for rid in x.verifies:
-            verifies.setdefault(rid, []).append(x.id)
-    groups = [(n.id, f"{n.id} {n.title}", n) for n in p.needs.values()] + [("", "no parent", None)]
-    for key, title, need in groups:
-        reqs = by_parent.get(key, []) if need else orphans
-        if not need and not reqs:
-            continue
-        st = a.need_status.get(key, "unverified")
-        d.raw(f'<h3 id="{esc(key)}">{esc(title)} {badge(st)}</h3>'
-              + (f"<p>{esc(need.statement)} <span class='small'>({esc(need.source)})</span></p>" if need else ""),
-              f"\n### {title} ({st})\n\n" + (f"{need.statement} ({need.source})\n" if need else ""))
-        failing = [(rid, e) for rid, _ in a.need_failing.get(key, []) for e in a.by_id.get(rid, [])
-                   if e.outcome in FAIL]
-        failing_props = [(rid, x) for rid, _ in a.need_failing.get(key, []) for x in verifies.get(rid, [])
-                         if a.status.get(x) == "failed"]
-        if failing or failing_props:
-            d.raw("<p><b>Failing:</b><br>" + "<br>".join(f"{esc(rid)}: {_ev_text(e)[0]}" for rid, e in failing)
-                  + "".join(f"<br>{esc(rid)}: property {esc(x)} {badge('failed')}" for rid, x in failing_props)
-                  + "</p>",
-                  "Failing: " + "; ".join(f"{rid}: {_ev_text(e)[1]}" for rid, e in failing)
-                  + "".join(f"; {rid}: property {x} failed" for rid, x in failing_props) + "\n")
-        rows = []
-        for r in reqs:
-            ev = a.by_id.get(r.id, [])
-            cells_h = [_ev_text(e)[0] for e in ev] + [
-                f"property {esc(x)} {badge(a.prop_result.get(x, 'no result'))}" for x in verifies.get(r.id, [])]
-            cells_m = [_ev_text(e)[1] for e in ev] + [
-                f"property {x} {a.prop_result.get(x, 'no result')}" for x in verifies.get(r.id, [])]
-            if r.id in a.bench:
-                bh, bm = _bench_text(a.bench[r.id])
-                cells_h.append(bh)
-                cells_m.append(bm)
-            flag = " (suspect)" if r.id in a.suspect else ""
-            rows.append([(f'<span id="{esc(r.id)}"></span><b>{esc(r.id)}</b>{esc(flag)}', r.id + flag),
-                         (f"<b>{esc(r.title)}</b><br>{esc(r.statement)}<br><span class='small'>"
-                          f"{esc(r.rationale)}</span>", f"**{r.title}**: {r.statement}"),
-                         f"{r.kind} / {r.verification} / {r.status}",
-                         (badge(a.status.get(r.id, '?')), a.status.get(r.id, "?")),
-                         ("<br>".join(cells_h) or "none", "; ".join(cells_m) or "none")])
-        d.table(["id", "requirement", "kind / method / status", "verification",
-                 "evidence (tests, properties, benchmark records)"],
-                rows)
+            verifies[rid].append(x.id)
 
+    region = (lambda r: plan.region(r.severity, r.probability) if plan else "?")
+    status = lambda i: a.status.get(i, "unknown")  # noqa: E731
 
-def _gaps(d: Doc, a: Analysis) -> None:
-    p = a.project
-    d.h2("gaps", "Unverified and suspect")
-    rows = []
-    for rid, r in p.reqs.items():
-        st = a.status.get(rid)
-        if st in ("failed", "unverified", "planned"):
-            rows.append([rid, r.title, r.kind, (badge(st), st)])
-    d.h3("Requirements not verified")
-    if rows:
-        d.table(["id", "title", "kind", "status"], rows)
-    else:
-        d.para("none: every requirement is verified.")
-    d.h3("Suspect or unreviewed items and links")
-    if a.suspect:
-        d.table(["id", "why"], [[k, "; ".join(v)] for k, v in sorted(a.suspect.items())])
-    else:
-        d.para("none: every item and link matches its review record (spec/links.lock).")
-    if a.stale:
-        d.h3("Stale test results (not counted)")
-        d.table(["test"], [[s] for s in a.stale[:500]])
+    # tests, folded; each group's ids (for backlinks from the test list)
+    test_ids: dict[str, set[str]] = defaultdict(set)
+    for rid, evs in a.by_id.items():
+        for e in evs:
+            test_ids[e.nodeid.split("[", 1)[0]].add(rid)
+    tests = _fold(a.tests)
+    by_name = {g.name: g for g in tests}
+    for g in tests:
+        g.ids = sorted(test_ids.get(g.name, ()))
+        refs.setdefault(g.name, f"verification.html#{g.anchor}")
+    # per id: the function's line (all its cases; a marker applies to the function)
+    folded_by_id = {rid: [by_name[b] for b in dict.fromkeys(e.nodeid.split("[", 1)[0] for e in evs)]
+                    for rid, evs in a.by_id.items()}
 
+    # ---- risk file
+    hazards = []
+    for hz in p.hazards.values():
+        sits = []
+        for s in hz.situations:
+            sits.append({"s": s, "initial_region": region(s.initial_risk),
+                         "residual_region": region(s.residual_risk),
+                         "controls": [{"id": c, "title": p.controls[c].title if c in p.controls else
+                                       "(unknown control)",
+                                       "requirements": p.controls[c].requirements if c in p.controls else []}
+                                      for c in s.controls]})
+        hazards.append({"h": hz, "situations": sits, "fmea": hazard_fmea.get(hz.id, [])})
+    controls = [{"c": c, "situations": control_situations.get(c.id, []),
+                 "hazards": control_hazards.get(c.id, []), "fmea": control_fmea.get(c.id, []),
+                 "reqs": [{"id": r, "status": status(r)} for r in c.requirements]}
+                for c in p.controls.values()]
+    fmea = []
+    by_item: dict[str, list] = defaultdict(list)
+    for fid, (item, fm) in p.fmea.items():
+        by_item[item].append({"f": fm, "residual_region": region(fm.residual_risk)})
+    for item in p.fmea_items:
+        fmea.append({"item": item, "modes": by_item.get(item, [])})
+    matrices = []
+    if plan is not None:
+        before, after = Counter(), Counter()
+        for _, s in p.situations.values():
+            before[(s.initial_risk.severity, s.initial_risk.probability)] += 1
+            after[(s.residual_risk.severity, s.residual_risk.probability)] += 1
+        matrices = [("risk_before.svg", _risk_matrix(plan, before, "Initial risk (before controls)")),
+                    ("risk_after.svg", _risk_matrix(plan, after, "Residual risk (after controls)"))]
 
-def _machine(d: Doc, a: Analysis, out: Path) -> None:
-    d.h2("machine", "Therapy state machine")
-    name, note = _diagram(a, out)
-    if name:
-        d.image(name, "therapy state machine")
-    d.para(note)
-    p = a.project
-    if p.props:
-        rows = []
-        res = {r.get("id"): r for r in (a.verification or {}).get("properties", [])}
-        for x in p.props.values():
-            r = res.get(x.id, {})
-            st = r.get("result", "no result")
-            rows.append([x.id, x.title or x.statement[:80], ", ".join(x.verifies),
-                         (badge(st), st), r.get("method", "")])
-        d.table(["property", "title", "verifies", "result", "method"], rows)
-        mut = (a.verification or {}).get("table_mutation")
-        if mut:
-            d.para(f"Table mutation: {mut.get('caught')} of {mut.get('total')} mutants caught; "
-                   f"{len(mut.get('equivalent', []))} explained as equivalent; survivors: "
-                   f"{', '.join(map(str, mut.get('survivors', []))) or 'none'}.")
-        elif a.verification is None:
-            d.para("No verifier results (out/verification/results.json): run ionto-verify.")
+    # ---- requirements by user need
+    by_parent: dict[str, list] = defaultdict(list)
+    orphans = []
+    for r in p.reqs.values():
+        (by_parent[r.parent] if r.parent in p.needs else orphans).append(r)
 
+    def req_entry(r) -> dict:
+        bench = a.bench.get(r.id)
+        return NS(**{"r": r, "status": status(r.id), "suspect": r.id in a.suspect,
+                "controls": req_controls.get(r.id, []), "hazards": req_hazards.get(r.id, []),
+                "tests": folded_by_id.get(r.id, []),
+                "props": [{"id": x, "result": a.prop_result.get(x, "no result")} for x in verifies.get(r.id, [])],
+                "bench": None if bench is None else {
+                    "file": bench.file, "met": bench.met, "counted": bench.counted,
+                    "summary": bench.summary(),
+                    "figures": [{"name": n, "text": f.text(), "met": f.met} for n, f in bench.record.figures.items()]},
+                "inspection": r.evidence if r.verification == "inspection" else []})
 
-def _session(d: Doc, a: Analysis, out: Path) -> None:
-    d.h2("session", "Reference simulated session")
-    name, note = _session_plot(a.project.root, out)
-    if name:
-        d.image(name, "reference session: current, voltage and state over time")
-    d.para(note)
+    needs = []
+    for n in p.needs.values():
+        failing = [{"rid": rid, "tests": [g for g in folded_by_id.get(rid, []) if g.failing],
+                    "props": [x for x in verifies.get(rid, []) if a.status.get(x) == "failed"]}
+                   for rid, _ in a.need_failing.get(n.id, [])]
+        needs.append({"id": n.id, "title": n.title, "need": n, "status": a.need_status.get(n.id, "unverified"),
+                      "failing": failing, "reqs": [req_entry(r) for r in by_parent.get(n.id, [])]})
+    if orphans:
+        needs.append({"id": "no-parent", "title": "no parent", "need": None, "status": "unverified",
+                      "failing": [], "reqs": [req_entry(r) for r in orphans]})
 
+    # ---- trace matrix: hazard x control x requirement x tests (counts, links)
+    matrix = []
+    for hz in p.hazards.values():
+        cids = list(dict.fromkeys(c for s in hz.situations for c in s.controls))
+        hrows = []
+        for cid in cids:
+            c = p.controls.get(cid)
+            rids = c.requirements if c else []
+            crows = []
+            for rid in rids or [None]:
+                evs = a.by_id.get(rid, []) if rid else []
+                crows.append(NS(**{"rid": rid, "status": status(rid) if rid else "none",
+                              "passed": sum(1 for e in evs if e.outcome in PASS),
+                              "failed": sum(1 for e in evs if e.outcome in FAIL),
+                              "total": len(evs), "groups": len(folded_by_id.get(rid, [])) if rid else 0,
+                              "props": len(verifies.get(rid, [])) if rid else 0}))
+            hrows.append({"cid": cid, "title": c.title if c else "(unknown control)", "rows": crows})
+        matrix.append({"id": hz.id, "title": hz.title, "controls": hrows,
+                       "span": sum(len(x["rows"]) for x in hrows) or 1})
 
-def _benchmarks(d: Doc, a: Analysis) -> None:
-    d.h2("benchmarks", "Benchmarks")
-    d.para(f"Figures recorded by the bench/ scripts in {BENCH_DIR}/ on the machine that ran them. A "
-           "performance requirement verified by analysis is verified when every figure met its goal; a missed "
-           "goal is a warning (a slower machine), never a build failure.")
-    if not a.bench:
-        d.para(f"No benchmark records: run the bench/ scripts (they write {BENCH_DIR}/<id>.json).")
-        return
-    rows = []
+    # ---- gaps
+    gaps = [{"id": rid, "title": r.title, "kind": r.kind, "status": a.status.get(rid)}
+            for rid, r in p.reqs.items() if a.status.get(rid) in ("failed", "unverified", "planned")]
+
+    # ---- state machine, session, benchmarks
+    diagram, diagram_note = _diagram(a, out)
+    session, session_note = _session_plot(root, out)
+    res = {r.get("id"): r for r in (a.verification or {}).get("properties", [])}
+    props = [{"x": x, "result": res.get(x.id, {}).get("result", "no result"),
+              "method": res.get(x.id, {}).get("method", ""),
+              "tests": folded_by_id.get(x.id, [])} for x in p.props.values()]
+    bench_rows = []
     for rid, b in sorted(a.bench.items()):
         r = b.record
         for name, f in r.figures.items():
-            st = "met" if f.met else "missed"
-            rows.append([rid, (f"<code>{esc(r.benchmark)}</code>", f"`{r.benchmark}`"), name,
-                         f"{f.value:.4g} {f.unit}", f"{f.comparison} {f.goal:g} {f.unit}",
-                         (badge("verified" if f.met else "unverified", st), st),
-                         r.machine.text(), r.date.isoformat(timespec="seconds"),
-                         r.commit_text() + ("" if b.counted else "; not counted: see findings")])
-    d.table(["requirement", "benchmark", "figure", "value", "goal", "result", "machine", "date", "commit"], rows)
+            bench_rows.append({"rid": rid, "benchmark": r.benchmark, "figure": name,
+                               "value": f"{f.value:.4g} {f.unit}", "goal": f"{f.comparison} {f.goal:g} {f.unit}",
+                               "met": f.met, "machine": r.machine.text(),
+                               "date": r.date.isoformat(timespec="seconds"),
+                               "commit": r.commit_text() + ("" if b.counted else "; not counted: see findings")})
 
-
-def _soup(d: Doc, a: Analysis) -> None:
-    d.h2("soup", "SOUP (runtime dependencies)")
-    purposes = {s.name.lower().replace("_", "-"): s for s in a.project.soup}
-    rows = []
-    for dep in runtime_dependencies(a.project.root):
+    # ---- SOUP
+    purposes = {s.name.lower().replace("_", "-"): s for s in p.soup}
+    soup = []
+    for dep in runtime_dependencies(root):
         try:
             ver = md.version(dep)
         except md.PackageNotFoundError:
             ver = "NOT INSTALLED"
         s = purposes.get(dep.lower().replace("_", "-"))
-        rows.append([dep, ver, s.purpose if s else "MISSING (no entry in hazard_analysis/soup.yaml)",
-                     s.safety_relevance if s else "", s.known_anomalies if s else ""])
-    d.table(["name", "installed version", "purpose", "safety relevance", "known anomalies"], rows)
+        soup.append({"name": dep, "version": ver,
+                     "purpose": s.purpose if s else "MISSING (no entry in hazard_analysis/soup.yaml)",
+                     "safety": s.safety_relevance if s else "", "anomalies": s.known_anomalies if s else ""})
+
+    # ---- summary
+    st = Counter(a.status[r] for r in p.reqs)
+    implemented = sum(1 for r in p.reqs.values() if r.status == "implemented")
+    outcomes = Counter(e.outcome for e in a.tests)
+    last_run = None
+    if a.results and a.results.get("runs"):
+        last = a.results["runs"][-1]
+        last_run = {"id": last.get("run_id"), "finished": last.get("finished"), "full": last.get("full"),
+                    "args": " ".join(last.get("args", []))}
+    summary = {
+        "needs": len(p.needs), "reqs": len(p.reqs), "implemented": implemented,
+        "planned": st["planned"], "verified": st["verified"], "failed": st["failed"],
+        "unverified": st["unverified"],
+        "pct": 100.0 * st["verified"] / implemented if implemented else 0.0,
+        "kinds": sorted(Counter(r.kind for r in p.reqs.values()).items()),
+        "hazards": len(p.hazards), "situations": len(p.situations), "controls": len(p.controls),
+        "control_types": sorted(Counter(c.type for c in p.controls.values()).items()),
+        "fmea": len(p.fmea), "fmea_items": len(p.fmea_items),
+        "tests": len(a.tests), "test_groups": len(tests), "outcomes": sorted(outcomes.items()),
+        "have_results": a.results is not None,
+        "props": len(p.props), "prop_results": sorted(Counter(a.prop_result.get(x, "no result")
+                                                              for x in p.props).items()),
+        "suspect": len(a.suspect), "bench": len(a.bench),
+        "bench_met": sum(1 for b in a.bench.values() if b.met), "last_run": last_run,
+    }
+    findings = sorted(a.findings, key=lambda f: f.level)
+    search = ([{"i": n.id, "t": n.title, "k": "user need", "u": refs[n.id], "x": n.statement}
+               for n in p.needs.values()]
+              + [{"i": r.id, "t": r.title, "k": f"requirement ({status(r.id)})", "u": refs[r.id],
+                  "x": r.statement} for r in p.reqs.values()]
+              + [{"i": h.id, "t": h.title, "k": "hazard", "u": refs[h.id], "x": h.hazard}
+                 for h in p.hazards.values()]
+              + [{"i": sid, "t": s.hazardous_situation[:120], "k": "hazardous situation", "u": refs[sid],
+                  "x": s.harm} for sid, (_, s) in p.situations.items()]
+              + [{"i": c.id, "t": c.title, "k": "risk control", "u": refs[c.id], "x": c.description}
+                 for c in p.controls.values()]
+              + [{"i": fid, "t": fm.failure_mode, "k": "failure mode", "u": refs[fid], "x": fm.effect}
+                 for fid, (_, fm) in p.fmea.items()]
+              + [{"i": x.id, "t": x.title or x.statement[:120], "k": "property", "u": refs[x.id],
+                  "x": x.statement} for x in p.props.values()]
+              + [{"i": g.name, "t": f"{g.count} case(s): {g.outcome_text}", "k": "test",
+                  "u": refs[g.name], "x": " ".join(g.ids)} for g in tests])
+    return {
+        "title": "Audit report: iontophoresis control core",
+        "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "commit": _git(root), "verdict": a.verdict, "pending": a.pending,
+        "errors": len(a.errors), "warnings": len(a.warnings), "pages": PAGES, "refs": refs,
+        "summary": summary, "plan": plan, "matrices": matrices, "hazards": hazards, "controls": controls,
+        "fmea": fmea, "needs": needs, "matrix": matrix, "gaps": gaps,
+        "suspect": sorted(a.suspect.items()), "stale": a.stale[:500], "tests": tests,
+        "diagram": diagram, "diagram_note": diagram_note, "session": session, "session_note": session_note,
+        "props": props, "mutation": (a.verification or {}).get("table_mutation"),
+        "have_verification": a.verification is not None,
+        "bench_rows": bench_rows, "bench_dir": BENCH_DIR, "evidence_kind": EVIDENCE_KIND,
+        "soup": soup, "findings": findings[:MAX_FINDINGS], "findings_more": max(0, len(findings) - MAX_FINDINGS),
+        "search": search, "trace_csv": TRACE_CSV,
+    }
 
 
-def _findings(d: Doc, a: Analysis) -> None:
-    d.h2("findings", "Check findings")
-    if not a.findings:
-        d.para("none.")
-        return
-    rows = [[(badge("failed" if f.level == "error" else "unverified"), f.level), f"{f.file}:{f.line or ''}",
-             f.item, f.field, f.message] for f in sorted(a.findings, key=lambda f: f.level)]
-    d.table(["level", "where", "id", "field", "message"], rows[:2000])
-    if len(rows) > 2000:
-        d.para(f"... and {len(rows) - 2000} more (run ionto-trace check).")
+SEP = "\x1e"   # record separator between the test functions laid out in one render
+
+
+def prerender(env: Environment, model: dict) -> None:
+    """Each test function appears on several pages: laid out once (one render of
+    _tests.html.j2 / _tests.md.j2 over all of them), then placed by the pages."""
+    tests = model["tests"]
+    html = env.get_template("_tests.html.j2").render(tests=tests, sep=SEP).split(SEP)
+    md = env.get_template("_tests.md.j2").render(tests=tests, sep=SEP).split(SEP)
+    for g, h, m_ in zip(tests, html, md):
+        g.html, g.md = Markup(h), m_
 
 
 # ---------------------------------------------------------------- entry point
@@ -503,27 +438,19 @@ def write_report(a: Analysis, out: Path) -> Path:
 
 def _write_report(a: Analysis, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    root = a.project.root
-    built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    commit = _git(root)
-    d = Doc()
-    _summary(d, a)
-    _matrices(d, a, out)
-    _chain(d, a)
-    _requirements(d, a)
-    _gaps(d, a)
-    _machine(d, a, out)
-    _session(d, a, out)
-    _benchmarks(d, a)
-    _soup(d, a)
-    _findings(d, a)
-    title = "Audit report: iontophoresis control core"
-    head = f"Built {built} from commit {commit}."
-    nav = " ".join(f'<a href="#{x}">{esc(t)}</a>' for x, t in d.toc)
-    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{esc(title)}</h1><p>{esc(head)}</p><nav>{nav}</nav>\n"
-            + "\n".join(d.html) + "\n</body></html>\n")
-    (out / "index.html").write_text(page, encoding="utf-8")
-    mdtext = f"# {title}\n\n{head}\n\n" + "\n".join(f"- [{t}](#{x})" for x, t in d.toc) + "\n" + "\n".join(d.md)
-    (out / "report.md").write_text(mdtext, encoding="utf-8")
+    env = _env()
+    model = build_model(a, out)
+    prerender(env, model)
+    for name, matrix in model["matrices"]:
+        (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),
+                                encoding="utf-8")
+    for page, _ in PAGES + [("search.html", "Search")]:
+        html = env.get_template(page + ".j2").render(page=page, **model)
+        (out / page).write_text(html, encoding="utf-8")
+    (out / "search_index.js").write_text(env.get_template("search_index.js.j2").render(**model),
+                                         encoding="utf-8")
+    for name in STATIC:
+        source, _, _ = env.loader.get_source(env, f"static/{name}")  # copied as it is
+        (out / name).write_text(source, encoding="utf-8")
+    (out / "report.md").write_text(env.get_template("report.md.j2").render(**model), encoding="utf-8")
     return out / "index.html"

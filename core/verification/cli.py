@@ -148,8 +148,17 @@ def report(doc: dict, out=None) -> None:
     print(f"verification {'PASSED' if passed(doc) else 'FAILED'} in {doc['duration_s']} s", file=out)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("ionto-core")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="ionto-verify", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     ap.add_argument("--machine", default=DEFAULT_MACHINE, help="module:Class to verify")
     ap.add_argument("--properties", default=str(DEFAULT_PATH), help="properties YAML")
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="output directory")

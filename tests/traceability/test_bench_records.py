@@ -196,7 +196,7 @@ def test_report_shows_figures_goal_machine_and_date(repo, tmp_path):
     _only_bench_evidence(repo)
     rec = json.loads(_write(repo, wall_s=2.5).read_text())
     write_report(run_check(repo.root), tmp_path)
-    page = (tmp_path / "index.html").read_text()
+    page = (tmp_path / "verification.html").read_text()
     md = (tmp_path / "report.md").read_text()
     assert '<h2 id="benchmarks">Benchmarks</h2>' in page and "\n## Benchmarks\n" in md
     row = next(line for line in md.splitlines() if line.startswith(f"| {RID} | **"))
