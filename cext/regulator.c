@@ -223,6 +223,30 @@ int32_t reg_kick(reg_state_t *reg)
     return status;
 }
 
+/* Contact search on request (SRS-092): the supervisor found the contact area
+ * too small (fingertips) and pauses; the output goes to the sense level at
+ * once (reference 0, <= 9.1 uA, SRS-029) and stays there, flagged contact
+ * lost, until a sense window shows a load below REG_CONTACT_OHMS; each
+ * window publishes its load estimate (SRS-027), so the supervisor sees the
+ * load come back without any treatment current. Only with the output
+ * enabled and no fault latched. */
+int32_t reg_search_contact(reg_state_t *reg)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if (reg->fault != REG_FAULT_NONE) {
+        status = REG_ERR_FAULT_LATCHED;
+    } else if (reg->enabled == 0) {
+        status = REG_ERR_RANGE;
+    } else {
+        restart_from_zero(reg);
+        reg->holdoff_count = 0;
+        reg->contact_lost = 1;
+    }
+    return status;
+}
+
 /* Clears a latched fault (SRS-017). With no fault latched it changes nothing:
  * the transient history (SRS-008) and the watchdog count (SRS-015) are never
  * cleared by a reset, so reset calls cannot defeat them (safety review F1);

@@ -123,6 +123,7 @@ int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_na_per_s);
 int32_t reg_enable(reg_state_t *reg, int32_t on);
 int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity);
 int32_t reg_kick(reg_state_t *reg);
+int32_t reg_search_contact(reg_state_t *reg);
 int32_t reg_reset_fault(reg_state_t *reg);
 int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out);
 

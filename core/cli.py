@@ -447,9 +447,7 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
             "treat_s": round(result.treat_s, 4), "delivered_mAmin": round(result.delivered_mamin, 4),
             "max_current_mA": round(result.max_current_ma, 4), "states": result.states,
             "session_id": result.session_id, "end_reason": result.end_reason,
-            "pauses": result.pauses, "antishock_cuts": result.antishock_cuts,
-            "ramp_s": round(result.ramp_s, 3), "density_limits": result.density_limits,
-            "density_pauses": result.density_pauses,
+            **result.counts(),
             "checklist": None if checklist is None else checklist.mode}
 
 
@@ -488,6 +486,11 @@ def _last_settings(history: History) -> dict[str, Any] | None:
     return None if last is None else last.to_record()
 
 
+# a session of history version 1 recorded no counts: shown as unknown (None)
+_COUNTS_UNKNOWN = {"pauses": None, "antishock_cuts": None, "ramp_s": None,
+                   "density_limits": None, "density_pauses": None}
+
+
 def _history_json(r) -> dict[str, Any]:
     """A history row with the keys of the session's --json summary (current_mA,
     delivered_mAmin, max_current_mA, fault, ...), plus what only the history has."""
@@ -497,7 +500,10 @@ def _history_json(r) -> dict[str, Any]:
             "ramp_up_s": st.get("ramp_up_s"), "ramp_down_s": st.get("ramp_down_s"),
             "reverse_polarity": st.get("reverse_polarity"), "treat_s": r.treat_s,
             "delivered_mAmin": r.delivered_mamin, "max_current_mA": r.max_current_ma, "states": r.states,
-            "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at}
+            "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at,
+            "end_reason": r.end_reason, **_COUNTS_UNKNOWN, **r.counts,
+            "checklist": None if r.checklist is None else r.checklist.get("mode"),
+            "checklist_record": r.checklist}
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -70,6 +70,11 @@ class Device(Protocol):
     def reset_fault(self) -> None:
         """Clear a latched fault; refused while current flows."""
 
+    def search_contact(self) -> None:
+        """Output to the sense level only (reference 0, at most 10 uA) until the
+        regulator sees a load below its contact threshold; each sense window
+        reports the load estimate (SRS-092, SRS-027)."""
+
     def advance(self, max_rows: int, ticks_per_row: int) -> Readings:
         """Run up to `max_rows` rows of `ticks_per_row` ticks; return early
         after the first row with a regulator event (contact, anti-shock cut,
@@ -108,6 +113,9 @@ class SimulatedDevice:
 
     def reset_fault(self) -> None:
         self._rig.reset_fault()
+
+    def search_contact(self) -> None:
+        self._rig.search_contact()
 
     @property
     def loop_ticks(self) -> int:

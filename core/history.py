@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ _V2_COLUMNS = (
     "checklist_file TEXT",                           # the file's path (file modes)
     "checklist_sha256 TEXT",                         # SHA-256 of the file's bytes
     "checklist_answers TEXT NOT NULL DEFAULT '{}'",  # JSON: the answers given
+    "counts TEXT NOT NULL DEFAULT '{}'",             # JSON: pauses, cuts, ramp time, density events
 )
 _V2_MIGRATION = "".join(f"ALTER TABLE sessions ADD COLUMN {c};\n" for c in _V2_COLUMNS)
 
@@ -87,6 +88,7 @@ class SessionRecord:
     states: list[str]
     end_reason: str | None = None          # schema 2; None for sessions of version 1
     checklist: dict[str, Any] | None = None  # mode, file, sha256, answers; None before 2
+    counts: dict[str, Any] = field(default_factory=dict)  # schema 2: pauses, antishock_cuts, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -216,16 +218,18 @@ class History:
     def end_session(self, session_id: int, outcome: str, *, treat_s: float, delivered_mamin: float,
                     max_current_ma: float, faults: list[str] | None = None,
                     states: list[str] | None = None, ended_at: str | None = None,
-                    end_reason: str | None = None) -> None:
-        """Close the session row with its outcome, end reason and figures."""
+                    end_reason: str | None = None, counts: dict[str, Any] | None = None) -> None:
+        """Close the session row with its outcome, end reason and figures
+        (`counts`: what the session bounds of SRS-090 counted)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
         self._update(session_id, outcome, ended_at or _now(), treat_s, delivered_mamin,
                      max_current_ma, faults or [], states or [])
-        if end_reason is not None:
+        if end_reason is not None or counts:
             with self._write():
-                self._db.execute("UPDATE sessions SET end_reason = ? WHERE id = ?",
-                                 (str(end_reason), session_id))
+                self._db.execute("UPDATE sessions SET end_reason = ?, counts = ? WHERE id = ?",
+                                 (None if end_reason is None else str(end_reason),
+                                  json.dumps(counts or {}), session_id))
 
     def _update(self, session_id: int, outcome: str, ended_at: str | None, treat_s: float,
                 delivered_mamin: float, max_current_ma: float, faults: list[str],
@@ -251,7 +255,7 @@ class History:
             rows = self._db.execute(
                 "SELECT id, settings, started_at, ended_at, outcome, treat_s, delivered_mamin,"
                 " max_current_ma, faults, states, end_reason, checklist_mode, checklist_file,"
-                " checklist_sha256, checklist_answers FROM sessions ORDER BY id"
+                " checklist_sha256, checklist_answers, counts FROM sessions ORDER BY id"
             ).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
@@ -289,8 +293,17 @@ class History:
                 raise HistoryError(f"history {self.path}: session {r[0]}: checklist answers cannot "
                                    f"be decoded ({exc}); the file was left unchanged") from None
             checklist = {"mode": r[11], "file": r[12], "sha256": r[13], "answers": answers}
+        try:
+            counts = json.loads(r[15])
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise HistoryError(f"history {self.path}: session {r[0]}: counts cannot be decoded "
+                               f"({exc}); the file was left unchanged") from None
+        if not isinstance(counts, dict):
+            raise HistoryError(f"history {self.path}: session {r[0]}: counts must be a mapping, "
+                               f"got {type(counts).__name__}; the file was left unchanged")
         return SessionRecord(r[0], settings, r[2], r[3], r[4], float(r[5]), float(r[6]),
-                             float(r[7]), faults, states, end_reason=r[10], checklist=checklist)
+                             float(r[7]), faults, states, end_reason=r[10], checklist=checklist,
+                             counts=counts)
 
     def last_settings(self) -> TherapySettings | None:
         """"Last Setting": the settings of the most recent session, or None if there is none.

@@ -304,6 +304,17 @@ class _RegulatorCommands:
     def reset_fault(self) -> None:
         _reset(self._reg)
 
+    def search_contact(self) -> None:
+        """Sense level only until a load below the contact threshold is seen
+        (SRS-092): the supervisor's pause for a contact area too small."""
+        status = lib.reg_search_contact(self._reg)
+        if status == lib.REG_ERR_FAULT_LATCHED:
+            raise FaultLatched(status, f"contact search refused: fault {FaultCode(self._reg.fault).name} "
+                                       "is latched")
+        if status == lib.REG_ERR_RANGE:
+            raise CommandRejected(status, "contact search refused: the output is not enabled")
+        _check(status, "search_contact", None)
+
     @property
     def fault(self) -> FaultCode:
         return FaultCode(self._reg.fault)

@@ -101,27 +101,12 @@ def ramp_duration_s(current_ma: float, fast: float, fast_ticks: int, slow: float
 
 
 def _load_estimate_ohms(last) -> float:
-    """The load the regulator sees, in ohm (SRS-092); math.inf when unknown.
-
-    The one place to switch to the regulator's own estimate
-    (`BatchResult.load_estimate_ohms`, issue 8 points 2/8) once it exists.
-    Until then: electrode voltage over measured current under drive, or the
-    electrode voltage through the sense divider (LIMITS.sense_v over
-    LIMITS.sense_series_ohms) at the sense level."""
+    """The load the regulator sees, in ohm (SRS-092, SRS-027); math.inf when
+    unknown: the regulator's own estimate (V/I under drive, the sense divider's
+    window mean at the sense level), which reads only the device's sensors."""
     if last is None:
         return math.inf
-    own = getattr(last, "load_estimate_ohms", None)
-    if own is not None:
-        return float(own)
-    if last.contact_lost:
-        return math.inf
-    if (last.output_enabled and last.reference_ma >= LOAD_ESTIMATE_MIN_MA
-            and last.measured_current_ma >= LOAD_ESTIMATE_MIN_MA):   # under drive
-        return 1000.0 * last.voltage_v / last.measured_current_ma
-    sense_v = REG_LIMITS.sense_v
-    if last.output_enabled and last.reference_ma <= REFERENCE_EPS_MA and 0.0 < last.voltage_v < 0.98 * sense_v:
-        return REG_LIMITS.sense_series_ohms * last.voltage_v / (sense_v - last.voltage_v)
-    return math.inf
+    return float(last.load_estimate_ohms)
 
 
 # Below this measured current the V/I estimate is too coarse to use (1 uA steps
@@ -187,6 +172,13 @@ class SessionResult:
     # the end of the session could not be written, or progress writes failed.
     history_error: str | None = None
     io_errors: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int | float]:
+        """What the session bounds of SRS-090 and SRS-092 counted, as the
+        summary and the history record them."""
+        return {"pauses": self.pauses, "antishock_cuts": self.antishock_cuts,
+                "ramp_s": round(self.ramp_s, 3), "density_limits": self.density_limits,
+                "density_pauses": self.density_pauses}
 
 
 class Clock(Protocol):
@@ -391,7 +383,7 @@ class Supervisor:
                     delivered_mamin=result.delivered_mamin,
                     max_current_ma=result.max_current_ma,
                     faults=[result.fault] if result.fault else [], states=result.states,
-                    end_reason=result.end_reason)
+                    end_reason=result.end_reason, counts=result.counts())
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"
                 self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
@@ -745,8 +737,10 @@ class Supervisor:
             self._track_full_lift(last)
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
-            else:
-                self._timed_event()  # the contact timeout
+                return
+            if not last.contact_lost and self._density_paused:
+                self._search_again()   # contact, but the area is still too small
+            self._timed_event()  # the contact timeout
             return
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
             self._cuts_seen = last.antishock_cuts
@@ -852,18 +846,27 @@ class Supervisor:
             return True
         return False
 
+    def _search_again(self) -> None:
+        """Paused for a contact area too small: the regulator saw a contact,
+        but its sense estimate is still beyond the pause bound (or not yet
+        settled); back to the sense level to watch the load (SRS-092)."""
+        try:
+            self.device.search_contact()
+        except RegulatorError as exc:
+            self.log.append(f"{self.elapsed_s:.3f}s contact search refused in {self.state}: {exc}")
+            self._enter_fault(FAULT_SUPERVISOR)
+
     def _density_pause(self, r_now: float) -> bool:
         self.density_pauses += 1
         self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm beyond "
                         f"{_LIMITS.load_pause_ratio:g}x the baseline {self._r_base:.0f} ohm: "
                         "contact area too small, paused: place the hands (pads) fully again")
-        # As the regulator does on a lift-off: the reference to 0 at once (the
-        # stage off and on again: restart from zero), the stage back on at the
-        # sense level to see the load return; then paused, as on a lift-off.
+        # As the regulator does on a lift-off: the reference to 0 at once and
+        # the stage at the sense level (at most 10 uA) until a sense window
+        # shows the load; then paused, as on a lift-off.
         try:
             self.device.command(0.0, self.slew_down)
-            self.device.enable_output(False)
-            self.device.enable_output(True)
+            self.device.search_contact()
         except RegulatorError as exc:
             self.log.append(f"{self.elapsed_s:.3f}s command refused in {self.state}: {exc}")
             self._enter_fault(FAULT_SUPERVISOR)

@@ -110,19 +110,10 @@ def test_the_density_bounds_are_in_the_limits_file():
 
 
 @pytest.mark.req("SRS-092")
-def test_after_a_fingertip_pause_the_session_waits_for_the_load_to_be_back(monkeypatch):
-    """With a load estimate at the sense level (the regulator's own
-    load_estimate_ohms, once available; here the simulated load's true value
-    stands in for it) the session stays paused while the area is small and
-    goes on, from a ramp, once the load is back within the pause bound."""
-    import core.supervisor as sup_mod
-    real = sup_mod._load_estimate_ohms
-
-    def with_sense_estimate(last):
-        if last is not None and last.reference_ma <= 1e-6 and not last.contact_lost:
-            return last.load_ohms          # what a sense-level estimate reports
-        return real(last)
-    monkeypatch.setattr(sup_mod, "_load_estimate_ohms", with_sense_estimate)
+def test_after_a_fingertip_pause_the_session_waits_for_the_load_to_be_back():
+    """With the regulator's load estimate at the sense level (SRS-027) the
+    session stays paused while the area is small and goes on, from a ramp,
+    once the load is back within the pause bound."""
     result, rows, _ = run_session([{"at_s": 120, "event": "load", "ohms": 15000.0, "over_s": 1.0},
                                    {"at_s": 150, "event": "load", "ohms": 2000.0, "over_s": 1.0}],
                                   current_ma=10.0)
