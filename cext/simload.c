@@ -551,6 +551,7 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
     } else {
         uint32_t r;
         uint32_t stop = 0u;
+        int64_t load0_ohms = (int64_t)rig->out.load_ohms;
         double charge_a_ticks = 0.0;
         double max_a = 0.0;
         batch->rows_run = 0u;
@@ -579,6 +580,20 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
             charge_a_ticks += sum_a;
             if (row_peak_a > max_a) {
                 max_a = row_peak_a;
+            }
+            if (load0_ohms <= 0) {
+                load0_ohms = (int64_t)rig->out.load_ohms;   /* the estimate became known */
+            } else if (rig->out.load_ohms > 0) {
+                int64_t moved = (int64_t)rig->out.load_ohms - load0_ohms;
+                if (moved < 0) {
+                    moved = -moved;
+                }
+                if ((moved * 100) > (load0_ohms * (int64_t)SIM_LOAD_MOVED_PERCENT)) {
+                    events |= SIM_EVENT_LOAD_MOVED;
+                    row->events = events;
+                }
+            } else {
+                /* unknown again (lift-off, sense level): contact events cover it */
             }
             batch->rows_run += 1u;
             batch->events |= events;

@@ -74,6 +74,12 @@
 #define SIM_EVENT_AT_TARGET 0x10u
 #define SIM_EVENT_COMPLIANCE_START 0x20u
 #define SIM_EVENT_COMPLIANCE_END 0x40u
+/* SRS-092: the regulator's published load estimate moved by more than
+ * SIM_LOAD_MOVED_PERCENT since the batch began (or since it became known):
+ * the batch ends at that row so that the supervisor's current-density check
+ * acts within one row of a shrinking contact area, not at the next batch. */
+#define SIM_EVENT_LOAD_MOVED 0x80u
+#define SIM_LOAD_MOVED_PERCENT 5
 
 /* one row of the trace: true current from the load model, the rest from the
  * regulator's output at the end of the row */

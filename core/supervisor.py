@@ -738,8 +738,8 @@ class Supervisor:
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
                 return
-            if not last.contact_lost and self._density_paused:
-                self._search_again()   # contact, but the area is still too small
+            if not last.contact_lost:
+                self._search_again()   # contact, but the area is still too small (or not yet settled)
             self._timed_event()  # the contact timeout
             return
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
@@ -768,7 +768,7 @@ class Supervisor:
         regulator's contact detection decides, and the ramp checks again."""
         r_now = _load_estimate_ohms(last)
         return (self._r_base is not None and math.isfinite(r_now)
-                and r_now > _LIMITS.load_pause_ratio * self._r_base)
+                and r_now >= _LIMITS.load_pause_ratio * self._r_base)
 
     def _track_full_lift(self, last) -> None:
         """Lifted out fully (the regulator sees no contact) for at least
@@ -823,7 +823,7 @@ class Supervisor:
                 r_now, self._r_base * (1.0 + _LIMITS.load_drying_rate_max_percent_per_min / 100.0 * minutes),
                 self._r_base0 * _LIMITS.load_drying_rise_max_ratio))
         ratio = r_now / self._r_base
-        if ratio > _LIMITS.load_pause_ratio:
+        if ratio >= _LIMITS.load_pause_ratio:
             return self._density_pause(r_now)
         within = ratio <= 1.0 + _LIMITS.load_limit_band_percent / 100.0
         allowed = self.plan.current_ma if within else self.plan.current_ma / ratio

@@ -134,7 +134,9 @@ def test_batch_totals_match_the_rows():
 
 @pytest.mark.req("SRS-034")
 def test_run_rows_stops_after_the_first_row_with_an_event():
-    rig = ramped_rig(2000, 15.0)
+    # settled past the skin's DC onset (10 s time constant), whose falling
+    # load is itself an event (EVENT_LOAD_MOVED, SRS-092) while it lasts
+    rig = ramped_rig(2000, 15.0, settle_s=60.0)
     batch = rig.run_rows(1000, 100)
     assert batch.rows_run == 1000 and batch.events == 0         # nothing happened
     rig.change_load(1500, 0.0)
@@ -142,10 +144,14 @@ def test_run_rows_stops_after_the_first_row_with_an_event():
     assert batch.rows_run == 1 and batch.events & EVENT_ANTISHOCK
     assert batch.last.events == batch.events
     rig.short(100)                                              # found on the re-ramp (>= 0.5 mA)
-    batch = rig.run_rows(1000, 100)
-    rows = list(batch.rows())
-    assert batch.events == rows[-1].events and batch.events & EVENT_FAULT
-    assert all(r.events == 0 for r in rows[:-1]) and batch.rows_run < 1000
+    for _ in range(20):   # the falling load estimate ends batches on the way (EVENT_LOAD_MOVED)
+        batch = rig.run_rows(1000, 100)
+        rows = list(batch.rows())
+        assert batch.events == rows[-1].events and batch.events != 0
+        assert all(r.events == 0 for r in rows[:-1]) and batch.rows_run < 1000
+        if batch.events & EVENT_FAULT:
+            break
+    assert batch.events & EVENT_FAULT
 
 
 @pytest.mark.req("SRS-034")
@@ -157,3 +163,19 @@ def test_twenty_minute_session_in_one_call():
     batch = rig.run_rows(120_000, 100, stop_on_event=False)     # 20 min, 10 ms rows
     assert batch.ticks == 12_000_000 and batch.last.fault == FaultCode.NONE
     assert batch.charge_mas == pytest.approx(15.0 * 1200 - 15.0 * 30 / 2, rel=0.01)
+
+
+@pytest.mark.req("SRS-092", "SRS-034")
+@pytest.mark.parametrize("to_ohms", [2300.0, 3000.0, 4000.0])   # below a 4x step (contact lost, SRS-024)
+def test_a_batch_ends_at_the_row_where_the_load_estimate_moved(to_ohms):
+    """A shrinking contact area ends the batch within a row or two of the
+    load estimate moving by more than SIM_LOAD_MOVED_PERCENT (5 %), so the
+    supervisor's density check acts at once, not at the next batch."""
+    from core.regulator import EVENT_LOAD_MOVED
+    rig = ramped_rig(2000, 5.0, settle_s=60.0)
+    rig.change_load(to_ohms, 0.0)
+    batch = rig.run_rows(1000, 100)
+    assert batch.events & EVENT_LOAD_MOVED
+    assert batch.rows_run <= 2
+    assert abs(batch.last.load_estimate_ohms - 2000.0) > 0.05 * 2000.0
+
