@@ -83,6 +83,7 @@ static void restart_from_zero(reg_state_t *reg)
     reg->contact_count = 0;
     reg->sense_sum_mv = 0;
     reg->sense_n = 0;
+    reg->sense_prev_mv = 0;
     reg->short_count = 0;
     reg->compliance_count = 0;
     reg->compliance_limited = 0;
@@ -95,6 +96,7 @@ static void restart_from_zero(reg_state_t *reg)
     reg->open_armed = 0;
     reg->anchor_mv = 0;
     reg->evidence = 0;
+    reg->boot_mv = REG_BLIND_BOOT_LOW_MV;
 }
 
 /* Output off: not enabled, no contact search or hold-off, current from 0. */
@@ -102,6 +104,7 @@ static void output_off(reg_state_t *reg)
 {
     reg->enabled = 0;
     reg->contact_lost = 0;
+    reg->probing = 0;
     reg->holdoff_count = 0;
     reg->load_q = 0;
     restart_from_zero(reg);
@@ -128,6 +131,7 @@ int32_t reg_init(reg_state_t *reg)
         reg->polarity = REG_POLARITY_NORMAL;
         reg->fault = REG_FAULT_NONE;
         reg->contact_lost = 0;
+        reg->probing = 0;
         reg->disagree_count = 0;
         reg->watchdog_count = 0;
         reg->holdoff_count = 0;
@@ -189,6 +193,7 @@ int32_t reg_enable(reg_state_t *reg, int32_t on)
         /* restart_from_zero() touches neither enabled nor watchdog_count */
         output_off(reg);
         reg->enabled = 1;
+        reg->probing = 1;
         reg->watchdog_count = 0;
     } else {
         /* already enabled: nothing changes */
@@ -439,8 +444,8 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     }
     if (reg->setpoint_ua < REG_BLIND_MAX_UA) {
         int64_t blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
-        if ((reg->evidence == 0) && (blind_q2 < (int64_t)REG_BLIND_RISE_BOOT_MV)) {
-            blind_q2 = (int64_t)REG_BLIND_RISE_BOOT_MV;
+        if ((reg->evidence == 0) && (blind_q2 < (int64_t)reg->boot_mv)) {
+            blind_q2 = (int64_t)reg->boot_mv;
         }
         blind_q2 *= Q2_PER_MV;
         if (blind_q2 < rise_q2) {
@@ -490,6 +495,18 @@ static int32_t sense_load_q(int32_t sum_mv)
     return q;
 }
 
+/* Blind-rise bound until the first REG_OPEN_ARM_UA reading (SRS-025), from
+ * the sum of a sense window's voltage readings: the high bound only when the
+ * window mean says the load is above REG_BLIND_BOOT_HIGH_OHMS. */
+static int32_t boot_bound_mv(int32_t sum_mv)
+{
+    int32_t bound = REG_BLIND_BOOT_LOW_MV;
+    if (sum_mv >= (REG_BLIND_BOOT_HIGH_MV * REG_CONTACT_WINDOW_TICKS)) {
+        bound = REG_BLIND_RISE_BOOT_MV;
+    }
+    return bound;
+}
+
 /* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011).
  * Contact is judged on the MEAN voltage of windows of REG_CONTACT_WINDOW_TICKS
  * readings (SRS-011, SRS-037): the sense level is small, so a single reading
@@ -501,17 +518,53 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     reg->sense_n += 1;
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
         int32_t contact = 0;
-        if (reg->sense_sum_mv < (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
+        int32_t sum_mv = reg->sense_sum_mv;
+        int32_t boot_mv = boot_bound_mv(sum_mv);
+        /* below the contact level, and settled: not still rising by more
+         * than REG_CONTACT_RISE_MV over the previous window (a charging skin
+         * capacitance), unless well below the level (SRS-011) */
+        if ((sum_mv < (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) &&
+            ((sum_mv <= (reg->sense_prev_mv + (REG_CONTACT_RISE_MV * REG_CONTACT_WINDOW_TICKS))) ||
+             (sum_mv < (REG_CONTACT_SURE_MV * REG_CONTACT_WINDOW_TICKS)))) {
             contact = 1;
         }
-        reg->load_q = sense_load_q(reg->sense_sum_mv);
+        reg->sense_prev_mv = sum_mv;
+        reg->load_q = sense_load_q(sum_mv);
         reg->sense_sum_mv = 0;
         reg->sense_n = 0;
         if (debounce(&reg->contact_count, contact, REG_CONTACT_WINDOWS) != 0) {
             reg->contact_lost = 0;
             restart_from_zero(reg);
+            reg->boot_mv = boot_mv;
             out->drive_mv = 0;
             out->sense = 0;
+        } else {
+            /* contact not (yet) back */
+        }
+    }
+}
+
+/* Enable probe (SRS-010, SRS-025): one window of REG_CONTACT_WINDOW_TICKS
+ * readings at the sense level before the first plain drive, so that the
+ * blind-rise bound is chosen from a known load. The reference slews on
+ * (ramp timing unchanged); no contact in the window is "contact lost". */
+static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
+{
+    drive_sense(out);
+    slew_reference(reg);
+    reg->sense_sum_mv += v_mv;
+    reg->sense_n += 1;
+    if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
+        int32_t sum_mv = reg->sense_sum_mv;
+        reg->probing = 0;
+        reg->load_q = sense_load_q(sum_mv);
+        reg->sense_sum_mv = 0;
+        reg->sense_n = 0;
+        if (sum_mv >= (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
+            reg->contact_lost = 1;
+            restart_from_zero(reg);
+        } else {
+            reg->boot_mv = boot_bound_mv(sum_mv);
         }
     }
 }
@@ -573,6 +626,8 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
         latch_fault(reg, REG_FAULT_SHORT);
     } else if (reg->contact_lost != 0) {
         sense_contact(reg, v_mv, out);
+    } else if (reg->probing != 0) {
+        probe_contact(reg, v_mv, out);
     } else if (looks_open(reg, imax, v_mv) != 0) {
         reg->contact_lost = 1;
         restart_from_zero(reg);
@@ -581,8 +636,14 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
         /* above setpoint + max(band percent, floor): both exceeded */
         int32_t above = imax - reg->setpoint_ua;
         if ((above > REG_ANTISHOCK_FLOOR_UA) && ((above * 100) > (reg->setpoint_ua * REG_ANTISHOCK_BAND_PERCENT))) {
+            /* V/I of the cut reading (> 0.5 mA): the load it met, low when
+             * the load fell, so the low bound when in doubt (SRS-025) */
+            int64_t v_x1000 = (int64_t)v_mv * 1000LL;
             out->flags |= REG_FLAG_ANTISHOCK_CUT;
             restart_from_zero(reg);
+            if (v_x1000 >= ((int64_t)REG_BLIND_BOOT_HIGH_OHMS * (int64_t)imax)) {
+                reg->boot_mv = REG_BLIND_RISE_BOOT_MV;
+            }
             reg->holdoff_count = REG_ANTISHOCK_HOLDOFF_TICKS;
             if (record_cut(reg) != 0) {
                 latch_fault(reg, REG_FAULT_TRANSIENTS);

@@ -94,6 +94,7 @@ typedef struct {
     int32_t load_q;           /* published load estimate, 1/1024 mV per uA; 0: unknown */
     int32_t sense_sum_mv;     /* sum of the voltage readings of the current sense window */
     int32_t sense_n;          /* readings in it */
+    int32_t sense_prev_mv;    /* sum of the previous sense window (SRS-011: settled?) */
     int32_t last_max_ua;      /* larger channel of the last valid reading */
     int32_t last_drive_mv;    /* drive applied during the last tick */
     int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */
@@ -110,6 +111,8 @@ typedef struct {
     int32_t open_armed;       /* 1: a reading >= REG_OPEN_ARM_UA since the last restart (SRS-025) */
     int32_t anchor_mv;        /* drive of the last tick whose current was above the open-circuit noise (SRS-025) */
     int32_t evidence;         /* 1: a reading >= REG_OPEN_ARM_UA since the last restart */
+    int32_t boot_mv;          /* blind-rise bound until evidence, chosen from the known load (SRS-025) */
+    int32_t probing;          /* 1: enable probe at the sense level before the first plain drive (SRS-010, SRS-025) */
     int64_t integ_q2;         /* PI integrator, 1/2^20 mV */
     int64_t tick;             /* tick counter (never wraps: 2^63 ticks) */
     int64_t cut_ticks[REG_TRANSIENT_COUNT]; /* ticks of the last cuts */

@@ -166,16 +166,45 @@
  *   less: at 10 kOhm the current is seen only on some ticks below ~50 uA,
  *   and a smaller step stalled the start of a ramp there (measured).
  * - until the first 160 uA reading after a restart the drive may rise blind
- *   to REG_BLIND_RISE_BOOT_MV. It cannot be smaller: a 10 kOhm load (11.75 kOhm
- *   at onset) must be driven blind to >= 6 uA before its current can ever
- *   read above the open-circuit bound (the regulator cannot tell it from an
- *   open circuit before), i.e. >= 70 mV; 120 mV gives 10 uA. A lift in
- *   this first part of a ramp (reference below ~30 uA at 500 ohm) can
- *   therefore meet 120 mV / 150 ohm = 0.8 mA at re-contact: up to 0.3 mA
- *   above reference + 0.5 mA at 500 ohm (residual, SRS-025 rationale). */
+ *   to a boot bound chosen from the load the regulator knows BEFORE it drives
+ *   (issue 8 point 1 residual): REG_BLIND_RISE_BOOT_MV (120 mV) when the
+ *   load is known to be above REG_BLIND_BOOT_HIGH_OHMS (2.5 kOhm), else
+ *   REG_BLIND_BOOT_LOW_MV (70 mV). Re-contact after the skin capacitance has
+ *   discharged meets bound / series resistance (0.3 R): 70 mV / 150 ohm =
+ *   0.47 mA at 500 ohm (<= 0.5 mA; 75 mV would be the limit); 120 mV /
+ *   (0.3 x 2.5 kOhm) = 0.16 mA, and 120 mV is within 0.5 mA for any load
+ *   above 800 ohm. 120 mV is needed only near 10 kOhm (11.75 kOhm at onset:
+ *   >= 70 mV before its current can read above the 48.8 uA open-circuit
+ *   bound; 120 mV gives 10 uA); 70 mV gives the same 10 uA up to ~6 kOhm.
+ *   Where the load is known:
+ *   . at enable: the enable probe, one window of REG_CONTACT_WINDOW_TICKS
+ *     (10 ms) at the sense level before the first plain drive, the
+ *     reference slewing on (SRS-010: ramp timing unchanged, no contact in
+ *     the window -> contact lost);
+ *   . at a contact return: the last sense window (SRS-011);
+ *   . after an anti-shock cut: V/I of the cut reading (> 0.5 mA flowing; the
+ *     load the current met, low when the load fell: the safe side).
+ *   The window mean at the sense level: 2 V x R / (220 kOhm + R) is 4.5 mV at
+ *   500 ohm, 22.5 mV at 2.5 kOhm, 89 mV at 10 kOhm (x 1.175 at DC onset);
+ *   the reading has 20 mV rms noise and 19.5 mV steps and is clipped at 0,
+ *   so the mean is E[max(0, V + n)]: ~10.4 mV at 500 ohm (2 mV rms over 100
+ *   readings), ~24 mV at 2.5 kOhm. Threshold REG_BLIND_BOOT_HIGH_MV = 22 mV
+ *   (2.5 kOhm) is ~6 sigma above 500 ohm. Measured on the rig (window
+ *   estimate after the enable probe, 12 seeds, 0.01/1/10 uF): 500 ohm
+ *   0.76..1.28 kOhm, 800 ohm <= 1.58 kOhm, 1.5 kOhm <= 2.1 kOhm -> always
+ *   low; 10 kOhm >= 3.05 kOhm (10 uF: the capacitance still charging) ->
+ *   always high; 4 kOhm at 10 uF reads ~1.8 kOhm -> low, safe and it starts.
+ *   A misjudged load errs low (a charging capacitance lowers the mean).
+ *   What stays (SRS-025 (c)): a lift that began before the first 160 uA
+ *   reading and lasts while the reference passes REG_BLIND_MAX_UA meets the
+ *   drive rising from the bound toward the 1 V open tier; measured 0.52 mA
+ *   above the reference (6 of 1134 matrix cases, 500 ohm). */
 #define REG_OPEN_ARM_UA 160
 #define REG_OPEN_FIRE_MIN_UA 120
 #define REG_BLIND_RISE_BOOT_MV 120
+#define REG_BLIND_BOOT_LOW_MV 70
+#define REG_BLIND_BOOT_HIGH_OHMS 2500
+#define REG_BLIND_BOOT_HIGH_MV ((REG_SENSE_MV * REG_BLIND_BOOT_HIGH_OHMS) / (REG_BLIND_BOOT_HIGH_OHMS + REG_SENSE_SERIES_OHMS))
 /* the blind-rise bound acts only below REG_BLIND_MAX_UA (200 uA): above, the
  * collapse tier (armed at 500 ohm long before: the current tracks within a
  * few uA there), the 1 V open-circuit tiers of SRS-010/024 (at 10 kOhm the
@@ -208,11 +237,21 @@
  * "contact" at 20 kOhm a ~1e-11 event per window, and 25 kOhm (204 mV) is 23
  * sigma away. Below the 20 kOhm open threshold (hysteresis): a hand half in
  * the tray stays "contact lost" instead of cycling between a restart and a
- * new open detection. */
+ * new open detection.
+ * Settled: a window counts as contact only when its mean has not risen by
+ * more than REG_CONTACT_RISE_MV (12 mV: 4 sigma of the difference of two
+ * window means) over the previous window, or is below REG_CONTACT_SURE_MV
+ * (30 mV under the level). A step contact of 25 kOhm / 1 uF charges its
+ * capacitance over the first windows (means ~98 then ~148 mV at a window
+ * boundary, both under 157 mV) and was taken as contact; settled it is not
+ * (+50 mV), and reads 174 mV in the third window. A 15 kOhm / 1 uF contact
+ * is still seen in the second window (~80 then ~123 mV < 127 mV). */
 #define REG_CONTACT_OHMS 18750
 #define REG_CONTACT_MV ((REG_SENSE_MV * REG_CONTACT_OHMS) / (REG_CONTACT_OHMS + REG_SENSE_SERIES_OHMS))
 #define REG_CONTACT_WINDOW_TICKS 100
 #define REG_CONTACT_WINDOWS 2
+#define REG_CONTACT_RISE_MV 12
+#define REG_CONTACT_SURE_MV (REG_CONTACT_MV - 30)
 
 /* SRS-027: the published load estimate under the sense level is "unknown"
  * (0) above 1 MOhm: the sense divider cannot resolve more. */

@@ -131,7 +131,7 @@ def test_disagree_count_saturates_while_the_fault_stays_latched():
     ("plausible_count", LIMITS.plausible_ticks, (0, 0, 0), {"last_plain": 1, "last_drive_mv": 10_000},
      FaultCode.VOLTAGE_IMPLAUSIBLE),
     ("watchdog_count", LIMITS.watchdog_ms * TICKS_PER_MS, (0, 0, 0), {}, FaultCode.WATCHDOG),
-    ("cut_total", INT32_MAX, (3000, 3000, 6000), {}, FaultCode.NONE),       # a cut
+    ("cut_total", INT32_MAX, (3000, 3000, 6000), {"probing": 0}, FaultCode.NONE),  # a cut (enable probe done)
 ])
 def test_counters_saturate_instead_of_overflowing(field, limit, readings, extra, fault):
     reg = Regulator()
