@@ -293,14 +293,7 @@ class History:
                 raise HistoryError(f"history {self.path}: session {r[0]}: checklist answers cannot "
                                    f"be decoded ({exc}); the file was left unchanged") from None
             checklist = {"mode": r[11], "file": r[12], "sha256": r[13], "answers": answers}
-        try:
-            counts = json.loads(r[15])
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise HistoryError(f"history {self.path}: session {r[0]}: counts cannot be decoded "
-                               f"({exc}); the file was left unchanged") from None
-        if not isinstance(counts, dict):
-            raise HistoryError(f"history {self.path}: session {r[0]}: counts must be a mapping, "
-                               f"got {type(counts).__name__}; the file was left unchanged")
+        counts = self._json_mapping(r[0], "counts", r[15])
         return SessionRecord(r[0], settings, r[2], r[3], r[4], float(r[5]), float(r[6]),
                              float(r[7]), faults, states, end_reason=r[10], checklist=checklist,
                              counts=counts)
@@ -319,15 +312,20 @@ class History:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
         if row is None:
             return None
+        return parse_settings(self._json_mapping(row[1], "settings", row[0]))
+
+    def _json_mapping(self, session_id: int, name: str, text: Any) -> dict[str, Any]:
+        """A stored JSON mapping, checked: damage gives a HistoryError naming
+        the session and the field, never a crash of the caller."""
         try:
-            data = json.loads(row[0])
+            data = json.loads(text)
         except (TypeError, ValueError, RecursionError) as exc:
-            raise HistoryError(f"history {self.path}: session {row[1]}: settings cannot be "
+            raise HistoryError(f"history {self.path}: session {session_id}: {name} cannot be "
                                f"decoded ({exc}); the file was left unchanged") from None
         if not isinstance(data, dict):
-            raise HistoryError(f"history {self.path}: session {row[1]}: settings must be a "
+            raise HistoryError(f"history {self.path}: session {session_id}: {name} must be a "
                                f"mapping, got {type(data).__name__}; the file was left unchanged")
-        return parse_settings(data)
+        return data
 
     def close(self) -> None:
         self._db.close()

@@ -99,3 +99,23 @@ def test_a_new_history_is_created_at_version_2(tmp_path):
     cols = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
     assert {"end_reason", "checklist_mode", "checklist_file", "checklist_sha256",
             "checklist_answers"} <= cols
+
+
+@pytest.mark.req("SRS-090", "SRS-071")
+@pytest.mark.parametrize("stored", ["{not json", "[1, 2]", "7"])
+def test_session_counts_are_kept_and_a_damaged_record_is_named(tmp_path, stored):
+    path = tmp_path / "h.sqlite"
+    settings = parse_settings({"site": "hands", "current_ma": 10.0, "minutes": 10})
+    with History(path) as h:
+        sid = h.begin_session(settings)
+        h.end_session(sid, "interrupted", treat_s=60.0, delivered_mamin=10.0, max_current_ma=10.1,
+                      end_reason="pauses_bound", counts={"pauses": 11, "antishock_cuts": 2})
+        rec = h.list_sessions()[0]
+    assert rec.end_reason == "pauses_bound" and rec.counts == {"pauses": 11, "antishock_cuts": 2}
+    db = sqlite3.connect(path)
+    db.execute("UPDATE sessions SET counts = ?", (stored,))
+    db.commit()
+    db.close()
+    with History(path) as h:
+        with pytest.raises(HistoryError, match=f"session {sid}: counts "):
+            h.list_sessions()
