@@ -203,6 +203,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# the scenario loader refuses duplicate keys by the same rule
+unique_key_mapping = _construct_mapping
 
 _SECTIONS = {"contraindications": CONTRAINDICATIONS, "preparation": PREPARATION}
 

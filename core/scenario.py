@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from core.checklist import unique_key_mapping
+
 
 class ScenarioError(ValueError):
     """A scenario file that cannot be used; the message says why."""
@@ -176,7 +178,11 @@ def load_scenario(path: str | Path) -> list[ScenarioEvent]:
 class _NumbersLoader(yaml.SafeLoader):
     """Numbers as YAML 1.2 writes them: `1:30` (YAML 1.1 base 60: 90), `0x10`
     and `1_0` stay text and are refused as "not a number", never read as a
-    time the user did not mean."""
+    time the user did not mean. A duplicate key is refused (the last one
+    would otherwise win silently), as in checklist files."""
+
+
+_NumbersLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, unique_key_mapping)
 
 
 _NumbersLoader.yaml_implicit_resolvers = {

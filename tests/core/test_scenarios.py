@@ -82,6 +82,20 @@ def test_missing_unreadable_and_bad_yaml_files(tmp_path):
         load_scenario(bad)
 
 
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("text, key", [
+    ("- {at_s: 5, event: clock_drift, percent: 1, percent: 2}\n", "percent"),
+    ("- at_s: 1\n  event: lift_off\n  at_s: 2\n", "at_s"),
+])
+def test_a_duplicate_key_refuses_the_file_naming_key_and_line(tmp_path, text, key):
+    """The last duplicate would otherwise win silently (independent review)."""
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=f"duplicate key '{key}'") as info:
+        load_scenario(path)
+    assert "line " in str(info.value)
+
+
 @pytest.mark.req("SRS-083", "SRS-033")
 def test_scenario_ranges_are_what_the_simulated_load_accepts():
     """The bounds repeat cext/simload.h (scenario.py may not import the cffi
