@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="take the settings of the last session in the history (options given override)")
     opt.add_argument("--checklist", metavar="FILE",
                      help="checklist answers, YAML (format: examples/checklist.yaml); required without a "
-                          "terminal, asked interactively on one")
+                          "terminal; on a terminal the file's answers are shown and must be confirmed, "
+                          "and without this option the questions are asked")
     opt.add_argument("--scenario", metavar="FILE",
                      help="YAML list of timed simulated-device events (e.g. examples/scenario-liftoff.yaml)")
     opt.add_argument("--seed", type=_seed_arg, default=0,
