@@ -551,7 +551,7 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
     } else {
         uint32_t r;
         uint32_t stop = 0u;
-        int64_t load0_ohms = (int64_t)rig->out.load_ohms;
+        int64_t load0_ohms = ((rig->out.sense == 0) && (rig->out.stage_on != 0)) ? (int64_t)rig->out.load_ohms : 0;
         double charge_a_ticks = 0.0;
         double max_a = 0.0;
         batch->rows_run = 0u;
@@ -581,7 +581,11 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
             if (row_peak_a > max_a) {
                 max_a = row_peak_a;
             }
-            if (load0_ohms <= 0) {
+            if ((rig->out.sense != 0) || (rig->out.stage_on == 0)) {
+                /* sense level or off: the contact events cover the load; the
+                 * estimate under drive is followed again from its next value */
+                load0_ohms = 0;
+            } else if (load0_ohms <= 0) {
                 load0_ohms = (int64_t)rig->out.load_ohms;   /* the estimate became known */
             } else if (rig->out.load_ohms > 0) {
                 int64_t moved = (int64_t)rig->out.load_ohms - load0_ohms;
