@@ -183,20 +183,11 @@ def build_model(a: Analysis, out: Path) -> dict:
     p, plan = a.project, a.project.plan
     root = p.root
     refs: dict[str, str] = {}   # id -> page#anchor, the one home of each id
-    for i in p.needs:
-        refs[i] = f"requirements.html#{i}"
-    for i in p.reqs:
-        refs[i] = f"requirements.html#{i}"
-    for i in p.hazards:
-        refs[i] = f"risk.html#{i}"
-    for i in p.situations:
-        refs[i] = f"risk.html#{i}"
-    for i in p.controls:
-        refs[i] = f"risk.html#{i}"
-    for i in p.fmea:
-        refs[i] = f"risk.html#{i}"
-    for i in p.props:
-        refs[i] = f"verification.html#{i}"
+    for page, records in (("requirements.html", (p.needs, p.reqs)),
+                          ("risk.html", (p.hazards, p.situations, p.controls, p.fmea)),
+                          ("verification.html", (p.props,))):
+        for ids in records:
+            refs.update((i, f"{page}#{i}") for i in ids)
 
     # links both ways
     control_situations: dict[str, list[str]] = defaultdict(list)
