@@ -28,6 +28,10 @@ setup() {
         python3 -m venv "$VENV"
     fi
     "$PY" -m pip install -q --upgrade pip >/dev/null
+    # the device's runtime packages exactly as locked (versions and sha256 hashes,
+    # the SOUP list of hazard_analysis/soup.yaml), before anything else can pick them
+    echo "setup: installing the runtime lock (requirements/runtime.lock, hashes checked)"
+    "$PY" -m pip install -q --require-hashes -r requirements/runtime.lock
     echo "setup: installing the project (compiles cext/ with cffi)"
     # dev: tests, mutation, packaging; report: StrictDoc (imports the ReqIF export)
     "$PY" -m pip install -q -e ".[dev,report]"

@@ -13,6 +13,7 @@ Files (relative to the repository root):
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -170,11 +171,30 @@ class FmeaFile(Strict):
 
 
 # ---------------------------------------------------------------- SOUP
+class AnomalyReview(Strict):
+    """IEC 62304 7.1.3: what was looked at for the pinned version, the conclusion, when."""
+    looked_at: str = Field(min_length=20)
+    evaluation: str = Field(min_length=20)
+    reviewed: date
+
+
 class Soup(Strict):
     name: str
+    kind: Literal["python", "platform", "tool"]
+    version: str = Field(min_length=1, description="the pinned version whose anomalies were reviewed")
+    version_probe: Literal["python", "sqlite", "glibc", "gcc", "cppcheck", "spin"] | None = Field(
+        default=None, description="how the installed version is read (kind platform/tool)")
+    on_device: bool
     purpose: str
+    requirements: str = Field(min_length=10, description="functional and performance requirements (5.3.3)")
+    needs: str = Field(min_length=3, description="hardware and software it needs (5.3.4)")
     safety_relevance: str
-    known_anomalies: str = "none known relevant to this use"
+    anomalies: AnomalyReview
+
+    @property
+    def known_anomalies(self) -> str:
+        a = self.anomalies
+        return f"{a.evaluation} (looked at: {a.looked_at}; reviewed {a.reviewed.isoformat()})"
 
 
 class SoupFile(Strict):
