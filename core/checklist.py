@@ -1,7 +1,7 @@
 """Pre-session checklist: contraindications, preparation, site instructions.
 
 The twelve contraindications and three preparation steps are those of the
-product description (../shared/domain.md). Any contraindication refuses the
+product description (docs/domain.md). Any contraindication refuses the
 session with its reason (SRS-042); every preparation step must be confirmed
 (SRS-043). A checklist file is YAML with two mappings, `contraindications`
 and `preparation`, each item true or false (SRS-044); the loader refuses

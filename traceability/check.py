@@ -37,6 +37,7 @@ from pathlib import Path
 
 from traceability import DEFAULT_RESULTS, DEFAULT_VERIFICATION
 from traceability.bench import BENCH_DIR, BenchEvidence, load_bench
+from traceability.docs.rules import check_docs
 from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, PROPERTIES, REQUIREMENTS, SOUP, Project, load_project
 from traceability.findings import ERROR, WARNING, Finding
 from traceability.lock import check_links, load_lock
@@ -172,6 +173,7 @@ def _run_check(root: Path, results: Path | None, verification: Path | None, stat
     _check_requirements(a, static)
     _check_risk(a)
     _check_soup(a)
+    check_docs(a)
     a.suspect = check_links(project, load_lock(project))
     return a
 

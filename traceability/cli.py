@@ -119,6 +119,25 @@ def cmd_site_check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """The IEC 62304 class C documentation set (SRS-180); exit 1 when a record does not load."""
+    from traceability.check import run_check_for_report
+    from traceability.docs.build import write_docs
+    root = _root(args)
+    a = run_check_for_report(root, _path(args.results), _path(args.verification))
+    r = write_docs(root, Path(args.out).resolve(), a)
+    if r.git_problem:
+        print(f"ionto-trace docs: warning: revision history unavailable: {r.git_problem}", file=sys.stderr)
+    for e in r.errors:
+        print(f"ERROR: {e}")
+    print(f"docs: {r.out}/index.html (commit {r.commit}); {len(r.documents)} documents, HTML and Markdown:")
+    for d in r.documents:
+        size = sum(n for _, n in d.files)
+        print(f"  {d.id + '.html/.md':28} {size / 1024:7.1f} KiB  IEC 62304 {d.clause:12} from {', '.join(d.sources)}")
+    print(f"verdict of the check behind them: {a.verdict}")
+    return 1 if r.errors else 0
+
+
 def _version() -> str:
     import importlib.metadata as md
     try:
@@ -169,6 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("reqif", help="export the requirements and the risk file as ReqIF")
     q.add_argument("--out", required=True, metavar="FILE", help="the .reqif file to write (required)")
     q.set_defaults(func=cmd_reqif)
+
+    d = sub.add_parser("docs", help="write the IEC 62304 class C documentation set (HTML and Markdown), "
+                                    "each document with its clause, the commit and its revision history")
+    d.add_argument("--out", default="out/docs", metavar="DIR", help="output directory (default: %(default)s)")
+    d.add_argument("--results", metavar="FILE", help="test results, JSON or JUnit XML "
+                                                     "(default: out/test-results/results.json)")
+    d.add_argument("--verification", metavar="FILE",
+                   help="verifier results (default: out/verification/results.json)")
+    d.set_defaults(func=cmd_docs)
 
     w = sub.add_parser("site-check", help="load every page of a report in headless Chromium: fail on a "
                                           "broken link, a missing image or a console error")

@@ -1,0 +1,295 @@
+"""Builds the documents: one data model per document (the code computes),
+laid out by two templates (HTML and Markdown) that only lay out."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, REQUIREMENTS, SOUP
+from traceability.docs import DOCUMENTS
+from traceability.docs.gitinfo import Git, open_git
+from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PLAN, MAINT_PLAN, PROBLEMS_DIR,
+                                       RecordError, load_bibliography, load_clauses, load_design_notes,
+                                       load_plan, load_problem_reports)
+from traceability.docs.soupver import installed_version
+from traceability.docs.units import REGULATOR_C, all_units
+
+DEV_TOOLS = ("pytest", "hypothesis", "mutmut", "build", "Jinja2", "strictdoc")
+
+
+@dataclass
+class Section:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    pre: str = ""
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    clause: str
+    sources: list[str]
+    intro: str
+    sections: list[Section] = field(default_factory=list)
+    revisions: list = field(default_factory=list)
+    history_note: str = ""
+    files: list[tuple[str, int]] = field(default_factory=list)   # written (name, bytes)
+
+
+@dataclass
+class DocsResult:
+    out: Path
+    commit: str
+    git_problem: str
+    documents: list[Document]
+    errors: list[str]
+
+
+def _plan_sections(plan) -> list[Section]:
+    out = []
+    for heading, body in plan.sections.items():
+        s = Section(heading.replace("_", " ").capitalize())
+        if isinstance(body, str):
+            s.paragraphs = [body]
+        elif body and isinstance(body[0], str):
+            s.rows, s.head = [[b] for b in body], ["item"]
+        else:
+            s.head = ["activity", "how", "pass criteria"]
+            s.rows = [[a.name, a.how, a.pass_criteria] for a in body]
+        out.append(s)
+    return out
+
+
+def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[str]]:
+    p = analysis.project
+    errors: list[str] = []
+    docs: dict[str, Document] = {}
+    meta = {d[0]: d for d in DOCUMENTS}
+
+    def doc(did: str, sources: list[str], intro: str) -> Document:
+        d = Document(did, meta[did][1], meta[did][2], sources, intro)
+        docs[did] = d
+        return d
+
+    def safe(fn, *args):
+        try:
+            return fn(*args)
+        except RecordError as exc:
+            errors.append(str(exc))
+            return None
+
+    # ---- development plan (5.1)
+    plan = safe(load_plan, root, DEV_PLAN)
+    d = doc("development-plan", [DEV_PLAN, "pyproject.toml", SOUP, "scripts/dev.sh"],
+            "How ionto-core is developed, verified and released; the activities, their pass criteria and tools.")
+    if plan:
+        d.sections += _plan_sections(plan)
+    tools = Section("Tools with versions (read from this machine)", head=["tool", "version", "use"])
+    for name in DEV_TOOLS:
+        try:
+            v = md.version(name)
+        except md.PackageNotFoundError:
+            v = "NOT INSTALLED (install the dev and report extras)"
+        tools.rows.append([name, v, "verification / documentation tool (never on the device)"])
+    for s in p.soup:
+        if s.kind != "python":
+            tools.rows.append([s.name, installed_version(s), s.purpose])
+    d.sections.append(tools)
+
+    # ---- architecture (5.3)
+    d = doc("architecture", ["docs/architecture.md", PLAN, CONTROLS, FMEA],
+            "Software items, their interfaces, the segregation that risk control relies on, and the "
+            "hardware duties of the device maker. The interface contracts are docs/architecture.md, "
+            "reproduced below.")
+    if p.plan is not None:
+        d.sections.append(Section("Software items (risk management plan, each with its FMEA)",
+                                  head=["software item", "FMEA failure modes"],
+                                  rows=[[i, ", ".join(f for f, (it, _) in p.fmea.items() if it == i) or "-"]
+                                        for i in p.plan.software_items]))
+    d.sections.append(Section("Segregation for risk control", paragraphs=[
+        "Every limit that protects the patient is enforced in the C regulator (cext/regulator.c) on its own, "
+        "in the tick, with no value handed from Python able to raise it (SRS-005, SRS-018, SRS-019). The "
+        "Python side (state machine, supervisor) decides what the output may do but cannot exceed the C "
+        "limits; the C watchdog turns the output off when the supervisor stops kicking it (SRS-015).",
+        "Argument: the C loop shares no memory with Python except through the cffi call boundary, has no "
+        "dynamic memory, no recursion and bounded loops (MISRA C:2012 checked by cppcheck), and is verified "
+        "on its own through tests/regulator/ (bare regulator and rig). A failure of the Python process or "
+        "of a SOUP package on the Python side therefore ends in the C loop's safe state (output off).",
+        "Hardware duties that the segregation relies on are the risk controls of type 'hardware' below."]))
+    hw = [[c.id, c.title, c.description] for c in p.controls.values()
+          if "hardware" in (c.title + " " + c.description).lower()]
+    d.sections.append(Section("Hardware interface the device maker must meet (risk controls)",
+                              head=["control", "title", "duty"], rows=hw))
+    arch = root / "docs/architecture.md"
+    d.sections.append(Section("Interface contracts (docs/architecture.md)",
+                              pre=arch.read_text(encoding="utf-8") if arch.exists() else "(not found)"))
+
+    # ---- detailed design (5.4) and per-unit acceptance (5.5.4)
+    units = all_units(root)
+    notes = load_design_notes(root)
+    tests_by_id: dict[str, list[str]] = {}
+    for (f, q), t in analysis.scan.tests.items():
+        for i in t.ids:
+            tests_by_id.setdefault(i, []).append(f"{f}::{q}")
+    d = doc("detailed-design", [REGULATOR_C, "cext/regulator.h", "core", DESIGN_DIR],
+            f"Every software unit: {sum(u.kind == 'C function' for u in units)} C functions of the regulator "
+            f"and {sum(u.kind == 'Python module' for u in units)} Python modules of core/. Interface and comment "
+            f"are read from the code; the design note is kept beside the code in {DESIGN_DIR}/.")
+    for u in units:
+        note = notes.get(u.name, ("", "MISSING: no design note (ionto-trace check fails)"))[1]
+        d.sections.append(Section(f"{u.name} ({u.kind}, {u.file}:{u.line})", paragraphs=[
+            f"Code comment: {u.comment or '(none)'}", f"Design: {note}",
+            f"Requirements named in the code: {', '.join(u.ids) or 'none (a helper of the units that name them)'}"],
+            pre=u.interface))
+
+    # ---- verification (5.5-5.7)
+    vplan = plan.sections.get("verification_levels") if plan else None
+    d = doc("verification", [DEV_PLAN, "tests", "out/test-results/results.json", "out/verification/results.json"],
+            "Plans: the levels and pass criteria of the development plan. Reports: the results of the last "
+            "test run read by the traceability check, bound to the commit stamped on this document.")
+    acc = Section("Unit acceptance criteria (5.5.4) and the tests that apply them",
+                  head=["unit", "acceptance criteria", "tests (marked with the unit's requirements)", "result"])
+    outcome = {}
+    for e in analysis.tests:
+        outcome[e.nodeid.split("[")[0]] = outcome.get(e.nodeid.split("[")[0], set()) | {e.outcome}
+    for u in units:
+        ts = sorted({t for i in u.ids for t in tests_by_id.get(i, [])})
+        res = {o for t in ts for o in outcome.get(t, set())}
+        verdict = ("not run" if not res else "FAILED" if res & {"failed", "error"} else "passed")
+        crit = ("every test of its requirements passes; C code: MISRA C:2012 clean (cppcheck), mutation "
+                "score at or above the threshold of scripts/mutation.sh" if u.kind == "C function" else
+                "every test of its requirements passes; bad input rejected with a message naming field and range")
+        if not u.ids:
+            crit += "; exercised through the units that call it (no requirement of its own)"
+        acc.rows.append([u.name, crit, f"{len(ts)}: " + ", ".join(ts[:4]) + (" ..." if len(ts) > 4 else ""),
+                         verdict])
+    levels = Section("Integration and system test plan and report (5.6, 5.7)",
+                     head=["level", "tests", "results"])
+    if isinstance(vplan, list):
+        for a in vplan:
+            if isinstance(a, str):
+                continue
+            prefix = a.how.split()[0]
+            got = [e for e in analysis.tests if e.nodeid.startswith(prefix)]
+            passed = sum(e.outcome == "passed" for e in got)
+            levels.rows.append([a.name, a.how, f"{passed} passed of {len(got)} recorded" if got else "not run"])
+    summary = Section("Verification summary", paragraphs=[
+        f"Verdict of `ionto-trace check`: {analysis.verdict} ({len(analysis.errors)} error(s), "
+        f"{len(analysis.warnings)} warning(s)); {len(analysis.tests)} test results read."]
+        + [f"Not yet verified: {x}" for x in analysis.pending])
+    d.sections += [summary, levels, acc]
+
+    # ---- problem reports (9)
+    prs, pr_errors = load_problem_reports(root)
+    errors += pr_errors
+    d = doc("problem-reports", [PROBLEMS_DIR], "Every problem report under version control, one file each "
+            f"in {PROBLEMS_DIR}/ (IEC 62304 9.1-9.8).")
+    d.sections.append(Section("Log", head=["id", "status", "title", "found by / on", "requirements, hazards",
+                                           "risk evaluation", "verified by"],
+                              rows=[[r.id, r.status, r.title, f"{r.found_by}, {r.found_on}",
+                                     ", ".join(r.requirements + r.hazards),
+                                     (f"{r.risk_evaluation.severity}/{r.risk_evaluation.probability}: "
+                                      f"{r.risk_evaluation.rationale}") if r.risk_evaluation else "-",
+                                     "; ".join(r.tests) or "-"] for r in prs]))
+    for r in prs:
+        d.sections.append(Section(f"{r.id}: {r.title}", paragraphs=[
+            f"Source: {r.source}", f"Description: {r.description}", f"Investigation: {r.investigation}",
+            f"Change: {r.change or '-'} (commits {', '.join(r.commits) or '-'})", f"Status: {r.status}"]))
+
+    # ---- SOUP
+    d = doc("soup", [SOUP, "requirements/runtime.lock", "pyproject.toml"],
+            "Every package a runtime install pulls in and every platform component and tool, with the "
+            "pinned version, the version found on the machine that built this document, its requirements "
+            "(5.3.3), what it needs (5.3.4) and its reviewed known anomalies (7.1.3).")
+    soup_rows = []
+    for s in p.soup:
+        got = installed_version(s)
+        soup_rows.append([s.name, s.kind + (" (on device)" if s.on_device else " (development)"), s.version,
+                          got if got == s.version else f"{got} - DIFFERS", s.purpose, s.requirements, s.needs,
+                          f"{s.anomalies.looked_at} Evaluation: {s.anomalies.evaluation} "
+                          f"(reviewed {s.anomalies.reviewed})"])
+    d.sections.append(Section("SOUP items", head=["name", "kind", "pinned", "found here", "purpose",
+                                                   "requirements", "needs", "known anomalies"], rows=soup_rows))
+
+    # ---- release record (5.8)
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    d = doc("release-record", ["pyproject.toml", PROBLEMS_DIR, SOUP, HAZARDS, FMEA],
+            "What is released, with which known residual anomalies and which verification.")
+    d.sections.append(Section("Release", head=["field", "value"], rows=[
+        ["product", "ionto-core"], ["version", version], ["commit", git.commit],
+        ["verification verdict", analysis.verdict]]))
+    open_prs = [r for r in prs if r.status == "open"]
+    d.sections.append(Section("Known residual anomalies (open problem reports) with their evaluated risk",
+                              head=["id", "title", "severity", "probability", "rationale"],
+                              rows=[[r.id, r.title, r.risk_evaluation.severity if r.risk_evaluation else "?",
+                                     r.risk_evaluation.probability if r.risk_evaluation else "?",
+                                     r.risk_evaluation.rationale if r.risk_evaluation else "NOT EVALUATED"]
+                                    for r in open_prs]))
+    d.sections.append(summary)
+    d.sections.append(Section("SOUP with exact versions", head=["name", "pinned", "found here"],
+                              rows=[[r[0], r[2], r[3]] for r in soup_rows]))
+
+    # ---- maintenance plan (6)
+    mplan = safe(load_plan, root, MAINT_PLAN)
+    d = doc("maintenance-plan", [MAINT_PLAN, PROBLEMS_DIR, SOUP], "How feedback, problems and SOUP updates "
+            "are handled after release.")
+    if mplan:
+        d.sections += _plan_sections(mplan)
+
+    # ---- clause map
+    cm = safe(load_clauses, root)
+    d = doc("clause-map", [CLAUSES], "Every class C activity of IEC 62304 clauses 4-9 and the document, "
+            "record or check that satisfies it (`ionto-trace check` fails where one has none).")
+    if cm:
+        d.intro += f" Standard: {cm.standard}."
+        d.sections.append(Section("Clauses", head=["clause", "activity", "satisfied by"], rows=[
+            [c.clause, c.activity, ", ".join(_link(t) for t in c.satisfied_by) or f"not applicable: {c.not_applicable}"]
+            for c in cm.clauses]))
+
+    # ---- bibliography
+    bib = safe(load_bibliography, root)
+    d = doc("bibliography", [BIBLIOGRAPHY, "docs/domain.md", REQUIREMENTS, HAZARDS],
+            "The domain facts the requirements and the risk file cite (docs/domain.md) and the source of "
+            "each key cited in [brackets].")
+    if bib:
+        d.sections.append(Section("Sources", head=["key", "source", "facts taken from it"],
+                                  rows=[[s.key, s.source, s.facts] for s in bib.sources]))
+    dom = root / "docs/domain.md"
+    d.sections.append(Section("Domain facts (docs/domain.md)",
+                              pre=dom.read_text(encoding="utf-8") if dom.exists() else "(not found)"))
+
+    for d in docs.values():
+        d.revisions = git.history(d.sources)
+        d.history_note = git.problem
+    return [docs[i] for i, _, _ in DOCUMENTS], errors
+
+
+def _link(target: str) -> str:
+    kind, _, name = target.partition(":")
+    return f"{name}.html" if kind == "doc" else name
+
+
+def write_docs(root: Path, out: Path, analysis) -> DocsResult:
+    git = open_git(root)
+    docs, errors = build_model(root, analysis, git)
+    env = Environment(loader=PackageLoader("traceability.docs", "templates"),
+                      autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+                      undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs}
+    for d in docs:
+        for ext, tpl in (("html", "doc.html.j2"), ("md", "doc.md.j2")):
+            text = env.get_template(tpl).render(doc=d, **ctx)
+            path = out / f"{d.id}.{ext}"
+            path.write_text(text, encoding="utf-8")
+            d.files.append((path.name, len(text.encode("utf-8"))))
+    (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
+    return DocsResult(out, git.commit, git.problem, docs, errors)

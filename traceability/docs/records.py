@@ -1,0 +1,167 @@
+"""The documentation records under version control, validated on load.
+
+problems/PR-*.yaml      one problem report each (IEC 62304 clause 9)
+docs/plans/*.yaml       development plan (5.1) and maintenance plan (6) as data
+docs/iec62304_clauses.yaml  clause map: every class C activity -> what satisfies it
+docs/bibliography.yaml  the sources the requirements and the risk file cite
+docs/design/*.md        one design note per software unit (5.4), `## name` headings
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from traceability.yamlload import DataError, load_yaml
+
+PROBLEMS_DIR = "problems"
+DEV_PLAN = "docs/plans/development_plan.yaml"
+MAINT_PLAN = "docs/plans/maintenance_plan.yaml"
+CLAUSES = "docs/iec62304_clauses.yaml"
+BIBLIOGRAPHY = "docs/bibliography.yaml"
+DESIGN_DIR = "docs/design"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- problem reports (9)
+class RiskEvaluation(Strict):
+    severity: str = Field(pattern=r"^S\d$")
+    probability: str = Field(pattern=r"^P\d$")
+    rationale: str = Field(min_length=20)
+
+
+class ProblemReport(Strict):
+    id: str = Field(pattern=r"^PR-\d{3}$")
+    title: str
+    found_by: str
+    found_on: date
+    source: str = Field(description="where it was reported: review, issue, commit")
+    description: str
+    requirements: list[str] = Field(default_factory=list)
+    hazards: list[str] = Field(default_factory=list, description="HAZ or HS ids")
+    investigation: str
+    change: str = ""
+    commits: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list, description="file::test that verify the fix")
+    status: Literal["open", "closed"]
+    risk_evaluation: RiskEvaluation | None = None
+
+
+# ---------------------------------------------------------------- plans (5.1, 6)
+class Activity(Strict):
+    name: str
+    how: str
+    pass_criteria: str = ""
+
+
+class Plan(Strict):
+    schema_version: Literal[1] = 1
+    title: str
+    clause: str
+    sections: dict[str, str | list[Activity] | list[str]]
+
+
+# ---------------------------------------------------------------- clause map
+class Clause(Strict):
+    clause: str = Field(pattern=r"^[4-9](\.\d+)*$")
+    activity: str
+    satisfied_by: list[str] = Field(default_factory=list)
+    not_applicable: str | None = None
+
+    @model_validator(mode="after")
+    def _prefixes(self) -> "Clause":
+        for t in self.satisfied_by:
+            if not t.startswith(("doc:", "file:")):
+                raise ValueError(f"target {t!r} must start with doc: or file:")
+        return self
+
+
+class ClauseMap(Strict):
+    schema_version: Literal[1] = 1
+    standard: str
+    clauses: list[Clause]
+
+
+# ---------------------------------------------------------------- bibliography
+class Source(Strict):
+    key: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$")
+    source: str
+    facts: str = ""
+
+
+class Bibliography(Strict):
+    schema_version: Literal[1] = 1
+    document: str
+    sources: list[Source]
+
+
+class RecordError(Exception):
+    """A record file that does not load: the message names file, item and field."""
+
+
+def _load(root: Path, rel: str, model: type[BaseModel]):
+    path = root / rel
+    if not path.exists():
+        raise RecordError(f"{rel}: file not found")
+    try:
+        data = load_yaml(path, rel).data
+        return model.model_validate(data)
+    except DataError as exc:
+        raise RecordError(str(exc)) from exc
+    except ValidationError as exc:
+        raise RecordError(f"{rel}: " + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())) from exc
+
+
+def load_problem_reports(root: Path) -> tuple[list[ProblemReport], list[str]]:
+    """All PR files, sorted by id; a file that does not load is an error message, not a stop."""
+    reports, errors = [], []
+    for path in sorted((root / PROBLEMS_DIR).glob("*.yaml")):
+        rel = f"{PROBLEMS_DIR}/{path.name}"
+        try:
+            pr = _load(root, rel, ProblemReport)
+        except RecordError as exc:
+            errors.append(str(exc))
+            continue
+        if path.stem != pr.id:
+            errors.append(f"{rel}: {pr.id}: field 'id': the file must be named {pr.id}.yaml")
+        reports.append(pr)
+    return reports, errors
+
+
+def load_plan(root: Path, rel: str) -> Plan:
+    return _load(root, rel, Plan)
+
+
+def load_clauses(root: Path) -> ClauseMap:
+    return _load(root, CLAUSES, ClauseMap)
+
+
+def load_bibliography(root: Path) -> Bibliography:
+    return _load(root, BIBLIOGRAPHY, Bibliography)
+
+
+NOTE_HEADING = re.compile(r"^## `([^`]+)`\s*$")
+
+
+def load_design_notes(root: Path) -> dict[str, tuple[str, str]]:
+    """unit name -> (note file, note text) from docs/design/*.md (`## \\`unit\\`` headings)."""
+    notes: dict[str, tuple[str, str]] = {}
+    for path in sorted((root / DESIGN_DIR).glob("*.md")):
+        rel = f"{DESIGN_DIR}/{path.name}"
+        name, body = None, []
+        for line in path.read_text(encoding="utf-8").splitlines() + ["## `<end>`"]:
+            m = NOTE_HEADING.match(line)
+            if m:
+                if name is not None:
+                    notes[name] = (rel, "\n".join(body).strip())
+                name, body = m.group(1), []
+            elif name is not None:
+                body.append(line)
+    return notes

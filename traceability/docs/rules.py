@@ -1,0 +1,135 @@
+"""The documentation rules `ionto-trace check` enforces (SRS-181..SRS-184):
+
+- a problem report that is open without a risk evaluation, or closed without
+  a test that verifies its fix (the test must exist), is an error; so is one
+  naming an unknown requirement or hazard;
+- every IEC 62304 class C activity of the clause map must point to a document
+  of the set or a file that exists (or say why it does not apply);
+- every software unit (C function of the regulator, Python module of core/)
+  has a design note, and no note is left for a unit that is gone;
+- every source key the requirements and the risk file cite is in the bibliography.
+Without the records (a copy of only the data files, as the tests use) the
+rules are skipped with a warning.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from traceability.docs import DOC_IDS
+from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PROBLEMS_DIR, RecordError,
+                                       load_bibliography, load_clauses, load_design_notes,
+                                       load_problem_reports)
+from traceability.docs.units import all_units
+
+CITED = re.compile(r"\[([A-Z][A-Z0-9-]+(?:(?:, |,|/| )[A-Z][A-Z0-9-]+)*)\]")
+CITING_FILES = ("spec/requirements.yaml", "spec/limits.yaml", "hazard_analysis/hazards.yaml",
+                "hazard_analysis/risk_controls.yaml", "hazard_analysis/fmea.yaml")
+
+
+def present(root: Path) -> bool:
+    return (root / CLAUSES).exists() or (root / PROBLEMS_DIR).is_dir()
+
+
+def check_docs(a) -> None:
+    """Add findings to the analysis `a` (traceability.check.Analysis)."""
+    p = a.project
+    root = p.root
+    if not present(root):
+        p.warn(CLAUSES, "", "", "documentation records not found (clause map, problems/): the IEC 62304 "
+               "rules are not checked")
+        return
+    _problem_reports(a)
+    _clause_map(p)
+    _design_notes(p)
+    _bibliography(p)
+
+
+def _problem_reports(a) -> None:
+    p = a.project
+    reports, errors = load_problem_reports(p.root)
+    for e in errors:
+        p.error(e.split(":")[0], "", "", e.split(": ", 1)[-1])
+    tests = {f"{f}::{q}" for (f, q) in a.scan.tests}
+    for pr in reports:
+        rel = f"{PROBLEMS_DIR}/{pr.id}.yaml"
+        if pr.status == "open" and pr.risk_evaluation is None:
+            p.error(rel, pr.id, "risk_evaluation", "open problem report without a risk evaluation "
+                    "(severity, probability, rationale)")
+        if pr.status == "closed" and not pr.tests:
+            p.error(rel, pr.id, "tests", "closed problem report without the test that verifies its fix")
+        for t in pr.tests:
+            if t not in tests:
+                p.error(rel, pr.id, "tests", f"{t} is not a test of the repository (file::test_name)")
+        for rid in pr.requirements:
+            if rid not in p.reqs and rid not in p.where:
+                p.error(rel, pr.id, "requirements", f"dangling: {rid} is not a known requirement")
+        for h in pr.hazards:
+            if h not in p.hazards and h not in p.situations and h not in p.where:
+                p.error(rel, pr.id, "hazards", f"dangling: {h} is not a known hazard or situation")
+        if pr.risk_evaluation is not None and p.plan is not None:
+            r = pr.risk_evaluation
+            if r.severity not in {s.id for s in p.plan.severity} or \
+                    r.probability not in {x.id for x in p.plan.probability}:
+                p.error(rel, pr.id, "risk_evaluation", f"({r.severity}, {r.probability}) is not on the "
+                        "scales of the risk management plan")
+            elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
+                p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+def _clause_map(p) -> None:
+    try:
+        cm = load_clauses(p.root)
+    except RecordError as exc:
+        p.error(CLAUSES, "", "", str(exc).split(": ", 1)[-1])
+        return
+    seen = set()
+    for c in cm.clauses:
+        if c.clause in seen:
+            p.error(CLAUSES, c.clause, "clause", "clause listed twice")
+        seen.add(c.clause)
+        if not c.satisfied_by and not c.not_applicable:
+            p.error(CLAUSES, c.clause, "satisfied_by", f"class C activity '{c.activity}' has no document, "
+                    "record or check that satisfies it")
+        for t in c.satisfied_by:
+            kind, _, target = t.partition(":")
+            if kind == "doc" and target not in DOC_IDS:
+                p.error(CLAUSES, c.clause, "satisfied_by", f"{t}: no such document in the set "
+                        f"(documents: {', '.join(DOC_IDS)})")
+            elif kind == "file" and not any(p.root.glob(target)):
+                p.error(CLAUSES, c.clause, "satisfied_by", f"{t}: file not found")
+
+
+def _design_notes(p) -> None:
+    notes = load_design_notes(p.root)
+    units = all_units(p.root)
+    names = {u.name for u in units}
+    for u in units:
+        if u.name not in notes or len(notes[u.name][1]) < 20:
+            p.error(f"{DESIGN_DIR}/", u.name, "", f"software unit ({u.kind}, {u.file}:{u.line}) has no "
+                    f"design note: add a section '## `{u.name}`' with its design")
+    for name, (file, _) in notes.items():
+        if name not in names:
+            p.error(file, name, "", "design note for a unit that is not in the code (renamed or removed?)")
+
+
+def _bibliography(p) -> None:
+    try:
+        bib = load_bibliography(p.root)
+    except RecordError as exc:
+        p.error(BIBLIOGRAPHY, "", "", str(exc).split(": ", 1)[-1])
+        return
+    keys = {s.key for s in bib.sources}
+    cited = set()
+    for hz in p.hazards.values():
+        cited.update(hz.sources)
+    for rel in CITING_FILES:
+        path = p.root / rel
+        if path.exists():
+            for m in CITED.finditer(path.read_text(encoding="utf-8")):
+                cited.update(k for k in re.split(r"[,/ ]+", m.group(1)) if k)
+    for key in sorted(cited - keys):
+        if re.fullmatch(r"(SRS|RC|HAZ|HS|FM|UN|PROP)(-[A-Z]*-?\d+)?", key):
+            continue
+        p.error(BIBLIOGRAPHY, key, "sources", "source key cited by the requirements or the risk file "
+                "is not in the bibliography")
