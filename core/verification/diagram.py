@@ -6,8 +6,7 @@ Rendered with graphviz `dot` through pydot.
 from __future__ import annotations
 
 from pathlib import Path
-
-import pydot
+from typing import TYPE_CHECKING
 
 from .introspect import MachineModel
 
@@ -16,7 +15,24 @@ COLOURS = {"OFF": "#d9d9d9", "RISING": "#fdd49e", "HOLDING": "#fc8d59", "FALLING
            "REDUCED": "#fee391"}
 
 
+if TYPE_CHECKING:
+    import pydot
+
+
+def _pydot():
+    """pydot is a report-only package (the `report` extra), never on a device:
+    imported when a diagram is drawn, so `ionto-verify --version` and the
+    device install work without it (SRS-186)."""
+    try:
+        import pydot
+    except ImportError as exc:
+        raise ImportError("the state diagram needs pydot, a report-only package: "
+                          "pip install 'ionto-core[report]'") from exc
+    return pydot
+
+
 def to_dot(model: MachineModel) -> pydot.Dot:
+    pydot = _pydot()
     graph = pydot.Dot(model.name, graph_type="digraph", rankdir="LR", fontname="Helvetica",
                       label=f"{model.name}: states coloured by output permission", labelloc="t")
     graph.set_node_defaults(shape="box", style="rounded,filled", fontname="Helvetica")

@@ -6,7 +6,9 @@ dependencies), then the sdist over it (compiled from source)."""
 from __future__ import annotations
 
 import email
+import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -16,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from traceability.data import load_project
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -40,7 +48,7 @@ def _session(bindir: Path, cwd: Path, db: Path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.req("SRS-110", "SRS-036")
+@pytest.mark.req("SRS-110", "SRS-036", "SRS-183", "SRS-186")
 def test_sdist_and_abi3_wheel_install_in_a_fresh_venv_and_run_a_session(tmp_path):
     dist = tmp_path / "dist"
     _run([sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT)], tmp_path)
@@ -58,7 +66,8 @@ def test_sdist_and_abi3_wheel_install_in_a_fresh_venv_and_run_a_session(tmp_path
         files = z.namelist()
         meta = email.message_from_bytes(z.read(next(n for n in files if n.endswith(".dist-info/METADATA"))))
     assert any(n.startswith("core/_regulator_cffi.abi3") for n in files), "the extension is abi3"
-    for pattern in ("traceability/templates/", "traceability/templates/static/", "spec/", "hazard_analysis/"):
+    for pattern in ("traceability/templates/", "traceability/templates/static/", "traceability/docs/templates/",
+                    "spec/", "hazard_analysis/"):
         assert any(n.startswith(pattern) and not n.endswith("/") for n in files), pattern
     assert meta["Description-Content-Type"] == "text/markdown" and "ionto-core" in meta.get_payload()
     assert meta.get_all("Classifier") and meta.get_all("Project-URL") and meta["Requires-Python"] == ">=3.11"
@@ -67,6 +76,15 @@ def test_sdist_and_abi3_wheel_install_in_a_fresh_venv_and_run_a_session(tmp_path
     venv.create(env_dir, with_pip=True)
     bindir = env_dir / "bin"
     _run([str(bindir / "python"), "-m", "pip", "install", "-q", str(wheel)], tmp_path, _clean_env(tmp_path))
+    # a plain install pulls in exactly the runtime SOUP items, at their pinned versions
+    # (pip and setuptools come with the venv and are never imported by the product)
+    listed = json.loads(_run([str(bindir / "python"), "-m", "pip", "list", "--format=json"],
+                             tmp_path, _clean_env(tmp_path)).stdout)
+    installed = {_norm(d["name"]): d["version"] for d in listed}
+    for name in ("ionto-core", "pip", "setuptools"):
+        installed.pop(name, None)
+    soup = {_norm(s.name): s.version for s in load_project(ROOT).soup if s.kind == "python"}
+    assert installed == soup, (installed, soup)
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = _run([str(bindir / "python"), "-c", "import core, core._regulator_cffi as c; print(core.__file__, c.__file__)"],
