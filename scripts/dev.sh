@@ -75,6 +75,9 @@ run_tests() {
     # the newcomer's view: the report the README points to says PASSED, and every
     # page loads in a browser without a broken link, a missing image or a console error
     step "audit report in headless Chromium" ionto-trace site-check out/report --expect-verdict PASSED
+    # the IEC 62304 class C documents, from the same results, then every page loaded
+    step "IEC 62304 documents" ionto-trace docs --out out/docs
+    step "IEC 62304 documents in headless Chromium" ionto-trace site-check out/docs
     step "mutation testing" bash scripts/mutation.sh
 }
 
@@ -94,6 +97,8 @@ run_demo() {
     echo "history: $ROOT/out/history.sqlite  (ionto history --db out/history.sqlite)"
     echo "== audit report (not yet verified until \`bash scripts/dev.sh test\` has run the tests)"
     ionto-trace report --out out/report
+    echo "== IEC 62304 class C documents"
+    ionto-trace docs --out out/docs
     return $rc
 }
 

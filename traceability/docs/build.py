@@ -250,7 +250,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     if cm:
         d.intro += f" Standard: {cm.standard}."
         d.sections.append(Section("Clauses", head=["clause", "activity", "satisfied by"], rows=[
-            [c.clause, c.activity, ", ".join(_link(t) for t in c.satisfied_by) or f"not applicable: {c.not_applicable}"]
+            [c.clause, c.activity, [_link(t) for t in c.satisfied_by] or f"not applicable: {c.not_applicable}"]
             for c in cm.clauses]))
 
     # ---- bibliography
@@ -271,9 +271,11 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     return [docs[i] for i, _, _ in DOCUMENTS], errors
 
 
-def _link(target: str) -> str:
+def _link(target: str) -> dict:
+    """A clause-map target as a cell item: a document of the set is a link (the
+    site check then proves the page exists), a file is its path."""
     kind, _, name = target.partition(":")
-    return f"{name}.html" if kind == "doc" else name
+    return {"text": name, "href": f"{name}.html" if kind == "doc" else ""}
 
 
 def write_docs(root: Path, out: Path, analysis) -> DocsResult:
