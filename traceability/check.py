@@ -10,7 +10,10 @@ Errors (exit 1) -- the build must not pass:
   without SOUP entry; unreviewed changes and suspect links; no test results;
   a benchmark record (out/bench/*.json) that is malformed, names an unknown
   id, sits in a file not named after its id, or whose `met` contradicts its
-  value and goal.
+  value and goal; the documentation rules of traceability/docs/rules.py (a
+  problem report open without a risk evaluation or closed without its
+  verifying test, a class C clause with nothing behind it, a software unit
+  without a design note, a cited source key missing from the bibliography).
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone

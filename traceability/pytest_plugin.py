@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from traceability import DEFAULT_RESULTS, RESULTS_ENV
+from traceability.docs.gitinfo import open_git
 
 SCHEMA = 1
 MAX_RUNS_KEPT = 20
@@ -149,6 +150,8 @@ class _Recorder:
             "collected": len(self.items),
             "python": sys.version.split()[0],
             "pytest": pytest.__version__,
+            # the commit the results are evidence for (IEC 62304 5.6.7/5.7.5: bound to the build)
+            "commit": open_git(root).commit,
             "file_sha256": {f: _sha(root / f) for f in files},
         }
         ran = {k: v for k, v in self.items.items() if v["outcome"] != "not run"}

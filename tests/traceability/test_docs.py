@@ -244,3 +244,22 @@ def test_the_repository_cites_no_file_outside_it(tracked):
         if rel.endswith((".py", ".yaml", ".md", ".h", ".c", ".sh", ".toml")) and rel not in (
                 "docs/domain.md", "docs/design_rules.md", "tests/traceability/test_docs.py"):
             assert "../shared/" not in (ROOT / rel).read_text(encoding="utf-8"), rel
+
+
+@pytest.mark.req("SRS-180")
+def test_verification_report_says_whether_the_results_are_for_the_documents_commit(tmp_path, capsys):
+    import json
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    commit = head + (" + uncommitted changes" if dirty else "")
+    for run_commit, expected in ((commit, "the same commit as these documents"),
+                                 ("0" * 40, "NOT the commit of these documents")):
+        results = tmp_path / "results.json"
+        results.write_text(json.dumps({"schema": 1, "tests": [], "runs": [
+            {"run_id": "r1", "finished": "2026-11-30T00:00:00+00:00", "full": True, "commit": run_commit}]}))
+        out = tmp_path / "docs"
+        assert _run(capsys, ROOT, "docs", "--out", str(out), "--results", str(results))[0] == 0
+        md = (out / "verification.md").read_text()
+        assert f"last run r1 finished 2026-11-30T00:00:00+00:00 (full suite) at commit {run_commit}; {expected}" in md

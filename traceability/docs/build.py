@@ -3,6 +3,7 @@ laid out by two templates (HTML and Markdown) that only lay out."""
 from __future__ import annotations
 
 import importlib.metadata as md
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,17 +171,23 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
             crit += "; exercised through the units that call it (no requirement of its own)"
         acc.rows.append([u.name, crit, f"{len(ts)}: " + ", ".join(ts[:4]) + (" ..." if len(ts) > 4 else ""),
                          verdict])
-    levels = Section("Integration and system test plan and report (5.6, 5.7)",
+    levels = Section("Test plan and report per level (5.5, 5.6, 5.7)",
                      head=["level", "tests", "results"])
     if isinstance(vplan, list):
         for a in vplan:
             if isinstance(a, str):
                 continue
-            prefix = a.how.split()[0]
-            got = [e for e in analysis.tests if e.nodeid.startswith(prefix)]
+            dirs = tuple(re.findall(r"tests/\w+/", a.how))
+            got = [e for e in analysis.tests if e.nodeid.startswith(dirs)]
             passed = sum(e.outcome == "passed" for e in got)
             levels.rows.append([a.name, a.how, f"{passed} passed of {len(got)} recorded" if got else "not run"])
-    summary = Section("Verification summary", paragraphs=[
+    run = (analysis.results or {}).get("runs", [{}])[-1] if analysis.results else {}
+    bound = ("no test run recorded" if not run else
+             f"last run {run.get('run_id', '?')} finished {run.get('finished', '?')} "
+             f"({'full suite' if run.get('full') else 'partial run'}) at commit {run.get('commit', 'not recorded')}; "
+             + ("the same commit as these documents" if run.get("commit") == git.commit else
+                "NOT the commit of these documents: the results are not evidence for this commit"))
+    summary = Section("Verification summary", paragraphs=[f"Test results: {bound}.",
         f"Verdict of `ionto-trace check`: {analysis.verdict} ({len(analysis.errors)} error(s), "
         f"{len(analysis.warnings)} warning(s)); {len(analysis.tests)} test results read."]
         + [f"Not yet verified: {x}" for x in analysis.pending])
