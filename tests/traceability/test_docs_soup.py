@@ -18,6 +18,7 @@ from traceability.docs.soupver import installed_version, runtime_closure
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_ONLY = {"jinja2", "matplotlib", "pydot", "reqif", "strictdoc"}
 PLATFORM = {"CPython", "SQLite", "glibc", "gcc", "cppcheck", "SPIN"}
+TEST_TOOLS = {"pytest", "hypothesis", "mutmut"}
 
 
 def _norm(name: str) -> str:
@@ -41,7 +42,7 @@ def test_every_package_a_runtime_install_pulls_in_is_soup_at_its_pinned_version(
 
 
 @pytest.mark.req("SRS-183")
-@pytest.mark.parametrize("name", sorted(PLATFORM))
+@pytest.mark.parametrize("name", sorted(PLATFORM | TEST_TOOLS))
 def test_platform_components_and_tools_report_the_pinned_version(soup, name):
     entry = next(s for s in soup if s.name == name)
     assert entry.version_probe, name
@@ -50,7 +51,7 @@ def test_platform_components_and_tools_report_the_pinned_version(soup, name):
 
 @pytest.mark.req("SRS-183")
 def test_every_soup_entry_has_requirements_needs_and_a_dated_anomaly_review(soup):
-    assert {s.name for s in soup} >= PLATFORM | {"pydantic-core"}
+    assert {s.name for s in soup} >= PLATFORM | TEST_TOOLS | {"pydantic-core"}
     for s in soup:
         assert s.anomalies.reviewed <= date.today(), s.name
         assert "none known relevant to this use" not in s.known_anomalies, s.name   # the old model default

@@ -19,7 +19,7 @@ from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PL
 from traceability.docs.soupver import installed_version
 from traceability.docs.units import REGULATOR_C, all_units
 
-DEV_TOOLS = ("pytest", "hypothesis", "mutmut", "build", "Jinja2", "strictdoc")
+DEV_TOOLS = ("build", "Jinja2", "strictdoc")   # pytest, hypothesis, mutmut: SOUP items (tools)
 
 
 @dataclass

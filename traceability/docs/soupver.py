@@ -29,7 +29,7 @@ def _cmd(argv: list[str], pattern: str) -> str:
 def installed_version(entry) -> str:
     """The version found on this machine, or 'NOT FOUND (...)'."""
     try:
-        if entry.kind == "python":
+        if entry.kind == "python" or entry.version_probe == "dist":   # the distribution's metadata
             return md.version(entry.name)
         return PROBES[entry.version_probe or ""]()
     except (md.PackageNotFoundError, KeyError, OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
