@@ -125,7 +125,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from traceability.docs.build import write_docs
     root = _root(args)
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
-    r = write_docs(root, Path(args.out).resolve(), a)
+    try:
+        r = write_docs(root, Path(args.out).resolve(), a)
+    except OSError as exc:
+        print(f"ionto-trace: error: cannot write the documents to {args.out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     if r.git_problem:
         print(f"ionto-trace docs: warning: revision history unavailable: {r.git_problem}", file=sys.stderr)
     for e in r.errors:

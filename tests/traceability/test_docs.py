@@ -263,3 +263,21 @@ def test_verification_report_says_whether_the_results_are_for_the_documents_comm
         assert _run(capsys, ROOT, "docs", "--out", str(out), "--results", str(results))[0] == 0
         md = (out / "verification.md").read_text()
         assert f"last run r1 finished 2026-11-30T00:00:00+00:00 (full suite) at commit {run_commit}; {expected}" in md
+
+
+@pytest.mark.req("SRS-180")
+def test_an_output_path_that_cannot_be_written_is_one_error_line(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    rc, out, err = _run(capsys, ROOT, "docs", "--out", str(blocker / "docs"))
+    assert rc == 1
+    assert err.strip().splitlines()[-1].startswith(f"ionto-trace: error: cannot write the documents to {blocker / 'docs'}: ")
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.req("SRS-181")
+def test_a_problem_report_that_does_not_load_fails_docs_naming_the_file(copy, tmp_path, capsys):
+    (copy / "problems/PR-099.yaml").write_text("id: PR-099\ntitle: [unclosed\n")
+    rc, out, err = _run(capsys, copy, "docs", "--out", str(tmp_path / "docs"))
+    assert rc == 1
+    assert "ERROR: problems/PR-099.yaml: not valid YAML" in out
