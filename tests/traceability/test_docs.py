@@ -281,3 +281,18 @@ def test_a_problem_report_that_does_not_load_fails_docs_naming_the_file(copy, tm
     rc, out, err = _run(capsys, copy, "docs", "--out", str(tmp_path / "docs"))
     assert rc == 1
     assert "ERROR: problems/PR-099.yaml: not valid YAML" in out
+
+
+@pytest.mark.req("SRS-183")
+def test_a_soup_review_older_than_the_maintenance_plan_allows_warns_and_a_future_one_fails(copy, capsys):
+    path = copy / "hazard_analysis/soup.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("reviewed: 2026-11-30", "reviewed: 2020-01-01", 1))
+    rc, out = _check(capsys, copy)
+    assert rc == 0
+    assert re.search(r"WARNING: hazard_analysis/soup\.yaml: cffi: field 'anomalies\.reviewed': known-anomaly review "
+                     r"is \d+ days old \(the maintenance plan asks for one at least every 92 days\)", out), out
+    path.write_text(text.replace("reviewed: 2026-11-30", "reviewed: 2999-01-01", 1))
+    rc, out = _check(capsys, copy)
+    assert rc == 1
+    assert "ERROR: hazard_analysis/soup.yaml: cffi: field 'anomalies.reviewed': review date 2999-01-01 is in the future" in out

@@ -40,6 +40,7 @@ def check_docs(a) -> None:
                "rules are not checked")
         return
     _problem_reports(a)
+    _soup_reviews(p)
     _clause_map(p)
     _design_notes(p)
     _bibliography(p)
@@ -75,6 +76,22 @@ def _problem_reports(a) -> None:
                         "scales of the risk management plan")
             elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+SOUP_REVIEW_DAYS = 92   # the maintenance plan: every SOUP item re-reviewed at least every 3 months
+
+
+def _soup_reviews(p) -> None:
+    from datetime import date
+    from traceability.data import SOUP
+    today = date.today()
+    for s in p.soup:
+        age = (today - s.anomalies.reviewed).days
+        if age < 0:
+            p.error(SOUP, s.name, "anomalies.reviewed", f"review date {s.anomalies.reviewed} is in the future")
+        elif age > SOUP_REVIEW_DAYS:
+            p.warn(SOUP, s.name, "anomalies.reviewed", f"known-anomaly review is {age} days old (the maintenance "
+                   f"plan asks for one at least every {SOUP_REVIEW_DAYS} days): review the item's tracker again")
 
 
 def _clause_map(p) -> None:
