@@ -91,7 +91,11 @@ def py_units(root: Path) -> list[Unit]:
                     bases = ", ".join(ast.unparse(b) for b in node.bases)
                     methods = [n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                                and (not n.name.startswith("_") or n.name == "__init__")]
-                    public.append(f"class {node.name}({bases})" + (f": {', '.join(methods)}" if methods else ""))
+                    fields = [f"{ast.unparse(n.target)}: {ast.unparse(n.annotation)}" for n in node.body
+                              if isinstance(n, ast.AnnAssign) and not ast.unparse(n.target).startswith("_")]
+                    public.append(f"class {node.name}({bases})"
+                                  + (f"\n    fields: {'; '.join(fields)}" if fields else "")
+                                  + (f"\n    methods: {', '.join(methods)}" if methods else ""))
             doc = ast.get_docstring(tree) or ""
             units.append(Unit(rel, "Python module", rel, 1, "\n".join(public) or "(no public names)",
                               doc, sorted(set(IDS.findall(src)))))
