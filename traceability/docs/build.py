@@ -208,7 +208,10 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                 "NOT the commit of these documents: the results are not evidence for this commit"))
     summary = Section("Verification summary", paragraphs=[f"Test results: {bound}.",
         f"Verdict of `ionto-trace check`: {analysis.verdict} ({len(analysis.errors)} error(s), "
-        f"{len(analysis.warnings)} warning(s)); {len(analysis.tests)} test results read."]
+        f"{len(analysis.warnings)} warning(s)); {len(analysis.tests)} test results read.",
+        _status_line("Requirements", [analysis.status.get(r, "unverified") for r in p.reqs]),
+        _status_line("State-machine properties", [analysis.status.get(x, "unverified") for x in p.props]),
+        _status_line("Test results", [e.outcome for e in analysis.tests])]
         + [f"Not yet verified: {x}" for x in analysis.pending])
     d.sections += [summary, levels, acc]
 
@@ -295,6 +298,14 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         d.revisions = git.history(d.sources)
         d.history_note = git.problem
     return [docs[i] for i, _, _ in DOCUMENTS], errors
+
+
+def _status_line(what: str, states: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for x in states:
+        counts[x] = counts.get(x, 0) + 1
+    return f"{what}: {len(states)}" + (" (" + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + ")"
+                                       if states else "")
 
 
 def _mutation_targets(root: Path) -> set[str]:
