@@ -122,7 +122,12 @@ def cmd_site_check(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     """The IEC 62304 class C documentation set (SRS-180); exit 1 when a record does not load."""
     from traceability.check import run_check_for_report
-    from traceability.docs.build import write_docs
+    try:
+        from traceability.docs.build import write_docs
+    except ImportError as exc:   # Jinja2 is in the report extra, not on a device
+        print(f"ionto-trace: error: the documents need the report extra (pip install 'ionto-core[report]'): {exc}",
+              file=sys.stderr)
+        return 1
     root = _root(args)
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
     try:

@@ -296,3 +296,22 @@ def test_a_soup_review_older_than_the_maintenance_plan_allows_warns_and_a_future
     rc, out = _check(capsys, copy)
     assert rc == 1
     assert "ERROR: hazard_analysis/soup.yaml: cffi: field 'anomalies.reviewed': review date 2999-01-01 is in the future" in out
+
+
+@pytest.mark.req("SRS-186")
+def test_docs_without_the_report_extra_is_one_error_line_naming_the_extra(tmp_path, capsys, monkeypatch):
+    import builtins
+    real = builtins.__import__
+
+    def no_jinja(name, *args, **kwargs):
+        if name == "jinja2" or name.startswith("jinja2."):
+            raise ImportError("No module named 'jinja2'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "traceability.docs.build", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_jinja)
+    rc, out, err = _run(capsys, ROOT, "docs", "--out", str(tmp_path / "docs"))
+    assert rc == 1
+    assert err.strip() == ("ionto-trace: error: the documents need the report extra "
+                           "(pip install 'ionto-core[report]'): No module named 'jinja2'")
+    assert not (tmp_path / "docs").exists()
