@@ -4,6 +4,7 @@ clock going backwards, two programs at once."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -178,7 +179,12 @@ def test_two_programs_starting_at_once_only_one_starts(tmp_path):
 
     def start() -> None:
         with History(path) as h:
-            h.admit = admission(user, "hands", lambda: T0)
+            check = admission(user, "hands", lambda: T0)
+
+            def slow_admit(history: History) -> None:
+                check(history)
+                time.sleep(0.3)   # the other program's check falls between this check and the insert
+            h.admit = slow_admit
             barrier.wait()
             try:
                 h.begin_session(settings())
