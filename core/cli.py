@@ -191,7 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("user", "course"):
             _check_db_arg(args.db)
             run = cli_users.cmd_user if args.command == "user" else cli_users.cmd_course
-            return run(args, history_path(args.db))
+            try:
+                return run(args, history_path(args.db))
+            except HistoryError as exc:   # a damaged row, a lock: named, never a traceback
+                raise Refused(f"--db: {exc}") from None
         return cmd_session(args)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `ionto history | head`): not an

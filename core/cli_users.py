@@ -8,6 +8,7 @@ happens before anything is written or energised.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import sys
@@ -168,6 +169,20 @@ def read_pin(prompt: str) -> str | None:
 
 
 # --- opening the history for a user ---------------------------------------------------------
+def _refuse_history_errors(func):
+    """Before Start: a damaged or locked history is a refusal naming the file
+    (exit 1), never a traceback; FrequencyRefused keeps its own message."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FrequencyRefused as exc:
+            raise UserError(str(exc)) from None
+        except HistoryError as exc:
+            raise UserError(f"--db: {exc}") from None
+    return wrapper
+
+
 def _open(db: Path, *, must_exist: bool) -> History:
     if must_exist and not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
@@ -177,6 +192,7 @@ def _open(db: Path, *, must_exist: bool) -> History:
         raise UserError(f"--db: {exc}") from None
 
 
+@_refuse_history_errors
 def session_user(history: History, name: str | None) -> User | None:
     """The user of a session, unlocked with the PIN; None: the implied profile
     'default' of a history without profiles, created with the session row."""
@@ -187,6 +203,7 @@ def session_user(history: History, name: str | None) -> User | None:
     return user
 
 
+@_refuse_history_errors
 def check_session(history: History, user: User | None, site: str, clock: Clock) -> None:
     """Before the checklist: age, clock and frequency (read only). The same
     check runs again under the write lock when the session row is written."""
@@ -199,12 +216,10 @@ def check_session(history: History, user: User | None, site: str, clock: Clock) 
     refusal = age_refusal(user, now)
     if refusal:
         raise UserError(refusal)
-    try:
-        check_before_start(history, user, site, now)
-    except FrequencyRefused as exc:
-        raise UserError(str(exc)) from None
+    check_before_start(history, user, site, now)
 
 
+@_refuse_history_errors
 def suggested_settings(history: History, user: User | None, site: str | None, clock: Clock,
                        interactive: bool, ask) -> dict[str, Any]:
     if user is None:

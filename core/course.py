@@ -106,6 +106,15 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
+def _start_time(history: History, session_id: int, text: Any) -> datetime:
+    try:
+        return parse_time(text)
+    except (TypeError, ValueError):
+        raise FrequencyRefused(f"history {history.path}: session {session_id}: start time {text!r} is "
+                               "not readable; the frequency guard cannot be checked; the file was "
+                               "left unchanged") from None
+
+
 def counts_for_guard(r: SessionRecord) -> bool:
     """A session the frequency guard counts: any that may have delivered
     current. An interrupted row (a crash) counts: how much it gave is unknown."""
@@ -204,13 +213,10 @@ def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
     guard's windows, so it is refused, not trusted (SRS-194)."""
-    rows = history.query("SELECT id, started_at FROM sessions ORDER BY started_at DESC LIMIT 50")
-    for sid, text in rows:
-        try:
-            start = parse_time(text)
-        except (TypeError, ValueError):
-            raise FrequencyRefused(f"history {history.path}: session {sid}: start time {text!r} is "
-                                   "not readable; the frequency guard cannot be checked") from None
+    # every row: offsets may differ, so text order is not time order (a course
+    # is tens of sessions a year: reading them all is cheap)
+    for sid, text in history.query("SELECT id, started_at FROM sessions"):
+        start = _start_time(history, sid, text)
         if start > now:
             raise FrequencyRefused(
                 f"clock: the device clock reads {iso_utc(now)}, earlier than the start of session "
@@ -241,12 +247,14 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
                      "current_mA": r.settings.get("current_ma"), "treat_s": r.treat_s,
                      "counts": counts, "hdss": score[0] if score else None,
                      "discomfort": score[1] if score else None})
-    guard_starts = [parse_time(r.started_at) for r in records if counts_for_guard(r)]
+    guard_starts = [_start_time(history, r.session_id, r.started_at)
+                    for r in records if counts_for_guard(r)]
     since_dt = parse_time(since) if since else None
     nxt, rule = frequency_decision(guard_starts, now, phase, per_month, since_dt)
     next_due = None
     if phase == "maintenance" and records:
-        next_due = iso_utc(parse_time(records[-1].started_at) + MONTH / per_month)
+        next_due = iso_utc(_start_time(history, records[-1].session_id, records[-1].started_at)
+                           + MONTH / per_month)
     last = records[-1] if records else None
     return CourseStatus(
         user=user.name, site=site, phase=phase, hdss=hdss, target_sessions=target,

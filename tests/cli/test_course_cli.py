@@ -161,3 +161,39 @@ def test_two_processes_at_once_one_session(tmp_path):
     assert "frequency guard" in refused and "next allowed" in refused and "Traceback" not in refused
     with History(db) as h:
         assert len(h.list_sessions()) == 1
+
+
+@pytest.mark.req("SRS-198")
+@pytest.mark.parametrize("answer, code", [("n\n", 1), ("y\n", 0)])
+def test_on_a_terminal_the_suggestion_is_shown_and_must_be_confirmed(tmp_path, capsys, monkeypatch,
+                                                                     answer, code):
+    db = str(tmp_path / "h.sqlite")
+    base = ["--checklist", CHECKLIST, "--db", db, "--json"]
+    assert run(capsys, "session", "--site", "hands", "--current", "10", "--minutes", "10", *base,
+               "--now", at(1))[0] == 0
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli, "_confirm_file_answers", lambda *a: None)   # the checklist's own question
+    got, out, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(2),
+                        stdin=answer)
+    assert got == code and "suggestion for default, hands: 11 mA, 10 min (+1 mA (initial phase))" in err
+    assert "Use these settings?" in err
+    if code:
+        assert "the suggestion was not confirmed; nothing was energised" in err
+    else:
+        assert json.loads(out)["current_mA"] == 11
+
+
+@pytest.mark.req("SRS-195", "SRS-201")
+def test_a_damaged_start_time_is_refused_naming_the_session(tmp_path, capsys, energised):
+    import sqlite3
+    db = str(tmp_path / "h.sqlite")
+    base = ["--site", "hands", "--current", "10", "--minutes", "10", "--checklist", CHECKLIST, "--db", db]
+    assert run(capsys, "session", *base, "--now", at(1))[0] == 0
+    con = sqlite3.connect(db)
+    con.execute("UPDATE sessions SET started_at = 'garbage'")
+    con.commit()
+    con.close()
+    for argv in (["session", *base, "--now", at(3)], ["course", "--db", db, "--now", at(3)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and "session 1: start time 'garbage' is not readable" in err
+    assert len(energised) == 1
