@@ -512,10 +512,11 @@ def _open_history(db: str | None) -> History:
 
 def _last_settings(history: History, user=None, site: str | None = None) -> dict[str, Any] | None:
     """Last Setting as a dict the options can override: the user's own, at
-    the site if given (SRS-196); without a profile, the history's last."""
+    the site if given (SRS-198); without a profile, the last of a session that
+    belongs to nobody (never one of a removed user)."""
     try:
         if user is None:
-            last = history.last_settings()
+            last = history.last_settings(unowned=True)
         else:
             last = history.last_settings(user.user_id, site)
     except SettingsError as exc:
@@ -586,7 +587,8 @@ def _visible_sessions(history: History, name: str | None) -> list:
     """A user's data only under that user and PIN (SRS-191, SRS-192): with
     profiles, the named (or only) user's sessions; without, every session."""
     if name is None and not cli_users.list_users(history):
-        return history.list_sessions()
+        # no active profile: the sessions of nobody; a removed user's stay hidden
+        return [r for r in history.list_sessions() if r.user_id is None]
     user = resolve_user(history, name)
     unlock(history, user, lambda: cli_users.read_pin(f"PIN for {user.name}: "))
     return history.list_sessions(user.user_id)

@@ -379,10 +379,11 @@ class History:
                              float(r[7]), faults, states, end_reason=r[10], checklist=checklist,
                              counts=counts, user_id=r[16])
 
-    def last_settings(self, user_id: int | None = None,
-                      site: str | None = None) -> TherapySettings | None:
+    def last_settings(self, user_id: int | None = None, site: str | None = None, *,
+                      unowned: bool = False) -> TherapySettings | None:
         """"Last Setting": the settings of the most recent session, or None if there is none;
-        with `user_id` / `site`, of that user's / site's most recent session (SRS-196).
+        with `user_id` / `site`, of that user's / site's most recent session
+        (SRS-198); with `unowned`, only of sessions that belong to no user.
 
         The stored settings are validated again against today's limits; if a
         limit was tightened since, this raises SettingsError rather than
@@ -391,8 +392,9 @@ class History:
         try:
             row = self._db.execute(
                 "SELECT settings, id FROM sessions WHERE (? IS NULL OR user_id = ?)"
-                " AND (? IS NULL OR site = ?) ORDER BY id DESC LIMIT 1",
-                (user_id, user_id, site, site)).fetchone()
+                " AND (? IS NULL OR site = ?) AND (? = 0 OR user_id IS NULL)"
+                " ORDER BY id DESC LIMIT 1",
+                (user_id, user_id, site, site, int(unowned))).fetchone()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
         if row is None:

@@ -250,3 +250,18 @@ def test_as_a_process_no_traceback(tmp_path):
         p = subprocess.run([sys.executable, "-m", "core.cli", *argv, "--db", str(db)], cwd=ROOT,
                            text=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
         assert p.returncode == 1 and p.stderr.startswith("ionto: ") and "Traceback" not in p.stderr
+
+
+@pytest.mark.req("SRS-193", "SRS-191")
+def test_after_the_last_user_is_removed_nothing_of_theirs_is_shown_or_recalled(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    run(capsys, "user", "add", "anna", "--born", "1990", "--db", db)
+    assert run(capsys, *session(db, current="20"))[0] == 0              # implied: anna
+    assert run(capsys, "user", "remove", "anna", "--db", db)[0] == 0
+    code, out, _ = run(capsys, "history", "--db", db, "--json")
+    assert code == 0 and json.loads(out) == []
+    code, _, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", db, "--now",
+                       "2026-12-03T08:00:00+01:00")
+    assert code == 1 and "holds no session" in err                        # not anna's 20 mA
+    with History(db) as h:
+        assert [r.settings["current_ma"] for r in h.list_sessions()] == [20]   # kept
