@@ -41,7 +41,6 @@ _V2_COLUMNS = (
     "checklist_answers TEXT NOT NULL DEFAULT '{}'",  # JSON: the answers given
     "counts TEXT NOT NULL DEFAULT '{}'",             # JSON: pauses, cuts, ramp time, density events
 )
-_V2_MIGRATION = "".join(f"ALTER TABLE sessions ADD COLUMN {c};\n" for c in _V2_COLUMNS)
 
 # Version 3 (SRS-190, SRS-199): user profiles, each user's course per site and
 # the scores given after a session; every session belongs to a user. A v2 (or
@@ -84,7 +83,7 @@ _V3_DDL = (
 )
 _ALL_SITES_JSON = '["hands", "feet", "underarms"]'
 
-_SCHEMA = """
+_SESSIONS_V1 = """
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     settings TEXT NOT NULL,              -- TherapySettings as JSON
@@ -101,7 +100,11 @@ CREATE TABLE sessions (
     faults TEXT NOT NULL DEFAULT '[]',   -- JSON list of fault codes
     states TEXT NOT NULL DEFAULT '[]'    -- JSON list of states visited, in order
 );
-""" + _V2_MIGRATION + "".join(f"{ddl};\n" for ddl in _V3_DDL)
+"""
+# a new file: version 1's table, then every later step, one statement each
+_SCHEMA: tuple[str, ...] = (_SESSIONS_V1,
+                            *(f"ALTER TABLE sessions ADD COLUMN {c}" for c in _V2_COLUMNS),
+                            *_V3_DDL)
 
 
 _BUSY_TIMEOUT_S = 5.0  # sqlite3.connect's default wait for another program's lock
@@ -189,8 +192,7 @@ class History:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             if version == 0 and not tables:  # new, empty file: ours to set up
-                with self._db:
-                    self._db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+                self._create()
                 return
             ok = self._db.execute("PRAGMA quick_check").fetchone()[0]
         except (sqlite3.Error, UnicodeDecodeError) as exc:   # damaged table names decode badly
@@ -217,6 +219,24 @@ class History:
                 f"expected {SCHEMA_VERSION}); the file was left unchanged"
             )
 
+    def _create(self) -> None:
+        """Set up a new file under the write lock; another program that set it
+        up in the meantime is left to have done so (two first uses at once)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise HistoryError(f"history {self.path}: set up meanwhile by another program as schema "
+                               f"version {version}; the file was left unchanged")
+
     def _migrate(self, version: int) -> None:
         """Version 1 or 2 -> 3 in place, in one transaction: every session kept
         and given to the profile "default"; on any error (or an interruption:
@@ -224,6 +244,10 @@ class History:
         the file is left as it was, still readable at its old version."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            # another program may have migrated it between our first read and the lock
+            if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                self._db.execute("COMMIT")
+                return
             if version == 1:
                 for column in _V2_COLUMNS:
                     self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column}")

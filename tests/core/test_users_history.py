@@ -145,3 +145,33 @@ def test_a_newer_history_is_refused_unchanged(tmp_path, version):
     with pytest.raises(HistoryError, match=f"schema version {version}.*up to 3.*left unchanged"):
         History(path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.req("SRS-200", "SRS-196")
+@pytest.mark.parametrize("start", ["new", "v2"])
+def test_programs_opening_one_history_at_once_all_succeed(tmp_path, start):
+    """First use by several programs at once: one sets up or migrates the
+    file, the others find it done (no 'table exists', no second default)."""
+    import threading
+    path = tmp_path / "h.sqlite"
+    if start == "v2":
+        _v2_db(path, n=6)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            History(path).close()
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with History(path) as h:
+        assert len(h.list_sessions()) == (6 if start == "v2" else 0)
+        assert len(list_users(h)) == (1 if start == "v2" else 0)
