@@ -231,6 +231,7 @@ def suggested_settings(history: History, user: User | None, site: str | None, cl
         raise UserError(f"--suggested: user {user.name!r} has no session{' at ' + site if site else ''} "
                         "to suggest from; give --site, --current and --minutes")
     status = max(statuses, key=lambda s: s.sessions[-1]["started_at"]) if not site else statuses[0]
+    check_session(history, user, status.site, clock)   # a refused session gets no suggestion
     sug = status.suggestion
     print(f"suggestion for {user.name}, {status.site}: {sug['settings']['current_ma']:g} mA, "
           f"{sug['settings']['minutes']} min ({sug['reason']})", file=sys.stderr)
