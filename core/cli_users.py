@@ -12,7 +12,7 @@ import functools
 import getpass
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -144,6 +144,9 @@ class SimulatedWallClock:
         self.elapsed_s = sup.elapsed_s
 
 
+NOW_YEARS = (2000, 2099)   # a device clock outside this is a flat battery or a typo
+
+
 def clock_from(now_text: str | None) -> Clock:
     """The device's wall clock: the system clock (local time zone), or with
     --now the simulated device's clock (SimulatedWallClock)."""
@@ -154,6 +157,9 @@ def clock_from(now_text: str | None) -> Clock:
     except (TypeError, ValueError):
         raise UserError(f"--now: {now_text!r} is not an ISO 8601 time with a time zone; allowed e.g. "
                         "2026-12-01T08:00:00+01:00 or 2026-12-01T07:00:00Z") from None
+    if not NOW_YEARS[0] <= start.astimezone(timezone.utc).year <= NOW_YEARS[1]:
+        raise UserError(f"--now: {now_text!r} is outside the allowed range {NOW_YEARS[0]}-01-01 .. "
+                        f"{NOW_YEARS[1]}-12-31 (UTC)")
     return SimulatedWallClock(start)
 
 
