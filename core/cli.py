@@ -3,7 +3,7 @@
     ionto session --site SITE --current MA --minutes MIN [options]
     ionto history [--db PATH] [--user NAME] [--json]
     ionto user add|list|show|set|remove ...      (core/cli_users.py, SRS-190..SRS-193)
-    ionto course [show|score|set] [--user NAME]  (core/cli_users.py, SRS-194..SRS-198)
+    ionto course [show|score|set] [--user NAME]  (core/cli_users.py, SRS-073, SRS-194..SRS-199)
 
 Exit codes (SRS-081): 0 completed; 1 refused or invalid input; 3 the session
 ended in a fault; 4 stopped or interrupted (the contact timeout, or a session
@@ -247,7 +247,7 @@ def cmd_session(args: argparse.Namespace) -> int:
         if history is None:
             history = stack.enter_context(_open_history(args.db))
             user = cli_users.session_user(history, args.user)
-        # the same checks again, under the write lock of the session row (SRS-194)
+        # the same checks again, under the write lock of the session row (SRS-196)
         history.clock = clock
         history.admit = admission(user, settings.site.value, clock)
         trace = None

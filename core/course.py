@@ -1,5 +1,5 @@
-"""The course of treatment per user and site (SRS-195..SRS-198) and the
-frequency guard (SRS-073, SRS-194).
+"""The course of treatment per user and site (SRS-197, SRS-198) and the
+frequency guard (SRS-073, SRS-194..SRS-196).
 
 Every number here is set, with its rationale, by the requirement that cites
 it (spec/requirements.yaml); domain.md sections in brackets.
@@ -185,7 +185,7 @@ def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_mo
                        maintenance_since: datetime | None = None) -> tuple[datetime | None, str | None]:
     """(next allowed time, rule) if a session at `now` would break the
     frequency rule of `phase`, else (None, None). `starts`: the start times of
-    the sessions the guard counts for this user and site (SRS-194)."""
+    the sessions the guard counts for this user and site (SRS-073, SRS-194)."""
     starts = sorted(starts)
     limits: list[tuple[datetime, str]] = []
 
@@ -212,7 +212,7 @@ def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_mo
 def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
-    guard's windows, so it is refused, not trusted (SRS-194)."""
+    guard's windows, so it is refused, not trusted (SRS-195)."""
     # every row: offsets may differ, so text order is not time order (a course
     # is tens of sessions a year: reading them all is cheap)
     for sid, text in history.query("SELECT id, started_at FROM sessions"):
@@ -266,7 +266,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
 
 def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
              phase: str) -> dict[str, Any] | None:
-    """The next session's proposal (SRS-196): the last settings at this site,
+    """The next session's proposal (SRS-198): the last settings at this site,
     with +1 mA in the initial phase up to the site's maximum unless the last
     session ended in a fault, did not reach the effective time, or the user
     reported discomfort after it. Shown and confirmed, never applied silently."""
@@ -298,7 +298,7 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
 
 
 def admission(user: User | None, site: str, clock) -> Any:
-    """The check `History.begin_session` runs under its write lock (SRS-194):
+    """The check `History.begin_session` runs under its write lock (SRS-196):
     the user (created if it is the implied default), age, clock and frequency,
     read again from the database so that a session started meanwhile by
     another program is seen. Raises FrequencyRefused; sets the row's user."""

@@ -1,4 +1,4 @@
-"""The course chart (SRS-197): sessions over time with current, treatment
+"""The course chart (SRS-199): sessions over time with current, treatment
 time and the user's scores, as a PNG next to the history. The code computes,
 the chart only lays out (matplotlib, Agg: no display needed)."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Treatment history in SQLite (SRS-070..SRS-072; users and courses: SRS-190..).
+"""Treatment history in SQLite (SRS-070..SRS-072; users and courses: SRS-190..SRS-200).
 
 A session row is written and committed when the session starts, with outcome
 'interrupted'; the end of the session updates it. A crash mid-session thus
@@ -42,7 +42,7 @@ _V2_COLUMNS = (
     "counts TEXT NOT NULL DEFAULT '{}'",             # JSON: pauses, cuts, ramp time, density events
 )
 
-# Version 3 (SRS-190, SRS-199): user profiles, each user's course per site and
+# Version 3 (SRS-200, SRS-191): user profiles, each user's course per site and
 # the scores given after a session; every session belongs to a user. A v2 (or
 # v1) file is migrated in place in one transaction: its sessions all belong to
 # the profile "default" (DEFAULT_USER), created by the migration without a
@@ -165,7 +165,7 @@ class History:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else default_db_path()
         # Set by the caller before a session (core.cli): whose session it is,
-        # the device's wall clock, and the admission check (SRS-194) that
+        # the device's wall clock, and the admission check (SRS-196) that
         # begin_session runs under the write lock, so that two programs can
         # never both pass it for one user and site.
         self.user_id: int | None = None
