@@ -203,7 +203,8 @@ def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_mo
         window(MONTH, per_month, f"at most {per_month} sessions per site in 30 days "
                                  "(maintenance, as chosen)", since=maintenance_since)
         window(MAINTENANCE_MIN_INTERVAL, 1, "at least 56 h between maintenance sessions")
-    limits = [lim for lim in limits if lim[0] > now]
+    # every start inside (now - span, now] gives start + span > now: each
+    # limit found is still ahead, so allowed again exactly span after it
     if not limits:
         return None, None
     return max(limits, key=lambda lim: lim[0])
