@@ -1,7 +1,9 @@
 """The `ionto` command (SRS-080..SRS-088).
 
     ionto session --site SITE --current MA --minutes MIN [options]
-    ionto history [--db PATH] [--json]
+    ionto history [--db PATH] [--user NAME] [--json]
+    ionto user add|list|show|set|remove ...      (core/cli_users.py, SRS-190..SRS-193)
+    ionto course [show|score|set] [--user NAME]  (core/cli_users.py, SRS-073, SRS-194..SRS-199)
 
 Exit codes (SRS-081): 0 completed; 1 refused or invalid input; 3 the session
 ended in a fault; 4 stopped or interrupted (the contact timeout, or a session
@@ -25,7 +27,10 @@ from core.checklist import (CONTRAINDICATIONS, MODE_ASKED, MODE_FILE, MODE_FILE_
                             PREPARATION, ChecklistAnswers, ChecklistError, ChecklistRecord,
                             evaluate, load_checklist_with_hash, site_instructions)
 from core.device import SimulatedDevice
+from core import cli_users
+from core.course import FrequencyRefused, admission
 from core.history import History, HistoryError, default_db_path
+from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
 from core.scenario import ScenarioError, load_scenario
 from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings
@@ -117,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core (simulated device by "
                      "default).", epilog=EPILOG + "\n" + SESSION_EXAMPLES + HISTORY_EXAMPLES, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{session,history}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{session,history,user,course}")
     db_help = f"history database (default: {default_db_path()})"
 
     s = sub.add_parser("session", help="run a treatment session (simulated device by default)",
@@ -151,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--realtime", action="store_true",
                      help="pace the session to wall time (default: as fast as the machine allows)")
     opt.add_argument("--db", metavar="PATH", help=db_help)
+    cli_users.add_session_options(opt)
     opt.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     opt.add_argument("--trace", metavar="FILE", help="write a CSV trace, one row per 10 ms")
 
@@ -159,8 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "is reported, never created.",
                        epilog=HISTORY_EXAMPLES, formatter_class=fmt)
     h.add_argument("--db", metavar="PATH", help=db_help)
+    h.add_argument("--user", metavar="NAME",
+                   help="only this user's sessions (required when the history has two or more users)")
     h.add_argument("--json", action="store_true",
                    help="print the sessions as JSON, with the keys of the session summary")
+    cli_users.add_parsers(sub, db_help, fmt)
     return parser
 
 
@@ -178,6 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "history":
             return cmd_history(args)
+        if args.command in ("user", "course"):
+            _check_db_arg(args.db)
+            run = cli_users.cmd_user if args.command == "user" else cli_users.cmd_course
+            try:
+                return run(args, history_path(args.db))
+            except HistoryError as exc:   # a damaged row, a lock: named, never a traceback
+                raise Refused(f"--db: {exc}") from None
         return cmd_session(args)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `ionto history | head`): not an
@@ -191,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _say(f"ionto: error: {exc}")
         return EXIT_REFUSED
-    except Refused as exc:
+    except (Refused, UserError) as exc:
         _say(f"ionto: refused: {exc}")
         if "--json" in argv and argv[0] == "session":
             print(json.dumps(_refused_summary(str(exc))))
@@ -211,16 +228,28 @@ def cmd_session(args: argparse.Namespace) -> int:
     # Everything is checked before the device exists: nothing is energised on
     # a refusal, and a refused session writes no history row.
     _check_db_arg(args.db)
+    clock = cli_users.clock_from(args.now)   # the device's wall clock (--now: simulated)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
     with ExitStack() as stack:
         history: History | None = None
-        if args.last:
+        user = None   # None: the implied profile 'default' of a history without profiles
+        if args.user and not history_path(args.db).exists():
+            raise Refused(f"--user: no user {args.user!r}: the history {str(history_path(args.db))!r} "
+                          "does not exist")
+        if args.last or args.suggested or history_path(args.db).exists():
             history = stack.enter_context(_open_history(args.db))
-        settings = _resolve_settings(args, history)
+            user = cli_users.session_user(history, args.user)
+        settings = _resolve_settings(args, history, user, clock)
+        if history is not None:   # age, clock, frequency: before the checklist is asked
+            cli_users.check_session(history, user, settings.site.value, clock)
         scenario = _load_scenario(args.scenario) if args.scenario else []
         checklist = _run_checklist(args, settings.site.value)
         if history is None:
             history = stack.enter_context(_open_history(args.db))
+            user = cli_users.session_user(history, args.user)
+        # the same checks again, under the write lock of the session row (SRS-196)
+        history.clock = clock
+        history.admit = admission(user, settings.site.value, clock)
         trace = None
         if args.trace:
             try:
@@ -276,7 +305,7 @@ def _close_trace(stream, name: str) -> None:
         _say(f"ionto: error: --trace {name!r}: could not be completed: {exc}")
 
 
-def _resolve_settings(args: argparse.Namespace, history) -> TherapySettings:
+def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) -> TherapySettings:
     """Settings from the options, or from the last session with --last (options
     given override those); validated by core.settings (field, value, range)."""
     given = {"site": args.site, "current_ma": args.current, "minutes": args.minutes,
@@ -284,8 +313,10 @@ def _resolve_settings(args: argparse.Namespace, history) -> TherapySettings:
              "reverse_polarity": args.reverse_polarity}
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
-    if args.last:
-        last = _last_settings(history)
+    if args.suggested:
+        data.update(cli_users.suggested_settings(history, user, args.site, clock, _interactive(), _ask))
+    elif args.last:
+        last = _last_settings(history, user, args.site)
         if last is None:
             raise Refused(f"--last: the history {str(history_path(args.db))!r} holds no session; "
                           "give --site, --current and --minutes")
@@ -420,6 +451,8 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
     if sys.stderr.isatty():
         live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s)
         observers.append(_LiveObserver(live))
+    if isinstance(history.clock, cli_users.SimulatedWallClock):
+        observers.append(history.clock)   # --now: the wall clock follows simulated time
     sup = Supervisor(device, settings, scenario=scenario, observers=observers,
                      realtime=args.realtime, history=history, checklist=checklist)
     # Ctrl-C is the Stop button: a controlled ramp-down, never an abrupt exit.
@@ -427,6 +460,8 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
     try:
         try:
             sup.begin()   # writes the history row first; the output is still off
+        except FrequencyRefused as exc:   # the admission check under the write lock
+            raise Refused(str(exc)) from None
         except (HistoryError, OSError) as exc:   # before any command to the device
             raise Refused(f"--db: the session could not be recorded, so it was not started; "
                           f"nothing was energised: {exc}") from None
@@ -475,10 +510,15 @@ def _open_history(db: str | None) -> History:
         raise Refused(f"--db: {exc}") from None
 
 
-def _last_settings(history: History) -> dict[str, Any] | None:
-    """Last Setting as a dict the options can override."""
+def _last_settings(history: History, user=None, site: str | None = None) -> dict[str, Any] | None:
+    """Last Setting as a dict the options can override: the user's own, at
+    the site if given (SRS-198); without a profile, the last of a session that
+    belongs to nobody (never one of a removed user)."""
     try:
-        last = history.last_settings()
+        if user is None:
+            last = history.last_settings(unowned=True)
+        else:
+            last = history.last_settings(user.user_id, site)
     except SettingsError as exc:
         raise Refused("--last: the last session's settings are no longer allowed:\n  "
                       + "\n  ".join(exc.messages)) from None
@@ -518,7 +558,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return EXIT_COMPLETED
     history = _open_history(args.db)
     try:
-        records = history.list_sessions()
+        records = _visible_sessions(history, args.user)
     except HistoryError as exc:
         raise Refused(f"--db: {exc}") from None
     finally:
@@ -541,6 +581,17 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"treated {r.treat_s / 60:5.2f} min  {r.delivered_mamin:7.1f} mA*min  "
               f"max {r.max_current_ma:5.2f} mA{fault}")
     return EXIT_COMPLETED
+
+
+def _visible_sessions(history: History, name: str | None) -> list:
+    """A user's data only under that user and PIN (SRS-191, SRS-192): with
+    profiles, the named (or only) user's sessions; without, every session."""
+    if name is None and not cli_users.list_users(history):
+        # no active profile: the sessions of nobody; a removed user's stay hidden
+        return [r for r in history.list_sessions() if r.user_id is None]
+    user = resolve_user(history, name)
+    unlock(history, user, lambda: cli_users.read_pin(f"PIN for {user.name}: "))
+    return history.list_sessions(user.user_id)
 
 
 def _cell(value: Any, spec: str) -> str:

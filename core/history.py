@@ -1,4 +1,4 @@
-"""Treatment history in SQLite (SRS-070..SRS-072).
+"""Treatment history in SQLite (SRS-070..SRS-072; users and courses: SRS-190..SRS-200).
 
 A session row is written and committed when the session starts, with outcome
 'interrupted'; the end of the session updates it. A crash mid-session thus
@@ -14,12 +14,13 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from core.settings import TherapySettings, parse_settings
 
 __all__ = [
     "OUTCOMES",
+    "DEFAULT_USER",
     "History",
     "HistoryError",
     "SessionRecord",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 OUTCOMES: tuple[str, ...] = ("completed", "stopped", "interrupted", "fault", "refused")
-SCHEMA_VERSION = 2  # PRAGMA user_version of an ionto history
+SCHEMA_VERSION = 3  # PRAGMA user_version of an ionto history
 
 # Version 2 (SRS-093, SRS-090): why the session ended and how its checklist
 # was answered. A version-1 file is migrated in place, in one transaction,
@@ -40,9 +41,49 @@ _V2_COLUMNS = (
     "checklist_answers TEXT NOT NULL DEFAULT '{}'",  # JSON: the answers given
     "counts TEXT NOT NULL DEFAULT '{}'",             # JSON: pauses, cuts, ramp time, density events
 )
-_V2_MIGRATION = "".join(f"ALTER TABLE sessions ADD COLUMN {c};\n" for c in _V2_COLUMNS)
 
-_SCHEMA = """
+# Version 3 (SRS-200, SRS-191): user profiles, each user's course per site and
+# the scores given after a session; every session belongs to a user. A v2 (or
+# v1) file is migrated in place in one transaction: its sessions all belong to
+# the profile "default" (DEFAULT_USER), created by the migration without a
+# year of birth: they were recorded before profiles existed, so nobody can say
+# whose they were; the device's sole user so far is the best reading.
+DEFAULT_USER = "default"
+_V3_DDL = (
+    """CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,                  -- casefolded name: unique among active users
+        born INTEGER,                            -- year of birth; NULL: unknown (migrated default)
+        hdss INTEGER CHECK (hdss IS NULL OR hdss BETWEEN 1 AND 4),
+        sites TEXT NOT NULL,                     -- JSON list of the sites treated
+        pin_hash TEXT,                           -- scrypt$n$r$p$salt$hash, never the PIN
+        created_at TEXT NOT NULL,
+        removed_at TEXT                          -- set by `user remove`: sessions are kept
+    )""",
+    "CREATE UNIQUE INDEX users_active_name ON users(name_key) WHERE removed_at IS NULL",
+    """CREATE TABLE courses (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        site TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT 'initial' CHECK (phase IN ('initial', 'maintenance')),
+        hdss INTEGER CHECK (hdss IS NULL OR hdss BETWEEN 1 AND 4),
+        per_month INTEGER NOT NULL DEFAULT 2 CHECK (per_month BETWEEN 1 AND 4),
+        alternate_polarity INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        maintenance_since TEXT,
+        PRIMARY KEY (user_id, site)
+    )""",
+    """CREATE TABLE scores (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+        hdss INTEGER NOT NULL CHECK (hdss BETWEEN 1 AND 4),
+        discomfort INTEGER NOT NULL DEFAULT 0,
+        given_at TEXT NOT NULL
+    )""",
+    "ALTER TABLE sessions ADD COLUMN user_id INTEGER REFERENCES users(id)",
+)
+_ALL_SITES_JSON = '["hands", "feet", "underarms"]'
+
+_SESSIONS_V1 = """
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     settings TEXT NOT NULL,              -- TherapySettings as JSON
@@ -59,7 +100,11 @@ CREATE TABLE sessions (
     faults TEXT NOT NULL DEFAULT '[]',   -- JSON list of fault codes
     states TEXT NOT NULL DEFAULT '[]'    -- JSON list of states visited, in order
 );
-""" + _V2_MIGRATION
+"""
+# a new file: version 1's table, then every later step, one statement each
+_SCHEMA: tuple[str, ...] = (_SESSIONS_V1,
+                            *(f"ALTER TABLE sessions ADD COLUMN {c}" for c in _V2_COLUMNS),
+                            *_V3_DDL)
 
 
 _BUSY_TIMEOUT_S = 5.0  # sqlite3.connect's default wait for another program's lock
@@ -89,6 +134,7 @@ class SessionRecord:
     end_reason: str | None = None          # schema 2; None for sessions of version 1
     checklist: dict[str, Any] | None = None  # mode, file, sha256, answers; None before 2
     counts: dict[str, Any] = field(default_factory=dict)  # schema 2: pauses, antishock_cuts, ...
+    user_id: int | None = None              # schema 3: the user the session belongs to
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,11 +150,27 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """How the history stores a time: ISO 8601 in UTC, to the millisecond."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
 class History:
     """One open history database. Use as a context manager or call close()."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else default_db_path()
+        # Set by the caller before a session (core.cli): whose session it is,
+        # the device's wall clock, and the admission check (SRS-196) that
+        # begin_session runs under the write lock, so that two programs can
+        # never both pass it for one user and site.
+        self.user_id: int | None = None
+        self.clock: Callable[[], datetime] = _utc_now
+        self.admit: Callable[["History"], None] | None = None
         existed = self.path.exists()
         if self.path.is_dir():
             raise HistoryError(f"history {self.path}: is a directory, not a history file")
@@ -130,11 +192,10 @@ class History:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             if version == 0 and not tables:  # new, empty file: ours to set up
-                with self._db:
-                    self._db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+                self._create()
                 return
             ok = self._db.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:   # damaged table names decode badly
             if _is_locked(exc):
                 raise HistoryError(
                     f"history {self.path}: locked by another program ({exc}); close it and "
@@ -149,8 +210,8 @@ class History:
                 f"history {self.path}: written by a newer ionto (schema version {version}); this "
                 f"ionto reads schema versions up to {SCHEMA_VERSION}: use the newer ionto, or "
                 "give --db another file; the file was left unchanged")
-        if version == 1 and "sessions" in tables:
-            self._migrate_v1()
+        if version in (1, 2) and "sessions" in tables:
+            self._migrate(version)
             return
         if version != SCHEMA_VERSION or "sessions" not in tables:
             raise HistoryError(
@@ -158,13 +219,47 @@ class History:
                 f"expected {SCHEMA_VERSION}); the file was left unchanged"
             )
 
-    def _migrate_v1(self) -> None:
-        """Version 1 -> 2 in place, in one transaction: new columns only, every
-        session kept; on any error the file is left as it was."""
+    def _create(self) -> None:
+        """Set up a new file under the write lock; another program that set it
+        up in the meantime is left to have done so (two first uses at once)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise HistoryError(f"history {self.path}: set up meanwhile by another program as schema "
+                               f"version {version}; the file was left unchanged")
+
+    def _migrate(self, version: int) -> None:
+        """Version 1 or 2 -> 3 in place, in one transaction: every session kept
+        and given to the profile "default"; on any error (or an interruption:
+        SQLite's journal rolls an unfinished transaction back on the next open)
+        the file is left as it was, still readable at its old version."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for column in _V2_COLUMNS:
-                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column}")
+            # another program may have migrated it between our first read and the lock
+            if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                self._db.execute("COMMIT")
+                return
+            if version == 1:
+                for column in _V2_COLUMNS:
+                    self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column}")
+            for ddl in _V3_DDL:
+                self._db.execute(ddl)
+            has_sessions = self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] > 0
+            if has_sessions:
+                cur = self._db.execute(
+                    "INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
+                    " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
+                    (DEFAULT_USER, DEFAULT_USER.casefold(), _ALL_SITES_JSON, _now()))
+                self._db.execute("UPDATE sessions SET user_id = ?", (cur.lastrowid,))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -172,7 +267,7 @@ class History:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            raise HistoryError(f"history {self.path}: cannot migrate schema version 1 to "
+            raise HistoryError(f"history {self.path}: cannot migrate schema version {version} to "
                                f"{SCHEMA_VERSION} ({exc}); the file was left unchanged") from None
 
     # --- writing ------------------------------------------------------------
@@ -188,14 +283,22 @@ class History:
         if checklist is not None:
             mode, source, sha = checklist.mode, checklist.source, checklist.sha256
             answers = checklist.answers_dict()
+        try:
+            # one write transaction: the admission check sees every session
+            # committed by any program and no other can insert in between
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history {self.path}: cannot write: {exc}") from None
         with self._write():
+            if self.admit is not None:
+                self.admit(self)
             cur = self._db.execute(
                 "INSERT INTO sessions (settings, site, current_ma, minutes, started_at, outcome,"
-                " checklist_mode, checklist_file, checklist_sha256, checklist_answers)"
-                " VALUES (?, ?, ?, ?, ?, 'interrupted', ?, ?, ?, ?)",
+                " checklist_mode, checklist_file, checklist_sha256, checklist_answers, user_id)"
+                " VALUES (?, ?, ?, ?, ?, 'interrupted', ?, ?, ?, ?, ?)",
                 (json.dumps(record, sort_keys=True), record["site"], record["current_ma"],
-                 record["minutes"], started_at or _now(), mode, source, sha,
-                 json.dumps(answers, sort_keys=True)),
+                 record["minutes"], started_at or iso_utc(self.clock()), mode, source, sha,
+                 json.dumps(answers, sort_keys=True), self.user_id),
             )
         return int(cur.lastrowid)
 
@@ -223,7 +326,7 @@ class History:
         (`counts`: what the session bounds of SRS-090 counted)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
-        self._update(session_id, outcome, ended_at or _now(), treat_s, delivered_mamin,
+        self._update(session_id, outcome, ended_at or iso_utc(self.clock()), treat_s, delivered_mamin,
                      max_current_ma, faults or [], states or [])
         if end_reason is not None or counts:
             with self._write():
@@ -249,13 +352,15 @@ class History:
         return _WriteTransaction(self)
 
     # --- reading --------------------------------------------------------------
-    def list_sessions(self) -> list[SessionRecord]:
-        """Every session, oldest first."""
+    def list_sessions(self, user_id: int | None = None) -> list[SessionRecord]:
+        """Every session, oldest first; only `user_id`'s if given."""
+        where, params = ("", ()) if user_id is None else (" WHERE user_id = ?", (user_id,))
         try:
             rows = self._db.execute(
                 "SELECT id, settings, started_at, ended_at, outcome, treat_s, delivered_mamin,"
                 " max_current_ma, faults, states, end_reason, checklist_mode, checklist_file,"
-                " checklist_sha256, checklist_answers, counts FROM sessions ORDER BY id"
+                " checklist_sha256, checklist_answers, counts, user_id FROM sessions"
+                + where + " ORDER BY id", params
             ).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
@@ -296,10 +401,13 @@ class History:
         counts = self._json_mapping(r[0], "counts", r[15])
         return SessionRecord(r[0], settings, r[2], r[3], r[4], float(r[5]), float(r[6]),
                              float(r[7]), faults, states, end_reason=r[10], checklist=checklist,
-                             counts=counts)
+                             counts=counts, user_id=r[16])
 
-    def last_settings(self) -> TherapySettings | None:
-        """"Last Setting": the settings of the most recent session, or None if there is none.
+    def last_settings(self, user_id: int | None = None, site: str | None = None, *,
+                      unowned: bool = False) -> TherapySettings | None:
+        """"Last Setting": the settings of the most recent session, or None if there is none;
+        with `user_id` / `site`, of that user's / site's most recent session
+        (SRS-198); with `unowned`, only of sessions that belong to no user.
 
         The stored settings are validated again against today's limits; if a
         limit was tightened since, this raises SettingsError rather than
@@ -307,7 +415,10 @@ class History:
         """
         try:
             row = self._db.execute(
-                "SELECT settings, id FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
+                "SELECT settings, id FROM sessions WHERE (? IS NULL OR user_id = ?)"
+                " AND (? IS NULL OR site = ?) AND (? = 0 OR user_id IS NULL)"
+                " ORDER BY id DESC LIMIT 1",
+                (user_id, user_id, site, site, int(unowned))).fetchone()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
         if row is None:
@@ -326,6 +437,25 @@ class History:
             raise HistoryError(f"history {self.path}: session {session_id}: {name} must be a "
                                f"mapping, got {type(data).__name__}; the file was left unchanged")
         return data
+
+    # --- for core.users and core.course ----------------------------------------
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a read; a SQLite error becomes a HistoryError naming the file."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history {self.path}: cannot read: {exc}") from None
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """A statement inside the transaction already open (the `admit` check
+        of begin_session): committed or rolled back with the session row."""
+        return self._db.execute(sql, params)
+
+    def write(self, sql: str, params: tuple = ()) -> int:
+        """One committed write; returns the new row id (or rows changed)."""
+        with self._write():
+            cur = self._db.execute(sql, params)
+        return int(cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount)
 
     def close(self) -> None:
         self._db.close()

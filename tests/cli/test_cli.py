@@ -258,15 +258,17 @@ def test_last_takes_the_settings_of_the_last_session_and_options_override(tmp_pa
     db = str(tmp_path / "h.sqlite")
     first = ["session", "--site", "feet", "--current", "12", "--minutes", "10", "--ramp-up",
              "20", "--ramp-down", "40", "--reverse-polarity", "--checklist", CHECKLIST,
-             "--db", db, "--json"]
+             "--db", db, "--json", "--now", "2026-12-01T08:00:00Z"]   # days apart: SRS-073
     assert cli.main(first) == 0
     capsys.readouterr()
-    assert cli.main(["session", "--last", "--checklist", CHECKLIST, "--db", db, "--json"]) == 0
+    assert cli.main(["session", "--last", "--checklist", CHECKLIST, "--db", db, "--json",
+                     "--now", "2026-12-02T08:00:00Z"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert (again["site"], again["current_mA"], again["minutes"]) == ("feet", 12, 10)
     assert "polarity_switch" in again["states"]
     assert cli.main(["session", "--last", "--current", "13", "--no-reverse-polarity",
-                     "--checklist", CHECKLIST, "--db", db, "--json"]) == 0
+                     "--checklist", CHECKLIST, "--db", db, "--json",
+                     "--now", "2026-12-03T08:00:00Z"]) == 0
     third = json.loads(capsys.readouterr().out)
     assert third["current_mA"] == 13 and "polarity_switch" not in third["states"]
     with History(db) as h:
@@ -303,8 +305,9 @@ def test_history_lists_sessions(tmp_path, capsys):
     assert cli.main(["history", "--db", db]) == 0
     assert "no sessions" in capsys.readouterr().out
     scenario = write_scenario(tmp_path, "- {at_s: 50, event: stop}\n")
-    cli.main(session_args(tmp_path, "--scenario", scenario))
-    cli.main(session_args(tmp_path))
+    # a day apart: one session per site in 24 h (SRS-073)
+    cli.main(session_args(tmp_path, "--scenario", scenario, "--now", "2026-12-01T08:00:00Z"))
+    cli.main(session_args(tmp_path, "--now", "2026-12-02T08:00:00Z"))
     capsys.readouterr()
     assert cli.main(["history", "--db", db]) == 0
     lines = capsys.readouterr().out.splitlines()

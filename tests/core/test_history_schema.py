@@ -1,4 +1,5 @@
-"""History schema 2: in-place migration of version 1, refusal of newer (SRS-093, SRS-071)."""
+"""History schema: in-place migration of version 1, refusal of newer (SRS-093, SRS-071).
+Schema 3 (users, courses) and the migration of version 2: test_users_history.py."""
 from __future__ import annotations
 
 import hashlib
@@ -62,7 +63,7 @@ def test_a_populated_version_1_history_is_migrated_in_place_losing_no_session(tm
                       end_reason="pauses_bound")
         assert sid == before[-1][0] + 1
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == len(before) + 1
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with History(path) as h:   # opening again: no second migration
@@ -75,27 +76,27 @@ def test_a_populated_version_1_history_is_migrated_in_place_losing_no_session(tm
 
 @pytest.mark.req("SRS-093", "SRS-071")
 def test_a_history_from_a_newer_schema_is_refused_and_left_unchanged(tmp_path):
-    path = tmp_path / "v3.sqlite"
+    path = tmp_path / "v4.sqlite"
     _v1_db(path, n=2)
     db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version = 3")
+    db.execute("PRAGMA user_version = 4")
     db.commit()
     db.close()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(HistoryError) as info:
         History(path)
     text = str(info.value)
-    assert "newer ionto" in text and "schema version 3" in text and "up to 2" in text
+    assert "newer ionto" in text and "schema version 4" in text and "up to 3" in text
     assert "left unchanged" in text
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
 @pytest.mark.req("SRS-093")
-def test_a_new_history_is_created_at_version_2(tmp_path):
+def test_a_new_history_is_created_at_version_3(tmp_path):
     with History(tmp_path / "n.sqlite") as h:
         assert h.list_sessions() == []
     db = sqlite3.connect(tmp_path / "n.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     cols = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
     assert {"end_reason", "checklist_mode", "checklist_file", "checklist_sha256",
             "checklist_answers"} <= cols

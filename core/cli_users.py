@@ -1,0 +1,371 @@
+"""`ionto user` and `ionto course`, and the user/clock options of `ionto
+session` and `ionto history` (SRS-190..SRS-199).
+
+Kept apart from core/cli.py so that the session command stays readable; every
+refusal here is a UserError (exit 1, `ionto: refused: ...`, no traceback) and
+happens before anything is written or energised.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import getpass
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
+                         check_before_start, course_status, parse_time, record_score, set_course)
+from core.history import History, HistoryError
+from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
+                        find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
+                        parse_sites, remove_user, resolve_user, unlock, update_user)
+
+Clock = Callable[[], datetime]
+
+USER_EXAMPLES = """examples:
+  ionto user add anna --born 1990 --hdss 3 --sites hands,feet --pin
+  ionto user list
+  ionto user show anna
+  ionto user remove anna
+"""
+COURSE_EXAMPLES = """examples:
+  ionto course --user anna
+  ionto course --user anna --site hands --json
+  ionto course score --user anna --session 12 --hdss 2 [--discomfort]
+  ionto course set --user anna --site hands --per-month 2
+"""
+
+
+# --- options -------------------------------------------------------------------------
+def add_session_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--user", metavar="NAME",
+                       help="the user whose session it is (may be left out when the history has one "
+                            "profile, or none: then the profile 'default')")
+    group.add_argument("--now", metavar="TIMESTAMP",
+                       help="the simulated device's wall clock at Start, ISO 8601 with a time zone "
+                            "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock")
+    group.add_argument("--suggested", action="store_true",
+                       help="take the course's suggestion for this user and site (last settings, "
+                            "+1 mA in the initial phase); shown, and confirmed on a terminal")
+
+
+def add_parsers(sub, db_help: str, fmt) -> None:
+    u = sub.add_parser("user", help="user profiles of a shared device",
+                       description="User profiles: name, year of birth, sites, severity, optional PIN.",
+                       epilog=USER_EXAMPLES, formatter_class=fmt)
+    usub = u.add_subparsers(dest="user_command", required=True, metavar="{add,list,show,set,remove}")
+    a = usub.add_parser("add", help="add a profile")
+    a.add_argument("name", help="1..32 letters, digits, space, '.', '_', '-'")
+    a.add_argument("--born", required=True, metavar="YEAR", help="year of birth, 1900..this year")
+    a.add_argument("--hdss", metavar="N", help=f"sweating severity HDSS {HDSS_RANGE[0]}..{HDSS_RANGE[1]}")
+    a.add_argument("--sites", metavar="LIST", help=f"sites treated, of {','.join(ALL_SITES)} (default: all)")
+    a.add_argument("--pin", action="store_true",
+                   help=f"protect the profile with a PIN of {PIN_DIGITS[0]}..{PIN_DIGITS[1]} digits "
+                        "(asked on a terminal, else read from the first line of stdin)")
+    s = usub.add_parser("set", help="change the year of birth or the severity")
+    s.add_argument("name")
+    s.add_argument("--born", metavar="YEAR")
+    s.add_argument("--hdss", metavar="N")
+    usub.add_parser("list", help="list the profiles (names only)").add_argument(
+        "--all", action="store_true", help="also the removed profiles, marked")
+    usub.add_parser("show", help="one profile and its courses").add_argument("name")
+    usub.add_parser("remove", help="remove a profile (its sessions are kept, marked)").add_argument("name")
+    for p in (a, s, *[usub.choices[n] for n in ("list", "show", "remove")]):
+        p.add_argument("--db", metavar="PATH", help=db_help)
+        p.add_argument("--json", action="store_true", help="print JSON on stdout")
+        p.add_argument("--now", metavar="TIMESTAMP", help="the device's wall clock, ISO 8601 with a time zone")
+
+    c = sub.add_parser("course", help="the course of treatment of a user",
+                       description="Phase, sessions done and to go, next allowed and next due date, "
+                                   "last settings and the suggestion, and a chart (PNG next to the history).",
+                       epilog=COURSE_EXAMPLES, formatter_class=fmt)
+    csub = c.add_subparsers(dest="course_command", required=False, metavar="{show,score,set}")
+    shows = [c, csub.add_parser("show", help="the course (default)")]
+    sc = csub.add_parser("score", help="the sweating score after a session (HDSS 1..4)")
+    sc.add_argument("--session", required=True, type=_session_id, metavar="ID")
+    sc.add_argument("--hdss", required=True, metavar="N")
+    sc.add_argument("--discomfort", action="store_true", help="the session was uncomfortable")
+    st = csub.add_parser("set", help="the severity and the maintenance sessions a month")
+    st.add_argument("--site", required=True, choices=ALL_SITES)
+    st.add_argument("--per-month", type=_per_month, metavar="N",
+                    help=f"maintenance sessions a month, {PER_MONTH_RANGE[0]}..{PER_MONTH_RANGE[1]}")
+    st.add_argument("--hdss", metavar="N")
+    for p in (*shows, sc, st):
+        p.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS if p is not c else None)
+        p.add_argument("--db", metavar="PATH", help=db_help, default=argparse.SUPPRESS if p is not c else None)
+        p.add_argument("--now", metavar="TIMESTAMP", default=argparse.SUPPRESS if p is not c else None,
+                       help="the device's wall clock, ISO 8601 with a time zone")
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS if p is not c else False)
+    for p in shows:
+        p.add_argument("--site", choices=ALL_SITES, default=argparse.SUPPRESS if p is not c else None)
+        p.add_argument("--no-chart", action="store_true", default=argparse.SUPPRESS if p is not c else False,
+                       help="do not write the chart")
+
+
+def _session_id(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a session id (a whole number >= 1)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a session id (a whole number >= 1)")
+    return value
+
+
+def _per_month(text: str) -> int:
+    lo, hi = PER_MONTH_RANGE
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed {lo}..{hi}") from None
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(f"{value} is outside the allowed range {lo}..{hi}")
+    return value
+
+
+# --- clock and PIN -----------------------------------------------------------------------
+class SimulatedWallClock:
+    """The simulated device's wall clock (--now): the time given at Start,
+    advanced by the session's simulated time (an observer of the supervisor
+    feeds it), so started_at is exactly --now and ended_at is --now plus the
+    simulated session length."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.elapsed_s = 0.0
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=self.elapsed_s)
+
+    def batch(self, start_tick: int, state: str, rowbatch, sup) -> None:
+        self.elapsed_s = sup.elapsed_s
+
+
+NOW_YEARS = (2000, 2099)   # a device clock outside this is a flat battery or a typo
+
+
+def clock_from(now_text: str | None) -> Clock:
+    """The device's wall clock: the system clock (local time zone), or with
+    --now the simulated device's clock (SimulatedWallClock)."""
+    if now_text is None:
+        return lambda: datetime.now().astimezone()
+    try:
+        start = parse_time(now_text.strip())
+    except (TypeError, ValueError):
+        raise UserError(f"--now: {now_text!r} is not an ISO 8601 time with a time zone; allowed e.g. "
+                        "2026-12-01T08:00:00+01:00 or 2026-12-01T07:00:00Z") from None
+    if not NOW_YEARS[0] <= start.astimezone(timezone.utc).year <= NOW_YEARS[1]:
+        raise UserError(f"--now: {now_text!r} is outside the allowed range {NOW_YEARS[0]}-01-01 .. "
+                        f"{NOW_YEARS[1]}-12-31 (UTC)")
+    return SimulatedWallClock(start)
+
+
+def read_pin(prompt: str) -> str | None:
+    """On a terminal the PIN is asked without echo; otherwise the first line of stdin."""
+    if sys.stdin.isatty():
+        try:
+            return getpass.getpass(prompt, stream=sys.stderr)
+        except EOFError:
+            return None
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
+# --- opening the history for a user ---------------------------------------------------------
+def _refuse_history_errors(func):
+    """Before Start: a damaged or locked history is a refusal naming the file
+    (exit 1), never a traceback; FrequencyRefused keeps its own message."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FrequencyRefused as exc:
+            raise UserError(str(exc)) from None
+        except HistoryError as exc:
+            raise UserError(f"--db: {exc}") from None
+    return wrapper
+
+
+def _open(db: Path, *, must_exist: bool) -> History:
+    if must_exist and not db.exists():
+        raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
+    try:
+        return History(db)
+    except (HistoryError, OSError) as exc:
+        raise UserError(f"--db: {exc}") from None
+
+
+@_refuse_history_errors
+def session_user(history: History, name: str | None) -> User | None:
+    """The user of a session, unlocked with the PIN; None: the implied profile
+    'default' of a history without profiles, created with the session row."""
+    if name is None and not list_users(history):
+        return None
+    user = resolve_user(history, name)
+    unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
+    return user
+
+
+@_refuse_history_errors
+def check_session(history: History, user: User | None, site: str, clock: Clock) -> None:
+    """Before the checklist: age, clock and frequency (read only). The same
+    check runs again under the write lock when the session row is written."""
+    now = clock()
+    if user is None:
+        return
+    if site not in user.sites:
+        raise UserError(f"--site: {site!r} is not among the sites of user {user.name!r} "
+                        f"({', '.join(user.sites)}); nothing was energised")
+    refusal = age_refusal(user, now)
+    if refusal:
+        raise UserError(refusal)
+    check_before_start(history, user, site, now)
+
+
+@_refuse_history_errors
+def suggested_settings(history: History, user: User | None, site: str | None, clock: Clock,
+                       interactive: bool, ask) -> dict[str, Any]:
+    if user is None:
+        raise UserError("--suggested: the history has no user profile and no course; give the settings")
+    sites = [site] if site else [s for s in user.sites]
+    statuses = [course_status(history, user, s, clock()) for s in sites]
+    statuses = [s for s in statuses if s.suggestion]
+    if not statuses:
+        raise UserError(f"--suggested: user {user.name!r} has no session{' at ' + site if site else ''} "
+                        "to suggest from; give --site, --current and --minutes")
+    status = max(statuses, key=lambda s: s.sessions[-1]["started_at"]) if not site else statuses[0]
+    check_session(history, user, status.site, clock)   # a refused session gets no suggestion
+    sug = status.suggestion
+    print(f"suggestion for {user.name}, {status.site}: {sug['settings']['current_ma']:g} mA, "
+          f"{sug['settings']['minutes']} min ({sug['reason']})", file=sys.stderr)
+    if interactive and not ask("Use these settings?"):
+        raise UserError("--suggested: the suggestion was not confirmed; nothing was energised")
+    return dict(sug["settings"])
+
+
+# --- ionto user ---------------------------------------------------------------------------------
+def cmd_user(args: argparse.Namespace, db: Path) -> int:
+    clock = clock_from(args.now)
+    if args.user_command == "add":
+        name = parse_name(args.name)
+        born = parse_born(args.born, clock())
+        hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+        sites = parse_sites(args.sites)
+        pin = None
+        if args.pin:
+            pin = parse_pin(read_pin(f"new PIN for {name} ({PIN_DIGITS[0]}..{PIN_DIGITS[1]} digits): ") or "")
+            if sys.stdin.isatty() and (read_pin("PIN again: ") or "").strip() != pin:
+                raise UserError("PIN: the two entries differ; the profile was not added")
+        history = _open(db, must_exist=False)
+        try:
+            user = add_user(history, name, born, hdss=hdss, sites=sites, pin=pin, now=clock())
+        finally:
+            history.close()
+        _out(args, user.to_dict(), f"user {user.name} added (born {user.born}, sites "
+                                   f"{','.join(user.sites)}{', PIN set' if user.has_pin else ''})")
+        return 0
+    if not db.exists():
+        raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
+    history = _open(db, must_exist=True)
+    try:
+        if args.user_command == "list":
+            users = list_users(history, include_removed=args.all)
+            rows = [{"name": u.name, "removed_at": u.removed_at,
+                     "sessions": history.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?",
+                                               (u.user_id,))[0][0]} for u in users]
+            text = "\n".join(f"{r['name']}" + (f"  (removed {r['removed_at']}; {r['sessions']} sessions "
+                                                "kept for the audit trail)" if r["removed_at"] else "")
+                             for r in rows) or f"no user profile in {db}"
+            _out(args, rows, text)
+            return 0
+        user = resolve_user(history, args.name)
+        unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
+        if args.user_command == "show":
+            data = user.to_dict()
+            data["courses"] = [course_status(history, user, s, clock()).to_dict() for s in user.sites]
+            for c in data["courses"]:
+                c.pop("sessions")
+            _out(args, data, "\n".join([f"user {user.name}: born {user.born or 'unknown'}, HDSS "
+                                         f"{user.hdss or 'not stated'}, sites {','.join(user.sites)}"
+                                         f"{', PIN set' if user.has_pin else ''}"]
+                                        + [_course_line(c, clock().tzinfo) for c in data["courses"]]))
+            return 0
+        if args.user_command == "set":
+            born = parse_born(args.born, clock()) if args.born is not None else None
+            hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+            user = update_user(history, user, born=born, hdss=hdss)
+            _out(args, user.to_dict(), f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}")
+            return 0
+        kept = remove_user(history, user, clock())
+        _out(args, {"name": user.name, "removed": True, "sessions_kept": kept},
+             f"user {user.name} removed; {kept} sessions kept in the history, marked as of a removed user")
+        return 0
+    finally:
+        history.close()
+
+
+def _out(args, data: Any, text: str) -> None:
+    print(json.dumps(data) if getattr(args, "json", False) else text)
+
+
+def _local(text: str | None, tz) -> str | None:
+    return None if text is None else parse_time(text).astimezone(tz).isoformat(timespec="minutes")
+
+
+def _course_line(c: dict[str, Any], tz=None) -> str:
+    nxt = _local(c["next_allowed"], tz) or "now"
+    due = f", next due {_local(c['next_due'], tz)}" if c["next_due"] else ""
+    return (f"  {c['site']}: {c['phase']} phase, {c['sessions_done']} sessions done, "
+            f"{c['sessions_to_go']} to go (target {c['target_sessions']}), next allowed {nxt}{due}")
+
+
+# --- ionto course ---------------------------------------------------------------------------------
+def cmd_course(args: argparse.Namespace, db: Path) -> int:
+    clock = clock_from(args.now)
+    history = _open(db, must_exist=True)
+    try:
+        user = resolve_user(history, args.user)
+        unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
+        command = args.course_command or "show"
+        if command == "score":
+            try:
+                record_score(history, user, args.session, parse_hdss(args.hdss), args.discomfort, clock())
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            _out(args, {"session_id": args.session, "hdss": int(args.hdss), "discomfort": args.discomfort},
+                 f"score recorded for session {args.session}: HDSS {args.hdss}"
+                 f"{', discomfort' if args.discomfort else ''}")
+            return 0
+        if command == "set":
+            try:
+                set_course(history, user, args.site, clock(), per_month=args.per_month,
+                           hdss=args.hdss)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+        sites = [args.site] if getattr(args, "site", None) else list(user.sites)
+        statuses = [course_status(history, user, s, clock()) for s in sites]
+        charts = []
+        if not getattr(args, "no_chart", False) and command == "show":
+            from core.course_chart import write_chart
+            for st in statuses:
+                if st.sessions:
+                    charts.append(str(write_chart(st, db)))
+        data = [dict(st.to_dict(), chart=next((c for c in charts if f"-{st.site}." in c), None))
+                for st in statuses]
+        lines = [f"user {user.name} (minimum effective time {MIN_EFFECTIVE_TREAT_S / 60:g} min: "
+                 "shorter sessions do not count)"]
+        for c in data:
+            lines.append(_course_line(c, clock().tzinfo))
+            if c["suggestion"]:
+                s = c["suggestion"]
+                lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min "
+                             f"({s['reason']})")
+            if c["chart"]:
+                lines.append(f"    chart: {c['chart']}")
+        _out(args, data, "\n".join(lines))
+        return 0
+    finally:
+        history.close()

@@ -1,0 +1,346 @@
+"""The course of treatment per user and site (SRS-197, SRS-198) and the
+frequency guard (SRS-073, SRS-194..SRS-196).
+
+Every number here is set, with its rationale, by the requirement that cites
+it (spec/requirements.yaml); domain.md sections in brackets.
+
+The course is computed from the history, never stored twice: the sessions of
+the user at the site, the scores given after them, and the user's choices
+(severity, maintenance sessions a month) in the `courses` table.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from core.history import DEFAULT_USER, History, HistoryError, SessionRecord, iso_utc
+from core.limits import load_limits
+from core.users import ALL_SITES, User, age_refusal, find_user, list_users, parse_hdss
+
+__all__ = [
+    "CourseStatus",
+    "FrequencyRefused",
+    "HDSS_TARGET_SESSIONS",
+    "MIN_EFFECTIVE_TREAT_S",
+    "admission",
+    "course_status",
+    "counts_toward_course",
+    "counts_for_guard",
+    "frequency_decision",
+    "record_score",
+    "set_course",
+]
+
+# [Session length] "10 min works as well as 30; under 10 min fails" (H94)
+MIN_EFFECTIVE_TREAT_S = 600.0
+# [Course] "initial treatment 9-18 sessions (by severity)": HDSS 1..4 spread
+# evenly over 9..18, 3 sessions a step; not stated -> the longest course
+HDSS_TARGET_SESSIONS = {1: 9, 2: 12, 3: 15, 4: 18}
+TARGET_UNSTATED = 18
+# [Initial phase] "never more than 1/day or 5/week" (DD); rolling windows in
+# UTC, so midnight, time zones and daylight saving cannot open a gap
+INITIAL_DAY = timedelta(hours=24)
+INITIAL_PER_DAY = 1
+INITIAL_WEEK = timedelta(days=7)
+INITIAL_PER_WEEK = 5
+# [Maintenance] 1-4/month (product description); "1-3/week" (K241267) is the
+# densest maintenance in any source: 7 days / 3 = 56 h is the minimum interval
+MONTH = timedelta(days=30)
+PER_MONTH_RANGE = (1, 4)
+PER_MONTH_DEFAULT = 2          # every 2 weeks: the middle of "every 2-4 weeks" (RAF)
+MAINTENANCE_MIN_INTERVAL = timedelta(hours=56)
+# [Initial phase] "raise by 1 mA per session" (DD)
+RAISE_STEP_MA = 1.0
+# HDSS 1: "never noticeable, never interferes" = normal sweating; two scores
+# in a row so that one good day does not end the initial phase
+NORMAL_HDSS = 1
+NORMAL_SCORES_IN_A_ROW = 2
+
+_LIMITS = load_limits()
+
+
+class FrequencyRefused(HistoryError):
+    """A session that would break the frequency guard, the age rule or the clock
+    check: refused before Start, nothing energised; the message says why and,
+    for the guard, the next allowed time."""
+
+
+@dataclass
+class CourseStatus:
+    user: str
+    site: str
+    phase: str
+    hdss: int | None
+    target_sessions: int
+    counted_sessions: int
+    per_month: int
+    maintenance_since: str | None
+    next_allowed: str | None          # None: allowed now
+    next_allowed_rule: str | None
+    next_due: str | None
+    last_settings: dict[str, Any] | None
+    suggestion: dict[str, Any] | None
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def to_go(self) -> int:
+        return 0 if self.phase == "maintenance" else max(0, self.target_sessions - self.counted_sessions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "site": self.site, "phase": self.phase, "hdss": self.hdss,
+                "target_sessions": self.target_sessions, "sessions_done": self.counted_sessions,
+                "sessions_to_go": self.to_go, "per_month": self.per_month,
+                "maintenance_since": self.maintenance_since, "next_allowed": self.next_allowed,
+                "next_allowed_rule": self.next_allowed_rule, "next_due": self.next_due,
+                "last_settings": self.last_settings, "suggestion": self.suggestion,
+                "sessions": self.sessions}
+
+
+def parse_time(text: str) -> datetime:
+    """A stored or given ISO 8601 time with its offset, as an aware datetime."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment
+
+
+def _start_time(history: History, session_id: int, text: Any) -> datetime:
+    try:
+        return parse_time(text)
+    except (TypeError, ValueError):
+        raise FrequencyRefused(f"history {history.path}: session {session_id}: start time {text!r} is "
+                               "not readable; the frequency guard cannot be checked; the file was "
+                               "left unchanged") from None
+
+
+def counts_for_guard(r: SessionRecord) -> bool:
+    """A session the frequency guard counts: any that may have delivered
+    current. An interrupted row (a crash) counts: how much it gave is unknown."""
+    return r.outcome == "interrupted" or r.delivered_mamin > 0 or r.treat_s > 0
+
+
+def counts_toward_course(r: SessionRecord) -> bool:
+    """A session that counts toward the course: treatment time reached the
+    minimum effective time (10 min), whatever the outcome."""
+    return r.treat_s >= MIN_EFFECTIVE_TREAT_S
+
+
+# --- the course table ------------------------------------------------------------
+def _course_row(history: History, user: User, site: str) -> tuple[int | None, int, bool]:
+    rows = history.query("SELECT hdss, per_month, alternate_polarity FROM courses"
+                         " WHERE user_id = ? AND site = ?", (user.user_id, site))
+    if rows:
+        return rows[0][0], rows[0][1], bool(rows[0][2])
+    return user.hdss, PER_MONTH_DEFAULT, False
+
+
+def _ensure_course(history: History, user: User, site: str, now: datetime) -> None:
+    history.write("INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
+                  " VALUES (?, ?, ?, ?, ?)", (user.user_id, site, user.hdss, PER_MONTH_DEFAULT,
+                                               iso_utc(now)))
+
+
+def set_course(history: History, user: User, site: str, now: datetime, *,
+               per_month: int | None = None, hdss: int | None = None) -> None:
+    if per_month is not None:
+        lo, hi = PER_MONTH_RANGE
+        if isinstance(per_month, bool) or not lo <= per_month <= hi:
+            raise ValueError(f"--per-month (maintenance sessions a month): {per_month} is outside "
+                             f"the allowed range {lo}..{hi}")
+    if hdss is not None:
+        hdss = parse_hdss(hdss)
+    _ensure_course(history, user, site, now)
+    if per_month is not None:
+        history.write("UPDATE courses SET per_month = ? WHERE user_id = ? AND site = ?",
+                      (per_month, user.user_id, site))
+    if hdss is not None:
+        history.write("UPDATE courses SET hdss = ? WHERE user_id = ? AND site = ?",
+                      (hdss, user.user_id, site))
+
+
+def _scores(history: History, session_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    if not session_ids:
+        return {}
+    marks = ",".join("?" * len(session_ids))
+    rows = history.query(f"SELECT session_id, hdss, discomfort FROM scores WHERE session_id IN ({marks})",
+                         tuple(session_ids))
+    return {r[0]: (r[1], bool(r[2])) for r in rows}
+
+
+def record_score(history: History, user: User, session_id: int, hdss: int, discomfort: bool,
+                 now: datetime) -> None:
+    """The user's sweating score (HDSS 1-4) after one of their own sessions."""
+    hdss = parse_hdss(hdss)
+    rows = history.query("SELECT user_id FROM sessions WHERE id = ?", (session_id,))
+    if not rows or rows[0][0] != user.user_id:
+        raise ValueError(f"--session: no session {session_id} of user {user.name!r}")
+    history.write("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
+                  " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
+
+
+# --- the guard ---------------------------------------------------------------------
+def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_month: int,
+                       maintenance_since: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """(next allowed time, rule) if a session at `now` would break the
+    frequency rule of `phase`, else (None, None). `starts`: the start times of
+    the sessions the guard counts for this user and site (SRS-073, SRS-194)."""
+    starts = sorted(starts)
+    limits: list[tuple[datetime, str]] = []
+
+    def window(span: timedelta, most: int, rule: str, since: datetime | None = None) -> None:
+        # refused while `most` sessions started in (now - span, now]
+        inside = [s for s in starts if s > now - span and (since is None or s > since)]
+        if len(inside) >= most:
+            limits.append((inside[-most] + span, rule))
+
+    window(INITIAL_DAY, INITIAL_PER_DAY, f"at most {INITIAL_PER_DAY} session per site in 24 h")
+    if phase == "initial":
+        window(INITIAL_WEEK, INITIAL_PER_WEEK,
+               f"at most {INITIAL_PER_WEEK} sessions per site in 7 days (initial phase)")
+    else:
+        window(MONTH, per_month, f"at most {per_month} sessions per site in 30 days "
+                                 "(maintenance, as chosen)", since=maintenance_since)
+        window(MAINTENANCE_MIN_INTERVAL, 1, "at least 56 h between maintenance sessions")
+    # every start inside (now - span, now] gives start + span > now: each
+    # limit found is still ahead, so allowed again exactly span after it
+    if not limits:
+        return None, None
+    return max(limits, key=lambda lim: lim[0])
+
+
+def _check_clock(history: History, now: datetime) -> None:
+    """The device clock must not be earlier than any recorded session's start:
+    a clock that went backwards (or a history from the future) would open the
+    guard's windows, so it is refused, not trusted (SRS-195)."""
+    # every row: offsets may differ, so text order is not time order (a course
+    # is tens of sessions a year: reading them all is cheap)
+    for sid, text in history.query("SELECT id, started_at FROM sessions"):
+        start = _start_time(history, sid, text)
+        if start > now:
+            raise FrequencyRefused(
+                f"clock: the device clock reads {iso_utc(now)}, earlier than the start of session "
+                f"{sid} ({text}): the clock went backwards or the history is from the future; "
+                "set the clock; nothing was energised")
+
+
+# --- the course --------------------------------------------------------------------
+def course_status(history: History, user: User, site: str, now: datetime) -> CourseStatus:
+    records = [r for r in history.list_sessions(user.user_id) if r.settings.get("site") == site]
+    hdss, per_month, _alternate = _course_row(history, user, site)
+    target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
+    scores = _scores(history, [r.session_id for r in records])
+    phase, counted, since = "initial", 0, None
+    normal_run = 0
+    rows: list[dict[str, Any]] = []
+    for r in records:
+        counts = counts_toward_course(r)
+        score = scores.get(r.session_id)
+        if counts and phase == "initial":
+            counted += 1
+            normal_run = normal_run + 1 if score and score[0] <= NORMAL_HDSS else 0
+            if counted >= target or normal_run >= NORMAL_SCORES_IN_A_ROW:
+                phase, since = "maintenance", r.started_at
+        elif counts:
+            counted += 1
+        rows.append({"session_id": r.session_id, "started_at": r.started_at, "outcome": r.outcome,
+                     "current_mA": r.settings.get("current_ma"), "treat_s": r.treat_s,
+                     "counts": counts, "hdss": score[0] if score else None,
+                     "discomfort": score[1] if score else None})
+    guard_starts = [_start_time(history, r.session_id, r.started_at)
+                    for r in records if counts_for_guard(r)]
+    since_dt = parse_time(since) if since else None
+    nxt, rule = frequency_decision(guard_starts, now, phase, per_month, since_dt)
+    next_due = None
+    if phase == "maintenance" and records:
+        next_due = iso_utc(_start_time(history, records[-1].session_id, records[-1].started_at)
+                           + MONTH / per_month)
+    last = records[-1] if records else None
+    return CourseStatus(
+        user=user.name, site=site, phase=phase, hdss=hdss, target_sessions=target,
+        counted_sessions=counted, per_month=per_month, maintenance_since=since,
+        next_allowed=None if nxt is None else iso_utc(nxt), next_allowed_rule=rule,
+        next_due=next_due, last_settings=None if last is None else dict(last.settings),
+        suggestion=_suggest(last, scores, phase), sessions=rows)
+
+
+def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
+             phase: str) -> dict[str, Any] | None:
+    """The next session's proposal (SRS-198): the last settings at this site,
+    with +1 mA in the initial phase up to the site's maximum unless the last
+    session ended in a fault, did not reach the effective time, or the user
+    reported discomfort after it. Shown and confirmed, never applied silently."""
+    if last is None:
+        return None
+    settings = dict(last.settings)
+    site = str(settings.get("site"))
+    try:
+        current = float(settings.get("current_ma"))
+        site_max = _LIMITS.current_range(site).max
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    score = scores.get(last.session_id)
+    why = "last current kept"
+    if phase != "initial":
+        why = "maintenance: last current kept"
+    elif last.outcome == "fault" or last.faults:
+        why = "last session ended in a fault: last current kept"
+    elif score and score[1]:
+        why = "discomfort reported after the last session: last current kept"
+    elif not counts_toward_course(last):
+        why = "last session shorter than 10 min: last current kept"
+    elif current + RAISE_STEP_MA > site_max:
+        current, why = site_max, f"at the site's maximum {site_max:g} mA"
+    else:
+        current, why = round(current + RAISE_STEP_MA, 2), f"+{RAISE_STEP_MA:g} mA (initial phase)"
+    settings["current_ma"] = current
+    return {"settings": settings, "reason": why}
+
+
+def admission(user: User | None, site: str, clock) -> Any:
+    """The check `History.begin_session` runs under its write lock (SRS-196):
+    the user (created if it is the implied default), age, clock and frequency,
+    read again from the database so that a session started meanwhile by
+    another program is seen. Raises FrequencyRefused; sets the row's user."""
+    def admit(history: History) -> None:
+        now = clock()
+        who = user if user is not None else _implied_default(history, now)
+        refusal = age_refusal(who, now)
+        if refusal:
+            raise FrequencyRefused(refusal)
+        check_before_start(history, who, site, now)
+        history.user_id = who.user_id
+        history.execute(   # inside the open transaction: no commit of its own
+            "INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
+            " VALUES (?, ?, ?, ?, ?)", (who.user_id, site, who.hdss, PER_MONTH_DEFAULT, iso_utc(now)))
+    return admit
+
+
+def _implied_default(history: History, now: datetime) -> User:
+    """The profile "default" of a history with no profile (SRS-191), created
+    inside the session's transaction: a refused session leaves no trace."""
+    existing = find_user(history, DEFAULT_USER)
+    if existing is not None:
+        return existing
+    if list_users(history):
+        raise FrequencyRefused(f"--user: {history.path} has user profiles now; give --user NAME")
+    history.execute("INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
+                    " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
+                    (DEFAULT_USER, DEFAULT_USER.casefold(), json.dumps(list(ALL_SITES)), iso_utc(now)))
+    user = find_user(history, DEFAULT_USER)
+    assert user is not None
+    return user
+
+
+def check_before_start(history: History, user: User, site: str, now: datetime) -> None:
+    """Refuse (FrequencyRefused) a session the clock check or the frequency
+    guard forbids, with the next allowed time."""
+    _check_clock(history, now)
+    status = course_status(history, user, site, now)
+    if status.next_allowed is not None:
+        local = parse_time(status.next_allowed).astimezone(now.tzinfo)
+        raise FrequencyRefused(
+            f"frequency guard: user {user.name!r}, {site}, {status.phase} phase: "
+            f"{status.next_allowed_rule}; next allowed {local.isoformat(timespec='minutes')}; "
+            "nothing was energised")

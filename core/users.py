@@ -1,0 +1,260 @@
+"""User profiles of a shared device (SRS-190..SRS-193).
+
+A profile is a name, a year of birth, the sites treated, an optional severity
+(HDSS 1-4) and an optional PIN; it lives in the history database (schema 3).
+Every input is checked here, where it enters, and a bad one gives a UserError
+naming the field, the value and the allowed range. The PIN is stored only as
+a salted scrypt hash (SRS-192). Removing a profile marks it removed; its
+sessions stay in the history for the audit trail (SRS-193).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.history import DEFAULT_USER, History, iso_utc
+from core.settings import Site
+
+__all__ = [
+    "BORN_MIN",
+    "MIN_AGE_YEARS",
+    "NAME_MAX",
+    "PIN_DIGITS",
+    "User",
+    "UserError",
+    "add_user",
+    "age_refusal",
+    "check_pin",
+    "find_user",
+    "hash_pin",
+    "list_users",
+    "parse_born",
+    "parse_hdss",
+    "parse_name",
+    "parse_pin",
+    "parse_sites",
+    "remove_user",
+    "resolve_user",
+    "update_user",
+]
+
+NAME_MAX = 32                       # characters
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*\Z")
+BORN_MIN = 1900                     # oldest year of birth accepted
+MIN_AGE_YEARS = 5                   # domain.md, Contraindications: "children under 5"
+HDSS_RANGE = (1, 4)                 # Hyperhidrosis Disease Severity Scale
+PIN_DIGITS = (4, 8)                 # a PIN is 4 to 8 digits
+# scrypt cost (RFC 7914 parameters; n = 2**14, r = 8 is the interactive-login
+# figure of the scrypt paper): about 16 MiB and a few tens of ms per guess
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SALT_BYTES = 2**14, 8, 1, 16
+ALL_SITES = tuple(s.value for s in Site)
+
+
+class UserError(ValueError):
+    """Bad input about a user, or a user that cannot be used: exit 1."""
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    name: str
+    born: int | None          # None: unknown (the "default" profile of a migrated history)
+    hdss: int | None
+    sites: tuple[str, ...]
+    has_pin: bool
+    created_at: str
+    removed_at: str | None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "born": self.born, "hdss": self.hdss, "sites": list(self.sites),
+                "pin": self.has_pin, "created_at": self.created_at, "removed_at": self.removed_at}
+
+
+# --- parsing (each names its field and range) ------------------------------------
+def parse_name(text: str) -> str:
+    name = (text or "").strip()
+    if not name or len(name) > NAME_MAX or not _NAME_RE.match(name):
+        raise UserError(f"name: {text!r} is not allowed; allowed: 1..{NAME_MAX} characters, "
+                        "letters, digits, space, '.', '_', '-', starting with a letter or digit")
+    return name
+
+
+def parse_born(text: str | int, now: datetime) -> int:
+    try:
+        year = int(str(text).strip(), 10)
+    except ValueError:
+        raise UserError(f"--born (year of birth): {text!r} is not a year; allowed "
+                        f"{BORN_MIN}..{now.year}") from None
+    if not BORN_MIN <= year <= now.year:
+        raise UserError(f"--born (year of birth): {year} is outside the allowed range "
+                        f"{BORN_MIN}..{now.year} (the device clock's year)")
+    return year
+
+
+def parse_hdss(text: str | int) -> int:
+    lo, hi = HDSS_RANGE
+    try:
+        value = int(str(text).strip(), 10)
+    except ValueError:
+        raise UserError(f"--hdss (sweating severity, HDSS): {text!r} is not a whole number; "
+                        f"allowed {lo}..{hi}") from None
+    if not lo <= value <= hi:
+        raise UserError(f"--hdss (sweating severity, HDSS): {value} is outside the allowed "
+                        f"range {lo}..{hi}")
+    return value
+
+
+def parse_sites(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ALL_SITES
+    sites = tuple(dict.fromkeys(s.strip() for s in text.split(",")))
+    bad = [s for s in sites if s not in ALL_SITES]
+    if bad or not sites:
+        raise UserError(f"--sites: {text!r} is not allowed; allowed: one or more of "
+                        f"{', '.join(ALL_SITES)}, separated by commas")
+    return sites
+
+
+def parse_pin(text: str) -> str:
+    lo, hi = PIN_DIGITS
+    pin = text.strip()
+    if not (pin.isascii() and pin.isdigit() and lo <= len(pin) <= hi):
+        # the PIN itself is never echoed
+        raise UserError(f"PIN: must be {lo}..{hi} digits (0-9); {len(pin)} characters given")
+    return pin
+
+
+# --- PIN --------------------------------------------------------------------------
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """Salted scrypt hash; the PIN itself is never stored (SRS-192)."""
+    salt = salt if salt is not None else secrets.token_bytes(_SALT_BYTES)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False   # a damaged hash never matches
+    return hmac.compare_digest(got.hex(), digest)
+
+
+# --- the table ---------------------------------------------------------------------
+_COLUMNS = "id, name, born, hdss, sites, pin_hash IS NOT NULL, created_at, removed_at"
+
+
+def _user(row: tuple) -> User:
+    try:
+        sites = tuple(json.loads(row[4]))
+    except (TypeError, ValueError):
+        sites = ()
+    return User(row[0], row[1], row[2], row[3], sites, bool(row[5]), row[6], row[7])
+
+
+def list_users(history: History, *, include_removed: bool = False) -> list[User]:
+    where = "" if include_removed else " WHERE removed_at IS NULL"
+    return [_user(r) for r in history.query(f"SELECT {_COLUMNS} FROM users{where} ORDER BY id")]
+
+
+def find_user(history: History, name: str) -> User | None:
+    rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NULL",
+                         (name.strip().casefold(),))
+    return _user(rows[0]) if rows else None
+
+
+def _pin_hash(history: History, user: User) -> str | None:
+    rows = history.query("SELECT pin_hash FROM users WHERE id = ?", (user.user_id,))
+    return rows[0][0] if rows else None
+
+
+def add_user(history: History, name: str, born: int | None, *, hdss: int | None = None,
+             sites: tuple[str, ...] = ALL_SITES, pin: str | None = None,
+             now: datetime) -> User:
+    name = parse_name(name)
+    if find_user(history, name) is not None:
+        raise UserError(f"name: a user {name!r} exists already (names are compared ignoring "
+                        "case); choose another name")
+    history.write(
+        "INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (name, name.casefold(), born, hdss, json.dumps(list(sites)),
+         None if pin is None else hash_pin(pin), iso_utc(now)))
+    user = find_user(history, name)
+    assert user is not None
+    return user
+
+
+def update_user(history: History, user: User, *, born: int | None = None,
+                hdss: int | None = None) -> User:
+    if born is not None:
+        history.write("UPDATE users SET born = ? WHERE id = ?", (born, user.user_id))
+    if hdss is not None:
+        history.write("UPDATE users SET hdss = ? WHERE id = ?", (hdss, user.user_id))
+    return find_user(history, user.name) or user
+
+
+def remove_user(history: History, user: User, now: datetime) -> int:
+    """Mark the profile removed; its sessions stay (audit trail). Returns how many."""
+    history.write("UPDATE users SET removed_at = ? WHERE id = ?", (iso_utc(now), user.user_id))
+    return history.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.user_id,))[0][0]
+
+
+def resolve_user(history: History, name: str | None, *, create_default: bool = False,
+                 now: datetime | None = None) -> User:
+    """The user a command acts for (SRS-191). With `--user NAME`, that profile.
+    Without it: the only active profile if there is exactly one; on a history
+    with no profile at all, the profile "default" (created when a session is
+    to be recorded); with two or more, refused: the user must be named."""
+    if name is not None:
+        user = find_user(history, parse_name(name))
+        if user is None:
+            names = [u.name for u in list_users(history)]
+            raise UserError(f"--user: no user {name!r} in {history.path}; users: "
+                            f"{', '.join(names) if names else 'none (add one: ionto user add NAME --born YEAR)'}")
+        return user
+    users = list_users(history)
+    if len(users) == 1:
+        return users[0]
+    if not users and create_default:
+        return add_user(history, DEFAULT_USER, None, now=now or datetime.now().astimezone())
+    if not users:
+        raise UserError(f"--user: {history.path} has no user profile; add one with "
+                        "`ionto user add NAME --born YEAR`")
+    raise UserError(f"--user: {history.path} has {len(users)} users "
+                    f"({', '.join(u.name for u in users)}); give --user NAME")
+
+
+def unlock(history: History, user: User, read_pin) -> None:
+    """A user with a PIN is usable only with it (SRS-192). `read_pin()` returns
+    the PIN typed; a wrong one is refused, naming the user, nothing changed."""
+    stored = _pin_hash(history, user)
+    if stored is None:
+        return
+    pin = read_pin()
+    if pin is None or not check_pin(pin.strip(), stored):
+        raise UserError(f"PIN: wrong or missing PIN for user {user.name!r}; nothing was shown "
+                        "or changed")
+
+
+def age_refusal(user: User, now: datetime) -> str | None:
+    """Why this profile may not start a session on `now`'s date, or None
+    (SRS-190). With only a year of birth, the age is certain to be at least
+    (year now - year born - 1): a profile is allowed from the calendar year of
+    its 6th birthday, the first in which it is surely 5 or older."""
+    if user.born is None:
+        return None   # unknown (migrated default profile): the checklist question decides
+    surely = now.year - user.born - 1
+    if surely < MIN_AGE_YEARS:
+        return (f"user {user.name!r} (born {user.born}) may be under {MIN_AGE_YEARS} years on "
+                f"{now.date().isoformat()}: children under {MIN_AGE_YEARS} must not be treated "
+                f"(allowed from {user.born + MIN_AGE_YEARS + 1}); nothing was energised")
+    return None
