@@ -349,9 +349,14 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
         statuses = [course_status(history, user, s, clock()) for s in sites]
         charts = []
         if not getattr(args, "no_chart", False) and command == "show":
-            from core.course_chart import write_chart
+            try:
+                from core.course_chart import write_chart
+            except ImportError:  # matplotlib is in the `report` extra, not the device install
+                write_chart = None
+                print("ionto: course chart not written: matplotlib is not installed "
+                      "(pip install 'ionto-core[report]'); use --no-chart to silence this", file=sys.stderr)
             for st in statuses:
-                if st.sessions:
+                if st.sessions and write_chart is not None:
                     charts.append(str(write_chart(st, db)))
         data = [dict(st.to_dict(), chart=next((c for c in charts if f"-{st.site}." in c), None))
                 for st in statuses]

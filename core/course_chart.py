@@ -7,6 +7,9 @@ from pathlib import Path
 
 from core.course import CourseStatus, parse_time
 
+import matplotlib  # ImportError here tells the caller the report extra is missing
+
+
 
 def chart_path(status: CourseStatus, db: Path) -> Path:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in status.user)
@@ -14,7 +17,6 @@ def chart_path(status: CourseStatus, db: Path) -> Path:
 
 
 def write_chart(status: CourseStatus, db: Path) -> Path:
-    import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
