@@ -34,6 +34,12 @@ def _fp(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FP_CHARS]
 
 
+# what a review of a changed risk record must look at (the fingerprint covers it)
+_WHAT = {"HAZ": " (its situations' texts, risk estimates, control lists, benefit-risk statements)",
+         "FM-": " (every field of the FMEA row: severity, occurrence, controls, residual risk)",
+         "RC-": " (its text, type, means, requirements and cited instructions)",
+         "RMP": " (the plan's scales, risk matrix, software items, independence groups and "
+                "systematic occurrence)"}
 PLAN_ID = "RMP"  # the risk management plan's scales, matrix and rules, reviewed as one item
 
 
@@ -118,9 +124,10 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
         file, line = p.loc(item_id)
         old = lock.items.get(item_id)
         if old is None:
-            msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "`"
+            msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "` [rule: reviewed]"
         elif old != fp:
-            msg = f"text changed since its last review (suspect): run `ionto-trace review {item_id}`"
+            msg = (f"text changed since its last review (suspect): run `ionto-trace review {item_id}` "
+                   f"after checking it{_WHAT.get(item_id[:3], '')} [rule: reviewed]")
         else:
             continue
         suspect.setdefault(item_id, []).append(msg)
@@ -133,10 +140,10 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
             continue
         file, line = p.loc(src)
         if stamp is None:
-            msg = f"link to {dst} not yet reviewed: run `ionto-trace review {src}`"
+            msg = f"link to {dst} not yet reviewed: run `ionto-trace review {src}` [rule: reviewed]"
         else:
             msg = (f"suspect link to {dst}: {dst} changed since this link was reviewed; "
-                   f"run `ionto-trace review {src}` (or `review {dst}`) after checking it")
+                   f"run `ionto-trace review {src}` (or `review {dst}`) after checking it [rule: reviewed]")
         suspect.setdefault(src, []).append(msg)
         p.error(file, src, "link", msg, line)
     return suspect
