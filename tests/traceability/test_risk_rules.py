@@ -373,3 +373,44 @@ def test_the_plugin_records_commit_and_source_hash_in_json_and_junit(tmp_path):
     assert {k: rec[k] for k in want} == want and rec["python"] and rec["os"] and rec["pytest"]
     props = {p.get("name"): p.get("value") for p in ET.parse(tmp_path / "junit.xml").getroot().iter("property")}
     assert props["ionto_commit"] == want["commit"] and props["ionto_source_sha256"] == want["source_sha256"]
+
+
+# ---------------------------------------------------------------- the report (point 4)
+@pytest.mark.req("SRS-171")
+def test_report_shows_scales_fmea_controls_reverse_traces_anchors_ifu_and_provenance(repo, capsys, tmp_path):
+    site = tmp_path / "site"
+    rc, out = repo.run(capsys, "report", "--out", str(site))
+    assert rc == 0 and "verdict: PASSED" in out, out
+    pages = {f.name: f.read_text() for f in site.glob("*.html")}
+    risk, index, matrix, ifu = pages["risk.html"], pages["index.html"], pages["matrix.html"], pages["ifu.html"]
+    a = run_check(repo.root)
+    plan = a.project.plan
+    for lvl in plan.severity + plan.probability:           # the scales, with their descriptions
+        assert f"<td><b>{lvl.id}</b></td><td>{lvl.name}</td><td>{lvl.description}</td>" in risk
+    for fid, (_, fm) in a.project.fmea.items():             # every FMEA row, with its cause
+        assert f'<tr id="{fid}">' in risk and fm.cause.split("(")[0][:40] in risk
+    rc04 = risk[risk.index('<tr id="RC-04">'):]
+    rc04 = rc04[:rc04.index("</tr>")]
+    assert "carried out by: hardware" in rc04 and "verified by the device maker (hardware duty)" in rc04
+    assert "The output stage clamps at 40 mA" in rc04         # the control's description
+    assert '<a href="ifu.html#ifu-contraindications">' in risk  # information cites its section
+    assert 'id="ifu-contraindications"' in ifu and "Who must not use the device" in ifu
+    assert "C regulation loop vs Python supervisor" in risk and "clause 9" in risk
+    # anchors: every id has exactly one home
+    ids = (list(a.project.needs) + list(a.project.reqs) + list(a.project.hazards) + list(a.project.situations)
+           + list(a.project.controls) + list(a.project.fmea) + list(a.project.props))
+    for i in ids:
+        assert sum(f'id="{i}"' in page for page in pages.values()) == 1, i
+    assert 'id="t-tests/test_synthetic.py::test_srs_005"' in pages["verification.html"]
+    # reverse trace: test -> requirement -> control -> hazard
+    row = matrix[matrix.index('<code>tests/test_synthetic.py::test_srs_012</code>'):]
+    row = row[:row.index("</tr>")]
+    assert '<a href="requirements.html#SRS-012">SRS-012</a>' in row
+    assert '<a href="risk.html#RC-09">RC-09</a>' in row and '<a href="risk.html#HAZ-02">HAZ-02</a>' in row
+    # provenance: this tree and each run, with Python, OS and tool versions
+    assert "Provenance of the evidence" in index and a.build["source_sha256"] in index
+    assert "<code>synthetic</code>" in index and "pydantic" in index and "<th>OS</th>" in index
+    md = (site / "report.md").read_text()
+    for section in ("## Provenance of the evidence", "## Severity and probability scales", "## Software FMEA",
+                    "## Risk controls", "## Dependent-failure analysis", "## Reverse trace"):
+        assert section in md, section
