@@ -11,6 +11,24 @@ Errors (exit 1) -- the build must not pass:
   a benchmark record (out/bench/*.json) that is malformed, names an unknown
   id, sits in a file not named after its id, or whose `met` contradicts its
   value and goal.
+  Risk file (issue 9; each message names file, line and [rule: ...]):
+  effective-control    a credited control names a requirement that is planned,
+                       failed or (after a test run) unverified
+  reviewed             a risk estimate, control list, FMEA row, hardware-duty
+                       text or the plan changed since its review (fingerprints)
+  harm-severity        a harm text without "(Sn)" or with another severity
+  independent-control  a probability lowered only by controls carried out by
+                       the failing item or its common-cause group (plan)
+  systematic-probability  a software failure rated below the plan's
+                       systematic_occurrence
+  control-type         a software control typed inherent safety without a
+                       type_rationale; control-means: unknown implemented_by
+  hardware-duty        a hardware control with no `verification: device maker`
+                       requirement, or a test marker naming one
+  ifu-cited            information for safety citing no existing section of
+                       docs/instructions_for_use.md
+  evidence-provenance  test results, verifier results or a benchmark record
+                       from another commit or other sources (or with neither)
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
