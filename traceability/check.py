@@ -635,7 +635,9 @@ def _check_controls(a: Analysis, static: bool) -> None:
             st = a.status.get(rid)
             why = ("is planned" if r.status == "planned" else
                    "failed its tests" if st == "failed" else
-                   "is not verified (no passing evidence)" if st == "unverified" and not static else "")
+                   # an unverified safety requirement is an error of its own already
+                   "is not verified (no passing evidence)" if st == "unverified" and not static
+                   and r.kind != "safety" else "")
             if why:
                 p.error(file, c.id, "requirements",
                         f"{rid} {why}, yet {c.id} is credited in {', '.join(users[:6])}"
