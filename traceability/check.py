@@ -249,7 +249,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         a.results = _read_json(p, a.results_path, "test results")
     if a.results is None:
         return
-    runs = _check_runs(a, label)
+    runs = _check_runs(a)
     unknown_run = 0
     stale_files: dict[str, int] = defaultdict(int)
     for t in a.results.get("tests", []):
@@ -260,11 +260,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         except (KeyError, TypeError, ValueError) as exc:
             p.error(label, "", "tests", f"malformed test entry {t!r:.120}: {exc}")
             continue
-        if ev.run_id not in runs:
-            unknown_run += 1
-            ev.foreign = True
-        elif runs[ev.run_id]:
-            ev.foreign = True
+        ev.foreign = ev.run_id not in runs or bool(runs[ev.run_id])
         file, qual = split_nodeid(ev.nodeid)
         if file not in a.scan.files:
             stale_files[file] += 1
@@ -291,6 +287,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         for bad in t.get("marker_errors", []):
             p.error(ev.file, ev.nodeid, "req marker", f"marker argument {bad} is not an id string", ev.line)
         a.tests.append(ev)
+        unknown_run += ev.run_id not in runs
         if not ids:
             a.unmarked.append(ev)
         for rid in ids:
@@ -302,6 +299,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         if ev.outcome in FAIL and not ev.foreign:
             p.error(ev.file, ev.nodeid, "outcome",
                     f"test {ev.outcome} (verifies {', '.join(ids) or 'no id'}): {ev.message[:200]}", ev.line)
+    _report_foreign(a, label, runs)
     if unknown_run:
         p.error(label, "", "tests", f"{unknown_run} test result(s) name a run that the file does not record "
                 "(no commit, no source hash): evidence from another build, not counted; re-run pytest "
@@ -331,23 +329,25 @@ def _other_build(a: Analysis, record: dict) -> str:
     return ""
 
 
-def _check_runs(a: Analysis, label: str) -> dict[str, str]:
-    """run id -> "" (this build) or why it is another build; one error per foreign run."""
+def _check_runs(a: Analysis) -> dict[str, str]:
+    """run id -> "" (this build) or why it is another build."""
     runs: dict[str, str] = {}
-    counts: dict[str, int] = defaultdict(int)
-    for t in a.results.get("tests", []) if a.results else []:
-        if isinstance(t, dict):
-            counts[str(t.get("run_id", ""))] += 1
     for run in a.results.get("runs", []) if a.results else []:
-        if not isinstance(run, dict):
-            continue
-        rid = str(run.get("run_id", ""))
-        runs[rid] = why = _other_build(a, run)
-        if why and counts.get(rid):
-            a.foreign_runs[rid] = why
-            a.project.error(label, rid, "runs", f"{OTHER_BUILD}: {why}; its {counts[rid]} result(s) are not "
-                            "counted: re-run pytest on this tree [rule: evidence-provenance]")
+        if isinstance(run, dict):
+            runs[str(run.get("run_id", ""))] = _other_build(a, run)
     return runs
+
+
+def _report_foreign(a: Analysis, label: str, runs: dict[str, str]) -> None:
+    """One error per run of another build that still holds counted results (stale ones are not)."""
+    counts: dict[str, int] = defaultdict(int)
+    for ev in a.tests:
+        if ev.foreign and ev.run_id in runs:
+            counts[ev.run_id] += 1
+    for rid, n in counts.items():
+        a.foreign_runs[rid] = runs[rid]
+        a.project.error(label, rid, "runs", f"{OTHER_BUILD}: {runs[rid]}; its {n} result(s) are not "
+                        "counted: re-run pytest on this tree [rule: evidence-provenance]")
 
 
 def _load_verification(a: Analysis) -> None:
