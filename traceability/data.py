@@ -72,11 +72,19 @@ class Project:
 
 
 # ---------------------------------------------------------------- validation helpers
+# how to fill a required field that older records did not have (issue 9)
+FIELD_HINTS = {
+    "implemented_by": "name what carries the control out: a software item of "
+                      "hazard_analysis/risk_management_plan.yaml, or hardware, or user [rule: control-means]",
+}
+
+
 def _describe(err: dict) -> str:
     msg = err["msg"]
     value = err.get("input")
     if err["type"] == "missing":
-        return "missing (required)"
+        hint = FIELD_HINTS.get(str(err["loc"][-1]) if err.get("loc") else "")
+        return "missing (required)" + (f": {hint}" if hint else "")
     if err["type"] == "extra_forbidden":
         return "unknown field (not allowed)"
     if not isinstance(value, (dict, list)):

@@ -414,3 +414,15 @@ def test_report_shows_scales_fmea_controls_reverse_traces_anchors_ifu_and_proven
     for section in ("## Provenance of the evidence", "## Severity and probability scales", "## Software FMEA",
                     "## Risk controls", "## Dependent-failure analysis", "## Reverse trace"):
         assert section in md, section
+
+
+@pytest.mark.req("SRS-169")
+def test_a_control_without_its_means_says_how_to_fill_it(repo, capsys):
+    """Records written before issue 9 (or by another branch) get a message that says how to fix them."""
+    edit(repo, CONTROLS, "RC-09", "    implemented_by: regulator\n", "")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    line = line_of(repo, CONTROLS, "RC-09")
+    assert (f"ERROR: {CONTROLS}:{line}: RC-09: field 'implemented_by': missing (required): name what carries "
+            "the control out") in out
+    assert "[rule: control-means]" in out
