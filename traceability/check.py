@@ -512,6 +512,12 @@ def _check_risk(a: Analysis) -> None:
                     p.error(sfile, s.id, "controls", f"dangling: {c} is not a known risk control", sline)
             _risk_findings(a, sfile, s.id, "residual_risk", s.initial_risk, s.residual_risk, s.benefit_risk, sline)
             _harm_severity(a, sfile, s, sline)
+            if p.plan is not None:
+                means = set(p.plan.software_items) | set(p.plan.control_means)
+                for cause in s.caused_by:
+                    if cause not in means:
+                        p.error(sfile, s.id, "caused_by", f"{cause!r} is neither a software item nor a control "
+                                f"means of {PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", sline)
             _independent(a, sfile, s.id, s.caused_by, s.controls, s.initial_risk.probability,
                          s.residual_risk.probability, sline)
             _systematic(a, sfile, s.id, "initial_risk.probability", s.caused_by, s.initial_risk.probability, sline)

@@ -426,3 +426,11 @@ def test_a_control_without_its_means_says_how_to_fill_it(repo, capsys):
     assert (f"ERROR: {CONTROLS}:{line}: RC-09: field 'implemented_by': missing (required): name what carries "
             "the control out") in out
     assert "[rule: control-means]" in out
+
+
+@pytest.mark.req("SRS-169")
+def test_an_unknown_cause_item_is_refused_not_ignored(repo, capsys):
+    edit(repo, HAZARDS, "HS-13", "caused_by: [supervisor]", "caused_by: [supervsior]")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-13"), "HS-13", "control-means", "'supervsior' is neither")
