@@ -40,7 +40,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from traceability.bench import BENCH_DIR, EVIDENCE_KIND
-import html as _html
 import platform
 import re
 
@@ -153,54 +152,45 @@ def _session_plot(root: Path, out: Path) -> tuple[str | None, str]:
     return "session.png", f"{TRACE_CSV}: {len(t)} rows, {t[-1]:.0f} s"
 
 
-def ifu_html(text: str | None) -> Markup:
-    """The instructions for use as HTML: headings (with their {#anchor}), paragraphs and
-    bullet lists, which is all the file uses; everything else is escaped text."""
+def ifu_blocks(text: str | None) -> list[NS]:
+    """The instructions for use as blocks for ifu.html.j2: headings (with their {#anchor}),
+    paragraphs and bullet lists, which is all the file uses. Inline `code` becomes a part
+    of its own; the template escapes every text."""
     if text is None:
-        return Markup(f"<p>not available: {IFU} not found</p>")
-    out: list[str] = []
+        return []
+    blocks: list[NS] = []
     para: list[str] = []
-    in_list = False
 
-    def inline(t: str) -> str:
-        t = _html.escape(t)
-        return re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+    def parts(t: str) -> list[NS]:
+        return [NS(code=bool(k % 2), text=x) for k, x in enumerate(t.split("`")) if x]
 
     def flush() -> None:
-        nonlocal in_list
         if para:
-            out.append(f"<p>{inline(' '.join(para))}</p>")
+            blocks.append(NS(kind="p", parts=parts(" ".join(para))))
             para.clear()
-        if in_list:
-            out.append("</ul>")
-            in_list = False
 
     for line in text.splitlines():
         head = IFU_HEADING.match(line) or re.match(r"^(#{1,6})\s+(.*?)\s*()$", line)
         if head:
             flush()
-            level = min(6, len(head.group(1)) + 1)   # the page's own h1 comes first
-            anchor = f' id="{head.group(3)}"' if head.group(3) else ""
-            out.append(f"<h{level}{anchor}>{inline(head.group(2))}</h{level}>")
+            blocks.append(NS(kind="h", level=min(6, len(head.group(1)) + 1),  # the page's h1 comes first
+                             anchor=head.group(3), parts=parts(head.group(2))))
         elif line.startswith("- "):
-            if para:
-                out.append(f"<p>{inline(' '.join(para))}</p>")
-                para.clear()
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{inline(line[2:].strip())}</li>")
-        elif line.startswith("  ") and in_list and out and out[-1].startswith("<li>"):
-            out[-1] = out[-1][:-5] + " " + inline(line.strip()) + "</li>"
+            flush()
+            if not blocks or blocks[-1].kind != "ul":
+                blocks.append(NS(kind="ul", items=[]))
+            blocks[-1].items.append(line[2:].strip())
+        elif line.startswith("  ") and blocks and blocks[-1].kind == "ul" and not para:
+            blocks[-1].items[-1] += " " + line.strip()
         elif not line.strip():
             flush()
         else:
-            if in_list:
-                out.append("</ul>")
-                in_list = False
             para.append(line.strip())
     flush()
-    return Markup("\n".join(out))
+    for b in blocks:
+        if b.kind == "ul":
+            b.items = [parts(x) for x in b.items]
+    return blocks
 
 
 def _tool_versions() -> list[tuple[str, str]]:
@@ -232,32 +222,25 @@ def _provenance(a: Analysis) -> dict:
             "tools": _tool_versions()}
 
 
-def _reverse_trace(tests, refs: dict, req_controls: dict, control_hazards: dict) -> dict:
-    """HTML rows and Markdown lines of test -> requirement -> control -> hazard. Built as
-    strings: with 50,000 results a template loop of macros doubled the report's time."""
-    def link(i: str) -> str:
-        return f'<a href="{refs[i]}">{i}</a>' if i in refs else _html.escape(i)
-
-    html_of: dict[str, str] = {}
-    md_of: dict[str, str] = {}
-    for rid in {i for g in tests for i in g.ids}:
-        cids = req_controls.get(rid, [])
-        hz = list(dict.fromkeys(h for c in cids for h in control_hazards.get(c, [])))
-        html_of[rid] = (f"<td>{link(rid)}</td><td>{', '.join(map(link, cids)) or '-'}</td>"
-                        f"<td>{', '.join(map(link, hz)) or '-'}</td>")
-        md_of[rid] = f"{rid} | {', '.join(cids) or '-'} | {', '.join(hz) or '-'}"
-    rows, lines = [], []
+def _reverse_trace(tests, req_controls: dict, control_hazards: dict) -> dict:
+    """Rows of test -> requirement -> control -> hazard: one per (test function, id).
+    The per-requirement part is shared by every test of that requirement, so it is
+    computed (and laid out, in prerender) once per requirement, not per test."""
+    traces: dict[str, NS] = {}
+    rows = []
     for g in tests:
-        name = _html.escape(g.name)
-        head = f'<a href="verification.html#{_html.escape(g.anchor)}"><code>{name}</code></a>'
         ids = g.ids or [None]
         for k, rid in enumerate(ids):
-            first = f'<td rowspan="{len(ids)}">{head}</td>' if k == 0 else ""
-            body = html_of[rid] if rid else '<td colspan="3" class="none">no requirement</td>'
-            rows.append(f"<tr>{first}{body}</tr>")
-            if rid:
-                lines.append(f"| `{g.name}` | {md_of[rid]} |")
-    return {"html": Markup("\n".join(rows)), "md": "\n".join(lines), "count": len(tests)}
+            t = None
+            if rid is not None:
+                t = traces.get(rid)
+                if t is None:
+                    cids = req_controls.get(rid, [])
+                    hz = list(dict.fromkeys(h for c in cids for h in control_hazards.get(c, [])))
+                    t = traces[rid] = NS(rid=rid, control_ids=cids, hazard_ids=hz, html="",
+                                         controls=", ".join(cids) or "-", hazards=", ".join(hz) or "-")
+            rows.append(NS(name=g.name, anchor=g.anchor, span=len(ids) if k == 0 else 0, t=t))
+    return {"rows": rows, "traces": list(traces.values())}
 
 
 # ---------------------------------------------------------------- the data model
@@ -443,7 +426,7 @@ def build_model(a: Analysis, out: Path) -> dict:
 
     # ---- reverse trace: test -> requirements -> controls -> hazards, laid out here once
     # (one row per test function; the per-requirement part is built once and shared)
-    reverse = _reverse_trace(tests, refs, req_controls, control_hazards)
+    reverse = _reverse_trace(tests, req_controls, control_hazards)
 
     # ---- gaps
     gaps = [{"id": rid, "title": r.title, "kind": r.kind, "status": a.status.get(rid)}
@@ -538,7 +521,7 @@ def build_model(a: Analysis, out: Path) -> dict:
         "soup": soup, "findings": findings[:MAX_FINDINGS], "findings_more": max(0, len(findings) - MAX_FINDINGS),
         "search": search, "trace_csv": TRACE_CSV,
         "reverse": reverse, "provenance": _provenance(a), "risk_report": p.risk_report,
-        "ifu": ifu_html(p.ifu_text), "ifu_file": IFU, "other_build": OTHER_BUILD, "device_maker": DEVICE_MAKER,
+        "ifu": ifu_blocks(p.ifu_text), "ifu_file": IFU, "other_build": OTHER_BUILD, "device_maker": DEVICE_MAKER,
     }
 
 
@@ -553,6 +536,10 @@ def prerender(env: Environment, model: dict) -> None:
     md = env.get_template("_tests.md.j2").render(tests=tests, sep=SEP).split(SEP)
     for g, h, m_ in zip(tests, html, md):
         g.html, g.md = Markup(h), m_
+    traces = model["reverse"]["traces"]
+    cells = env.get_template("_reverse.html.j2").render(traces=traces, sep=SEP, refs=model["refs"]).split(SEP)
+    for t, c in zip(traces, cells):
+        t.html = Markup(c)
 
 
 # ---------------------------------------------------------------- entry point
