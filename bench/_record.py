@@ -8,7 +8,8 @@ record goes to out/bench/<requirement id>.json (or $IONTO_BENCH_DIR):
                                     "comparison": "<=", "met": true}},
      "machine": {"cpu_count": 2, "platform": "...", "python": "3.11.2",
                  "load_average": [0.5, 0.6, 0.7]},
-     "date": "2025-01-01T12:00:00+00:00", "commit": "<sha>[-dirty]"}
+     "date": "2025-01-01T12:00:00+00:00", "commit": "<sha>[-dirty]",
+     "source_sha256": "<hash of the sources measured>"}
 
 A missed goal is a figure of this machine, never a failure: the benchmark
 still exits 0 and the check shows a warning. The machine's load is recorded
@@ -25,6 +26,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from traceability.provenance import source_sha256  # the check compares it with the tree it checks
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_ENV = "IONTO_BENCH_DIR"
@@ -86,7 +89,7 @@ def write_record(requirement: str, figures: dict[str, dict], benchmark: str | No
     record = {"requirement": requirement, "benchmark": benchmark or _command(), "figures": figures,
               "machine": machine(),
               "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "commit": commit()}
+              "commit": commit(), "source_sha256": source_sha256(ROOT)}
     path = directory / f"{requirement}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

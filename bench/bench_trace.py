@@ -66,6 +66,7 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
     for c in range(1, n_ctrl + 1):
         reqs = ", ".join(f"SRS-{i:05d}" for i in range(5 * (c - 1) + 1, min(5 * c, n_reqs) + 1))
         lines += [f"  - id: RC-{c:04d}", f"    title: Control {c}", "    type: protective measure",
+                  f"    implemented_by: {'regulator' if c % 2 else 'supervisor'}",  # independent of each other
                   f"    description: Generated control {c}.", f"    requirements: [{reqs}]"]
     (root / "hazard_analysis/risk_controls.yaml").write_text("\n".join(lines) + "\n")
     n_haz = max(1, n_reqs // 10)
@@ -75,7 +76,7 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
         lines += [f"  - id: HAZ-{h:04d}", f"    title: Hazard {h}", "    hazard: generated energy",
                   "    category: electrical", "    situations:", f"      - id: HS-{h:04d}",
                   "        sequence_of_events: [a thing happens, another thing happens]",
-                  "        hazardous_situation: exposed", "        harm: minor harm",
+                  "        hazardous_situation: exposed", "        harm: minor harm (S3)",
                   "        initial_risk: {severity: S3, probability: P4}", f"        controls: [{ctrls}]",
                   "        residual_risk: {severity: S3, probability: P1}"]
     (root / "hazard_analysis/hazards.yaml").write_text("\n".join(lines) + "\n")
@@ -84,9 +85,16 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
         lines += [f"  - item: {item}", "    description: generated", "    failure_modes:",
                   f"      - id: FM-GEN-{k + 1:02d}", "        failure_mode: fails", "        cause: bug",
                   "        effect: harm", "        hazards: [HAZ-0001]", "        severity: S3",
-                  "        occurrence: P4", "        detection: tests", "        controls: [RC-0001]",
+                  "        occurrence: P4", "        detection: tests", "        controls: [RC-0001, RC-0002]",
                   "        residual_risk: {severity: S3, probability: P1}"]
     (root / "hazard_analysis/fmea.yaml").write_text("\n".join(lines) + "\n")
+    (root / "hazard_analysis/risk_management_report.yaml").write_text(
+        "schema_version: 1\ndependent_failure_analysis:\n  - pair: [RC-0001, RC-0002]\n    title: generated\n"
+        "    shared: [nothing]\n    measures: generated\n    conclusion: independent\n"
+        "overall_residual_risk: Generated for the benchmark; acceptable.\n"
+        "benefit_risk: Generated for the benchmark; benefit outweighs.\nreport: [generated]\n")
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs/instructions_for_use.md").write_text("# Instructions for use\n")
     # test sources and results: result j verifies requirement j % n_reqs
     tests_dir = root / "tests"
     tests_dir.mkdir(exist_ok=True)
@@ -104,8 +112,10 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
         (root / rel).write_text("\n".join(src))
     out = root / "out/test-results"
     out.mkdir(parents=True, exist_ok=True)
+    from traceability.provenance import commit, source_sha256  # the run's provenance on this tree
     (out / "results.json").write_text(json.dumps(
-        {"schema": 1, "runs": [{"run_id": "bench", "full": True}], "tests": results}))
+        {"schema": 1, "runs": [{"run_id": "bench", "full": True, "commit": commit(root),
+                                "source_sha256": source_sha256(root)}], "tests": results}))
 
 
 def measure(n_reqs: int, n_results: int | None = None) -> dict:

@@ -58,6 +58,7 @@ class BenchRecord(BaseModel):
     machine: Machine
     date: _dt.datetime
     commit: str = Field(min_length=1)
+    source_sha256: str | None = None   # traceability.provenance; absent in older records
 
     def commit_text(self) -> str:
         dirty = self.commit.endswith("-dirty")

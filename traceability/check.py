@@ -14,6 +14,24 @@ Errors (exit 1) -- the build must not pass:
   problem report open without a risk evaluation or closed without its
   verifying test, a class C clause with nothing behind it, a software unit
   without a design note, a cited source key missing from the bibliography).
+  Risk file (issue 9; each message names file, line and [rule: ...]):
+  effective-control    a credited control names a requirement that is planned,
+                       failed or (after a test run) unverified
+  reviewed             a risk estimate, control list, FMEA row, hardware-duty
+                       text or the plan changed since its review (fingerprints)
+  harm-severity        a harm text without "(Sn)" or with another severity
+  independent-control  a probability lowered only by controls carried out by
+                       the failing item or its common-cause group (plan)
+  systematic-probability  a software failure rated below the plan's
+                       systematic_occurrence
+  control-type         a software control typed inherent safety without a
+                       type_rationale; control-means: unknown implemented_by
+  hardware-duty        a hardware control with no `verification: device maker`
+                       requirement, or a test marker naming one
+  ifu-cited            information for safety citing no existing section of
+                       docs/instructions_for_use.md
+  evidence-provenance  test results, verifier results or a benchmark record
+                       from another commit or other sources (or with neither)
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
@@ -33,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,15 +60,21 @@ from pathlib import Path
 from traceability import DEFAULT_RESULTS, DEFAULT_VERIFICATION
 from traceability.bench import BENCH_DIR, BenchEvidence, load_bench
 from traceability.docs.rules import check_docs
-from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, PROPERTIES, REQUIREMENTS, SOUP, Project, load_project
+from traceability.data import (CONTROLS, FMEA, HAZARDS, IFU, PLAN, PROPERTIES, REQUIREMENTS, RISK_REPORT, SOUP,
+                               Project, load_project)
 from traceability.findings import ERROR, WARNING, Finding
 from traceability.lock import check_links, load_lock
-from traceability.models import Risk
+from traceability.models import DEVICE_MAKER, Risk
+from traceability.provenance import commit as _commit
+from traceability.provenance import short
+from traceability.provenance import source_sha256 as _source_sha256
 from traceability.scan import Scan, ScannedTest, scan_tests, split_nodeid
 
 PASS = {"passed"}
 FAIL = {"failed", "error", "xpassed"}
 ID_PREFIXES = ("SRS-", "PROP-")
+OTHER_BUILD = "evidence from another build"   # a requirement status, as the report shows it
+HARM_SEVERITY = re.compile(r"\((S\d)\)")
 
 
 @dataclass
@@ -60,6 +85,7 @@ class Evidence:
     outcome: str
     run_id: str = ""
     message: str = ""
+    foreign: bool = False   # from a run of another commit or other sources: never counted
 
 
 @dataclass
@@ -82,6 +108,9 @@ class Analysis:
     unmarked: list[Evidence] = field(default_factory=list)
     static: bool = False                 # test results were not read
     pending: list[str] = field(default_factory=list)  # evidence not yet produced (not a failure)
+    build: dict[str, str] = field(default_factory=dict)  # commit and source hash of the tree checked
+    foreign_by_id: dict[str, list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    foreign_runs: dict[str, str] = field(default_factory=dict)  # run id -> why it is another build
 
     @property
     def verdict(self) -> str:
@@ -167,14 +196,23 @@ def _run_check(root: Path, results: Path | None, verification: Path | None, stat
     a = Analysis(project, scan_tests(root),
                  results or root / DEFAULT_RESULTS, verification or root / DEFAULT_VERIFICATION)
     a.static = static
+    if not static:
+        a.build = {"commit": _commit(root), "source_sha256": _source_sha256(root)}
     known = set(project.reqs) | set(project.props) | {i for i in project.where if i.startswith(ID_PREFIXES)}
     _check_markers(a, known)
     if not static:
         _load_results(a, known)
         _load_verification(a)
         a.bench = load_bench(project)
+        for rid, ev in a.bench.items():
+            why = _other_build(a, {"commit": ev.record.commit, "source_sha256": ev.record.source_sha256})
+            if why and ev.counted:
+                ev.counted = False
+                project.error(ev.file, rid, "source_sha256", f"benchmark record is {OTHER_BUILD}: {why}; not "
+                              "counted: re-run its bench/ script on this tree [rule: evidence-provenance]")
     _check_requirements(a, static)
     _check_risk(a)
+    _check_controls(a, static)
     _check_soup(a)
     check_docs(a)
     a.suspect = check_links(project, load_lock(project))
@@ -190,6 +228,10 @@ def _check_markers(a: Analysis, known: set[str]) -> None:
         for rid in mk.ids:
             if rid not in known:
                 p.error(mk.file, rid, "req marker", "test marker names an unknown id", mk.line)
+            elif rid in p.reqs and p.reqs[rid].verification == DEVICE_MAKER:
+                p.error(mk.file, rid, "req marker", f"{rid} is a hardware duty (verification: {DEVICE_MAKER}): "
+                        "the device maker verifies it, a test of this project cannot; mark the test with the "
+                        "requirement on the simulator instead [rule: hardware-duty]", mk.line)
         if mk.dynamic:
             p.warn(mk.file, "", "req marker", "marker arguments are not string literals: "
                    "not checkable before the tests run", mk.line)
@@ -212,6 +254,8 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         a.results = _read_json(p, a.results_path, "test results")
     if a.results is None:
         return
+    runs = _check_runs(a)
+    unknown_run = 0
     stale_files: dict[str, int] = defaultdict(int)
     for t in a.results.get("tests", []):
         try:
@@ -221,6 +265,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         except (KeyError, TypeError, ValueError) as exc:
             p.error(label, "", "tests", f"malformed test entry {t!r:.120}: {exc}")
             continue
+        ev.foreign = ev.run_id not in runs or bool(runs[ev.run_id])
         file, qual = split_nodeid(ev.nodeid)
         if file not in a.scan.files:
             stale_files[file] += 1
@@ -247,6 +292,7 @@ def _load_results(a: Analysis, known: set[str]) -> None:
         for bad in t.get("marker_errors", []):
             p.error(ev.file, ev.nodeid, "req marker", f"marker argument {bad} is not an id string", ev.line)
         a.tests.append(ev)
+        unknown_run += ev.run_id not in runs
         if not ids:
             a.unmarked.append(ev)
         for rid in ids:
@@ -254,10 +300,15 @@ def _load_results(a: Analysis, known: set[str]) -> None:
                 if src.dynamic:  # a literal one was already reported by the scan
                     p.error(ev.file, rid, "req marker", f"test {ev.nodeid} names an unknown id", ev.line)
                 continue
-            a.by_id[rid].append(ev)
-        if ev.outcome in FAIL:
+            (a.foreign_by_id if ev.foreign else a.by_id)[rid].append(ev)
+        if ev.outcome in FAIL and not ev.foreign:
             p.error(ev.file, ev.nodeid, "outcome",
                     f"test {ev.outcome} (verifies {', '.join(ids) or 'no id'}): {ev.message[:200]}", ev.line)
+    _report_foreign(a, label, runs)
+    if unknown_run:
+        p.error(label, "", "tests", f"{unknown_run} test result(s) name a run that the file does not record "
+                "(no commit, no source hash): evidence from another build, not counted; re-run pytest "
+                "[rule: evidence-provenance]")
     for file, n in sorted(stale_files.items()):
         a.stale.append(file)
         p.warn(file, "", "", f"{n} recorded result(s) from a test file that no longer exists; "
@@ -265,6 +316,43 @@ def _load_results(a: Analysis, known: set[str]) -> None:
     if a.unmarked:
         sample = ", ".join(e.nodeid for e in a.unmarked[:3])
         p.warn(label, "", "req marker", f"{len(a.unmarked)} test(s) carry no req marker (e.g. {sample})")
+
+
+def _other_build(a: Analysis, record: dict) -> str:
+    """Why a record (a test run, the verifier's results, a benchmark) is from another
+    build than the tree being checked; "" when its commit and source hash match."""
+    got_commit = str(record.get("commit") or "").removesuffix("-dirty")
+    got_src = str(record.get("source_sha256") or "")
+    if not got_commit or not got_src:
+        return "it records no commit or no source hash (written by an older tool)"
+    want_commit, want_src = a.build.get("commit", ""), a.build.get("source_sha256", "")
+    if got_src != want_src:
+        return (f"it tested sources {short(got_src)} at commit {short(got_commit)}, this tree's sources are "
+                f"{short(want_src)} at commit {short(want_commit)} (uncommitted changes count)")
+    if got_commit != want_commit:
+        return f"it ran at commit {short(got_commit)}, this tree is commit {short(want_commit)}"
+    return ""
+
+
+def _check_runs(a: Analysis) -> dict[str, str]:
+    """run id -> "" (this build) or why it is another build."""
+    runs: dict[str, str] = {}
+    for run in a.results.get("runs", []) if a.results else []:
+        if isinstance(run, dict):
+            runs[str(run.get("run_id", ""))] = _other_build(a, run)
+    return runs
+
+
+def _report_foreign(a: Analysis, label: str, runs: dict[str, str]) -> None:
+    """One error per run of another build that still holds counted results (stale ones are not)."""
+    counts: dict[str, int] = defaultdict(int)
+    for ev in a.tests:
+        if ev.foreign and ev.run_id in runs:
+            counts[ev.run_id] += 1
+    for rid, n in counts.items():
+        a.foreign_runs[rid] = runs[rid]
+        a.project.error(label, rid, "runs", f"{OTHER_BUILD}: {runs[rid]}; its {n} result(s) are not "
+                        "counted: re-run pytest on this tree [rule: evidence-provenance]")
 
 
 def _load_verification(a: Analysis) -> None:
@@ -277,6 +365,12 @@ def _load_verification(a: Analysis) -> None:
         return
     a.verification = _read_json(p, a.verification_path, "verification results")
     if a.verification is None:
+        return
+    why = _other_build(a, a.verification)
+    if why:
+        p.error(label, "", "source_sha256", f"{OTHER_BUILD}: {why}; no property counts as proven: "
+                "re-run ionto-verify on this tree [rule: evidence-provenance]")
+        a.verification = {**a.verification, "properties": [], "other_build": why}
         return
     for r in a.verification.get("properties", []):
         pid, result = r.get("id"), r.get("result")
@@ -341,6 +435,12 @@ def _check_requirements(a: Analysis, static: bool) -> None:
                        f"benchmark goal missed on this machine: {name} = {f.text()}; "
                        f"{bench.summary()}; not counted as evidence", None)
         st = "failed" if failed else "verified" if passed else "unverified"
+        if r.verification == DEVICE_MAKER:
+            # a duty on the hardware interface: the device maker's verification, not ours
+            a.status[r.id] = DEVICE_MAKER
+            continue
+        if st == "unverified" and any(e.outcome in PASS for e in a.foreign_by_id.get(r.id, [])):
+            st = OTHER_BUILD   # the run is reported once as an error (_check_runs)
         if r.status == "planned":
             if passed and not failed:
                 p.warn(file, r.id, "status", "status is planned but its tests pass: set it to implemented", line)
@@ -361,7 +461,7 @@ def _check_requirements(a: Analysis, static: bool) -> None:
         file, line = p.loc(n.id)
         if not kids:
             p.warn(file, n.id, "", "user need has no requirement refining it", line)
-        states = [a.status[k] for k in kids]
+        states = [a.status[k] for k in kids if a.status[k] != DEVICE_MAKER]
         a.need_failing[n.id] = [(k, a.status[k]) for k in kids if a.status[k] == "failed"]
         if "failed" in states:
             a.need_status[n.id] = "failed"
@@ -416,6 +516,16 @@ def _check_risk(a: Analysis) -> None:
                 if c not in p.controls and c not in p.where:
                     p.error(sfile, s.id, "controls", f"dangling: {c} is not a known risk control", sline)
             _risk_findings(a, sfile, s.id, "residual_risk", s.initial_risk, s.residual_risk, s.benefit_risk, sline)
+            _harm_severity(a, sfile, s, sline)
+            if p.plan is not None:
+                means = set(p.plan.software_items) | set(p.plan.control_means)
+                for cause in s.caused_by:
+                    if cause not in means:
+                        p.error(sfile, s.id, "caused_by", f"{cause!r} is neither a software item nor a control "
+                                f"means of {PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", sline)
+            _independent(a, sfile, s.id, s.caused_by, s.controls, s.initial_risk.probability,
+                         s.residual_risk.probability, sline)
+            _systematic(a, sfile, s.id, "initial_risk.probability", s.caused_by, s.initial_risk.probability, sline)
     controlled: set[str] = set()
     for c in p.controls.values():
         file, line = p.loc(c.id)
@@ -436,6 +546,8 @@ def _check_risk(a: Analysis) -> None:
                 p.error(file, fid, "controls", f"dangling: {c} is not a known risk control", line)
         _risk_findings(a, file, fid, "residual_risk", Risk(severity=fm.severity, probability=fm.occurrence),
                        fm.residual_risk, fm.benefit_risk, line)
+        _independent(a, file, fid, [item], fm.controls, fm.occurrence, fm.residual_risk.probability, line)
+        _systematic(a, file, fid, "occurrence", [item], fm.occurrence, line)
     for cid in p.controls:
         if cid not in used_controls:
             file, line = p.loc(cid)
@@ -448,6 +560,129 @@ def _check_risk(a: Analysis) -> None:
         for item in p.plan.software_items:
             if item not in p.fmea_items:
                 p.error(FMEA, item, "items", f"software item '{item}' of {PLAN} has no FMEA entry")
+
+
+def _harm_severity(a: Analysis, file: str, s, line: int | None) -> None:
+    """The harm text states its severity, e.g. "(S3)"; it must be the initial risk's."""
+    said = HARM_SEVERITY.findall(s.harm)
+    if not said:
+        a.project.error(file, s.id, "harm", f"the harm text does not state its severity: end it with "
+                        f"\"({s.initial_risk.severity})\" [rule: harm-severity]", line)
+    elif any(x != s.initial_risk.severity for x in said):
+        a.project.error(file, s.id, "harm", f"the harm text says {', '.join(said)} but initial_risk.severity is "
+                        f"{s.initial_risk.severity}: make them agree (a severity is lowered only by a control "
+                        "that limits the harm, in residual_risk) [rule: harm-severity]", line)
+
+
+def _dependent(plan, items: list[str]) -> set[str]:
+    """The items themselves and every item of a common-cause group that holds one of them."""
+    out = set(items)
+    for group in plan.common_cause_groups:
+        if out & set(group):
+            out |= set(group)
+    return out
+
+
+def _independent(a: Analysis, file: str, item: str, causes: list[str], controls: list[str],
+                 before: str, after: str, line: int | None) -> None:
+    """A probability lowered by the controls needs one control carried out by something
+    that does not fail with the cause (plan: only independent controls are credited)."""
+    p, plan = a.project, a.project.plan
+    if plan is None or not causes or before == after:
+        return
+    dependent = _dependent(plan, causes)
+    known = [c for c in controls if c in p.controls]
+    if known and all(p.controls[c].implemented_by in dependent for c in known):
+        p.error(file, item, "residual_risk.probability",
+                f"the probability is lowered from {before} to {after} only by controls carried out by "
+                f"{', '.join(sorted({p.controls[c].implemented_by for c in known}))}, which fail with the cause "
+                f"({', '.join(causes)}; common-cause groups of {PLAN}): credit a control carried out by another "
+                f"item, hardware or the user, or keep the probability at {before} [rule: independent-control]",
+                line)
+
+
+def _systematic(a: Analysis, file: str, item: str, fld: str, causes: list[str], probability: str,
+                line: int | None) -> None:
+    """A systematic software failure is not rarer than the plan says (IEC 62304: assume it happens)."""
+    plan = a.project.plan
+    if plan is None or not set(causes) & set(plan.software_items):
+        return
+    order = [x.id for x in plan.probability]
+    if probability in order and plan.systematic_occurrence in order and \
+            order.index(probability) < order.index(plan.systematic_occurrence):
+        a.project.error(file, item, fld, f"{probability} rates a systematic failure of software "
+                        f"({', '.join(c for c in causes if c in plan.software_items)}) below the plan's "
+                        f"{plan.systematic_occurrence} (systematic_occurrence in {PLAN}): rate it "
+                        f"{plan.systematic_occurrence} or higher and credit independent controls "
+                        "[rule: systematic-probability]", line)
+
+
+def _credited(p: Project) -> dict[str, list[str]]:
+    """control id -> the situations and failure modes that credit it."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for sid, (_, s) in p.situations.items():
+        for c in s.controls:
+            out[c].append(sid)
+    for fid, (_, fm) in p.fmea.items():
+        for c in fm.controls:
+            out[c].append(fid)
+    return out
+
+
+def _check_controls(a: Analysis, static: bool) -> None:
+    """ISO 14971 rules on each control: effective (requirements implemented and
+    verified), typed by priority, hardware verified by the device maker's duty,
+    information citing the instructions for use; and the dependent-failure analysis."""
+    p, plan = a.project, a.project.plan
+    credited = _credited(p)
+    means = (set(plan.software_items) | set(plan.control_means)) if plan else set()
+    for c in p.controls.values():
+        file, line = p.loc(c.id)
+        users = credited.get(c.id, [])
+        for rid in c.requirements:
+            r = p.reqs.get(rid)
+            if r is None or not users:
+                continue
+            st = a.status.get(rid)
+            why = ("is planned" if r.status == "planned" else
+                   "failed its tests" if st == "failed" else
+                   # an unverified safety requirement is an error of its own already
+                   "is not verified (no passing evidence)" if st == "unverified" and not static
+                   and r.kind != "safety" else "")
+            if why:
+                p.error(file, c.id, "requirements",
+                        f"{rid} {why}, yet {c.id} is credited in {', '.join(users[:6])}"
+                        f"{' ...' if len(users) > 6 else ''}: a control counts only when its requirements are "
+                        f"implemented and verified; implement and verify {rid}, or take it out of {c.id} and "
+                        "re-estimate the residual risks [rule: effective-control]", line)
+        if plan is not None and c.implemented_by not in means:
+            p.error(file, c.id, "implemented_by", f"{c.implemented_by!r} is neither a software item nor a "
+                    f"control means of {PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", line)
+        software = plan is not None and c.implemented_by in plan.software_items
+        if software and c.type == "inherent safety by design" and not c.type_rationale:
+            p.error(file, c.id, "type", f"a check carried out by software ({c.implemented_by}) is a protective "
+                    "measure, not inherent safety by design (ISO 14971 7.1): change the type, or say in "
+                    "type_rationale why the design removes the hazard itself [rule: control-type]", line)
+        duties = [rid for rid in c.requirements if rid in p.reqs and p.reqs[rid].verification == DEVICE_MAKER]
+        if c.implemented_by == "hardware" and not duties:
+            p.error(file, c.id, "requirements", "a hardware control is verified by a requirement on the hardware "
+                    f"interface that the device maker must meet: name one with verification: {DEVICE_MAKER} "
+                    f"(a requirement on the simulator does not verify the device) [rule: hardware-duty]", line)
+        if c.type == "information for safety":
+            if not c.instructions:
+                p.error(file, c.id, "instructions", f"information for safety must cite the sections of {IFU} "
+                        "that carry it (anchors of its headings, `## Title {#anchor}`) [rule: ifu-cited]", line)
+            for anchor in c.instructions:
+                if p.ifu_text is not None and anchor not in p.ifu_sections:
+                    p.error(file, c.id, "instructions", f"{IFU} has no section {{#{anchor}}}: add the heading "
+                            f"or cite an existing one ({', '.join(sorted(p.ifu_sections)) or 'none'}) "
+                            "[rule: ifu-cited]", line)
+    if p.risk_report is not None:
+        for d in p.risk_report.dependent_failure_analysis:
+            for cid in d.pair:
+                if cid not in p.controls and cid not in p.where:
+                    p.error(RISK_REPORT, cid, "dependent_failure_analysis.pair",
+                            f"dangling: {cid} is not a known risk control ({d.title})")
 
 
 def _check_soup(a: Analysis) -> None:

@@ -6,6 +6,7 @@ gives one precise message instead of a cascade of "unknown id" errors.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,11 @@ HAZARDS = "hazard_analysis/hazards.yaml"
 CONTROLS = "hazard_analysis/risk_controls.yaml"
 FMEA = "hazard_analysis/fmea.yaml"
 SOUP = "hazard_analysis/soup.yaml"
+RISK_REPORT = "hazard_analysis/risk_management_report.yaml"
+IFU = "docs/instructions_for_use.md"
 LOCK = "spec/links.lock"
+# a section of the instructions for use: a Markdown heading ending in {#anchor}
+IFU_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*\{#([a-z0-9][a-z0-9-]*)\}\s*$")
 
 
 @dataclass
@@ -39,6 +44,9 @@ class Project:
     fmea: dict[str, tuple[str, m.FailureMode]] = field(default_factory=dict)
     fmea_items: list[str] = field(default_factory=list)
     soup: list[m.Soup] = field(default_factory=list)
+    risk_report: m.RiskReport | None = None
+    ifu_text: str | None = None
+    ifu_sections: dict[str, tuple[int, str]] = field(default_factory=dict)  # anchor -> (line, title)
     # every id (valid or not) -> (file, line); invalid ids are known but not loaded
     where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -64,11 +72,19 @@ class Project:
 
 
 # ---------------------------------------------------------------- validation helpers
+# how to fill a required field that older records did not have (issue 9)
+FIELD_HINTS = {
+    "implemented_by": "name what carries the control out: a software item of "
+                      "hazard_analysis/risk_management_plan.yaml, or hardware, or user [rule: control-means]",
+}
+
+
 def _describe(err: dict) -> str:
     msg = err["msg"]
     value = err.get("input")
     if err["type"] == "missing":
-        return "missing (required)"
+        hint = FIELD_HINTS.get(str(err["loc"][-1]) if err.get("loc") else "")
+        return "missing (required)" + (f": {hint}" if hint else "")
     if err["type"] == "extra_forbidden":
         return "unknown field (not allowed)"
     if not isinstance(value, (dict, list)):
@@ -152,6 +168,8 @@ def load_project(root: Path) -> Project:
     _load_hazards(p)
     _load_fmea(p)
     _load_soup(p)
+    _load_risk_report(p)
+    _load_ifu(p)
     return p
 
 
@@ -179,6 +197,7 @@ def _load_plan(p: Project) -> None:
     ld = _load(p, PLAN)
     if ld is None:
         return
+    p.where.setdefault("RMP", (PLAN, 1))  # the plan as one reviewed item (lock.PLAN_ID)
     try:
         p.plan = m.RiskManagementPlan.model_validate(ld.data)
     except ValidationError as exc:
@@ -235,3 +254,28 @@ def _load_soup(p: Project) -> None:
         p.soup = m.SoupFile.model_validate(ld.data).soup
     except ValidationError as exc:
         _report(p, SOUP, ld, exc)
+
+
+def _load_risk_report(p: Project) -> None:
+    ld = _load(p, RISK_REPORT)
+    if ld is None:
+        return
+    try:
+        p.risk_report = m.RiskReport.model_validate(ld.data)
+    except ValidationError as exc:
+        _report(p, RISK_REPORT, ld, exc)
+
+
+def _load_ifu(p: Project) -> None:
+    path = p.root / IFU
+    if not path.exists():
+        p.error(IFU, "", "", "file not found: the information controls cite the instructions for use")
+        return
+    p.ifu_text = path.read_text(encoding="utf-8")
+    for n, line in enumerate(p.ifu_text.splitlines(), 1):
+        hit = IFU_HEADING.match(line)
+        if hit:
+            anchor = hit.group(3)
+            if anchor in p.ifu_sections:
+                p.error(IFU, anchor, "", f"duplicate section anchor (first at line {p.ifu_sections[anchor][0]})", n)
+            p.ifu_sections[anchor] = (n, hit.group(2))

@@ -2,7 +2,8 @@
 
 Each <testcase> becomes one entry of the same shape as the plugin's
 results.json: node id, ids (from `<property name="verifies" value="SRS-001,
-SRS-002"/>`), file, line, outcome and message, so that `ionto-trace check
+SRS-002"/>`), file, line, outcome and message, and the run's provenance from
+the <testsuite> properties ionto_commit and ionto_source_sha256, so that `ionto-trace check
 --results out/test-results/junit.xml` weighs it exactly like its own record.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from traceability.pytest_plugin import JUNIT_PROPERTY, MESSAGE_CHARS
+from traceability.pytest_plugin import JUNIT_PROPERTY, MESSAGE_CHARS, PROVENANCE_PREFIX
 
 
 class JUnitError(ValueError):
@@ -78,4 +79,10 @@ def read_junit(path: Path) -> dict:
     run = {"run_id": "junit", "full": True, "source": "junit",
            "finished": (suite.get("timestamp") if suite is not None else None) or "",
            "collected": len(tests), "ran": len(tests)}
+    # provenance: <testsuite><properties><property name="ionto_commit" .../> (the plugin writes them)
+    if suite is not None:
+        for prop in suite.findall("properties/property"):
+            name = prop.get("name") or ""
+            if name.startswith(PROVENANCE_PREFIX):
+                run[name.removeprefix(PROVENANCE_PREFIX)] = prop.get("value") or ""
     return {"schema": 1, "runs": [run], "tests": tests}

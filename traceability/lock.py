@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from traceability.data import LOCK, Project
-from traceability.models import LinksLock
+from traceability.models import DEVICE_MAKER, LinksLock
 from traceability.yamlload import DataError, load_yaml
 
 FP_CHARS = 16
@@ -34,20 +34,47 @@ def _fp(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FP_CHARS]
 
 
+# what a review of a changed risk record must look at (the fingerprint covers it)
+_WHAT = {"HAZ": " (its situations' texts, risk estimates, control lists, benefit-risk statements)",
+         "FM-": " (every field of the FMEA row: severity, occurrence, controls, residual risk)",
+         "RC-": " (its text, type, means, requirements and cited instructions)",
+         "RMP": " (the plan's scales, risk matrix, software items, independence groups and "
+                "systematic occurrence)"}
+PLAN_ID = "RMP"  # the risk management plan's scales, matrix and rules, reviewed as one item
+
+
+def _risk(r) -> list[str]:
+    return [r.severity, r.probability]
+
+
 def fingerprints(p: Project) -> dict[str, str]:
-    """id -> fingerprint of every reviewable item."""
+    """id -> fingerprint of every reviewable item: its normative text, and in the
+    risk file every risk estimate, control list and FMEA field (issue 9), so
+    that lowering a probability or dropping a control is an unreviewed change."""
     fps: dict[str, str] = {}
     for n in p.needs.values():
         fps[n.id] = _fp(n.title, n.statement)
     for r in p.reqs.values():
-        fps[r.id] = _fp(r.title, r.statement, r.kind)
+        # a hardware duty's text is what the device maker must meet: its method is part of it
+        fps[r.id] = (_fp(r.title, r.statement, r.kind, r.verification) if r.verification == DEVICE_MAKER
+                     else _fp(r.title, r.statement, r.kind))
     for c in p.controls.values():
-        fps[c.id] = _fp(c.title, c.type, c.description)
+        fps[c.id] = _fp(c.title, c.type, c.description, c.requirements, c.implemented_by,
+                        c.type_rationale, c.instructions)
     for h in p.hazards.values():
-        fps[h.id] = _fp(h.title, h.hazard, [(s.id, s.sequence_of_events, s.hazardous_situation, s.harm)
-                                            for s in h.situations])
+        fps[h.id] = _fp(h.title, h.hazard, h.category,
+                        [(s.id, s.sequence_of_events, s.hazardous_situation, s.harm, _risk(s.initial_risk),
+                          s.controls, _risk(s.residual_risk), s.benefit_risk, s.caused_by)
+                         for s in h.situations])
+    for fid, (item, fm) in p.fmea.items():
+        fps[fid] = _fp(item, fm.model_dump(mode="json"))
     for x in p.props.values():
         fps[x.id] = _fp(x.title, x.statement)
+    if p.plan is not None:
+        plan = p.plan.model_dump(mode="json")
+        fps[PLAN_ID] = _fp({k: plan[k] for k in ("severity", "probability", "matrix", "software_items",
+                                                 "control_means", "common_cause_groups",
+                                                 "systematic_occurrence")})
     return fps
 
 
@@ -66,6 +93,8 @@ def links(p: Project) -> list[tuple[str, str]]:
                 if t not in seen:
                     seen.add(t)
                     out.append((h.id, t))
+    for fid, (_, fm) in p.fmea.items():
+        out += [(fid, t) for t in dict.fromkeys(fm.controls + fm.hazards)]
     for x in p.props.values():
         out += [(x.id, t) for t in x.verifies]
     return out
@@ -95,9 +124,10 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
         file, line = p.loc(item_id)
         old = lock.items.get(item_id)
         if old is None:
-            msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "`"
+            msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "` [rule: reviewed]"
         elif old != fp:
-            msg = f"text changed since its last review (suspect): run `ionto-trace review {item_id}`"
+            msg = (f"text changed since its last review (suspect): run `ionto-trace review {item_id}` "
+                   f"after checking it{_WHAT.get(item_id[:3], '')} [rule: reviewed]")
         else:
             continue
         suspect.setdefault(item_id, []).append(msg)
@@ -110,10 +140,10 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
             continue
         file, line = p.loc(src)
         if stamp is None:
-            msg = f"link to {dst} not yet reviewed: run `ionto-trace review {src}`"
+            msg = f"link to {dst} not yet reviewed: run `ionto-trace review {src}` [rule: reviewed]"
         else:
             msg = (f"suspect link to {dst}: {dst} changed since this link was reviewed; "
-                   f"run `ionto-trace review {src}` (or `review {dst}`) after checking it")
+                   f"run `ionto-trace review {src}` (or `review {dst}`) after checking it [rule: reviewed]")
         suspect.setdefault(src, []).append(msg)
         p.error(file, src, "link", msg, line)
     return suspect

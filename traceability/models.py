@@ -8,6 +8,9 @@ Files (relative to the repository root):
 - hazard_analysis/risk_controls.yaml risk control measures, each naming its requirements
 - hazard_analysis/fmea.yaml         software FMEA per software item
 - hazard_analysis/soup.yaml         SOUP: purpose of every runtime dependency
+- hazard_analysis/risk_management_report.yaml  dependent-failure analysis, overall residual
+                                    risk (ISO 14971 clause 8), risk management report (clause 9)
+- docs/instructions_for_use.md      instructions for use; information controls cite its sections
 - spec/links.lock                   review fingerprints (written by `ionto-trace review`)
 """
 from __future__ import annotations
@@ -27,7 +30,10 @@ FM_ID = r"^FM-[A-Z]+-\d{2,}$"
 PROP_ID = r"^PROP-\d{2,}$"
 
 Kind = Literal["functional", "safety", "performance", "usability", "security"]
-Method = Literal["test", "analysis", "inspection"]
+# "device maker": a duty on the hardware interface that the maker of the device must meet
+# and verify (e.g. the 40 mA clamp); never verified by this project's tests
+Method = Literal["test", "analysis", "inspection", "device maker"]
+DEVICE_MAKER = "device maker"
 Status = Literal["implemented", "planned"]
 ControlType = Literal["inherent safety by design", "protective measure", "information for safety"]
 Region = Literal["acceptable", "alarp", "unacceptable"]
@@ -92,6 +98,12 @@ class RiskManagementPlan(Strict):
     matrix: dict[str, list[Region]] = Field(description="severity id -> region per probability, P1 first")
     acceptance_policy: str
     software_items: list[str] = Field(min_length=1)
+    control_means: list[str] = Field(default_factory=lambda: ["hardware", "user"],
+                                     description="what else carries out a control besides a software item")
+    common_cause_groups: list[list[str]] = Field(
+        default_factory=list, description="items that fail together: none is independent of another")
+    systematic_occurrence: str = Field(default="P4", pattern=r"^P\d$",
+                                       description="lowest occurrence of a systematic software failure")
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> "RiskManagementPlan":
@@ -125,6 +137,9 @@ class Situation(Strict):
     residual_risk: Risk
     benefit_risk: str | None = Field(default=None,
                                      description="required when the residual risk is in the ALARP region")
+    caused_by: list[str] = Field(default_factory=list,
+                                 description="software items or control means whose failure starts the "
+                                             "sequence; controls carried out by them are not independent")
 
 
 class Hazard(Strict):
@@ -142,6 +157,12 @@ class RiskControl(Strict):
     type: ControlType
     description: str
     requirements: list[str] = Field(default_factory=list)
+    implemented_by: str = Field(description="the software item of the plan, or a control means "
+                                            "(hardware, user) that carries out the control")
+    type_rationale: str | None = Field(default=None, description="why a software control is "
+                                       "'inherent safety by design' rather than a protective measure")
+    instructions: list[str] = Field(default_factory=list,
+                                    description="anchors of sections of docs/instructions_for_use.md")
 
 
 # ---------------------------------------------------------------- software FMEA
@@ -168,6 +189,23 @@ class FmeaItem(Strict):
 class FmeaFile(Strict):
     schema_version: Literal[1] = 1
     items: list[FmeaItem]
+
+
+# ---------------------------------------------------------------- risk evaluation and report
+class DependentFailure(Strict):
+    pair: list[str] = Field(min_length=2, max_length=2, description="two controls claimed independent")
+    title: str
+    shared: list[str] = Field(min_length=1, description="what the two have in common (causes of common failure)")
+    measures: str
+    conclusion: str
+
+
+class RiskReport(Strict):
+    schema_version: Literal[1] = 1
+    dependent_failure_analysis: list[DependentFailure] = Field(min_length=1)
+    overall_residual_risk: str = Field(min_length=20, description="ISO 14971 clause 8")
+    benefit_risk: str = Field(min_length=20)
+    report: list[str] = Field(min_length=1, description="ISO 14971 clause 9 statements")
 
 
 # ---------------------------------------------------------------- SOUP

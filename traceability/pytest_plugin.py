@@ -18,6 +18,11 @@ ran overwrite their previous entries, the others keep theirs, and every entry
 names the run that produced it (see `runs`). Writes are atomic and serialised
 with a lock file, so concurrent pytest sessions in one checkout do not
 corrupt the file. Under pytest-xdist only the controller writes.
+
+Provenance: each run records the commit and the hash of the sources it
+tested (traceability.provenance), taken when the session starts; the JUnit
+XML carries them as <testsuite> properties. `ionto-trace check` refuses
+evidence whose commit or source hash is not the tree's it checks.
 """
 from __future__ import annotations
 
@@ -33,12 +38,22 @@ from pathlib import Path
 import pytest
 
 from traceability import DEFAULT_RESULTS, RESULTS_ENV
-from traceability.docs.gitinfo import open_git
+from traceability.provenance import provenance
 
 SCHEMA = 1
 MAX_RUNS_KEPT = 20
 MESSAGE_CHARS = 600
 JUNIT_PROPERTY = "verifies"
+PROVENANCE_PREFIX = "ionto_"   # <testsuite> properties ionto_commit, ionto_source_sha256
+
+
+def _junit_xml(config: pytest.Config):
+    """pytest's LogXML object when --junitxml is given (as record_testsuite_property finds it)."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover -- a pytest without it writes no properties
+        return None
+    return config.stash.get(xml_key, None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +105,16 @@ class _Recorder:
         self.started = _now()
         self.run_id = _dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.items: dict[str, dict] = {}
+        self.provenance: dict[str, str] = {}
+
+    # -- provenance: the sources as they are when the tests start
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session) -> None:
+        self.provenance = provenance(Path(self.config.rootpath))
+        xml = _junit_xml(self.config)
+        if xml is not None:  # what record_testsuite_property does
+            for key in ("commit", "source_sha256"):
+                xml.add_global_property(f"{PROVENANCE_PREFIX}{key}", self.provenance[key])
 
     # -- collection: ids, file and line of each test
     @pytest.hookimpl(trylast=True)
@@ -150,9 +175,10 @@ class _Recorder:
             "collected": len(self.items),
             "python": sys.version.split()[0],
             "pytest": pytest.__version__,
-            # the commit the results are evidence for (IEC 62304 5.6.7/5.7.5: bound to the build)
-            "commit": open_git(root).commit,
+            # commit and source hash the results are evidence for (IEC 62304 5.6.7/5.7.5:
+            # bound to the build), from self.provenance below
             "file_sha256": {f: _sha(root / f) for f in files},
+            **self.provenance,
         }
         ran = {k: v for k, v in self.items.items() if v["outcome"] != "not run"}
         run["ran"] = len(ran)

@@ -3,10 +3,16 @@
 The code computes one data model (`build_model`); Jinja2 templates in
 `traceability/templates/` lay it out, one page per part of the audit package:
 
-    index.html         summary, verdict, what is not yet verified, the parts
-    risk.html          risk matrices, hazards -> situations -> controls, controls, FMEA
+    index.html         summary, verdict, what is not yet verified, the parts, and the provenance
+                       of the evidence (commit, source hash, Python, OS, tool versions)
+    risk.html          scales and risk matrices, hazards -> situations -> controls, controls (type,
+                       means, description), FMEA, dependent-failure analysis, overall residual
+                       risk and the risk management report (ISO 14971 clauses 8 and 9)
+    ifu.html           the instructions for use (docs/instructions_for_use.md) that the
+                       information controls cite, one anchor per section
     requirements.html  user needs -> requirements, their controls (backlinks) and evidence
-    matrix.html        the trace matrix hazard x control x requirement x tests, with counts
+    matrix.html        the trace matrix hazard x control x requirement x tests, with counts,
+                       and the reverse trace test -> requirement -> control -> hazard
     verification.html  unverified and suspect items, tests (parametrised cases folded),
                        state machine and its properties, reference session, benchmarks
     soup.html          runtime dependencies with installed versions
@@ -34,13 +40,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from traceability.bench import BENCH_DIR, EVIDENCE_KIND
-from traceability.check import FAIL, PASS, Analysis, no_gc, runtime_dependencies
+import platform
+import re
+
+from traceability.check import FAIL, OTHER_BUILD, PASS, Analysis, no_gc, runtime_dependencies
+from traceability.data import IFU, IFU_HEADING
+from traceability.models import DEVICE_MAKER
+from traceability.provenance import short
 
 TRACE_CSV = "out/demo-trace.csv"
 DIAGRAM_SVG = "out/verification/therapy_machine.svg"
 PAGES = [("index.html", "Summary"), ("risk.html", "Risk file"), ("requirements.html", "Requirements"),
          ("matrix.html", "Trace matrix"), ("verification.html", "Verification"), ("soup.html", "SOUP"),
-         ("findings.html", "Findings")]
+         ("ifu.html", "Instructions for use"), ("findings.html", "Findings")]
+TOOLS = ("ionto-core", "pytest", "pydantic", "python-statemachine", "cffi", "jinja2", "hypothesis", "pyyaml")
 STATIC = ("style.css", "search.js")
 MAX_FINDINGS = 2000
 
@@ -137,6 +150,97 @@ def _session_plot(root: Path, out: Path) -> tuple[str | None, str]:
     fig.savefig(out / "session.png", dpi=90)
     plt.close(fig)
     return "session.png", f"{TRACE_CSV}: {len(t)} rows, {t[-1]:.0f} s"
+
+
+def ifu_blocks(text: str | None) -> list[NS]:
+    """The instructions for use as blocks for ifu.html.j2: headings (with their {#anchor}),
+    paragraphs and bullet lists, which is all the file uses. Inline `code` becomes a part
+    of its own; the template escapes every text."""
+    if text is None:
+        return []
+    blocks: list[NS] = []
+    para: list[str] = []
+
+    def parts(t: str) -> list[NS]:
+        return [NS(code=bool(k % 2), text=x) for k, x in enumerate(t.split("`")) if x]
+
+    def flush() -> None:
+        if para:
+            blocks.append(NS(kind="p", parts=parts(" ".join(para))))
+            para.clear()
+
+    for line in text.splitlines():
+        head = IFU_HEADING.match(line) or re.match(r"^(#{1,6})\s+(.*?)\s*()$", line)
+        if head:
+            flush()
+            blocks.append(NS(kind="h", level=min(6, len(head.group(1)) + 1),  # the page's h1 comes first
+                             anchor=head.group(3), parts=parts(head.group(2))))
+        elif line.startswith("- "):
+            flush()
+            if not blocks or blocks[-1].kind != "ul":
+                blocks.append(NS(kind="ul", items=[]))
+            blocks[-1].items.append(line[2:].strip())
+        elif line.startswith("  ") and blocks and blocks[-1].kind == "ul" and not para:
+            blocks[-1].items[-1] += " " + line.strip()
+        elif not line.strip():
+            flush()
+        else:
+            para.append(line.strip())
+    flush()
+    for b in blocks:
+        if b.kind == "ul":
+            b.items = [parts(x) for x in b.items]
+    return blocks
+
+
+def _tool_versions() -> list[tuple[str, str]]:
+    rows = [("Python", platform.python_version()), ("OS", platform.platform())]
+    for name in TOOLS:
+        try:
+            rows.append((name, md.version(name)))
+        except md.PackageNotFoundError:
+            rows.append((name, "not installed"))
+    return rows
+
+
+def _provenance(a: Analysis) -> dict:
+    """Where the evidence comes from: this tree, each test run, the verifier's results."""
+    build = a.build or {}
+    runs = []
+    for run in ((a.results or {}).get("runs") or [])[-10:]:
+        if not isinstance(run, dict):
+            continue
+        rid = str(run.get("run_id", ""))
+        runs.append({"id": rid, "finished": run.get("finished", ""), "full": run.get("full"),
+                     "commit": short(run.get("commit")), "source": short(run.get("source_sha256")),
+                     "python": run.get("python", "?"), "os": run.get("os", "?"), "pytest": run.get("pytest", "?"),
+                     "other": a.foreign_runs.get(rid, "")})
+    ver = a.verification or {}
+    return {"commit": build.get("commit", "not checked (static)"), "source": build.get("source_sha256", ""),
+            "runs": runs, "verification": {"commit": short(ver.get("commit")), "source": short(ver.get("source_sha256")),
+                                           "other": ver.get("other_build", "")} if a.verification else None,
+            "tools": _tool_versions()}
+
+
+def _reverse_trace(tests, req_controls: dict, control_hazards: dict) -> dict:
+    """Rows of test -> requirement -> control -> hazard: one per (test function, id).
+    The per-requirement part is shared by every test of that requirement, so it is
+    computed (and laid out, in prerender) once per requirement, not per test."""
+    traces: dict[str, NS] = {}
+    rows = []
+    for g in tests:
+        ids = g.ids or [None]
+        for k, rid in enumerate(ids):
+            t = None
+            if rid is not None:
+                t = traces.get(rid)
+                if t is None:
+                    cids = req_controls.get(rid, [])
+                    hz = list(dict.fromkeys(h for c in cids for h in control_hazards.get(c, [])))
+                    t = traces[rid] = NS(rid=rid, control_ids=cids, hazard_ids=hz, html="",
+                                         controls=", ".join(cids) or "-", hazards=", ".join(hz) or "-")
+            rows.append(NS(name=g.name, anchor=g.anchor, span=len(ids) if k == 0 else 0, t=t))
+    return {"rows": rows, "traces": list(traces.values())}
 
 
 # ---------------------------------------------------------------- the data model
@@ -249,7 +353,12 @@ def build_model(a: Analysis, out: Path) -> dict:
         hazards.append({"h": hz, "situations": sits, "fmea": hazard_fmea.get(hz.id, [])})
     controls = [{"c": c, "situations": control_situations.get(c.id, []),
                  "hazards": control_hazards.get(c.id, []), "fmea": control_fmea.get(c.id, []),
-                 "reqs": [{"id": r, "status": status(r)} for r in c.requirements]}
+                 "reqs": [{"id": r, "status": status(r)} for r in c.requirements],
+                 "ifu": [{"anchor": x, "title": p.ifu_sections.get(x, (0, "(missing section)"))[1]}
+                         for x in c.instructions],
+                 "verified_by": ("the device maker (hardware duty)" if any(
+                     r in p.reqs and p.reqs[r].verification == DEVICE_MAKER for r in c.requirements)
+                     else "this project's evidence")}
                 for c in p.controls.values()]
     fmea = []
     by_item: dict[str, list] = defaultdict(list)
@@ -315,9 +424,13 @@ def build_model(a: Analysis, out: Path) -> dict:
         matrix.append({"id": hz.id, "title": hz.title, "controls": hrows,
                        "span": sum(len(x["rows"]) for x in hrows) or 1})
 
+    # ---- reverse trace: test -> requirements -> controls -> hazards, laid out here once
+    # (one row per test function; the per-requirement part is built once and shared)
+    reverse = _reverse_trace(tests, req_controls, control_hazards)
+
     # ---- gaps
     gaps = [{"id": rid, "title": r.title, "kind": r.kind, "status": a.status.get(rid)}
-            for rid, r in p.reqs.items() if a.status.get(rid) in ("failed", "unverified", "planned")]
+            for rid, r in p.reqs.items() if a.status.get(rid) in ("failed", "unverified", "planned", OTHER_BUILD)]
 
     # ---- state machine, session, benchmarks
     diagram, diagram_note = _diagram(a, out)
@@ -351,7 +464,8 @@ def build_model(a: Analysis, out: Path) -> dict:
 
     # ---- summary
     st = Counter(a.status[r] for r in p.reqs)
-    implemented = sum(1 for r in p.reqs.values() if r.status == "implemented")
+    # a hardware duty is implemented by the device maker, never verified here: not in the ratio
+    implemented = sum(1 for r in p.reqs.values() if r.status == "implemented" and r.verification != DEVICE_MAKER)
     outcomes = Counter(e.outcome for e in a.tests)
     last_run = None
     if a.results and a.results.get("runs"):
@@ -372,6 +486,7 @@ def build_model(a: Analysis, out: Path) -> dict:
         "props": len(p.props), "prop_results": sorted(Counter(a.prop_result.get(x, "no result")
                                                               for x in p.props).items()),
         "suspect": len(a.suspect), "bench": len(a.bench),
+        "device_maker": st[DEVICE_MAKER], "other_build": st[OTHER_BUILD],
         "bench_met": sum(1 for b in a.bench.values() if b.met), "last_run": last_run,
     }
     findings = sorted(a.findings, key=lambda f: f.level)
@@ -405,6 +520,8 @@ def build_model(a: Analysis, out: Path) -> dict:
         "bench_rows": bench_rows, "bench_dir": BENCH_DIR, "evidence_kind": EVIDENCE_KIND,
         "soup": soup, "findings": findings[:MAX_FINDINGS], "findings_more": max(0, len(findings) - MAX_FINDINGS),
         "search": search, "trace_csv": TRACE_CSV,
+        "reverse": reverse, "provenance": _provenance(a), "risk_report": p.risk_report,
+        "ifu": ifu_blocks(p.ifu_text), "ifu_file": IFU, "other_build": OTHER_BUILD, "device_maker": DEVICE_MAKER,
     }
 
 
@@ -419,6 +536,10 @@ def prerender(env: Environment, model: dict) -> None:
     md = env.get_template("_tests.md.j2").render(tests=tests, sep=SEP).split(SEP)
     for g, h, m_ in zip(tests, html, md):
         g.html, g.md = Markup(h), m_
+    traces = model["reverse"]["traces"]
+    cells = env.get_template("_reverse.html.j2").render(traces=traces, sep=SEP, refs=model["refs"]).split(SEP)
+    for t, c in zip(traces, cells):
+        t.html = Markup(c)
 
 
 # ---------------------------------------------------------------- entry point

@@ -106,9 +106,22 @@ def verify(machine_class, props_path=DEFAULT_PATH, out_dir: Path = DEFAULT_OUT,
         "table_mutation": table,
         "diagram_svg": str(svg),
         "duration_s": round(time.perf_counter() - started, 2),
+        **_provenance(),
     }
     (out_dir / "results.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return doc
+
+
+def _provenance() -> dict:
+    """Commit and source hash of the tree verified: `ionto-trace check` counts these
+    results only for that tree. A developer tool's lazy import of the trace tool's
+    one hashing function (nothing on a device runs ionto-verify)."""
+    try:
+        from traceability.provenance import provenance
+    except ImportError:  # the trace tool is not installed: results are then "another build"
+        return {}
+    root = Path(__file__).resolve().parents[2]
+    return {k: v for k, v in provenance(root).items() if k in ("commit", "source_sha256")}
 
 
 def _by_kind(done) -> dict:

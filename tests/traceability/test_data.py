@@ -63,7 +63,8 @@ def test_statement_without_shall_is_refused(repo):
 
 @pytest.mark.req("SRS-100")
 def test_bad_risk_level_and_control_type_are_refused(repo):
-    repo.replace("hazard_analysis/risk_controls.yaml", "type: protective measure", "type: hope")
+    repo.replace("hazard_analysis/risk_controls.yaml", "latches a fault\n    type: protective measure",
+                 "latches a fault\n    type: hope")
     repo.replace("hazard_analysis/hazards.yaml", "initial_risk: {severity: S3, probability: P4}",
                  "initial_risk: {severity: S3, probability: Q4}")
     errs = _errors(repo)

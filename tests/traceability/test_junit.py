@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from traceability.provenance import commit, source_sha256
 from traceability.junit import read_junit
 
 SRC = '''import pytest
@@ -84,8 +85,9 @@ def test_check_accepts_junit_xml_as_evidence(repo, capsys):
         f'file="{t["file"]}" line="{t["line"] - 1}" time="0.01"><properties>'
         f'<property name="verifies" value="{", ".join(t["ids"])}"/></properties></testcase>'
         for t in data["tests"])
+    build = "".join(f'<property name="ionto_{k}" value="{v}"/>' for k, v in (("commit", commit(repo.root)), ("source_sha256", source_sha256(repo.root))))
     repo.write("out/test-results/junit.xml", f'<?xml version="1.0"?><testsuites><testsuite name="pytest">'
-               f'{cases}</testsuite></testsuites>')
+               f'<properties>{build}</properties>{cases}</testsuite></testsuites>')
     rc, out = repo.run(capsys, "check", "--results", str(repo.path("out/test-results/junit.xml")))
     assert rc == 0, out
     # a failure in the XML fails the check, naming the test and what it verifies

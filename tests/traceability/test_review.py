@@ -33,7 +33,7 @@ def test_changed_user_need_makes_every_child_link_suspect(repo, capsys):
 
 @pytest.mark.req("SRS-102")
 def test_changed_control_makes_its_hazards_links_suspect(repo, capsys):
-    repo.replace("hazard_analysis/risk_controls.yaml", "A load below 250 Ohm with current flowing",
+    repo.replace("hazard_analysis/risk_controls.yaml", "A load below 250 Ohm with at least 0.5 mA flowing",
                  "A load below 100 Ohm with current flowing")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
