@@ -95,6 +95,7 @@ typedef struct {
     int32_t sense_sum_mv;     /* sum of the voltage readings of the current sense window */
     int32_t sense_n;          /* readings in it */
     int32_t sense_prev_mv;    /* sum of the previous sense window (SRS-011: settled?) */
+    int32_t sense_max_mv;     /* largest reading of the current sense window (SRS-025) */
     int32_t last_max_ua;      /* larger channel of the last valid reading */
     int32_t last_drive_mv;    /* drive applied during the last tick */
     int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */
@@ -104,6 +105,7 @@ typedef struct {
     int32_t frozen_a_count;   /* ticks in a row with an unchanged reading above the noise bound */
     int32_t frozen_b_count;
     int32_t saturated;        /* 1: last tick's drive at compliance with current below setpoint */
+    int32_t blind_held;       /* 1: last tick's drive was held at the blind-rise bound, current below setpoint (SRS-025) */
     int32_t hold_on;          /* 1: setpoint held below the reference (SRS-024) */
     int32_t hold_ua;          /* held setpoint, whole uA */
     int32_t hold_frac_fa;     /* and its sub-uA part, fA */

@@ -195,21 +195,31 @@
  *   low; 10 kOhm >= 3.05 kOhm (10 uF: the capacitance still charging) ->
  *   always high; 4 kOhm at 10 uF reads ~1.8 kOhm -> low, safe and it starts.
  *   A misjudged load errs low (a charging capacitance lowers the mean).
- *   What stays (SRS-025 (c)): a lift that began before the first 160 uA
- *   reading and lasts while the reference passes REG_BLIND_MAX_UA meets the
- *   drive rising from the bound toward the 1 V open tier; measured 0.52 mA
- *   above the reference (6 of 1134 matrix cases, 500 ohm). */
+ *   The bound holds until the first 160 uA reading at ANY setpoint (issue 8
+ *   point 1, review of main): it used to end at REG_BLIND_MAX_UA, and a lift
+ *   that began before any evidence and lasted while the reference passed
+ *   0.2 mA met the 1 V open tier through the series resistance (6.56 mA
+ *   above the reference at 500 ohm). */
 #define REG_OPEN_ARM_UA 160
 #define REG_OPEN_FIRE_MIN_UA 120
 #define REG_BLIND_RISE_BOOT_MV 120
 #define REG_BLIND_BOOT_LOW_MV 70
 #define REG_BLIND_BOOT_HIGH_OHMS 2500
 #define REG_BLIND_BOOT_HIGH_MV ((REG_SENSE_MV * REG_BLIND_BOOT_HIGH_OHMS) / (REG_BLIND_BOOT_HIGH_OHMS + REG_SENSE_SERIES_OHMS))
-/* the blind-rise bound acts only below REG_BLIND_MAX_UA (200 uA): above, the
- * collapse tier (armed at 500 ohm long before: the current tracks within a
- * few uA there), the 1 V open-circuit tiers of SRS-010/024 (at 10 kOhm the
- * drive is above 1 V) and the 20 mV/tick rise limit bound a lift; a ramp
- * at 10 kOhm, whose current may not be seen before this, then runs freely. */
+/* SRS-025: a sense window with a reading at or above REG_BLIND_BOOT_OPEN_MV
+ * (314 mV, twice the contact level) held an open-circuit tick (a lifted hand
+ * reads the 2 V sense level): its mean says nothing about the load, and the
+ * low bound is taken. A contact below REG_CONTACT_OHMS reads at most 157 mV +
+ * 49 mV noise + one 19.5 mV step = 226 mV; a lift of one tick in a 500 ohm
+ * window raised its mean from ~10 to ~30 mV, above the 22 mV high-bound
+ * threshold, and a 1-98-38 tick chatter then met 82 mV of drive: 0.51 mA
+ * above the reference (issue 8 point 1, hypothesis case). */
+#define REG_BLIND_BOOT_OPEN_MV (2 * REG_CONTACT_MV)
+/* once a 160 uA reading has been seen the blind-rise bound acts only below
+ * REG_BLIND_MAX_UA (200 uA): above, the collapse tier (armed by that
+ * reading), the 1 V open-circuit tiers of SRS-010/024 and the 20 mV/tick
+ * rise limit bound a lift. Before it, the bound holds at every setpoint: a
+ * 10 kOhm ramp still rises, by 1/4 per reading above 50 uA. */
 #define REG_BLIND_MAX_UA 200
 #define REG_BLIND_RISE_MIN_MV 10
 #define REG_BLIND_RISE_DIV 4
