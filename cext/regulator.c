@@ -71,6 +71,13 @@ static int32_t slew_fa_per_tick(int32_t slew_na_per_s)
     return slew_na_per_s * FA_PER_TICK_PER_NA_PER_S;
 }
 
+/* Noise-floor filter of one channel back at its start (SRS-130). */
+static void quiet_clear(reg_quiet_t *q)
+{
+    q->prev_ua = 0;
+    q->mean_q = REG_QUIET_STEP_CAP_UA * REG_QUIET_Q;
+}
+
 /* Current restarts from 0 under the slew limit (SRS-007, SRS-011). */
 static void restart_from_zero(reg_state_t *reg)
 {
@@ -144,6 +151,8 @@ int32_t reg_init(reg_state_t *reg)
         reg->last_b_ua = -1;
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
+        quiet_clear(&reg->quiet_a);
+        quiet_clear(&reg->quiet_b);
         reg->load_q = 0;
         reg->tick = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -274,6 +283,8 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->plausible_count = 0;
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
+        quiet_clear(&reg->quiet_a);
+        quiet_clear(&reg->quiet_b);
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
         }
@@ -718,6 +729,38 @@ static int32_t channel_frozen(int32_t *last_ua, int32_t *count, int32_t now_ua, 
     return debounce(count, same, REG_FROZEN_TICKS);
 }
 
+/* One channel: 1 when the filtered mean of its tick-to-tick changes falls
+ * below REG_QUIET_MIN_UA while the stage drives directly and the readings
+ * are above the open-circuit noise bound (SRS-130): a channel with less
+ * noise than the >= 1 LSB rms a live ADC must have (hardware duty RC-27)
+ * does not follow the current. A stuck value with a few uA of jitter
+ * passes the frozen check (issue 8 point 2, review of main: both channels
+ * at 14.9 mA +- a few uA, 15 mA set on 1.7 kOhm, drove the true current to
+ * 35 mA). A change of the current only adds to the mean, so a live channel
+ * is never quieter than its noise. Each change counts at most
+ * REG_QUIET_STEP_CAP_UA (a load step cannot postpone the check), and the
+ * mean restarts from that cap at every reading not judged. */
+static int32_t channel_quiet(reg_quiet_t *q, int32_t now_ua, int32_t plain)
+{
+    int32_t quiet = 0;
+    if ((plain != 0) && (now_ua > REG_OPEN_NOISE_UA) && (q->prev_ua > REG_OPEN_NOISE_UA)) {
+        int32_t step_ua = now_ua - q->prev_ua;
+        if (step_ua < 0) {
+            step_ua = -step_ua;
+        }
+        step_ua = min_i32(step_ua, REG_QUIET_STEP_CAP_UA);
+        /* |values| <= 50 x 64: no overflow; C99 division truncates toward 0 */
+        q->mean_q += ((step_ua * REG_QUIET_Q) - q->mean_q) / REG_QUIET_FILTER_DIV;
+        if (q->mean_q < (REG_QUIET_MIN_UA * REG_QUIET_Q)) {
+            quiet = 1;
+        }
+    } else {
+        q->mean_q = REG_QUIET_STEP_CAP_UA * REG_QUIET_Q;
+    }
+    q->prev_ua = (plain != 0) ? now_ua : 0;
+    return quiet;
+}
+
 /* Both channels checked for a frozen reading (SRS-026): a channel that
  * does not answer the drive cannot regulate, and two channels that share an
  * ADC, reference or supply freeze together (issue 8 point 2). */
@@ -725,7 +768,9 @@ static void check_frozen(reg_state_t *reg, int32_t a, int32_t b)
 {
     int32_t fa = channel_frozen(&reg->last_a_ua, &reg->frozen_a_count, a, reg->last_plain);
     int32_t fb = channel_frozen(&reg->last_b_ua, &reg->frozen_b_count, b, reg->last_plain);
-    if ((fa != 0) || (fb != 0)) {
+    int32_t qa = channel_quiet(&reg->quiet_a, a, reg->last_plain);
+    int32_t qb = channel_quiet(&reg->quiet_b, b, reg->last_plain);
+    if ((fa != 0) || (fb != 0) || (qa != 0) || (qb != 0)) {
         latch_fault(reg, REG_FAULT_SENSOR_FROZEN);
     }
 }

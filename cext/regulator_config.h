@@ -325,6 +325,29 @@
  * mA set on 1.7 kOhm drove 60 V and 32-35 mA for minutes). */
 #define REG_FROZEN_TICKS 20
 
+/* SRS-130: noise floor of a live channel (issue 8 point 2). A channel must
+ * move with at least the >= 1 LSB rms noise or dither its hardware gives it
+ * (RC-27). The mean of its tick-to-tick changes (each capped at
+ * REG_QUIET_STEP_CAP_UA = 50 uA), filtered by 1/REG_QUIET_FILTER_DIV (1/32)
+ * per reading in 1/REG_QUIET_Q (1/64) uA, judged only under plain drive with
+ * readings above REG_OPEN_NOISE_UA, below REG_QUIET_MIN_UA (5 uA) latches
+ * SENSOR_FROZEN.
+ * Live channel at the least allowed noise (1 LSB = 12.2 uA rms): a reading
+ * repeats with p <= ~0.3 (SRS-026) and every change is >= 12.2 uA: mean
+ * change ~10.9 uA, sd ~8.5 uA; the filter (~63 readings) has sd ~1.1 uA, so
+ * 5 uA is 5.5 sd below (~2e-8 per 6 ms). The simulated channels (20 uA rms)
+ * give ~21 uA. A change of the current only adds to the mean, so drive,
+ * load, skin capacitance, drying, lift and re-contact cannot trip it.
+ * Stuck with jitter: +-5 uA (uniform) gives 3.3 uA (+ <= 0.5 uA of
+ * truncation): detected; from the 50 uA start the filter falls below 5 uA
+ * within 32 x ln(47 / 2) = ~100 readings (10 ms; measured 6-9 ms), so the
+ * drive can rise at most 2 V (SRS-022) before the fault: +1.2 mA on
+ * 1.7 kOhm at 15 mA set (16.4 mA measured, was 35 mA). */
+#define REG_QUIET_STEP_CAP_UA 50
+#define REG_QUIET_Q 64
+#define REG_QUIET_FILTER_DIV 32
+#define REG_QUIET_MIN_UA 5
+
 /* ---- watchdog ------------------------------------------------------------ */
 
 /* SRS-015: the supervisor must kick within 50 ms while the output is
