@@ -267,14 +267,16 @@ int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua)
  * is not quantised: a failed ADC reference can leave a few uA of jitter. */
 int32_t sim_stick_sensor_noisy(sim_rig_t *rig, int32_t channel, int32_t current_ua, int32_t noise_ua)
 {
-    int32_t status = sim_stick_sensor(rig, channel, current_ua);
-    if ((status == REG_OK) && ((noise_ua < 0) || (noise_ua > SIM_STUCK_NOISE_MAX_UA))) {
-        rig->stuck[channel] = 0;
-        status = REG_ERR_RANGE;
-    } else if (status == REG_OK) {
-        rig->stuck_noise_ua[channel] = noise_ua;
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((noise_ua < 0) || (noise_ua > SIM_STUCK_NOISE_MAX_UA)) {
+        status = REG_ERR_RANGE;   /* nothing applied */
     } else {
-        /* range or NULL from sim_stick_sensor */
+        status = sim_stick_sensor(rig, channel, current_ua);
+    }
+    if (status == REG_OK) {
+        rig->stuck_noise_ua[channel] = noise_ua;
     }
     return status;
 }
