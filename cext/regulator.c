@@ -688,7 +688,14 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
                 latch_fault(reg, REG_FAULT_TRANSIENTS);
             }
         } else {
-            slew_reference(reg);
+            /* SRS-025: before any evidence, while the blind-rise bound holds
+             * the drive back, the reference waits: it cannot run ahead of a
+             * current that never shows (a lift before the first reading, a
+             * channel reading 0), and a ramp whose current never becomes
+             * plausible ends by the supervisor's ramp-overrun bound */
+            if ((reg->evidence != 0) || (reg->blind_held == 0)) {
+                slew_reference(reg);
+            }
             update_setpoint(reg, imax);
             out->drive_mv = regulate(reg, imax, v_mv);
             out->stage_on = 1;

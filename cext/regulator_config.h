@@ -219,7 +219,9 @@
  * REG_BLIND_MAX_UA (200 uA): above, the collapse tier (armed by that
  * reading), the 1 V open-circuit tiers of SRS-010/024 and the 20 mV/tick
  * rise limit bound a lift. Before it, the bound holds at every setpoint: a
- * 10 kOhm ramp still rises, by 1/4 per reading above 50 uA. */
+ * 10 kOhm ramp still rises, by 1/4 per reading above 50 uA; while the bound
+ * holds the drive back the reference waits (a current that never shows
+ * ends the ramp by the supervisor's ramp-overrun bound, not "completed"). */
 #define REG_BLIND_MAX_UA 200
 #define REG_BLIND_RISE_MIN_MV 10
 #define REG_BLIND_RISE_DIV 4
