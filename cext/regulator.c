@@ -71,6 +71,13 @@ static int32_t slew_fa_per_tick(int32_t slew_na_per_s)
     return slew_na_per_s * FA_PER_TICK_PER_NA_PER_S;
 }
 
+/* Noise-floor filter of one channel back at its start (SRS-130). */
+static void quiet_clear(reg_quiet_t *q)
+{
+    q->prev_ua = 0;
+    q->mean_q = REG_QUIET_STEP_CAP_UA * REG_QUIET_Q;
+}
+
 /* Current restarts from 0 under the slew limit (SRS-007, SRS-011). */
 static void restart_from_zero(reg_state_t *reg)
 {
@@ -84,11 +91,13 @@ static void restart_from_zero(reg_state_t *reg)
     reg->sense_sum_mv = 0;
     reg->sense_n = 0;
     reg->sense_prev_mv = 0;
+    reg->sense_max_mv = 0;
     reg->short_count = 0;
     reg->compliance_count = 0;
     reg->compliance_limited = 0;
     reg->last_drive_mv = 0;
     reg->saturated = 0;
+    reg->blind_held = 0;
     reg->hold_on = 0;
     reg->hold_ua = 0;
     reg->hold_frac_fa = 0;
@@ -142,6 +151,8 @@ int32_t reg_init(reg_state_t *reg)
         reg->last_b_ua = -1;
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
+        quiet_clear(&reg->quiet_a);
+        quiet_clear(&reg->quiet_b);
         reg->load_q = 0;
         reg->tick = 0;
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -272,6 +283,8 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->plausible_count = 0;
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
+        quiet_clear(&reg->quiet_a);
+        quiet_clear(&reg->quiet_b);
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
             reg->cut_ticks[i] = 0;
         }
@@ -407,7 +420,12 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
             reg->hold_on = 0;
         }
     }
-    if (reg->saturated != 0) {
+    /* SRS-025: the same hold while the blind-rise bound held the drive
+     * back: a lift that began before any evidence is not seen, and at
+     * re-contact the setpoint restarts from what flows, under the slew,
+     * instead of the drive racing to a reference that rose meanwhile (a
+     * discharged 10 uF skin at 500 ohm then read 150 ohm: SHORT) */
+    if ((reg->saturated != 0) || (reg->blind_held != 0)) {
         int32_t cap_ua = i_ua + REG_COMPLIANCE_HOLD_MARGIN_UA;
         int32_t now_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
         if (cap_ua < now_ua) {
@@ -432,6 +450,7 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
     int64_t unclamped = reg->integ_q2 + p_q2;
     int64_t drive_q2;
+    int64_t blind_cap_q2 = Q2_COMPLIANCE;
     /* SRS-025: a reading above the open-circuit noise bound is evidence that
      * the last tick's drive reached a load; without it the drive may rise at
      * most REG_BLIND_RISE_MV above the drive of the last evidence (no windup
@@ -442,12 +461,16 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     if (i_ua >= REG_OPEN_ARM_UA) {
         reg->evidence = 1;
     }
-    if (reg->setpoint_ua < REG_BLIND_MAX_UA) {
+    /* the bound holds until evidence at any setpoint (issue 8 point 1): a
+     * lift that began before the first REG_OPEN_ARM_UA reading and lasts
+     * while the reference passes REG_BLIND_MAX_UA met the 1 V open tier */
+    if ((reg->setpoint_ua < REG_BLIND_MAX_UA) || (reg->evidence == 0)) {
         int64_t blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
         if ((reg->evidence == 0) && (blind_q2 < (int64_t)reg->boot_mv)) {
             blind_q2 = (int64_t)reg->boot_mv;
         }
         blind_q2 *= Q2_PER_MV;
+        blind_cap_q2 = blind_q2;
         if (blind_q2 < rise_q2) {
             rise_q2 = blind_q2;
         }
@@ -464,6 +487,10 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     reg->saturated = 0;
     if ((drive_q2 >= Q2_COMPLIANCE) && (e_ua > 0)) {
         reg->saturated = 1;
+    }
+    reg->blind_held = 0;
+    if ((drive_q2 >= blind_cap_q2) && (e_ua > 0)) {
+        reg->blind_held = 1;
     }
     update_compliance(reg, reg->saturated);
     update_load_estimate(reg, i_ua, v_mv);
@@ -497,14 +524,25 @@ static int32_t sense_load_q(int32_t sum_mv)
 
 /* Blind-rise bound until the first REG_OPEN_ARM_UA reading (SRS-025), from
  * the sum of a sense window's voltage readings: the high bound only when the
- * window mean says the load is above REG_BLIND_BOOT_HIGH_OHMS. */
-static int32_t boot_bound_mv(int32_t sum_mv)
+ * window mean says the load is above REG_BLIND_BOOT_HIGH_OHMS and no reading
+ * of the window came from an open circuit (max_mv below
+ * REG_BLIND_BOOT_OPEN_MV): a lift of one tick inside the window adds 20 mV
+ * to a 500 ohm window mean and chose the high bound (issue 8 point 1). */
+static int32_t boot_bound_mv(int32_t sum_mv, int32_t max_mv)
 {
     int32_t bound = REG_BLIND_BOOT_LOW_MV;
-    if (sum_mv >= (REG_BLIND_BOOT_HIGH_MV * REG_CONTACT_WINDOW_TICKS)) {
+    if ((sum_mv >= (REG_BLIND_BOOT_HIGH_MV * REG_CONTACT_WINDOW_TICKS)) && (max_mv < REG_BLIND_BOOT_OPEN_MV)) {
         bound = REG_BLIND_RISE_BOOT_MV;
     }
     return bound;
+}
+
+/* Adds a reading to the sense window (sum and largest reading). */
+static void sense_add(reg_state_t *reg, int32_t v_mv)
+{
+    reg->sense_sum_mv += v_mv;
+    reg->sense_max_mv = max_i32(reg->sense_max_mv, v_mv);
+    reg->sense_n += 1;
 }
 
 /* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011).
@@ -514,12 +552,11 @@ static int32_t boot_bound_mv(int32_t sum_mv)
 static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 {
     drive_sense(out);
-    reg->sense_sum_mv += v_mv;
-    reg->sense_n += 1;
+    sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
         int32_t contact = 0;
         int32_t sum_mv = reg->sense_sum_mv;
-        int32_t boot_mv = boot_bound_mv(sum_mv);
+        int32_t boot_mv = boot_bound_mv(sum_mv, reg->sense_max_mv);
         /* below the contact level, and settled: not still rising by more
          * than REG_CONTACT_RISE_MV over the previous window (a charging skin
          * capacitance), unless well below the level (SRS-011) */
@@ -531,6 +568,7 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
         reg->sense_prev_mv = sum_mv;
         reg->load_q = sense_load_q(sum_mv);
         reg->sense_sum_mv = 0;
+        reg->sense_max_mv = 0;
         reg->sense_n = 0;
         if (debounce(&reg->contact_count, contact, REG_CONTACT_WINDOWS) != 0) {
             reg->contact_lost = 0;
@@ -552,19 +590,20 @@ static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 {
     drive_sense(out);
     slew_reference(reg);
-    reg->sense_sum_mv += v_mv;
-    reg->sense_n += 1;
+    sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
         int32_t sum_mv = reg->sense_sum_mv;
+        int32_t max_mv = reg->sense_max_mv;
         reg->probing = 0;
         reg->load_q = sense_load_q(sum_mv);
         reg->sense_sum_mv = 0;
+        reg->sense_max_mv = 0;
         reg->sense_n = 0;
         if (sum_mv >= (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
             reg->contact_lost = 1;
             restart_from_zero(reg);
         } else {
-            reg->boot_mv = boot_bound_mv(sum_mv);
+            reg->boot_mv = boot_bound_mv(sum_mv, max_mv);
         }
     }
 }
@@ -649,7 +688,14 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
                 latch_fault(reg, REG_FAULT_TRANSIENTS);
             }
         } else {
-            slew_reference(reg);
+            /* SRS-025: before any evidence, while the blind-rise bound holds
+             * the drive back, the reference waits: it cannot run ahead of a
+             * current that never shows (a lift before the first reading, a
+             * channel reading 0), and a ramp whose current never becomes
+             * plausible ends by the supervisor's ramp-overrun bound */
+            if ((reg->evidence != 0) || (reg->blind_held == 0)) {
+                slew_reference(reg);
+            }
             update_setpoint(reg, imax);
             out->drive_mv = regulate(reg, imax, v_mv);
             out->stage_on = 1;
@@ -690,6 +736,38 @@ static int32_t channel_frozen(int32_t *last_ua, int32_t *count, int32_t now_ua, 
     return debounce(count, same, REG_FROZEN_TICKS);
 }
 
+/* One channel: 1 when the filtered mean of its tick-to-tick changes falls
+ * below REG_QUIET_MIN_UA while the stage drives directly and the readings
+ * are above the open-circuit noise bound (SRS-130): a channel with less
+ * noise than the >= 1 LSB rms a live ADC must have (hardware duty RC-27)
+ * does not follow the current. A stuck value with a few uA of jitter
+ * passes the frozen check (issue 8 point 2, review of main: both channels
+ * at 14.9 mA +- a few uA, 15 mA set on 1.7 kOhm, drove the true current to
+ * 35 mA). A change of the current only adds to the mean, so a live channel
+ * is never quieter than its noise. Each change counts at most
+ * REG_QUIET_STEP_CAP_UA (a load step cannot postpone the check), and the
+ * mean restarts from that cap at every reading not judged. */
+static int32_t channel_quiet(reg_quiet_t *q, int32_t now_ua, int32_t plain)
+{
+    int32_t quiet = 0;
+    if ((plain != 0) && (now_ua > REG_OPEN_NOISE_UA) && (q->prev_ua > REG_OPEN_NOISE_UA)) {
+        int32_t step_ua = now_ua - q->prev_ua;
+        if (step_ua < 0) {
+            step_ua = -step_ua;
+        }
+        step_ua = min_i32(step_ua, REG_QUIET_STEP_CAP_UA);
+        /* |values| <= 50 x 64: no overflow; C99 division truncates toward 0 */
+        q->mean_q += ((step_ua * REG_QUIET_Q) - q->mean_q) / REG_QUIET_FILTER_DIV;
+        if (q->mean_q < (REG_QUIET_MIN_UA * REG_QUIET_Q)) {
+            quiet = 1;
+        }
+    } else {
+        q->mean_q = REG_QUIET_STEP_CAP_UA * REG_QUIET_Q;
+    }
+    q->prev_ua = (plain != 0) ? now_ua : 0;
+    return quiet;
+}
+
 /* Both channels checked for a frozen reading (SRS-026): a channel that
  * does not answer the drive cannot regulate, and two channels that share an
  * ADC, reference or supply freeze together (issue 8 point 2). */
@@ -697,7 +775,9 @@ static void check_frozen(reg_state_t *reg, int32_t a, int32_t b)
 {
     int32_t fa = channel_frozen(&reg->last_a_ua, &reg->frozen_a_count, a, reg->last_plain);
     int32_t fb = channel_frozen(&reg->last_b_ua, &reg->frozen_b_count, b, reg->last_plain);
-    if ((fa != 0) || (fb != 0)) {
+    int32_t qa = channel_quiet(&reg->quiet_a, a, reg->last_plain);
+    int32_t qb = channel_quiet(&reg->quiet_b, b, reg->last_plain);
+    if ((fa != 0) || (fb != 0) || (qa != 0) || (qb != 0)) {
         latch_fault(reg, REG_FAULT_SENSOR_FROZEN);
     }
 }

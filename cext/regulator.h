@@ -31,7 +31,7 @@
 #define REG_FAULT_SENSOR_RANGE 5
 #define REG_FAULT_WATCHDOG 6
 #define REG_FAULT_VOLTAGE_IMPLAUSIBLE 7 /* voltage reading below the drive (SRS-023) */
-#define REG_FAULT_SENSOR_FROZEN 8       /* a current channel reads the same value tick after tick (SRS-026) */
+#define REG_FAULT_SENSOR_FROZEN 8       /* a current channel is frozen (SRS-026) or quieter than a live ADC (SRS-130) */
 
 /* polarity of the output */
 #define REG_POLARITY_NORMAL 1
@@ -70,6 +70,12 @@ typedef struct {
                                 under the sense level; 0 when unknown (output off, open) */
 } reg_output_t;
 
+/* noise-floor filter of one current channel (SRS-130) */
+typedef struct {
+    int32_t prev_ua;          /* last reading under plain drive (0: none) */
+    int32_t mean_q;           /* filtered mean of |change|, 1/64 uA */
+} reg_quiet_t;
+
 /* regulator state; fields are private to regulator.c */
 typedef struct {
     int32_t reference_ua;     /* slewed reference, whole uA */
@@ -95,6 +101,7 @@ typedef struct {
     int32_t sense_sum_mv;     /* sum of the voltage readings of the current sense window */
     int32_t sense_n;          /* readings in it */
     int32_t sense_prev_mv;    /* sum of the previous sense window (SRS-011: settled?) */
+    int32_t sense_max_mv;     /* largest reading of the current sense window (SRS-025) */
     int32_t last_max_ua;      /* larger channel of the last valid reading */
     int32_t last_drive_mv;    /* drive applied during the last tick */
     int32_t last_plain;       /* 1: last tick drove the electrodes directly (stage on, not sense) */
@@ -103,7 +110,10 @@ typedef struct {
     int32_t last_b_ua;
     int32_t frozen_a_count;   /* ticks in a row with an unchanged reading above the noise bound */
     int32_t frozen_b_count;
+    reg_quiet_t quiet_a;      /* noise-floor filters of the two channels (SRS-130) */
+    reg_quiet_t quiet_b;
     int32_t saturated;        /* 1: last tick's drive at compliance with current below setpoint */
+    int32_t blind_held;       /* 1: last tick's drive was held at the blind-rise bound, current below setpoint (SRS-025) */
     int32_t hold_on;          /* 1: setpoint held below the reference (SRS-024) */
     int32_t hold_ua;          /* held setpoint, whole uA */
     int32_t hold_frac_fa;     /* and its sub-uA part, fA */

@@ -195,21 +195,33 @@
  *   low; 10 kOhm >= 3.05 kOhm (10 uF: the capacitance still charging) ->
  *   always high; 4 kOhm at 10 uF reads ~1.8 kOhm -> low, safe and it starts.
  *   A misjudged load errs low (a charging capacitance lowers the mean).
- *   What stays (SRS-025 (c)): a lift that began before the first 160 uA
- *   reading and lasts while the reference passes REG_BLIND_MAX_UA meets the
- *   drive rising from the bound toward the 1 V open tier; measured 0.52 mA
- *   above the reference (6 of 1134 matrix cases, 500 ohm). */
+ *   The bound holds until the first 160 uA reading at ANY setpoint (issue 8
+ *   point 1, review of main): it used to end at REG_BLIND_MAX_UA, and a lift
+ *   that began before any evidence and lasted while the reference passed
+ *   0.2 mA met the 1 V open tier through the series resistance (6.56 mA
+ *   above the reference at 500 ohm). */
 #define REG_OPEN_ARM_UA 160
 #define REG_OPEN_FIRE_MIN_UA 120
 #define REG_BLIND_RISE_BOOT_MV 120
 #define REG_BLIND_BOOT_LOW_MV 70
 #define REG_BLIND_BOOT_HIGH_OHMS 2500
 #define REG_BLIND_BOOT_HIGH_MV ((REG_SENSE_MV * REG_BLIND_BOOT_HIGH_OHMS) / (REG_BLIND_BOOT_HIGH_OHMS + REG_SENSE_SERIES_OHMS))
-/* the blind-rise bound acts only below REG_BLIND_MAX_UA (200 uA): above, the
- * collapse tier (armed at 500 ohm long before: the current tracks within a
- * few uA there), the 1 V open-circuit tiers of SRS-010/024 (at 10 kOhm the
- * drive is above 1 V) and the 20 mV/tick rise limit bound a lift; a ramp
- * at 10 kOhm, whose current may not be seen before this, then runs freely. */
+/* SRS-025: a sense window with a reading at or above REG_BLIND_BOOT_OPEN_MV
+ * (314 mV, twice the contact level) held an open-circuit tick (a lifted hand
+ * reads the 2 V sense level): its mean says nothing about the load, and the
+ * low bound is taken. A contact below REG_CONTACT_OHMS reads at most 157 mV +
+ * 49 mV noise + one 19.5 mV step = 226 mV; a lift of one tick in a 500 ohm
+ * window raised its mean from ~10 to ~30 mV, above the 22 mV high-bound
+ * threshold, and a 1-98-38 tick chatter then met 82 mV of drive: 0.51 mA
+ * above the reference (issue 8 point 1, hypothesis case). */
+#define REG_BLIND_BOOT_OPEN_MV (2 * REG_CONTACT_MV)
+/* once a 160 uA reading has been seen the blind-rise bound acts only below
+ * REG_BLIND_MAX_UA (200 uA): above, the collapse tier (armed by that
+ * reading), the 1 V open-circuit tiers of SRS-010/024 and the 20 mV/tick
+ * rise limit bound a lift. Before it, the bound holds at every setpoint: a
+ * 10 kOhm ramp still rises, by 1/4 per reading above 50 uA; while the bound
+ * holds the drive back the reference waits (a current that never shows
+ * ends the ramp by the supervisor's ramp-overrun bound, not "completed"). */
 #define REG_BLIND_MAX_UA 200
 #define REG_BLIND_RISE_MIN_MV 10
 #define REG_BLIND_RISE_DIV 4
@@ -314,6 +326,29 @@
  * bound of SRS-026 (issue 8 point 2: both channels stuck at 14.9 mA with 15
  * mA set on 1.7 kOhm drove 60 V and 32-35 mA for minutes). */
 #define REG_FROZEN_TICKS 20
+
+/* SRS-130: noise floor of a live channel (issue 8 point 2). A channel must
+ * move with at least the >= 1 LSB rms noise or dither its hardware gives it
+ * (RC-27). The mean of its tick-to-tick changes (each capped at
+ * REG_QUIET_STEP_CAP_UA = 50 uA), filtered by 1/REG_QUIET_FILTER_DIV (1/32)
+ * per reading in 1/REG_QUIET_Q (1/64) uA, judged only under plain drive with
+ * readings above REG_OPEN_NOISE_UA, below REG_QUIET_MIN_UA (5 uA) latches
+ * SENSOR_FROZEN.
+ * Live channel at the least allowed noise (1 LSB = 12.2 uA rms): a reading
+ * repeats with p <= ~0.3 (SRS-026) and every change is >= 12.2 uA: mean
+ * change ~10.9 uA, sd ~8.5 uA; the filter (~63 readings) has sd ~1.1 uA, so
+ * 5 uA is 5.5 sd below (~2e-8 per 6 ms). The simulated channels (20 uA rms)
+ * give ~21 uA. A change of the current only adds to the mean, so drive,
+ * load, skin capacitance, drying, lift and re-contact cannot trip it.
+ * Stuck with jitter: +-5 uA (uniform) gives 3.3 uA (+ <= 0.5 uA of
+ * truncation): detected; from the 50 uA start the filter falls below 5 uA
+ * within 32 x ln(47 / 2) = ~100 readings (10 ms; measured 6-9 ms), so the
+ * drive can rise at most 2 V (SRS-022) before the fault: +1.2 mA on
+ * 1.7 kOhm at 15 mA set (16.4 mA measured, was 35 mA). */
+#define REG_QUIET_STEP_CAP_UA 50
+#define REG_QUIET_Q 64
+#define REG_QUIET_FILTER_DIV 32
+#define REG_QUIET_MIN_UA 5
 
 /* ---- watchdog ------------------------------------------------------------ */
 

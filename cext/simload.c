@@ -169,6 +169,8 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->stuck[1] = 0;
         rig->stuck_ua[0] = 0;
         rig->stuck_ua[1] = 0;
+        rig->stuck_noise_ua[0] = 0;
+        rig->stuck_noise_ua[1] = 0;
         rig->voltage_stuck = 0;
         rig->voltage_stuck_mv = 0;
         rig->stall_ticks = 0;
@@ -254,6 +256,27 @@ int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua)
     } else {
         rig->stuck[channel] = 1;
         rig->stuck_ua[channel] = current_ua;
+        rig->stuck_noise_ua[channel] = 0;
+    }
+    return status;
+}
+
+/* A channel stuck at current_ua with +-noise_ua of noise that does not
+ * answer the drive (issue 8 point 2: a common-cause fault that keeps the
+ * channels noisy, so the frozen check of SRS-026 does not fire). The noise
+ * is not quantised: a failed ADC reference can leave a few uA of jitter. */
+int32_t sim_stick_sensor_noisy(sim_rig_t *rig, int32_t channel, int32_t current_ua, int32_t noise_ua)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((noise_ua < 0) || (noise_ua > SIM_STUCK_NOISE_MAX_UA)) {
+        status = REG_ERR_RANGE;   /* nothing applied */
+    } else {
+        status = sim_stick_sensor(rig, channel, current_ua);
+    }
+    if (status == REG_OK) {
+        rig->stuck_noise_ua[channel] = noise_ua;
     }
     return status;
 }
@@ -417,6 +440,21 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
     return mean_a;
 }
 
+/* a stuck channel's reading: the stuck value plus its own noise (unit_noise
+ * is bounded at +-2.45, scaled so the noise stays within +-noise_ua) */
+static int32_t stuck_reading(int32_t stuck_ua, int32_t noise_ua, double unit_noise)
+{
+    double v = (double)stuck_ua + ((unit_noise / 2.45) * (double)noise_ua);
+    int32_t r = (int32_t)floor(v + 0.5);
+    if (r < REG_ADC_CURRENT_MIN_UA) {
+        r = REG_ADC_CURRENT_MIN_UA;
+    }
+    if (r > REG_ADC_CURRENT_MAX_UA) {
+        r = REG_ADC_CURRENT_MAX_UA;
+    }
+    return r;
+}
+
 static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
 {
     double i_ua = rig->i_end_a * 1e6;
@@ -428,10 +466,10 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
     in->current_b_ua = quantise(i_ua + (n1 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
     in->voltage_mv = quantise((rig->v_term_v * 1e3) + (n2 * (double)SIM_NOISE_MV), REG_ADC_VOLTAGE_MAX_MV);
     if (rig->stuck[0] != 0) {
-        in->current_a_ua = rig->stuck_ua[0];
+        in->current_a_ua = stuck_reading(rig->stuck_ua[0], rig->stuck_noise_ua[0], n0);
     }
     if (rig->stuck[1] != 0) {
-        in->current_b_ua = rig->stuck_ua[1];
+        in->current_b_ua = stuck_reading(rig->stuck_ua[1], rig->stuck_noise_ua[1], n1);
     }
     if (rig->voltage_stuck != 0) {
         in->voltage_mv = rig->voltage_stuck_mv;

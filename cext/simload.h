@@ -41,6 +41,7 @@
 #define SIM_SHORT_MAX_OHMS 1000
 #define SIM_CHANGE_MAX_MS 600000
 #define SIM_STALL_MAX_MS 600000
+#define SIM_STUCK_NOISE_MAX_UA 1000
 
 /* ---- output stage and sensors -------------------------------------------- */
 
@@ -132,6 +133,7 @@ typedef struct {
     double short_ohm;        /* > 0 while shorted */
     int32_t stuck[2];
     int32_t stuck_ua[2];
+    int32_t stuck_noise_ua[2]; /* +- noise of a stuck reading (0: constant) */
     int32_t voltage_stuck;   /* 1: the voltage channel reads voltage_stuck_mv */
     int32_t voltage_stuck_mv;
     int32_t stall_ticks;
@@ -156,6 +158,7 @@ int32_t sim_short(sim_rig_t *rig, int32_t ohms);
 int32_t sim_clear_short(sim_rig_t *rig);
 int32_t sim_change_load(sim_rig_t *rig, int32_t ohms, int32_t over_ms);
 int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua);
+int32_t sim_stick_sensor_noisy(sim_rig_t *rig, int32_t channel, int32_t current_ua, int32_t noise_ua);
 int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel);
 int32_t sim_stick_voltage(sim_rig_t *rig, int32_t voltage_mv);
 int32_t sim_unstick_voltage(sim_rig_t *rig);

@@ -136,6 +136,7 @@ _ARGS = {
     "current_ma": (1000, lib.REG_ADC_CURRENT_MIN_UA, lib.REG_ADC_CURRENT_MAX_UA, "mA"),
     "voltage_v": (1000, lib.REG_ADC_VOLTAGE_MIN_MV, lib.REG_ADC_VOLTAGE_MAX_MV, "V"),
     "channel": (1, 0, 1, "(0 = A, 1 = B)"),
+    "noise_ua": (1, 0, lib.SIM_STUCK_NOISE_MAX_UA, "uA"),
     "stall_ms": (1, 0, lib.SIM_STALL_MAX_MS, "ms"),
     "ticks": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
     "ticks_per_row": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
@@ -414,6 +415,19 @@ class SimulatedRig(_RegulatorCommands):
         status = lib.sim_stick_sensor(self._rig, c_channel, c_ua)
         bad_channel = c_channel not in (0, 1)
         _check(status, "channel" if bad_channel else "current_ma", channel if bad_channel else current_ma)
+
+    def stick_sensor_noisy(self, channel: int, current_ma: float, noise_ua: float) -> None:
+        """The channel reads current_ma +- noise_ua (unquantised jitter) whatever
+        flows: a stuck channel that stays noisy (issue 8 point 2)."""
+        c_channel = _to_c("channel", _int_arg("channel", channel))
+        c_ua = _to_c("current_ma", current_ma)
+        c_noise = _to_c("noise_ua", noise_ua)
+        status = lib.sim_stick_sensor_noisy(self._rig, c_channel, c_ua, c_noise)
+        if c_channel not in (0, 1):
+            _check(status, "channel", channel)
+        elif not lib.REG_ADC_CURRENT_MIN_UA <= c_ua <= lib.REG_ADC_CURRENT_MAX_UA:
+            _check(status, "current_ma", current_ma)
+        _check(status, "noise_ua", noise_ua)
 
     def unstick_sensor(self, channel: int) -> None:
         c_channel = _to_c("channel", _int_arg("channel", channel))

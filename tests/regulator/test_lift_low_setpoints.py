@@ -25,21 +25,6 @@ BOOT_LOW_V = 0.07             # REG_BLIND_BOOT_LOW_MV (SRS-025): the bound unles
 PROBE_TICKS = 100             # REG_CONTACT_WINDOW_TICKS: the enable probe (SRS-010, SRS-025)
 
 
-OPEN_V = 1.0                  # REG_OPEN_MIN_MV: the 1 V open-circuit tier (SRS-010)
-ARM_MA = 0.16                 # REG_OPEN_ARM_UA
-
-
-def _allowed_ma(load_ohms: float, reference_ma: float, unarmed_lift: bool) -> float:
-    """SRS-025: reference + 0.5 mA on every tick, from 0 up (the 0.12 V boot
-    residual is closed). The one exception left (SRS-025 (c), HS-22): a lift
-    that began before the first 0.16 mA reading since a restart and lasts
-    while the reference passes 0.2 mA can meet the 1 V open-circuit tier
-    through the series resistance (the blind-rise bound ends at 0.2 mA)."""
-    allowed = reference_ma + BAND_MA
-    if unarmed_lift and reference_ma >= BLIND_MAX_MA:
-        allowed = max(allowed, (OPEN_V + 0.02) / (SERIES_SHARE * load_ohms) * 1000)
-    return allowed
-
 
 def _worst(rows) -> float:
     return max(e for e, _ in _excess(rows))
@@ -79,8 +64,8 @@ def test_reviewers_figures_stay_within_reference_plus_0_5_ma(load_ohms, capacita
 def test_lift_of_any_length_at_any_point_of_a_ramp(load_ohms, capacitance_uf, slew):
     """Issue 8 point 1: reference + 0.5 mA on every tick, also for lifts that
     begin before any current has been seen (the enable probe and the
-    load-dependent boot bound); only a lift spanning the 0.2 mA crossing
-    before the first 0.16 mA reading keeps the 1 V tier (see _allowed_ma)."""
+    load-dependent boot bound) and last while the reference passes 0.2 mA
+    (the blind-rise bound now holds until the first 0.16 mA reading)."""
     for lift_at_ms in (0, 3, 10, 30, 100, 300):
         for lift_ms in (0.1, 0.5, 1.5, 4.2, 8, 30, 300):
             rig = SimulatedRig(seed=lift_at_ms * 7 + int(lift_ms * 10), load_ohms=load_ohms,
@@ -88,11 +73,10 @@ def test_lift_of_any_length_at_any_point_of_a_ramp(load_ohms, capacitance_uf, sl
             rig.command(1.0, slew)
             rig.enable_output(True)
             rows = rows_ticks(rig, lift_at_ms * 10) if lift_at_ms else [rig.run(1)]
-            unarmed = max(r.measured_current_ma for r in rows) < ARM_MA
             rows += _lift(rig, int(lift_ms * 10))
             rows += rows_ticks(rig, 2000)
             for e, r in _excess(rows):
-                assert e <= BAND_MA or r.peak_current_ma <= _allowed_ma(load_ohms, r.reference_ma, unarmed), (lift_at_ms, lift_ms, r)
+                assert e <= BAND_MA, (lift_at_ms, lift_ms, e, r)
             assert all(r.fault == FaultCode.NONE for r in rows)
 
 
@@ -129,7 +113,7 @@ def test_contact_chatter_every_1_to_20_ms(seed, load_ohms, capacitance_uf, targe
     rig.contact()
     rows += rows_ticks(rig, 1000)
     for e, r in _excess(rows):
-        assert e <= BAND_MA or r.peak_current_ma <= _allowed_ma(load_ohms, r.reference_ma, unarmed_lift=True), r
+        assert e <= BAND_MA, (e, r)
     assert max(r.peak_current_ma for r in rows) <= LIMITS.hard_limit_ma
 
 
