@@ -120,10 +120,12 @@ def _load_estimate_ohms(last) -> float:
 # Below this measured current the V/I estimate is too coarse to use (1 uA steps
 # of the current reading and the sense-level offset): 0.5 mA.
 LOAD_ESTIMATE_MIN_MA = 0.5
-# The 3x pause bound tolerates a coarser estimate: from 0.15 mA (7.5 x the
-# 20 uA rms sensor noise; the regulator's estimate is filtered) while the
-# current rises again after a density cut (SRS-141). An error only pauses early.
-LOAD_PAUSE_MIN_MA = 0.15
+# In limited the load is checked from 0.15 mA (7.5 x the 20 uA rms sensor
+# noise; the regulator's estimate is filtered, within about 5 % from 0.2 mA):
+# the current there is lowered (below 0.5 mA at small set currents) or rises
+# again after a density cut (SRS-141). An error lowers the current further
+# or pauses early, never raises it.
+LOAD_LIMITED_MIN_MA = 0.15
 # The load is checked for the current density at least this often in treat
 # and limited (SRS-092): fifty 10 ms rows; skin burns from current density
 # build up over minutes, the open-circuit cut of the regulator is the fast backstop.
@@ -837,13 +839,10 @@ class Supervisor:
         if not math.isfinite(r_now):
             return False
         state = self.state
-        if last.measured_current_ma < LOAD_ESTIMATE_MIN_MA:
-            # too coarse for the 5 % band; the 3x pause bound is checked from
-            # LOAD_PAUSE_MIN_MA in limited, where a density cut restarts the
-            # current from 0 (SRS-141): the area is watched while it rises
-            if (state == "limited" and last.measured_current_ma >= LOAD_PAUSE_MIN_MA
-                    and self._area_too_small(last)):
-                return self._density_pause(r_now)
+        # in limited the current is already lowered (at 1 mA set, below 0.5 mA)
+        # or re-rises from 0 after a cut: the load is watched from a lower current
+        min_ma = LOAD_LIMITED_MIN_MA if state == "limited" else LOAD_ESTIMATE_MIN_MA
+        if last.measured_current_ma < min_ma:
             return False
         if state == "ramp":
             if self._area_too_small(last):
