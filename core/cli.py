@@ -33,7 +33,7 @@ from core.history import History, HistoryError, default_db_path
 from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
 from core.scenario import ScenarioError, load_scenario
-from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings
+from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings, read_decimal
 from core.supervisor import SessionPlan, Supervisor
 from core.trace import TraceWriter
 
@@ -65,16 +65,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _number_arg(text: str) -> float | str:
-    """A number if it reads as one; otherwise the text, so that core.settings
-    refuses it with the field's name and allowed range."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    """A number if it is ASCII decimal notation (SRS-140); otherwise the text,
+    so that core.settings refuses it with the field's name and allowed range."""
+    number = read_decimal(text)
+    return text if number is None else number
 
 
 def _seed_arg(text: str) -> int:
     try:
+        if not (text.isascii() and text.isdigit()):   # int() reads '５', ' 1', '1_0' (SRS-140)
+            raise ValueError(text)
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(
@@ -174,8 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminal_out():
+    """Where the checklist's questions go (SRS-086): stderr if it is a
+    terminal, else stdout if that is one (stderr redirected to a log), else
+    None. A redirected stream must not make a terminal user's session
+    unattended."""
+    for stream in (sys.stderr, sys.stdout):
+        if stream.isatty():
+            return stream
+    return None
+
+
 def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
+    return sys.stdin.isatty() and _terminal_out() is not None
+
+
+def _tell(text: str) -> None:
+    """A checklist line to the user at the terminal."""
+    print(text, file=_terminal_out() or sys.stderr)
 
 
 def _say(text: str) -> None:
@@ -387,13 +403,13 @@ def _run_checklist(args: argparse.Namespace, site: str) -> ChecklistRecord:
 
 def _confirm_file_answers(path: str, answers: ChecklistAnswers) -> None:
     """A file's answers on a terminal: shown, and confirmed for today (SRS-086)."""
-    _say(f"Checklist answers from {path}:")
+    _tell(f"Checklist answers from {path}:")
     for item in CONTRAINDICATIONS:
         value = answers.contraindications.get(item.id)
-        _say(f"  {item.question} {'yes' if value else 'no'}")
+        _tell(f"  {item.question} {'yes' if value else 'no'}")
     for item in PREPARATION:
         value = answers.preparation.get(item.id)
-        _say(f"  {item.question} {'yes' if value else 'no'}")
+        _tell(f"  {item.question} {'yes' if value else 'no'}")
     if not _ask("Are these answers true for you today?"):
         raise Refused(f"--checklist: the answers of {path!r} were not confirmed; nothing was "
                       "energised: correct the file, or leave --checklist out to be asked")
@@ -401,8 +417,9 @@ def _confirm_file_answers(path: str, answers: ChecklistAnswers) -> None:
 
 def _ask(question: str) -> bool:
     while True:
-        sys.stderr.write(f"{question} [y/n] ")
-        sys.stderr.flush()
+        out = _terminal_out() or sys.stderr
+        out.write(f"{question} [y/n] ")
+        out.flush()
         line = sys.stdin.readline()
         if not line:
             raise Refused("checklist: input ended before every question was answered")
@@ -411,11 +428,11 @@ def _ask(question: str) -> bool:
             return True
         if answer in ("n", "no"):
             return False
-        _say("please answer y or n")
+        _tell("please answer y or n")
 
 
 def _ask_checklist(site: str) -> ChecklistAnswers:
-    _say(f"Before the session ({site}): answer each question with y or n.")
+    _tell(f"Before the session ({site}): answer each question with y or n.")
     contra = {item.id: _ask(item.question) for item in CONTRAINDICATIONS}
     prep = {item.id: _ask(item.question) for item in PREPARATION}
     return ChecklistAnswers(contra, prep)

@@ -17,7 +17,24 @@ from core.regulator import BatchResult, Polarity, RowBatch, SimulatedRig
 
 class Readings(Protocol):
     """What `Device.advance` reports: the shape of `core.regulator.RowBatch`,
-    which a hardware driver fills from the regulator's status rows."""
+    which a hardware driver fills from the regulator's status rows.
+
+    Duties the supervisor relies on (SRS-067):
+    - 1 <= rows_run <= the rows asked, each row exactly the ticks asked; a
+      batch with no row run is taken as a stopped loop (SRS-091).
+    - `last` is the status at the end of the last row run (a whole snapshot,
+      never a mix of two ticks); the supervisor reads from it: fault,
+      output_enabled, contact_lost, reference_ma, target_ma, mean_current_ma
+      and peak_current_ma (on hardware: the measured patient current; the
+      output-table check and "no current" use them, SRS-066), the
+      measured_current_ma and load_estimate_ohms of the regulator (math.inf
+      while unknown, SRS-027, SRS-092), and antishock_cuts, a count that
+      never decreases while the device is on (each increase is one cut).
+    - `loop_ticks` is read from the loop's own tick counter when the rows are
+      in, never computed from the rows run (SRS-091).
+    - charge_mas and max_current_ma cover every tick of the batch: the
+      session's delivered charge and its bound are summed from them (SRS-090).
+    """
 
     rows_run: int           # rows actually run (fewer when an event ended the batch)
     events: int             # EVENT_* bits that happened in the batch
@@ -36,6 +53,12 @@ class Device(Protocol):
 
     Time advances only in `advance`: on hardware it waits for the loop's next
     rows of ticks and returns their readings; in simulation it computes them.
+    Every method either does what it says or raises a
+    `core.regulator.RegulatorError` subclass (nothing else); the supervisor
+    latches a fault on any refusal it does not expect. Nothing passed in can
+    raise a limit of the regulator (SRS-001..SRS-029): those are the loop's
+    own. A device without a simulation clock (`simulated_time_s`) is run
+    only paced, against time.monotonic (SRS-091).
     """
 
     tick_hz: int
@@ -44,16 +67,23 @@ class Device(Protocol):
     watchdog_ms: float
 
     def command(self, target_ma: float, slew_ma_per_s: float) -> None:
-        """Set the target current and the slew the reference may move at."""
+        """Set the target current and the slew the reference may move at, in
+        both directions (the loop's own maximum, 5 mA/s, bounds a fall too),
+        from the next tick on. Out of range: CommandRejected, nothing changed."""
 
     def enable_output(self, on: bool) -> None:
-        """Switch the output stage on or off."""
+        """Switch the output stage on or off. Off: no drive from the next tick,
+        reference and regulator state back to 0. On (from off): an enable
+        probe at the sense level, then the reference from 0 under the slew;
+        refused (FaultLatched) while a fault is latched. On while on: nothing
+        changes."""
 
     def set_polarity(self, polarity: Polarity) -> None:
         """Swap the electrodes; refused unless the output is off and |I| < 0.1 mA."""
 
     def kick_watchdog(self) -> None:
-        """Tell the regulator the supervisor is alive."""
+        """Tell the regulator the supervisor is alive; without a kick for
+        watchdog_ms the loop latches WATCHDOG with the output off (SRS-015)."""
 
     @property
     def loop_ticks(self) -> int:
@@ -71,14 +101,25 @@ class Device(Protocol):
         """Clear a latched fault; refused while current flows."""
 
     def search_contact(self) -> None:
-        """Output to the sense level only (reference 0, at most 10 uA) until the
-        regulator sees a load below its contact threshold; each sense window
-        reports the load estimate (SRS-092, SRS-027)."""
+        """Output to the sense level only (reference 0 at once, at most 10 uA)
+        until the regulator sees a load below its contact threshold, with
+        contact_lost reported meanwhile; each sense window reports the load
+        estimate (SRS-092, SRS-027). Refused with the output off or a fault
+        latched."""
 
     def advance(self, max_rows: int, ticks_per_row: int) -> Readings:
         """Run up to `max_rows` rows of `ticks_per_row` ticks; return early
-        after the first row with a regulator event (contact, anti-shock cut,
-        fault, reference reaching target, compliance limiting)."""
+        after the first row with a regulator event: contact lost or restored,
+        anti-shock cut, fault, reference reaching its target, compliance
+        limiting starting or ending, and a load-moved event (the regulator's
+        load estimate moved by more than 5 % since the batch began) only
+        while the stage drives, never at the sense level or with the stage
+        off, where the contact events cover the load (SIM_EVENT_LOAD_MOVED:
+        the current-density check acts within a row of a shrinking contact,
+        SRS-092). On hardware it returns when the rows have happened, and
+        also when the loop stops ticking (then with the rows that did happen,
+        possibly none, and loop_ticks as they are): it never blocks on a
+        stopped loop (SRS-091)."""
 
 
 class SimulatedDevice:
@@ -97,6 +138,7 @@ class SimulatedDevice:
         self._frozen = False
         self._drift = 0.0          # simulated clock error of the loop's timer (fraction)
         self._drift_ticks = 0.0    # ticks the drifting loop clock has gained (or lost)
+        self._sim_ticks = 0        # simulated time, in ticks (simulated_time_s)
 
     # -- Device --------------------------------------------------------------
     def command(self, target_ma: float, slew_ma_per_s: float) -> None:
@@ -127,19 +169,24 @@ class SimulatedDevice:
     def advance(self, max_rows: int, ticks_per_row: int) -> RowBatch:
         # The per-row kick stands in for the supervisor kicking at each row
         # (a device timer would); a stall event makes the rig ignore kicks.
-        # While a timing fault is simulated (a stopped tick, a drifting loop
-        # clock) each row is handed over on its own, as a device delivers its
-        # rows every 10 ms: the supervisor checks each as it would on hardware
-        # instead of one long simulated batch at its end.
-        if self._frozen or self._drift:
-            max_rows = 1
+        # Rows are batched as asked, timing faults or not: the supervisor's
+        # loop checks do not rely on how a device batches (SRS-091).
         before = self._rig.loop_ticks
         batch = self._rig.run_rows(max_rows, ticks_per_row, kick_each_row=True,
                                    stop_on_event=True)
+        self._sim_ticks += batch.rows_run * ticks_per_row
         if self._drift:
             self._drift_ticks += (batch.loop_ticks - before) * self._drift
         batch.loop_ticks = self.loop_ticks
         return batch
+
+    @property
+    def simulated_time_s(self) -> float:
+        """The simulated world's clock: every simulated tick, whether or not
+        the regulator's loop ran it (stop_ticks) or its timer drifts
+        (clock_drift). The supervisor's time base for the loop checks in
+        simulation, in place of time.monotonic (SRS-091)."""
+        return self._sim_ticks / self.tick_hz
 
     # -- simulated load events (scenarios and tests only) --------------------
     def lift_off(self) -> None:

@@ -94,6 +94,7 @@ class Session(_Strict):
     load_drying_rise_max_ratio: SessionValue
     load_limit_band_percent: SessionValue
     load_pause_ratio: SessionValue
+    density_excess_max_s: SessionValue
 
 
 class Limits(_Strict):
@@ -175,6 +176,10 @@ class Limits(_Strict):
     @property
     def load_pause_ratio(self) -> float:
         return self.session.load_pause_ratio.value
+
+    @property
+    def density_excess_max_s(self) -> float:
+        return self.session.density_excess_max_s.value
 
 
 def _num(value: float) -> str:

@@ -8,6 +8,8 @@ turns a pydantic ValidationError into those lines; `parse_settings()` raises
 """
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -31,6 +33,7 @@ __all__ = [
     "TherapySettings",
     "allowed_text",
     "parse_settings",
+    "read_decimal",
     "settings_error_messages",
 ]
 
@@ -47,6 +50,20 @@ if {s.value for s in Site} != set(_LIMITS.sites):  # the enum and the spec must 
     raise RuntimeError("core.settings.Site does not match the sites of spec/limits.yaml")
 
 _SETTINGS = _LIMITS.settings
+
+# The only number notation a user may type (SRS-140): ASCII digits, an optional
+# sign, point and exponent, nothing around them. float() and pydantic also read
+# '５' (full-width), '١٠' (Arabic-Indic), '1_0', ' 1' and 'inf': a value the
+# user did not mean to type must be refused, never guessed.
+DECIMAL_RE = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
+def read_decimal(text: str) -> float | None:
+    """`text` as a finite float if it is ASCII decimal notation, else None."""
+    if not isinstance(text, str) or DECIMAL_RE.fullmatch(text) is None:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 _NUMERIC = ("current_ma", "minutes", "ramp_up_s", "ramp_down_s")
 
 
@@ -70,6 +87,11 @@ class TherapySettings(BaseModel):
             raise PydanticCustomError("not_a_number", "a true/false value is not a number")
         if isinstance(value, (bytes, bytearray)):  # raw bytes are no user input
             raise PydanticCustomError("not_a_number", "bytes are not a number")
+        if isinstance(value, str):   # text only in ASCII decimal notation (SRS-140)
+            number = read_decimal(value)
+            if number is None:
+                raise PydanticCustomError("not_a_number", "not a number in ASCII decimal notation")
+            return number
         return value
 
     @field_validator("current_ma")

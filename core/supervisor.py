@@ -10,6 +10,12 @@ the regulator's status into machine events:
     contact lost -> paused (timer stopped)     contact back -> ramp from 0
     anti-shock cut -> ramp again from 0         regulator fault -> fault
     no contact within the limit -> ramp_down, session interrupted
+    load up faster than drying -> limited (density, SRS-092, SRS-141)
+
+After every batch (one row when paced) it also checks that the regulation
+loop ticked as many ticks as the rows run and that its clock agrees with the
+supervisor's own time base (SRS-091); a stall or drift opens the output
+disconnect.
 
 Treatment time counts rows spent in `treat` only (SRS-065). Batches end
 exactly at scenario event ticks, at half time and at the end of the set time,
@@ -37,7 +43,9 @@ ROW_S = _LIMITS.supervisor_period_max_ms / 1000.0    # trace row spacing (SRS-08
 ZERO_CURRENT_MA = _LIMITS.zero_current_ma            # |I| at or below: no current (SRS-066)
 REFERENCE_EPS_MA = 1e-6     # float slack when comparing references
 POST_FAULT_OBSERVE_S = 0.5  # rows run after a fault to record that no current flows
-REALTIME_MAX_ROWS = 10      # 100 ms batches when paced: responsive stop and view
+# Paced (a device, --realtime): one row per batch, so that the loop checks of
+# SRS-091 run every row (10 ms), whatever the device could batch.
+REALTIME_MAX_ROWS = 1
 FAST_MAX_ROWS = 6_000       # 60 s per batch at most: bounded row buffers
 PROGRESS_WALL_S = 10.0      # wall time between history progress writes (a commit each)
 # Longest wait for a history lock held by another program, inside the control
@@ -112,13 +120,23 @@ def _load_estimate_ohms(last) -> float:
 # Below this measured current the V/I estimate is too coarse to use (1 uA steps
 # of the current reading and the sense-level offset): 0.5 mA.
 LOAD_ESTIMATE_MIN_MA = 0.5
+# In limited the load is checked from 0.15 mA (7.5 x the 20 uA rms sensor
+# noise; the regulator's estimate is filtered, within about 5 % from 0.2 mA):
+# the current there is lowered (below 0.5 mA at small set currents) or rises
+# again after a density cut (SRS-141). An error lowers the current further
+# or pauses early, never raises it.
+LOAD_LIMITED_MIN_MA = 0.15
 # The load is checked for the current density at least this often in treat
 # and limited (SRS-092): fifty 10 ms rows; skin burns from current density
 # build up over minutes, the open-circuit cut of the regulator is the fast backstop.
 DENSITY_CHECK_S = 0.5
-# After a pause for a too small contact area, a lift-off the regulator sees for
-# at least this long, then a contact, counts as the hands placed again (SRS-092).
-FULL_LIFT_S = 1.0
+# Share of density_excess_max_s the supervisor may plan with (its estimate of
+# the excess so far plus that of a fall at the fastest slew); the rest covers
+# the row that detects a rise and the estimate's error (SRS-141).
+DENSITY_EXCESS_BUDGET = 0.5
+# After a pause for a too small contact area the sense level settles this long
+# before a sense estimate may resume the session (SRS-092).
+SENSE_SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +205,7 @@ class Clock(Protocol):
 
 
 class SimulatedClock:
-    """Simulated time: run as fast as the machine allows."""
+    """Simulated time: run as fast as the machine allows (no pacing)."""
     def start(self) -> None:
         pass
 
@@ -238,8 +256,22 @@ class Supervisor:
     def __init__(self, device: Device, settings: TherapySettings, *,
                  scenario: Iterable[ScenarioEvent] = (), clock: Clock | None = None,
                  observers: Iterable[Observer] = (), realtime: bool = False,
-                 history: History | None = None, checklist=None) -> None:
+                 history: History | None = None, checklist=None,
+                 monotonic: Callable[[], float] | None = None) -> None:
         self.device = device
+        # The supervisor's own time base for the loop checks (SRS-091): a
+        # device's loop is compared with the host's time.monotonic; a
+        # simulated device (no loop of its own in real time) with its
+        # simulation clock, the simulated world's time that the regulator's
+        # tick count does not drive. Tests may inject either.
+        if monotonic is None:
+            sim_clock = getattr(device, "simulated_time_s", None)
+            monotonic = ((lambda: float(device.simulated_time_s)) if sim_clock is not None
+                         else time.monotonic)
+            if sim_clock is None and not realtime:
+                raise ValueError("a device without a simulation clock runs only paced "
+                                 "(realtime): its loop is checked against time.monotonic")
+        self._monotonic = monotonic
         self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
@@ -278,12 +310,16 @@ class Supervisor:
         self._r_base_tick = 0
         self.density_target_ma = plan.current_ma
         self.density_limits = 0               # entries into limited
+        self.density_cuts = 0                 # lowerings done as a cut to 0 (SRS-141)
+        self._excess_s = 0.0                  # density excess of this episode, s (SRS-141)
+        self._excess_tick = 0
         self.density_pauses = 0               # pauses for a load beyond the pause bound
         self._density_paused = False          # in such a pause now
-        self._lost_since: int | None = None   # tick the regulator last saw the contact go
-        # loop liveness (SRS-091)
+        # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
+        self._mono0_s = 0.0
+        self._mono_at_batch_s = 0.0
         self._scenario = sorted(scenario, key=lambda e: e.at_s)
         self._next_event = 0
         self.machine = TherapyMachine(GuardInputs(reversal_enabled=plan.reverse_polarity,
@@ -358,6 +394,8 @@ class Supervisor:
         self._send("start")
         self._send("checklist_passed")
         self.clock.start()
+        self._loop_ticks0 = self._loop_ticks_prev = int(self.device.loop_ticks)
+        self._mono0_s = float(self._monotonic())
 
     def run(self) -> SessionResult:
         if self.state == "idle" and self.tick == 0:
@@ -573,6 +611,8 @@ class Supervisor:
         timer_running = self.machine.treatment_timer_running  # SRS-065: the machine decides
         self.device.kick_watchdog()
         batch = self.device.advance(rows, tpr)
+        # the time base when the rows are in, before any pacing sleep (SRS-091)
+        self._mono_at_batch_s = float(self._monotonic())
         ticks = batch.rows_run * tpr
         self.tick += ticks
         if timer_running:
@@ -604,40 +644,44 @@ class Supervisor:
 
     # -- the regulation loop is alive and on time (SRS-091) --------------------------
     def _check_loop(self, batch, rows_run_ticks: int) -> bool:
-        """The regulator's tick count must advance with the rows the supervisor
-        ran (within the tolerance per check) and the device's tick clock must
-        agree with the supervisor's clock (within the drift bound). A stall or
-        a drift opens the output disconnect, a path that does not need the
-        loop, and latches a fault. True if it did."""
-        ticks = getattr(batch, "loop_ticks", None)
-        if ticks is None:
-            return False
-        ticks = int(ticks)
-        if self._loop_ticks_prev is None:   # the first batch: the reference point
-            self._loop_ticks_prev = ticks
-            self._loop_ticks0 = ticks - self.tick
-            return False
+        """After every batch (one row when paced): the regulator's tick count
+        advanced by the ticks the device says it ran, within
+        loop_tick_tolerance_percent (at least one tick), and the device's
+        tick clock agrees with the
+        supervisor's monotonic time base within clock_drift_max_ms since
+        Start. A batch with no row run, a loop that did not tick (stalled),
+        ticked too many or too few, or a clock off by more than the bound
+        opens the output disconnect, a path that does not need the loop, and
+        latches a fault. True if it did."""
+        if self._loop_ticks_prev is None:   # begin() was bypassed: start the reference here
+            self._loop_ticks0 = self._loop_ticks_prev = int(batch.loop_ticks) - rows_run_ticks
+            self._mono0_s = float(self._monotonic()) - rows_run_ticks / self.tick_hz
+        ticks = int(batch.loop_ticks)
         advanced = ticks - self._loop_ticks_prev
         self._loop_ticks_prev = ticks
         tolerance = max(1, round(rows_run_ticks * _LIMITS.loop_tick_tolerance_percent / 100.0))
-        drift_ticks = (ticks - self._loop_ticks0) - self.tick
+        device_s = (ticks - self._loop_ticks0) / self.tick_hz
+        mono_s = self._mono_at_batch_s - self._mono0_s
+        drift_ms = (device_s - mono_s) * 1000.0
         code = None
-        if advanced < rows_run_ticks - tolerance and advanced <= rows_run_ticks // 2:
+        if rows_run_ticks <= 0:
+            code, detail = FAULT_LOOP_STALLED, "the device returned without running a row"
+        elif advanced < rows_run_ticks - tolerance and advanced <= rows_run_ticks // 2:
             code = FAULT_LOOP_STALLED   # (almost) no tick: the interrupt stopped
             detail = f"regulator ticks advanced {advanced} in {rows_run_ticks}"
-        elif abs(advanced - rows_run_ticks) > tolerance or abs(drift_ticks) > self._drift_bound_ticks():
+        elif abs(advanced - rows_run_ticks) > tolerance:
+            code = FAULT_CLOCK_DRIFT    # ticked too many or too few for the rows run
+            detail = f"regulator ticks advanced {advanced} in {rows_run_ticks}"
+        elif abs(drift_ms) > _LIMITS.clock_drift_max_ms:
             code = FAULT_CLOCK_DRIFT
-            detail = (f"regulator ticks advanced {advanced} in {rows_run_ticks}; device clock "
-                      f"{drift_ticks / self.tick_hz * 1000:+.1f} ms from the supervisor's")
+            detail = (f"device clock {device_s:.3f} s, supervisor's monotonic clock "
+                      f"{mono_s:.3f} s: {drift_ms:+.1f} ms")
         if code is None:
             return False
         self.log.append(f"{self.elapsed_s:.3f}s {code}: {detail}; output disconnected")
         self._disconnect()
         self._enter_fault(code)
         return True
-
-    def _drift_bound_ticks(self) -> int:
-        return round(_LIMITS.clock_drift_max_ms / 1000.0 * self.tick_hz)
 
     def _disconnect(self) -> None:
         """The independent output disconnect (Device.disconnect_output): no
@@ -665,6 +709,8 @@ class Supervisor:
             target = self.density_target_ma
             ref = self.last.reference_ma if self.last is not None else 0.0
             slew = self.slew_up if target >= ref - REFERENCE_EPS_MA else REG_LIMITS.slew_max_ma_per_s
+            if self._commanded is not None and self._commanded[0] == target and self._commanded[2]:
+                slew = self._commanded[1]   # an unchanged target keeps its slew (after a cut: up)
             want = (target, slew, True)
         elif permission is OutputPermission.FALLING:
             # only down: the target goes to 0; an output that is off stays off
@@ -734,7 +780,6 @@ class Supervisor:
             self._send("contact_lost")
             return
         if state == "paused":
-            self._track_full_lift(last)
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
                 return
@@ -770,26 +815,16 @@ class Supervisor:
         return (self._r_base is not None and math.isfinite(r_now)
                 and r_now >= _LIMITS.load_pause_ratio * self._r_base)
 
-    def _track_full_lift(self, last) -> None:
-        """Lifted out fully (the regulator sees no contact) for at least
-        FULL_LIFT_S: the next contact is a new placement, not the small area."""
-        if last.contact_lost:
-            if self._lost_since is None:
-                self._lost_since = self.tick
-        else:
-            if (self._lost_since is not None
-                    and self.tick - self._lost_since >= round(FULL_LIFT_S * self.tick_hz)):
-                self._density_paused = False
-            self._lost_since = None
-
     def _density_held(self, last) -> bool:
         """After a pause for a too small contact area, the session stays paused
-        until an estimate shows the load back within the pause bound, or the
-        regulator has seen the electrodes lifted out fully (the user places
-        them again); otherwise the contact timeout ends it."""
+        for SENSE_SETTLE_S (the sense level settles) and then until a sense
+        estimate shows the load back within the pause bound, whether or not
+        the electrodes were lifted out fully meanwhile; otherwise the contact
+        timeout ends it. (A contact the regulator reports always comes with
+        a sense-window estimate, SRS-027.)"""
         if not self._density_paused:
             return False
-        if self.paused_ticks < round(FULL_LIFT_S * self.tick_hz):
+        if self.paused_ticks < round(SENSE_SETTLE_S * self.tick_hz):
             return True   # the sense level settles first (the cut discharges the load)
         r_now = _load_estimate_ohms(last)
         return not (math.isfinite(r_now) and not self._area_too_small(last))
@@ -801,9 +836,14 @@ class Supervisor:
         bound; give the set current back when the load is back. True if an
         event was sent."""
         r_now = _load_estimate_ohms(last)
-        if not math.isfinite(r_now) or last.measured_current_ma < LOAD_ESTIMATE_MIN_MA:
+        if not math.isfinite(r_now):
             return False
         state = self.state
+        # in limited the current is already lowered (at 1 mA set, below 0.5 mA)
+        # or re-rises from 0 after a cut: the load is watched from a lower current
+        min_ma = LOAD_LIMITED_MIN_MA if state == "limited" else LOAD_ESTIMATE_MIN_MA
+        if last.measured_current_ma < min_ma:
+            return False
         if state == "ramp":
             if self._area_too_small(last):
                 return self._density_pause(r_now)
@@ -831,6 +871,11 @@ class Supervisor:
         # baseline's, and not a new command every row for estimate noise
         step_ma = self.plan.current_ma / 100.0
         self.density_target_ma = max(step_ma, math.floor(allowed / step_ma + 1e-9) * step_ma)
+        excess_s = self._track_excess_s(ratio, last)
+        if (not within and excess_s + self._fall_excess_s(ratio, last.reference_ma)
+                > DENSITY_EXCESS_BUDGET * _LIMITS.density_excess_max_s
+                and not self._density_cut()):
+            return True   # the cut was refused: fault
         if state == "treat" and not within:
             self.density_limits += 1
             self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm, {ratio:.2f}x the baseline "
@@ -845,6 +890,53 @@ class Supervisor:
             self._send("density_clear")
             return True
         return False
+
+    def _track_excess_s(self, ratio: float, last) -> float:
+        """The density excess over the band since the density last was within
+        it (seconds at the baseline density), summed from the estimates at
+        each check over the time since the previous one (SRS-141)."""
+        band = 1.0 + _LIMITS.load_limit_band_percent / 100.0
+        density = ratio * last.measured_current_ma / self.plan.current_ma
+        dt_s = (self.tick - self._excess_tick) / self.tick_hz
+        self._excess_tick = self.tick
+        if density <= band:
+            self._excess_s = 0.0    # back within the band: a new episode starts from 0
+        else:
+            self._excess_s += (density - band) * dt_s
+        return self._excess_s
+
+    def _fall_excess_s(self, ratio: float, ref_ma: float) -> float:
+        """The density excess over the band (in seconds at the baseline
+        density) that lowering the reference from `ref_ma` to the density
+        target at the regulator's fastest slew would let through: the
+        density falls linearly from ratio x ref / I_set (SRS-141)."""
+        fall_ma = ref_ma - self.density_target_ma
+        if fall_ma <= REFERENCE_EPS_MA:
+            return 0.0
+        over = ratio * ref_ma / self.plan.current_ma - (1.0 + _LIMITS.load_limit_band_percent / 100.0)
+        return max(0.0, over) * fall_ma / REG_LIMITS.slew_max_ma_per_s / 2.0
+
+    def _density_cut(self) -> bool:
+        """Lower the current for the density at once (SRS-141), as the
+        anti-shock cut does: output restarted, so the reference is 0 from the
+        next tick, then up under the ramp-up slew to the density target (the
+        regulator's enable probe checks the contact first). False if the
+        device refused (fault entered)."""
+        target = self.density_target_ma
+        try:
+            self.device.enable_output(False)
+            self.device.command(target, self.slew_up)
+            self.device.enable_output(True)
+        except RegulatorError as exc:
+            self.log.append(f"{self.elapsed_s:.3f}s density cut refused in {self.state}: {exc}")
+            self._enter_fault(FAULT_SUPERVISOR)
+            return False
+        self._commanded = (target, self.slew_up, True)
+        self._verify_next_row = True
+        self.density_cuts += 1
+        self.log.append(f"{self.elapsed_s:.3f}s current cut to 0 and rising to {target:.3f} mA: "
+                        "a fall at the fastest slew would exceed the density bound")
+        return True
 
     def _search_again(self) -> None:
         """Paused for a contact area too small: the regulator saw a contact,
@@ -874,7 +966,6 @@ class Supervisor:
         self._commanded = (0.0, self.slew_down, None)
         self._verify_next_row = True
         self._density_paused = True
-        self._lost_since = None
         self._send("contact_lost")
         return True
 
@@ -968,6 +1059,9 @@ class Supervisor:
             self._deenergise()
             rows = min(self.max_rows, max(1, (end - self.tick) // self.ticks_per_row))
             batch = self._advance(rows, self.ticks_per_row)
+            if batch.rows_run <= 0:   # a device that runs no row: nothing more to observe
+                self.log.append(f"{self.elapsed_s:.3f}s the device ran no row in fault")
+                return
             if batch.last.output_enabled:
                 self.log.append(f"{self.elapsed_s:.3f}s output enabled in fault")
 
