@@ -304,3 +304,37 @@ def test_integrator_is_set_back_to_the_applied_drive_while_the_rise_limit_acts()
         assert not out.flags & FLAG_CUT
         assert plant.readings()[0] <= 5000 + lib.REG_ANTISHOCK_FLOOR_UA
     assert limited >= 50
+
+
+# ---- SRS-024: the held setpoint is released when the reference falls below it
+
+@pytest.mark.req("SRS-024")
+def test_hold_is_released_when_a_lowered_reference_falls_below_it():
+    plant = Plant(target_ua=10_000, ohms=10_000)   # 100 V needed: the drive saturates at 60 V
+    plant.run(30_000)
+    state = plant.reg._reg
+    assert state.hold_on == 1 and state.hold_ua < state.reference_ua
+    held_ua = state.hold_ua
+    assert held_ua <= lib.REG_COMPLIANCE_MV * 1000 // 10_000 + lib.REG_COMPLIANCE_HOLD_MARGIN_UA + 2
+    assert plant.reg.raw_command(1000, 5_000_000) == lib.REG_OK
+    released = None
+    for k in range(20_000):
+        plant.tick()
+        assert state.setpoint_ua <= state.reference_ua
+        if state.hold_on == 0:
+            released = k
+            break
+    assert released is not None
+    assert state.setpoint_ua == state.reference_ua <= held_ua
+
+
+# ---- SRS-020: the tick counter saturates instead of overflowing -------------
+
+@pytest.mark.req("SRS-020")
+def test_tick_counter_saturates_at_its_maximum():
+    reg = Regulator()
+    reg._reg.tick = 2**63 - 2
+    reg.step(0, 0, 0)
+    assert reg._reg.tick == 2**63 - 1
+    reg.step(0, 0, 0)
+    assert reg._reg.tick == 2**63 - 1
