@@ -19,3 +19,7 @@ eva: ; bash scripts/cverify.sh eva
 sanitize: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh sanitize
 c-coverage: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh coverage
 arm: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh arm
+# Python mutation of the session modules (issue 12 point 2): not yet in CI (wall time)
+SESSION_TARGETS = core/limits.py core/trace.py core/device.py core/scenario.py core/regulator.py core/history.py core/supervisor.py core/cli.py
+SESSION_TESTS = tests/core/test_settings.py tests/core/test_settings_messages.py tests/core/test_scenarios.py tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_supervisor.py tests/core/test_supervisor_events.py tests/core/test_supervisor_acknowledge.py tests/core/test_supervisor_io_errors.py tests/core/test_session_bounds.py tests/cli/test_cli.py tests/cli/test_cli_io_errors.py
+mutation-session: ; PATH=$(CURDIR)/.venv/bin:$$PATH MUTATION_TARGETS="$(SESSION_TARGETS)" MUTATION_TESTS="$(SESSION_TESTS)" bash scripts/mutation.sh $${MUTATION_MIN_SCORE:-0}
