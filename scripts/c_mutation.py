@@ -158,7 +158,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("C_MUTATION_JOBS", "2")))
     ap.add_argument("--min-score", type=float, default=float(os.environ.get("C_MUTATION_MIN_SCORE", "0")))
-    ap.add_argument("--only", default="", help="run only mutants whose key contains this")
+    ap.add_argument("--only", default="", help="run only mutants whose key contains one of these (comma-separated)")
     ap.add_argument("--all", action="store_true", help="also run the mutants reviewed as equivalent")
     ap.add_argument("--deep", action="store_true", help="run SLOW too for a mutant that survives FAST")
     ap.add_argument("--share", type=int, default=int(os.environ.get("C_MUTATION_SHARE", "1")),
@@ -174,7 +174,8 @@ def main() -> int:
     cfg = (ROOT / CONFIG).read_text()
     ms = cmut_ops.keyed(cmut_ops.mutants(SOURCE, src) + cmut_ops.limit_mutants(CONFIG, cfg))
     reviewed = load_reviewed()
-    todo = [(k, m) for k, m in ms if args.only in k and in_share(k, args.share)]
+    only = [s for s in args.only.split(",") if s] or [""]
+    todo = [(k, m) for k, m in ms if any(s in k for s in only) and in_share(k, args.share)]
     # reviewed mutants are not run again unless --all: an equivalent one
     # cannot be killed, a known survivor is counted as surviving
     skipped = [] if args.all else [(k, m) for k, m in todo if reviewed.get(k, {}).get("status") == "equivalent"]

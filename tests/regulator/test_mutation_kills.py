@@ -338,3 +338,32 @@ def test_tick_counter_saturates_at_its_maximum():
     assert reg._reg.tick == 2**63 - 1
     reg.step(0, 0, 0)
     assert reg._reg.tick == 2**63 - 1
+
+
+# ---- SRS-007: the band at exactly 20 % of the reference ---------------------
+
+@pytest.mark.req("SRS-007")
+def test_antishock_band_is_exactly_20_percent_above_a_10_ma_reference():
+    # at 10 mA the 20 % arm (2 mA) is above the 0.5 mA floor: it decides
+    plant = Plant(target_ua=10_000, ohms=1000)
+    plant.run(25_000)
+    assert plant.reg._reg.setpoint_ua == 10_000
+    out = plant.tick(current_ua=12_000, voltage_mv=plant.out.drive_mv)    # exactly +20 %: no cut
+    assert not out.flags & FLAG_CUT and out.fault == FaultCode.NONE
+    out = plant.tick(current_ua=12_001, voltage_mv=plant.out.drive_mv)    # +20 % + 1 uA: cut
+    assert out.flags & FLAG_CUT and out.stage_on == 0
+    assert lib.REG_ANTISHOCK_BAND_PERCENT == 20
+
+
+# ---- SRS-010: the output turned off ends a lost contact ---------------------
+
+@pytest.mark.req("SRS-010")
+def test_disabling_the_output_clears_contact_lost():
+    plant = Plant().ramped()
+    out = None
+    for _ in range(40):                                   # lift-off: no current, the drive on the electrodes
+        out = plant.tick(current_ua=0)
+    assert out.flags & lib.REG_FLAG_CONTACT_LOST
+    assert plant.reg.raw_enable(0) == lib.REG_OK
+    out = plant.tick(current_ua=0, voltage_mv=0)
+    assert not out.flags & lib.REG_FLAG_CONTACT_LOST and out.stage_on == 0
