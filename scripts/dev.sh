@@ -74,8 +74,9 @@ run_tests() {
     step "coverage gate of regulator.c (gcov: lines and branches)" bash scripts/cverify.sh coverage
     step "fuzzing regulator.c (libFuzzer, bounded run, committed corpus)" bash scripts/cverify.sh fuzz
     step "abstract interpretation of regulator.c (Frama-C Eva)" bash scripts/cverify.sh eva
-    step "mutation testing of regulator.c (C mutants, a stable 1-in-12 sample)" \
-        python scripts/c_mutation.py --share 12 --min-score "${C_MUTATION_MIN_SCORE:-0}"
+    # threshold: the score measured on this sample (66.7 %, tools/cverify/c-mutation-reviewed.yaml); it only rises
+    step "mutation testing of regulator.c (C mutants, a stable 1-in-8 sample)" \
+        python scripts/c_mutation.py --share 8 --min-score "${C_MUTATION_MIN_SCORE:-66}"
     step "state-machine verification" ionto-verify
     # before the check, which reads out/bench/*.json as evidence; a missed goal is a
     # warning of the check (the scripts exit 0 on speed), a crashed script fails here

@@ -367,3 +367,19 @@ def test_disabling_the_output_clears_contact_lost():
     assert plant.reg.raw_enable(0) == lib.REG_OK
     out = plant.tick(current_ua=0, voltage_mv=0)
     assert not out.flags & lib.REG_FLAG_CONTACT_LOST and out.stage_on == 0
+
+
+# ---- SRS-025: the collapse tier fires only above the short threshold's drive
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("ohms,lost", [(1000, True), (200, False)])
+def test_collapse_to_noise_is_open_only_when_the_drive_is_above_a_short(ohms, lost):
+    # 0.4 mA: armed (>= 160 uA), below the short check's 0.5 mA. At 1 kOhm the
+    # drive (400 mV) is what a load above 250 ohm needs: a collapse is a lift-off
+    # at once; at 200 ohm (80 mV) it is not, and the loop goes on regulating
+    plant = Plant(target_ua=400, ohms=ohms)
+    plant.run(3000)
+    assert plant.reg._reg.open_armed == 1 and plant.reg._reg.setpoint_ua == 400
+    out = plant.tick(current_ua=0)
+    assert bool(out.flags & lib.REG_FLAG_CONTACT_LOST) == lost
+    assert out.fault == FaultCode.NONE
