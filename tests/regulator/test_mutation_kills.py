@@ -117,9 +117,9 @@ def test_reset_clears_the_transient_history():
 
 # ---- SRS-012: the short threshold at 250 ohm, 0.5 mA, 5 ticks ---------------
 
-def _short_ticks(current_ua: int, voltage_mv: int, ticks: int) -> list:
+def _short_ticks(current_ua: int, voltage_mv: int, ticks: int, dither_sign: int = -1) -> list:
     plant = Plant(target_ua=1000).ramped()
-    return [plant.tick(current_ua=current_ua, voltage_mv=voltage_mv, dither_sign=-1) for _ in range(ticks)]
+    return [plant.tick(current_ua=current_ua, voltage_mv=voltage_mv, dither_sign=dither_sign) for _ in range(ticks)]
 
 
 @pytest.mark.req("SRS-012")
@@ -134,6 +134,10 @@ def test_load_just_below_250_ohm_is_a_short_on_the_5th_tick():
 @pytest.mark.req("SRS-012")
 def test_load_of_exactly_250_ohm_is_not_a_short():
     outs = _short_ticks(1000, 250, 40)        # 1000 / 999 uA at 250 mV: 250 / 250.25 ohm
+    assert all(o.fault == FaultCode.NONE for o in outs)
+    # exactly 250 ohm on every reading, for 10 ticks (a steady reading is
+    # judged frozen only after 20): not below the threshold, no short
+    outs = _short_ticks(1000, 250, 10, dither_sign=0)
     assert all(o.fault == FaultCode.NONE for o in outs)
 
 
