@@ -1,6 +1,6 @@
 # Convenience targets; scripts/dev.sh does the work (and the set-up) so that a
 # fresh machine without make can run the same commands.
-.PHONY: setup test demo bench cppcheck mutation verify report docs
+.PHONY: setup test demo bench cppcheck mutation verify report docs c-mutation c-mutation-full fuzz fuzz-long eva sanitize c-coverage arm
 setup: ; bash scripts/dev.sh setup
 test: ; bash scripts/dev.sh test
 demo: ; bash scripts/dev.sh demo
@@ -10,3 +10,17 @@ verify: ; .venv/bin/ionto-verify
 report: ; .venv/bin/ionto-trace report --out out/report
 docs: ; .venv/bin/ionto-trace docs --out out/docs
 bench: ; for b in bench/bench_*.py; do .venv/bin/python $$b; done
+# C checks (issue 12): scripts/cverify.sh and scripts/c_mutation.py
+c-mutation: ; .venv/bin/python scripts/c_mutation.py
+c-mutation-full: ; .venv/bin/python scripts/c_mutation.py --share 1 --deep --verbose
+fuzz: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh fuzz
+# a long run that adds what it finds to the committed corpus (FUZZ_SECONDS=3600 by default)
+fuzz-long: ; PATH=$(CURDIR)/.venv/bin:$$PATH FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} FUZZ_MERGE=1 bash scripts/cverify.sh fuzz
+eva: ; bash scripts/cverify.sh eva
+sanitize: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh sanitize
+c-coverage: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh coverage
+arm: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh arm
+# Python mutation of the session modules (issue 12 point 2): not yet in CI (wall time)
+SESSION_TARGETS = core/limits.py core/trace.py core/device.py core/scenario.py core/regulator.py core/history.py core/supervisor.py core/cli.py
+SESSION_TESTS = tests/core/test_settings.py tests/core/test_settings_messages.py tests/core/test_scenarios.py tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_supervisor.py tests/core/test_supervisor_events.py tests/core/test_supervisor_acknowledge.py tests/core/test_supervisor_io_errors.py tests/core/test_session_bounds.py tests/cli/test_cli.py tests/cli/test_cli_io_errors.py
+mutation-session: ; PATH=$(CURDIR)/.venv/bin:$$PATH MUTATION_TARGETS="$(SESSION_TARGETS)" MUTATION_TESTS="$(SESSION_TESTS)" bash scripts/mutation.sh $${MUTATION_MIN_SCORE:-0}

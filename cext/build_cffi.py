@@ -49,7 +49,7 @@ ffibuilder.set_source(
     sources=[_relative(CEXT_DIR / s) for s in SOURCES],
     include_dirs=[_relative(CEXT_DIR)],
     # a changed limit in a header must rebuild the extension
-    depends=[_relative(CEXT_DIR / h) for h in HEADERS],
+    depends=[_relative(CEXT_DIR / h) for h in (*HEADERS, "regulator_checks.h")],
     extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
     libraries=["m"],
 )

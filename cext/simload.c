@@ -135,8 +135,9 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
     } else if ((load_ohms < SIM_LOAD_MIN_OHMS) || (load_ohms > SIM_LOAD_MAX_OHMS) ||
                (capacitance_nf < SIM_CAPACITANCE_MIN_NF) || (capacitance_nf > SIM_CAPACITANCE_MAX_NF)) {
         status = REG_ERR_RANGE;
+    } else if (reg_init(&rig->reg) != REG_OK) {
+        status = REG_ERR_NULL; /* not reached: &rig->reg is never NULL (the status is checked all the same) */
     } else {
-        (void)reg_init(&rig->reg);
         rig->out.drive_mv = 0;
         rig->out.stage_on = 0;
         rig->out.sense = 0;

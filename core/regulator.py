@@ -548,7 +548,9 @@ class Regulator(_RegulatorCommands):
 
     def __init__(self) -> None:
         self._reg = ffi.new("reg_state_t *")
-        lib.reg_init(self._reg)
+        status = lib.reg_init(self._reg)
+        if status != lib.REG_OK:  # the C API's status is checked by every caller (issue 12)
+            raise RegulatorError(status, f"reg_init failed: regulator error {status}")
         self._in = ffi.new("reg_inputs_t *")
         self._out = ffi.new("reg_output_t *")
 

@@ -22,6 +22,11 @@ JOBS="${MUTATION_JOBS:-2}"
 TARGETS=(core/machine.py core/settings.py core/checklist.py)
 TESTS=(tests/core/test_machine.py tests/core/test_settings.py tests/core/test_checklist.py
        tests/core/test_machine_errors.py tests/core/test_settings_messages.py tests/core/test_checklist_messages.py)
+# MUTATION_TARGETS / MUTATION_TESTS (space-separated) replace the two lists,
+# e.g. for the session modules of issue 12 (make mutation-session); the
+# threshold is then MUTATION_MIN_SCORE's
+if [ -n "${MUTATION_TARGETS:-}" ]; then read -r -a TARGETS <<< "$MUTATION_TARGETS"; fi
+if [ -n "${MUTATION_TESTS:-}" ]; then read -r -a TESTS <<< "$MUTATION_TESTS"; fi
 
 command -v mutmut >/dev/null || { echo "mutation: mutmut not found (pip install -e '.[dev]')" >&2; exit 2; }
 for f in "${TARGETS[@]}" "${TESTS[@]}"; do
@@ -34,9 +39,10 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ionto-mutation.XXXXXX")"
 DATA=(spec traceability hazard_analysis examples docs cext)
 cp -r core pyproject.toml "$WORK/"
 for d in "${DATA[@]}"; do [ -e "$d" ] && cp -r "$d" "$WORK/"; done
-mkdir -p "$WORK/tests/core"
+mkdir -p "$WORK/tests/core" "$WORK/tests/cli"
 cp tests/conftest.py "$WORK/tests/"
 cp tests/core/*.py "$WORK/tests/core/"
+cp tests/cli/*.py "$WORK/tests/cli/"
 find "$WORK" -name __pycache__ -prune -exec rm -rf {} +
 
 only_mutate=$(printf '"%s", ' "${TARGETS[@]}")
@@ -72,6 +78,7 @@ if [ $rc -ne 0 ]; then
     exit 2
 fi
 mutmut results --all true > mutmut-results.txt 2>&1 || true
+[ -n "${MUTATION_RESULTS:-}" ] && cp mutmut-results.txt "$MUTATION_RESULTS"
 python3 - "$MIN_SCORE" "$(( $(date +%s) - start ))" <<'PY'
 import re, sys
 from collections import Counter

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Mutation testing of the C regulation loop (issue 12 point 1).
+
+Mutants of cext/regulator.c (operators in scripts/cmut_ops.py) and of the
+numeric limits of cext/regulator_config.h are built one at a time into the
+cffi extension and run against a focused selection of the regulator tests
+(pytest -x: the first failing test kills the mutant). Workers run in
+parallel, each in its own copy of the checkout; each worker keeps pytest and
+its dependencies imported and forks one child per mutant, so a mutant costs
+its compile (regulator.c only) plus the tests until the first failure.
+
+Every mutant must be killed, except those listed in the reviewed file
+(tools/cverify/c-mutation-reviewed.yaml) as equivalent, each with its reason,
+or as a known survivor awaiting a test (printed, counted against the score).
+The run fails (exit 1) on any survivor not listed there, or when the score
+killed / (killed + survived) falls below --min-score. It prints killed /
+total and its wall time, and writes out/c-mutation.json.
+
+Usage: scripts/c_mutation.py [--jobs N] [--min-score P] [--only SUBSTR] [--all]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+import yaml
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import cmut_ops  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+REVIEWED = ROOT / "tools" / "cverify" / "c-mutation-reviewed.yaml"
+SOURCE = "cext/regulator.c"
+CONFIG = "cext/regulator_config.h"
+# the focused selection, fastest killers first (pytest -x stops at the first
+# failure). A mutant that survives FAST is run against SLOW too. Not run here:
+# test_lift_low_setpoints.py (2 min) and test_wrapper_build.py (the wheel);
+# they run in the main test step.
+FAST = [
+    "tests/regulator/test_mutation_kills.py",
+    "tests/regulator/test_commands.py",
+    "tests/regulator/test_protection.py",
+    "tests/regulator/test_sense_level.py",
+    "tests/regulator/test_search_contact.py",
+    "tests/regulator/test_load_estimate.py",
+    "tests/regulator/test_wrapper_inputs.py",
+    "tests/regulator/test_common_cause_sensing.py",
+]
+# with --deep, run for a mutant that survives FAST: together about a minute
+SLOW = [
+    "tests/regulator/test_load_model.py",
+    "tests/regulator/test_slew_resolution.py",
+    "tests/regulator/test_regulation.py",
+    "tests/regulator/test_safety_review.py",
+    "tests/regulator/test_invariants.py",
+]
+COPY = ["core", "cext", "tests/conftest.py", "tests/regulator", "traceability", "spec",
+        "hazard_analysis", "pyproject.toml"]
+
+
+def compile_flags() -> list[str]:
+    return ["-std=c99", "-O1", "-fPIC", "-w", "-I", "cext", "-I", sysconfig.get_paths()["include"]]
+
+
+class Worker:
+    """One copy of the checkout with the unchanged objects prebuilt."""
+
+    def __init__(self, n: int, base: pathlib.Path):
+        self.dir = base / f"w{n}"
+        self.dir.mkdir()
+        for item in COPY:
+            src = ROOT / item
+            dst = self.dir / item
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+            elif src.exists():
+                shutil.copy2(src, dst)
+        sys.path.insert(0, str(self.dir / "cext"))
+        import build_cffi  # the declarations the real build uses
+        build_cffi.ffibuilder.emit_c_code(str(self.dir / "cext" / "_wrapper.c"))
+        self.so = self.dir / "core" / ("_regulator_cffi" + ".abi3.so")
+        for c in ("_wrapper.c", "simload.c"):
+            self.cc(["-c", f"cext/{c}", "-o", f"cext/{c}.o"])
+
+    def cc(self, args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(["gcc", *compile_flags(), *args], cwd=self.dir, capture_output=True, text=True)
+
+    def build(self, files: dict[str, str]) -> bool:
+        for rel, text in files.items():
+            (self.dir / rel).write_text(text)
+        r = self.cc(["-c", SOURCE, "-o", "cext/regulator.o"])
+        if r.returncode != 0:
+            return False
+        for rel in ("cext/_wrapper.c", "cext/simload.c"):
+            if any(f.startswith(CONFIG) for f in files):
+                self.cc(["-c", rel, "-o", rel + ".o"])  # the limits are compiled into both
+        r = self.cc(["-shared", "cext/regulator.o", "cext/_wrapper.c.o", "cext/simload.c.o", "-lm", "-o", str(self.so)])
+        return r.returncode == 0
+
+    def run_tests(self, tests: list[str], timeout_s: float) -> str:
+        pid = os.fork()
+        if pid == 0:  # child: pytest in the worker's copy, quiet
+            try:
+                os.chdir(self.dir)
+                sys.path.insert(0, str(self.dir))
+                fd = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(fd, 1)
+                os.dup2(fd, 2)
+                import pytest
+                rc = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "--no-trace-results", *tests])
+                os._exit(int(rc))
+            except BaseException:  # noqa: BLE001 - the child must never return
+                os._exit(99)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return "timeout"
+            time.sleep(0.02)
+        if os.WIFSIGNALED(status):
+            return "killed"  # crashed: a sanitizer-free crash still detects the mutant
+        rc = os.WEXITSTATUS(status)
+        if rc == 0:
+            return "survived"
+        if rc == 1:
+            return "killed"
+        return f"error:{rc}"
+
+
+def in_share(key: str, share: int) -> bool:
+    """A stable 1-in-share sample: the same mutants every run, whatever else changed."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % max(1, share) == 0
+
+
+def load_reviewed() -> dict[str, dict]:
+    if not REVIEWED.exists():
+        return {}
+    data = yaml.safe_load(REVIEWED.read_text()) or {}
+    return {e["key"]: e for e in data.get("mutants", [])}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("C_MUTATION_JOBS", "2")))
+    ap.add_argument("--min-score", type=float, default=float(os.environ.get("C_MUTATION_MIN_SCORE", "0")))
+    ap.add_argument("--only", default="", help="run only mutants whose key contains one of these (comma-separated)")
+    ap.add_argument("--all", action="store_true", help="also run the mutants reviewed as equivalent")
+    ap.add_argument("--deep", action="store_true", help="run SLOW too for a mutant that survives FAST")
+    ap.add_argument("--share", type=int, default=int(os.environ.get("C_MUTATION_SHARE", "1")),
+                    help="run 1 in N mutants, chosen by a hash of the key (the same ones every run)")
+    ap.add_argument("--verbose", action="store_true", help="print each mutant's outcome as it comes")
+    ap.add_argument("--json", default=str(ROOT / "out" / "c-mutation.json"))
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    import pytest  # noqa: F401 - imported once, inherited by every forked child
+    import hypothesis  # noqa: F401
+
+    src = (ROOT / SOURCE).read_text()
+    cfg = (ROOT / CONFIG).read_text()
+    ms = cmut_ops.keyed(cmut_ops.mutants(SOURCE, src) + cmut_ops.limit_mutants(CONFIG, cfg))
+    reviewed = load_reviewed()
+    only = [s for s in args.only.split(",") if s] or [""]
+    todo = [(k, m) for k, m in ms if any(s in k for s in only) and in_share(k, args.share)]
+    # reviewed mutants are not run again unless --all: an equivalent one
+    # cannot be killed, a known survivor is counted as surviving
+    skipped = [] if args.all else [(k, m) for k, m in todo if reviewed.get(k, {}).get("status") == "equivalent"]
+    carried = {} if args.all else {k: "survived" for k, m in todo if reviewed.get(k, {}).get("status") == "survivor"}
+    todo = [(k, m) for k, m in todo if k not in carried]
+    todo = [km for km in todo if km not in skipped]
+
+    base = pathlib.Path(tempfile.mkdtemp(prefix="ionto-cmut-"))
+    results: dict[str, str] = {}
+    try:
+        jobs = max(1, args.jobs)
+        workers = [Worker(n, base) for n in range(jobs)]
+        # baseline: the unmutated tree must pass the selection; its time sets the timeout
+        w = workers[0]
+        assert w.build({SOURCE: src, CONFIG: cfg}), "the unmutated source does not compile"
+        tb = time.monotonic()
+        state = w.run_tests(FAST + SLOW if args.deep else FAST, 1800)
+        base_s = time.monotonic() - tb
+        if state != "survived":
+            print(f"c-mutation: the tests fail on the unmutated source ({state})", file=sys.stderr)
+            return 2
+        timeout_s = 2 * base_s + 30
+        print(f"c-mutation: {len(ms)} mutants, {len(skipped)} reviewed equivalent skipped, "
+              f"{len(todo)} to run on {jobs} workers; selection {base_s:.0f} s unmutated")
+        # one process per worker: fork the workers, each takes every jobs-th mutant
+        pipes = []
+        for n, wk in enumerate(workers):
+            r, wfd = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                out = {}
+                for k, m in todo[n::jobs]:
+                    files = {m.path: m.apply(src if m.path == SOURCE else cfg)}
+                    other = CONFIG if m.path == SOURCE else SOURCE
+                    files[other] = src if other == SOURCE else cfg
+                    if not wk.build(files):
+                        out[k] = "stillborn"
+                        continue
+                    out[k] = wk.run_tests(FAST, timeout_s)
+                    if out[k] == "survived" and args.deep:
+                        out[k] = wk.run_tests(SLOW, timeout_s)
+                    if args.verbose:
+                        print(f"  {out[k]:9s} {k}", flush=True)
+                os.write(wfd, json.dumps(out).encode())
+                os._exit(0)
+            os.close(wfd)
+            pipes.append((pid, r))
+        for pid, r in pipes:
+            chunks = []
+            while True:
+                b = os.read(r, 1 << 16)
+                if not b:
+                    break
+                chunks.append(b)
+            os.waitpid(pid, 0)
+            results.update(json.loads(b"".join(chunks) or b"{}"))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    results.update(carried)
+    killed = sum(1 for s in results.values() if s in ("killed", "timeout"))
+    stillborn = sum(1 for s in results.values() if s == "stillborn")
+    errors = {k: s for k, s in results.items() if s.startswith("error")}
+    survived = sorted(k for k, s in results.items() if s == "survived")
+    known = [k for k in survived if reviewed.get(k, {}).get("status") == "survivor"]
+    equivalent_run = [k for k in survived if reviewed.get(k, {}).get("status") == "equivalent"]
+    new = [k for k in survived if k not in reviewed]
+    judged = killed + len(survived) - len(equivalent_run)
+    score = 100.0 * killed / judged if judged else 0.0
+    wall_s = time.monotonic() - t0
+    by_mutant = {k: m for k, m in ms}
+    for k in survived:
+        m = by_mutant[k]
+        tag = "NEW SURVIVOR" if k in new else reviewed[k]["status"]
+        print(f"    {tag}: {m.path}:{m.line} {m.function} {m.operator} {m.original!r} -> {m.replacement!r}   [{k}]")
+    for k, s in errors.items():
+        print(f"    {s}: {k}")
+    print(f"c-mutation: killed {killed} / {judged} non-equivalent mutants ({score:.1f} %); "
+          f"{len(skipped) + len(equivalent_run)} equivalent (reviewed), {stillborn} not compiled, "
+          f"{len(known)} known survivors, {len(new)} new survivors; threshold {args.min_score:.1f} %; {wall_s:.0f} s wall")
+    pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    pathlib.Path(args.json).write_text(json.dumps({
+        "tool": "scripts/c_mutation.py", "sources": [SOURCE, CONFIG], "total": len(ms),
+        "killed": killed, "judged": judged, "score_percent": round(score, 2),
+        "equivalent": len(skipped) + len(equivalent_run), "stillborn": stillborn,
+        "known_survivors": known, "new_survivors": new, "errors": sorted(errors),
+        "threshold_percent": args.min_score, "share": args.share, "deep": args.deep,
+        "ran": len(todo), "wall_s": round(wall_s, 1),
+        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+    }, indent=2) + "\n")
+    ok = not new and not errors and score >= args.min_score
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+"""Exact-boundary tests of the regulator's protective functions, written
+against the mutants that survived the earlier regulator tests (issue 12
+point 1): each test states a requirement at its number, on both sides of it.
+
+The bare regulator is driven by a small ideal plant (a resistor: the current
+is drive / R, the voltage reading is the drive), so every reading is known
+to the microampere. scripts/c_mutation.py runs this file first.
+"""
+from __future__ import annotations
+
+import pytest
+
+from core._regulator_cffi import ffi, lib
+from core.regulator import LIMITS, FaultCode, Regulator
+
+FLAG_CUT = lib.REG_FLAG_ANTISHOCK_CUT
+WINDOW_TICKS = lib.REG_TRANSIENT_WINDOW_TICKS
+HOLDOFF_TICKS = lib.REG_ANTISHOCK_HOLDOFF_TICKS
+Q2_PER_MV = 1 << 20
+
+
+class Plant:
+    """A bare regulator on an ideal resistive load, kicked every tick."""
+
+    def __init__(self, target_ua: int = 1000, slew_na_per_s: int = 5_000_000, ohms: int = 1000):
+        self.reg = Regulator()
+        assert self.reg.raw_command(target_ua, slew_na_per_s) == lib.REG_OK
+        assert self.reg.raw_enable(1) == lib.REG_OK
+        self.ohms = ohms
+        self.out = None
+        self.k = 0
+
+    def readings(self) -> tuple[int, int]:
+        out = self.out
+        if out is None or not out.stage_on:
+            return 0, 0
+        if out.sense:    # the sense level through its resistor into the load
+            ua = out.drive_mv * 1000 // (lib.REG_SENSE_SERIES_OHMS + self.ohms)
+            return ua, ua * self.ohms // 1000
+        return out.drive_mv * 1000 // self.ohms, out.drive_mv
+
+    def tick(self, extra_ua: int = 0, current_ua: int | None = None, voltage_mv: int | None = None,
+             dither_sign: int = 1):
+        i_ua, v_mv = self.readings()
+        if current_ua is not None:
+            i_ua = current_ua
+        if voltage_mv is not None:
+            v_mv = voltage_mv
+        # a live channel is never frozen: +- 1 uA on every other tick
+        dither = dither_sign * (self.k % 2) if i_ua > lib.REG_OPEN_NOISE_UA else 0
+        self.k += 1
+        self.reg.kick_watchdog()
+        self.out = self.reg.step(i_ua + dither + extra_ua, i_ua + dither + extra_ua, v_mv)
+        return self.out
+
+    def run(self, ticks: int):
+        for _ in range(ticks):
+            out = self.tick()
+            assert out.fault == FaultCode.NONE, out
+        return self.out
+
+    def ramped(self):
+        self.run(2000)          # probe window, then 1 mA at 5 mA/s: 0.2 s
+        assert self.out.reference_ua == self.reg._reg.target_ua and self.out.sense == 0
+        return self
+
+    def cut(self):
+        """One reading above the anti-shock band: a cut, then the hold-off."""
+        out = self.tick(extra_ua=self.reg._reg.setpoint_ua // 5 + lib.REG_ANTISHOCK_FLOOR_UA + 100)
+        assert out.flags & FLAG_CUT, out
+        for _ in range(HOLDOFF_TICKS):
+            self.tick()
+        return out
+
+
+# ---- SRS-017: reset refused from exactly 0.1 mA -----------------------------
+
+def _latched() -> Regulator:
+    reg = Regulator()
+    out = reg.step(-1, 0, 0)                                  # implausible reading: a fault
+    assert out.fault == FaultCode.SENSOR_RANGE
+    return reg
+
+
+@pytest.mark.req("SRS-017")
+@pytest.mark.parametrize("a_ua,b_ua", [(100, 0), (0, 100), (100, 100)])
+def test_reset_is_refused_at_exactly_0_1_ma_on_either_channel(a_ua, b_ua):
+    reg = _latched()
+    reg.step(a_ua, b_ua, 0)
+    assert reg.raw_reset_fault() == lib.REG_ERR_RESET_REFUSED
+    assert reg.step(0, 0, 0).fault == FaultCode.SENSOR_RANGE
+
+
+@pytest.mark.req("SRS-017")
+def test_reset_is_accepted_at_99_ua_and_clears_the_fault():
+    reg = _latched()
+    reg.step(99, 99, 0)
+    assert reg.raw_reset_fault() == lib.REG_OK
+    assert reg.step(0, 0, 0).fault == FaultCode.NONE
+    assert reg.raw_enable(1) == lib.REG_OK
+
+
+@pytest.mark.req("SRS-017")
+def test_reset_clears_the_transient_history():
+    plant = Plant().ramped()
+    plant.cut()
+    plant.cut()
+    assert plant.cut().fault == FaultCode.TRANSIENTS
+    plant.tick(current_ua=0, voltage_mv=0)
+    assert plant.reg.raw_reset_fault() == lib.REG_OK
+    assert plant.reg._reg.cut_stored == 0 and plant.reg._reg.cut_index == 0
+    assert plant.reg.raw_enable(1) == lib.REG_OK
+    plant.out = None
+    plant.ramped()
+    assert plant.cut().fault == FaultCode.NONE                # one cut after the reset: no fault
+
+
+# ---- SRS-012: the short threshold at 250 ohm, 0.5 mA, 5 ticks ---------------
+
+def _short_ticks(current_ua: int, voltage_mv: int, ticks: int, dither_sign: int = -1) -> list:
+    plant = Plant(target_ua=1000).ramped()
+    return [plant.tick(current_ua=current_ua, voltage_mv=voltage_mv, dither_sign=dither_sign) for _ in range(ticks)]
+
+
+@pytest.mark.req("SRS-012")
+def test_load_just_below_250_ohm_is_a_short_on_the_5th_tick():
+    # 1002 / 1001 uA at 250 mV: 249.5 / 249.75 ohm, below the threshold
+    outs = _short_ticks(1002, 250, 5)
+    assert all(o.fault == FaultCode.NONE for o in outs[:3])
+    assert outs[4].fault == FaultCode.SHORT and outs[4].stage_on == 0 and outs[4].drive_mv == 0
+    assert lib.REG_SHORT_OHMS == 250 and lib.REG_SHORT_TICKS == 5
+
+
+@pytest.mark.req("SRS-012")
+def test_load_of_exactly_250_ohm_is_not_a_short():
+    outs = _short_ticks(1000, 250, 40)        # 1000 / 999 uA at 250 mV: 250 / 250.25 ohm
+    assert all(o.fault == FaultCode.NONE for o in outs)
+    # exactly 250 ohm on every reading, for 10 ticks (a steady reading is
+    # judged frozen only after 20): not below the threshold, no short
+    outs = _short_ticks(1000, 250, 10, dither_sign=0)
+    assert all(o.fault == FaultCode.NONE for o in outs)
+
+
+@pytest.mark.req("SRS-012")
+def test_short_needs_half_a_milliamp():
+    plant = Plant(target_ua=1000).ramped()
+    plant.reg._reg.short_count = 0
+    for k in range(40):                       # 498..499 uA on a dead short: below 0.5 mA
+        out = plant.tick(current_ua=498 + (k % 2), voltage_mv=0)
+        assert out.fault != FaultCode.SHORT
+    plant = Plant(target_ua=1000).ramped()
+    outs = [plant.tick(current_ua=500 + (k % 2), voltage_mv=0) for k in range(5)]
+    assert outs[-1].fault == FaultCode.SHORT
+
+
+# ---- SRS-013: the 10 % arm of the channel comparison ------------------------
+
+@pytest.mark.req("SRS-013")
+@pytest.mark.parametrize("swap", [False, True])
+def test_channels_10_percent_apart_are_tolerated_and_just_beyond_latch(swap):
+    # at 10 mA the 10 % arm (1 mA) is above the 0.5 mA floor: it decides
+    def pair(a, b):
+        return (b, a) if swap else (a, b)
+    reg = Regulator()
+    for _ in range(50):                       # exactly 10 % of the larger: tolerated
+        assert reg.step(*pair(10_000, 9_000), 10_000).fault == FaultCode.NONE
+    for _ in range(4):
+        assert reg.step(*pair(10_000, 8_999), 10_000).fault == FaultCode.NONE
+    out = reg.step(*pair(10_000, 8_999), 10_000)
+    assert out.fault == FaultCode.SENSOR_DISAGREE
+    assert lib.REG_DISAGREE_PERCENT == 10 and lib.REG_DISAGREE_TICKS == 5
+
+
+@pytest.mark.req("SRS-013")
+def test_channels_just_over_the_floor_apart_latch_at_low_current():
+    reg = Regulator()
+    for _ in range(50):                       # 500 uA apart at 2 mA (25 %): within the floor
+        assert reg.step(2000, 1500, 2000).fault == FaultCode.NONE
+    outs = [reg.step(2000, 1499, 2000) for _ in range(5)]
+    assert outs[3].fault == FaultCode.NONE and outs[4].fault == FaultCode.SENSOR_DISAGREE
+
+
+# ---- API: status codes and NULL arguments (SRS-020) -------------------------
+
+@pytest.mark.req("SRS-020")
+def test_every_call_refuses_null_and_reports_success():
+    state = ffi.new("reg_state_t *")
+    inputs = ffi.new("reg_inputs_t *")
+    out = ffi.new("reg_output_t *")
+    null = ffi.NULL
+    assert lib.reg_init(null) == lib.REG_ERR_NULL
+    assert lib.reg_init(state) == lib.REG_OK
+    assert lib.reg_command(null, 0, lib.REG_SLEW_MIN_NA_PER_S) == lib.REG_ERR_NULL
+    assert lib.reg_enable(null, 0) == lib.REG_ERR_NULL
+    assert lib.reg_set_polarity(null, lib.REG_POLARITY_NORMAL) == lib.REG_ERR_NULL
+    assert lib.reg_kick(null) == lib.REG_ERR_NULL
+    assert lib.reg_kick(state) == lib.REG_OK
+    assert lib.reg_search_contact(null) == lib.REG_ERR_NULL
+    assert lib.reg_reset_fault(null) == lib.REG_ERR_NULL
+    assert lib.reg_tick(null, inputs, out) == lib.REG_ERR_NULL
+    assert lib.reg_tick(state, null, out) == lib.REG_ERR_NULL
+    assert lib.reg_tick(state, inputs, null) == lib.REG_ERR_NULL
+    assert state.tick == 0                    # a refused tick changes nothing
+    assert lib.reg_tick(state, inputs, out) == lib.REG_OK and state.tick == 1
+
+
+@pytest.mark.req("SRS-020")
+def test_init_sets_every_field_to_its_documented_start():
+    state = ffi.new("reg_state_t *")
+    ffi.memmove(state, b"\xa5" * ffi.sizeof("reg_state_t"), ffi.sizeof("reg_state_t"))
+    assert lib.reg_init(state) == lib.REG_OK
+    assert state.polarity == lib.REG_POLARITY_NORMAL and state.fault == lib.REG_FAULT_NONE
+    assert state.slew_fa_per_tick == lib.REG_SLEW_MIN_NA_PER_S * 100
+    assert state.last_a_ua == -1 and state.last_b_ua == -1
+    assert state.r_est_q == lib.REG_REST_INIT_OHMS * 1024 // 1000
+    assert state.boot_mv == lib.REG_BLIND_BOOT_LOW_MV
+    assert list(state.cut_ticks) == [0] * lib.REG_TRANSIENT_COUNT
+    zero = ("reference_ua", "reference_frac_fa", "target_ua", "permille_recip", "enabled", "contact_lost",
+            "probing", "open_count", "contact_count", "short_count", "disagree_count", "watchdog_count",
+            "holdoff_count", "compliance_count", "compliance_limited", "estimate_count", "load_q",
+            "sense_sum_mv", "sense_n", "sense_prev_mv", "last_max_ua", "last_drive_mv", "last_plain",
+            "plausible_count", "frozen_a_count", "frozen_b_count", "saturated", "hold_on", "hold_ua",
+            "hold_frac_fa", "setpoint_ua", "open_armed", "anchor_mv", "evidence", "integ_q2", "tick",
+            "cut_index", "cut_stored", "cut_total")
+    assert {f: getattr(state, f) for f in zero} == {f: 0 for f in zero}
+
+
+# ---- SRS-003: a falling reference stops exactly at its target ---------------
+
+@pytest.mark.req("SRS-003")
+def test_reference_slewing_down_with_a_fraction_stops_at_the_target_never_below():
+    reg = Regulator()
+    assert reg.raw_command(1000, 3_000_000) == lib.REG_OK        # 0.3 uA per tick
+    assert reg.raw_enable(1) == lib.REG_OK
+    reg.kick_watchdog()
+    reg.step(0, 0, 9)
+    reg.step(0, 0, 9)                                            # 0.6 uA: 0 uA + 6e8 fA
+    assert (reg._reg.reference_ua, reg._reg.reference_frac_fa) == (0, 600_000_000)
+    assert reg.raw_command(0, 5_000_000) == lib.REG_OK           # 0.5 uA per tick down to 0
+    refs = []
+    for _ in range(4):
+        out = reg.step(0, 0, 9)
+        refs.append((out.reference_ua, reg._reg.reference_frac_fa))
+    assert refs == [(0, 100_000_000), (0, 0), (0, 0), (0, 0)]
+
+
+# ---- SRS-008: 3 cuts within 10 s, counted in ticks, at any time of a session
+
+def _three_cuts(gap_first_to_third_ticks: int, run_before_ticks: int) -> int:
+    plant = Plant().ramped()
+    plant.run(run_before_ticks)
+    plant.cut()
+    t_first = plant.reg._reg.tick - HOLDOFF_TICKS                # the tick of the first cut
+    plant.run(gap_first_to_third_ticks // 2)
+    plant.cut()
+    plant.run(gap_first_to_third_ticks - (plant.reg._reg.tick - t_first) - 1)
+    out = plant.cut()
+    assert plant.reg._reg.tick - HOLDOFF_TICKS - t_first == gap_first_to_third_ticks
+    return out.fault
+
+
+@pytest.mark.req("SRS-008")
+@pytest.mark.parametrize("run_before_s", [0, 12])
+def test_third_cut_one_tick_inside_the_window_latches_at_any_time(run_before_s):
+    # 12 s of running first: the window is measured from the cuts, not from the start
+    fault = _three_cuts(WINDOW_TICKS - 1, run_before_s * LIMITS.tick_hz)
+    assert fault == FaultCode.TRANSIENTS
+
+
+@pytest.mark.req("SRS-008")
+@pytest.mark.parametrize("run_before_s", [0, 12])
+def test_third_cut_exactly_10_s_after_the_first_does_not_latch(run_before_s):
+    fault = _three_cuts(WINDOW_TICKS, run_before_s * LIMITS.tick_hz)
+    assert fault == FaultCode.NONE
+    assert WINDOW_TICKS == 10 * LIMITS.tick_hz and lib.REG_TRANSIENT_COUNT == 3
+
+
+@pytest.mark.req("SRS-008")
+def test_two_cuts_within_the_window_do_not_latch_and_the_third_does():
+    plant = Plant().ramped()
+    plant.run(3 * LIMITS.tick_hz)
+    assert plant.cut().fault == FaultCode.NONE
+    assert plant.cut().fault == FaultCode.NONE
+    out = plant.cut()
+    assert out.fault == FaultCode.TRANSIENTS and out.stage_on == 0 and out.drive_mv == 0
+
+
+# ---- SRS-022: no windup behind the drive rise limit -------------------------
+
+@pytest.mark.req("SRS-022")
+def test_integrator_is_set_back_to_the_applied_drive_while_the_rise_limit_acts():
+    plant = Plant(target_ua=5000, ohms=1000)
+    plant.run(12_000)
+    assert plant.out.reference_ua == 5000
+    plant.ohms = 3000            # the load triples: the loop wants far more drive than 20 mV/tick
+    limited = 0
+    for _ in range(3000):
+        before = plant.out.drive_mv
+        out = plant.tick()
+        assert out.fault == FaultCode.NONE
+        assert out.drive_mv - before <= lib.REG_DRIVE_RISE_MV_PER_TICK
+        if out.drive_mv - before == lib.REG_DRIVE_RISE_MV_PER_TICK:
+            limited += 1
+            # the integrator holds at most what was applied: no windup behind the limit
+            assert plant.reg._reg.integ_q2 <= (out.drive_mv + 1) * Q2_PER_MV
+        # when the drive has caught up the current settles without an overshoot
+        # (a wound integrator would carry the drive on up at 20 mV per tick)
+        assert not out.flags & FLAG_CUT
+        assert plant.readings()[0] <= 5000 + lib.REG_ANTISHOCK_FLOOR_UA
+    assert limited >= 50
+
+
+# ---- SRS-024: the held setpoint is released when the reference falls below it
+
+@pytest.mark.req("SRS-024")
+def test_hold_is_released_when_a_lowered_reference_falls_below_it():
+    plant = Plant(target_ua=10_000, ohms=10_000)   # 100 V needed: the drive saturates at 60 V
+    plant.run(30_000)
+    state = plant.reg._reg
+    assert state.hold_on == 1 and state.hold_ua < state.reference_ua
+    held_ua = state.hold_ua
+    assert held_ua <= lib.REG_COMPLIANCE_MV * 1000 // 10_000 + lib.REG_COMPLIANCE_HOLD_MARGIN_UA + 2
+    assert plant.reg.raw_command(1000, 5_000_000) == lib.REG_OK
+    released = None
+    for k in range(20_000):
+        plant.tick()
+        assert state.setpoint_ua <= state.reference_ua
+        if state.hold_on == 0:
+            released = k
+            break
+    assert released is not None
+    assert state.setpoint_ua == state.reference_ua <= held_ua
+
+
+# ---- SRS-020: the tick counter saturates instead of overflowing -------------
+
+@pytest.mark.req("SRS-020")
+def test_tick_counter_saturates_at_its_maximum():
+    reg = Regulator()
+    reg._reg.tick = 2**63 - 2
+    reg.step(0, 0, 0)
+    assert reg._reg.tick == 2**63 - 1
+    reg.step(0, 0, 0)
+    assert reg._reg.tick == 2**63 - 1
+
+
+# ---- SRS-007: the band at exactly 20 % of the reference ---------------------
+
+@pytest.mark.req("SRS-007")
+def test_antishock_band_is_exactly_20_percent_above_a_10_ma_reference():
+    # at 10 mA the 20 % arm (2 mA) is above the 0.5 mA floor: it decides
+    plant = Plant(target_ua=10_000, ohms=1000)
+    plant.run(25_000)
+    assert plant.reg._reg.setpoint_ua == 10_000
+    out = plant.tick(current_ua=12_000, voltage_mv=plant.out.drive_mv)    # exactly +20 %: no cut
+    assert not out.flags & FLAG_CUT and out.fault == FaultCode.NONE
+    out = plant.tick(current_ua=12_001, voltage_mv=plant.out.drive_mv)    # +20 % + 1 uA: cut
+    assert out.flags & FLAG_CUT and out.stage_on == 0
+    assert lib.REG_ANTISHOCK_BAND_PERCENT == 20
+
+
+# ---- SRS-010: the output turned off ends a lost contact ---------------------
+
+@pytest.mark.req("SRS-010")
+def test_disabling_the_output_clears_contact_lost():
+    plant = Plant().ramped()
+    out = None
+    for _ in range(40):                                   # lift-off: no current, the drive on the electrodes
+        out = plant.tick(current_ua=0)
+    assert out.flags & lib.REG_FLAG_CONTACT_LOST
+    assert plant.reg.raw_enable(0) == lib.REG_OK
+    out = plant.tick(current_ua=0, voltage_mv=0)
+    assert not out.flags & lib.REG_FLAG_CONTACT_LOST and out.stage_on == 0
+
+
+# ---- SRS-025: the collapse tier fires only above the short threshold's drive
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("ohms,lost", [(1000, True), (200, False)])
+def test_collapse_to_noise_is_open_only_when_the_drive_is_above_a_short(ohms, lost):
+    # 0.4 mA: armed (>= 160 uA), below the short check's 0.5 mA. At 1 kOhm the
+    # drive (400 mV) is what a load above 250 ohm needs: a collapse is a lift-off
+    # at once; at 200 ohm (80 mV) it is not, and the loop goes on regulating
+    plant = Plant(target_ua=400, ohms=ohms)
+    plant.run(3000)
+    assert plant.reg._reg.open_armed == 1 and plant.reg._reg.setpoint_ua == 400
+    out = plant.tick(current_ua=0)
+    assert bool(out.flags & lib.REG_FLAG_CONTACT_LOST) == lost
+    assert out.fault == FaultCode.NONE
