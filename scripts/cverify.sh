@@ -67,7 +67,8 @@ coverage_c() {
     ( cd "$dir/_build" && "$PY" -m gcovr --root "$ROOT" --filter "$ROOT/cext/regulator.c" \
         --exclude-unreachable-branches --json-summary "$OUT/gcov-regulator.json" --json-summary-pretty \
         --txt "$OUT/gcov-regulator.txt" --txt-metric branch . ) >/dev/null
-    "$PY" - "$OUT/gcov-regulator.json" "$C_LINE_MIN" "$C_BRANCH_MIN" "$COMMIT" <<'PY'
+    local rc=0
+    "$PY" - "$OUT/gcov-regulator.json" "$C_LINE_MIN" "$C_BRANCH_MIN" "$COMMIT" <<'PY' || rc=$?
 import json, sys
 path, line_min, branch_min, commit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 data = json.load(open(path))
@@ -80,7 +81,6 @@ print(f"coverage: cext/regulator.c lines {lines:.1f} % ({f['line_covered']}/{f['
       f"branches {branches:.1f} % ({f['branch_covered']}/{f['branch_total']}); gates {line_min:.0f} / {branch_min:.0f} %")
 sys.exit(0 if lines >= line_min and branches >= branch_min else 1)
 PY
-    local rc=$?
     rm -rf "$dir"
     [ $rc = 0 ] || { grep -v '100%' "$OUT/gcov-regulator.txt" | head -20; echo "coverage: below the gate" >&2; return 1; }
 }
