@@ -341,7 +341,10 @@ static void *monitor_thread(void *arg)
         int64_t now;
         sleep_until(deadline);
         now = mono_ns();
-        if ((now - __atomic_load_n(&g_heartbeat_ns, __ATOMIC_ACQUIRE)) > (RT_LATE_FAULT_NS + RT_PERIOD_NS)) {
+        int64_t beat = __atomic_load_n(&g_heartbeat_ns, __ATOMIC_ACQUIRE);
+        /* armed from the first tick on: before it the output is off (reg_init)
+         * and no command can have been applied */
+        if ((beat != 0) && ((now - beat) > (RT_LATE_FAULT_NS + RT_PERIOD_NS))) {
             loop_fault(RT_FAULT_STALLED, now, now - deadline);
         }
         deadline += RT_MONITOR_NS;
@@ -424,7 +427,7 @@ int32_t rt_start(const hal_t *hal, uint32_t options)
         g_stall_ticks = 0;
         g_locked = 0;
         g_start_ns = mono_ns();
-        g_heartbeat_ns = g_start_ns;
+        g_heartbeat_ns = 0;
         if ((options & RT_OPT_REALTIME) != 0u) {
             if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
                 g_locked = 1;

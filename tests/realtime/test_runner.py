@@ -36,7 +36,10 @@ class Runner:
         self.snapshots: list[tuple[int, int, int, int, int, int]] = []
         end = time.monotonic() + 1.0
         while self.status().loop_ticks == 0:   # the first tick's status
+            if self.st.loop_fault != lib.RT_FAULT_NONE:
+                raise PlatformLate()
             assert time.monotonic() < end, "the runner did not tick within 1 s"
+        self.snapshots.clear()                 # only statuses that a tick published
 
     def status(self):
         assert lib.rt_status(self.st) == lib.REG_OK
@@ -74,8 +77,9 @@ def with_runner(body) -> None:
     machine without PREEMPT_RT); skipped, with the figure, if it always did."""
     late_ms = []
     for _ in range(ATTEMPTS):
-        r = Runner()
+        r = None
         try:
+            r = Runner()
             body(r)
             return
         except PlatformLate:
@@ -83,7 +87,7 @@ def with_runner(body) -> None:
             lib.rt_stats(s)
             late_ms.append(round(s.max_late_ns / 1e6, 2))
         finally:
-            r.stop()
+            lib.rt_stop()
     pytest.skip(f"this machine woke the loop late beyond the {RT_BOUND_NS / 1e6:g} ms bound in "
                 f"{ATTEMPTS} runs (max lateness {late_ms} ms) before the test's own fault")
 
