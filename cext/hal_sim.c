@@ -18,6 +18,7 @@ static sim_rig_t g_rig;
 static hal_sim_event_t g_event;    /* written by the poster under g_post_seq */
 static uint32_t g_post_seq;        /* odd while the poster writes g_event */
 static uint32_t g_done_seq;        /* last post applied by the tick */
+static int32_t g_open;             /* 1: the disconnect was opened (any thread) */
 
 static void apply_event(const hal_sim_event_t *ev)
 {
@@ -81,6 +82,11 @@ static int32_t sim_apply(void *ctx, const reg_output_t *out, int32_t *patient_ua
     double peak_ua = 0.0;
     int32_t status;
     (void)ctx;
+    if (__atomic_load_n(&g_open, __ATOMIC_ACQUIRE) != 0) {
+        /* the load is only stepped here, in the tick: it sees the open
+         * disconnect from the first step after the request on */
+        (void)sim_disconnect(&g_rig, 1);
+    }
     status = sim_hal_apply(&g_rig, out, &mean_ua, &peak_ua);
     /* the clamp bounds the true current to SIM_CLAMP_UA: the cast cannot overflow */
     *patient_ua = (int32_t)(mean_ua + 0.5);
@@ -90,8 +96,8 @@ static int32_t sim_apply(void *ctx, const reg_output_t *out, int32_t *patient_ua
 static int32_t sim_open(void *ctx)
 {
     (void)ctx;
-    /* one aligned int written whole: any thread may open it (the plant reads it each tick) */
-    __atomic_store_n(&g_rig.disconnected, 1, __ATOMIC_RELEASE);
+    /* any thread: a flag the tick applies before it steps the load again */
+    __atomic_store_n(&g_open, 1, __ATOMIC_RELEASE);
     return REG_OK;
 }
 
@@ -112,6 +118,7 @@ int32_t hal_sim_bind(hal_t *hal, uint64_t seed, int32_t load_ohms, int32_t capac
         if (status == REG_OK) {
             g_post_seq = 0u;
             g_done_seq = 0u;
+            g_open = 0;
             hal->ctx = NULL;
             hal->read_inputs = &sim_read;
             hal->apply_output = &sim_apply;
@@ -160,7 +167,7 @@ int32_t hal_sim_disconnected(int32_t *open)
 {
     int32_t status = REG_ERR_NULL;
     if (open != NULL) {
-        *open = __atomic_load_n(&g_rig.disconnected, __ATOMIC_ACQUIRE);
+        *open = __atomic_load_n(&g_open, __ATOMIC_ACQUIRE);
         status = REG_OK;
     }
     return status;

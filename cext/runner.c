@@ -317,10 +317,10 @@ static void *loop_thread(void *arg)
                 __atomic_store_n(&g_max_run_late_ns, late, __ATOMIC_RELAXED);
             }
             tick_once();
-            if (g_stall_ticks > 0) {
+            if (__atomic_load_n(&g_stall_ticks, __ATOMIC_ACQUIRE) > 0) {
                 /* fault injection: this tick overruns by g_stall_us */
-                struct timespec st = to_ts((int64_t)g_stall_us * 1000);
-                g_stall_ticks--;
+                struct timespec st = to_ts((int64_t)__atomic_load_n(&g_stall_us, __ATOMIC_ACQUIRE) * 1000);
+                (void)__atomic_fetch_sub(&g_stall_ticks, 1, __ATOMIC_ACQ_REL);
                 (void)nanosleep(&st, NULL);
             }
         }

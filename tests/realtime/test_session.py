@@ -33,12 +33,12 @@ class Rows:
             self.rows.append((tick / sup.tick_hz, state, r.mean_current_ma))
 
 
-def _run(device, realtime: bool):
-    settings = parse_settings({"site": "hands", "current_ma": CURRENT_MA,
+def _run(device, realtime: bool, stop_at_s: float = STOP_AT_S, current_ma: float = CURRENT_MA):
+    settings = parse_settings({"site": "hands", "current_ma": current_ma,
                                "minutes": int(LIMITS.settings.minutes.min),
                                "ramp_up_s": 10.0, "ramp_down_s": 10.0, "reverse_polarity": False})
     rows = Rows()
-    sup = Supervisor(device, settings, scenario=parse_scenario([{"at_s": STOP_AT_S, "event": "stop"}]),
+    sup = Supervisor(device, settings, scenario=parse_scenario([{"at_s": stop_at_s, "event": "stop"}]),
                      observers=[rows], realtime=realtime)
     return sup.run(), rows.rows, sup
 
@@ -50,11 +50,21 @@ def _run(device, realtime: bool):
     "runner it lands 1-2 ms later (p50 12-19 ticks here), so during a fast ramp the "
     "reference still rises in that row and the supervisor latches "
     "output_table_violation. Needs a hook in core/supervisor.py (not ours to edit)."))
-def test_a_realtime_session_agrees_with_the_simulated_run():
-    sim, sim_rows, sim_sup = _run(SimulatedDevice(seed=3), realtime=False)
+def test_a_realtime_session_stopped_in_the_ramp_agrees_with_the_simulated_run():
+    _agree(STOP_AT_S, CURRENT_MA)
+
+
+@pytest.mark.req("SRS-216")
+def test_a_realtime_session_stopped_in_treat_agrees_with_the_simulated_run():
+    """Stopped just after the ramp (2 mA, 10 s ramps): a ~21 s session."""
+    _agree(10.5, 2.0)
+
+
+def _agree(stop_at_s: float, current_ma: float) -> None:
+    sim, sim_rows, sim_sup = _run(SimulatedDevice(seed=3), False, stop_at_s, current_ma)
     dev = RealtimeDevice(seed=3)
     try:
-        rt, rt_rows, rt_sup = _run(dev, realtime=True)
+        rt, rt_rows, rt_sup = _run(dev, True, stop_at_s, current_ma)
         loop_fault = dev.status().loop_fault
         stats = dev.stats()
     finally:
