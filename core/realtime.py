@@ -60,8 +60,10 @@ class RealtimeDevice:
         self.watchdog_ms = float(LIMITS.watchdog_ms)
         self._lock = threading.Lock()     # one mailbox writer at a time (runner.h)
         self._hal = ffi.new("hal_t *")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+            raise CommandRejected(lib.REG_ERR_RANGE, f"seed={seed!r} is out of range: allowed 0 to {2**64 - 1}")
         ohms = _to_c("load_ohms", load_ohms)
-        status = lib.hal_sim_bind(self._hal, int(seed) & (2**64 - 1), ohms, lib.SIM_DEFAULT_CAPACITANCE_NF)
+        status = lib.hal_sim_bind(self._hal, seed, ohms, lib.SIM_DEFAULT_CAPACITANCE_NF)
         if status != lib.REG_OK:
             raise CommandRejected(status, f"load_ohms={load_ohms!r} is out of range: allowed "
                                           f"{lib.SIM_LOAD_MIN_OHMS} to {lib.SIM_LOAD_MAX_OHMS} ohm")
@@ -337,7 +339,11 @@ class RealtimeDevice:
 
     def stall(self, ms: float) -> None:
         """The supervisor's kicks stop arriving for `ms` (a stalled supervisor)."""
-        self._stall_until = time.monotonic() + float(ms) / 1000.0
+        c_ms = _to_c("stall_ms", ms)
+        if not 0 <= c_ms <= lib.SIM_STALL_MAX_MS:
+            raise CommandRejected(lib.REG_ERR_RANGE, f"stall_ms={ms!r} is out of range: allowed 0 to "
+                                                     f"{lib.SIM_STALL_MAX_MS} ms")
+        self._stall_until = time.monotonic() + c_ms / 1000.0
 
     def _kicks_allowed(self) -> bool:
         return time.monotonic() >= self._stall_until
