@@ -13,8 +13,9 @@ import re
 from cffi import FFI
 
 CEXT_DIR = pathlib.Path(__file__).resolve().parent
-HEADERS = ("regulator_config.h", "regulator.h", "simload.h")
-SOURCES = ("regulator.c", "simload.c")
+HEADERS = ("regulator_config.h", "regulator.h", "simload.h", "hal.h", "runner.h")
+# hal_template.c is compiled so that the board template follows hal.h (issue 13)
+SOURCES = ("regulator.c", "simload.c", "hal_sim.c", "hal_template.c", "runner.c")
 
 _ARRAY_LEN = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Z][A-Z0-9_]*)\s+(\S.*)$")
@@ -45,13 +46,13 @@ ffibuilder = FFI()
 ffibuilder.cdef("\n".join(header_cdef((CEXT_DIR / h).read_text()) for h in HEADERS))
 ffibuilder.set_source(
     "core._regulator_cffi",
-    '#include "regulator.h"\n#include "simload.h"\n',
+    '#include "regulator.h"\n#include "simload.h"\n#include "hal.h"\n#include "runner.h"\n',
     sources=[_relative(CEXT_DIR / s) for s in SOURCES],
     include_dirs=[_relative(CEXT_DIR)],
     # a changed limit in a header must rebuild the extension
     depends=[_relative(CEXT_DIR / h) for h in (*HEADERS, "regulator_checks.h")],
     extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
-    libraries=["m"],
+    libraries=["m", "pthread"],  # pthread: the real-time runner (SRS-211)
 )
 
 if __name__ == "__main__":

@@ -131,6 +131,35 @@ typedef struct {
     int32_t cut_total;        /* anti-shock cuts since init */
 } reg_state_t;
 
+/*
+ * Calling-context contract (SRS-212). The functions below are not
+ * thread-safe and not reentrant: every one reads or writes several fields of
+ * *reg that reg_tick also uses. They shall all run in ONE context, the
+ * tick's: the same thread (or interrupt) that calls reg_tick, between two
+ * calls of it, never concurrently with it. A command from another thread or
+ * a lower-priority context reaches the tick through a mailbox that the tick
+ * context applies at the start of a tick, so a command is never seen half
+ * applied:
+ *  - the C runner (cext/runner.h) does this: rt_post() from any one thread,
+ *    the runner calls the functions below at the start of the next tick;
+ *  - a timer interrupt on a microcontroller does the same with its own
+ *    mailbox (or calls them with the tick interrupt masked);
+ *  - the batch simulation (simload.c) calls them between batches, in the
+ *    one thread that steps the ticks.
+ *
+ * reg_init           tick context, before the first reg_tick (or with the tick stopped)
+ * reg_command        tick context; target and slew take effect together at the next reg_tick
+ * reg_enable         tick context; on = 1 also restarts the watchdog in the same call
+ * reg_set_polarity   tick context; refused unless the output is off and |I| < 0.1 mA
+ * reg_kick           tick context (the supervisor's kick arrives through the mailbox)
+ * reg_search_contact tick context
+ * reg_reset_fault    tick context; refused while current flows
+ * reg_tick           the tick context itself, once per period (100 us)
+ *
+ * None of them blocks, allocates or loops unboundedly; each returns a status
+ * code. Reading reg_state_t or reg_output_t from another thread is not
+ * allowed either: the runner publishes a consistent copy (rt_status, rt_rows).
+ */
 int32_t reg_init(reg_state_t *reg);
 int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_na_per_s);
 int32_t reg_enable(reg_state_t *reg, int32_t on);

@@ -650,3 +650,39 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
     }
     return status;
 }
+
+/* ---- hooks for the hardware abstraction (cext/hal_sim.c, issue 13) --------
+ * The simulated board for a regulator ticked elsewhere (the real-time
+ * runner): the sensors and the load of rig_tick, without its reg_tick. Added
+ * next to the existing functions, whose behaviour is unchanged. */
+
+/* the three readings of this tick (SRS-031) */
+int32_t sim_hal_read(sim_rig_t *rig, reg_inputs_t *in)
+{
+    int32_t status = REG_ERR_NULL;
+    if ((rig != NULL) && (in != NULL)) {
+        read_sensors(rig, in);
+        status = REG_OK;
+    }
+    return status;
+}
+
+/* the drive command applied to the load for one tick: rig_tick with the loop
+ * "frozen" (the caller ticked the regulator); *mean_ua / *peak_ua get the
+ * true patient current of the tick */
+int32_t sim_hal_apply(sim_rig_t *rig, const reg_output_t *out, double *mean_ua, double *peak_ua)
+{
+    int32_t status = REG_ERR_NULL;
+    if ((rig != NULL) && (out != NULL) && (mean_ua != NULL) && (peak_ua != NULL)) {
+        int32_t frozen = rig->loop_frozen;
+        uint32_t events = 0u;
+        double peak_a = 0.0;
+        rig->out = *out;
+        rig->loop_frozen = 1;
+        *mean_ua = rig_tick(rig, &peak_a, &events) * 1e6;
+        *peak_ua = peak_a * 1e6;
+        rig->loop_frozen = frozen;
+        status = REG_OK;
+    }
+    return status;
+}

@@ -169,4 +169,9 @@ int32_t sim_disconnect(sim_rig_t *rig, int32_t open);
 int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
                      uint32_t options, sim_batch_t *batch);
 
+/* hooks for cext/hal_sim.c: the sensors and the load for a regulator ticked
+ * by the real-time runner (issue 13) */
+int32_t sim_hal_read(sim_rig_t *rig, reg_inputs_t *in);
+int32_t sim_hal_apply(sim_rig_t *rig, const reg_output_t *out, double *mean_ua, double *peak_ua);
+
 #endif /* SIMLOAD_H */

@@ -29,6 +29,7 @@ from core.checklist import (CONTRAINDICATIONS, MODE_ASKED, MODE_FILE, MODE_FILE_
 from core.device import SimulatedDevice
 from core import cli_users
 from core.course import FrequencyRefused, admission
+from core.realtime import RealtimeDevice
 from core.history import History, HistoryError, default_db_path
 from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
@@ -156,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"simulation seed, 0..{SEED_MAX} (default: %(default)s)")
     opt.add_argument("--realtime", action="store_true",
                      help="pace the session to wall time (default: as fast as the machine allows)")
+    opt.add_argument("--runner", action="store_true",
+                     help="with --realtime: the regulation loop runs in C at 10 kHz in its own thread "
+                          "(the real-time runner, the simulated load as its board; SRS-216)")
     opt.add_argument("--db", metavar="PATH", help=db_help)
     cli_users.add_session_options(opt)
     opt.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
@@ -460,7 +464,24 @@ class _LiveObserver:
 def _run_session(args, settings: TherapySettings, scenario, history, trace_stream,
                  checklist: ChecklistRecord | None = None) -> dict:
     plan = SessionPlan.from_settings(settings)
-    device = SimulatedDevice(seed=args.seed)
+    if args.runner and not args.realtime:
+        raise Refused("--runner needs --realtime (the loop ticks on the wall clock); nothing was energised")
+    if args.runner:   # SRS-216: the C runner at 10 kHz, the simulated load as its board
+        drift = [e for e in scenario if e.event == "clock_drift"]
+        if drift:
+            raise Refused(f"--scenario: event 'clock_drift' at {drift[0].at_s:g} s cannot be simulated "
+                          "with --runner (the loop runs on the monotonic clock); nothing was energised")
+        device = RealtimeDevice(seed=args.seed, warn=_say)
+    else:
+        device = SimulatedDevice(seed=args.seed)
+    try:
+        return _supervise(args, settings, plan, device, scenario, history, trace_stream, checklist)
+    finally:
+        if args.runner:
+            device.close()   # stops the runner; the output disconnect opens
+
+
+def _supervise(args, settings, plan, device, scenario, history, trace_stream, checklist) -> dict:
     observers: list[Any] = []
     if trace_stream is not None:
         observers.append(_TraceObserver(TraceWriter(trace_stream, device.tick_hz)))
