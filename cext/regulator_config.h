@@ -272,8 +272,9 @@
  * 200 ms; the difference of two 2-window means has ~2.1 mV rms, and 8 mV is
  * ~4 sigma (a settled contact is delayed by a window now and then, never
  * refused). No bypass below any level: the cost is a longer detection, up
- * to ~0.72 s for 15 kOhm at 10 uF (<= 1 s, SRS-131), which only delays
- * current. */
+ * to ~0.51 s for 15 kOhm at 10 uF after a lift (<= 1 s, SRS-131; ~0.95 s
+ * after a pause, the charged capacitance discharging first), which only
+ * delays current. */
 #define REG_CONTACT_SETTLE_WINDOWS 20
 #define REG_CONTACT_RISE_MV 8
 #define REG_CONTACT_HIST (REG_CONTACT_SETTLE_WINDOWS + REG_CONTACT_WINDOWS)
