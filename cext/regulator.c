@@ -100,7 +100,8 @@ static void restart_from_zero(reg_state_t *reg)
     reg->contact_count = 0;
     reg->sense_sum_mv = 0;
     reg->sense_n = 0;
-    reg->sense_prev_mv = 0;
+    reg->sense_hist_at = 0;
+    reg->sense_hist_n = 0;
     reg->sense_max_mv = 0;
     reg->short_count = 0;
     reg->compliance_count = 0;
@@ -559,32 +560,80 @@ static void sense_add(reg_state_t *reg, int32_t v_mv)
     reg->sense_n += 1;
 }
 
+/* Records a finished sense window's sum in the history (SRS-131). */
+static void sense_push(reg_state_t *reg, int32_t sum_mv)
+{
+    reg->sense_hist_at = (reg->sense_hist_at + 1) % REG_CONTACT_HIST;
+    reg->sense_hist_mv[reg->sense_hist_at] = sum_mv;
+    reg->sense_hist_n = min_i32(reg->sense_hist_n + 1, REG_CONTACT_HIST);
+}
+
+/* The window sum age windows before the newest (age < sense_hist_n). */
+static int32_t sense_hist(const reg_state_t *reg, int32_t age)
+{
+    return reg->sense_hist_mv[((reg->sense_hist_at - age) + REG_CONTACT_HIST) % REG_CONTACT_HIST];
+}
+
+/* Returns 1 when the sense history shows a settled contact (SRS-011,
+ * SRS-131): every one of the last REG_CONTACT_HIST window means below
+ * REG_CONTACT_MV (a window of a lift or of a partial contact in the span
+ * cannot serve as the earlier reference), and the mean of the last
+ * REG_CONTACT_WINDOWS risen by at most REG_CONTACT_RISE_MV over the mean of
+ * the REG_CONTACT_WINDOWS windows REG_CONTACT_SETTLE_WINDOWS earlier: a skin
+ * capacitance still charging towards a partial contact's level is not
+ * contact, however far below the level it still is. Falling is settled: the
+ * load model is first order, so a falling mean heads for a level below the
+ * present one. */
+static int32_t sense_settled(const reg_state_t *reg)
+{
+    int32_t settled = 0;
+    if (reg->sense_hist_n >= REG_CONTACT_HIST) {
+        int32_t now_mv = 0;
+        int32_t then_mv = 0;
+        int32_t below = 1;
+        int32_t k;
+        for (k = 0; k < REG_CONTACT_HIST; k++) {
+            if (sense_hist(reg, k) >= (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
+                below = 0;
+            }
+        }
+        for (k = 0; k < REG_CONTACT_WINDOWS; k++) {
+            now_mv += sense_hist(reg, k);
+            then_mv += sense_hist(reg, k + REG_CONTACT_SETTLE_WINDOWS);
+        }
+        if ((below != 0) &&
+            ((now_mv - then_mv) <= (REG_CONTACT_RISE_MV * REG_CONTACT_WINDOW_TICKS * REG_CONTACT_WINDOWS))) {
+            settled = 1;
+        }
+    }
+    return settled;
+}
+
+/* Ends a sense window: its sum into the history and the load estimate
+ * (SRS-027); returns the sum. */
+static int32_t sense_close(reg_state_t *reg)
+{
+    int32_t sum_mv = reg->sense_sum_mv;
+    sense_push(reg, sum_mv);
+    reg->load_q = sense_load_q(sum_mv);
+    reg->sense_sum_mv = 0;
+    reg->sense_max_mv = 0;
+    reg->sense_n = 0;
+    return sum_mv;
+}
+
 /* Contact lost: sense level only; contact back restarts from 0 (SRS-010/011).
  * Contact is judged on the MEAN voltage of windows of REG_CONTACT_WINDOW_TICKS
  * readings (SRS-011, SRS-037): the sense level is small, so a single reading
- * is dominated by the noise. */
+ * is dominated by the noise; and only once settled (SRS-131). */
 static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 {
     drive_sense(out);
     sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
-        int32_t contact = 0;
-        int32_t sum_mv = reg->sense_sum_mv;
-        int32_t boot_mv = boot_bound_mv(sum_mv, reg->sense_max_mv);
-        /* below the contact level, and settled: not still rising by more
-         * than REG_CONTACT_RISE_MV over the previous window (a charging skin
-         * capacitance), unless well below the level (SRS-011) */
-        if ((sum_mv < (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) &&
-            ((sum_mv <= (reg->sense_prev_mv + (REG_CONTACT_RISE_MV * REG_CONTACT_WINDOW_TICKS))) ||
-             (sum_mv < (REG_CONTACT_SURE_MV * REG_CONTACT_WINDOW_TICKS)))) {
-            contact = 1;
-        }
-        reg->sense_prev_mv = sum_mv;
-        reg->load_q = sense_load_q(sum_mv);
-        reg->sense_sum_mv = 0;
-        reg->sense_max_mv = 0;
-        reg->sense_n = 0;
-        if (debounce(&reg->contact_count, contact, REG_CONTACT_WINDOWS) != 0) {
+        int32_t boot_mv = boot_bound_mv(reg->sense_sum_mv, reg->sense_max_mv);
+        (void)sense_close(reg);
+        if (sense_settled(reg) != 0) {
             reg->contact_lost = 0;
             restart_from_zero(reg);
             reg->boot_mv = boot_mv;
@@ -599,25 +648,23 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 /* Enable probe (SRS-010, SRS-025): one window of REG_CONTACT_WINDOW_TICKS
  * readings at the sense level before the first plain drive, so that the
  * blind-rise bound is chosen from a known load. The reference slews on
- * (ramp timing unchanged); no contact in the window is "contact lost". */
+ * (ramp timing unchanged); no contact in the window is "contact lost".
+ * Open (issue 8, SRS-131 covers the return only): one window cannot tell a
+ * charging 20..40 kOhm partial contact at 1..10 uF from a contact. */
 static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
 {
     drive_sense(out);
     slew_reference(reg);
     sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
-        int32_t sum_mv = reg->sense_sum_mv;
-        int32_t max_mv = reg->sense_max_mv;
+        int32_t boot_mv = boot_bound_mv(reg->sense_sum_mv, reg->sense_max_mv);
+        int32_t sum_mv = sense_close(reg);
         reg->probing = 0;
-        reg->load_q = sense_load_q(sum_mv);
-        reg->sense_sum_mv = 0;
-        reg->sense_max_mv = 0;
-        reg->sense_n = 0;
         if (sum_mv >= (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
             reg->contact_lost = 1;
             restart_from_zero(reg);
         } else {
-            reg->boot_mv = boot_bound_mv(sum_mv, max_mv);
+            reg->boot_mv = boot_mv;
         }
     }
 }

@@ -100,7 +100,9 @@ typedef struct {
     int32_t load_q;           /* published load estimate, 1/1024 mV per uA; 0: unknown */
     int32_t sense_sum_mv;     /* sum of the voltage readings of the current sense window */
     int32_t sense_n;          /* readings in it */
-    int32_t sense_prev_mv;    /* sum of the previous sense window (SRS-011: settled?) */
+    int32_t sense_hist_mv[REG_CONTACT_HIST]; /* sums of the last sense windows, newest at sense_hist_at (SRS-131) */
+    int32_t sense_hist_at;    /* index of the newest entry */
+    int32_t sense_hist_n;     /* valid entries (saturates at REG_CONTACT_HIST) */
     int32_t sense_max_mv;     /* largest reading of the current sense window (SRS-025) */
     int32_t last_max_ua;      /* larger channel of the last valid reading */
     int32_t last_drive_mv;    /* drive applied during the last tick */

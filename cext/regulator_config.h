@@ -250,20 +250,34 @@
  * sigma away. Below the 20 kOhm open threshold (hysteresis): a hand half in
  * the tray stays "contact lost" instead of cycling between a restart and a
  * new open detection.
- * Settled: a window counts as contact only when its mean has not risen by
- * more than REG_CONTACT_RISE_MV (12 mV: 4 sigma of the difference of two
- * window means) over the previous window, or is below REG_CONTACT_SURE_MV
- * (30 mV under the level). A step contact of 25 kOhm / 1 uF charges its
- * capacitance over the first windows (means ~98 then ~148 mV at a window
- * boundary, both under 157 mV) and was taken as contact; settled it is not
- * (+50 mV), and reads 174 mV in the third window. A 15 kOhm / 1 uF contact
- * is still seen in the second window (~80 then ~123 mV < 127 mV). */
+ * Settled: since SRS-131 a rise over one window (12 mV) with a bypass
+ * under 127 mV no longer decides: see below. */
 #define REG_CONTACT_OHMS 18750
 #define REG_CONTACT_MV ((REG_SENSE_MV * REG_CONTACT_OHMS) / (REG_CONTACT_OHMS + REG_SENSE_SERIES_OHMS))
 #define REG_CONTACT_WINDOW_TICKS 100
 #define REG_CONTACT_WINDOWS 2
-#define REG_CONTACT_RISE_MV 12
-#define REG_CONTACT_SURE_MV (REG_CONTACT_MV - 30)
+/* SRS-131 (issue 8, safety review): settled over REG_CONTACT_SETTLE_WINDOWS.
+ * The skin capacitance charges through the sense resistor with tau = C x
+ * (226 kOhm || 0.7 R x 1.25), 0.13..0.16 s for 20 kOhm at 10 uF: on its way
+ * to 167..193 mV it spends ~0.2 s under the 157 mV level, and a window-to-
+ * window rise there is 0.6 mV per 10 ms against 2 mV rms noise, so neither
+ * one window (enable probe) nor the rise over one window (with the 127 mV
+ * bypass) could tell it from a 15 kOhm contact: 20..40 kOhm was taken as
+ * contact at 1..10 uF. At a contact return (SRS-131; the enable probe still
+ * judges one window, open) the mean of the last REG_CONTACT_WINDOWS windows
+ * must not exceed the mean of the REG_CONTACT_WINDOWS windows
+ * REG_CONTACT_SETTLE_WINDOWS (200 ms) earlier by more than
+ * REG_CONTACT_RISE_MV. A 20 kOhm load at 10 uF under the level is >= 10 mV
+ * below its asymptote, so it rises >= 10 x (e^(0.2/0.132) - 1) = 36 mV over
+ * 200 ms; the difference of two 2-window means has ~2.1 mV rms, and 8 mV is
+ * ~4 sigma (a settled contact is delayed by a window now and then, never
+ * refused). No bypass below any level: the cost is a longer detection, up
+ * to ~0.51 s for 15 kOhm at 10 uF after a lift (<= 1 s, SRS-131; ~0.95 s
+ * after a pause, the charged capacitance discharging first), which only
+ * delays current. */
+#define REG_CONTACT_SETTLE_WINDOWS 20
+#define REG_CONTACT_RISE_MV 8
+#define REG_CONTACT_HIST (REG_CONTACT_SETTLE_WINDOWS + REG_CONTACT_WINDOWS)
 
 /* SRS-027: the published load estimate under the sense level is "unknown"
  * (0) above 1 MOhm: the sense divider cannot resolve more. */

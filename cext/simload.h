@@ -34,7 +34,7 @@
 #define SIM_ONSET_TAU_S 10
 /* accepted ranges of the load arguments */
 #define SIM_LOAD_MIN_OHMS 100
-#define SIM_LOAD_MAX_OHMS 100000
+#define SIM_LOAD_MAX_OHMS 1000000
 #define SIM_CAPACITANCE_MIN_NF 1
 #define SIM_CAPACITANCE_MAX_NF 100000
 #define SIM_SHORT_MIN_OHMS 1

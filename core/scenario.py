@@ -56,7 +56,7 @@ EVENT_FIELDS: dict[str, dict[str, tuple[Bound, bool]]] = {
     "lift_off": {},
     "contact": {},
     "short": {"ohms": (Bound(1.0, 1000.0, unit="ohm"), True)},
-    "load": {"ohms": (Bound(100.0, 100_000.0, unit="ohm"), True),
+    "load": {"ohms": (Bound(100.0, 1_000_000.0, unit="ohm"), True),
              "over_s": (Bound(0.0, 600.0, unit="s"), False)},
     "sensor_stuck": {"channel": (Bound(0, 1, integer=True), True),
                      "mA": (Bound(0.0, 50.0, unit="mA"), True)},

@@ -43,7 +43,7 @@ def test_empty_file_is_an_empty_scenario():
     ([{"at_s": 1}], ["entry 0", "'event'", "missing"]),
     ([{"at_s": 1, "event": "short"}], ["entry 0", "'ohms'", "missing", "short", "1 <= value <= 1000"]),
     ([{"at_s": 1, "event": "short", "ohms": 5000}], ["entry 0", "'ohms'", "5000", "1 <= value <= 1000"]),
-    ([{"at_s": 1, "event": "load", "ohms": 50}], ["'ohms'", "50", "100 <= value <= 100000"]),
+    ([{"at_s": 1, "event": "load", "ohms": 50}], ["'ohms'", "50", "100 <= value <= 1e+06"]),
     ([{"at_s": 1, "event": "load", "ohms": 900, "over_s": -1}], ["'over_s'", "-1", "0 <= value <= 600"]),
     ([{"at_s": 1, "event": "sensor_stuck", "channel": 2, "mA": 1}],
      ["'channel'", "2", "integer with 0 <= value <= 1"]),

@@ -155,7 +155,7 @@ def test_short_detection_threshold_between_short_and_lowest_load():
 
 # ---- open circuit and contact (SRS-010, SRS-011) ----------------------------
 
-@pytest.mark.req("SRS-010", "SRS-011")
+@pytest.mark.req("SRS-010", "SRS-011", "SRS-131")
 @pytest.mark.parametrize("load_ohms,target_ma,capacitance_uf", [(2000, 15, 1.0), (500, 25, 10.0), (10000, 4, 0.01)])
 def test_lift_off_then_contact_after_30_s(load_ohms, target_ma, capacitance_uf):
     slew = 1.0
@@ -175,7 +175,7 @@ def test_lift_off_then_contact_after_30_s(load_ohms, target_ma, capacitance_uf):
     rig.contact()
     rows = list(rig.run_rows(int(target_ma / slew * 1000) + 500, 10, stop_on_event=False).rows())
     restored = next(i for i, r in enumerate(rows) if r.events & EVENT_CONTACT_RESTORED)
-    assert restored <= 21                                       # two 10 ms sense windows (SRS-029)
+    assert restored <= 1000                                     # settled contact within 1 s (SRS-131)
     assert rows[restored].reference_ma <= slew * 0.001 + 0.001  # restarted from 0
     sense_max_ma = LIMITS.sense_v / LIMITS.sense_series_ohms * 1000
     assert all(r.peak_current_ma <= sense_max_ma <= 0.010 for r in rows[:restored])   # sense level only

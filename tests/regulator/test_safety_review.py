@@ -409,5 +409,5 @@ def test_stick_voltage_range_and_release():
     stuck = rig.run(20)
     assert stuck.contact_lost and stuck.fault == FaultCode.NONE and stuck.drive_v <= LIMITS.sense_v
     rig.unstick_voltage()
-    back = rig.run(300)                                           # two 10 ms sense windows (SRS-029)
+    back = rig.run_rows(100, 100, stop_on_event=False).last      # settled contact within 1 s (SRS-131)
     assert not back.contact_lost and back.fault == FaultCode.NONE

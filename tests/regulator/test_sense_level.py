@@ -58,16 +58,16 @@ def test_output_disabled_passes_no_current():
         assert b.max_current_ma == 0.0 and math.isinf(b.last.load_estimate_ohms)
 
 
-@pytest.mark.req("SRS-029", "SRS-011", "SRS-027")
+@pytest.mark.req("SRS-029", "SRS-011", "SRS-027", "SRS-131")
 @pytest.mark.parametrize("capacitance_uf", [0.01, 1.0, 10.0])
 @pytest.mark.parametrize("load_ohms", [500, 2000, 5000, 8000, 12_000, 15_000])
 def test_contact_is_detected_up_to_15_kohm(load_ohms, capacitance_uf):
     rig = _sensing_rig(load_ohms, capacitance_uf, seed=load_ohms)
     rig.contact()
-    rows = list(rig.run_rows(100, 10).rows())                   # stops at the restore
+    rows = list(rig.run_rows(1100, 10).rows())                  # stops at the restore
     assert rows[-1].events & EVENT_CONTACT_RESTORED, (load_ohms, rows[-1])
-    # two whole 10 ms windows after the one the contact fell in (+ the 10 uF charge)
-    assert len(rows) <= 3 * 10 + 1 + (30 if capacitance_uf >= 10 else 0)
+    # settled contact (SRS-131): within 1 s at any capacitance up to 10 uF
+    assert len(rows) <= 1000 + 1
     assert all(r.peak_current_ma <= DC_LIMIT_MA for r in rows[:-1])
     est = rows[-1].load_estimate_ohms                            # the last sense window's estimate
     if load_ohms >= 2000 and capacitance_uf <= 1.0:
