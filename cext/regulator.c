@@ -563,9 +563,17 @@ static void sense_add(reg_state_t *reg, int32_t v_mv)
 /* Records a finished sense window's sum in the history (SRS-131). */
 static void sense_push(reg_state_t *reg, int32_t sum_mv)
 {
-    reg->sense_hist_at = (reg->sense_hist_at + 1) % REG_CONTACT_HIST;
+    /* ring index and count written so that each stays visibly in range
+     * (Frama-C Eva proves no overflow without relating them to the ring size) */
+    if (reg->sense_hist_at >= (REG_CONTACT_HIST - 1)) {
+        reg->sense_hist_at = 0;
+    } else {
+        reg->sense_hist_at += 1;
+    }
     reg->sense_hist_mv[reg->sense_hist_at] = sum_mv;
-    reg->sense_hist_n = min_i32(reg->sense_hist_n + 1, REG_CONTACT_HIST);
+    if (reg->sense_hist_n < REG_CONTACT_HIST) {
+        reg->sense_hist_n += 1;
+    }
 }
 
 /* The window sum age windows before the newest (age < sense_hist_n). */

@@ -90,7 +90,9 @@ class Worker:
         import build_cffi  # the declarations the real build uses
         build_cffi.ffibuilder.emit_c_code(str(self.dir / "cext" / "_wrapper.c"))
         self.so = self.dir / "core" / ("_regulator_cffi" + ".abi3.so")
-        for c in ("_wrapper.c", "simload.c"):
+        # every other C file of the real build (cext/build_cffi.py SOURCES), compiled once
+        self.others = ["_wrapper.c", *(s for s in build_cffi.SOURCES if s != "regulator.c")]
+        for c in self.others:
             self.cc(["-c", f"cext/{c}", "-o", f"cext/{c}.o"])
 
     def cc(self, args: list[str]) -> subprocess.CompletedProcess:
@@ -102,10 +104,11 @@ class Worker:
         r = self.cc(["-c", SOURCE, "-o", "cext/regulator.o"])
         if r.returncode != 0:
             return False
-        for rel in ("cext/_wrapper.c", "cext/simload.c"):
+        for rel in (f"cext/{c}" for c in self.others):
             if any(f.startswith(CONFIG) for f in files):
-                self.cc(["-c", rel, "-o", rel + ".o"])  # the limits are compiled into both
-        r = self.cc(["-shared", "cext/regulator.o", "cext/_wrapper.c.o", "cext/simload.c.o", "-lm", "-o", str(self.so)])
+                self.cc(["-c", rel, "-o", rel + ".o"])  # the limits are compiled into every file
+        objs = ["cext/regulator.o", *(f"cext/{c}.o" for c in self.others)]
+        r = self.cc(["-shared", *objs, "-lm", "-lpthread", "-o", str(self.so)])
         return r.returncode == 0
 
     def run_tests(self, tests: list[str], timeout_s: float) -> str:

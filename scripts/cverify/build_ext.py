@@ -28,7 +28,8 @@ def main() -> int:
     so = out_dir / "core" / "_regulator_cffi.abi3.so"
     so.parent.mkdir(parents=True, exist_ok=True)
     objs = []
-    for src in (wrapper, ROOT / "cext" / "regulator.c", ROOT / "cext" / "simload.c"):
+    # the same C files as the real build (cext/build_cffi.py SOURCES)
+    for src in (wrapper, *(ROOT / "cext" / s for s in build_cffi.SOURCES)):
         obj = work / (src.stem + ".o")
         cmd = ["gcc", "-std=c99", "-fPIC", "-g", "-I", str(ROOT / "cext"),
                "-I", sysconfig.get_paths()["include"], *flags, "-c", str(src), "-o", str(obj)]
@@ -36,7 +37,7 @@ def main() -> int:
             cmd.insert(1, "-w")
         subprocess.run(cmd, check=True, cwd=work)
         objs.append(str(obj))
-    subprocess.run(["gcc", "-shared", *flags, *objs, "-lm", "-o", str(so)], check=True, cwd=work)
+    subprocess.run(["gcc", "-shared", *flags, *objs, "-lm", "-lpthread", "-o", str(so)], check=True, cwd=work)
     print(f"build_ext: {so} ({' '.join(flags)})")
     return 0
 

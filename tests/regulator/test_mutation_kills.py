@@ -3,8 +3,14 @@ against the mutants that survived the earlier regulator tests (issue 12
 point 1): each test states a requirement at its number, on both sides of it.
 
 The bare regulator is driven by a small ideal plant (a resistor: the current
-is drive / R, the voltage reading is the drive), so every reading is known
-to the microampere. scripts/c_mutation.py runs this file first.
+is drive / R, the voltage reading is the drive; under the sense level the
+current through the sense resistor and the divider voltage). A live channel
+must move (SRS-026, SRS-130 noise floor), so the plant adds a deterministic
+dither of DITHER_UA = 13 uA (about 1 LSB) to every other current reading
+above the open-circuit noise bound; a boundary test turns it off on the
+readings it judges or picks its sign so that it keeps the load on the side
+the test states. Every reading is thus known to the microampere.
+scripts/c_mutation.py runs this file first.
 """
 from __future__ import annotations
 
@@ -17,6 +23,11 @@ FLAG_CUT = lib.REG_FLAG_ANTISHOCK_CUT
 WINDOW_TICKS = lib.REG_TRANSIENT_WINDOW_TICKS
 HOLDOFF_TICKS = lib.REG_ANTISHOCK_HOLDOFF_TICKS
 Q2_PER_MV = 1 << 20
+# SRS-130: a live channel moves by >= 1 LSB (12.2 uA) rms; the plant's dither
+# of 13 uA on every other reading makes every capped tick-to-tick change
+# 13 uA (mean 13 uA, 2.6x the 5 uA floor), so long plain-drive runs never
+# latch SENSOR_FROZEN
+DITHER_UA = 13
 
 
 class Plant:
@@ -46,8 +57,11 @@ class Plant:
             i_ua = current_ua
         if voltage_mv is not None:
             v_mv = voltage_mv
-        # a live channel is never frozen: +- 1 uA on every other tick
-        dither = dither_sign * (self.k % 2) if i_ua > lib.REG_OPEN_NOISE_UA else 0
+        # a live channel is never frozen or quiet (SRS-026, SRS-130): DITHER_UA
+        # added on every other reading above the open-circuit noise bound; its
+        # sign (or 0) is chosen by a boundary test to keep the load on the side
+        # it states
+        dither = dither_sign * DITHER_UA * (self.k % 2) if i_ua > lib.REG_OPEN_NOISE_UA else 0
         self.k += 1
         self.reg.kick_watchdog()
         self.out = self.reg.step(i_ua + dither + extra_ua, i_ua + dither + extra_ua, v_mv)
@@ -60,7 +74,11 @@ class Plant:
         return self.out
 
     def ramped(self):
-        self.run(2000)          # probe window, then 1 mA at 5 mA/s: 0.2 s
+        # 1 mA at 5 mA/s: 0.2 s. The reference slews on during the 10 ms enable
+        # probe (SRS-010); at 1 kOhm the 70 mV boot bound already gives a
+        # reading above 50 uA, so the blind-rise bound (SRS-025) never holds
+        # the reference back (first 160 uA reading after ~32 ms)
+        self.run(2000)
         assert self.out.reference_ua == self.reg._reg.target_ua and self.out.sense == 0
         return self
 
@@ -124,19 +142,22 @@ def _short_ticks(current_ua: int, voltage_mv: int, ticks: int, dither_sign: int 
 
 @pytest.mark.req("SRS-012")
 def test_load_just_below_250_ohm_is_a_short_on_the_5th_tick():
-    # 1002 / 1001 uA at 250 mV: 249.5 / 249.75 ohm, below the threshold
-    outs = _short_ticks(1002, 250, 5)
-    assert all(o.fault == FaultCode.NONE for o in outs[:3])
+    # 1002 / 1015 uA at 250 mV (the dither added, +13 uA): 249.5 / 246.3 ohm,
+    # below the threshold on every reading
+    outs = _short_ticks(1002, 250, 5, dither_sign=1)
+    assert all(o.fault == FaultCode.NONE for o in outs[:4])
     assert outs[4].fault == FaultCode.SHORT and outs[4].stage_on == 0 and outs[4].drive_mv == 0
     assert lib.REG_SHORT_OHMS == 250 and lib.REG_SHORT_TICKS == 5
 
 
 @pytest.mark.req("SRS-012")
 def test_load_of_exactly_250_ohm_is_not_a_short():
-    outs = _short_ticks(1000, 250, 40)        # 1000 / 999 uA at 250 mV: 250 / 250.25 ohm
+    # 1000 / 987 uA at 250 mV (the dither subtracted, -13 uA): 250 / 253.3 ohm
+    outs = _short_ticks(1000, 250, 40, dither_sign=-1)
     assert all(o.fault == FaultCode.NONE for o in outs)
     # exactly 250 ohm on every reading, for 10 ticks (a steady reading is
-    # judged frozen only after 20): not below the threshold, no short
+    # judged frozen only after 20, and the SRS-130 mean of 13 uA decays to
+    # 13 x (31/32)^10 = 9.4 uA, above 5 uA): not below the threshold, no short
     outs = _short_ticks(1000, 250, 10, dither_sign=0)
     assert all(o.fault == FaultCode.NONE for o in outs)
 
@@ -145,11 +166,17 @@ def test_load_of_exactly_250_ohm_is_not_a_short():
 def test_short_needs_half_a_milliamp():
     plant = Plant(target_ua=1000).ramped()
     plant.reg._reg.short_count = 0
-    for k in range(40):                       # 498..499 uA on a dead short: below 0.5 mA
-        out = plant.tick(current_ua=498 + (k % 2), voltage_mv=0)
-        assert out.fault != FaultCode.SHORT
+    # exactly 499 uA on a dead short for 10 ticks (no dither: frozen only
+    # after 20 equal readings, the SRS-130 mean stays above 5 uA), then
+    # 486/499 uA (dither subtracted): below 0.5 mA on every reading
+    for k in range(40):
+        out = plant.tick(current_ua=499, voltage_mv=0, dither_sign=0 if k < 10 else -1)
+        assert max(plant.reg._reg.last_a_ua, plant.reg._reg.last_b_ua) <= 499
+        assert out.fault == FaultCode.NONE
     plant = Plant(target_ua=1000).ramped()
-    outs = [plant.tick(current_ua=500 + (k % 2), voltage_mv=0) for k in range(5)]
+    # 500..514 uA (dither added): at or above 0.5 mA on every reading
+    outs = [plant.tick(current_ua=500 + (k % 2), voltage_mv=0, dither_sign=1) for k in range(5)]
+    assert all(o.fault == FaultCode.NONE for o in outs[:4])
     assert outs[-1].fault == FaultCode.SHORT
 
 
@@ -218,11 +245,14 @@ def test_init_sets_every_field_to_its_documented_start():
     zero = ("reference_ua", "reference_frac_fa", "target_ua", "permille_recip", "enabled", "contact_lost",
             "probing", "open_count", "contact_count", "short_count", "disagree_count", "watchdog_count",
             "holdoff_count", "compliance_count", "compliance_limited", "estimate_count", "load_q",
-            "sense_sum_mv", "sense_n", "sense_prev_mv", "last_max_ua", "last_drive_mv", "last_plain",
-            "plausible_count", "frozen_a_count", "frozen_b_count", "saturated", "hold_on", "hold_ua",
+            "sense_sum_mv", "sense_n", "sense_hist_at", "sense_hist_n", "sense_max_mv", "last_max_ua", "last_drive_mv", "last_plain",
+            "plausible_count", "frozen_a_count", "frozen_b_count", "saturated", "blind_held", "hold_on", "hold_ua",
             "hold_frac_fa", "setpoint_ua", "open_armed", "anchor_mv", "evidence", "integ_q2", "tick",
             "cut_index", "cut_stored", "cut_total")
     assert {f: getattr(state, f) for f in zero} == {f: 0 for f in zero}
+    # SRS-130: the noise-floor filters start at the cap, with no last reading
+    for q in (state.quiet_a, state.quiet_b):
+        assert (q.prev_ua, q.mean_q) == (0, lib.REG_QUIET_STEP_CAP_UA * lib.REG_QUIET_Q)
 
 
 # ---- SRS-003: a falling reference stops exactly at its target ---------------
@@ -314,7 +344,18 @@ def test_integrator_is_set_back_to_the_applied_drive_while_the_rise_limit_acts()
 
 @pytest.mark.req("SRS-024")
 def test_hold_is_released_when_a_lowered_reference_falls_below_it():
-    plant = Plant(target_ua=10_000, ohms=10_000)   # 100 V needed: the drive saturates at 60 V
+    # 10 mA into 10 kOhm needs 100 V: the drive saturates at 60 V. The ideal
+    # plant cannot start at 10 kOhm: the SRS-025 boot bound (120 mV) gives it
+    # 12 uA, never a reading above the 50 uA noise bound, and the reference
+    # waits (a noisy channel shows such a current on some ticks). So 1 mA is
+    # ramped on 1 kOhm, the load then rises by 10 ohm per tick to 10 kOhm
+    # (the skin drying: no 4x fall of the current in one tick, SRS-024), and
+    # then the target is raised to 10 mA.
+    plant = Plant(target_ua=1000, ohms=1000).ramped()
+    while plant.ohms < 10_000:
+        plant.ohms += 10
+        plant.run(1)
+    assert plant.reg.raw_command(10_000, 5_000_000) == lib.REG_OK
     plant.run(30_000)
     state = plant.reg._reg
     assert state.hold_on == 1 and state.hold_ua < state.reference_ua
@@ -352,9 +393,10 @@ def test_antishock_band_is_exactly_20_percent_above_a_10_ma_reference():
     plant = Plant(target_ua=10_000, ohms=1000)
     plant.run(25_000)
     assert plant.reg._reg.setpoint_ua == 10_000
-    out = plant.tick(current_ua=12_000, voltage_mv=plant.out.drive_mv)    # exactly +20 %: no cut
+    # no dither on these two readings: they are exact
+    out = plant.tick(current_ua=12_000, voltage_mv=plant.out.drive_mv, dither_sign=0)    # exactly +20 %: no cut
     assert not out.flags & FLAG_CUT and out.fault == FaultCode.NONE
-    out = plant.tick(current_ua=12_001, voltage_mv=plant.out.drive_mv)    # +20 % + 1 uA: cut
+    out = plant.tick(current_ua=12_001, voltage_mv=plant.out.drive_mv, dither_sign=0)    # +20 % + 1 uA: cut
     assert out.flags & FLAG_CUT and out.stage_on == 0
     assert lib.REG_ANTISHOCK_BAND_PERCENT == 20
 
