@@ -82,3 +82,14 @@ def test_device_dependencies_are_pinned_and_report_only_packages_are_in_the_repo
     assert REPORT_ONLY <= report
     assert not REPORT_ONLY & set(runtime_closure("ionto-core"))
 
+
+@pytest.mark.req("SRS-183")
+def test_no_anomaly_review_is_left_outstanding_and_cpython_and_gcc_name_their_sources(soup):
+    """PR-022: the CPython and gcc entries said their review was outstanding;
+    every entry now records a review done, and those two name what was read."""
+    for s in soup:
+        text = f"{s.anomalies.looked_at} {s.anomalies.evaluation}".lower()
+        assert "not yet reviewed" not in text and "open item" not in text, s.name
+    by_name = {s.name: s for s in soup}
+    assert "3.11.8.rst" in by_name["CPython"].anomalies.looked_at
+    assert "PR106523" in by_name["gcc"].anomalies.looked_at
