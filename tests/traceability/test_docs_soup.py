@@ -18,7 +18,10 @@ from traceability.docs.soupver import installed_version, runtime_closure
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_ONLY = {"jinja2", "matplotlib", "pydot", "reqif", "strictdoc"}
 PLATFORM = {"CPython", "SQLite", "glibc", "gcc", "cppcheck", "SPIN"}
-TEST_TOOLS = {"pytest", "hypothesis", "mutmut"}
+TEST_TOOLS = {"pytest", "hypothesis", "mutmut", "coverage", "gcovr", "build"}
+# the C checks of scripts/cverify.sh and tests/realtime, and the report and document tools
+C_TOOLS = {"clang", "Frama-C", "gcc-arm-none-eabi"}
+REPORT_TOOLS = {"Chromium", "graphviz", "StrictDoc", "Jinja2", "matplotlib", "pydot", "reqif"}
 
 
 def _norm(name: str) -> str:
@@ -42,7 +45,7 @@ def test_every_package_a_runtime_install_pulls_in_is_soup_at_its_pinned_version(
 
 
 @pytest.mark.req("SRS-183")
-@pytest.mark.parametrize("name", sorted(PLATFORM | TEST_TOOLS))
+@pytest.mark.parametrize("name", sorted(PLATFORM | TEST_TOOLS | C_TOOLS | REPORT_TOOLS))
 def test_platform_components_and_tools_report_the_pinned_version(soup, name):
     entry = next(s for s in soup if s.name == name)
     assert entry.version_probe, name
@@ -51,7 +54,7 @@ def test_platform_components_and_tools_report_the_pinned_version(soup, name):
 
 @pytest.mark.req("SRS-183")
 def test_every_soup_entry_has_requirements_needs_and_a_dated_anomaly_review(soup):
-    assert {s.name for s in soup} >= PLATFORM | TEST_TOOLS | {"pydantic-core"}
+    assert {s.name for s in soup} >= PLATFORM | TEST_TOOLS | C_TOOLS | REPORT_TOOLS | {"pydantic-core"}
     for s in soup:
         assert s.anomalies.reviewed <= date.today(), s.name
         assert "none known relevant to this use" not in s.known_anomalies, s.name   # the old model default
@@ -78,3 +81,15 @@ def test_device_dependencies_are_pinned_and_report_only_packages_are_in_the_repo
     report = {_norm(re.split(r"[=<>]", d)[0]) for d in project["optional-dependencies"]["report"]}
     assert REPORT_ONLY <= report
     assert not REPORT_ONLY & set(runtime_closure("ionto-core"))
+
+
+@pytest.mark.req("SRS-183")
+def test_no_anomaly_review_is_left_outstanding_and_cpython_and_gcc_name_their_sources(soup):
+    """PR-022: the CPython and gcc entries said their review was outstanding;
+    every entry now records a review done, and those two name what was read."""
+    for s in soup:
+        text = f"{s.anomalies.looked_at} {s.anomalies.evaluation}".lower()
+        assert "not yet reviewed" not in text and "open item" not in text, s.name
+    by_name = {s.name: s for s in soup}
+    assert "3.11.8.rst" in by_name["CPython"].anomalies.looked_at
+    assert "PR106523" in by_name["gcc"].anomalies.looked_at

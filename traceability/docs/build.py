@@ -96,6 +96,8 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         d.sections += _plan_sections(plan)
     tools = Section("Tools with versions (read from this machine)", head=["tool", "version", "use"])
     for name in DEV_TOOLS:
+        if name in {s.name for s in p.soup}:   # listed below with its SOUP entry
+            continue
         try:
             v = md.version(name)
         except md.PackageNotFoundError:

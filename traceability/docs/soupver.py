@@ -15,6 +15,11 @@ PROBES = {
     "gcc": lambda: _cmd(["gcc", "-dumpfullversion"], r"(\d+\.\d+(?:\.\d+)?)"),
     "cppcheck": lambda: _cmd(["cppcheck", "--version"], r"Cppcheck (\S+)"),
     "spin": lambda: _cmd(["spin", "-V"], r"Spin Version (\S+)"),
+    "clang": lambda: _cmd(["clang", "--version"], r"clang version (\d+\.\d+\.\d+)"),
+    "frama-c": lambda: _cmd(["frama-c", "-version"], r"(\d+\.\d+(?:-\w+)?) \("),
+    "arm-none-eabi-gcc": lambda: _cmd(["arm-none-eabi-gcc", "-dumpfullversion"], r"(\d+\.\d+\.\d+)"),
+    "chromium": lambda: _cmd(["chromium", "--version"], r"Chromium (\d+(?:\.\d+)+)"),
+    "dot": lambda: _cmd(["dot", "-V"], r"graphviz version (\S+)"),
 }
 
 
