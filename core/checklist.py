@@ -11,6 +11,8 @@ item. Asking the questions on a terminal is the CLI's job; the texts are here.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -276,10 +278,39 @@ def load_checklist(path: str | Path) -> ChecklistAnswers:
     return load_checklist_with_hash(path)[0]
 
 
+# An input file (checklist, scenario) is a few kB; the bound keeps a special
+# file (/dev/zero, a FIFO, a device) from hanging the CLI or filling memory
+# before Start (SRS-142).
+INPUT_FILE_MAX_BYTES = 256 * 1024
+
+
+def read_input_file(path: str | Path, max_bytes: int = INPUT_FILE_MAX_BYTES) -> bytes:
+    """Bytes of a regular file of at most max_bytes; OSError naming what is wrong.
+
+    Opened non-blocking, so a FIFO without a writer cannot block the open, and
+    checked to be a regular file before anything is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file (allowed: a regular file of at most {max_bytes} bytes)")
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise OSError(f"larger than {max_bytes} bytes (allowed: at most {max_bytes} bytes)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_checklist_with_hash(path: str | Path) -> tuple[ChecklistAnswers, str]:
     """Read a checklist file once: its answers and the SHA-256 of the bytes read."""
     try:
-        data = Path(path).read_bytes()
+        data = read_input_file(path)
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ChecklistError(str(path), [f"cannot read: {exc}"]) from None

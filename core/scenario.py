@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from core.checklist import unique_key_mapping
+from core.checklist import read_input_file, unique_key_mapping
 
 
 class ScenarioError(ValueError):
@@ -157,7 +157,7 @@ def load_scenario(path: str | Path) -> list[ScenarioEvent]:
     """Read and validate a scenario file; ScenarioError names what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_file(path).decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"scenario file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
