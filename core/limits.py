@@ -90,6 +90,7 @@ class Session(_Strict):
     session_pauses_max: SessionValue
     loop_tick_tolerance_percent: SessionValue
     clock_drift_max_ms: SessionValue
+    clock_drift_window_s: SessionValue
     load_drying_rate_max_percent_per_min: SessionValue
     load_drying_rise_max_ratio: SessionValue
     load_limit_band_percent: SessionValue
@@ -160,6 +161,10 @@ class Limits(_Strict):
     @property
     def clock_drift_max_ms(self) -> float:
         return self.session.clock_drift_max_ms.value
+
+    @property
+    def clock_drift_window_s(self) -> float:
+        return self.session.clock_drift_window_s.value
 
     @property
     def load_drying_rate_max_percent_per_min(self) -> float:
