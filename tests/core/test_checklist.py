@@ -211,3 +211,51 @@ def test_unreadable_file_names_the_file(tmp_path):
     with pytest.raises(ChecklistError) as info:
         load_checklist(missing)
     assert str(missing) in str(info.value) and "cannot read" in str(info.value)
+
+
+# ---------------------------------------------------------------- input files (SRS-142)
+@pytest.mark.req("SRS-142")
+def test_input_file_bound_is_256_kib():
+    from core.checklist import INPUT_FILE_MAX_BYTES
+    assert INPUT_FILE_MAX_BYTES == 262144
+
+
+@pytest.mark.req("SRS-142")
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 200_001, 262144])
+def test_a_regular_file_up_to_the_bound_is_read_whole(tmp_path, size):
+    from core.checklist import read_input_file
+    data = bytes((i * 7 + 3) % 251 for i in range(size))
+    f = tmp_path / "in.yaml"
+    f.write_bytes(data)
+    assert read_input_file(f) == data
+
+
+@pytest.mark.req("SRS-142")
+def test_one_byte_over_a_given_bound_is_refused_naming_the_bound(tmp_path):
+    from core.checklist import read_input_file
+    f = tmp_path / "in.yaml"
+    f.write_bytes(b"x" * 11)
+    assert read_input_file(f, max_bytes=11) == b"x" * 11
+    with pytest.raises(OSError) as info:
+        read_input_file(f, max_bytes=10)
+    assert str(info.value) == "larger than 10 bytes (allowed: at most 10 bytes)"
+
+
+@pytest.mark.req("SRS-142")
+def test_special_files_are_refused_before_any_read(tmp_path):
+    import os
+    from core.checklist import read_input_file
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo, tmp_path):
+        with pytest.raises(OSError) as info:
+            read_input_file(path, max_bytes=5)
+        assert str(info.value) == "not a regular file (allowed: a regular file of at most 5 bytes)"
+
+
+@pytest.mark.req("SRS-142")
+def test_checklist_loader_names_a_special_file(tmp_path):
+    from core.checklist import ChecklistError, load_checklist_with_hash
+    with pytest.raises(ChecklistError) as info:
+        load_checklist_with_hash("/dev/zero")
+    assert "/dev/zero" in str(info.value) and "not a regular file" in str(info.value)
