@@ -44,6 +44,7 @@ def command_once(db: Path) -> float:
 
 
 def in_process_once() -> tuple[float, float]:
+    from core.checklist import ChecklistRecord, load_checklist
     from core.device import SimulatedDevice
     from core.settings import parse_settings
     from core.supervisor import Supervisor
@@ -60,7 +61,10 @@ def in_process_once() -> tuple[float, float]:
 
     settings = parse_settings({"site": "hands", "current_ma": 15, "minutes": MINUTES})
     TimedDevice.c_s = 0.0
-    sup = Supervisor(TimedDevice(seed=1), settings)
+    # the shipped checklist: a Supervisor runs only on a passed one (SRS-093)
+    answers = load_checklist(ROOT / "examples" / "checklist.yaml")
+    sup = Supervisor(TimedDevice(seed=1), settings,
+                     checklist=ChecklistRecord(mode="file", answers=answers, source="examples/checklist.yaml"))
     t0 = time.perf_counter()
     result = sup.run()
     total = time.perf_counter() - t0

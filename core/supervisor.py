@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
+from core.checklist import ChecklistRecord, evaluate
 from core.device import Device
 from core.history import History
 from core.limits import load_limits
@@ -274,6 +275,16 @@ class Supervisor:
                 raise ValueError("a device without a simulation clock runs only paced "
                                  "(realtime): its loop is checked against time.monotonic")
         self._monotonic = monotonic
+        # No session without a checklist that passed (SRS-093, PR-029): the
+        # machine's checklist_passed event is sent only for answers evaluated
+        # here, whoever calls the supervisor (the CLI, or a device maker's code).
+        if not isinstance(checklist, ChecklistRecord):
+            raise ValueError("checklist: a ChecklistRecord whose answers pass is required "
+                             f"(got {type(checklist).__name__}); nothing was energised")
+        verdict = evaluate(checklist.answers)
+        if not verdict.passed:
+            raise ValueError("checklist: refused: " + "; ".join(verdict.reasons)
+                             + "; nothing was energised")
         self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)

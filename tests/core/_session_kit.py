@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pathlib import Path
+
+from core.checklist import ChecklistRecord, load_checklist
 from core.device import SimulatedDevice
 from core.limits import load_limits
 from core.machine import OutputPermission, TherapyMachine
 from core.scenario import parse_scenario
 from core.settings import TherapySettings, parse_settings
 from core.supervisor import SessionResult, Supervisor
+
+# the shipped checklist, answered and passed: a Supervisor refuses to run without one (SRS-093)
+_EXAMPLE_CHECKLIST = Path(__file__).resolve().parents[2] / "examples" / "checklist.yaml"
+PASSED_CHECKLIST = ChecklistRecord(mode="file", answers=load_checklist(_EXAMPLE_CHECKLIST),
+                                   source=str(_EXAMPLE_CHECKLIST))
 
 LIMITS = load_limits()
 MIN_MINUTES = int(LIMITS.settings.minutes.min)      # shortest allowed session
@@ -52,7 +60,7 @@ def run_session(scenario: list[dict] | None = None, seed: int = 1, history=None,
     log = RowLog()
     device = device if device is not None else SimulatedDevice(seed=seed)
     sup = Supervisor(device, settings(**overrides), scenario=parse_scenario(scenario or []),
-                     observers=[log], history=history)
+                     observers=[log], history=history, checklist=PASSED_CHECKLIST)
     if hasattr(device, "sup"):  # spies that log the state each command came in
         device.sup = sup
     result = sup.run()

@@ -21,7 +21,7 @@ from core.device import Device, SimulatedDevice
 from core.scenario import ScenarioError, parse_scenario
 from core.supervisor import DENSITY_CHECK_S, MonotonicClock, Supervisor
 
-from tests.core._session_kit import LIMITS, ROW_S, ZERO_MA, RowLog, run_session, settings
+from tests.core._session_kit import PASSED_CHECKLIST, LIMITS, ROW_S, ZERO_MA, RowLog, run_session, settings
 
 BOUND_ROWS = 2   # rows from the stopped tick to no current, paced (SRS-091)
 
@@ -50,7 +50,8 @@ def run_paced(scenario, device=None, wall=None, monotonic=None, **overrides):
     log = RowLog()
     sup = Supervisor(device or SimulatedDevice(seed=1), settings(**overrides),
                      scenario=parse_scenario(scenario), observers=[log], realtime=True,
-                     clock=MonotonicClock(sleep=wall.sleep, now=wall), monotonic=monotonic)
+                     clock=MonotonicClock(sleep=wall.sleep, now=wall), monotonic=monotonic,
+                     checklist=PASSED_CHECKLIST)
     return sup.run(), log.rows, sup
 
 
@@ -305,9 +306,9 @@ def test_the_example_scenarios_run_as_their_comments_say(tmp_path):
 
     root = Path(__file__).resolve().parents[2] / "examples"
     sup = Supervisor(SimulatedDevice(seed=1), kit_settings(),
-                     scenario=load_scenario(root / "scenario_partial_lift.yaml"))
+                     scenario=load_scenario(root / "scenario_partial_lift.yaml"), checklist=PASSED_CHECKLIST)
     result = sup.run()
     assert result.outcome == "completed" and "limited" in result.states
     sup = Supervisor(SimulatedDevice(seed=1), kit_settings(),
-                     scenario=load_scenario(root / "scenario_loop_stall.yaml"))
+                     scenario=load_scenario(root / "scenario_loop_stall.yaml"), checklist=PASSED_CHECKLIST)
     assert sup.run().fault == "loop_stalled"

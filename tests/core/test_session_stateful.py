@@ -15,7 +15,7 @@ from core.device import SimulatedDevice
 from core.machine import OutputPermission, TherapyMachine
 from core.regulator import Polarity
 from core.supervisor import Supervisor
-from tests.core._session_kit import NOISE_FLOOR_MA, ZERO_MA, settings
+from tests.core._session_kit import PASSED_CHECKLIST, NOISE_FLOOR_MA, ZERO_MA, settings
 
 EPS = 1e-6
 
@@ -75,7 +75,7 @@ class SessionUnderEvents(RuleBasedStateMachine):
         self.checker = TableChecker(current)
         s = settings(current_ma=current, reverse_polarity=reverse, ramp_up_s=10.0,
                      ramp_down_s=10.0)
-        self.sup = Supervisor(self.device, s, observers=[self.checker])
+        self.sup = Supervisor(self.device, s, observers=[self.checker], checklist=PASSED_CHECKLIST)
         self.sup.begin()
         # start the random events somewhere in the session: ramp, treat, reversal, end
         self.sup.max_rows = 1000

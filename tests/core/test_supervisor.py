@@ -14,7 +14,7 @@ from core.machine import OutputPermission, TherapyMachine
 from core.regulator import Polarity
 from core.supervisor import (FAULT_RAMP_OVERRUN, FAULT_TABLE_VIOLATION, REALTIME_MAX_ROWS, MonotonicClock,
                              Supervisor)
-from tests.core._session_kit import (LIMITS, MIN_MINUTES, ROW_S, ZERO_MA, RowLog, run_session,
+from tests.core._session_kit import (PASSED_CHECKLIST, LIMITS, MIN_MINUTES, ROW_S, ZERO_MA, RowLog, run_session,
                                      settings, table_violations)
 
 SET_S = MIN_MINUTES * 60
@@ -70,7 +70,8 @@ def test_history_row_written_at_start_and_updated_at_end(tmp_path: Path):
                     seen_at_start.extend(con.execute("SELECT id, outcome FROM sessions").fetchall())
 
     with History(db) as history:
-        sup = Supervisor(SimulatedDevice(seed=1), settings(), observers=[Peek()], history=history)
+        sup = Supervisor(SimulatedDevice(seed=1), settings(), observers=[Peek()], history=history,
+                         checklist=PASSED_CHECKLIST)
         result = sup.run()
         records = history.list_sessions()
     assert seen_at_start == [(result.session_id, "interrupted")]
@@ -256,7 +257,7 @@ def test_realtime_clock_paces_the_session_to_the_monotonic_clock():
     log = RowLog()
     clock = MonotonicClock(sleep=sleep, now=lambda: now[0])
     sup = Supervisor(SimulatedDevice(seed=1), settings(), clock=clock, realtime=True,
-                     observers=[log])
+                     observers=[log], checklist=PASSED_CHECKLIST)
     result = sup.run()
     assert result.outcome == "completed"
     assert now[0] - 1000.0 == pytest.approx(result.elapsed_s, abs=1e-6)
@@ -280,3 +281,35 @@ def test_no_module_but_the_supervisor_commands_the_device():
     offenders = [str(p.relative_to(core)) for p in core.rglob("*.py")
                  if p.name not in allowed and pattern.search(p.read_text())]
     assert offenders == []
+
+
+# ---------------------------------------------------------------- no session without a passed checklist
+@pytest.mark.req("SRS-093")
+def test_the_supervisor_refuses_to_run_without_a_passed_checklist():
+    """Independent review of issue 8 (PR-029): through the Python API a
+    Supervisor without a checklist ran and recorded a completed session.
+    Now the constructor refuses, naming the field, before the device is
+    touched; a checklist whose answers fail is refused the same way."""
+    from dataclasses import replace as dc_replace
+
+    from core.checklist import ChecklistAnswers, ChecklistRecord
+
+    class Untouchable(SimulatedDevice):
+        def enable_output(self, *a, **k):  # pragma: no cover - must never be called
+            raise AssertionError("the output was enabled")
+
+    dev = Untouchable(seed=1)
+    for bad in (None, "file", {"contraindications": {}, "preparation": {}}):
+        with pytest.raises(ValueError, match=r"^checklist: a ChecklistRecord whose answers pass is required"):
+            Supervisor(dev, settings(), checklist=bad)
+    answers = PASSED_CHECKLIST.answers
+    contraindicated = dict(answers.contraindications)
+    first = next(iter(contraindicated))
+    contraindicated[first] = True        # one contraindication present
+    failing = ChecklistRecord(mode="asked", answers=ChecklistAnswers(contraindicated, dict(answers.preparation)))
+    with pytest.raises(ValueError, match=r"^checklist: refused: .*nothing was energised$"):
+        Supervisor(dev, settings(), checklist=failing)
+    assert dev.loop_ticks == 0
+    # the passed record is accepted and kept for the history
+    assert Supervisor(SimulatedDevice(seed=1), settings(), checklist=dc_replace(PASSED_CHECKLIST)).checklist \
+        == PASSED_CHECKLIST

@@ -15,7 +15,7 @@ from core.history import History, HistoryError
 from core.scenario import parse_scenario
 from core.supervisor import Supervisor
 
-from tests.core._session_kit import REF_EPS_MA, ZERO_MA, RowLog, run_session, settings, table_violations
+from tests.core._session_kit import PASSED_CHECKLIST, REF_EPS_MA, ZERO_MA, RowLog, run_session, settings, table_violations
 
 SET_MA = 15.0
 RAMP_S = 30.0
@@ -41,7 +41,7 @@ def _ramp_down_rows(rows):
 @pytest.mark.req("SRS-054", "SRS-060")
 def test_observer_failure_ends_with_a_controlled_ramp_down_not_a_cut():
     log, failing = RowLog(), FailingObserver()
-    sup = Supervisor(SimulatedDevice(seed=1), settings(), observers=[log, failing])
+    sup = Supervisor(SimulatedDevice(seed=1), settings(), observers=[log, failing], checklist=PASSED_CHECKLIST)
     result = sup.run()
     assert failing.failed_at_s is not None
     assert result.outcome == "stopped" and result.fault is None

@@ -12,6 +12,7 @@ from core.regulator import lib
 from core.scenario import parse_scenario
 from core.settings import parse_settings
 from core.supervisor import Supervisor
+from tests.core._session_kit import PASSED_CHECKLIST
 
 LIMITS = load_limits()
 STOP_AT_S = 8.0            # the user stops during the ramp: a ~16 s session
@@ -39,7 +40,7 @@ def _run(device, realtime: bool, stop_at_s: float = STOP_AT_S, current_ma: float
                                "ramp_up_s": 10.0, "ramp_down_s": 10.0, "reverse_polarity": False})
     rows = Rows()
     sup = Supervisor(device, settings, scenario=parse_scenario([{"at_s": stop_at_s, "event": "stop"}]),
-                     observers=[rows], realtime=realtime)
+                     observers=[rows], realtime=realtime, checklist=PASSED_CHECKLIST)
     return sup.run(), rows.rows, sup
 
 
