@@ -284,3 +284,20 @@ def test_helper_works_on_a_raw_validation_error():
         TherapySettings(site="feet", current_ma=30, minutes=20)
     assert settings_error_messages(info.value, {"site": "feet"}) == [
         "current_ma: 30 mA is outside the allowed range 1..25 mA for feet"]
+
+
+@pytest.mark.req("SRS-140")
+def test_read_decimal_accepts_ascii_decimal_notation_only():
+    """The reader behind every numeric setting: finite ASCII decimal numbers
+    as floats; anything else (another script's digits, separators, spaces,
+    inf/nan, an overflow to inf, a non-string) is None, never a guess."""
+    from core.settings import read_decimal
+    good = {"0": 0.0, "-2.5": -2.5, "+.5": 0.5, "5.": 5.0, "1E2": 100.0, "25": 25.0, "1e-3": 0.001}
+    for text, value in good.items():
+        got = read_decimal(text)
+        assert got == value and type(got) is float, (text, got)
+    for text in ("", " 1", "1 ", "1_0", "0x1", "inf", "-inf", "nan", "NaN", "1e400", "-1e400",
+                 "\uff15", "\u0661\u0660", "1,5", "--1", "1e", "."):
+        assert read_decimal(text) is None, text
+    for not_text in (5, 5.0, None, b"5", ["5"]):
+        assert read_decimal(not_text) is None, not_text
