@@ -188,9 +188,17 @@ class History:
 
     def _check_or_create(self) -> None:
         try:
-            # the first read fails on a file that is not SQLite ("not a database")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            # the first read fails on a file that is not SQLite ("not a database");
+            # version and tables are read in one read transaction, so another
+            # program setting the file up at the same moment is seen either not
+            # at all or whole (never version 0 with its tables)
+            self._db.execute("BEGIN")
+            try:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
             if version == 0 and not tables:  # new, empty file: ours to set up
                 self._create()
                 return
