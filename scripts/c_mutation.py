@@ -55,6 +55,9 @@ FAST = [
     "tests/regulator/test_load_estimate.py",
     "tests/regulator/test_wrapper_inputs.py",
     "tests/regulator/test_common_cause_sensing.py",
+    # the tests of the noise floor (SRS-130) and of the settled contact (SRS-131)
+    "tests/regulator/test_sensor_noise_floor.py",
+    "tests/regulator/test_contact_settle.py",
 ]
 # with --deep, run for a mutant that survives FAST: together about a minute
 SLOW = [
