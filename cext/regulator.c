@@ -452,6 +452,27 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
     reg->setpoint_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
 }
 
+/* Drive of a reading that counts as evidence (SRS-025), scaled down to what
+ * would have given the setpoint when the reading was above it: a drive wound
+ * up blind to the boot bound met a one-tick contact with 0.44 mA through the
+ * discharged skin capacitance, and as the anchor it let the next lift wind up
+ * to 82 mV: 0.53 mA at re-contact into 500 ohm (issue 8 point 1, CI of main).
+ * Only the part of the reading beyond the noise bound counts (a reading
+ * within REG_OPEN_NOISE_UA above the setpoint can be noise, and scaling on
+ * it stalled a 10 kOhm ramp): last_drive_mv x setpoint / (reading - noise)
+ * is then at most the DC drive the setpoint needs (a charging capacitance
+ * only lowers the reading), which keeps the re-contact bound of
+ * REG_BLIND_RISE_DIV (4.9 s + 10 mV / 0.3 R). */
+static int32_t anchor_drive_mv(int32_t last_drive_mv, int32_t i_ua, int32_t setpoint_ua)
+{
+    int32_t above_noise_ua = i_ua - REG_OPEN_NOISE_UA;
+    int32_t anchor_mv = last_drive_mv;
+    if (above_noise_ua > setpoint_ua) {
+        anchor_mv = (int32_t)(((int64_t)last_drive_mv * (int64_t)max_i32(setpoint_ua, 0)) / (int64_t)above_noise_ua);
+    }
+    return anchor_mv;
+}
+
 /* PI with conditional integration and a clamped integrator (anti-windup);
  * gains scaled by the load estimate. The drive rises by at most
  * REG_DRIVE_RISE_MV_PER_TICK per tick (SRS-022); while that limit acts the
@@ -471,7 +492,7 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
      * most REG_BLIND_RISE_MV above the drive of the last evidence (no windup
      * into an open circuit that is too small to be seen in one reading) */
     if (i_ua > REG_OPEN_NOISE_UA) {
-        reg->anchor_mv = reg->last_drive_mv;
+        reg->anchor_mv = anchor_drive_mv(reg->last_drive_mv, i_ua, reg->setpoint_ua);
     }
     if (i_ua >= REG_OPEN_ARM_UA) {
         reg->evidence = 1;

@@ -193,3 +193,47 @@ def test_contact_chatter_early_in_a_ramp_at_low_loads(seed, load_ohms, capacitan
     rig.contact()
     rows += rows_ticks(rig, 1000)
     assert _worst(rows) <= BAND_MA
+
+
+@pytest.mark.req("SRS-025", "SRS-011")
+@pytest.mark.parametrize("load_ohms", [500, 600, 800, 1500, 2500])
+@pytest.mark.parametrize("capacitance_uf", [0.01, 1.0, 10.0])
+@pytest.mark.parametrize("target_ma", [0.0, 0.025, 0.1, 0.19])
+def test_a_contact_of_one_to_three_ticks_after_a_blind_wind_up_gives_no_higher_anchor(load_ohms, capacitance_uf,
+                                                                                     target_ma):
+    """SRS-025 (b): the drive of an evidence reading above the setpoint is
+    scaled to the setpoint. CI of main (seed 0, 500 ohm, 1 uF, 0.125 mA at
+    1 mA/s, 9.9 ms, then out 15.2 ms, in 0.1 ms, out 2.4 ms): the one-tick
+    contact read 0.44 mA at 66 mV, became the anchor, and the next lift wound
+    the drive to 80 mV: 0.506 mA above the reference at re-contact."""
+    for contact_ticks in (1, 2, 3):
+        for second_lift_ticks in (24, 100, 300):
+            rig = SimulatedRig(seed=contact_ticks * 31 + second_lift_ticks, load_ohms=load_ohms,
+                               capacitance_uf=capacitance_uf)
+            rig.command(target_ma, 1.0)
+            rig.enable_output(True)
+            rows = [rig.run(1)] + rows_ticks(rig, 99)
+            rig.lift_off()
+            rows += rows_ticks(rig, 152)
+            rig.contact()
+            rows += rows_ticks(rig, contact_ticks)
+            rig.lift_off()
+            rows += rows_ticks(rig, second_lift_ticks)
+            rig.contact()
+            rows += rows_ticks(rig, 1000)
+            assert _worst(rows) <= BAND_MA, (contact_ticks, second_lift_ticks, _worst(rows))
+
+
+@pytest.mark.req("SRS-025", "SRS-011")
+def test_the_ci_chatter_case_of_main_stays_within_the_band():
+    rig = SimulatedRig(seed=0, load_ohms=500, capacitance_uf=1.0)
+    rig.command(0.125, 1.0)
+    rig.enable_output(True)
+    rows = [rig.run(1)] + rows_ticks(rig, 99)
+    for k, ticks in enumerate([152, 1, 24]):
+        (rig.lift_off if k % 2 == 0 else rig.contact)()
+        rows += rows_ticks(rig, ticks)
+    rig.contact()
+    rows += rows_ticks(rig, 1000)
+    assert _worst(rows) <= BAND_MA
+    assert max(r.drive_v for r in rows[-1030:-1000]) <= 0.07 + 0.001
