@@ -38,6 +38,22 @@ class Mutant:
         return text[: self.start] + self.replacement + text[self.end:]
 
 
+def closing_paren(masked: str, open_at: int, end: int | None = None) -> int:
+    """Offset of the parenthesis that closes the one at open_at (or end, when
+    it is not closed before end) in masked text."""
+    stop = len(masked) if end is None else end
+    depth, j = 0, open_at
+    while j < stop:
+        if masked[j] == "(":
+            depth += 1
+        elif masked[j] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    return j
+
+
 def mask(text: str) -> str:
     """Comments, strings, char literals and preprocessor lines blanked (offsets kept)."""
     out = list(text)
@@ -188,15 +204,7 @@ def mutants(path: str, text: str, functions: set[str] | None = None,
                     add(fn, s, e, r, "RVR")
         for m in re.finditer(r"\b(if|while)\s*\(", body):
             s = m.end() + a - 1
-            depth, j = 0, s
-            while j < b:
-                if masked[j] == "(":
-                    depth += 1
-                elif masked[j] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
+            j = closing_paren(masked, s, b)
             cond = masked[s + 1:j]
             if re.search(r"&&|\|\||\?", cond) or not re.search(r"[<>]=?|[!=]=", cond):
                 # a single comparison is negated by ROR already

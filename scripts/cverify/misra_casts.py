@@ -18,7 +18,7 @@ import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from cmut_ops import mask  # noqa: E402
+from cmut_ops import closing_paren, mask  # noqa: E402
 
 CAST = re.compile(r"\(\s*(u?)int(8|16|32|64)_t\s*\)\s*\(")
 BINARY = re.compile(r"<<|>>|[-+*/%&|^]")
@@ -50,15 +50,7 @@ def check(path: str) -> list[str]:
     found = []
     for m in CAST.finditer(masked):
         start = m.end() - 1
-        depth, j = 0, start
-        while j < len(masked):
-            if masked[j] == "(":
-                depth += 1
-            elif masked[j] == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
+        j = closing_paren(masked, start)
         expr = masked[start + 1:j]
         if not BINARY.search(top_level(expr).replace("->", "")):
             continue  # not composite
