@@ -7,7 +7,10 @@
   of the set or a file that exists (or say why it does not apply);
 - every software unit (C function of the regulator, Python module of core/)
   has a design note, and no note is left for a unit that is gone;
-- every source key the requirements and the risk file cite is in the bibliography.
+- every source key the requirements and the risk file cite is in the bibliography;
+- every distribution installed in the virtual environment is a SOUP item at its
+  reviewed version (SRS-221, scope in traceability/docs/soupgen.py), checked
+  also without the records.
 Without the records (a copy of only the data files, as the tests use) the
 rules are skipped with a warning.
 """
@@ -20,7 +23,9 @@ from traceability.docs import DOC_IDS
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PROBLEMS_DIR, RecordError,
                                        load_bibliography, load_clauses, load_design_notes,
                                        load_problem_reports)
+from traceability.docs.soupgen import check_installed
 from traceability.docs.units import all_units
+from traceability.data import SOUP
 
 CITED = re.compile(r"\[([A-Z][A-Z0-9-]+(?:(?:, |,|/| )[A-Z][A-Z0-9-]+)*)\]")
 CITING_FILES = ("spec/requirements.yaml", "spec/limits.yaml", "hazard_analysis/hazards.yaml",
@@ -35,6 +40,7 @@ def check_docs(a) -> None:
     """Add findings to the analysis `a` (traceability.check.Analysis)."""
     p = a.project
     root = p.root
+    check_installed(p, SOUP)
     if not present(root):
         p.warn(CLAUSES, "", "", "documentation records not found (clause map, problems/): the IEC 62304 "
                "rules are not checked")
