@@ -138,3 +138,23 @@ def test_outside_a_virtual_environment_the_rule_is_not_applied_and_says_so(repo,
     assert rc == 0, out
     assert "WARNING: hazard_analysis/soup.yaml: not run in a virtual environment" in out
     assert "has no SOUP entry" not in out
+
+
+@pytest.mark.req("SRS-180")
+def test_the_development_plan_lists_each_tool_with_its_version_and_counts_what_they_pull_in(tmp_path, listed):
+    from traceability.cli import main
+    import tomllib
+    out = tmp_path / "docs"
+    assert main(["--root", str(ROOT), "docs", "--out", str(out)]) == 0
+    plan = (out / "development-plan.md").read_text().split("## Tools with versions", 1)[1].split("\n## ")[0]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    direct = {_norm(re.split(r"[<>=;\[ ]", r)[0]) for reqs in extras.values() for r in reqs}
+    tools = [s for s in listed.values() if s.kind != "python" and (s.version_probe != "dist" or _norm(s.name) in direct)]
+    transitive = [s for s in listed.values() if s.kind == "tool" and s.version_probe == "dist"
+                  and _norm(s.name) not in direct]
+    assert len(transitive) >= 95
+    for s in tools:
+        assert f"| {s.name} | {s.version} | " in plan, s.name
+    for s in transitive:
+        assert f"| {s.name} | " not in plan, s.name
+    assert f"The {len(transitive)} packages these tools pull in (dev and report extras) are SOUP items" in plan

@@ -16,7 +16,7 @@ from traceability.docs.gitinfo import Git, open_git
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PLAN, MAINT_PLAN, PROBLEMS_DIR,
                                        RecordError, load_bibliography, load_clauses, load_design_notes,
                                        load_plan, load_problem_reports)
-from traceability.docs.soupver import installed_version
+from traceability.docs.soupver import _norm, installed_version
 from traceability.docs.units import REGULATOR_C, all_units
 
 # the tick pipeline: every regulator test steps it, whatever requirement it is marked with
@@ -103,9 +103,18 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         except md.PackageNotFoundError:
             v = "NOT INSTALLED (install the dev and report extras)"
         tools.rows.append([name, v, "verification / documentation tool (never on the device)"])
+    direct = _direct_extras(root)
+    transitive = 0
     for s in p.soup:
-        if s.kind != "python":
-            tools.rows.append([s.name, installed_version(s), s.purpose])
+        if s.kind == "python":
+            continue
+        if s.version_probe == "dist" and _norm(s.name) not in direct:
+            transitive += 1    # a dependency of a tool, not a tool of the plan: in the SOUP list
+            continue
+        tools.rows.append([s.name, installed_version(s), s.purpose])
+    if transitive:
+        tools.paragraphs.append(f"The {transitive} packages these tools pull in (dev and report extras) are "
+                                "SOUP items with their versions in the SOUP list (soup.html).")
     d.sections.append(tools)
 
     # ---- architecture (5.3)
@@ -300,6 +309,14 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         d.revisions = git.history(d.sources)
         d.history_note = git.problem
     return [docs[i] for i, _, _ in DOCUMENTS], errors
+
+
+def _direct_extras(root: Path) -> set[str]:
+    """Normalised names of the dev and report extras' own requirements (pyproject.toml)."""
+    path = root / "pyproject.toml"
+    extras = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get(
+        "optional-dependencies", {}) if path.exists() else {}
+    return {_norm(re.split(r"[\s;\[<>=!~(]", r, maxsplit=1)[0]) for reqs in extras.values() for r in reqs}
 
 
 def _status_line(what: str, states: list[str]) -> str:
