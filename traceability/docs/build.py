@@ -116,6 +116,9 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         tools.paragraphs.append(f"The {transitive} packages these tools pull in (dev and report extras) are "
                                 "SOUP items with their versions in the SOUP list (soup.html).")
     d.sections.append(tools)
+    d.sections.append(Section("Verification thresholds (read from the scripts that enforce them)",
+                              head=["threshold", "value", "set in", "gate"], rows=_thresholds(root)))
+    d.sources = list(dict.fromkeys(d.sources + [f for _, f, _, _ in THRESHOLDS]))
 
     # ---- architecture (5.3)
     d = doc("architecture", ["docs/architecture.md", PLAN, CONTROLS, FMEA],
@@ -309,6 +312,32 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         d.revisions = git.history(d.sources)
         d.history_note = git.problem
     return [docs[i] for i, _, _ in DOCUMENTS], errors
+
+
+# (name, file, pattern whose group 1 is the default value, what it gates)
+THRESHOLDS = (
+    ("MUTATION_MIN_SCORE", "scripts/mutation.sh", r"MUTATION_MIN_SCORE:-(\d+(?:\.\d+)?)",
+     "mutation score of the core (%)"),
+    ("C_MUTATION_MIN_SCORE", "scripts/dev.sh", r"C_MUTATION_MIN_SCORE:-(\d+(?:\.\d+)?)",
+     "C mutation score of the 1-in-8 sample (%)"),
+    ("C_LINE_MIN", "scripts/cverify.sh", r"C_LINE_MIN:-(\d+(?:\.\d+)?)", "line coverage of regulator.c (%)"),
+    ("C_BRANCH_MIN", "scripts/cverify.sh", r"C_BRANCH_MIN:-(\d+(?:\.\d+)?)",
+     "branch coverage of regulator.c (%)"),
+    ("PY_BRANCH_MIN", "scripts/py_coverage_gate.py", r"\"PY_BRANCH_MIN\", \"(\d+(?:\.\d+)?)\"",
+     "branch coverage of core/ (%)"),
+)
+
+
+def _thresholds(root: Path) -> list[list[str]]:
+    rows = []
+    for name, rel, pattern, gate in THRESHOLDS:
+        path = root / rel
+        m = re.search(pattern, path.read_text(encoding="utf-8")) if path.exists() else None
+        value = m.group(1) if m else f"NOT FOUND in {rel}"
+        if value in ("0", "0.0"):
+            value += " (does not bind yet)"
+        rows.append([name, value, rel, gate])
+    return rows
 
 
 def _direct_extras(root: Path) -> set[str]:
