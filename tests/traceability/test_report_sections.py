@@ -86,7 +86,8 @@ def test_a_dangling_target_and_an_activity_with_nothing_are_marked_in_the_report
     repo.write("scripts/present.sh", "#!/bin/sh\n")
     repo.write("docs/iec62304_clauses.yaml", yaml.safe_dump({
         "schema_version": 1, "standard": "IEC 62304 test", "clauses": [
-            {"clause": "5.1.1", "activity": "plan", "satisfied_by": ["doc:development-plan", "file:scripts/present.sh"]},
+            {"clause": "5.1.1", "activity": "plan",
+             "satisfied_by": ["doc:development-plan", "file:scripts/present.sh"]},
             {"clause": "5.1.12", "activity": "defects", "satisfied_by": ["file:scripts/gone.sh", "doc:handbook"]},
             {"clause": "9.6", "activity": "trends", "satisfied_by": []},
             {"clause": "4.4", "activity": "legacy", "not_applicable": "no legacy software here"}]}))

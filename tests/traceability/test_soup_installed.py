@@ -149,7 +149,8 @@ def test_the_development_plan_lists_each_tool_with_its_version_and_counts_what_t
     plan = (out / "development-plan.md").read_text().split("## Tools with versions", 1)[1].split("\n## ")[0]
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     direct = {_norm(re.split(r"[<>=;\[ ]", r)[0]) for reqs in extras.values() for r in reqs}
-    tools = [s for s in listed.values() if s.kind != "python" and (s.version_probe != "dist" or _norm(s.name) in direct)]
+    tools = [s for s in listed.values()
+             if s.kind != "python" and (s.version_probe != "dist" or _norm(s.name) in direct)]
     transitive = [s for s in listed.values() if s.kind == "tool" and s.version_probe == "dist"
                   and _norm(s.name) not in direct]
     assert len(transitive) >= 95

@@ -248,7 +248,10 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
 
     # ---- SOUP
     d = doc("soup", [SOUP, "requirements/runtime.lock", "pyproject.toml"],
-            "Every package a runtime install pulls in and every platform component and tool, with the "
+            "Every package a runtime install pulls in, every package the dev and report extras pull in "
+            "(written from their metadata by traceability/docs/soupgen.py; `ionto-trace check` fails on a "
+            "package installed in the virtual environment without an entry) and every platform component "
+            "and tool, with the "
             "pinned version, the version found on the machine that built this document, its requirements "
             "(5.3.3), what it needs (5.3.4) and its reviewed known anomalies (7.1.3).")
     soup_rows = []

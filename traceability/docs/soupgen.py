@@ -137,7 +137,8 @@ def entry(d: md.Distribution, reach: dict, reviewed: date) -> str:
     extras = " and ".join(reach["extras"])
     fields = {
         "name": name, "kind": "tool", "version": d.version, "version_probe": "dist", "on_device": False,
-        "purpose": f"{summary}; pulled in by the {extras} extra{'s' if len(reach['extras']) > 1 else ''} ({' -> '.join(path)})",
+        "purpose": (f"{summary}; pulled in by the {extras} extra{'s' if len(reach['extras']) > 1 else ''} "
+                    f"({' -> '.join(path)})"),
         "requirements": (f"Functional - what {path[-2] if len(path) > 1 else path[0]} calls it for ({summary}); "
                          "this project places no requirement on it directly. Performance - none "
                          "(off the device; a slow tool only lengthens CI)."),
