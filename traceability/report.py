@@ -45,6 +45,7 @@ import re
 
 from traceability.check import FAIL, OTHER_BUILD, PASS, Analysis, no_gc, runtime_dependencies
 from traceability.data import IFU, IFU_HEADING
+from traceability.docs.report_sections import SECTION_PAGES, append_markdown, section_model
 from traceability.models import DEVICE_MAKER
 from traceability.provenance import short
 
@@ -55,6 +56,7 @@ PAGES = [("index.html", "Summary"), ("risk.html", "Risk file"), ("requirements.h
          ("ifu.html", "Instructions for use"), ("findings.html", "Findings")]
 TOOLS = ("ionto-core", "pytest", "pydantic", "python-statemachine", "cffi", "jinja2", "hypothesis", "pyyaml")
 STATIC = ("style.css", "search.js")
+PAGES += SECTION_PAGES   # the IEC 62304 clause map and the bibliography (issue 10)
 MAX_FINDINGS = 2000
 
 
@@ -552,6 +554,7 @@ def _write_report(a: Analysis, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     env = _env()
     model = build_model(a, out)
+    model.update(section_model(a.project.root))
     prerender(env, model)
     for name, matrix in model["matrices"]:
         (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),
@@ -565,4 +568,5 @@ def _write_report(a: Analysis, out: Path) -> Path:
         source, _, _ = env.loader.get_source(env, f"static/{name}")  # copied as it is
         (out / name).write_text(source, encoding="utf-8")
     (out / "report.md").write_text(env.get_template("report.md.j2").render(**model), encoding="utf-8")
+    append_markdown(env, model, out / "report.md")
     return out / "index.html"

@@ -16,7 +16,7 @@ from traceability.docs.gitinfo import Git, open_git
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PLAN, MAINT_PLAN, PROBLEMS_DIR,
                                        RecordError, load_bibliography, load_clauses, load_design_notes,
                                        load_plan, load_problem_reports)
-from traceability.docs.soupver import installed_version
+from traceability.docs.soupver import _norm, installed_version
 from traceability.docs.units import REGULATOR_C, all_units
 
 # the tick pipeline: every regulator test steps it, whatever requirement it is marked with
@@ -103,10 +103,22 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         except md.PackageNotFoundError:
             v = "NOT INSTALLED (install the dev and report extras)"
         tools.rows.append([name, v, "verification / documentation tool (never on the device)"])
+    direct = _direct_extras(root)
+    transitive = 0
     for s in p.soup:
-        if s.kind != "python":
-            tools.rows.append([s.name, installed_version(s), s.purpose])
+        if s.kind == "python":
+            continue
+        if s.version_probe == "dist" and _norm(s.name) not in direct:
+            transitive += 1    # a dependency of a tool, not a tool of the plan: in the SOUP list
+            continue
+        tools.rows.append([s.name, installed_version(s), s.purpose])
+    if transitive:
+        tools.paragraphs.append(f"The {transitive} packages these tools pull in (dev and report extras) are "
+                                "SOUP items with their versions in the SOUP list (soup.html).")
     d.sections.append(tools)
+    d.sections.append(Section("Verification thresholds (read from the scripts that enforce them)",
+                              head=["threshold", "value", "set in", "gate"], rows=_thresholds(root)))
+    d.sources = list(dict.fromkeys(d.sources + [f for _, f, _, _ in THRESHOLDS]))
 
     # ---- architecture (5.3)
     d = doc("architecture", ["docs/architecture.md", PLAN, CONTROLS, FMEA],
@@ -236,7 +248,10 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
 
     # ---- SOUP
     d = doc("soup", [SOUP, "requirements/runtime.lock", "pyproject.toml"],
-            "Every package a runtime install pulls in and every platform component and tool, with the "
+            "Every package a runtime install pulls in, every package the dev and report extras pull in "
+            "(written from their metadata by traceability/docs/soupgen.py; `ionto-trace check` fails on a "
+            "package installed in the virtual environment without an entry) and every platform component "
+            "and tool, with the "
             "pinned version, the version found on the machine that built this document, its requirements "
             "(5.3.3), what it needs (5.3.4) and its reviewed known anomalies (7.1.3).")
     soup_rows = []
@@ -300,6 +315,40 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         d.revisions = git.history(d.sources)
         d.history_note = git.problem
     return [docs[i] for i, _, _ in DOCUMENTS], errors
+
+
+# (name, file, pattern whose group 1 is the default value, what it gates)
+THRESHOLDS = (
+    ("MUTATION_MIN_SCORE", "scripts/mutation.sh", r"MUTATION_MIN_SCORE:-(\d+(?:\.\d+)?)",
+     "mutation score of the core (%)"),
+    ("C_MUTATION_MIN_SCORE", "scripts/dev.sh", r"C_MUTATION_MIN_SCORE:-(\d+(?:\.\d+)?)",
+     "C mutation score of the 1-in-8 sample (%)"),
+    ("C_LINE_MIN", "scripts/cverify.sh", r"C_LINE_MIN:-(\d+(?:\.\d+)?)", "line coverage of regulator.c (%)"),
+    ("C_BRANCH_MIN", "scripts/cverify.sh", r"C_BRANCH_MIN:-(\d+(?:\.\d+)?)",
+     "branch coverage of regulator.c (%)"),
+    ("PY_BRANCH_MIN", "scripts/py_coverage_gate.py", r"\"PY_BRANCH_MIN\", \"(\d+(?:\.\d+)?)\"",
+     "branch coverage of core/ (%)"),
+)
+
+
+def _thresholds(root: Path) -> list[list[str]]:
+    rows = []
+    for name, rel, pattern, gate in THRESHOLDS:
+        path = root / rel
+        m = re.search(pattern, path.read_text(encoding="utf-8")) if path.exists() else None
+        value = m.group(1) if m else f"NOT FOUND in {rel}"
+        if value in ("0", "0.0"):
+            value += " (does not bind yet)"
+        rows.append([name, value, rel, gate])
+    return rows
+
+
+def _direct_extras(root: Path) -> set[str]:
+    """Normalised names of the dev and report extras' own requirements (pyproject.toml)."""
+    path = root / "pyproject.toml"
+    extras = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get(
+        "optional-dependencies", {}) if path.exists() else {}
+    return {_norm(re.split(r"[\s;\[<>=!~(]", r, maxsplit=1)[0]) for reqs in extras.values() for r in reqs}
 
 
 def _status_line(what: str, states: list[str]) -> str:

@@ -7,7 +7,10 @@
   of the set or a file that exists (or say why it does not apply);
 - every software unit (C function of the regulator, Python module of core/)
   has a design note, and no note is left for a unit that is gone;
-- every source key the requirements and the risk file cite is in the bibliography.
+- every source key the requirements and the risk file cite is in the bibliography;
+- every distribution installed in the virtual environment is a SOUP item at its
+  reviewed version (SRS-221, scope in traceability/docs/soupgen.py), checked
+  also without the records.
 Without the records (a copy of only the data files, as the tests use) the
 rules are skipped with a warning.
 """
@@ -20,7 +23,9 @@ from traceability.docs import DOC_IDS
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PROBLEMS_DIR, RecordError,
                                        load_bibliography, load_clauses, load_design_notes,
                                        load_problem_reports)
+from traceability.docs.soupgen import check_installed
 from traceability.docs.units import all_units
+from traceability.data import SOUP
 
 CITED = re.compile(r"\[([A-Z][A-Z0-9-]+(?:(?:, |,|/| )[A-Z][A-Z0-9-]+)*)\]")
 CITING_FILES = ("spec/requirements.yaml", "spec/limits.yaml", "hazard_analysis/hazards.yaml",
@@ -35,6 +40,7 @@ def check_docs(a) -> None:
     """Add findings to the analysis `a` (traceability.check.Analysis)."""
     p = a.project
     root = p.root
+    check_installed(p, SOUP)
     if not present(root):
         p.warn(CLAUSES, "", "", "documentation records not found (clause map, problems/): the IEC 62304 "
                "rules are not checked")
@@ -94,6 +100,19 @@ def _soup_reviews(p) -> None:
                    f"plan asks for one at least every {SOUP_REVIEW_DAYS} days): review the item's tracker again")
 
 
+def _span(prefix: str, last: int) -> set[str]:
+    return {f"{prefix}.{i}" for i in range(1, last + 1)}
+
+
+# The activities IEC 62304:2006+A1:2015 asks of class C software in clauses 4-9
+# (7.3.2 was deleted by A1); the map must list each (SRS-222).
+CLASS_C_ACTIVITIES = frozenset(
+    {"4.1", "4.2", "4.3", "4.4", "6.1", "6.3.1", "6.3.2", "7.2.1", "7.2.2", "7.3.1", "7.3.3", "8.3"}
+    | _span("5.1", 12) | _span("5.2", 6) | _span("5.3", 6) | _span("5.4", 4) | _span("5.5", 5)
+    | _span("5.6", 8) | _span("5.7", 5) | _span("5.8", 8) | _span("6.2", 5) | _span("7.1", 4)
+    | _span("7.4", 3) | _span("8.1", 3) | _span("8.2", 4) | _span("9", 8))
+
+
 def _clause_map(p) -> None:
     try:
         cm = load_clauses(p.root)
@@ -115,6 +134,9 @@ def _clause_map(p) -> None:
                         f"(documents: {', '.join(DOC_IDS)})")
             elif kind == "file" and not any(p.root.glob(target)):
                 p.error(CLAUSES, c.clause, "satisfied_by", f"{t}: file not found")
+    for clause in sorted(CLASS_C_ACTIVITIES - seen, key=lambda x: [int(n) for n in x.split(".")]):
+        p.error(CLAUSES, clause, "clause", f"class C activity {clause} of IEC 62304 is not in the clause map: "
+                "add it with what satisfies it (or why it does not apply)")
 
 
 def _design_notes(p) -> None:
