@@ -38,7 +38,8 @@ setup() {
     "$PY" -m pip install -q --require-hashes -r requirements/runtime.lock
     echo "setup: installing the project (compiles cext/ with cffi)"
     # dev: tests, mutation, packaging; report: StrictDoc (imports the ReqIF export)
-    "$PY" -m pip install -q -e ".[dev,report]"
+    # ... at the reviewed versions of the SOUP list (requirements/tools.lock)
+    "$PY" -m pip install -q -c requirements/tools.lock -e ".[dev,report]"
 }
 
 # step NAME COMMAND...: run one step, print and remember its wall time
