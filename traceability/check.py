@@ -31,7 +31,30 @@ Errors (exit 1) -- the build must not pass:
   ifu-cited            information for safety citing no existing section of
                        docs/instructions_for_use.md
   evidence-provenance  test results, verifier results or a benchmark record
-                       from another commit or other sources (or with neither)
+                       from another commit or other sources (or with neither);
+                       the sources include the built extension, examples/ and
+                       scripts/ (provenance.py)
+  Second audit (issue 9, G1-G9):
+  caused-by            a hazardous situation naming no cause, so that the
+                       independence and systematic rules apply to every one
+  information-last     a probability or severity lowered when the only control
+                       independent of the cause is information for safety
+                       (ISO 14971 7.1); independent-control also counts a
+                       control that relies_on the cause as dependent, and
+                       covers a lowered severity too
+  control-means        implemented_by user for a non-information control or one
+                       resting on software functions (requirements verified by
+                       test or analysis); hardware carrying out information
+  fmea-severity        an FMEA severity that no situation of its hazards has
+  benefit-risk         a benefit-risk statement without the benefit and its
+                       [SOURCE], the residual risk by id, or the conclusion
+                       ("outweighs"); an unknown source or id in it
+  open-credit          an open credit of the plan (an item, the one rule it
+                       breaks today: shown as a warning) that no longer holds
+  reviewed             also the instructions for use (IFU) and the risk
+                       management report (RMR) as reviewed items
+  Every message names its rule ([rule: NAME]); the messages written without one
+  get the rule of the check that raised them (data.RULE_OF_FUNCTION).
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
