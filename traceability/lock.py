@@ -95,6 +95,8 @@ def links(p: Project) -> list[tuple[str, str]]:
             out.append((r.id, r.parent))
     for c in p.controls.values():
         out += [(c.id, t) for t in c.requirements]
+        if c.instructions:   # an information control rests on the instructions it cites
+            out.append((c.id, IFU_ID))
     for h in p.hazards.values():
         seen: set[str] = set()
         for s in h.situations:

@@ -260,6 +260,8 @@ def test_a_changed_ifu_or_risk_report_is_an_unreviewed_change(repo, capsys):
     assert rc == 1
     expect(out, IFU, 1, "IFU", "reviewed", "text changed since its last review", "the whole instructions for use")
     expect(out, REPORT, 1, "RMR", "reviewed", "text changed since its last review")
+    # the information controls that cite the instructions become suspect with them
+    expect(out, CONTROLS, line_of(repo, CONTROLS, "RC-43"), "RC-43", "reviewed", "suspect link to IFU")
     repo.run(capsys, "review", "IFU", "RMR")
     rc, out = repo.run(capsys, "check")
     assert rc == 0, out
