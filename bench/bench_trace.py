@@ -48,6 +48,9 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
     (root / "hazard_analysis").mkdir(parents=True, exist_ok=True)
     for f in ("hazard_analysis/risk_management_plan.yaml", "hazard_analysis/soup.yaml", "pyproject.toml"):
         shutil.copyfile(REPO / f, root / f)
+    # the plan's open credits name the repository's own items, which the generated data do not have
+    plan = root / "hazard_analysis/risk_management_plan.yaml"
+    plan.write_text(plan.read_text().split("\nopen_credit:")[0] + "\n")
     n_needs = max(1, n_reqs // 100)
     lines = ["schema_version: 1", "user_needs:"]
     for i in range(1, n_needs + 1):
@@ -78,7 +81,8 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
                   "        sequence_of_events: [a thing happens, another thing happens]",
                   "        hazardous_situation: exposed", "        harm: minor harm (S3)",
                   "        initial_risk: {severity: S3, probability: P4}", f"        controls: [{ctrls}]",
-                  "        residual_risk: {severity: S3, probability: P1}"]
+                  "        residual_risk: {severity: S3, probability: P1}",
+                  "        caused_by: [hardware]"]  # every situation names its cause (rule caused-by)
     (root / "hazard_analysis/hazards.yaml").write_text("\n".join(lines) + "\n")
     lines = ["schema_version: 1", "items:"]
     for k, item in enumerate(["regulator", "state machine", "supervisor", "settings", "checklist", "history", "CLI"]):
@@ -92,7 +96,8 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
         "schema_version: 1\ndependent_failure_analysis:\n  - pair: [RC-0001, RC-0002]\n    title: generated\n"
         "    shared: [nothing]\n    measures: generated\n    conclusion: independent\n"
         "overall_residual_risk: Generated for the benchmark; acceptable.\n"
-        "benefit_risk: Generated for the benchmark; benefit outweighs.\nreport: [generated]\n")
+        "benefit_risk: Benefit of the generated therapy [MED]; residual risk HS-0001 weighed; the benefit "
+        "outweighs it.\nreport: [generated]\n")
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs/instructions_for_use.md").write_text("# Instructions for use\n")
     # test sources and results: result j verifies requirement j % n_reqs

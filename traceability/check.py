@@ -31,7 +31,30 @@ Errors (exit 1) -- the build must not pass:
   ifu-cited            information for safety citing no existing section of
                        docs/instructions_for_use.md
   evidence-provenance  test results, verifier results or a benchmark record
-                       from another commit or other sources (or with neither)
+                       from another commit or other sources (or with neither);
+                       the sources include the built extension, examples/ and
+                       scripts/ (provenance.py)
+  Second audit (issue 9, G1-G9):
+  caused-by            a hazardous situation naming no cause, so that the
+                       independence and systematic rules apply to every one
+  information-last     a probability or severity lowered when the only control
+                       independent of the cause is information for safety
+                       (ISO 14971 7.1); independent-control also counts a
+                       control that relies_on the cause as dependent, and
+                       covers a lowered severity too
+  control-means        implemented_by user for a non-information control or one
+                       resting on software functions (requirements verified by
+                       test or analysis); hardware carrying out information
+  fmea-severity        an FMEA severity that no situation of its hazards has
+  benefit-risk         a benefit-risk statement without the benefit and its
+                       [SOURCE], the residual risk by id, or the conclusion
+                       ("outweighs"); an unknown source or id in it
+  open-credit          an open credit of the plan (an item, the one rule it
+                       breaks today: shown as a warning) that no longer holds
+  reviewed             also the instructions for use (IFU) and the risk
+                       management report (RMR) as reviewed items
+  Every message names its rule ([rule: NAME]); the messages written without one
+  get the rule of the check that raised them (data.RULE_OF_FUNCTION).
 Warnings (shown, exit 0) -- visible in the report, not blocking:
   an implemented non-safety requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
@@ -494,10 +517,55 @@ def _risk_findings(a: Analysis, file: str, item: str, fld: str, initial, residua
                 "unacceptable per the risk matrix", line)
     elif region == "alarp" and not benefit:
         p.error(file, item, "benefit_risk", f"residual risk ({residual.severity}, {residual.probability}) "
-                "is in the ALARP region: a benefit-risk statement is required", line)
+                "is in the ALARP region: a benefit-risk statement is required [rule: benefit-risk]", line)
+    if benefit:
+        _benefit_risk(a, file, item, "benefit_risk", benefit, line)
     if initial is not None and (sev.index(residual.severity) > sev.index(initial.severity)
                                 or prob.index(residual.probability) > prob.index(initial.probability)):
         p.error(file, item, fld, "residual risk is higher than the initial risk", line)
+
+
+BR_SOURCE = re.compile(r"\[([A-Z][A-Za-z0-9/-]*(?:[,;]\s*[A-Z][A-Za-z0-9/-]*)*)\]")
+BR_IDS = re.compile(r"\b(?:HS-\d{2,}(?:\.\d+)?|FM-[A-Z]+-\d{2,}|HAZ-\d{2,}|RC-\d{2,}|SRS-\d{3,})\b")
+BR_RESIDUAL = re.compile(r"\b(?:HS-\d{2,}(?:\.\d+)?|FM-[A-Z]+-\d{2,})\b")
+BR_CONCLUSION = re.compile(r"\boutweighs?\b", re.I)
+
+
+def _bibliography_keys(p: Project) -> set[str] | None:
+    """Source keys of docs/bibliography.yaml; None when it cannot be read (reported by the docs rules)."""
+    from traceability.docs.records import RecordError, load_bibliography
+    try:
+        return {s.key for s in load_bibliography(p.root).sources}
+    except (RecordError, OSError):
+        return None
+
+
+def _benefit_risk(a: Analysis, file: str, item: str, fld: str, text: str, line: int | None) -> None:
+    """The structure an auditor expects of a benefit-risk statement (ISO 14971 7.4, G8): the
+    medical benefit with its source ([KEY] of the bibliography), the residual risk(s) it weighs
+    named by id (HS-/FM-; every id named must exist), and the conclusion ("... outweighs ...")."""
+    p = a.project
+    missing = []
+    keys = [k for m in BR_SOURCE.finditer(text) for k in re.split(r"[,;]\s*", m.group(1))]
+    keys = [k for k in keys if not BR_IDS.fullmatch(k)]
+    if not keys:
+        missing.append("the benefit with its source ([KEY] of docs/bibliography.yaml, e.g. [MED, H94])")
+    if not BR_RESIDUAL.search(text):
+        missing.append("the residual risk(s) it weighs, by id (HS-.. or FM-..)")
+    if not BR_CONCLUSION.search(text):
+        missing.append('the conclusion ("the benefit ... outweighs ...")')
+    if missing:
+        p.error(file, item, fld, f"benefit-risk statement lacks {'; '.join(missing)} [rule: benefit-risk]", line)
+    bib = _bibliography_keys(p) if keys else None
+    for k in keys:
+        if bib is not None and k not in bib:
+            p.error(file, item, fld, f"benefit-risk statement cites [{k}], which docs/bibliography.yaml does not "
+                    "hold [rule: benefit-risk]", line)
+    known = set(p.where) | set(p.situations) | set(p.fmea) | set(p.controls) | set(p.reqs) | set(p.hazards)
+    for rid in dict.fromkeys(BR_IDS.findall(text)):
+        if rid not in known:
+            p.error(file, item, fld, f"benefit-risk statement names {rid}, which does not exist "
+                    "[rule: benefit-risk]", line)
 
 
 def _check_risk(a: Analysis) -> None:
@@ -519,12 +587,16 @@ def _check_risk(a: Analysis) -> None:
             _harm_severity(a, sfile, s, sline)
             if p.plan is not None:
                 means = set(p.plan.software_items) | set(p.plan.control_means)
+                if not s.caused_by:
+                    # G1: without a cause neither the independence nor the systematic rule could apply
+                    p.error(sfile, s.id, "caused_by", "no cause named: say which software item or control "
+                            f"means ({', '.join(sorted(means))}) starts the sequence, so that the controls can "
+                            "be judged independent of it [rule: caused-by]", sline)
                 for cause in s.caused_by:
                     if cause not in means:
                         p.error(sfile, s.id, "caused_by", f"{cause!r} is neither a software item nor a control "
                                 f"means of {PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", sline)
-            _independent(a, sfile, s.id, s.caused_by, s.controls, s.initial_risk.probability,
-                         s.residual_risk.probability, sline)
+            _independent(a, sfile, s.id, s.caused_by, s.controls, s.initial_risk, s.residual_risk, sline)
             _systematic(a, sfile, s.id, "initial_risk.probability", s.caused_by, s.initial_risk.probability, sline)
     controlled: set[str] = set()
     for c in p.controls.values():
@@ -546,7 +618,9 @@ def _check_risk(a: Analysis) -> None:
                 p.error(file, fid, "controls", f"dangling: {c} is not a known risk control", line)
         _risk_findings(a, file, fid, "residual_risk", Risk(severity=fm.severity, probability=fm.occurrence),
                        fm.residual_risk, fm.benefit_risk, line)
-        _independent(a, file, fid, [item], fm.controls, fm.occurrence, fm.residual_risk.probability, line)
+        _independent(a, file, fid, [item], fm.controls, Risk(severity=fm.severity, probability=fm.occurrence),
+                     fm.residual_risk, line)
+        _fmea_severity(a, file, fid, fm, line)
         _systematic(a, file, fid, "occurrence", [item], fm.occurrence, line)
     for cid in p.controls:
         if cid not in used_controls:
@@ -556,10 +630,28 @@ def _check_risk(a: Analysis) -> None:
         if r.kind == "safety" and r.id not in controlled:
             file, line = p.loc(r.id)
             p.warn(file, r.id, "kind", "safety requirement is not named by any risk control", line)
+    _open_credit(a)
     if p.plan is not None and (p.root / FMEA).exists():
         for item in p.plan.software_items:
             if item not in p.fmea_items:
                 p.error(FMEA, item, "items", f"software item '{item}' of {PLAN} has no FMEA entry")
+
+
+def _open_credit(a: Analysis) -> None:
+    """The plan's open credits stay true: each names an existing situation or FMEA row that
+    still breaks an independence rule (an item fixed, or a typo, must leave the list)."""
+    p = a.project
+    if p.plan is None:
+        return
+    flagged = {(f.item, rule) for f in p.findings if f.level == WARNING and "open credit of" in f.message
+               for rule in ("independent-control", "information-last") if f"[rule: {rule}]" in f.message}
+    for oid, rule in p.plan.open_credit.items():
+        if oid not in p.situations and oid not in p.fmea:
+            p.error(PLAN, oid, "open_credit", f"{oid} is no hazardous situation or FMEA row "
+                    "[rule: open-credit]", 1)
+        elif (oid, rule) not in flagged:
+            p.error(PLAN, oid, "open_credit", f"{oid} no longer breaks rule {rule}: take it out of open_credit "
+                    "(or list the rule it breaks now) [rule: open-credit]", 1)
 
 
 def _harm_severity(a: Analysis, file: str, s, line: int | None) -> None:
@@ -584,21 +676,60 @@ def _dependent(plan, items: list[str]) -> set[str]:
 
 
 def _independent(a: Analysis, file: str, item: str, causes: list[str], controls: list[str],
-                 before: str, after: str, line: int | None) -> None:
-    """A probability lowered by the controls needs one control carried out by something
-    that does not fail with the cause (plan: only independent controls are credited)."""
+                 before: Risk, after: Risk, line: int | None) -> None:
+    """A probability or a severity lowered by the controls needs one control carried out by
+    something that does not fail with the cause (plan: only independent controls are
+    credited), and that control must not be information for safety alone (ISO 14971 7.1
+    ranks it last: the user may not read or follow it)."""
     p, plan = a.project, a.project.plan
-    if plan is None or not causes or before == after:
+    if plan is None or not causes:
+        return
+    lowered = [(what, b, c) for what, b, c in (("probability", before.probability, after.probability),
+                                                ("severity", before.severity, after.severity)) if b != c]
+    if not lowered:
         return
     dependent = _dependent(plan, causes)
     known = [c for c in controls if c in p.controls]
-    if known and all(p.controls[c].implemented_by in dependent for c in known):
-        p.error(file, item, "residual_risk.probability",
-                f"the probability is lowered from {before} to {after} only by controls carried out by "
-                f"{', '.join(sorted({p.controls[c].implemented_by for c in known}))}, which fail with the cause "
-                f"({', '.join(causes)}; common-cause groups of {PLAN}): credit a control carried out by another "
-                f"item, hardware or the user, or keep the probability at {before} [rule: independent-control]",
-                line)
+    independent = [c for c in known if p.controls[c].implemented_by not in dependent
+                   and not _dependent(plan, p.controls[c].relies_on) & dependent]
+
+    def say(rule: str):
+        """An open credit of the plan (this item, this rule) is shown, not blocking; anything else is an error."""
+        return p.warn if plan.open_credit.get(item) == rule else p.error
+
+    def open_note(rule: str) -> str:
+        return (f" (open credit of {PLAN}: a risk-control action, not an accepted risk)"
+                if plan.open_credit.get(item) == rule else "")
+    for what, b, c in lowered:
+        if known and not independent:
+            say("independent-control")(file, item, f"residual_risk.{what}",
+                    f"the {what} is lowered from {b} to {c} only by controls carried out by "
+                    f"{', '.join(sorted({p.controls[x].implemented_by for x in known}))}, which fail with the cause "
+                    f"({', '.join(causes)}; common-cause groups of {PLAN}; or rely on it: relies_on): credit a "
+                    f"control carried out by another item, hardware or the user, or keep the {what} at {b}"
+                    f"{open_note('independent-control')} [rule: independent-control]", line)
+        elif independent and all(p.controls[x].type == "information for safety" for x in independent):
+            say("information-last")(file, item, f"residual_risk.{what}",
+                    f"the {what} is lowered from {b} to {c} and the only control independent of the cause "
+                    f"({', '.join(causes)}) is information for safety ({', '.join(independent)}), which ISO 14971 "
+                    "7.1 ranks last and which does not by itself lower a risk: credit an independent protective "
+                    f"measure or inherent safety by design, or keep the {what} at {b}{open_note('information-last')} "
+                    "[rule: information-last]", line)
+
+
+def _fmea_severity(a: Analysis, file: str, fid: str, fm, line: int | None) -> None:
+    """The FMEA row's severity is the severity of a harm the hazard analysis names for its
+    hazards: a lower one understates it, one no situation has is a harm not analysed."""
+    p = a.project
+    sev: set[str] = set()
+    for hz in fm.hazards:
+        if hz in p.hazards:
+            sev |= {s.initial_risk.severity for s in p.hazards[hz].situations}
+    if sev and fm.severity not in sev:
+        p.error(file, fid, "severity", f"{fm.severity} is not the severity of any hazardous situation of "
+                f"{', '.join(fm.hazards)} ({', '.join(sorted(sev))} in {HAZARDS}): rate the failure mode with the "
+                "severity of the harm it leads to, or add the situation to the hazard analysis "
+                "[rule: fmea-severity]", line)
 
 
 def _systematic(a: Analysis, file: str, item: str, fld: str, causes: list[str], probability: str,
@@ -658,6 +789,7 @@ def _check_controls(a: Analysis, static: bool) -> None:
         if plan is not None and c.implemented_by not in means:
             p.error(file, c.id, "implemented_by", f"{c.implemented_by!r} is neither a software item nor a "
                     f"control means of {PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", line)
+        _control_means(a, c, file, line)
         software = plan is not None and c.implemented_by in plan.software_items
         if software and c.type == "inherent safety by design" and not c.type_rationale:
             p.error(file, c.id, "type", f"a check carried out by software ({c.implemented_by}) is a protective "
@@ -678,11 +810,44 @@ def _check_controls(a: Analysis, static: bool) -> None:
                             f"or cite an existing one ({', '.join(sorted(p.ifu_sections)) or 'none'}) "
                             "[rule: ifu-cited]", line)
     if p.risk_report is not None:
+        _benefit_risk(a, RISK_REPORT, "RMR", "benefit_risk", p.risk_report.benefit_risk, None)
         for d in p.risk_report.dependent_failure_analysis:
             for cid in d.pair:
                 if cid not in p.controls and cid not in p.where:
                     p.error(RISK_REPORT, cid, "dependent_failure_analysis.pair",
                             f"dangling: {cid} is not a known risk control ({d.title})")
+
+
+def _control_means(a: Analysis, c, file: str, line: int | None) -> None:
+    """What carries a control out must fit its type and its requirements (G3): the user
+    carries out only information for safety, and only what a document gives them (a
+    requirement verified by inspection); a requirement the software fulfils (verified by
+    test or analysis) means a software item carries the control out, and hardware
+    carries out no information."""
+    p, plan = a.project, a.project.plan
+    if plan is None:
+        return
+    if c.implemented_by == "user":
+        if c.type != "information for safety":
+            p.error(file, c.id, "implemented_by", f"the user carries out only information for safety, but {c.id} "
+                    f"is typed {c.type!r}: name the software item or hardware that carries it out, or type it "
+                    "information for safety [rule: control-means]", line)
+        sw = [rid for rid in c.requirements if rid in p.reqs
+              and p.reqs[rid].verification in ("test", "analysis")]
+        if sw:
+            p.error(file, c.id, "implemented_by", f"implemented_by user, but {', '.join(sw)} "
+                    f"{'is a software function' if len(sw) == 1 else 'are software functions'} (verified by "
+                    "test or analysis): the software item that shows or does it carries the control out; name "
+                    "it in implemented_by, or split the control into the software part and the user's "
+                    "instructions [rule: control-means]", line)
+    elif c.implemented_by == "hardware" and c.type == "information for safety":
+        p.error(file, c.id, "type", "hardware carries out no information for safety: type it by what the "
+                "hardware does, or name what gives the information [rule: control-means]", line)
+    means = set(plan.software_items) | set(plan.control_means)
+    for dep in c.relies_on:
+        if dep not in means:
+            p.error(file, c.id, "relies_on", f"{dep!r} is neither a software item nor a control means of "
+                    f"{PLAN} (allowed: {', '.join(sorted(means))}) [rule: control-means]", line)
 
 
 def _check_soup(a: Analysis) -> None:

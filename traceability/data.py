@@ -7,6 +7,7 @@ gives one precise message instead of a cascade of "unknown id" errors.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,10 @@ class Project:
     have_properties: bool = False
 
     def error(self, file: str, item: str, fld: str, msg: str, line: int | None = None) -> None:
-        self.findings.append(Finding(ERROR, file, item, fld, msg, line))
+        self.findings.append(Finding(ERROR, file, item, fld, with_rule(msg, sys._getframe(1)), line))
 
     def warn(self, file: str, item: str, fld: str, msg: str, line: int | None = None) -> None:
-        self.findings.append(Finding(WARNING, file, item, fld, msg, line))
+        self.findings.append(Finding(WARNING, file, item, fld, with_rule(msg, sys._getframe(1)), line))
 
     def loc(self, item_id: str) -> tuple[str, int | None]:
         return self.where.get(item_id, ("?", None))
@@ -69,6 +70,33 @@ class Project:
                        f"duplicate id (first defined at {first_file}:{first_line})", line)
             return
         self.where[item_id] = (file, line)
+
+
+# ---------------------------------------------------------------- rule names (G9)
+# Every message names the rule that found it, `[rule: NAME]`, so that a reader can look the
+# rule up (check.py's docstring) and a test can tell findings apart. Messages written with
+# their own `[rule: ...]` keep it; the others get the rule of the check that raised them:
+# by the function of traceability/check.py, else by the module.
+RULE_OF_FUNCTION = {
+    "_read_json": "evidence-file", "_run_check": "evidence-provenance", "_check_markers": "markers",
+    "_load_results": "evidence", "_report_foreign": "evidence-provenance", "_load_verification": "evidence",
+    "_check_requirements": "requirements", "_risk_findings": "risk-acceptability", "_check_risk": "risk-links",
+    "_harm_severity": "harm-severity", "_independent": "independent-control", "_fmea_severity": "fmea-severity",
+    "_systematic": "systematic-probability", "_check_controls": "effective-control",
+    "_control_means": "control-means", "_benefit_risk": "benefit-risk", "_check_soup": "soup",
+    "_open_credit": "open-credit",
+}
+RULE_OF_MODULE = {"traceability.data": "data", "traceability.lock": "reviewed", "traceability.bench": "bench-record",
+                  "traceability.docs.rules": "docs", "traceability.check": "check"}
+
+
+def with_rule(msg: str, frame) -> str:
+    """The message with its `[rule: NAME]` (added from the raising check when it has none)."""
+    if "[rule:" in msg:
+        return msg
+    module = frame.f_globals.get("__name__", "")
+    name = RULE_OF_FUNCTION.get(frame.f_code.co_name) if module == "traceability.check" else None
+    return f"{msg} [rule: {name or RULE_OF_MODULE.get(module, module.rsplit('.', 1)[-1] or 'check')}]"
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -260,6 +288,7 @@ def _load_risk_report(p: Project) -> None:
     ld = _load(p, RISK_REPORT)
     if ld is None:
         return
+    p.where.setdefault("RMR", (RISK_REPORT, 1))  # the report as one reviewed item (lock.REPORT_ID)
     try:
         p.risk_report = m.RiskReport.model_validate(ld.data)
     except ValidationError as exc:
@@ -272,6 +301,7 @@ def _load_ifu(p: Project) -> None:
         p.error(IFU, "", "", "file not found: the information controls cite the instructions for use")
         return
     p.ifu_text = path.read_text(encoding="utf-8")
+    p.where.setdefault("IFU", (IFU, 1))  # the instructions as one reviewed item (lock.IFU_ID)
     for n, line in enumerate(p.ifu_text.splitlines(), 1):
         hit = IFU_HEADING.match(line)
         if hit:

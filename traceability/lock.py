@@ -39,8 +39,12 @@ _WHAT = {"HAZ": " (its situations' texts, risk estimates, control lists, benefit
          "FM-": " (every field of the FMEA row: severity, occurrence, controls, residual risk)",
          "RC-": " (its text, type, means, requirements and cited instructions)",
          "RMP": " (the plan's scales, risk matrix, software items, independence groups and "
-                "systematic occurrence)"}
+                "systematic occurrence, open credits, acceptance policy)",
+         "IFU": " (the whole instructions for use: every section an information control cites)",
+         "RMR": " (the dependent-failure analysis, overall residual risk, benefit-risk and report)"}
 PLAN_ID = "RMP"  # the risk management plan's scales, matrix and rules, reviewed as one item
+IFU_ID = "IFU"   # docs/instructions_for_use.md, reviewed as one item (the information controls cite it)
+REPORT_ID = "RMR"  # hazard_analysis/risk_management_report.yaml, reviewed as one item
 
 
 def _risk(r) -> list[str]:
@@ -60,7 +64,7 @@ def fingerprints(p: Project) -> dict[str, str]:
                      else _fp(r.title, r.statement, r.kind))
     for c in p.controls.values():
         fps[c.id] = _fp(c.title, c.type, c.description, c.requirements, c.implemented_by,
-                        c.type_rationale, c.instructions)
+                        c.type_rationale, c.instructions, *([c.relies_on] if c.relies_on else []))
     for h in p.hazards.values():
         fps[h.id] = _fp(h.title, h.hazard, h.category,
                         [(s.id, s.sequence_of_events, s.hazardous_situation, s.harm, _risk(s.initial_risk),
@@ -74,7 +78,12 @@ def fingerprints(p: Project) -> dict[str, str]:
         plan = p.plan.model_dump(mode="json")
         fps[PLAN_ID] = _fp({k: plan[k] for k in ("severity", "probability", "matrix", "software_items",
                                                  "control_means", "common_cause_groups",
-                                                 "systematic_occurrence")})
+                                                 "systematic_occurrence", "open_credit", "acceptance_policy")})
+    # the documents an auditor reads as evidence of the controls and of the evaluation (G6)
+    if p.ifu_text is not None:
+        fps[IFU_ID] = _fp(p.ifu_text)
+    if p.risk_report is not None:
+        fps[REPORT_ID] = _fp(p.risk_report.model_dump(mode="json"))
     return fps
 
 
@@ -86,6 +95,8 @@ def links(p: Project) -> list[tuple[str, str]]:
             out.append((r.id, r.parent))
     for c in p.controls.values():
         out += [(c.id, t) for t in c.requirements]
+        if c.instructions:   # an information control rests on the instructions it cites
+            out.append((c.id, IFU_ID))
     for h in p.hazards.values():
         seen: set[str] = set()
         for s in h.situations:

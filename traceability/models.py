@@ -104,6 +104,10 @@ class RiskManagementPlan(Strict):
         default_factory=list, description="items that fail together: none is independent of another")
     systematic_occurrence: str = Field(default="P4", pattern=r"^P\d$",
                                        description="lowest occurrence of a systematic software failure")
+    open_credit: dict[str, Literal["independent-control", "information-last"]] = Field(
+        default_factory=dict, description="situation or FMEA row -> the independence rule its lowered "
+        "probability breaks today: open risk-control actions, that one finding shown as a warning until "
+        "the design gives them an independent control; any other finding, or item, is an error")
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> "RiskManagementPlan":
@@ -163,6 +167,9 @@ class RiskControl(Strict):
                                        "'inherent safety by design' rather than a protective measure")
     instructions: list[str] = Field(default_factory=list,
                                     description="anchors of sections of docs/instructions_for_use.md")
+    relies_on: list[str] = Field(default_factory=list, description="software items or control means whose "
+                                 "correct input the control needs (the checklist relies on the user's answers): "
+                                 "the control is not independent of a cause among them")
 
 
 # ---------------------------------------------------------------- software FMEA

@@ -8,7 +8,12 @@ source hash differs as "evidence from another build": an error, never counted.
 The source hash covers the working tree, not the commit: every file git
 tracks or would track (untracked files not ignored) under SOURCE_PATHS, as it
 is on disk, so an uncommitted change gives a different hash. Generated files
-(out/, *.so, caches) are ignored by .gitignore and so are not part of it.
+(out/, caches) are ignored by .gitignore and so are not part of it, with one
+exception: the compiled regulator (BUILT_ARTEFACTS, core/_regulator_cffi*.so)
+is what the tests actually ran, so it is hashed too; a loop rebuilt from
+changed C sources, or an old build left beside new sources, then no longer
+matches the results of an earlier run (issue 9, G4). The hash also names how
+many artefacts it found, so a missing build differs from any present one.
 Without git the same files are found by walking the folders.
 """
 from __future__ import annotations
@@ -22,8 +27,12 @@ from pathlib import Path
 # Code, tests and the data the code reads when it runs (limits) or verifies (properties).
 # The requirements and the risk file are claims ABOUT the sources, guarded by the review
 # fingerprints (spec/links.lock), so editing them does not make test evidence foreign.
-SOURCE_PATHS = ("cext", "core", "traceability", "tests", "bench", "spec/limits.yaml",
+# examples/ (scenario and checklist files the tests and the demo run) and scripts/ (the gates
+# that produce evidence: coverage, mutation, cppcheck, the C verifier) are part of it (G5).
+SOURCE_PATHS = ("cext", "core", "traceability", "tests", "bench", "examples", "scripts", "spec/limits.yaml",
                 "spec/properties.yaml", "pyproject.toml", "setup.py")
+# the compiled C loop the tests load (ignored by git, so listed by pattern; G4)
+BUILT_ARTEFACTS = ("core/_regulator_cffi*.so", "core/_regulator_cffi*.pyd")
 NOT_SOURCES: set[str] = set()
 _SKIP_DIRS = {"__pycache__", ".hypothesis", ".pytest_cache", "build", "out", "mutants"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".o", ".tmp")
@@ -69,11 +78,21 @@ def source_files(root: Path) -> list[str]:
     return sorted(files - NOT_SOURCES)
 
 
+def built_artefacts(root: Path) -> list[str]:
+    """Relative paths of the compiled extension module(s) present, sorted."""
+    found = {f.relative_to(root).as_posix() for pattern in BUILT_ARTEFACTS for f in root.glob(pattern)
+             if f.is_file()}
+    return sorted(found)
+
+
 def source_sha256(root: Path) -> str:
-    """sha256 over (path, content hash) of every source file as it is on disk;
-    a tracked file deleted from the working tree counts as a change too."""
+    """sha256 over (path, content hash) of every source file as it is on disk and of
+    the built extension; a tracked file deleted from the working tree counts as a
+    change too."""
     total = hashlib.sha256()
-    for rel in source_files(root):
+    built = built_artefacts(root)
+    total.update(f"built artefacts: {len(built)}\n".encode())
+    for rel in source_files(root) + built:
         try:
             digest = hashlib.sha256((root / rel).read_bytes()).hexdigest()
         except OSError:

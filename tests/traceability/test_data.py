@@ -93,4 +93,4 @@ def test_unknown_top_level_field_and_invalid_yaml(repo):
 @pytest.mark.req("SRS-100")
 def test_missing_file_is_named(repo):
     repo.path("hazard_analysis/hazards.yaml").unlink()
-    assert "ERROR: hazard_analysis/hazards.yaml: file not found" in _errors(repo)
+    assert "ERROR: hazard_analysis/hazards.yaml: file not found [rule: data]" in _errors(repo)
