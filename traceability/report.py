@@ -44,6 +44,7 @@ import platform
 import re
 
 from traceability.check import FAIL, OTHER_BUILD, PASS, Analysis, no_gc, runtime_dependencies
+from traceability.course_section import example_course
 from traceability.data import IFU, IFU_HEADING
 from traceability.models import DEVICE_MAKER
 from traceability.provenance import short
@@ -552,6 +553,7 @@ def _write_report(a: Analysis, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     env = _env()
     model = build_model(a, out)
+    model["course"] = example_course(a.project.root, out)   # the main job's example course (issue 11)
     prerender(env, model)
     for name, matrix in model["matrices"]:
         (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),
