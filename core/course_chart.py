@@ -39,8 +39,10 @@ def write_chart(status: CourseStatus, db: Path) -> Path:
                        label="maintenance from here" if ax is ax1 else None)
     ax1.legend(loc="lower right", fontsize="small")
     ax1.set_ylabel("current (mA)")
+    # the target is the initial phase's: in maintenance "11/9" would read as an overrun
+    of_target = f"/{status.target_sessions}" if status.phase == "initial" else ""
     ax1.set_title(f"{status.user}, {status.site}: {status.phase} phase, "
-                  f"{status.counted_sessions}/{status.target_sessions} sessions counted")
+                  f"{status.counted_sessions}{of_target} sessions counted")
     ax2.bar(when, minutes, width=0.4, color=colours, label="treatment (min)")
     ax2.axhline(10, color="tab:red", linestyle=":", label="minimum effective 10 min")
     ax2.set_ylabel("treatment (min)")
