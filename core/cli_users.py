@@ -348,6 +348,9 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                  f"{', discomfort' if args.discomfort else ''}")
             return 0
         if command == "set":
+            if args.site not in user.sites:   # a course only where the profile treats
+                raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
+                                f"({', '.join(user.sites)}); nothing was changed")
             try:
                 set_course(history, user, args.site, clock(), per_month=args.per_month,
                            hdss=args.hdss, alternate_polarity=args.alternate_polarity)

@@ -254,3 +254,18 @@ def test_a_bad_polarity_is_refused_naming_the_option(tmp_path, capsys, energised
                          "--polarity", value, "--checklist", CHECKLIST, "--db", str(db), "--now", at(1))
     assert code == 1 and "--polarity (start_polarity)" in err and "allowed: one of normal, reversed" in err
     assert energised == [] and not db.exists()
+
+
+@pytest.mark.req("SRS-201", "SRS-230")
+def test_course_set_only_at_the_users_own_sites(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    run(capsys, "user", "add", "dora", "--born", "1980", "--sites", "hands", "--db", str(db), "--now", at(1))
+    before = db.read_bytes()
+    code, out, err = run(capsys, "course", "set", "--user", "dora", "--site", "feet", "--alternate-polarity",
+                         "--db", str(db), "--now", at(1))
+    assert (code, out) == (1, "")
+    assert "--site: 'feet' is not among the sites of user 'dora' (hands); nothing was changed" in err
+    assert db.read_bytes() == before
+    code, out, _ = run(capsys, "course", "set", "--user", "dora", "--site", "hands", "--alternate-polarity",
+                       "--db", str(db), "--json", "--now", at(1))
+    assert code == 0 and json.loads(out)[0]["alternate_polarity"] is True
