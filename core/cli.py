@@ -330,7 +330,7 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
     given override those); validated by core.settings (field, value, range)."""
     given = {"site": args.site, "current_ma": args.current, "minutes": args.minutes,
              "ramp_up_s": args.ramp_up_s, "ramp_down_s": args.ramp_down_s,
-             "reverse_polarity": args.reverse_polarity}
+             "reverse_polarity": args.reverse_polarity, "start_polarity": args.polarity}
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
     if args.suggested:
@@ -357,7 +357,7 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
 
 _OPTION_FIELD = {"--site": "site", "--current": "current_ma", "--minutes": "minutes",
                  "--ramp-up": "ramp_up_s", "--ramp-down": "ramp_down_s",
-                 "--reverse-polarity": "reverse_polarity"}
+                 "--reverse-polarity": "reverse_polarity", "--polarity": "start_polarity"}
 
 
 def _with_option(message: str) -> str:
@@ -577,7 +577,8 @@ def _history_json(r) -> dict[str, Any]:
     return {"session_id": r.session_id, "outcome": r.outcome, "fault": r.faults[-1] if r.faults else None,
             "site": st.get("site"), "current_mA": st.get("current_ma"), "minutes": st.get("minutes"),
             "ramp_up_s": st.get("ramp_up_s"), "ramp_down_s": st.get("ramp_down_s"),
-            "reverse_polarity": st.get("reverse_polarity"), "treat_s": r.treat_s,
+            "reverse_polarity": st.get("reverse_polarity"),
+            "start_polarity": st.get("start_polarity", "normal"), "treat_s": r.treat_s,
             "delivered_mAmin": r.delivered_mamin, "max_current_mA": r.max_current_ma, "states": r.states,
             "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at,
             "end_reason": r.end_reason, **_COUNTS_UNKNOWN, **r.counts,
@@ -609,6 +610,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     for r in records:
         st = r.settings
         rev = " reversal" if st.get("reverse_polarity") else ""
+        rev += " start-reversed" if st.get("start_polarity") == "reversed" else ""
         fault = f" fault={','.join(r.faults)}" if r.faults else ""
         if r.end_reason and r.end_reason not in ("time_up", "stop"):
             fault += f" ended={r.end_reason}"

@@ -47,6 +47,9 @@ def add_session_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--now", metavar="TIMESTAMP",
                        help="the simulated device's wall clock at Start, ISO 8601 with a time zone "
                             "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock")
+    group.add_argument("--polarity", metavar="{normal,reversed}",
+                       help="the polarity the session starts with (default: normal; a maintenance "
+                            "course may alternate it: `ionto course set --alternate-polarity`)")
     group.add_argument("--suggested", action="store_true",
                        help="take the course's suggestion for this user and site (last settings, "
                             "+1 mA in the initial phase); shown, and confirmed on a terminal")
@@ -93,6 +96,9 @@ def add_parsers(sub, db_help: str, fmt) -> None:
     st.add_argument("--per-month", type=_per_month, metavar="N",
                     help=f"maintenance sessions a month, {PER_MONTH_RANGE[0]}..{PER_MONTH_RANGE[1]}")
     st.add_argument("--hdss", metavar="N")
+    st.add_argument("--alternate-polarity", action=argparse.BooleanOptionalAction, default=None,
+                    help="in maintenance, suggest the polarity opposite to the last session's "
+                         "(shown with --suggested and confirmed; default: off)")
     for p in (*shows, sc, st):
         p.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS if p is not c else None)
         p.add_argument("--db", metavar="PATH", help=db_help, default=argparse.SUPPRESS if p is not c else None)
@@ -240,7 +246,8 @@ def suggested_settings(history: History, user: User | None, site: str | None, cl
     check_session(history, user, status.site, clock)   # a refused session gets no suggestion
     sug = status.suggestion
     print(f"suggestion for {user.name}, {status.site}: {sug['settings']['current_ma']:g} mA, "
-          f"{sug['settings']['minutes']} min ({sug['reason']})", file=sys.stderr)
+          f"{sug['settings']['minutes']} min, polarity {sug['settings']['start_polarity']} "
+          f"({sug['reason']})", file=sys.stderr)
     if interactive and not ask("Use these settings?"):
         raise UserError("--suggested: the suggestion was not confirmed; nothing was energised")
     return dict(sug["settings"])
@@ -318,6 +325,7 @@ def _local(text: str | None, tz) -> str | None:
 def _course_line(c: dict[str, Any], tz=None) -> str:
     nxt = _local(c["next_allowed"], tz) or "now"
     due = f", next due {_local(c['next_due'], tz)}" if c["next_due"] else ""
+    due += ", polarity alternates in maintenance" if c.get("alternate_polarity") else ""
     return (f"  {c['site']}: {c['phase']} phase, {c['sessions_done']} sessions done, "
             f"{c['sessions_to_go']} to go (target {c['target_sessions']}), next allowed {nxt}{due}")
 
@@ -340,9 +348,12 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                  f"{', discomfort' if args.discomfort else ''}")
             return 0
         if command == "set":
+            if args.site not in user.sites:   # a course only where the profile treats
+                raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
+                                f"({', '.join(user.sites)}); nothing was changed")
             try:
                 set_course(history, user, args.site, clock(), per_month=args.per_month,
-                           hdss=args.hdss)
+                           hdss=args.hdss, alternate_polarity=args.alternate_polarity)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
         sites = [args.site] if getattr(args, "site", None) else list(user.sites)
@@ -366,8 +377,8 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
             lines.append(_course_line(c, clock().tzinfo))
             if c["suggestion"]:
                 s = c["suggestion"]
-                lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min "
-                             f"({s['reason']})")
+                lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min, "
+                             f"polarity {s['settings']['start_polarity']} ({s['reason']})")
             if c["chart"]:
                 lines.append(f"    chart: {c['chart']}")
         _out(args, data, "\n".join(lines))

@@ -76,6 +76,7 @@ class CourseStatus:
     target_sessions: int
     counted_sessions: int
     per_month: int
+    alternate_polarity: bool
     maintenance_since: str | None
     next_allowed: str | None          # None: allowed now
     next_allowed_rule: str | None
@@ -92,6 +93,7 @@ class CourseStatus:
         return {"user": self.user, "site": self.site, "phase": self.phase, "hdss": self.hdss,
                 "target_sessions": self.target_sessions, "sessions_done": self.counted_sessions,
                 "sessions_to_go": self.to_go, "per_month": self.per_month,
+                "alternate_polarity": self.alternate_polarity,
                 "maintenance_since": self.maintenance_since, "next_allowed": self.next_allowed,
                 "next_allowed_rule": self.next_allowed_rule, "next_due": self.next_due,
                 "last_settings": self.last_settings, "suggestion": self.suggestion,
@@ -143,7 +145,8 @@ def _ensure_course(history: History, user: User, site: str, now: datetime) -> No
 
 
 def set_course(history: History, user: User, site: str, now: datetime, *,
-               per_month: int | None = None, hdss: int | None = None) -> None:
+               per_month: int | None = None, hdss: int | None = None,
+               alternate_polarity: bool | None = None) -> None:
     if per_month is not None:
         lo, hi = PER_MONTH_RANGE
         if isinstance(per_month, bool) or not lo <= per_month <= hi:
@@ -158,6 +161,12 @@ def set_course(history: History, user: User, site: str, now: datetime, *,
     if hdss is not None:
         history.write("UPDATE courses SET hdss = ? WHERE user_id = ? AND site = ?",
                       (hdss, user.user_id, site))
+    if alternate_polarity is not None:
+        if not isinstance(alternate_polarity, bool):
+            raise ValueError(f"--alternate-polarity: {alternate_polarity!r} is not allowed; allowed: "
+                             "--alternate-polarity or --no-alternate-polarity")
+        history.write("UPDATE courses SET alternate_polarity = ? WHERE user_id = ? AND site = ?",
+                      (int(alternate_polarity), user.user_id, site))
 
 
 def _scores(history: History, session_ids: list[int]) -> dict[int, tuple[int, bool]]:
@@ -228,7 +237,7 @@ def _check_clock(history: History, now: datetime) -> None:
 # --- the course --------------------------------------------------------------------
 def course_status(history: History, user: User, site: str, now: datetime) -> CourseStatus:
     records = [r for r in history.list_sessions(user.user_id) if r.settings.get("site") == site]
-    hdss, per_month, _alternate = _course_row(history, user, site)
+    hdss, per_month, alternate = _course_row(history, user, site)
     target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
     scores = _scores(history, [r.session_id for r in records])
     phase, counted, since = "initial", 0, None
@@ -246,6 +255,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
             counted += 1
         rows.append({"session_id": r.session_id, "started_at": r.started_at, "outcome": r.outcome,
                      "current_mA": r.settings.get("current_ma"), "treat_s": r.treat_s,
+                     "start_polarity": r.settings.get("start_polarity", "normal"),
                      "counts": counts, "hdss": score[0] if score else None,
                      "discomfort": score[1] if score else None})
     guard_starts = [_start_time(history, r.session_id, r.started_at)
@@ -254,23 +264,27 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
     nxt, rule = frequency_decision(guard_starts, now, phase, per_month, since_dt)
     next_due = None
     if phase == "maintenance" and records:
-        next_due = iso_utc(_start_time(history, records[-1].session_id, records[-1].started_at)
-                           + MONTH / per_month)
+        due = _start_time(history, records[-1].session_id, records[-1].started_at) + MONTH / per_month
+        # never due before the guard allows it (sessions taken early fill the month)
+        next_due = iso_utc(due if nxt is None else max(due, nxt))
     last = records[-1] if records else None
     return CourseStatus(
         user=user.name, site=site, phase=phase, hdss=hdss, target_sessions=target,
-        counted_sessions=counted, per_month=per_month, maintenance_since=since,
+        counted_sessions=counted, per_month=per_month, alternate_polarity=alternate,
+        maintenance_since=since,
         next_allowed=None if nxt is None else iso_utc(nxt), next_allowed_rule=rule,
         next_due=next_due, last_settings=None if last is None else dict(last.settings),
-        suggestion=_suggest(last, scores, phase), sessions=rows)
+        suggestion=_suggest(last, scores, phase, alternate), sessions=rows)
 
 
 def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
-             phase: str) -> dict[str, Any] | None:
+             phase: str, alternate: bool = False) -> dict[str, Any] | None:
     """The next session's proposal (SRS-198): the last settings at this site,
     with +1 mA in the initial phase up to the site's maximum unless the last
     session ended in a fault, did not reach the effective time, or the user
-    reported discomfort after it. Shown and confirmed, never applied silently."""
+    reported discomfort after it; in maintenance, where the user chose it,
+    the polarity opposite to the last session's (SRS-230). Shown and
+    confirmed, never applied silently."""
     if last is None:
         return None
     settings = dict(last.settings)
@@ -295,6 +309,13 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
     else:
         current, why = round(current + RAISE_STEP_MA, 2), f"+{RAISE_STEP_MA:g} mA (initial phase)"
     settings["current_ma"] = current
+    # a row recorded before the setting existed started normal (the only polarity then)
+    last_polarity = settings.get("start_polarity", "normal")
+    settings["start_polarity"] = last_polarity
+    if phase == "maintenance" and alternate:
+        # also the first maintenance session: opposite to the last initial one
+        settings["start_polarity"] = "normal" if last_polarity == "reversed" else "reversed"
+        why += f"; polarity {settings['start_polarity']} (alternating, last {last_polarity})"
     return {"settings": settings, "reason": why}
 
 

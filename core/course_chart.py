@@ -26,11 +26,23 @@ def write_chart(status: CourseStatus, db: Path) -> Path:
     minutes = [r["treat_s"] / 60 for r in rows]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
     colours = ["tab:blue" if r["counts"] else "tab:gray" for r in rows]
-    ax1.scatter(when, current, c=colours)
     ax1.plot(when, current, color="tab:blue", alpha=0.4)
+    # marker shape = the polarity the session started with (SRS-230)
+    for polarity, marker in (("normal", "o"), ("reversed", "v")):
+        picked = [i for i, r in enumerate(rows) if r.get("start_polarity", "normal") == polarity]
+        if picked:
+            ax1.scatter([when[i] for i in picked], [current[i] for i in picked],
+                        c=[colours[i] for i in picked], marker=marker, label=f"started {polarity}")
+    if status.maintenance_since:
+        for ax in (ax1, ax2):
+            ax.axvline(parse_time(status.maintenance_since), color="tab:orange", linestyle="--",
+                       label="maintenance from here" if ax is ax1 else None)
+    ax1.legend(loc="lower right", fontsize="small")
     ax1.set_ylabel("current (mA)")
+    # the target is the initial phase's: in maintenance "11/9" would read as an overrun
+    of_target = f"/{status.target_sessions}" if status.phase == "initial" else ""
     ax1.set_title(f"{status.user}, {status.site}: {status.phase} phase, "
-                  f"{status.counted_sessions}/{status.target_sessions} sessions counted")
+                  f"{status.counted_sessions}{of_target} sessions counted")
     ax2.bar(when, minutes, width=0.4, color=colours, label="treatment (min)")
     ax2.axhline(10, color="tab:red", linestyle=":", label="minimum effective 10 min")
     ax2.set_ylabel("treatment (min)")

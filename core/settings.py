@@ -30,6 +30,7 @@ __all__ = [
     "FIELDS",
     "SettingsError",
     "Site",
+    "StartPolarity",
     "TherapySettings",
     "allowed_text",
     "parse_settings",
@@ -44,6 +45,13 @@ class Site(StrEnum):
     HANDS = "hands"
     FEET = "feet"
     UNDERARMS = "underarms"
+
+
+class StartPolarity(StrEnum):
+    """Which polarity the session starts with (SRS-230): a maintenance course
+    may alternate it between sessions [HXP]; "normal" is every earlier session's."""
+    NORMAL = "normal"
+    REVERSED = "reversed"
 
 
 if {s.value for s in Site} != set(_LIMITS.sites):  # the enum and the spec must agree
@@ -78,6 +86,7 @@ class TherapySettings(BaseModel):
     ramp_up_s: float = _SETTINGS.ramp_up_s.default
     ramp_down_s: float = _SETTINGS.ramp_down_s.default
     reverse_polarity: StrictBool = _SETTINGS.reverse_polarity.default
+    start_polarity: StartPolarity = StartPolarity.NORMAL
 
     @field_validator(*_NUMERIC, mode="before")
     @classmethod
@@ -177,6 +186,8 @@ def allowed_text(field: str, site: str | None = None) -> str:
         return rng.text() + whole
     if field == "reverse_polarity":
         return "true or false"
+    if field == "start_polarity":
+        return "one of " + ", ".join(p.value for p in StartPolarity)
     return "no such setting; settings are " + ", ".join(FIELDS)
 
 

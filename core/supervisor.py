@@ -152,6 +152,7 @@ class SessionPlan:
     ramp_down_s: float
     reverse_polarity: bool
     contact_timeout_s: float = _LIMITS.contact_timeout_s   # SRS-062
+    start_reversed: bool = False     # the session starts reversed (SRS-230)
 
     @property
     def treat_time_s(self) -> float:
@@ -166,7 +167,8 @@ class SessionPlan:
         return cls(site=str(settings.site.value), current_ma=current_ma,
                    minutes=float(settings.minutes), ramp_up_s=float(settings.ramp_up_s),
                    ramp_down_s=float(settings.ramp_down_s),
-                   reverse_polarity=bool(settings.reverse_polarity))
+                   reverse_polarity=bool(settings.reverse_polarity),
+                   start_reversed=settings.start_polarity == "reversed")
 
 
 @dataclass
@@ -405,6 +407,10 @@ class Supervisor:
         """Start pressed, checklist already confirmed: idle -> checklist -> ramp.
         The history row is committed first, marked interrupted until the end
         (SRS-071): a crash leaves it, never loses it."""
+        if self.plan.start_reversed:
+            # before anything is recorded or energised: the regulator accepts
+            # the swap only with the output off and no current (SRS-230)
+            self.device.set_polarity(Polarity.REVERSED)
         if self.history is not None:
             self.session_id = self.history.begin_session(self.settings, checklist=self.checklist)
         self._send("start")
@@ -1044,7 +1050,8 @@ class Supervisor:
             if self.last.output_enabled or not self._at_zero(self.last):
                 continue
             try:
-                self.device.set_polarity(Polarity.REVERSED)
+                self.device.set_polarity(Polarity.NORMAL if self.plan.start_reversed
+                                         else Polarity.REVERSED)
             except RegulatorError as exc:
                 self.log.append(f"{self.elapsed_s:.3f}s polarity change refused: {exc}")
                 continue

@@ -112,6 +112,8 @@ run_demo() {
     echo "session exit code: $rc"
     echo "trace:   $ROOT/out/demo-trace.csv"
     echo "history: $ROOT/out/history.sqlite  (ionto history --db out/history.sqlite)"
+    echo "== example course: a simulated user day by day (--now), shown in the audit report"
+    "$PY" scripts/example_course.py out/course || rc=1
     echo "== audit report (not yet verified until \`bash scripts/dev.sh test\` has run the tests)"
     ionto-trace report --out out/report
     echo "== IEC 62304 class C documents"

@@ -44,6 +44,7 @@ import platform
 import re
 
 from traceability.check import FAIL, OTHER_BUILD, PASS, Analysis, no_gc, runtime_dependencies
+from traceability.course_section import example_course
 from traceability.data import IFU, IFU_HEADING
 from traceability.docs.report_sections import SECTION_PAGES, append_markdown, section_model
 from traceability.models import DEVICE_MAKER
@@ -555,6 +556,7 @@ def _write_report(a: Analysis, out: Path) -> Path:
     env = _env()
     model = build_model(a, out)
     model.update(section_model(a.project.root))
+    model["course"] = example_course(a.project.root, out)   # the main job's example course (issue 11)
     prerender(env, model)
     for name, matrix in model["matrices"]:
         (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),

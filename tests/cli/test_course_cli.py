@@ -175,7 +175,7 @@ def test_on_a_terminal_the_suggestion_is_shown_and_must_be_confirmed(tmp_path, c
     monkeypatch.setattr(cli, "_confirm_file_answers", lambda *a: None)   # the checklist's own question
     got, out, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(2),
                         stdin=answer)
-    assert got == code and "suggestion for default, hands: 11 mA, 10 min (+1 mA (initial phase))" in err
+    assert got == code and "suggestion for default, hands: 11 mA, 10 min, polarity normal (+1 mA (initial phase))" in err
     assert "Use these settings?" in err
     if code:
         assert "the suggestion was not confirmed; nothing was energised" in err
@@ -197,3 +197,75 @@ def test_a_damaged_start_time_is_refused_naming_the_session(tmp_path, capsys, en
         code, _, err = run(capsys, *argv)
         assert code == 1 and "session 1: start time 'garbage' is not readable" in err
     assert len(energised) == 1
+
+
+@pytest.mark.req("SRS-230", "SRS-198")
+def test_alternating_polarity_is_suggested_in_maintenance_and_taken_only_when_confirmed(
+        tmp_path, capsys, monkeypatch, energised):
+    db = str(tmp_path / "h.sqlite")
+    run(capsys, "user", "add", "cleo", "--born", "1985", "--sites", "hands", "--db", db, "--now", at(1))
+    base = ["--user", "cleo", "--checklist", CHECKLIST, "--db", db, "--json"]
+
+    def history() -> list[str]:
+        got = run(capsys, "history", "--user", "cleo", "--db", db, "--json")[1]
+        return [r["start_polarity"] for r in json.loads(got)]
+
+    # two sessions scored HDSS 1 (normal sweating) end the initial phase
+    for day, how in ((1, ["--site", "hands", "--current", "12", "--minutes", "10"]),
+                     (2, ["--suggested", "--site", "hands"])):
+        assert run(capsys, "session", *how, *base, "--now", at(day))[0] == 0
+        run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1", "--db", db)
+    assert run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--alternate-polarity",
+               "--db", db, "--now", at(2, 9))[0] == 0
+    code, out, _ = run(capsys, "course", "--user", "cleo", "--db", db, "--json", "--no-chart",
+                       "--now", at(5))
+    (course,) = json.loads(out)
+    assert (course["phase"], course["alternate_polarity"]) == ("maintenance", True)
+    assert course["suggestion"]["settings"]["start_polarity"] == "reversed"
+    # on a terminal: shown with its polarity; declined -> nothing energised, nothing stored
+    made = len(energised)
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli, "_confirm_file_answers", lambda *a: None)
+    code, _, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(5),
+                       stdin="n\n")
+    # day 2 took 13 mA (+1 mA, initial); maintenance keeps it, and reverses the polarity
+    assert code == 1 and "suggestion for cleo, hands: 13 mA, 10 min, polarity reversed" in err
+    assert "alternating, last normal" in err and "not confirmed; nothing was energised" in err
+    assert len(energised) == made and history() == ["normal", "normal"]
+    code, _, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(5),
+                       stdin="y\n")
+    assert code == 0 and history() == ["normal", "normal", "reversed"]
+    monkeypatch.setattr(cli, "_interactive", lambda: False)
+    # given settings never take the suggestion's polarity: normal unless --polarity says otherwise
+    assert run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "10", *base,
+               "--now", at(20))[0] == 0
+    assert history() == ["normal", "normal", "reversed", "normal"]
+    code, out, _ = run(capsys, "course", "--user", "cleo", "--db", db, "--json", "--no-chart",
+                       "--now", at(21))
+    assert json.loads(out)[0]["suggestion"]["settings"]["start_polarity"] == "reversed"
+    assert "start-reversed" in run(capsys, "history", "--user", "cleo", "--db", db)[1].splitlines()[2]
+
+
+@pytest.mark.req("SRS-230", "SRS-201")
+@pytest.mark.parametrize("value", ["sideways", "", "Reversed ", "1", "-1"])
+def test_a_bad_polarity_is_refused_naming_the_option(tmp_path, capsys, energised, value):
+    db = tmp_path / "h.sqlite"
+    code, out, err = run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "10",
+                         "--polarity", value, "--checklist", CHECKLIST, "--db", str(db), "--now", at(1))
+    assert code == 1 and "--polarity (start_polarity)" in err and "allowed: one of normal, reversed" in err
+    assert energised == [] and not db.exists()
+
+
+@pytest.mark.req("SRS-201", "SRS-230")
+def test_course_set_only_at_the_users_own_sites(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    run(capsys, "user", "add", "dora", "--born", "1980", "--sites", "hands", "--db", str(db), "--now", at(1))
+    before = db.read_bytes()
+    code, out, err = run(capsys, "course", "set", "--user", "dora", "--site", "feet", "--alternate-polarity",
+                         "--db", str(db), "--now", at(1))
+    assert (code, out) == (1, "")
+    assert "--site: 'feet' is not among the sites of user 'dora' (hands); nothing was changed" in err
+    assert db.read_bytes() == before
+    code, out, _ = run(capsys, "course", "set", "--user", "dora", "--site", "hands", "--alternate-polarity",
+                       "--db", str(db), "--json", "--now", at(1))
+    assert code == 0 and json.loads(out)[0]["alternate_polarity"] is True

@@ -262,6 +262,27 @@ def test_in_maintenance_the_next_session_is_due_30_days_over_n(hist, per_month, 
     assert status.next_due == (T0 + 16 * D + timedelta(days=due_days)).isoformat(timespec="milliseconds")
 
 
+@pytest.mark.req("SRS-197", "SRS-194")
+@pytest.mark.parametrize("per_month", [1, 2, 3, 4])
+def test_next_due_is_never_before_the_guard_allows_the_next_session(hist, per_month):
+    user = add_user(hist, "u", 1990, hdss=1, now=T0)
+    set_course(hist, user, "hands", T0, per_month=per_month)
+    for i in range(9):                       # initial phase ends with the 9th, on day 16
+        add_session(hist, user, T0 + i * 2 * D)
+    first = T0 + 16 * D + 56 * H             # maintenance sessions 56 h apart (the minimum)
+    for k in range(per_month):
+        add_session(hist, user, first + k * 56 * H)
+    last = first + (per_month - 1) * 56 * H
+    status = course_status(hist, user, "hands", last + H)
+    allowed = parse_time(status.next_allowed)
+    # the month is full: allowed again 30 days after the first maintenance session
+    assert allowed == max(first + 30 * D, last + 56 * H)
+    due = last + timedelta(days=30 / per_month)
+    assert parse_time(status.next_due) == max(due, allowed)
+    if per_month >= 2:   # 30 days / N after the last would be before the guard allows it
+        assert due < allowed and parse_time(status.next_due) == allowed
+
+
 @pytest.mark.req("SRS-194")
 @pytest.mark.parametrize("per_month", [0, 5, -1])
 def test_maintenance_count_out_of_range_is_refused(hist, anna, per_month):

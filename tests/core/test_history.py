@@ -33,7 +33,7 @@ def test_session_row_holds_settings_times_outcome_charge_and_faults(tmp_path):
         (rec,) = h.list_sessions()
     assert rec.session_id == sid
     assert rec.settings == {"site": "hands", "current_ma": 15.0, "minutes": 20, "ramp_up_s": 30.0,
-                            "ramp_down_s": 30.0, "reverse_polarity": False}
+                            "ramp_down_s": 30.0, "reverse_polarity": False, "start_polarity": "normal"}
     assert (rec.started_at, rec.ended_at) == ("2025-01-01T10:00:00.000+00:00",
                                               "2025-01-01T10:06:00.000+00:00")
     assert rec.outcome == "fault"

@@ -104,13 +104,16 @@ def test_limits_file_not_yaml_is_refused():
 @pytest.mark.req("SRS-040")
 def test_defaults_and_fields():
     s = parse_settings(VALID)
-    assert FIELDS == ("site", "current_ma", "minutes", "ramp_up_s", "ramp_down_s", "reverse_polarity")
+    assert FIELDS == ("site", "current_ma", "minutes", "ramp_up_s", "ramp_down_s", "reverse_polarity",
+                      "start_polarity")
     assert s.site is Site.HANDS
-    assert (s.ramp_up_s, s.ramp_down_s, s.reverse_polarity) == (30.0, 30.0, False)
+    assert (s.ramp_up_s, s.ramp_down_s, s.reverse_polarity, s.start_polarity) == (30.0, 30.0, False,
+                                                                                  "normal")
     with pytest.raises(ValidationError):
         s.current_ma = 20.0  # frozen: a validated setting cannot be changed afterwards
     assert s.to_record() == {"site": "hands", "current_ma": 15.0, "minutes": 15,
-                             "ramp_up_s": 30.0, "ramp_down_s": 30.0, "reverse_polarity": False}
+                             "ramp_up_s": 30.0, "ramp_down_s": 30.0, "reverse_polarity": False,
+                             "start_polarity": "normal"}
 
 
 # --- boundaries on both sides, per site -------------------------------------------------

@@ -18,7 +18,7 @@ from core.settings import SettingsError, allowed_text, parse_settings
 SITE_RANGE = {"hands": "1..25 mA for hands", "feet": "1..25 mA for feet",
               "underarms": "1..5 mA for underarms"}
 EVERY_SITE_RANGE = "1..25 mA for hands; 1..25 mA for feet; 1..5 mA for underarms"
-SETTINGS_LIST = "site, current_ma, minutes, ramp_up_s, ramp_down_s, reverse_polarity"
+SETTINGS_LIST = "site, current_ma, minutes, ramp_up_s, ramp_down_s, reverse_polarity, start_polarity"
 CURRENT_OK_MA = {"hands": 15.0, "feet": 15.0, "underarms": 3.0}
 
 
@@ -174,6 +174,7 @@ def test_error_text_lists_one_field_per_line():
     ("ramp_up_s", None, "10..120 s"),
     ("ramp_down_s", "underarms", "10..120 s"),
     ("reverse_polarity", None, "true or false"),
+    ("start_polarity", None, "one of normal, reversed"),
     ("voltage_v", None, f"no such setting; settings are {SETTINGS_LIST}"),
 ])
 def test_allowed_text_per_field(field, site, expected):
