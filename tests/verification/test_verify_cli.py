@@ -1,9 +1,11 @@
 """`ionto-verify`: passes on the real machine, fails on broken ones, writes the
-results the traceability report reads, and fits the CI budget."""
+results the traceability report reads. Its wall time is a figure, not a
+test: CI prints it as the "state-machine verification" step (the developers'
+guide: speed targets are benchmarks, never timed tests; CI at 29f408b failed
+here at 86.9 s on a loaded machine)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -15,14 +17,13 @@ BROKEN = "tests.verification.broken_machines:"
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("verify")
-    t0 = time.perf_counter()
     rc = cli.main(["--out", str(out), "--spin-mutants", "2"])
-    return rc, out, time.perf_counter() - t0
+    return rc, out
 
 
 @pytest.mark.req("SRS-120", "SRS-121", "SRS-122", "SRS-123", "SRS-124")
 def test_real_machine_passes_and_results_are_written(real_run, capsys):
-    rc, out, elapsed_s = real_run
+    rc, out = real_run
     assert rc == 0
     doc = json.loads((out / "results.json").read_text())
     ids = [p["id"] for p in doc["properties"]]
@@ -36,7 +37,6 @@ def test_real_machine_passes_and_results_are_written(real_run, capsys):
     assert tm["survivors"] == [] and tm["equivalent"] == []
     assert tm["checked_by"]["spin"] == 2
     assert doc["diagram_svg"].endswith("therapy_machine.svg")
-    assert elapsed_s < 60, f"ionto-verify took {elapsed_s:.1f} s (CI budget 60 s)"
 
 
 @pytest.mark.req("SRS-120")
