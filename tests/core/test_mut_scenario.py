@@ -85,3 +85,45 @@ def test_an_open_low_end_excludes_its_value_and_the_high_end_includes_its(value,
 @pytest.mark.parametrize("value,inside", [(-0.0001, False), (0.0, True), (14400.0, True), (14400.001, False)])
 def test_a_closed_low_end_includes_its_value(value, inside):
     assert AT_S.contains(value) is inside
+
+
+class _Spy:
+    """Records the load calls a scenario event makes on the simulated device."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __getattr__(self, name):
+        return lambda *args: self.calls.append((name, *args))
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("entry,call", [
+    ({"event": "lift_off"}, ("lift_off",)),
+    ({"event": "contact"}, ("contact",)),
+    ({"event": "short", "ohms": 50}, ("short", 50.0)),
+    ({"event": "load", "ohms": 5000, "over_s": 30}, ("change_load", 5000.0, 30.0)),
+    ({"event": "load", "ohms": 100}, ("change_load", 100.0, 0.0)),          # at once by default
+    ({"event": "sensor_stuck", "channel": 1, "mA": 2.5}, ("stick_sensor", 1, 2.5)),
+    ({"event": "stall", "ms": 250}, ("stall", 250.0)),
+    ({"event": "ticks_stop"}, ("stop_ticks",)),
+    ({"event": "clock_drift", "percent": -1.5}, ("clock_drift", -1.5)),
+])
+def test_each_event_acts_once_on_the_device_with_its_values(entry, call):
+    from core.scenario import apply_event
+    (event,) = parse_scenario([{"at_s": 1, **entry}])
+    spy = _Spy()
+    apply_event(spy, event)
+    assert spy.calls == [call]
+    assert all(type(a) is type(b) for a, b in zip(spy.calls[0][1:], call[1:]))
+
+
+@pytest.mark.req("SRS-083")
+def test_a_scenario_file_nested_too_deeply_is_refused_naming_the_file(tmp_path):
+    from core.scenario import load_scenario
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value) == (f"scenario file {str(path)!r} is nested too deeply to read; "
+                              "allowed: a flat list of event mappings")
