@@ -127,3 +127,14 @@ def test_a_scenario_file_nested_too_deeply_is_refused_naming_the_file(tmp_path):
         load_scenario(path)
     assert str(err.value) == (f"scenario file {str(path)!r} is nested too deeply to read; "
                               "allowed: a flat list of event mappings")
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("entry,allowed", [
+    ({"event": "load", "ohms": 500, "volts": 3}, "at_s, event, ohms, over_s"),
+    ({"event": "contact", "ohms": 500}, "at_s, event"),
+])
+def test_an_unknown_field_is_refused_listing_the_fields_of_its_event(entry, allowed):
+    key = next(k for k in entry if k not in ("event", "ohms")) if entry["event"] == "load" else "ohms"
+    assert _refusal({"at_s": 1, **entry}) == (
+        f"scenario entry 0: field {key!r} is unknown for event '{entry['event']}'; allowed fields: {allowed}")
