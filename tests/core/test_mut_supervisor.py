@@ -98,3 +98,13 @@ def test_falling_states_command_zero_and_never_raise_the_reference(sup, state):
 def test_a_row_in_which_the_regulator_latched_a_fault_is_left_to_the_fault_handling(sup, state):
     assert check(sup, state, 0.0, fault=FaultCode.OVERCURRENT_TRIP, output_enabled=True,
                  reference_ma=SET_MA + 5, target_ma=SET_MA + 5, mean_current_ma=20.0) is None
+
+
+@pytest.mark.req("SRS-092")
+def test_the_load_estimate_is_unknown_before_the_first_row_and_the_regulators_after():
+    import math
+
+    from core.supervisor import _load_estimate_ohms
+    assert _load_estimate_ohms(None) == math.inf
+    assert _load_estimate_ohms(SimpleNamespace(load_estimate_ohms=1234)) == 1234.0
+    assert type(_load_estimate_ohms(SimpleNamespace(load_estimate_ohms=1234))) is float
