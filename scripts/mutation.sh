@@ -32,7 +32,7 @@ declare -A MODULE_TESTS=(
     [device]="tests/core/test_supervisor.py tests/core/test_density_excess.py tests/core/test_scenarios.py"
     [scenario]="tests/core/test_scenarios.py tests/core/test_numeric_files.py tests/core/test_supervisor_io_errors.py tests/core/test_mut_scenario.py"
     [regulator]="tests/regulator/test_wrapper_inputs.py tests/regulator/test_commands.py tests/core/test_ramp_slew.py tests/core/test_mut_regulator.py"
-    [history]="tests/core/test_history.py tests/core/test_history_schema.py"
+    [history]="tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_mut_history.py"
     [supervisor]="tests/core/test_supervisor.py tests/core/test_supervisor_events.py tests/core/test_supervisor_acknowledge.py tests/core/test_supervisor_io_errors.py tests/core/test_session_bounds.py tests/core/test_ramp_slew.py"
     [cli]="tests/cli/test_cli.py tests/cli/test_cli_io_errors.py tests/cli/test_input_files.py tests/cli/test_numeric_input.py"
 )

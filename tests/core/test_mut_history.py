@@ -99,3 +99,52 @@ def test_an_unknown_outcome_is_refused_on_opening_by_the_integrity_check(tmp_pat
     assert str(err.value) == (f"history {path}: corrupt (CHECK constraint failed in sessions); "
                               "the file was left unchanged")
     assert path.read_bytes() == before
+
+
+def _foreign_db(path, version: int, tables: tuple[str, ...]) -> bytes:
+    db = sqlite3.connect(path)
+    for t in tables:
+        db.execute(f"CREATE TABLE {t} (x)")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    return path.read_bytes()
+
+
+@pytest.mark.req("SRS-070")
+@pytest.mark.parametrize("version,tables", [(0, ("sessions",)), (0, ("other",)), (3, ("other",)),
+                                            (7, ("other",)), (1, ("other",)), (2, ()), (-1, ("sessions",))])
+def test_a_file_that_is_not_an_ionto_history_is_refused_and_left_unchanged(tmp_path, version, tables):
+    # a table named "sessions" is not enough, nor is schema version 3 alone
+    path = tmp_path / "h.sqlite"
+    before = _foreign_db(path, version, tables)
+    with pytest.raises(HistoryError) as err:
+        History(path)
+    assert str(err.value) == (f"history {path}: not an ionto history (schema version {version}, "
+                              "expected 3); the file was left unchanged")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.req("SRS-070")
+@pytest.mark.parametrize("version", [4, 99])
+def test_a_history_of_a_newer_schema_is_refused_naming_both_versions(tmp_path, version):
+    path = tmp_path / "h.sqlite"
+    before = _foreign_db(path, version, ("sessions",))
+    with pytest.raises(HistoryError) as err:
+        History(path)
+    assert str(err.value) == (
+        f"history {path}: written by a newer ionto (schema version {version}); this ionto reads "
+        "schema versions up to 3: use the newer ionto, or give --db another file; the file was left unchanged")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.req("SRS-072")
+def test_last_settings_are_those_of_the_latest_session(tmp_path):
+    path = tmp_path / "h.sqlite"
+    first = parse_settings({"site": "hands", "current_ma": 10.0, "minutes": 10})
+    latest = parse_settings({"site": "feet", "current_ma": 12.5, "minutes": 15})
+    with History(path) as h:
+        assert h.last_settings() is None
+        h.begin_session(first)
+        h.begin_session(latest)
+        assert h.last_settings() == latest
