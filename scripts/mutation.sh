@@ -51,13 +51,18 @@ declare -A MODULE_MIN_SCORE=(
     [limits]=100 [trace]=- [device]=- [scenario]=- [regulator]=- [history]=- [supervisor]=- [cli]=-
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
-# run (make mutation-session). MUTATION_SET=session-rotate (CI): the module
-# whose position is the commit count mod 8, so 8 consecutive commits mutate
-# every module (combined with MUTATION_SHARE below, 8 x N commits every mutant).
+# run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of
+# CI_ROTATION whose position is the commit count mod its length (combined with
+# MUTATION_SHARE below, length x N consecutive commits run every mutant of it).
+# The CI rotation holds only the modules measured to fit the CI budget: the
+# supervisor's test list alone took about 9 min before its first mutant, and
+# device, trace and cli share its session or CLI tests (docs/mutation-session.md);
+# those run with `make mutation-session` until cheaper test lists exist.
+CI_ROTATION=(limits scenario history regulator)
 COMMITS=$(git rev-list --count HEAD 2>/dev/null || echo 0)
 if [ "${MUTATION_SET:-}" = session-rotate ]; then
-    MUTATION_MODULE="${SESSION_MODULES[$(( COMMITS % ${#SESSION_MODULES[@]} ))]}"
-    COMMITS=$(( COMMITS / ${#SESSION_MODULES[@]} ))
+    MUTATION_MODULE="${CI_ROTATION[$(( COMMITS % ${#CI_ROTATION[@]} ))]}"
+    COMMITS=$(( COMMITS / ${#CI_ROTATION[@]} ))
 fi
 if [ -n "${MUTATION_MODULE:-}" ]; then
     [ -n "${MODULE_TESTS[$MUTATION_MODULE]:-}" ] \
