@@ -21,6 +21,6 @@ sanitize: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh sanitize
 c-coverage: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh coverage
 arm: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh arm
 # Python mutation of the session modules (issue 12 point 2; lists in scripts/mutation.sh):
-# CI runs a rotating 1-in-10 share per commit (scripts/dev.sh); this is the full run
+# CI rotates over limits, scenario, history, regulator (scripts/dev.sh); this is the full run of all eight
 mutation-session: ; PATH=$(CURDIR)/.venv/bin:$$PATH MUTATION_SET=session bash scripts/mutation.sh $${MUTATION_MIN_SCORE:-0}
 mutation-session-share: ; PATH=$(CURDIR)/.venv/bin:$$PATH MUTATION_SET=session MUTATION_SHARE=10 bash scripts/mutation.sh $${MUTATION_MIN_SCORE:-0}
