@@ -2,10 +2,11 @@
 """Coverage gate of the Python core (issue 12 point 3): reads the data that
 `coverage run --branch --source=core` left from the pytest step, writes
 out/coverage-python.json (per module: lines and branches) and fails when
-the branch coverage of core/ is below PY_BRANCH_MIN. The issue's goal is
-95 %; the default is 0 (figures only) until a full CI run has measured the
-figure once (the whole suite was not run when the gate was written): then
-set it to that figure in scripts/dev.sh, and it may only rise.
+the branch coverage of core/ is below PY_BRANCH_MIN, or that of one module
+below its floor in MODULE_BRANCH_MIN. The issue's goal is 95 % of core/; the
+total's default is 0 (figures only) until a full CI run has measured it once
+(the whole suite could not be run on the shared development machine): then
+set it to that figure, and it may only rise.
 Usage: py_coverage_gate.py DATA_FILE [min_branch_percent]"""
 from __future__ import annotations
 
@@ -16,6 +17,21 @@ import subprocess
 import sys
 
 import coverage
+
+
+# Branch floors per module (percent), armed: each is a lower bound of what CI
+# measures, taken from tests/core + tests/cli alone (CI runs those and more),
+# less about two branches of slack for paths that only the hypothesis tests
+# reach on some seeds. They only rise. Measured 2026-12-01 (covered/branches):
+# checklist 30/30, cli 94/108, device 2/2, history 67/70, limits 6/6,
+# machine 14/14, regulator 29/54 (tests/regulator not run), scenario 46/46,
+# settings 50/52, supervisor 221/240, trace 2/2. Modules not listed (realtime,
+# verification/, users, course: measured by other test folders) have no floor.
+MODULE_BRANCH_MIN = {
+    "core/checklist.py": 96, "core/cli.py": 85, "core/device.py": 50, "core/history.py": 92,
+    "core/limits.py": 83, "core/machine.py": 92, "core/regulator.py": 50, "core/scenario.py": 95,
+    "core/settings.py": 94, "core/supervisor.py": 91, "core/trace.py": 50,
+}
 
 
 def main() -> int:
@@ -38,6 +54,9 @@ def main() -> int:
     branch_pct = 100.0 * t["covered_branches"] / max(1, t["num_branches"])
     line_pct = 100.0 * t["covered_lines"] / max(1, t["num_statements"])
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    for path, floor in MODULE_BRANCH_MIN.items():
+        if path in modules:
+            modules[path]["branch_min_percent"] = floor
     (out / "coverage-python.json").write_text(json.dumps({
         "commit": commit, "source": "core/", "line_percent": round(line_pct, 2),
         "branch_percent": round(branch_pct, 2), "branch_min_percent": minimum, "modules": modules}, indent=2) + "\n")
@@ -47,7 +66,15 @@ def main() -> int:
               f"({m['branches_covered']}/{m['branches']})")
     print(f"coverage (python): core/ lines {line_pct:.1f} %, branches {branch_pct:.1f} % "
           f"({t['covered_branches']}/{t['num_branches']}); gate {minimum:.0f} % of branches; out/coverage-python.json")
-    return 0 if branch_pct >= minimum else 1
+    below = [f"{path} {modules[path]['branch_percent']:.1f} % < {floor} %"
+             for path, floor in sorted(MODULE_BRANCH_MIN.items())
+             if path in modules and modules[path]["branch_percent"] < floor]
+    missing = sorted(set(MODULE_BRANCH_MIN) - set(modules))
+    for text in below:
+        print(f"coverage (python): module below its branch floor: {text}")
+    for path in missing:
+        print(f"coverage (python): no coverage data for {path}")
+    return 0 if branch_pct >= minimum and not below and not missing else 1
 
 
 if __name__ == "__main__":
