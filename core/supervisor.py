@@ -133,6 +133,12 @@ LOAD_LIMITED_MIN_MA = 0.15
 # and limited (SRS-092): fifty 10 ms rows; skin burns from current density
 # build up over minutes, the open-circuit cut of the regulator is the fast backstop.
 DENSITY_CHECK_S = 0.5
+# Longest batch in ANY state (SRS-252, PR-028): the loop checks of SRS-091 run
+# after every batch, so in fast (unpaced) simulation a stopped tick is seen
+# within this much simulated time in ramp, ramp-down, the reversal and pause
+# too, not only in treat (unbounded batches let current flow 25-60 s).
+# Paced runs are one row per batch anyway.
+LOOP_CHECK_MAX_S = DENSITY_CHECK_S
 # Share of density_excess_max_s the supervisor may plan with (its estimate of
 # the excess so far plus that of a fall at the fastest slew); the rest covers
 # the row that detects a rise and the estimate's error (SRS-141).
@@ -594,7 +600,8 @@ class Supervisor:
     def _rows_to_boundary(self) -> tuple[int, int]:
         """(rows, ticks_per_row) up to the next tick where something must happen."""
         limit = min(self.max_rows * self.ticks_per_row, self._ticks_to_next_event(),
-                    self.length_bound_ticks - self.tick)
+                    self.length_bound_ticks - self.tick,
+                    round(LOOP_CHECK_MAX_S * self.tick_hz))   # SRS-252: liveness every 0.5 s
         state = self.state
         if self.machine.output_permission is not OutputPermission.OFF:
             limit = min(limit, self._ticks_to_charge_bound())
