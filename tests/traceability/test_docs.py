@@ -251,7 +251,7 @@ def test_verification_report_says_whether_the_results_are_for_the_documents_comm
     import json
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all"],
                            capture_output=True, text=True, check=True).stdout.strip()
     commit = head + (" + uncommitted changes" if dirty else "")
     for run_commit, expected in ((commit, "the same commit as these documents"),

@@ -392,7 +392,8 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
                       undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs}
+    ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs,
+           "uncommitted": git.uncommitted_note()}
     for d in docs:
         for ext, tpl in (("html", "doc.html.j2"), ("md", "doc.md.j2")):
             text = env.get_template(tpl).render(doc=d, **ctx)
