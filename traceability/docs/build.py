@@ -70,6 +70,25 @@ def _plan_sections(plan) -> list[Section]:
     return out
 
 
+def _trend_analysis(prs) -> Section:
+    """Problem reports counted by month found, source and hazard (IEC 62304 9.6):
+    a recurring cause shows as a count of two or more."""
+    from collections import Counter
+    by_month = Counter(str(r.found_on)[:7] for r in prs)
+    by_source = Counter(r.found_by for r in prs)
+    by_hazard = Counter(h for r in prs for h in r.hazards)
+    s = Section("Trend analysis (9.6)", head=["grouped by", "value", "reports", "open"])
+    for label, counts, key in (("month found", by_month, lambda r, v: str(r.found_on)[:7] == v),
+                               ("found by", by_source, lambda r, v: r.found_by == v),
+                               ("hazard", by_hazard, lambda r, v: v in r.hazards)):
+        for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            s.rows.append([label, value, str(n), str(sum(r.status == "open" and key(r, value) for r in prs))])
+    recurring = sorted(h for h, n in by_hazard.items() if n >= 2)
+    s.paragraphs.append(f"Trend analysis of {len(prs)} problem report(s): hazards with two or more reports "
+                        f"(recurring, reviewed under the maintenance plan): {', '.join(recurring) or 'none'}.")
+    return s
+
+
 def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[str]]:
     p = analysis.project
     errors: list[str] = []
@@ -233,7 +252,8 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     prs, pr_errors = load_problem_reports(root)
     errors += pr_errors
     d = doc("problem-reports", [PROBLEMS_DIR], "Every problem report under version control, one file each "
-            f"in {PROBLEMS_DIR}/ (IEC 62304 9.1-9.8).")
+            f"in {PROBLEMS_DIR}/ (IEC 62304 9.1-9.8). Open reports are the known residual anomalies "
+            "of the release record.")
     d.sections.append(Section("Log", head=["id", "status", "title", "found by / on", "requirements, hazards",
                                            "risk evaluation", "verified by"],
                               rows=[[r.id, r.status, r.title, f"{r.found_by}, {r.found_on}",
@@ -241,6 +261,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      (f"{r.risk_evaluation.severity}/{r.risk_evaluation.probability}: "
                                       f"{r.risk_evaluation.rationale}") if r.risk_evaluation else "-",
                                      "; ".join(r.tests) or "-"] for r in prs]))
+    d.sections.append(_trend_analysis(prs))
     for r in prs:
         d.sections.append(Section(f"{r.id}: {r.title}", paragraphs=[
             f"Source: {r.source}", f"Description: {r.description}", f"Investigation: {r.investigation}",
@@ -402,3 +423,16 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
             d.files.append((path.name, len(text.encode("utf-8"))))
     (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     return DocsResult(out, git.commit, git.problem, docs, errors)
+
+
+def render_markdown(root: Path, analysis) -> dict[str, str]:
+    """Each document of the set as Markdown, for the clause map's coverage rule
+    (SRS-273): the text an auditor reads, without git history (not needed to
+    find a key phrase, and slow)."""
+    git = Git(root, "not read by the check", "not read by the check")
+    docs, _ = build_model(root, analysis, git)
+    env = Environment(loader=PackageLoader("traceability.docs", "templates"), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    tpl = env.get_template("doc.md.j2")
+    return {d.id: tpl.render(doc=d, commit=git.commit, git_problem=git.problem, documents=docs,
+                             uncommitted="") for d in docs}
