@@ -1,4 +1,4 @@
-"""The documentation rules `ionto-trace check` enforces (SRS-181..SRS-184, SRS-273):
+"""The documentation rules `ionto-trace check` enforces (SRS-181..SRS-184, SRS-273, SRS-275):
 
 - a problem report that is open without a risk evaluation, or closed without
   a test that verifies its fix (the test must exist), is an error; so is one
@@ -69,6 +69,8 @@ def _problem_reports(a) -> None:
         for t in pr.tests:
             if t not in tests:
                 p.error(rel, pr.id, "tests", f"{t} is not a test of the repository (file::test_name)")
+            elif pr.status == "closed" and not a.static and a.results is not None:
+                _closed_fix_verified(a, rel, pr.id, t)
         for rid in pr.requirements:
             if rid not in p.reqs and rid not in p.where:
                 p.error(rel, pr.id, "requirements", f"dangling: {rid} is not a known requirement")
@@ -83,6 +85,21 @@ def _problem_reports(a) -> None:
                         "scales of the risk management plan")
             elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+def _closed_fix_verified(a, rel: str, pr_id: str, test: str) -> None:
+    """SRS-275: with test results read, a closed report's fix is verified only by
+    its tests passing in a run of this build (a parametrised test: every case)."""
+    got = [e.outcome for e in a.tests if not e.foreign and (e.nodeid == test or e.nodeid.startswith(test + "["))]
+    if not got:
+        a.project.error(rel, pr_id, "tests", f"closed problem report: its test {test} did not run in the "
+                        "test results of this build: the fix is not verified (run it, or reopen the report "
+                        "with a risk evaluation)")
+    elif any(o != "passed" for o in got):
+        bad = sorted({o for o in got if o != "passed"})
+        a.project.error(rel, pr_id, "tests", f"closed problem report: its test {test} {'/'.join(bad)} in the "
+                        "test results of this build: the fix is not verified (reopen the report with a risk "
+                        "evaluation, or fix it)")
 
 
 SOUP_REVIEW_DAYS = 92   # the maintenance plan: every SOUP item re-reviewed at least every 3 months
