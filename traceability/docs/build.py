@@ -281,7 +281,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         soup_rows.append([s.name, s.kind + (" (on device)" if s.on_device else " (development)"), s.version,
                           got if got == s.version else f"{got} - DIFFERS", s.purpose, s.requirements, s.needs,
                           f"{s.anomalies.looked_at} Evaluation: {s.anomalies.evaluation} "
-                          f"(reviewed {s.anomalies.reviewed})"])
+                          f"(anomaly search {s.anomalies.search.upper()}; reviewed {s.anomalies.reviewed})"])
     d.sections.append(Section("SOUP items", head=["name", "kind", "pinned", "found here", "purpose",
                                                    "requirements", "needs", "known anomalies"], rows=soup_rows))
 
@@ -300,6 +300,15 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      r.risk_evaluation.rationale if r.risk_evaluation else "NOT EVALUATED"]
                                     for r in open_prs]))
     d.sections.append(summary)
+    pending = [s for s in p.soup if s.anomalies.search == "pending"]
+    d.sections.append(Section(
+        f"Open items: SOUP whose anomaly search is pending ({len(pending)} of {len(p.soup)})",
+        paragraphs=[f"OPEN ITEM, not a pass: for these {len(pending)} SOUP items only the metadata was reviewed; "
+                    "their published anomaly lists (issue tracker, release notes, advisories) were not searched "
+                    "for the pinned version (IEC 62304 7.1.3). Each stays open until its entry says "
+                    "`search: done`." if pending else "None: the anomaly lists of every SOUP item were searched."],
+        head=["name", "version", "on device", "metadata reviewed"],
+        rows=[[s.name, s.version, "yes" if s.on_device else "no", str(s.anomalies.reviewed)] for s in pending]))
     d.sections.append(Section("SOUP with exact versions", head=["name", "pinned", "found here"],
                               rows=[[r[0], r[2], r[3]] for r in soup_rows]))
 

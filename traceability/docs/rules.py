@@ -109,6 +109,10 @@ def _soup_reviews(p) -> None:
     from datetime import date
     from traceability.data import SOUP
     today = date.today()
+    pending = [s.name for s in p.soup if s.anomalies.search == "pending"]
+    if pending:   # SRS-276: an open item of the release record, never a pass
+        p.warn(SOUP, "", "anomalies.search", f"{len(pending)} SOUP item(s) with the anomaly search pending "
+               f"(open item of the release record): {', '.join(pending[:5])}{' ...' if len(pending) > 5 else ''}")
     for s in p.soup:
         age = (today - s.anomalies.reviewed).days
         if age < 0:
