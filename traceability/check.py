@@ -83,6 +83,7 @@ from pathlib import Path
 from traceability import DEFAULT_RESULTS, DEFAULT_VERIFICATION
 from traceability.bench import BENCH_DIR, BenchEvidence, load_bench
 from traceability.docs.rules import check_docs
+from traceability.docs.soupver import build_requirements, installed_version
 from traceability.data import (CONTROLS, FMEA, HAZARDS, IFU, PLAN, PROPERTIES, REQUIREMENTS, RISK_REPORT, SOUP,
                                Project, load_project)
 from traceability.findings import ERROR, WARNING, Finding
@@ -855,6 +856,42 @@ def _check_soup(a: Analysis) -> None:
     for dep in runtime_dependencies(p.root):
         if not any(_norm(s.name) == _norm(dep) for s in p.soup):
             p.error(SOUP, dep, "soup", "runtime dependency of pyproject.toml has no SOUP entry (purpose)")
+    _check_build_requirements(p)
+    _check_tool_versions(p)
+
+
+def _check_build_requirements(p: Project) -> None:
+    """SRS-274: pip builds the C extension in an isolated environment from
+    [build-system] requires; an unpinned requirement lets any later release in."""
+    listed = {_norm(s.name): s for s in p.soup}
+    for name, pin, text in build_requirements(p.root):
+        if pin is None:
+            p.error("pyproject.toml", name, "build-system.requires", f"build requirement {text!r} is not pinned "
+                    "exactly: write NAME==VERSION (the version reviewed in its SOUP entry)")
+            continue
+        s = listed.get(name)
+        if s is None:
+            p.error(SOUP, name, "soup", f"build requirement {text!r} of pyproject.toml has no SOUP entry: "
+                    "add a reviewed one")
+        elif s.version != pin:
+            p.error(SOUP, s.name, "version", f"build requirement {text!r} of pyproject.toml is not the SOUP "
+                    f"entry's version {s.version}")
+
+
+def _check_tool_versions(p: Project) -> None:
+    """SRS-274: each tool and platform component whose version is probed (its
+    own version output) must be the reviewed version where it is installed."""
+    for s in p.soup:
+        if s.kind == "python" or s.version_probe in (None, "dist", "build"):
+            continue    # distributions: check_installed; build tools: _check_build_requirements
+        got = installed_version(s, p.root)
+        if got.startswith("NOT FOUND"):
+            p.warn(SOUP, s.name, "version", f"{s.name} is not installed here ({got}): its version "
+                   f"{s.version} was not compared")
+        elif got != s.version:
+            p.error(SOUP, s.name, "version", f"{s.name} {got} is installed (probe {s.version_probe}) but the "
+                    f"SOUP entry reviews {s.version}: review the installed version's anomalies and update "
+                    "the entry, or install the reviewed one")
 
 
 def _norm(name: str) -> str:

@@ -217,10 +217,22 @@ class RiskReport(Strict):
 
 # ---------------------------------------------------------------- SOUP
 class AnomalyReview(Strict):
-    """IEC 62304 7.1.3: what was looked at for the pinned version, the conclusion, when."""
+    """IEC 62304 7.1.3: what was looked at for the pinned version, the conclusion, when.
+    `search` says honestly whether the item's published anomaly lists (issue
+    tracker, release notes, advisories) were searched for this version: "done",
+    or "pending" (only the metadata was reviewed on `reviewed`), an open item of
+    the release record (SRS-276)."""
     looked_at: str = Field(min_length=20)
     evaluation: str = Field(min_length=20)
+    search: Literal["done", "pending"] = Field(description="anomaly search of the published lists")
     reviewed: date
+
+    @model_validator(mode="after")
+    def _honest(self) -> "AnomalyReview":
+        if self.search == "done" and re.search(r"not\s+searched", self.looked_at):
+            raise ValueError("search is 'done' but looked_at says the tracker was not searched: "
+                             "write search: pending")
+        return self
 
 
 class Soup(Strict):
@@ -228,7 +240,7 @@ class Soup(Strict):
     kind: Literal["python", "platform", "tool"]
     version: str = Field(min_length=1, description="the pinned version whose anomalies were reviewed")
     version_probe: Literal["python", "sqlite", "glibc", "gcc", "cppcheck", "spin", "clang", "frama-c",
-                           "arm-none-eabi-gcc", "chromium", "dot", "dist"] | None = Field(
+                           "arm-none-eabi-gcc", "chromium", "dot", "dist", "build"] | None = Field(
         default=None, description="how the installed version is read (kind platform/tool)")
     on_device: bool
     purpose: str

@@ -169,8 +169,9 @@ def test_problem_report_with_a_bad_status_names_file_and_field(copy, capsys):
 @pytest.mark.req("SRS-182")
 def test_clause_with_nothing_that_satisfies_it_fails(copy, capsys):
     _edit(copy, "docs/iec62304_clauses.yaml",
-          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: ["doc:problem-reports"]}',
-          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: []}')
+          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: ["doc:problem-reports"], '
+          'covers: ["trend"]}',
+          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: [], covers: ["trend"]}')
     rc, out = _check(capsys, copy)
     assert rc == 1
     assert ("docs/iec62304_clauses.yaml: 9.6: field 'satisfied_by': class C activity 'analyse problems for trends' "
@@ -251,7 +252,7 @@ def test_verification_report_says_whether_the_results_are_for_the_documents_comm
     import json
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all"],
                            capture_output=True, text=True, check=True).stdout.strip()
     commit = head + (" + uncommitted changes" if dirty else "")
     for run_commit, expected in ((commit, "the same commit as these documents"),

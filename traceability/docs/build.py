@@ -70,6 +70,25 @@ def _plan_sections(plan) -> list[Section]:
     return out
 
 
+def _trend_analysis(prs) -> Section:
+    """Problem reports counted by month found, source and hazard (IEC 62304 9.6):
+    a recurring cause shows as a count of two or more."""
+    from collections import Counter
+    by_month = Counter(str(r.found_on)[:7] for r in prs)
+    by_source = Counter(r.found_by for r in prs)
+    by_hazard = Counter(h for r in prs for h in r.hazards)
+    s = Section("Trend analysis (9.6)", head=["grouped by", "value", "reports", "open"])
+    for label, counts, key in (("month found", by_month, lambda r, v: str(r.found_on)[:7] == v),
+                               ("found by", by_source, lambda r, v: r.found_by == v),
+                               ("hazard", by_hazard, lambda r, v: v in r.hazards)):
+        for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            s.rows.append([label, value, str(n), str(sum(r.status == "open" and key(r, value) for r in prs))])
+    recurring = sorted(h for h, n in by_hazard.items() if n >= 2)
+    s.paragraphs.append(f"Trend analysis of {len(prs)} problem report(s): hazards with two or more reports "
+                        f"(recurring, reviewed under the maintenance plan): {', '.join(recurring) or 'none'}.")
+    return s
+
+
 def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[str]]:
     p = analysis.project
     errors: list[str] = []
@@ -155,7 +174,8 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     for (f, q), t in analysis.scan.tests.items():
         for i in t.ids:
             tests_by_id.setdefault(i, []).append(f"{f}::{q}")
-    d = doc("detailed-design", [REGULATOR_C, "cext/regulator.h", "core", DESIGN_DIR],
+    d = doc("detailed-design", [REGULATOR_C, "cext/regulator.h", "cext/runner.c", "cext/runner.h",
+                                "cext/hal.h", "cext/hal_sim.c", "cext/hal_template.c", "core", DESIGN_DIR],
             f"Every software unit: {sum(u.kind == 'C function' for u in units)} C functions of the regulator "
             f"and {sum(u.kind == 'Python module' for u in units)} Python modules of core/. Interface and comment "
             f"are read from the code; the design note is kept beside the code in {DESIGN_DIR}/.")
@@ -184,7 +204,14 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     for u in units:
         ts = sorted({t for i in u.ids for t in tests_by_id.get(i, [])})
         how = "tests marked with the requirements the unit names"
-        if u.kind == "C function" and (not ts or u.name in C_PIPELINE):
+        if u.file == "cext/hal_template.c" and not ts:
+            ts, how = [], ("none: a template of a real board, compiled in the build but never run; the device "
+                           "maker verifies its board (SRS-217)")
+        elif u.kind == "C function" and u.file != REGULATOR_C and not ts:
+            # the runner and the boards are exercised as a whole by the real-time tests
+            ts = sorted(t for f, tl in by_file.items() if f.startswith("tests/realtime/") for t in tl)
+            how = "every test of the real-time runner (tests/realtime/), which runs the loop on the board"
+        elif u.kind == "C function" and (not ts or u.name in C_PIPELINE):
             ts, how = c_tests, "every test of the regulator (tests/regulator/), all of which step the tick"
         elif not ts:
             ts = sorted(t for f, tl in by_file.items() if _imports(root / f, u.file) for t in tl)
@@ -233,7 +260,8 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     prs, pr_errors = load_problem_reports(root)
     errors += pr_errors
     d = doc("problem-reports", [PROBLEMS_DIR], "Every problem report under version control, one file each "
-            f"in {PROBLEMS_DIR}/ (IEC 62304 9.1-9.8).")
+            f"in {PROBLEMS_DIR}/ (IEC 62304 9.1-9.8). Open reports are the known residual anomalies "
+            "of the release record.")
     d.sections.append(Section("Log", head=["id", "status", "title", "found by / on", "requirements, hazards",
                                            "risk evaluation", "verified by"],
                               rows=[[r.id, r.status, r.title, f"{r.found_by}, {r.found_on}",
@@ -241,6 +269,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      (f"{r.risk_evaluation.severity}/{r.risk_evaluation.probability}: "
                                       f"{r.risk_evaluation.rationale}") if r.risk_evaluation else "-",
                                      "; ".join(r.tests) or "-"] for r in prs]))
+    d.sections.append(_trend_analysis(prs))
     for r in prs:
         d.sections.append(Section(f"{r.id}: {r.title}", paragraphs=[
             f"Source: {r.source}", f"Description: {r.description}", f"Investigation: {r.investigation}",
@@ -260,7 +289,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         soup_rows.append([s.name, s.kind + (" (on device)" if s.on_device else " (development)"), s.version,
                           got if got == s.version else f"{got} - DIFFERS", s.purpose, s.requirements, s.needs,
                           f"{s.anomalies.looked_at} Evaluation: {s.anomalies.evaluation} "
-                          f"(reviewed {s.anomalies.reviewed})"])
+                          f"(anomaly search {s.anomalies.search.upper()}; reviewed {s.anomalies.reviewed})"])
     d.sections.append(Section("SOUP items", head=["name", "kind", "pinned", "found here", "purpose",
                                                    "requirements", "needs", "known anomalies"], rows=soup_rows))
 
@@ -279,6 +308,15 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      r.risk_evaluation.rationale if r.risk_evaluation else "NOT EVALUATED"]
                                     for r in open_prs]))
     d.sections.append(summary)
+    pending = [s for s in p.soup if s.anomalies.search == "pending"]
+    d.sections.append(Section(
+        f"Open items: SOUP whose anomaly search is pending ({len(pending)} of {len(p.soup)})",
+        paragraphs=[f"OPEN ITEM, not a pass: for these {len(pending)} SOUP items only the metadata was reviewed; "
+                    "their published anomaly lists (issue tracker, release notes, advisories) were not searched "
+                    "for the pinned version (IEC 62304 7.1.3). Each stays open until its entry says "
+                    "`search: done`." if pending else "None: the anomaly lists of every SOUP item were searched."],
+        head=["name", "version", "on device", "metadata reviewed"],
+        rows=[[s.name, s.version, "yes" if s.on_device else "no", str(s.anomalies.reviewed)] for s in pending]))
     d.sections.append(Section("SOUP with exact versions", head=["name", "pinned", "found here"],
                               rows=[[r[0], r[2], r[3]] for r in soup_rows]))
 
@@ -392,7 +430,8 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
                       undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs}
+    ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs,
+           "uncommitted": git.uncommitted_note()}
     for d in docs:
         for ext, tpl in (("html", "doc.html.j2"), ("md", "doc.md.j2")):
             text = env.get_template(tpl).render(doc=d, **ctx)
@@ -401,3 +440,16 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
             d.files.append((path.name, len(text.encode("utf-8"))))
     (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     return DocsResult(out, git.commit, git.problem, docs, errors)
+
+
+def render_markdown(root: Path, analysis) -> dict[str, str]:
+    """Each document of the set as Markdown, for the clause map's coverage rule
+    (SRS-273): the text an auditor reads, without git history (not needed to
+    find a key phrase, and slow)."""
+    git = Git(root, "not read by the check", "not read by the check")
+    docs, _ = build_model(root, analysis, git)
+    env = Environment(loader=PackageLoader("traceability.docs", "templates"), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    tpl = env.get_template("doc.md.j2")
+    return {d.id: tpl.render(doc=d, commit=git.commit, git_problem=git.problem, documents=docs,
+                             uncommitted="") for d in docs}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_REVISIONS = 15
+MAX_LISTED = 10   # uncommitted paths named in the documents
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,18 @@ class Git:
     root: Path
     commit: str          # full hash, "+ uncommitted changes" when dirty; or "unknown"
     problem: str = ""    # why there is no history ("" when git works)
+    uncommitted: tuple[str, ...] = ()   # `git status --porcelain` lines: modified, staged or untracked
+
+    def uncommitted_note(self) -> str:
+        """What the documents say about changes that no commit holds ("" when clean)."""
+        if not self.uncommitted:
+            return ""
+        untracked = sum(line.startswith("??") for line in self.uncommitted)
+        shown = ", ".join(line[3:] for line in self.uncommitted[:MAX_LISTED])
+        more = f" and {len(self.uncommitted) - MAX_LISTED} more" if len(self.uncommitted) > MAX_LISTED else ""
+        return (f"These documents include {len(self.uncommitted)} uncommitted change(s), "
+                f"{untracked} of them untracked file(s) (untracked files that .gitignore does not "
+                f"ignore count as uncommitted changes): {shown}{more}")
 
     def history(self, paths: list[str]) -> list[Revision]:
         if self.problem:
@@ -57,6 +70,12 @@ def open_git(root: Path) -> Git:
         return Git(root, "unknown", f"{root} is not a git checkout with history (an export?), so the "
                                     "commit and the revision history cannot be read; build the "
                                     "documents from a git clone")
-    dirty = _run(root, "status", "--porcelain", "--untracked-files=no")
-    commit = head.strip() + (" + uncommitted changes" if dirty else "")
-    return Git(root, commit)
+    # Untracked files count: a new problems/PR-*.yaml or design note enters the
+    # documents, so a "clean" commit without it would not reproduce them.
+    status = _run(root, "status", "--porcelain", "--untracked-files=all")
+    if status is None:
+        return Git(root, head.strip() + " + uncommitted changes",
+                   uncommitted=("?? (git status failed: the working tree cannot be proved clean)",))
+    changes = tuple(line for line in status.splitlines() if line.strip())
+    commit = head.strip() + (" + uncommitted changes" if changes else "")
+    return Git(root, commit, uncommitted=changes)

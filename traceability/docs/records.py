@@ -72,6 +72,9 @@ class Clause(Strict):
     clause: str = Field(pattern=r"^[4-9](\.\d+)*$")
     activity: str
     satisfied_by: list[str] = Field(default_factory=list)
+    # Key phrases (case-insensitive) the check finds in the targets: each phrase
+    # in at least one target, each target holding at least one phrase (SRS-273).
+    covers: list[str] = Field(default_factory=list)
     not_applicable: str | None = None
 
     @model_validator(mode="after")

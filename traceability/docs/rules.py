@@ -1,4 +1,4 @@
-"""The documentation rules `ionto-trace check` enforces (SRS-181..SRS-184):
+"""The documentation rules `ionto-trace check` enforces (SRS-181..SRS-184, SRS-273, SRS-275):
 
 - a problem report that is open without a risk evaluation, or closed without
   a test that verifies its fix (the test must exist), is an error; so is one
@@ -47,7 +47,8 @@ def check_docs(a) -> None:
         return
     _problem_reports(a)
     _soup_reviews(p)
-    _clause_map(p)
+    from traceability.docs.build import render_markdown   # the documents import these rules' records
+    _clause_map(p, render_markdown(root, a))
     _design_notes(p)
     _bibliography(p)
 
@@ -68,6 +69,8 @@ def _problem_reports(a) -> None:
         for t in pr.tests:
             if t not in tests:
                 p.error(rel, pr.id, "tests", f"{t} is not a test of the repository (file::test_name)")
+            elif pr.status == "closed" and not a.static and a.results is not None:
+                _closed_fix_verified(a, rel, pr.id, t)
         for rid in pr.requirements:
             if rid not in p.reqs and rid not in p.where:
                 p.error(rel, pr.id, "requirements", f"dangling: {rid} is not a known requirement")
@@ -84,6 +87,21 @@ def _problem_reports(a) -> None:
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
 
 
+def _closed_fix_verified(a, rel: str, pr_id: str, test: str) -> None:
+    """SRS-275: with test results read, a closed report's fix is verified only by
+    its tests passing in a run of this build (a parametrised test: every case)."""
+    got = [e.outcome for e in a.tests if not e.foreign and (e.nodeid == test or e.nodeid.startswith(test + "["))]
+    if not got:
+        a.project.error(rel, pr_id, "tests", f"closed problem report: its test {test} did not run in the "
+                        "test results of this build: the fix is not verified (run it, or reopen the report "
+                        "with a risk evaluation)")
+    elif any(o != "passed" for o in got):
+        bad = sorted({o for o in got if o != "passed"})
+        a.project.error(rel, pr_id, "tests", f"closed problem report: its test {test} {'/'.join(bad)} in the "
+                        "test results of this build: the fix is not verified (reopen the report with a risk "
+                        "evaluation, or fix it)")
+
+
 SOUP_REVIEW_DAYS = 92   # the maintenance plan: every SOUP item re-reviewed at least every 3 months
 
 
@@ -91,6 +109,10 @@ def _soup_reviews(p) -> None:
     from datetime import date
     from traceability.data import SOUP
     today = date.today()
+    pending = [s.name for s in p.soup if s.anomalies.search == "pending"]
+    if pending:   # SRS-276: an open item of the release record, never a pass
+        p.warn(SOUP, "", "anomalies.search", f"{len(pending)} SOUP item(s) with the anomaly search pending "
+               f"(open item of the release record): {', '.join(pending[:5])}{' ...' if len(pending) > 5 else ''}")
     for s in p.soup:
         age = (today - s.anomalies.reviewed).days
         if age < 0:
@@ -113,7 +135,21 @@ CLASS_C_ACTIVITIES = frozenset(
     | _span("7.4", 3) | _span("8.1", 3) | _span("8.2", 4) | _span("9", 8))
 
 
-def _clause_map(p) -> None:
+# The only class C activities that IEC 62304 makes conditional: clause -> (the
+# condition, a word the not_applicable rationale must name). Every other
+# activity of clauses 4-9 applies to class C software (SRS-273).
+CONDITIONAL = {
+    "4.4": ("applies only where legacy software is used (4.4)", "legacy"),
+    "5.3.3": ("applies only where a software item is SOUP", "SOUP"),
+    "5.3.4": ("applies only where a software item is SOUP", "SOUP"),
+    "5.3.5": ("applies only where segregation is essential to risk control", "segregation"),
+    "7.1.3": ("applies only where a SOUP failure can contribute to a hazardous situation", "SOUP"),
+    "8.1.2": ("applies only where SOUP is used", "SOUP"),
+}
+MIN_RATIONALE = 20   # characters: a rationale, not a blank or a word
+
+
+def _clause_map(p, texts: dict[str, str] | None = None) -> None:
     try:
         cm = load_clauses(p.root)
     except RecordError as exc:
@@ -124,7 +160,10 @@ def _clause_map(p) -> None:
         if c.clause in seen:
             p.error(CLAUSES, c.clause, "clause", "clause listed twice")
         seen.add(c.clause)
-        if not c.satisfied_by and not c.not_applicable:
+        if c.not_applicable is not None:
+            _not_applicable(p, c)
+            continue
+        if not c.satisfied_by:
             p.error(CLAUSES, c.clause, "satisfied_by", f"class C activity '{c.activity}' has no document, "
                     "record or check that satisfies it")
         for t in c.satisfied_by:
@@ -134,9 +173,59 @@ def _clause_map(p) -> None:
                         f"(documents: {', '.join(DOC_IDS)})")
             elif kind == "file" and not any(p.root.glob(target)):
                 p.error(CLAUSES, c.clause, "satisfied_by", f"{t}: file not found")
+        if texts is not None:
+            _covers(p, c, texts)
     for clause in sorted(CLASS_C_ACTIVITIES - seen, key=lambda x: [int(n) for n in x.split(".")]):
         p.error(CLAUSES, clause, "clause", f"class C activity {clause} of IEC 62304 is not in the clause map: "
                 "add it with what satisfies it (or why it does not apply)")
+
+
+def _not_applicable(p, c) -> None:
+    cond = CONDITIONAL.get(c.clause)
+    if cond is None:
+        p.error(CLAUSES, c.clause, "not_applicable", f"class C activity '{c.activity}' cannot be not "
+                "applicable: IEC 62304 makes only " + ", ".join(CONDITIONAL) + " conditional; give what "
+                "satisfies it (satisfied_by, covers)")
+    elif len(c.not_applicable.strip()) < MIN_RATIONALE or cond[1].lower() not in c.not_applicable.lower():
+        p.error(CLAUSES, c.clause, "not_applicable", f"the rationale must name the condition ({cond[0]}): "
+                f"at least {MIN_RATIONALE} characters naming '{cond[1]}', got {c.not_applicable!r}")
+    if c.satisfied_by:
+        p.error(CLAUSES, c.clause, "satisfied_by", "an activity that is not applicable has no targets")
+
+
+def target_text(root: Path, target: str, texts: dict[str, str]) -> str:
+    """The text a clause-map target holds: a document of the set as rendered
+    (Markdown), a file's text, or every text file under a directory or glob."""
+    kind, _, name = target.partition(":")
+    if kind == "doc":
+        return texts.get(name, "")
+    parts = []
+    for path in sorted(root.glob(name)):
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for f in files:
+            try:
+                parts.append(f.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, OSError):
+                continue   # a binary file covers nothing
+    return "\n".join(parts)
+
+
+def _covers(p, c, texts: dict[str, str]) -> None:
+    if not c.covers:
+        p.error(CLAUSES, c.clause, "covers", f"no key phrase: list the phrase(s) of '{c.activity}' that "
+                "the targets must contain")
+        return
+    if any(len(k.strip()) < 4 for k in c.covers):
+        p.error(CLAUSES, c.clause, "covers", f"key phrases of at least 4 characters, got {c.covers}")
+    held = {t: target_text(p.root, t, texts).lower() for t in c.satisfied_by}
+    for k in c.covers:
+        if not any(k.lower() in text for text in held.values()):
+            p.error(CLAUSES, c.clause, "covers", f"'{k}' is in none of the targets "
+                    f"({', '.join(c.satisfied_by)}): no target covers '{c.activity}'")
+    for t, text in held.items():
+        if text and not any(k.lower() in text for k in c.covers):
+            p.error(CLAUSES, c.clause, "satisfied_by", f"{t} does not cover '{c.activity}': none of "
+                    f"{c.covers} is in it")
 
 
 def _design_notes(p) -> None:

@@ -154,7 +154,8 @@ def entry(d: md.Distribution, reach: dict, reviewed: date) -> str:
     lines = [f"  - name: {json.dumps(name)}"]
     lines += [f"    {k}: {json.dumps(v)}" for k, v in fields.items() if k != "name"]
     lines += ["    anomalies:", f"      looked_at: {json.dumps(looked_at)}",
-              f"      evaluation: {json.dumps(evaluation)}", f"      reviewed: {reviewed.isoformat()}"]
+              f"      evaluation: {json.dumps(evaluation)}", "      search: pending",
+              f"      reviewed: {reviewed.isoformat()}"]
     return "\n".join(lines) + "\n"
 
 

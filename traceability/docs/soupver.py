@@ -7,6 +7,11 @@ import os
 import platform
 import re
 import subprocess
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([A-Za-z0-9][A-Za-z0-9.+!-]*)\s*$")
 
 PROBES = {
     "python": lambda: platform.python_version(),
@@ -31,9 +36,31 @@ def _cmd(argv: list[str], pattern: str) -> str:
     return m.group(1)
 
 
-def installed_version(entry) -> str:
-    """The version found on this machine, or 'NOT FOUND (...)'."""
+def build_requirements(root: Path) -> list[tuple[str, str | None, str]]:
+    """[build-system] requires of pyproject.toml: (normalised name, exact pinned
+    version or None when not pinned with ==, the requirement as written)."""
+    path = root / "pyproject.toml"
+    if not path.exists():
+        return []
+    reqs = tomllib.loads(path.read_text(encoding="utf-8")).get("build-system", {}).get("requires", [])
+    out = []
+    for text in reqs:
+        m = PIN.match(text)
+        name = m.group(1) if m else re.split(r"[\s<>=!~;\[]", text.strip(), maxsplit=1)[0]
+        out.append((_norm(name), m.group(2) if m else None, text))
+    return out
+
+
+def installed_version(entry, root: Path = REPO) -> str:
+    """The version found on this machine, or 'NOT FOUND (...)'. A build tool
+    (probe "build") exists only in pip's isolated build environment, which pip
+    fills from the exact pins of [build-system] requires: its version is that pin."""
     try:
+        if entry.version_probe == "build":
+            pins = {n: v for n, v, _ in build_requirements(root)}
+            if pins.get(_norm(entry.name)) is None:
+                raise KeyError(entry.name)
+            return pins[_norm(entry.name)]
         if entry.kind == "python" or entry.version_probe == "dist":   # the distribution's metadata
             return md.version(entry.name)
         return PROBES[entry.version_probe or ""]()

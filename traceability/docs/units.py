@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REGULATOR_C = "cext/regulator.c"
+RUNNER_C = "cext/runner.c"
 CORE_DIRS = ("core", "core/verification")
 IDS = re.compile(r"\b(?:SRS|PROP)-\d+\b")
-C_DEF = re.compile(r"^((?:static\s+)?(?:const\s+)?[A-Za-z_][A-Za-z0-9_]*\s+\**\s*([a-z_][a-z0-9_]*)\(([^)]*)\))\s*$")
+# A function definition at column 0; the parameters may hold a function pointer.
+C_DEF = re.compile(r"^((?:static\s+)?(?:const\s+)?(?:struct\s+)?[A-Za-z_]\w*\s+\**\s*([a-z_]\w*)\((.*)\))\s*$")
+C_START = re.compile(r"^(?:static\s+)?(?:const\s+)?(?:struct\s+)?[A-Za-z_]\w*\s+\**\s*[a-z_]\w*\(")
 
 
 @dataclass
@@ -40,29 +43,51 @@ def _comment_above(lines: list[str], i: int) -> str:
     return re.sub(r"\s*\*\s+", " ", re.sub(r"\s+", " ", text)).strip()
 
 
+def device_c_files(root: Path) -> list[str]:
+    """The C files that run on a device: the regulator, the real-time runner and
+    the board layers (hal*.c). simload.c is the simulated patient load of the
+    test rig, never on a device."""
+    names = [REGULATOR_C, RUNNER_C] + sorted(f"cext/{p.name}" for p in (root / "cext").glob("hal*.c"))
+    return [n for n in names if (root / n).exists()]
+
+
+def _definition(lines: list[str], i: int) -> tuple[str, str, int] | None:
+    """(signature, name, index of the '{' line) of a function defined at line i,
+    its parameter list possibly spread over several lines."""
+    if not C_START.match(lines[i]):
+        return None
+    j, sig = i, lines[i].strip()
+    while not sig.endswith(")") and j + 1 < len(lines) and j - i < 6:
+        j += 1
+        sig += " " + lines[j].strip()
+    m = C_DEF.match(re.sub(r"\s+", " ", sig))
+    if not m or j + 1 >= len(lines) or not lines[j + 1].startswith("{"):
+        return None
+    return m.group(1), m.group(2), j + 1
+
+
 def c_units(root: Path) -> list[Unit]:
-    path = root / REGULATOR_C
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = (root / "cext/regulator.h")
-    hlines = header.read_text(encoding="utf-8").splitlines() if header.exists() else []
     units = []
-    for i, line in enumerate(lines):
-        m = C_DEF.match(line)
-        if not m or i + 1 >= len(lines) or not lines[i + 1].startswith("{"):
-            continue
-        sig, name = m.group(1), m.group(2)
-        comment = _comment_above(lines, i)
-        for k, h in enumerate(hlines):       # a public function: the header's comment too
-            if re.search(rf"\b{name}\(", h) and h.rstrip().endswith(";"):
-                hc = _comment_above(hlines, k)
-                comment = (hc + " " + comment).strip() if hc else comment
-                sig += "  [public: cext/regulator.h]"
-                break
-        body_end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("}")), i + 1)
-        ids = sorted(set(IDS.findall(comment + " ".join(lines[i:body_end]))))
-        units.append(Unit(name, "C function", REGULATOR_C, i + 1, sig, comment, ids))
+    for rel in device_c_files(root):
+        lines = (root / rel).read_text(encoding="utf-8").splitlines()
+        header_rel = rel[:-2] + ".h"
+        header = root / header_rel
+        hlines = header.read_text(encoding="utf-8").splitlines() if header.exists() else []
+        for i in range(len(lines)):
+            d = _definition(lines, i)
+            if d is None:
+                continue
+            sig, name, brace = d
+            comment = _comment_above(lines, i)
+            for k, h in enumerate(hlines):       # a public function: the header's comment too
+                if re.search(rf"\b{name}\(", h) and h.rstrip().endswith(";"):
+                    hc = _comment_above(hlines, k)
+                    comment = (hc + " " + comment).strip() if hc else comment
+                    sig += f"  [public: {header_rel}]"
+                    break
+            body_end = next((j for j in range(brace, len(lines)) if lines[j].startswith("}")), brace)
+            ids = sorted(set(IDS.findall(comment + " ".join(lines[i:body_end]))))
+            units.append(Unit(name, "C function", rel, i + 1, sig, comment, ids))
     return units
 
 
