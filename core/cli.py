@@ -248,7 +248,8 @@ def cmd_session(args: argparse.Namespace) -> int:
     # Everything is checked before the device exists: nothing is energised on
     # a refusal, and a refused session writes no history row.
     _check_db_arg(args.db)
-    clock = cli_users.clock_from(args.now)   # the device's wall clock (--now: simulated)
+    # the device's wall clock (--now: simulated; refused with --realtime)
+    clock = cli_users.session_clock(args.now, args.realtime)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
     with ExitStack() as stack:
         history: History | None = None

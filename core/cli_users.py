@@ -45,8 +45,9 @@ def add_session_options(group: argparse._ArgumentGroup) -> None:
                        help="the user whose session it is (may be left out when the history has one "
                             "profile, or none: then the profile 'default')")
     group.add_argument("--now", metavar="TIMESTAMP",
-                       help="the simulated device's wall clock at Start, ISO 8601 with a time zone "
-                            "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock")
+                       help="the SIMULATED device's wall clock at Start, ISO 8601 with a time zone "
+                            "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock. Refused with "
+                            "--realtime: there the device's own clock rules (SRS-195)")
     group.add_argument("--polarity", metavar="{normal,reversed}",
                        help="the polarity the session starts with (default: normal; a maintenance "
                             "course may alternate it: `ionto course set --alternate-polarity`)")
@@ -167,6 +168,18 @@ def clock_from(now_text: str | None) -> Clock:
         raise UserError(f"--now: {now_text!r} is outside the allowed range {NOW_YEARS[0]}-01-01 .. "
                         f"{NOW_YEARS[1]}-12-31 (UTC)")
     return SimulatedWallClock(start)
+
+
+def session_clock(now_text: str | None, realtime: bool) -> Clock:
+    """The wall clock of a session. With --realtime the session runs on wall
+    time, so its clock is the device's own (the system clock) and a typed
+    --now is refused: a typed year must never pass the age check or the
+    frequency guard of a session paced to real time (SRS-195, HAZ-10)."""
+    if realtime and now_text is not None:
+        raise UserError(f"--now: {now_text!r} sets a simulated wall clock and is not allowed with "
+                        "--realtime (the device's own clock rules there); leave --now out, or "
+                        "leave --realtime out to simulate a session at that time; nothing was energised")
+    return clock_from(None if realtime else now_text)
 
 
 def read_pin(prompt: str) -> str | None:
