@@ -20,8 +20,9 @@ from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefuse
                          check_before_start, course_status, parse_time, record_score, set_course)
 from core.history import History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
-                        find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
-                        parse_sites, remove_user, resolve_user, unlock, update_user)
+                        find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
+                        parse_sites, remove_user, resolve_user, restore_user, unlock,
+                        update_user)
 
 Clock = Callable[[], datetime]
 
@@ -30,6 +31,7 @@ USER_EXAMPLES = """examples:
   ionto user list
   ionto user show anna
   ionto user remove anna
+  ionto user restore anna
 """
 COURSE_EXAMPLES = """examples:
   ionto course --user anna
@@ -60,7 +62,7 @@ def add_parsers(sub, db_help: str, fmt) -> None:
     u = sub.add_parser("user", help="user profiles of a shared device",
                        description="User profiles: name, year of birth, sites, severity, optional PIN.",
                        epilog=USER_EXAMPLES, formatter_class=fmt)
-    usub = u.add_subparsers(dest="user_command", required=True, metavar="{add,list,show,set,remove}")
+    usub = u.add_subparsers(dest="user_command", required=True, metavar="{add,list,show,set,remove,restore}")
     a = usub.add_parser("add", help="add a profile")
     a.add_argument("name", help="1..32 letters, digits, space, '.', '_', '-'")
     a.add_argument("--born", required=True, metavar="YEAR", help="year of birth, 1900..this year")
@@ -77,7 +79,9 @@ def add_parsers(sub, db_help: str, fmt) -> None:
         "--all", action="store_true", help="also the removed profiles, marked")
     usub.add_parser("show", help="one profile and its courses").add_argument("name")
     usub.add_parser("remove", help="remove a profile (its sessions are kept, marked)").add_argument("name")
-    for p in (a, s, *[usub.choices[n] for n in ("list", "show", "remove")]):
+    usub.add_parser("restore", help="restore a removed profile with its sessions, course and "
+                                    "frequency guard").add_argument("name")
+    for p in (a, s, *[usub.choices[n] for n in ("list", "show", "remove", "restore")]):
         p.add_argument("--db", metavar="PATH", help=db_help)
         p.add_argument("--json", action="store_true", help="print JSON on stdout")
         p.add_argument("--now", metavar="TIMESTAMP", help="the device's wall clock, ISO 8601 with a time zone")
@@ -300,6 +304,17 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                                                 "kept for the audit trail)" if r["removed_at"] else "")
                              for r in rows) or f"no user profile in {db}"
             _out(args, rows, text)
+            return 0
+        if args.user_command == "restore":
+            removed = find_removed_user(history, parse_name(args.name))
+            if removed is None:
+                raise UserError(f"name: no removed profile {args.name!r} in {db}; "
+                                "`ionto user list --all` lists them")
+            user = removed[0]
+            unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
+            user = restore_user(history, user)
+            _out(args, {"name": user.name, "restored": True, "sessions": removed[1]},
+                 f"user {user.name} restored with its {removed[1]} sessions, course and frequency guard")
             return 0
         user = resolve_user(history, args.name)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -87,4 +87,92 @@ def test_the_help_says_now_is_simulated_and_refused_with_realtime(capsys):
     assert "SIMULATED device's wall clock" in text and "Refused with --realtime" in text
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "`--now` is refused with `--realtime`" in readme
+
+
+# --- 2. a removed name is restored, never re-added from nothing ----------------------------------
+T0 = "2026-12-01T08:00:00+01:00"
+
+
+def later(minutes: int) -> str:
+    return (datetime.fromisoformat(T0) + timedelta(minutes=minutes)).isoformat()
+
+
+def carl_with_one_session(capsys, db: Path, *, pin: str | None = None) -> None:
+    add = ["user", "add", "carl", "--born", "1980", "--sites", "hands", "--db", str(db), "--now", T0]
+    assert run(capsys, *add, *(["--pin"] if pin else []), stdin=f"{pin}\n" if pin else "")[0] == 0
+    code, out, _ = run(capsys, "session", "--user", "carl", "--site", "hands", "--current", "10",
+                       "--minutes", "10", "--checklist", CHECKLIST, "--db", str(db), "--now", T0, "--json",
+                       stdin=f"{pin}\n" if pin else "")
+    assert code == 0 and json.loads(out)["outcome"] == "completed"
+    assert run(capsys, "user", "remove", "carl", "--db", str(db), "--now", later(30),
+               stdin=f"{pin}\n" if pin else "")[0] == 0
+
+
+@pytest.mark.req("SRS-193", "SRS-201")
+@pytest.mark.parametrize("name", ["carl", "CARL", "Carl"])
+def test_adding_a_removed_name_with_sessions_is_refused_naming_restore(tmp_path, capsys, name):
+    db = tmp_path / "h.sqlite"
+    carl_with_one_session(capsys, db)
+    before = db.read_bytes()
+    code, _, err = run(capsys, "user", "add", name, "--born", "1980", "--sites", "hands",
+                       "--db", str(db), "--now", later(60))
+    assert code == 1
+    assert "name:" in err and "with 1 sessions" in err and "ionto user restore carl" in err
+    assert db.read_bytes() == before
+
+
+@pytest.mark.req("SRS-193", "SRS-073")
+def test_a_restored_profile_keeps_its_sessions_course_and_guard(tmp_path, capsys, energised):
+    db = tmp_path / "h.sqlite"
+    carl_with_one_session(capsys, db)
+    code, out, _ = run(capsys, "user", "restore", "carl", "--db", str(db), "--now", later(60), "--json")
+    assert code == 0 and json.loads(out) == {"name": "carl", "restored": True, "sessions": 1}
+    made = len(energised)
+    for minutes in (60, 23 * 60 + 59):          # 1 h later, and 1 min before the 24 h are over
+        code, _, err = run(capsys, "session", "--user", "carl", "--site", "hands", "--current", "10",
+                           "--minutes", "10", "--checklist", CHECKLIST, "--db", str(db),
+                           "--now", later(minutes))
+        assert code == 1 and "next allowed 2026-12-02T08:00+01:00" in err   # the start + 24 h
+    assert len(energised) == made
+    code, out, _ = run(capsys, "course", "--user", "carl", "--db", str(db), "--json", "--no-chart",
+                       "--now", later(61))
+    (course,) = json.loads(out)
+    assert code == 0 and course["sessions_done"] == 1 and course["sessions_to_go"] == 17
+    code, out, _ = run(capsys, "session", "--user", "carl", "--site", "hands", "--current", "10",
+                       "--minutes", "10", "--checklist", CHECKLIST, "--db", str(db), "--json",
+                       "--now", later(24 * 60 + 10))
+    assert code == 0 and json.loads(out)["outcome"] == "completed"
+
+
+@pytest.mark.req("SRS-193", "SRS-192", "SRS-201")
+def test_restore_bad_input_is_refused_and_changes_nothing(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    carl_with_one_session(capsys, db, pin="4711")
+    before = db.read_bytes()
+    for argv, stdin, said in [(["restore", "carl"], "1234\n", "PIN: wrong or missing PIN"),
+                              (["restore", "carl"], "", "PIN: wrong or missing PIN"),
+                              (["restore", "nobody"], "", "name: no removed profile 'nobody'"),
+                              (["restore", "???"], "", "name")]:
+        code, _, err = run(capsys, "user", *argv, "--db", str(db), "--now", later(60), stdin=stdin)
+        assert code == 1 and said in err, err
+        assert db.read_bytes() == before
+    assert run(capsys, "user", "restore", "carl", "--db", str(db), "--now", later(60), stdin="4711\n")[0] == 0
+    code, _, err = run(capsys, "user", "restore", "carl", "--db", str(db), "--now", later(61))
+    assert code == 1 and "no removed profile 'carl'" in err
+
+
+@pytest.mark.req("SRS-193")
+def test_a_removed_name_without_sessions_may_be_added_again(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    base = ["--db", str(db), "--now", T0]
+    assert run(capsys, "user", "add", "dora", "--born", "1990", *base)[0] == 0
+    assert run(capsys, "user", "remove", "dora", *base)[0] == 0
+    code, out, _ = run(capsys, "user", "add", "dora", "--born", "1991", *base, "--json")
+    assert code == 0 and json.loads(out)["born"] == 1991
+
+
+@pytest.mark.req("SRS-193")
+def test_the_ifu_says_one_person_one_profile():
+    ifu = " ".join((ROOT / "docs" / "instructions_for_use.md").read_text(encoding="utf-8").split())
+    assert "One person, one profile" in ifu and "ionto user restore NAME" in ifu
 
