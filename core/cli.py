@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reverse the polarity at half time (ramp down, swap, ramp up) "
                           f"(default: {'on' if _default('reverse_polarity') else 'off'})")
     opt.add_argument("--last", action="store_true",
-                     help="take the settings of the last session in the history (options given override)")
+                     help="take the settings of the last session in the history (options given "
+                          "override), its starting polarity too: Last Setting repeats the last "
+                          "settings, also where polarity alternation is chosen (then a notice says so)")
     opt.add_argument("--checklist", metavar="FILE",
                      help="checklist answers, YAML (format: examples/checklist.yaml); required without a "
                           "terminal; on a terminal the file's answers are shown and must be confirmed, "
@@ -278,6 +280,9 @@ def cmd_session(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
             stack.callback(_close_trace, trace, args.trace)
+        for line in cli_users.polarity_lines(history, user, settings.site.value,
+                                             settings.start_polarity.value, clock):
+            _say(line)
         summary = _run_session(args, settings, scenario, history, trace, checklist)
     if args.json:
         print(json.dumps(summary))

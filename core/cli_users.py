@@ -270,6 +270,29 @@ def suggested_settings(history: History, user: User | None, site: str | None, cl
     return dict(sug["settings"])
 
 
+@_refuse_history_errors
+def polarity_lines(history: History | None, user: User | None, site: str, start_polarity: str,
+                   clock: Clock) -> list[str]:
+    """What every session start says about polarity (SRS-230): the starting
+    polarity; and, where the user chose alternation and the course is in
+    maintenance, a notice when this session starts like the site's last one
+    (e.g. with --last, which repeats the last settings, polarity included)."""
+    lines = [f"starting polarity: {start_polarity}"]
+    if history is None or user is None:
+        return lines
+    status = course_status(history, user, site, clock())
+    if not (status.alternate_polarity and status.phase == "maintenance" and status.sessions):
+        return lines
+    last = status.sessions[-1]["start_polarity"]
+    if start_polarity == last:
+        other = "normal" if last == "reversed" else "reversed"
+        lines.append(f"notice: polarity alternation is chosen for {user.name}, {site} in maintenance "
+                     f"(course set --alternate-polarity), but this session starts {start_polarity} "
+                     f"like the last one (session {status.sessions[-1]['session_id']}); to follow "
+                     f"the alternation use --suggested or --polarity {other}")
+    return lines
+
+
 # --- ionto user ---------------------------------------------------------------------------------
 def cmd_user(args: argparse.Namespace, db: Path) -> int:
     clock = clock_from(args.now)

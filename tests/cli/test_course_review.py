@@ -176,3 +176,70 @@ def test_the_ifu_says_one_person_one_profile():
     ifu = " ".join((ROOT / "docs" / "instructions_for_use.md").read_text(encoding="utf-8").split())
     assert "One person, one profile" in ifu and "ionto user restore NAME" in ifu
 
+
+# --- 3. the starting polarity is always shown; a notice where alternation is not followed ---------
+def at(day: int, hour: int = 8) -> str:
+    return (datetime.fromisoformat("2026-12-01T08:00:00+01:00")
+            + timedelta(days=day - 1, hours=hour - 8)).isoformat()
+
+
+NOTICE = "notice: polarity alternation is chosen for cleo, hands in maintenance"
+
+
+def cleo_in_maintenance(capsys, db: str, *, alternate: bool) -> list[str]:
+    run(capsys, "user", "add", "cleo", "--born", "1985", "--sites", "hands", "--db", db, "--now", at(1))
+    base = ["--user", "cleo", "--checklist", CHECKLIST, "--db", db, "--json"]
+    for day in (1, 2):   # two sessions scored HDSS 1 end the initial phase
+        code, _, err = run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "10",
+                           *base, "--now", at(day))
+        assert code == 0 and "starting polarity: normal" in err and "notice:" not in err
+        run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1", "--db", db)
+    assert run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--per-month", "4",
+               "--alternate-polarity" if alternate else "--no-alternate-polarity",
+               "--db", db, "--now", at(2, 9))[0] == 0
+    return base
+
+
+def polarities(capsys, db: str) -> list[str]:
+    got = run(capsys, "history", "--user", "cleo", "--db", db, "--json")[1]
+    return [r["start_polarity"] for r in json.loads(got)]
+
+
+@pytest.mark.req("SRS-230", "SRS-198")
+def test_every_start_shows_its_polarity_and_a_missed_alternation_is_named(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    base = cleo_in_maintenance(capsys, db, alternate=True)
+    # (day, options, starting polarity, notice naming the option to follow it, or None)
+    steps = [(5, ["--last"], "normal", "--polarity reversed"),           # Last Setting repeats: normal again
+             (8, ["--suggested", "--site", "hands"], "reversed", None),  # follows the alternation
+             (11, ["--site", "hands", "--current", "12", "--minutes", "10", "--polarity", "reversed"],
+              "reversed", "--polarity normal"),                        # explicit, like the last one
+             (14, ["--site", "hands", "--current", "12", "--minutes", "10"], "normal", None)]
+    for day, options, polarity, follow in steps:
+        code, out, err = run(capsys, "session", *options, *base, "--now", at(day))
+        assert code == 0 and json.loads(out)["outcome"] == "completed", err
+        assert f"starting polarity: {polarity}" in err
+        if follow is None:
+            assert "notice:" not in err
+        else:
+            assert NOTICE in err and f"starts {polarity} like the last one" in err
+            assert f"use --suggested or {follow}" in err
+    assert polarities(capsys, db) == ["normal", "normal", "normal", "reversed", "reversed", "normal"]
+
+
+@pytest.mark.req("SRS-230")
+def test_no_notice_without_alternation_or_in_the_initial_phase(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    base = cleo_in_maintenance(capsys, db, alternate=False)
+    for day in (5, 8):   # maintenance, alternation off: --last repeats normal, silently
+        code, _, err = run(capsys, "session", "--last", *base, "--now", at(day))
+        assert code == 0 and "starting polarity: normal" in err and "notice:" not in err
+    db2 = str(tmp_path / "h2.sqlite")   # initial phase with alternation chosen: no notice
+    run(capsys, "user", "add", "cleo", "--born", "1985", "--sites", "hands", "--db", db2, "--now", at(1))
+    run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--alternate-polarity",
+        "--db", db2, "--now", at(1))
+    for day in (1, 2, 3):
+        code, _, err = run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "10",
+                           "--polarity", "reversed", "--user", "cleo", "--checklist", CHECKLIST,
+                           "--db", db2, "--now", at(day))
+        assert code == 0 and "starting polarity: reversed" in err and "notice:" not in err
