@@ -156,6 +156,8 @@ class SimulatedWallClock:
 
 
 NOW_YEARS = (2000, 2099)   # a device clock outside this is a flat battery or a typo
+# the UTC offsets of real time zones (Baker Island -12:00 .. Line Islands +14:00)
+UTC_OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 
 
 def clock_from(now_text: str | None) -> Clock:
@@ -168,10 +170,26 @@ def clock_from(now_text: str | None) -> Clock:
     except (TypeError, ValueError):
         raise UserError(f"--now: {now_text!r} is not an ISO 8601 time with a time zone; allowed e.g. "
                         "2026-12-01T08:00:00+01:00 or 2026-12-01T07:00:00Z") from None
-    if not NOW_YEARS[0] <= start.astimezone(timezone.utc).year <= NOW_YEARS[1]:
+    offset = start.utcoffset()
+    if offset is None or not UTC_OFFSETS[0] <= offset <= UTC_OFFSETS[1]:
+        raise UserError(f"--now: {now_text!r} has the UTC offset {_offset_text(offset)}; allowed "
+                        "-12:00 .. +14:00 (the offsets of real time zones)")
+    try:   # near year 1 or 9999 the offset moves the time out of datetime's range
+        utc_year = start.astimezone(timezone.utc).year
+    except OverflowError:
+        utc_year = None
+    if utc_year is None or not NOW_YEARS[0] <= utc_year <= NOW_YEARS[1]:
         raise UserError(f"--now: {now_text!r} is outside the allowed range {NOW_YEARS[0]}-01-01 .. "
                         f"{NOW_YEARS[1]}-12-31 (UTC)")
     return SimulatedWallClock(start)
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    if offset is None:
+        return "none"
+    sign, minutes = ("-", -offset) if offset < timedelta(0) else ("+", offset)
+    hours, rest = divmod(int(minutes.total_seconds()) // 60, 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
 
 
 def session_clock(now_text: str | None, realtime: bool) -> Clock:

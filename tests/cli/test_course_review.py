@@ -243,3 +243,40 @@ def test_no_notice_without_alternation_or_in_the_initial_phase(tmp_path, capsys)
                            "--polarity", "reversed", "--user", "cleo", "--checklist", CHECKLIST,
                            "--db", db2, "--now", at(day))
         assert code == 0 and "starting polarity: reversed" in err and "notice:" not in err
+
+
+# --- 5. --now: out of datetime's range, and only real UTC offsets ----------------------------------
+BAD_NOW = {"9999-12-31T23:59:59-12:00": "outside the allowed range 2000-01-01 .. 2099-12-31 (UTC)",
+           "0001-01-01T00:00:00+01:00": "outside the allowed range 2000-01-01 .. 2099-12-31 (UTC)",
+           "9999-12-31T23:59:59+14:00": "outside the allowed range 2000-01-01 .. 2099-12-31 (UTC)",
+           "2026-12-01T08:00:00+23:59": "UTC offset +23:59; allowed -12:00 .. +14:00",
+           "2026-12-01T08:00:00+14:01": "UTC offset +14:01; allowed -12:00 .. +14:00",
+           "2026-12-01T08:00:00-12:01": "UTC offset -12:01; allowed -12:00 .. +14:00",
+           "2026-12-01T08:00:00-23:59": "UTC offset -23:59; allowed -12:00 .. +14:00"}
+
+
+@pytest.mark.req("SRS-195", "SRS-201")
+@pytest.mark.parametrize("now", sorted(BAD_NOW))
+def test_a_now_out_of_range_or_with_an_unreal_offset_is_a_clear_refusal(tmp_path, capsys, energised, now):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, "user", "add", "anna", "--born", "1990", "--db", str(db), "--now", T0)[0] == 0
+    before = db.read_bytes()
+    for argv in (["session", "--user", "anna", "--site", "hands", "--current", "10", "--minutes", "10",
+                  "--checklist", CHECKLIST],
+                 ["course", "--user", "anna", "--no-chart"],
+                 ["user", "add", "ben", "--born", "1990"],
+                 ["user", "show", "anna"]):
+        code, _, err = run(capsys, *argv, "--db", str(db), "--now", now)
+        assert code == 1 and "--now" in err and BAD_NOW[now] in err, err
+        assert db.read_bytes() == before
+    assert energised == []
+
+
+@pytest.mark.req("SRS-195")
+@pytest.mark.parametrize("offset", ["-12:00", "-03:30", "Z", "+05:45", "+14:00"])
+def test_every_real_offset_is_accepted(tmp_path, capsys, offset):
+    db = tmp_path / "h.sqlite"
+    code, out, _ = run(capsys, "session", "--site", "hands", "--current", "10", "--minutes", "10",
+                       "--checklist", CHECKLIST, "--db", str(db), "--json",
+                       "--now", f"2026-12-01T08:00:00{offset}")
+    assert code == 0 and json.loads(out)["outcome"] == "completed"
