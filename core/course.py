@@ -108,11 +108,11 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
-def _start_time(history: History, session_id: int, text: Any) -> datetime:
+def _start_time(history: History, session_id: int, text: Any, what: str = "start time") -> datetime:
     try:
         return parse_time(text)
     except (TypeError, ValueError):
-        raise FrequencyRefused(f"history {history.path}: session {session_id}: start time {text!r} is "
+        raise FrequencyRefused(f"history {history.path}: session {session_id}: {what} {text!r} is "
                                "not readable; the frequency guard cannot be checked; the file was "
                                "left unchanged") from None
 
@@ -225,13 +225,21 @@ def _check_clock(history: History, now: datetime) -> None:
     guard's windows, so it is refused, not trusted (SRS-195)."""
     # every row: offsets may differ, so text order is not time order (a course
     # is tens of sessions a year: reading them all is cheap)
-    for sid, text in history.query("SELECT id, started_at FROM sessions"):
+    for sid, text, end_text in history.query("SELECT id, started_at, ended_at FROM sessions"):
         start = _start_time(history, sid, text)
         if start > now:
             raise FrequencyRefused(
                 f"clock: the device clock reads {iso_utc(now)}, earlier than the start of session "
                 f"{sid} ({text}): the clock went backwards or the history is from the future; "
                 "set the clock; nothing was energised")
+        # one device runs one session at a time: a start before the end of a
+        # recorded session is a clock gone backwards too (a row still open,
+        # ended_at NULL, is an interrupted one: its start is all that is known)
+        if end_text is not None and _start_time(history, sid, end_text, "end time") > now:
+            raise FrequencyRefused(
+                f"clock: the device clock reads {iso_utc(now)}, earlier than the end of session "
+                f"{sid} ({end_text}): sessions on one device cannot overlap, so the clock went "
+                "backwards or the history is from the future; set the clock; nothing was energised")
 
 
 # --- the course --------------------------------------------------------------------

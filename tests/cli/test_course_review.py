@@ -280,3 +280,29 @@ def test_every_real_offset_is_accepted(tmp_path, capsys, offset):
                        "--checklist", CHECKLIST, "--db", str(db), "--json",
                        "--now", f"2026-12-01T08:00:00{offset}")
     assert code == 0 and json.loads(out)["outcome"] == "completed"
+
+
+# --- 6. a session starting before the end of the last one: a clock gone backwards -----------------
+@pytest.mark.req("SRS-195", "SRS-201")
+def test_a_start_before_the_end_of_a_recorded_session_is_refused(tmp_path, capsys, energised):
+    db = tmp_path / "h.sqlite"
+    for name in ("anna", "ben"):
+        assert run(capsys, "user", "add", name, "--born", "1990", "--db", str(db), "--now", T0)[0] == 0
+    session = ["--current", "10", "--minutes", "10", "--checklist", CHECKLIST, "--db", str(db), "--json"]
+    code, out, _ = run(capsys, "session", "--user", "anna", "--site", "hands", *session, "--now", T0)
+    assert code == 0
+    (row,) = json.loads(run(capsys, "history", "--user", "anna", "--db", str(db), "--json")[1])
+    end = datetime.fromisoformat(row["ended_at"])
+    assert end - datetime.fromisoformat(T0) >= timedelta(minutes=10)     # 10 min treated, plus ramps
+    before = db.read_bytes()
+    # another site, another user: one device runs one session at a time
+    for user, site, when in (("anna", "feet", datetime.fromisoformat(T0) + timedelta(minutes=5)),
+                             ("ben", "hands", end - timedelta(seconds=1))):
+        code, _, err = run(capsys, "session", "--user", user, "--site", site, *session,
+                           "--now", when.isoformat())
+        assert code == 1 and "earlier than the end of session 1" in err and "nothing was energised" in err
+        assert db.read_bytes() == before
+    assert len(energised) == 1
+    code, out, _ = run(capsys, "session", "--user", "ben", "--site", "hands", *session,
+                       "--now", (end + timedelta(seconds=1)).isoformat())
+    assert code == 0 and json.loads(out)["outcome"] == "completed"
