@@ -340,7 +340,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
     if args.suggested:
-        data.update(cli_users.suggested_settings(history, user, args.site, clock, _interactive(), _ask))
+        data.update(cli_users.suggested_settings(history, user, args.site, clock, _interactive(), _ask,
+                                                 confirmed=args.yes))
     elif args.last:
         last = _last_settings(history, user, args.site)
         if last is None:

@@ -55,7 +55,11 @@ def add_session_options(group: argparse._ArgumentGroup) -> None:
                             "course may alternate it: `ionto course set --alternate-polarity`)")
     group.add_argument("--suggested", action="store_true",
                        help="take the course's suggestion for this user and site (last settings, "
-                            "+1 mA in the initial phase); shown, and confirmed on a terminal")
+                            "+1 mA in the initial phase); shown, and confirmed on a terminal, or "
+                            "without a terminal with --yes")
+    group.add_argument("--yes", action="store_true",
+                       help="with --suggested and no terminal: the suggestion shown is confirmed "
+                            "(required there: a suggestion is never applied unconfirmed)")
 
 
 def add_parsers(sub, db_help: str, fmt) -> None:
@@ -268,7 +272,7 @@ def check_session(history: History, user: User | None, site: str, clock: Clock) 
 
 @_refuse_history_errors
 def suggested_settings(history: History, user: User | None, site: str | None, clock: Clock,
-                       interactive: bool, ask) -> dict[str, Any]:
+                       interactive: bool, ask, confirmed: bool = False) -> dict[str, Any]:
     if user is None:
         raise UserError("--suggested: the history has no user profile and no course; give the settings")
     sites = [site] if site else [s for s in user.sites]
@@ -285,6 +289,9 @@ def suggested_settings(history: History, user: User | None, site: str | None, cl
           f"({sug['reason']})", file=sys.stderr)
     if interactive and not ask("Use these settings?"):
         raise UserError("--suggested: the suggestion was not confirmed; nothing was energised")
+    if not interactive and not confirmed:
+        raise UserError("--suggested: without a terminal the suggestion shown must be confirmed with "
+                        "--yes (or give --site, --current and --minutes); nothing was energised")
     return dict(sug["settings"])
 
 

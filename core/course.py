@@ -310,6 +310,11 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         why = "last session ended in a fault: last current kept"
     elif score and score[1]:
         why = "discomfort reported after the last session: last current kept"
+    elif last.outcome != "completed":
+        why = f"last session not completed ({last.outcome}): last current kept"
+    elif not reached_set_current(last.max_current_ma, current):
+        why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
+               f"{current:g} mA): last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -325,6 +330,13 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         settings["start_polarity"] = "normal" if last_polarity == "reversed" else "reversed"
         why += f"; polarity {settings['start_polarity']} (alternating, last {last_polarity})"
     return {"settings": settings, "reason": why}
+
+
+def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
+    """The session's current reached its setting, within the regulator's
+    accuracy (SRS-002: max(1 % of the target, 50 uA)): only then has the user
+    tolerated the set current, the ground for the next +1 mA (SRS-198)."""
+    return max_current_ma >= set_current_ma - max(0.01 * set_current_ma, 0.05)
 
 
 def admission(user: User | None, site: str, clock) -> Any:

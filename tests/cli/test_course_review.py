@@ -211,7 +211,7 @@ def test_every_start_shows_its_polarity_and_a_missed_alternation_is_named(tmp_pa
     base = cleo_in_maintenance(capsys, db, alternate=True)
     # (day, options, starting polarity, notice naming the option to follow it, or None)
     steps = [(5, ["--last"], "normal", "--polarity reversed"),           # Last Setting repeats: normal again
-             (8, ["--suggested", "--site", "hands"], "reversed", None),  # follows the alternation
+             (8, ["--suggested", "--yes", "--site", "hands"], "reversed", None),  # follows the alternation
              (11, ["--site", "hands", "--current", "12", "--minutes", "10", "--polarity", "reversed"],
               "reversed", "--polarity normal"),                        # explicit, like the last one
              (14, ["--site", "hands", "--current", "12", "--minutes", "10"], "normal", None)]
@@ -306,3 +306,72 @@ def test_a_start_before_the_end_of_a_recorded_session_is_refused(tmp_path, capsy
     code, out, _ = run(capsys, "session", "--user", "ben", "--site", "hands", *session,
                        "--now", (end + timedelta(seconds=1)).isoformat())
     assert code == 0 and json.loads(out)["outcome"] == "completed"
+
+
+# --- 7. +1 mA only after a completed session at its set current; --yes without a terminal ---------
+from core.course import _suggest, reached_set_current   # noqa: E402
+from core.history import SessionRecord                   # noqa: E402
+
+
+def record(outcome: str, set_ma: float, max_ma: float, treat_s: float = 600.0) -> SessionRecord:
+    return SessionRecord(session_id=1, settings={"site": "hands", "current_ma": set_ma, "minutes": 10},
+                         started_at=T0, ended_at=None, outcome=outcome, treat_s=treat_s,
+                         delivered_mamin=set_ma * treat_s / 60, max_current_ma=max_ma, faults=[], states=[])
+
+
+@pytest.mark.req("SRS-198")
+@pytest.mark.parametrize("set_ma, max_ma, raised", [
+    (10, 10.0, True), (10, 9.9, True), (10, 9.89, False),      # 1 % of 10 mA = 0.1 mA
+    (1, 0.95, True), (1, 0.949, False),                          # 50 uA below 5 mA
+    (20, 19.8, True), (20, 19.79, False), (10, 4.0, False)])
+def test_the_raise_needs_the_set_current_reached(set_ma, max_ma, raised):
+    assert reached_set_current(max_ma, set_ma) is raised
+    sug = _suggest(record("completed", set_ma, max_ma), {}, "initial")
+    assert sug["settings"]["current_ma"] == (set_ma + 1 if raised else set_ma)
+    if not raised:
+        assert f"did not reach its set current ({max_ma:.2f} of {set_ma:g} mA)" in sug["reason"]
+
+
+@pytest.mark.req("SRS-198")
+@pytest.mark.parametrize("outcome", ["stopped", "interrupted", "fault"])
+@pytest.mark.parametrize("treat_s", [60.0, 600.0, 900.0])
+def test_a_session_not_completed_is_never_followed_by_a_raise(outcome, treat_s):
+    sug = _suggest(record(outcome, 10, 10.0, treat_s), {}, "initial")
+    assert sug["settings"]["current_ma"] == 10 and "last current kept" in sug["reason"]
+
+
+@pytest.mark.req("SRS-198")
+def test_a_session_the_user_stopped_after_10_min_gives_no_raise(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    scenario = tmp_path / "stop.yaml"
+    scenario.write_text("- {at_s: 700, event: stop}\n")
+    base = ["--checklist", CHECKLIST, "--db", db, "--json"]
+    code, out, _ = run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "15",
+                       "--scenario", str(scenario), *base, "--now", at(1))
+    first = json.loads(out)
+    assert first["outcome"] == "stopped" and 600 <= first["treat_s"] < 900
+    code, out, err = run(capsys, "session", "--suggested", "--yes", "--site", "hands", *base, "--now", at(2))
+    assert code == 0 and json.loads(out)["current_mA"] == 12
+    assert "last session not completed (stopped): last current kept" in err
+
+
+@pytest.mark.req("SRS-198", "SRS-201")
+def test_without_a_terminal_the_suggestion_needs_yes(tmp_path, capsys, energised, monkeypatch):
+    db = tmp_path / "h.sqlite"
+    base = ["--checklist", CHECKLIST, "--db", str(db), "--json"]
+    assert run(capsys, "session", "--site", "hands", "--current", "10", "--minutes", "10", *base,
+               "--now", at(1))[0] == 0
+    before = db.read_bytes()
+    code, out, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(2))
+    assert code == 1 and "suggestion for default, hands: 11 mA" in err
+    assert "must be confirmed with --yes" in err and "nothing was energised" in err
+    assert json.loads(out)["outcome"] == "refused" and db.read_bytes() == before and len(energised) == 1
+    # on a terminal --yes does not skip the question: declined, nothing runs
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli, "_confirm_file_answers", lambda *a: None)
+    code, _, err = run(capsys, "session", "--suggested", "--yes", "--site", "hands", *base, "--now", at(2),
+                       stdin="n\n")
+    assert code == 1 and "Use these settings?" in err and db.read_bytes() == before
+    monkeypatch.setattr(cli, "_interactive", lambda: False)
+    code, out, _ = run(capsys, "session", "--suggested", "--yes", "--site", "hands", *base, "--now", at(2))
+    assert code == 0 and json.loads(out)["current_mA"] == 11 and len(energised) == 2
