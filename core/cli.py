@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reverse the polarity at half time (ramp down, swap, ramp up) "
                           f"(default: {'on' if _default('reverse_polarity') else 'off'})")
     opt.add_argument("--last", action="store_true",
-                     help="take the settings of the last session in the history (options given override)")
+                     help="take the settings of the last session in the history (options given "
+                          "override), its starting polarity too: Last Setting repeats the last "
+                          "settings, also where polarity alternation is chosen (then a notice says so)")
     opt.add_argument("--checklist", metavar="FILE",
                      help="checklist answers, YAML (format: examples/checklist.yaml); required without a "
                           "terminal; on a terminal the file's answers are shown and must be confirmed, "
@@ -248,7 +250,8 @@ def cmd_session(args: argparse.Namespace) -> int:
     # Everything is checked before the device exists: nothing is energised on
     # a refusal, and a refused session writes no history row.
     _check_db_arg(args.db)
-    clock = cli_users.clock_from(args.now)   # the device's wall clock (--now: simulated)
+    # the device's wall clock (--now: simulated; refused with --realtime)
+    clock = cli_users.session_clock(args.now, args.realtime)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
     with ExitStack() as stack:
         history: History | None = None
@@ -277,6 +280,9 @@ def cmd_session(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
             stack.callback(_close_trace, trace, args.trace)
+        for line in cli_users.polarity_lines(history, user, settings.site.value,
+                                             settings.start_polarity.value, clock):
+            _say(line)
         summary = _run_session(args, settings, scenario, history, trace, checklist)
     if args.json:
         print(json.dumps(summary))
@@ -334,7 +340,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
     if args.suggested:
-        data.update(cli_users.suggested_settings(history, user, args.site, clock, _interactive(), _ask))
+        data.update(cli_users.suggested_settings(history, user, args.site, clock, _interactive(), _ask,
+                                                 confirmed=args.yes))
     elif args.last:
         last = _last_settings(history, user, args.site)
         if last is None:

@@ -20,8 +20,9 @@ from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefuse
                          check_before_start, course_status, parse_time, record_score, set_course)
 from core.history import History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
-                        find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
-                        parse_sites, remove_user, resolve_user, unlock, update_user)
+                        find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
+                        parse_sites, remove_user, resolve_user, restore_user, unlock,
+                        update_user)
 
 Clock = Callable[[], datetime]
 
@@ -30,6 +31,7 @@ USER_EXAMPLES = """examples:
   ionto user list
   ionto user show anna
   ionto user remove anna
+  ionto user restore anna
 """
 COURSE_EXAMPLES = """examples:
   ionto course --user anna
@@ -45,21 +47,26 @@ def add_session_options(group: argparse._ArgumentGroup) -> None:
                        help="the user whose session it is (may be left out when the history has one "
                             "profile, or none: then the profile 'default')")
     group.add_argument("--now", metavar="TIMESTAMP",
-                       help="the simulated device's wall clock at Start, ISO 8601 with a time zone "
-                            "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock")
+                       help="the SIMULATED device's wall clock at Start, ISO 8601 with a time zone "
+                            "(e.g. 2026-12-01T08:00:00+01:00); default: the system clock. Refused with "
+                            "--realtime: there the device's own clock rules (SRS-195)")
     group.add_argument("--polarity", metavar="{normal,reversed}",
                        help="the polarity the session starts with (default: normal; a maintenance "
                             "course may alternate it: `ionto course set --alternate-polarity`)")
     group.add_argument("--suggested", action="store_true",
                        help="take the course's suggestion for this user and site (last settings, "
-                            "+1 mA in the initial phase); shown, and confirmed on a terminal")
+                            "+1 mA in the initial phase); shown, and confirmed on a terminal, or "
+                            "without a terminal with --yes")
+    group.add_argument("--yes", action="store_true",
+                       help="with --suggested and no terminal: the suggestion shown is confirmed "
+                            "(required there: a suggestion is never applied unconfirmed)")
 
 
 def add_parsers(sub, db_help: str, fmt) -> None:
     u = sub.add_parser("user", help="user profiles of a shared device",
                        description="User profiles: name, year of birth, sites, severity, optional PIN.",
                        epilog=USER_EXAMPLES, formatter_class=fmt)
-    usub = u.add_subparsers(dest="user_command", required=True, metavar="{add,list,show,set,remove}")
+    usub = u.add_subparsers(dest="user_command", required=True, metavar="{add,list,show,set,remove,restore}")
     a = usub.add_parser("add", help="add a profile")
     a.add_argument("name", help="1..32 letters, digits, space, '.', '_', '-'")
     a.add_argument("--born", required=True, metavar="YEAR", help="year of birth, 1900..this year")
@@ -76,7 +83,9 @@ def add_parsers(sub, db_help: str, fmt) -> None:
         "--all", action="store_true", help="also the removed profiles, marked")
     usub.add_parser("show", help="one profile and its courses").add_argument("name")
     usub.add_parser("remove", help="remove a profile (its sessions are kept, marked)").add_argument("name")
-    for p in (a, s, *[usub.choices[n] for n in ("list", "show", "remove")]):
+    usub.add_parser("restore", help="restore a removed profile with its sessions, course and "
+                                    "frequency guard").add_argument("name")
+    for p in (a, s, *[usub.choices[n] for n in ("list", "show", "remove", "restore")]):
         p.add_argument("--db", metavar="PATH", help=db_help)
         p.add_argument("--json", action="store_true", help="print JSON on stdout")
         p.add_argument("--now", metavar="TIMESTAMP", help="the device's wall clock, ISO 8601 with a time zone")
@@ -151,6 +160,8 @@ class SimulatedWallClock:
 
 
 NOW_YEARS = (2000, 2099)   # a device clock outside this is a flat battery or a typo
+# the UTC offsets of real time zones (Baker Island -12:00 .. Line Islands +14:00)
+UTC_OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 
 
 def clock_from(now_text: str | None) -> Clock:
@@ -163,10 +174,38 @@ def clock_from(now_text: str | None) -> Clock:
     except (TypeError, ValueError):
         raise UserError(f"--now: {now_text!r} is not an ISO 8601 time with a time zone; allowed e.g. "
                         "2026-12-01T08:00:00+01:00 or 2026-12-01T07:00:00Z") from None
-    if not NOW_YEARS[0] <= start.astimezone(timezone.utc).year <= NOW_YEARS[1]:
+    offset = start.utcoffset()
+    if offset is None or not UTC_OFFSETS[0] <= offset <= UTC_OFFSETS[1]:
+        raise UserError(f"--now: {now_text!r} has the UTC offset {_offset_text(offset)}; allowed "
+                        "-12:00 .. +14:00 (the offsets of real time zones)")
+    try:   # near year 1 or 9999 the offset moves the time out of datetime's range
+        utc_year = start.astimezone(timezone.utc).year
+    except OverflowError:
+        utc_year = None
+    if utc_year is None or not NOW_YEARS[0] <= utc_year <= NOW_YEARS[1]:
         raise UserError(f"--now: {now_text!r} is outside the allowed range {NOW_YEARS[0]}-01-01 .. "
                         f"{NOW_YEARS[1]}-12-31 (UTC)")
     return SimulatedWallClock(start)
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    if offset is None:
+        return "none"
+    sign, minutes = ("-", -offset) if offset < timedelta(0) else ("+", offset)
+    hours, rest = divmod(int(minutes.total_seconds()) // 60, 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def session_clock(now_text: str | None, realtime: bool) -> Clock:
+    """The wall clock of a session. With --realtime the session runs on wall
+    time, so its clock is the device's own (the system clock) and a typed
+    --now is refused: a typed year must never pass the age check or the
+    frequency guard of a session paced to real time (SRS-195, HAZ-10)."""
+    if realtime and now_text is not None:
+        raise UserError(f"--now: {now_text!r} sets a simulated wall clock and is not allowed with "
+                        "--realtime (the device's own clock rules there); leave --now out, or "
+                        "leave --realtime out to simulate a session at that time; nothing was energised")
+    return clock_from(None if realtime else now_text)
 
 
 def read_pin(prompt: str) -> str | None:
@@ -233,7 +272,7 @@ def check_session(history: History, user: User | None, site: str, clock: Clock) 
 
 @_refuse_history_errors
 def suggested_settings(history: History, user: User | None, site: str | None, clock: Clock,
-                       interactive: bool, ask) -> dict[str, Any]:
+                       interactive: bool, ask, confirmed: bool = False) -> dict[str, Any]:
     if user is None:
         raise UserError("--suggested: the history has no user profile and no course; give the settings")
     sites = [site] if site else [s for s in user.sites]
@@ -250,7 +289,33 @@ def suggested_settings(history: History, user: User | None, site: str | None, cl
           f"({sug['reason']})", file=sys.stderr)
     if interactive and not ask("Use these settings?"):
         raise UserError("--suggested: the suggestion was not confirmed; nothing was energised")
+    if not interactive and not confirmed:
+        raise UserError("--suggested: without a terminal the suggestion shown must be confirmed with "
+                        "--yes (or give --site, --current and --minutes); nothing was energised")
     return dict(sug["settings"])
+
+
+@_refuse_history_errors
+def polarity_lines(history: History | None, user: User | None, site: str, start_polarity: str,
+                   clock: Clock) -> list[str]:
+    """What every session start says about polarity (SRS-230): the starting
+    polarity; and, where the user chose alternation and the course is in
+    maintenance, a notice when this session starts like the site's last one
+    (e.g. with --last, which repeats the last settings, polarity included)."""
+    lines = [f"starting polarity: {start_polarity}"]
+    if history is None or user is None:
+        return lines
+    status = course_status(history, user, site, clock())
+    if not (status.alternate_polarity and status.phase == "maintenance" and status.sessions):
+        return lines
+    last = status.sessions[-1]["start_polarity"]
+    if start_polarity == last:
+        other = "normal" if last == "reversed" else "reversed"
+        lines.append(f"notice: polarity alternation is chosen for {user.name}, {site} in maintenance "
+                     f"(course set --alternate-polarity), but this session starts {start_polarity} "
+                     f"like the last one (session {status.sessions[-1]['session_id']}); to follow "
+                     f"the alternation use --suggested or --polarity {other}")
+    return lines
 
 
 # --- ionto user ---------------------------------------------------------------------------------
@@ -287,6 +352,17 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                                                 "kept for the audit trail)" if r["removed_at"] else "")
                              for r in rows) or f"no user profile in {db}"
             _out(args, rows, text)
+            return 0
+        if args.user_command == "restore":
+            removed = find_removed_user(history, parse_name(args.name))
+            if removed is None:
+                raise UserError(f"name: no removed profile {args.name!r} in {db}; "
+                                "`ionto user list --all` lists them")
+            user = removed[0]
+            unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
+            user = restore_user(history, user)
+            _out(args, {"name": user.name, "restored": True, "sessions": removed[1]},
+                 f"user {user.name} restored with its {removed[1]} sessions, course and frequency guard")
             return 0
         user = resolve_user(history, args.name)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))

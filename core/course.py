@@ -108,11 +108,11 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
-def _start_time(history: History, session_id: int, text: Any) -> datetime:
+def _start_time(history: History, session_id: int, text: Any, what: str = "start time") -> datetime:
     try:
         return parse_time(text)
     except (TypeError, ValueError):
-        raise FrequencyRefused(f"history {history.path}: session {session_id}: start time {text!r} is "
+        raise FrequencyRefused(f"history {history.path}: session {session_id}: {what} {text!r} is "
                                "not readable; the frequency guard cannot be checked; the file was "
                                "left unchanged") from None
 
@@ -225,13 +225,21 @@ def _check_clock(history: History, now: datetime) -> None:
     guard's windows, so it is refused, not trusted (SRS-195)."""
     # every row: offsets may differ, so text order is not time order (a course
     # is tens of sessions a year: reading them all is cheap)
-    for sid, text in history.query("SELECT id, started_at FROM sessions"):
+    for sid, text, end_text in history.query("SELECT id, started_at, ended_at FROM sessions"):
         start = _start_time(history, sid, text)
         if start > now:
             raise FrequencyRefused(
                 f"clock: the device clock reads {iso_utc(now)}, earlier than the start of session "
                 f"{sid} ({text}): the clock went backwards or the history is from the future; "
                 "set the clock; nothing was energised")
+        # one device runs one session at a time: a start before the end of a
+        # recorded session is a clock gone backwards too (a row still open,
+        # ended_at NULL, is an interrupted one: its start is all that is known)
+        if end_text is not None and _start_time(history, sid, end_text, "end time") > now:
+            raise FrequencyRefused(
+                f"clock: the device clock reads {iso_utc(now)}, earlier than the end of session "
+                f"{sid} ({end_text}): sessions on one device cannot overlap, so the clock went "
+                "backwards or the history is from the future; set the clock; nothing was energised")
 
 
 # --- the course --------------------------------------------------------------------
@@ -302,6 +310,11 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         why = "last session ended in a fault: last current kept"
     elif score and score[1]:
         why = "discomfort reported after the last session: last current kept"
+    elif last.outcome != "completed":
+        why = f"last session not completed ({last.outcome}): last current kept"
+    elif not reached_set_current(last.max_current_ma, current):
+        why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
+               f"{current:g} mA): last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -317,6 +330,13 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         settings["start_polarity"] = "normal" if last_polarity == "reversed" else "reversed"
         why += f"; polarity {settings['start_polarity']} (alternating, last {last_polarity})"
     return {"settings": settings, "reason": why}
+
+
+def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
+    """The session's current reached its setting, within the regulator's
+    accuracy (SRS-002: max(1 % of the target, 50 uA)): only then has the user
+    tolerated the set current, the ground for the next +1 mA (SRS-198)."""
+    return max_current_ma >= set_current_ma - max(0.01 * set_current_ma, 0.05)
 
 
 def admission(user: User | None, site: str, clock) -> Any:

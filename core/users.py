@@ -183,6 +183,14 @@ def add_user(history: History, name: str, born: int | None, *, hdss: int | None 
     if find_user(history, name) is not None:
         raise UserError(f"name: a user {name!r} exists already (names are compared ignoring "
                         "case); choose another name")
+    removed = find_removed_user(history, name)
+    if removed is not None and removed[1] > 0:
+        # a new profile under the old name would start the course and the
+        # frequency guard from nothing (SRS-193, HAZ-11)
+        raise UserError(f"name: a removed profile {removed[0].name!r} with {removed[1]} sessions "
+                        f"exists; restore it with `ionto user restore {removed[0].name}` (its "
+                        "sessions, course and frequency guard go on), or choose another name "
+                        "(one person, one profile); nothing was changed")
     history.write(
         "INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -200,6 +208,29 @@ def update_user(history: History, user: User, *, born: int | None = None,
     if hdss is not None:
         history.write("UPDATE users SET hdss = ? WHERE id = ?", (hdss, user.user_id))
     return find_user(history, user.name) or user
+
+
+def find_removed_user(history: History, name: str) -> tuple[User, int] | None:
+    """The most recently removed profile of this name (ignoring case) and how
+    many sessions it has, or None."""
+    rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NOT NULL"
+                         " ORDER BY removed_at DESC, id DESC LIMIT 1", (name.strip().casefold(),))
+    if not rows:
+        return None
+    user = _user(rows[0])
+    count = history.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.user_id,))[0][0]
+    return user, count
+
+
+def restore_user(history: History, user: User) -> User:
+    """Undo `remove`: the same profile, with its sessions, course and guard (SRS-193)."""
+    if find_user(history, user.name) is not None:
+        raise UserError(f"name: an active user {user.name!r} exists already; remove it first or "
+                        "keep it; nothing was changed")
+    history.write("UPDATE users SET removed_at = NULL WHERE id = ?", (user.user_id,))
+    restored = find_user(history, user.name)
+    assert restored is not None
+    return restored
 
 
 def remove_user(history: History, user: User, now: datetime) -> int:

@@ -104,20 +104,43 @@ run_tests() {
         env MUTATION_SET=session-rotate bash scripts/mutation.sh
 }
 
-run_demo() {
+# The demo session (SRS-199: the main job is re-runnable). OUT: IONTO_OUT, or out.
+demo_session() {
     export PATH="$VENV/bin:$PATH"
-    mkdir -p out
+    local out="${IONTO_OUT:-out}"
+    mkdir -p "$out"
     echo "== demo session on the simulated device (hands, 15 mA, 10 min)"
+    # A fresh demo history each run: on the last run's history the frequency
+    # guard (SRS-073) refuses a second session within 24 h. The last run's
+    # history is kept as history.previous.sqlite; its trace and summary go.
+    local f
+    for f in "$out"/history.sqlite-wal "$out"/history.sqlite-shm "$out"/history.sqlite-journal; do
+        [ ! -e "$f" ] || mv -f "$f" "${f/history.sqlite/history.previous.sqlite}"
+    done
+    [ ! -e "$out/history.sqlite" ] || mv -f "$out/history.sqlite" "$out/history.previous.sqlite"
+    rm -f "$out/demo-trace.csv" "$out/demo-summary.json"
     set +e
     ionto session --site hands --current 15 --minutes 10 \
         --checklist examples/checklist.yaml --seed 1 \
-        --db out/history.sqlite --trace out/demo-trace.csv --json > out/demo-summary.json
+        --db "$out/history.sqlite" --trace "$out/demo-trace.csv" --json > "$out/demo-summary.json"
     local rc=$?
     set -e
-    cat out/demo-summary.json
+    cat "$out/demo-summary.json"
     echo "session exit code: $rc"
-    echo "trace:   $ROOT/out/demo-trace.csv"
-    echo "history: $ROOT/out/history.sqlite  (ionto history --db out/history.sqlite)"
+    if [ -s "$out/demo-trace.csv" ]; then   # only a trace this run wrote
+        echo "trace:   $(cd "$out" && pwd)/demo-trace.csv"
+    else
+        echo "trace:   none (the session wrote no trace)"
+    fi
+    echo "history: $(cd "$out" && pwd)/history.sqlite  (ionto history --db $out/history.sqlite)"
+    return $rc
+}
+
+run_demo() {
+    export PATH="$VENV/bin:$PATH"
+    mkdir -p out
+    local rc=0
+    demo_session || rc=$?
     echo "== example course: a simulated user day by day (--now), shown in the audit report"
     "$PY" scripts/example_course.py out/course || rc=1
     echo "== audit report (not yet verified until \`bash scripts/dev.sh test\` has run the tests)"
@@ -131,5 +154,6 @@ case "${1:-}" in
     setup) setup ;;
     test) setup; run_tests ;;
     demo) setup; run_demo ;;
-    *) echo "usage: scripts/dev.sh setup|test|demo" >&2; exit 2 ;;
+    demo-session) demo_session ;;   # the demo session alone, no setup (tests/cli/test_demo_rerun.py)
+    *) echo "usage: scripts/dev.sh setup|test|demo|demo-session" >&2; exit 2 ;;
 esac

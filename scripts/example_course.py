@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
             if what == "choose":
                 t.run("course", "set", "--user", USER, "--site", SITE, "--per-month", "2",
                       "--alternate-polarity", "--db", db, "--now", at(day - 1, 20))
-            t.run("session", *session, "--suggested", "--now", at(day), expect=expect)
+            t.run("session", *session, "--suggested", "--yes", "--now", at(day), expect=expect)
         if t.steps[-1]["exit"] == 0:
             sid += 1
             if sid in SCORES:

@@ -60,7 +60,7 @@ def test_an_initial_course_day_by_day_then_maintenance(tmp_path, capsys, energis
     assert code == 0 and json.loads(out)["treat_s"] == 600
     log = []
     for day in range(2, 13):
-        code, out, err = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(day))
+        code, out, err = run(capsys, "session", "--suggested", "--yes", "--site", "hands", *base, "--now", at(day))
         s = json.loads(out)
         log.append((day, s["outcome"], s["current_mA"], err))
     done = [(d, c) for d, o, c, _ in log if o == "completed"]
@@ -84,7 +84,7 @@ def test_an_initial_course_day_by_day_then_maintenance(tmp_path, capsys, energis
     assert course["suggestion"]["settings"]["current_ma"] == 18           # maintenance: kept
     chart = Path(course["chart"])
     assert chart == tmp_path / "h-course-anna-hands.png" and chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    code, out, _ = run(capsys, "session", "--suggested", "--site", "hands", *base, "--now", at(14))
+    code, out, _ = run(capsys, "session", "--suggested", "--yes", "--site", "hands", *base, "--now", at(14))
     assert code == 0 and json.loads(out)["current_mA"] == 18
     with History(db) as h:
         assert len(h.list_sessions()) == 10
@@ -99,11 +99,11 @@ def test_scores_end_the_initial_phase_and_discomfort_stops_the_raise(tmp_path, c
                "--now", at(1))[0] == 0
     assert run(capsys, "course", "score", "--user", "ben", "--session", "1", "--hdss", "3",
                "--discomfort", "--db", db)[0] == 0
-    code, out, _ = run(capsys, "session", "--suggested", "--site", "feet", *base, "--now", at(2))
+    code, out, _ = run(capsys, "session", "--suggested", "--yes", "--site", "feet", *base, "--now", at(2))
     assert json.loads(out)["current_mA"] == 12                             # discomfort: not raised
     for sid in (2,):
         run(capsys, "course", "score", "--user", "ben", "--session", str(sid), "--hdss", "1", "--db", db)
-    run(capsys, "session", "--suggested", "--site", "feet", *base, "--now", at(3))
+    run(capsys, "session", "--suggested", "--yes", "--site", "feet", *base, "--now", at(3))
     run(capsys, "course", "score", "--user", "ben", "--session", "3", "--hdss", "1", "--db", db)
     code, out, _ = run(capsys, "course", "--user", "ben", "--site", "feet", "--db", db, "--json",
                        "--no-chart", "--now", at(4))
@@ -212,7 +212,7 @@ def test_alternating_polarity_is_suggested_in_maintenance_and_taken_only_when_co
 
     # two sessions scored HDSS 1 (normal sweating) end the initial phase
     for day, how in ((1, ["--site", "hands", "--current", "12", "--minutes", "10"]),
-                     (2, ["--suggested", "--site", "hands"])):
+                     (2, ["--suggested", "--yes", "--site", "hands"])):
         assert run(capsys, "session", *how, *base, "--now", at(day))[0] == 0
         run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1", "--db", db)
     assert run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--alternate-polarity",

@@ -10,9 +10,10 @@ import pytest
 
 from core.history import History
 from core.settings import parse_settings
-from core.users import (MIN_AGE_YEARS, UserError, add_user, age_refusal, check_pin, find_user,
-                        hash_pin, list_users, parse_born, parse_hdss, parse_name, parse_pin,
-                        parse_sites, remove_user, resolve_user, unlock)
+from core.users import (MIN_AGE_YEARS, UserError, add_user, age_refusal, check_pin,
+                        find_removed_user, find_user, hash_pin, list_users, parse_born,
+                        parse_hdss, parse_name, parse_pin, parse_sites, remove_user,
+                        resolve_user, restore_user, unlock)
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -158,8 +159,13 @@ def test_removing_a_user_keeps_the_sessions_marked(hist):
     assert [r.session_id for r in hist.list_sessions(anna.user_id)] == sids
     with pytest.raises(UserError, match="--user: no user 'anna'"):
         resolve_user(hist, "anna")
-    again = add_user(hist, "anna", 2000, now=NOW)                          # a new profile
-    assert again.user_id != anna.user_id and hist.list_sessions(again.user_id) == []
+    # the name again: refused while the removed profile has sessions (its course
+    # and guard would start from nothing); restored, it is the same profile
+    with pytest.raises(UserError, match=r"removed profile 'anna' with 3 sessions.*ionto user restore anna"):
+        add_user(hist, "anna", 2000, now=NOW)
+    again = restore_user(hist, find_removed_user(hist, "anna")[0])
+    assert again.user_id == anna.user_id and again.born == 1990
+    assert [r.session_id for r in hist.list_sessions(again.user_id)] == sids
 
 
 @pytest.mark.req("SRS-191")
