@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -71,10 +72,34 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_problem(root: Path, out_text: str) -> str | None:
+    """Why an output folder must not be written, or None: never the repository
+    itself, an ancestor of it, or a folder holding tracked files (`docs --out
+    docs` overwrote docs/architecture.md, an input; issue 10 review)."""
+    if not out_text.strip():
+        return "--out is empty: name a folder to write, e.g. out/docs"
+    out, repo = Path(out_text).resolve(), root.resolve()
+    if out == repo or out in repo.parents:
+        return f"--out {out_text} is the repository or contains it: name a folder inside it such as out/docs"
+    try:
+        tracked = subprocess.run(["git", "ls-files", "--", str(out)], cwd=repo, capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        tracked = ""
+    if tracked:
+        first = tracked.splitlines()[0]
+        return f"--out {out_text} holds files under version control ({first}, ...): name a folder of its own such as out/docs"
+    return None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from traceability.check import run_check_for_report
     from traceability.report import write_report
     root = _root(args)
+    problem = _out_problem(root, args.out)
+    if problem:
+        print(f"ionto-trace report: error: {problem}", file=sys.stderr)
+        return 1
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
     index = write_report(a, Path(args.out).resolve())
     print(f"report: {index}")
@@ -129,6 +154,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     root = _root(args)
+    problem = _out_problem(root, args.out)
+    if problem:
+        print(f"ionto-trace docs: error: {problem}", file=sys.stderr)
+        return 1
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
     try:
         r = write_docs(root, Path(args.out).resolve(), a)
