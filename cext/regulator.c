@@ -116,6 +116,7 @@ static void restart_from_zero(reg_state_t *reg)
     reg->open_armed = 0;
     reg->anchor_mv = 0;
     reg->evidence = 0;
+    reg->arm_mean_q = 0;
     reg->boot_mv = REG_BLIND_BOOT_LOW_MV;
 }
 
@@ -463,14 +464,37 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
  * is then at most the DC drive the setpoint needs (a charging capacitance
  * only lowers the reading), which keeps the re-contact bound of
  * REG_BLIND_RISE_DIV (4.9 s + 10 mV / 0.3 R). */
-static int32_t anchor_drive_mv(int32_t last_drive_mv, int32_t i_ua, int32_t setpoint_ua)
+static int32_t anchor_drive_mv(int32_t last_drive_mv, int32_t i_ua, int32_t setpoint_ua, int32_t old_anchor_mv)
 {
     int32_t above_noise_ua = i_ua - REG_OPEN_NOISE_UA;
     int32_t anchor_mv = last_drive_mv;
     if (above_noise_ua > setpoint_ua) {
         anchor_mv = (int32_t)(((int64_t)last_drive_mv * (int64_t)max_i32(setpoint_ua, 0)) / (int64_t)above_noise_ua);
     }
+    /* a reading above the setpoint says the drive was enough: it never
+     * raises the anchor (from REG_BLIND_START_MAX_UA; lower, the reference
+     * waited and slow ramps ended late, SRS-028). One-tick contacts at
+     * 0.1 mA read 97, 122, 134 uA at drives wound up by the blind rise, and
+     * each re-anchored the next: 72 -> 112 mV, 0.62 mA at 600 ohm. */
+    if ((i_ua > setpoint_ua) && (setpoint_ua >= REG_BLIND_START_MAX_UA)) {
+        anchor_mv = min_i32(anchor_mv, old_anchor_mv);
+    }
     return anchor_mv;
+}
+
+/* Blind-rise allowance above the anchor (SRS-025): from
+ * REG_BLIND_FINE_MIN_UA 1/16 (at least 2 mV), below it 1/4 (at least 10 mV,
+ * a 10 kOhm start needs it); the re-contact figures are in
+ * regulator_config.h. */
+static int32_t blind_rise_mv(const reg_state_t *reg)
+{
+    int32_t rise_mv;
+    if (reg->setpoint_ua >= REG_BLIND_FINE_MIN_UA) {
+        rise_mv = max_i32(REG_BLIND_FINE_MIN_MV, reg->anchor_mv / REG_BLIND_FINE_DIV);
+    } else {
+        rise_mv = max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
+    }
+    return rise_mv;
 }
 
 /* PI with conditional integration and a clamped integrator (anti-windup);
@@ -492,16 +516,23 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
      * most REG_BLIND_RISE_MV above the drive of the last evidence (no windup
      * into an open circuit that is too small to be seen in one reading) */
     if (i_ua > REG_OPEN_NOISE_UA) {
-        reg->anchor_mv = anchor_drive_mv(reg->last_drive_mv, i_ua, reg->setpoint_ua);
+        /* within 0..compliance by construction; stated so that the bound
+         * survives the state for Eva (no overflow in the blind bound) */
+        reg->anchor_mv = min_i32(max_i32(anchor_drive_mv(reg->last_drive_mv, i_ua, reg->setpoint_ua, reg->anchor_mv),
+                                         0), REG_COMPLIANCE_MV);
     }
-    if (i_ua >= REG_OPEN_ARM_UA) {
+    if ((i_ua >= REG_OPEN_ARM_UA) || (reg->open_armed != 0)) {
         reg->evidence = 1;
     }
-    /* the bound holds until evidence at any setpoint (issue 8 point 1): a
-     * lift that began before the first REG_OPEN_ARM_UA reading and lasts
-     * while the reference passes REG_BLIND_MAX_UA met the 1 V open tier */
-    if ((reg->setpoint_ua < REG_BLIND_MAX_UA) || (reg->evidence == 0)) {
-        int64_t blind_q2 = (int64_t)reg->anchor_mv + (int64_t)max_i32(REG_BLIND_RISE_MIN_MV, reg->anchor_mv / REG_BLIND_RISE_DIV);
+    /* the bound holds at any setpoint until evidence and an armed collapse
+     * tier (issue 8 point 1): a lift that began before the first
+     * REG_OPEN_ARM_UA reading and lasts while the reference passes
+     * REG_BLIND_MAX_UA met the 1 V open tier; so did one after a 160 uA
+     * reading seen below REG_OPEN_FIRE_MIN_UA, which did not arm (6.1 mA);
+     * an armed tier implies evidence (set just above), so "not armed" covers
+     * "no evidence" */
+    if ((reg->setpoint_ua < REG_BLIND_MAX_UA) || (reg->open_armed == 0)) {
+        int64_t blind_q2 = (int64_t)reg->anchor_mv + (int64_t)blind_rise_mv(reg);
         if ((reg->evidence == 0) && (blind_q2 < (int64_t)reg->boot_mv)) {
             blind_q2 = (int64_t)reg->boot_mv;
         }
@@ -717,17 +748,22 @@ static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
         reg->open_count = REG_OPEN_TICKS;
     }
     /* SRS-025: the current collapsed to the open-circuit noise after it was
-     * clearly flowing: armed by a reading >= REG_OPEN_ARM_UA since the last
-     * restart, disarmed while the setpoint is below REG_OPEN_FIRE_MIN_UA */
+     * clearly flowing: armed by a reading >= REG_OPEN_ARM_UA or a filtered
+     * mean >= REG_OPEN_ARM_MEAN_UA since the last restart (a current held at
+     * 0.12..0.17 mA reads 160 uA only with favourable noise), disarmed while
+     * the setpoint is below REG_OPEN_FIRE_MIN_UA; the collapse is judged
+     * before the arming, so a mean not yet pulled down never hides it.
+     * |i_ua| <= 50 000 (range-checked): the filter stays within 16 x that */
+    reg->arm_mean_q += ((i_ua * REG_OPEN_ARM_Q) - reg->arm_mean_q) / REG_OPEN_ARM_FILTER_DIV;
     if (reg->setpoint_ua < REG_OPEN_FIRE_MIN_UA) {
         reg->open_armed = 0;
-    } else if (i_ua >= REG_OPEN_ARM_UA) {
-        reg->open_armed = 1;
     } else if ((reg->open_armed != 0) && (i_ua < REG_OPEN_NOISE_UA) &&
                (((int64_t)reg->last_drive_mv * 1000LL) >= ((int64_t)REG_SHORT_OHMS * (int64_t)reg->setpoint_ua))) {
         /* the last drive is what a load above the short threshold needs: at a
          * short the loop jitters by 10 uA per mV and the short check decides */
         reg->open_count = REG_OPEN_TICKS;
+    } else if ((i_ua >= REG_OPEN_ARM_UA) || (reg->arm_mean_q >= (REG_OPEN_ARM_MEAN_UA * REG_OPEN_ARM_Q))) {
+        reg->open_armed = 1;
     } else {
         /* armed and flowing, or not yet armed */
     }

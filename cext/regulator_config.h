@@ -223,6 +223,55 @@
  * holds the drive back the reference waits (a current that never shows
  * ends the ramp by the supervisor's ramp-overrun bound, not "completed"). */
 #define REG_BLIND_MAX_UA 200
+/* SRS-025 (issue 8 point 1, residual of main 29f408b): the band 0.11..0.2
+ * mA. A current regulated at 0.12..0.17 mA reads >= 160 uA only with
+ * favourable noise, so the collapse tier stayed unarmed there and the 1/4
+ * blind rise met re-contact with 4.9 s + 10 mV / 0.3 R (0.50..0.64 mA above
+ * the reference in the stress runs: 18 of 1200 chatter cases, 5 of 3000
+ * cases of 1..20 ms chatter). And a 160 uA reading seen while the setpoint
+ * was below 0.12 mA counted as evidence without arming: above 0.2 mA the
+ * bound was then off and a lift wound the drive at 20 mV per tick to the
+ * 1 V tier, 6.1 mA above the reference at 500 ohm. Now:
+ * - arming by the filtered mean: every plain reading enters a filter of
+ *   1/REG_OPEN_ARM_FILTER_DIV (1/8) per tick, in 1/REG_OPEN_ARM_Q (1/16)
+ *   uA; a mean >= REG_OPEN_ARM_MEAN_UA (131 uA) arms the collapse tier
+ *   like a 160 uA reading. The filter's sd is 20.3 uA x sqrt(1/15) = 5.2
+ *   uA (20 uA rms noise + the 12.2 uA step), so 131 uA is 5 sd above the
+ *   105 uA a healthy contact needs to never read below 50 uA: a current
+ *   below 105 uA arms with p < 3e-7 per tick (and a false arming costs one
+ *   safe "contact lost"), a current at 0.137 mA arms within a few ms. The
+ *   filter restarts from 0 at every restart, so it lags a rising current;
+ *   a collapse reading is judged before the arming, so the mean that a
+ *   lift has not yet pulled down never shadows it. Arming sets the
+ *   evidence too (the reference no longer waits).
+ * - the bound holds at every setpoint until the tier is armed, not only
+ *   until the first 160 uA reading.
+ * - the blind rise by band: below REG_BLIND_FINE_MIN_UA (0.1 mA) 1/4, at
+ *   least 10 mV, as before (a 10 kOhm start needs it); from 0.1 mA
+ *   1/REG_BLIND_FINE_DIV (1/16), at least REG_BLIND_FINE_MIN_MV (2 mV: a
+ *   short's drive of ~10 mV still rises): re-contact meets 1.0625 x 3.92 s
+ *   + 2 mV / 150 ohm = 4.17 s + 13 uA, within s + 0.5 mA up to 0.153 mA,
+ *   above the ~0.137 mA where the mean arms the tier.
+ * - less compounding: from REG_BLIND_START_MAX_UA (120 uA) a reading above
+ *   the setpoint never raises the anchor (the drive was enough). One-tick
+ *   contacts at 0.1 mA read 97, 122 and 134 uA at drives the blind rise had
+ *   wound up, each re-anchored the next, 72 -> 112 mV: 0.62 mA at 600 ohm
+ *   (0.52 mA above the reference). From 50 uA the rule held every stress
+ *   case, but 1 mA sessions ramped over 106..120 s reached the set current
+ *   0.5 s late (SRS-028); from 75 uA a 1 mA / 119 s ramp ended 10 ms late.
+ *   OPEN (issue 8 point 1): below 0.12 mA one-tick contacts still compound
+ *   the 1/4 rise: 4 of the 23 stress failures of main stay at 0.51..0.55
+ *   mA above the reference (0.07..0.1 mA, 500..1500 ohm).
+ *   A finer rise below 0.1 mA (1/6, 1/8) also held the band but made the
+ *   reference wait: a 1 mA / 119 s ramp at 1 kOhm ended 10 ms late (SRS-028).
+ */
+#define REG_OPEN_ARM_MEAN_UA 131
+#define REG_OPEN_ARM_Q 16
+#define REG_OPEN_ARM_FILTER_DIV 8
+#define REG_BLIND_FINE_MIN_UA 100
+#define REG_BLIND_FINE_DIV 16
+#define REG_BLIND_FINE_MIN_MV 2
+#define REG_BLIND_START_MAX_UA 120
 #define REG_BLIND_RISE_MIN_MV 10
 #define REG_BLIND_RISE_DIV 4
 

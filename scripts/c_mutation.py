@@ -58,6 +58,8 @@ FAST = [
     # the tests of the noise floor (SRS-130) and of the settled contact (SRS-131)
     "tests/regulator/test_sensor_noise_floor.py",
     "tests/regulator/test_contact_settle.py",
+    # re-contact within the reference + 0.5 mA at every setpoint (SRS-025, issue 8 point 1)
+    "tests/regulator/test_recontact_band.py",
 ]
 # with --deep, run for a mutant that survives FAST: together about a minute
 SLOW = [
@@ -66,6 +68,7 @@ SLOW = [
     "tests/regulator/test_regulation.py",
     "tests/regulator/test_safety_review.py",
     "tests/regulator/test_invariants.py",
+    "tests/regulator/test_recontact_band_sweep.py",
 ]
 COPY = ["core", "cext", "tests/conftest.py", "tests/regulator", "traceability", "spec",
         "hazard_analysis", "pyproject.toml"]
