@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,19 @@ def _synthesise(root: Path) -> None:
         {**build_of(root), "properties": [{"id": p, "result": "proven", "method": "explore", "counterexample": []}
                         for p in project.props],
          "table_mutation": {"total": 10, "caught": 10, "survivors": [], "equivalent": []}}))
+
+
+def copy_tracked(root: Path) -> Path:
+    """A copy of every file git tracks in the repository, at root (for the
+    checks that read the whole tree: documents, SOUP, build, problem reports)."""
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True,
+                            check=True).stdout
+    for rel in listed.splitlines():
+        if (REPO / rel).is_file():
+            dst = root / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dst)
+    return root
 
 
 @pytest.fixture

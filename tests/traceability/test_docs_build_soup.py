@@ -5,12 +5,11 @@ probed is compared with its SOUP entry where it is installed (a warning where
 it is absent). A mutated copy must be refused, the repository must pass."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.traceability.conftest import copy_tracked
 from traceability.cli import main
 from traceability.docs import soupver
 
@@ -20,14 +19,7 @@ SOUP = "hazard_analysis/soup.yaml"
 
 @pytest.fixture
 def copy(tmp_path) -> Path:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
-    root = tmp_path / "repo"
-    for rel in out.splitlines():
-        if (ROOT / rel).is_file():
-            dst = root / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dst)
-    return root
+    return copy_tracked(tmp_path / "repo")
 
 
 def _findings(capsys, root: Path) -> list[str]:

@@ -7,12 +7,11 @@ passing."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.traceability.conftest import copy_tracked
 from traceability.cli import main
 from traceability.docs.rules import CLASS_C_ACTIVITIES, CONDITIONAL
 from traceability.docs.units import all_units, c_units
@@ -23,14 +22,7 @@ CLAUSES = "docs/iec62304_clauses.yaml"
 
 @pytest.fixture
 def copy(tmp_path) -> Path:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
-    root = tmp_path / "repo"
-    for rel in out.splitlines():
-        if (ROOT / rel).is_file():
-            dst = root / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dst)
-    return root
+    return copy_tracked(tmp_path / "repo")
 
 
 def _errors(capsys, root: Path) -> list[str]:

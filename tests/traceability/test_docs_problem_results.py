@@ -5,12 +5,12 @@ read, a test of a closed report that failed or did not run is an error;
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.traceability.conftest import copy_tracked
 
 from traceability.cli import main
 from traceability.provenance import commit, source_sha256
@@ -21,14 +21,7 @@ PR = "problems/PR-001.yaml"
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory) -> Path:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
-    root = tmp_path_factory.mktemp("pr") / "repo"
-    for rel in out.splitlines():
-        if (ROOT / rel).is_file():
-            dst = root / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dst)
-    return root
+    return copy_tracked(tmp_path_factory.mktemp("pr") / "repo")
 
 
 def _results(root: Path, path: Path, outcomes: dict[str, str | None]) -> Path:

@@ -4,13 +4,12 @@ is an open item of the release record, never a pass."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.traceability.conftest import copy_tracked
 from traceability.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,14 +22,7 @@ def _entries(root: Path) -> list[dict]:
 
 @pytest.fixture
 def copy(tmp_path) -> Path:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
-    root = tmp_path / "repo"
-    for rel in out.splitlines():
-        if (ROOT / rel).is_file():
-            dst = root / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dst)
-    return root
+    return copy_tracked(tmp_path / "repo")
 
 
 def _findings(capsys, root: Path) -> list[str]:
