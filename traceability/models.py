@@ -239,7 +239,7 @@ class Soup(Strict):
     name: str
     kind: Literal["python", "platform", "tool"]
     version: str = Field(min_length=1, description="the pinned version whose anomalies were reviewed")
-    version_probe: Literal["python", "sqlite", "glibc", "gcc", "cppcheck", "spin", "clang", "frama-c",
+    version_probe: Literal["python", "sqlite", "openssl", "git", "glibc", "gcc", "cppcheck", "spin", "clang", "frama-c",
                            "arm-none-eabi-gcc", "chromium", "dot", "dist", "build"] | None = Field(
         default=None, description="how the installed version is read (kind platform/tool)")
     on_device: bool

@@ -13,7 +13,7 @@ import pytest
 
 from tests.traceability.conftest import copy_tracked
 from traceability.cli import main
-from traceability.docs.rules import CLASS_C_ACTIVITIES, CONDITIONAL
+from traceability.docs.rules import CLASS_C_ACTIVITIES, CONDITIONAL, RELIED_ON
 from traceability.docs.units import all_units, c_units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +61,10 @@ def test_not_applicable_is_refused_for_every_activity_the_standard_does_not_make
     for clause in CLASS_C_ACTIVITIES:
         mine = [e for e in errs if f"{CLAUSES}: {clause}: field 'not_applicable'" in e]
         assert len(mine) == 1, (clause, mine)
-        if clause in CONDITIONAL:
+        if clause in RELIED_ON:   # SRS-286: the architecture relies on it, whatever the rationale
+            assert "cannot be not applicable, whatever the rationale says: the architecture relies on it" \
+                in mine[0], mine[0]
+        elif clause in CONDITIONAL:
             assert f"the rationale must name the condition ({CONDITIONAL[clause][0]})" in mine[0]
             assert "got ' '" in mine[0]
         else:
@@ -80,7 +83,11 @@ def test_a_conditional_clause_is_not_applicable_only_with_a_rationale_naming_its
     text = _entry("4.4").sub('  - {clause: "4.4", activity: "legacy software", not_applicable: "legacy"}', text)
     path.write_text(text)
     errs = [e for e in _errors(capsys, copy) if CLAUSES in e]
-    assert not [e for e in errs if ": 5.3.5: " in e]
+    # a rationale naming the condition is no longer enough where the architecture relies on the clause (SRS-286)
+    assert [e for e in errs if ": 5.3.5: " in e] == [
+        f"ERROR: {CLAUSES}: 5.3.5: field 'not_applicable': class C activity 'segregation' cannot be not "
+        f"applicable, whatever the rationale says: the architecture relies on it ({RELIED_ON['5.3.5']}) "
+        "[rule: docs]"]
     assert [e for e in errs if ": 8.1.2: field 'not_applicable': the rationale must name the condition "
             "(applies only where SOUP is used): at least 20 characters naming 'SOUP'" in e]
     assert [e for e in errs if ": 4.4: field 'not_applicable'" in e and "got 'legacy'" in e]

@@ -23,6 +23,8 @@ MAINT_PLAN = "docs/plans/maintenance_plan.yaml"
 CLAUSES = "docs/iec62304_clauses.yaml"
 BIBLIOGRAPHY = "docs/bibliography.yaml"
 DESIGN_DIR = "docs/design"
+PLANS_DIR = "docs/plans"
+PLAN_SECTION = re.compile(r"[a-z0-9_]+\.yaml:[a-z0-9_]+(\.[a-z0-9_]+)*")
 
 
 class Strict(BaseModel):
@@ -75,13 +77,24 @@ class Clause(Strict):
     # Key phrases (case-insensitive) the check finds in the targets: each phrase
     # in at least one target, each target holding at least one phrase (SRS-273).
     covers: list[str] = Field(default_factory=list)
+    # Plan sections that must exist and be non-empty (SRS-285): "PLAN.yaml:KEY",
+    # PLAN a file of docs/plans/, KEY a dotted key path under its `sections`.
+    requires: list[str] = Field(default_factory=list)
     not_applicable: str | None = None
+    # A not-applicable entry: the docs/architecture.md heading its rationale rests
+    # on, and the date that rationale was reviewed (SRS-286).
+    architecture: str | None = None
+    reviewed: date | None = None
 
     @model_validator(mode="after")
     def _prefixes(self) -> "Clause":
         for t in self.satisfied_by:
             if not t.startswith(("doc:", "file:")):
                 raise ValueError(f"target {t!r} must start with doc: or file:")
+        for r in self.requires:
+            if not PLAN_SECTION.fullmatch(r):
+                raise ValueError(f"requires {r!r} must be PLAN.yaml:KEY (a file of {PLANS_DIR}/ and a key "
+                                 "path under its sections, e.g. development_plan.yaml:verification_activities)")
         return self
 
 

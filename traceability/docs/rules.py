@@ -4,7 +4,9 @@
   a test that verifies its fix (the test must exist), is an error; so is one
   naming an unknown requirement or hazard;
 - every IEC 62304 class C activity of the clause map must point to a document
-  of the set or a file that exists (or say why it does not apply);
+  of the set or a file that exists (or say why it does not apply); the plan
+  sections it requires must exist and be non-empty (SRS-285); a clause the
+  architecture relies on is never not applicable (SRS-286);
 - every software unit (C function of the regulator, Python module of core/)
   has a design note, and no note is left for a unit that is gone;
 - every source key the requirements and the risk file cite is in the bibliography;
@@ -20,12 +22,16 @@ import re
 from pathlib import Path
 
 from traceability.docs import DOC_IDS
-from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PROBLEMS_DIR, RecordError,
+from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PLANS_DIR, PROBLEMS_DIR, RecordError,
                                        load_bibliography, load_clauses, load_design_notes,
                                        load_problem_reports)
-from traceability.docs.soupgen import check_installed
+from traceability.docs.soupgen import check_installed, check_probed
 from traceability.docs.units import all_units
 from traceability.data import SOUP
+from traceability.yamlload import DataError, load_yaml
+
+# The plans a clause-map activity can be satisfied by: document id -> file of docs/plans/.
+PLAN_DOCS = {"development-plan": "development_plan.yaml", "maintenance-plan": "maintenance_plan.yaml"}
 
 CITED = re.compile(r"\[([A-Z][A-Z0-9-]+(?:(?:, |,|/| )[A-Z][A-Z0-9-]+)*)\]")
 CITING_FILES = ("spec/requirements.yaml", "spec/limits.yaml", "hazard_analysis/hazards.yaml",
@@ -41,6 +47,7 @@ def check_docs(a) -> None:
     p = a.project
     root = p.root
     check_installed(p, SOUP)
+    check_probed(p, SOUP)
     if not present(root):
         p.warn(CLAUSES, "", "", "documentation records not found (clause map, problems/): the IEC 62304 "
                "rules are not checked")
@@ -148,6 +155,20 @@ CONDITIONAL = {
 }
 MIN_RATIONALE = 20   # characters: a rationale, not a blank or a word
 
+# Conditional clauses this architecture relies on: never not applicable, whatever
+# the rationale says (SRS-286). clause -> what of the design relies on it.
+SOUP_ON_DEVICE = ("the device runs on SOUP: CPython, SQLite, OpenSSL (hashlib.scrypt), glibc, pydantic, "
+                  "python-statemachine, cffi (hazard_analysis/soup.yaml)")
+RELIED_ON = {
+    "5.3.3": SOUP_ON_DEVICE,
+    "5.3.4": SOUP_ON_DEVICE,
+    "5.3.5": "the C regulator enforces every patient limit on its own, segregated from the Python core, "
+             "which cannot command it past them (design layering 1, risk controls in C)",
+    "7.1.3": SOUP_ON_DEVICE,
+    "8.1.2": SOUP_ON_DEVICE,
+}
+ARCHITECTURE = "docs/architecture.md"
+
 
 def _clause_map(p, texts: dict[str, str] | None = None) -> None:
     try:
@@ -156,6 +177,7 @@ def _clause_map(p, texts: dict[str, str] | None = None) -> None:
         p.error(CLAUSES, "", "", str(exc).split(": ", 1)[-1])
         return
     seen = set()
+    plans: dict[str, object] = {}
     for c in cm.clauses:
         if c.clause in seen:
             p.error(CLAUSES, c.clause, "clause", "clause listed twice")
@@ -163,6 +185,7 @@ def _clause_map(p, texts: dict[str, str] | None = None) -> None:
         if c.not_applicable is not None:
             _not_applicable(p, c)
             continue
+        _plan_sections(p, c, plans)
         if not c.satisfied_by:
             p.error(CLAUSES, c.clause, "satisfied_by", f"class C activity '{c.activity}' has no document, "
                     "record or check that satisfies it")
@@ -180,17 +203,83 @@ def _clause_map(p, texts: dict[str, str] | None = None) -> None:
                 "add it with what satisfies it (or why it does not apply)")
 
 
+_ABSENT = object()
+
+
+def _plan_data(root: Path, name: str, plans: dict[str, object]):
+    """The `sections` mapping of docs/plans/NAME as read (no model: a deleted or
+    emptied section must be named, not hidden behind a load error), or a message."""
+    if name not in plans:
+        rel = f"{PLANS_DIR}/{name}"
+        try:
+            data = load_yaml(root / rel, rel).data
+            sections = data.get("sections") if isinstance(data, dict) else None
+            plans[name] = sections if isinstance(sections, dict) else f"{rel} has no sections mapping"
+        except (DataError, OSError) as exc:
+            plans[name] = f"{rel} does not load ({str(exc).split(': ', 1)[-1] or type(exc).__name__})"
+    return plans[name]
+
+
+def _plan_sections(p, c, plans: dict[str, object]) -> None:
+    """SRS-285: each required plan section exists and is non-empty; an activity
+    satisfied by a plan names at least one section of it."""
+    for plan_doc, plan_file in PLAN_DOCS.items():
+        if any(t in (f"doc:{plan_doc}", f"file:{PLANS_DIR}/{plan_file}") for t in c.satisfied_by) and \
+                not any(r.startswith(plan_file + ":") for r in c.requires):
+            p.error(CLAUSES, c.clause, "requires", f"class C activity '{c.activity}' is satisfied by the "
+                    f"{plan_doc} but names none of its sections: add {plan_file}:KEY, the section that "
+                    "carries it")
+    for r in c.requires:
+        plan_file, _, path = r.partition(":")
+        sections = _plan_data(p.root, plan_file, plans)
+        if isinstance(sections, str):
+            p.error(CLAUSES, c.clause, "requires", f"{r}: {sections}: class C activity '{c.activity}' has "
+                    "no plan behind it")
+            continue
+        value = sections
+        for key in path.split("."):
+            value = value.get(key, _ABSENT) if isinstance(value, dict) else _ABSENT
+        if value is _ABSENT:
+            p.error(CLAUSES, c.clause, "requires", f"{r}: section '{path}' is missing from "
+                    f"{PLANS_DIR}/{plan_file}: class C activity '{c.activity}' has no plan content")
+        elif value is None or (isinstance(value, (str, list, dict)) and not (
+                value.strip() if isinstance(value, str) else value)):
+            p.error(CLAUSES, c.clause, "requires", f"{r}: section '{path}' of {PLANS_DIR}/{plan_file} is "
+                    f"empty: class C activity '{c.activity}' has no plan content")
+
+
 def _not_applicable(p, c) -> None:
     cond = CONDITIONAL.get(c.clause)
     if cond is None:
         p.error(CLAUSES, c.clause, "not_applicable", f"class C activity '{c.activity}' cannot be not "
                 "applicable: IEC 62304 makes only " + ", ".join(CONDITIONAL) + " conditional; give what "
                 "satisfies it (satisfied_by, covers)")
-    elif len(c.not_applicable.strip()) < MIN_RATIONALE or cond[1].lower() not in c.not_applicable.lower():
-        p.error(CLAUSES, c.clause, "not_applicable", f"the rationale must name the condition ({cond[0]}): "
-                f"at least {MIN_RATIONALE} characters naming '{cond[1]}', got {c.not_applicable!r}")
+    elif c.clause in RELIED_ON:
+        p.error(CLAUSES, c.clause, "not_applicable", f"class C activity '{c.activity}' cannot be not "
+                f"applicable, whatever the rationale says: the architecture relies on it ({RELIED_ON[c.clause]})")
+    else:
+        _not_applicable_rationale(p, c, cond)
     if c.satisfied_by:
         p.error(CLAUSES, c.clause, "satisfied_by", "an activity that is not applicable has no targets")
+
+
+def _not_applicable_rationale(p, c, cond: tuple[str, str]) -> None:
+    """SRS-273, SRS-286: a rationale naming the condition, tied to a heading of the
+    architecture document, reviewed on a date that is not in the future."""
+    from datetime import date
+    if len(c.not_applicable.strip()) < MIN_RATIONALE or cond[1].lower() not in c.not_applicable.lower():
+        p.error(CLAUSES, c.clause, "not_applicable", f"the rationale must name the condition ({cond[0]}): "
+                f"at least {MIN_RATIONALE} characters naming '{cond[1]}', got {c.not_applicable!r}")
+    path = p.root / ARCHITECTURE
+    headings = re.findall(r"^#{2,3} +(.+?)\s*$", path.read_text(encoding="utf-8"), re.M) if path.exists() else []
+    if not c.architecture or c.architecture.strip() not in headings:
+        p.error(CLAUSES, c.clause, "architecture", f"a not-applicable activity names the heading of "
+                f"{ARCHITECTURE} its rationale rests on: got {c.architecture!r}, not a heading there")
+    if c.reviewed is None:
+        p.error(CLAUSES, c.clause, "reviewed", "a not-applicable activity needs the date its rationale was "
+                "reviewed (reviewed: YYYY-MM-DD)")
+    elif c.reviewed > date.today():
+        p.error(CLAUSES, c.clause, "reviewed", f"review date {c.reviewed} is in the future")
 
 
 def target_text(root: Path, target: str, texts: dict[str, str]) -> str:

@@ -16,6 +16,9 @@ PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([A-Za-z0-9][A-Za-z0-
 PROBES = {
     "python": lambda: platform.python_version(),
     "sqlite": lambda: __import__("sqlite3").sqlite_version,
+    # the libcrypto behind hashlib (scrypt of the PINs, core/users.py), as the interpreter reports it
+    "openssl": lambda: _match(__import__("ssl").OPENSSL_VERSION, r"OpenSSL (\d+\.\d+\.\d+\w*)", "ssl.OPENSSL_VERSION"),
+    "git": lambda: _cmd(["git", "--version"], r"git version (\d+(?:\.\d+)+)"),
     "glibc": lambda: os.confstr("CS_GNU_LIBC_VERSION").split()[-1],
     "gcc": lambda: _cmd(["gcc", "-dumpfullversion"], r"(\d+\.\d+(?:\.\d+)?)"),
     "cppcheck": lambda: _cmd(["cppcheck", "--version"], r"Cppcheck (\S+)"),
@@ -30,9 +33,13 @@ PROBES = {
 
 def _cmd(argv: list[str], pattern: str) -> str:
     r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    m = re.search(pattern, r.stdout + r.stderr)
+    return _match(r.stdout + r.stderr, pattern, f"`{' '.join(argv)}`")
+
+
+def _match(text: str, pattern: str, source: str) -> str:
+    m = re.search(pattern, text)
     if not m:
-        raise RuntimeError(f"`{' '.join(argv)}` printed no version")
+        raise RuntimeError(f"{source} gave no version")
     return m.group(1)
 
 
