@@ -333,8 +333,10 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
             "record or check that satisfies it (`ionto-trace check` fails where one has none).")
     if cm:
         d.intro += f" Standard: {cm.standard}."
-        d.sections.append(Section("Clauses", head=["clause", "activity", "satisfied by"], rows=[
-            [c.clause, c.activity, [_link(t) for t in c.satisfied_by] or f"not applicable: {c.not_applicable}"]
+        d.sections.append(Section("Clauses", head=["clause", "activity", "satisfied by",
+                                                   "plan sections (must exist, non-empty)"], rows=[
+            [c.clause, c.activity, [_link(t) for t in c.satisfied_by] or _not_applicable_cell(c),
+             ", ".join(c.requires) or "-"]
             for c in cm.clauses]))
 
     # ---- bibliography
@@ -413,6 +415,12 @@ def _imports(test_file: Path, module_file: str) -> bool:
     except OSError:
         return False
     return dotted in text or re.search(rf"from {re.escape(package)} import [^\n]*\b{name}\b", text) is not None
+
+
+def _not_applicable_cell(c) -> str:
+    """SRS-286: the rationale with the architecture heading it rests on and its review date."""
+    return (f"not applicable: {c.not_applicable} (architecture: {c.architecture or 'none named'}; "
+            f"reviewed {c.reviewed.isoformat() if c.reviewed else 'never'})")
 
 
 def _link(target: str) -> dict:
