@@ -170,8 +170,9 @@ def test_problem_report_with_a_bad_status_names_file_and_field(copy, capsys):
 def test_clause_with_nothing_that_satisfies_it_fails(copy, capsys):
     _edit(copy, "docs/iec62304_clauses.yaml",
           '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: ["doc:problem-reports"], '
-          'covers: ["trend"]}',
-          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: [], covers: ["trend"]}')
+          'covers: ["trend"], requires: ["maintenance_plan.yaml:trend_analysis"]}',
+          '{clause: "9.6", activity: "analyse problems for trends", satisfied_by: [], covers: ["trend"], '
+          'requires: ["maintenance_plan.yaml:trend_analysis"]}')
     rc, out = _check(capsys, copy)
     assert rc == 1
     assert ("docs/iec62304_clauses.yaml: 9.6: field 'satisfied_by': class C activity 'analyse problems for trends' "
