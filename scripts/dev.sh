@@ -31,7 +31,8 @@ setup() {
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV"
     fi
-    "$PY" -m pip install -q --upgrade pip >/dev/null
+    # pip at the version of its SOUP entry (hazard_analysis/soup.yaml, checked by ionto-trace)
+    "$PY" -m pip install -q pip==26.3 >/dev/null
     # the device's runtime packages exactly as locked (versions and sha256 hashes,
     # the SOUP list of hazard_analysis/soup.yaml), before anything else can pick them
     echo "setup: installing the runtime lock (requirements/runtime.lock, hashes checked)"
@@ -68,13 +69,17 @@ run_tests() {
     step "static analysis of cext/ (cppcheck, MISRA C:2012 addon)" bash scripts/cppcheck.sh
     step "MISRA 10.8 cast check of cext/" bash scripts/cverify.sh casts
     step "cross-compile regulator.c for Cortex-M4 and M0+ (-Werror, size, worst stack)" bash scripts/cverify.sh arm
-    rm -rf out/test-results out/.coverage
+    rm -rf out/test-results out/.coverage out/.coverage.*
     # results.json (the plugin) and JUnit XML with each test's ids as properties;
-    # coverage.py records the branches of core/ on the way (gate below)
+    # coverage.py records the branches of core/ in every pytest process on the way
+    # (tests/conftest.py; combined for the gate below). pytest-xdist runs the tests
+    # on every core (IONTO_TEST_WORKERS: a number, or 0 for one process).
     step "pytest (unit, C through cffi, hypothesis, CLI, SPIN, packaging, ReqIF in StrictDoc)" \
-        python -m coverage run --branch --source=core --data-file=out/.coverage \
-        -m pytest -q -p no:cacheprovider --junitxml=out/test-results/junit.xml
-    step "coverage gate of core/ (coverage.py, branches)" python scripts/py_coverage_gate.py out/.coverage
+        env IONTO_COVERAGE_DATA="$PWD/out/.coverage" python -m pytest -q -p no:cacheprovider \
+        --numprocesses="${IONTO_TEST_WORKERS:-auto}" --maxprocesses=4 --dist=worksteal \
+        --junitxml=out/test-results/junit.xml
+    step "coverage gate of core/ (coverage.py, branches)" \
+        sh -c 'python -m coverage combine -q --data-file=out/.coverage out/ && python scripts/py_coverage_gate.py out/.coverage'
     step "regulator tests under ASan+UBSan" bash scripts/cverify.sh sanitize
     step "coverage gate of regulator.c (gcov: lines and branches)" bash scripts/cverify.sh coverage
     step "fuzzing regulator.c (libFuzzer, bounded run, committed corpus)" bash scripts/cverify.sh fuzz

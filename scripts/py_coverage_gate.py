@@ -3,10 +3,11 @@
 `coverage run --branch --source=core` left from the pytest step, writes
 out/coverage-python.json (per module: lines and branches) and fails when
 the branch coverage of core/ is below PY_BRANCH_MIN, or that of one module
-below its floor in MODULE_BRANCH_MIN. The issue's goal is 95 % of core/; the
-total's default is 0 (figures only) until a full CI run has measured it once
-(the whole suite could not be run on the shared development machine): then
-set it to that figure, and it may only rise.
+below its floor in MODULE_BRANCH_MIN. The issue's goal is 95 % of core/. The
+total's floor (PY_BRANCH_MIN, default 88) is armed from full runs of the whole suite:
+88.8 % (1216/1370) at e1d5952 under `coverage run`, 88.5 % (1213/1370) at
+f43649a under pytest-xdist with the two real-time tests skipped on a loaded
+machine; it may only rise.
 Usage: py_coverage_gate.py DATA_FILE [min_branch_percent]"""
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ import coverage
 # machine 14/14, regulator 29/54 (tests/regulator not run), scenario 46/46,
 # settings 50/52, supervisor 221/240, trace 2/2. Modules not listed (realtime,
 # verification/, users, course: measured by other test folders) have no floor.
+# Floors added 2026-12-01 from the full xdist run at f43649a: cli_users 77/84,
+# course 65/70, users 38/44 (the course and user modules of issue 11).
 MODULE_BRANCH_MIN = {
+    "core/cli_users.py": 85, "core/course.py": 88, "core/users.py": 80,
     "core/checklist.py": 96, "core/cli.py": 85, "core/device.py": 50, "core/history.py": 92,
     "core/limits.py": 83, "core/machine.py": 92, "core/regulator.py": 50, "core/scenario.py": 95,
     "core/settings.py": 94, "core/supervisor.py": 91, "core/trace.py": 50,
@@ -36,7 +40,7 @@ MODULE_BRANCH_MIN = {
 
 def main() -> int:
     data_file = sys.argv[1]
-    minimum = float(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("PY_BRANCH_MIN", "0"))
+    minimum = float(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("PY_BRANCH_MIN", "88"))
     cov = coverage.Coverage(data_file=data_file, branch=True, source=["core"])
     cov.load()
     out = pathlib.Path("out")

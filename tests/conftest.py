@@ -3,10 +3,31 @@ the requirement ids its `req` marker names (see traceability/pytest_plugin.py).
 
 Under CI (CI set in the environment) hypothesis runs derandomized, so a red
 build is reproducible from the commit alone; locally it explores new examples
-on every run."""
+on every run.
+
+Coverage of core/ (scripts/dev.sh): with IONTO_COVERAGE_DATA set, every pytest
+process (each pytest-xdist worker, and the controller) records core/'s branches
+into IONTO_COVERAGE_DATA.<suffix>, started here, before any test imports core/;
+`coverage combine` joins them for the gate."""
 import os
 
-from hypothesis import settings
+if os.environ.get("IONTO_COVERAGE_DATA"):
+    import coverage
+
+    _COVERAGE = coverage.Coverage(data_file=os.environ["IONTO_COVERAGE_DATA"], data_suffix=True,
+                                  branch=True, source=["core"])
+    # the xdist controller runs no test: its empty data file is expected
+    _COVERAGE.set_option("run:disable_warnings", ["no-data-collected"])
+    _COVERAGE.start()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a test's own pytest or CLI child records nothing
+        os.environ.pop("IONTO_COVERAGE_DATA")
+        os.environ["COVERAGE_RUN"] = "true"  # the hypothesis profile below, as under `coverage run`
+
+    def pytest_unconfigure(config) -> None:  # the process's last hook: its data is complete
+        _COVERAGE.stop()
+        _COVERAGE.save()
+
+from hypothesis import settings  # noqa: E402 -- after coverage has started
 
 pytest_plugins = ["traceability.pytest_plugin"]
 
@@ -16,4 +37,5 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 # a speed check and no requirement, is off there
 settings.register_profile("ci-coverage", derandomize=True, print_blob=True, deadline=None)
 if os.environ.get("CI"):
-    settings.load_profile("ci-coverage" if os.environ.get("COVERAGE_RUN") else "ci")
+    settings.load_profile("ci-coverage" if os.environ.get("COVERAGE_RUN") or os.environ.get("IONTO_COVERAGE_DATA")
+                          else "ci")

@@ -17,7 +17,10 @@ renamed test cannot leave evidence behind. Any other run MERGES: the tests it
 ran overwrite their previous entries, the others keep theirs, and every entry
 names the run that produced it (see `runs`). Writes are atomic and serialised
 with a lock file, so concurrent pytest sessions in one checkout do not
-corrupt the file. Under pytest-xdist only the controller writes.
+corrupt the file. Under pytest-xdist (`-n N`) the workers collect: each
+report carries its test's entry (ids, file, line) as an attribute, which
+pytest's report serialisation takes to the controller, and only the
+controller writes.
 
 Provenance: each run records the commit and the hash of the sources it
 tested (traceability.provenance), taken when the session starts; the JUnit
@@ -45,6 +48,8 @@ MAX_RUNS_KEPT = 20
 MESSAGE_CHARS = 600
 JUNIT_PROPERTY = "verifies"
 PROVENANCE_PREFIX = "ionto_"   # <testsuite> properties ionto_commit, ionto_source_sha256
+# an xdist worker's report carries its test's entry (ids, file, line) in this attribute
+REPORT_ATTR = "ionto_item"
 
 
 def _junit_xml(config: pytest.Config):
@@ -67,7 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "req(*ids): the requirement ids (SRS-xxx) or property ids (PROP-xx) a test verifies")
-    if config.getoption("--no-trace-results") or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(_WorkerTagger(), "ionto-trace-worker")
+        return
+    if config.getoption("--no-trace-results"):
         return
     config.pluginmanager.register(_Recorder(config), "ionto-trace-recorder")
 
@@ -106,6 +114,7 @@ class _Recorder:
         self.run_id = _dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.items: dict[str, dict] = {}
         self.provenance: dict[str, str] = {}
+        self.collected_ids: set[str] = set()  # under xdist: what the workers collected
 
     # -- provenance: the sources as they are when the tests start
     @pytest.hookimpl(tryfirst=True)
@@ -116,41 +125,28 @@ class _Recorder:
             for key in ("commit", "source_sha256"):
                 xml.add_global_property(f"{PROVENANCE_PREFIX}{key}", self.provenance[key])
 
-    # -- collection: ids, file and line of each test
+    # -- collection: ids, file and line of each test (without xdist; with it the
+    #    workers' reports bring them, see _WorkerTagger)
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         for item in items:
-            ids: list[str] = []
-            bad: list[str] = []
-            for mark in item.iter_markers(name="req"):
-                for arg in mark.args:
-                    (ids if isinstance(arg, str) else bad).append(str(arg))
-                if not mark.args:
-                    bad.append("<req marker without ids>")
-            path, lineno, _ = item.location
-            file = Path(path).as_posix()
-            node_file = item.nodeid.split("::", 1)[0]
-            if file != node_file:  # defined elsewhere (e.g. hypothesis' stateful TestCase)
-                file, lineno = node_file, None
-            self.items[item.nodeid] = {
-                "nodeid": item.nodeid,
-                "ids": sorted(set(ids)),
-                "file": file,
-                "line": (lineno or 0) + 1,
-                "outcome": "not run",  # deselected or stopped early: never written
-                "duration_s": 0.0,
-                "run_id": self.run_id,
-            }
-            if bad:
-                self.items[item.nodeid]["marker_errors"] = bad
-            if ids:  # what record_property does; written by --junitxml
-                item.user_properties.append((JUNIT_PROPERTY, ", ".join(sorted(set(ids)))))
+            entry = _entry(item)
+            self.items[item.nodeid] = {**entry, "run_id": self.run_id}
+            if entry["ids"]:  # what record_property does; written by --junitxml
+                item.user_properties.append((JUNIT_PROPERTY, ", ".join(entry["ids"])))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.collected_ids.update(ids)
 
     # -- outcome: worst of setup/call/teardown
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = self.items.get(report.nodeid)
         if entry is None:
-            return
+            tagged = getattr(report, REPORT_ATTR, None)
+            if not isinstance(tagged, dict):
+                return
+            entry = self.items[report.nodeid] = {**tagged, "run_id": self.run_id}
         entry["duration_s"] = round(entry["duration_s"] + report.duration, 4)
         xfail = hasattr(report, "wasxfail")
         if report.failed:
@@ -172,7 +168,7 @@ class _Recorder:
             "args": list(self.config.invocation_params.args),
             "full": _is_full_run(self.config),
             "exitstatus": int(exitstatus),
-            "collected": len(self.items),
+            "collected": len(self.collected_ids | set(self.items)),
             "python": sys.version.split()[0],
             "pytest": pytest.__version__,
             # commit and source hash the results are evidence for (IEC 62304 5.6.7/5.7.5:
@@ -186,6 +182,56 @@ class _Recorder:
             _write(_results_path(self.config), run, ran)
         except OSError as exc:  # never turn a test run red because of the record
             sys.stderr.write(f"ionto-trace: could not write test results: {exc}\n")
+
+
+def _entry(item: pytest.Item) -> dict:
+    """A test's ids (from its `req` markers), file and line, not yet run."""
+    ids: list[str] = []
+    bad: list[str] = []
+    for mark in item.iter_markers(name="req"):
+        for arg in mark.args:
+            (ids if isinstance(arg, str) else bad).append(str(arg))
+        if not mark.args:
+            bad.append("<req marker without ids>")
+    path, lineno, _ = item.location
+    file = Path(path).as_posix()
+    node_file = item.nodeid.split("::", 1)[0]
+    if file != node_file:  # defined elsewhere (e.g. hypothesis' stateful TestCase)
+        file, lineno = node_file, None
+    entry = {
+        "nodeid": item.nodeid,
+        "ids": sorted(set(ids)),
+        "file": file,
+        "line": (lineno or 0) + 1,
+        "outcome": "not run",  # deselected or stopped early: never written
+        "duration_s": 0.0,
+    }
+    if bad:
+        entry["marker_errors"] = bad
+    return entry
+
+
+class _WorkerTagger:
+    """On an xdist worker: each test's ids become its JUnit property, and its
+    entry rides on its reports to the controller's _Recorder."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict] = {}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        for item in items:
+            entry = self.entries[item.nodeid] = _entry(item)
+            if entry["ids"]:
+                item.user_properties.append((JUNIT_PROPERTY, ", ".join(entry["ids"])))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        entry = self.entries.get(item.nodeid)
+        if entry is not None:
+            setattr(report, REPORT_ATTR, entry)
+        return report
 
 
 def _message(report: pytest.TestReport) -> str:

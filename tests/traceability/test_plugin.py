@@ -46,7 +46,7 @@ def test_b():
 
 
 def _project(tmp: Path) -> Path:
-    (tmp / "tests").mkdir()
+    (tmp / "tests").mkdir(parents=True)
     (tmp / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
     (tmp / "tests/conftest.py").write_text('pytest_plugins = ["traceability.pytest_plugin"]\n')
     (tmp / "tests/test_a.py").write_text(TESTS_A)
@@ -83,6 +83,24 @@ def test_full_run_records_outcome_ids_and_location(tmp_path):
     assert method["ids"] == ["SRS-004", "SRS-005"] and method["outcome"] == "skipped"
     assert t["tests/test_a.py::test_unmarked"]["ids"] == []
     assert data["runs"][-1]["full"] is True and data["runs"][-1]["ran"] == 6
+
+
+@pytest.mark.req("SRS-106")
+def test_a_run_on_xdist_workers_records_what_one_process_records(tmp_path):
+    """CI runs pytest with -n (scripts/dev.sh): the workers collect, the
+    controller writes; every entry and the JUnit ids must be as without it."""
+    one = _by_id(_pytest(_project(tmp_path / "one")))
+    root = _project(tmp_path / "xdist")
+    data = _pytest(root, "-n", "2", "--junitxml", "out/junit.xml")
+    many = _by_id(data)
+    drop = ("duration_s", "run_id")
+    assert {k: {f: v for f, v in e.items() if f not in drop} for k, e in many.items()} == \
+        {k: {f: v for f, v in e.items() if f not in drop} for k, e in one.items()}
+    assert len(many) == 6 and data["runs"][-1]["ran"] == 6 and data["runs"][-1]["collected"] == 6
+    assert data["runs"][-1]["full"] is True
+    xml = (root / "out/junit.xml").read_text()
+    assert xml.count('name="verifies" value="SRS-002, SRS-003"') == 2
+    assert 'value="SRS-004, SRS-005"' in xml and "ionto_item" not in xml
 
 
 @pytest.mark.req("SRS-106")
