@@ -53,6 +53,13 @@ PER_MONTH_DEFAULT = 2          # every 2 weeks: the middle of "every 2-4 weeks" 
 MAINTENANCE_MIN_INTERVAL = timedelta(hours=56)
 # [Initial phase] "raise by 1 mA per session" (DD)
 RAISE_STEP_MA = 1.0
+# the raise rests on the set current held for the set time: the charge
+# delivered must reach 90 % of set current x set time (SRS-277; PR-042: a
+# load rising to 5 kOhm held 15 mA for 40 s of 10 min, 43 %, with a peak of
+# 15.03 mA). 10 % leaves room for the accuracy of SRS-002 (1 %) and a few
+# anti-shock cuts or short pauses; a session lowered by the density limit
+# (SRS-092) or the compliance for long does not reach it.
+RAISE_MIN_CHARGE_PERCENT = 90.0
 # HDSS 1: "never noticeable, never interferes" = normal sweating; two scores
 # in a row so that one good day does not end the initial phase
 NORMAL_HDSS = 1
@@ -315,6 +322,11 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
     elif not reached_set_current(last.max_current_ma, current):
         why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
                f"{current:g} mA): last current kept")
+    elif not held_set_charge(last.delivered_mamin, current, _set_minutes(settings)):
+        why = (f"last session delivered {last.delivered_mamin:.1f} mA*min, under "
+               f"{RAISE_MIN_CHARGE_PERCENT:g} % of set current x time ({current:g} mA x "
+               f"{_set_minutes(settings):g} min = {current * _set_minutes(settings):.1f} mA*min): "
+               "last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -330,6 +342,20 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         settings["start_polarity"] = "normal" if last_polarity == "reversed" else "reversed"
         why += f"; polarity {settings['start_polarity']} (alternating, last {last_polarity})"
     return {"settings": settings, "reason": why}
+
+
+def _set_minutes(settings: dict[str, Any]) -> float:
+    try:
+        return float(settings.get("minutes"))
+    except (TypeError, ValueError):
+        return float("inf")   # unreadable: no charge can reach it, so no raise
+
+
+def held_set_charge(delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
+    """The session delivered at least RAISE_MIN_CHARGE_PERCENT of set current
+    x set treatment time (SRS-277): the user tolerated the set current for
+    the session, not only at its peak (PR-042)."""
+    return delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
 
 
 def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
