@@ -226,6 +226,76 @@ def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_mo
     return max(limits, key=lambda lim: lim[0])
 
 
+def open_row_bound_s(settings: dict[str, Any]) -> float:
+    """How long a session with these settings can run at most (SRS-278): the
+    session bound of SRS-090 (set time + ramps, twice with reversal, +
+    session_length_extra_s) plus the ramp-down that ends a bounded session.
+    A value that is missing or unreadable counts at its allowed maximum, so
+    a damaged row never shortens the bound."""
+    lim = _LIMITS.settings
+
+    def value(key: str, rng) -> float:
+        v = settings.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not rng.min <= v <= rng.max:
+            return float(rng.max)
+        return float(v)
+    minutes = value("minutes", lim.minutes)
+    up, down = value("ramp_up_s", lim.ramp_up_s), value("ramp_down_s", lim.ramp_down_s)
+    reversal = settings.get("reverse_polarity")
+    ramps = (2 if reversal is not False else 1) * (up + down)
+    return minutes * 60.0 + ramps + _LIMITS.session_length_extra_s + down
+
+
+def _open_rows(history: History) -> list[tuple[int, str, str, str, datetime]]:
+    """Rows with no end (a session running in another program, or a crash):
+    (id, user name, site, start text, the latest time it can still run to)."""
+    rows = history.query("SELECT s.id, COALESCE(u.name, '(no profile)'), s.site, s.started_at,"
+                         " s.settings FROM sessions s LEFT JOIN users u ON u.id = s.user_id"
+                         " WHERE s.ended_at IS NULL")
+    found = []
+    for sid, name, site, start_text, settings_text in rows:
+        start = _start_time(history, sid, start_text)
+        try:
+            settings = json.loads(settings_text)
+        except (TypeError, ValueError, RecursionError):
+            settings = {}
+        if not isinstance(settings, dict):
+            settings = {}
+        found.append((sid, name, site, start_text,
+                      start + timedelta(seconds=open_row_bound_s(settings))))
+    return found
+
+
+def _check_open_rows(history: History, now: datetime) -> None:
+    """One device, one patient, one session at a time (SRS-278, PR-039): a row
+    still open is treated as lasting to its start + its session bound, and a
+    start before that is refused for ANY user, naming the row."""
+    for sid, name, site, start_text, until in _open_rows(history):
+        if now < until:
+            local = until.astimezone(now.tzinfo).isoformat(timespec="seconds")
+            raise FrequencyRefused(
+                f"open session: session {sid} (user {name!r}, {site}, started {start_text}) has no "
+                f"recorded end: it may still be running in another program, or it crashed; one "
+                f"device treats one person at a time: next allowed {local} (its start + its session "
+                "bound); nothing was energised")
+
+
+def close_stale_open_rows(history: History, now: datetime) -> list[int]:
+    """Inside the session row's write transaction (SRS-278): a row still open
+    past its session bound is a crash; it is closed as 'interrupted' with
+    ended_at = its bound and end_reason 'no_end_recorded', and the time it was
+    closed in its counts, so it no longer locks the device. Returns the ids."""
+    closed = []
+    for sid, _name, _site, _start, until in _open_rows(history):
+        if now >= until:
+            history.execute("UPDATE sessions SET ended_at = ?, outcome = 'interrupted',"
+                            " end_reason = 'no_end_recorded', counts = ? WHERE id = ?"
+                            " AND ended_at IS NULL",
+                            (iso_utc(until), json.dumps({"closed_at": iso_utc(now)}), sid))
+            closed.append(sid)
+    return closed
+
+
 def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
@@ -377,6 +447,7 @@ def admission(user: User | None, site: str, clock) -> Any:
         if refusal:
             raise FrequencyRefused(refusal)
         check_before_start(history, who, site, now)
+        close_stale_open_rows(history, now)   # committed with the new row, or not at all
         history.user_id = who.user_id
         history.execute(   # inside the open transaction: no commit of its own
             "INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
@@ -411,3 +482,5 @@ def check_before_start(history: History, user: User, site: str, now: datetime) -
             f"frequency guard: user {user.name!r}, {site}, {status.phase} phase: "
             f"{status.next_allowed_rule}; next allowed {local.isoformat(timespec='minutes')}; "
             "nothing was energised")
+    # after the guard, so that a user's own refusal keeps its rule's message
+    _check_open_rows(history, now)
