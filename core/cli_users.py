@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
-                         check_before_start, course_status, parse_time, record_score, set_course)
+                         check_before_start, course_status, parse_time, keep_reached_phase, record_score, restart_course,
+                         set_course)
 from core.history import History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
                         find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
@@ -38,6 +39,7 @@ COURSE_EXAMPLES = """examples:
   ionto course --user anna --site hands --json
   ionto course score --user anna --session 12 --hdss 2 [--discomfort]
   ionto course set --user anna --site hands --per-month 2
+  ionto course restart --user anna --site hands --yes
 """
 
 
@@ -94,7 +96,7 @@ def add_parsers(sub, db_help: str, fmt) -> None:
                        description="Phase, sessions done and to go, next allowed and next due date, "
                                    "last settings and the suggestion, and a chart (PNG next to the history).",
                        epilog=COURSE_EXAMPLES, formatter_class=fmt)
-    csub = c.add_subparsers(dest="course_command", required=False, metavar="{show,score,set}")
+    csub = c.add_subparsers(dest="course_command", required=False, metavar="{show,score,set,restart}")
     shows = [c, csub.add_parser("show", help="the course (default)")]
     sc = csub.add_parser("score", help="the sweating score after a session (HDSS 1..4)")
     sc.add_argument("--session", required=True, type=_session_id, metavar="ID")
@@ -108,7 +110,12 @@ def add_parsers(sub, db_help: str, fmt) -> None:
     st.add_argument("--alternate-polarity", action=argparse.BooleanOptionalAction, default=None,
                     help="in maintenance, suggest the polarity opposite to the last session's "
                          "(shown with --suggested and confirmed; default: off)")
-    for p in (*shows, sc, st):
+    rs = csub.add_parser("restart", help="move a course in maintenance back to the initial phase "
+                                         "(confirmed, recorded; only later sessions count)")
+    rs.add_argument("--site", required=True, choices=ALL_SITES)
+    rs.add_argument("--yes", action="store_true",
+                    help="confirm without a terminal (required there); on a terminal the question is asked")
+    for p in (*shows, sc, st, rs):
         p.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS if p is not c else None)
         p.add_argument("--db", metavar="PATH", help=db_help, default=argparse.SUPPRESS if p is not c else None)
         p.add_argument("--now", metavar="TIMESTAMP", default=argparse.SUPPRESS if p is not c else None,
@@ -379,6 +386,9 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         if args.user_command == "set":
             born = parse_born(args.born, clock()) if args.born is not None else None
             hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+            if hdss is not None:   # a severity never moves a reached phase back (SRS-279)
+                for site in user.sites:
+                    keep_reached_phase(history, user, site, clock())
             user = update_user(history, user, born=born, hdss=hdss)
             _out(args, user.to_dict(), f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}")
             return 0
@@ -388,6 +398,35 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         return 0
     finally:
         history.close()
+
+
+def _restart(args, history: History, user: User, clock: Clock) -> int:
+    """`ionto course restart` (SRS-279): the only way back to the initial phase,
+    confirmed on a terminal or by --yes, and recorded."""
+    if args.site not in user.sites:
+        raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
+                        f"({', '.join(user.sites)}); nothing was changed")
+    status = course_status(history, user, args.site, clock())
+    if status.phase != "maintenance":
+        raise UserError(f"--site: the course of user {user.name!r} at {args.site} is in the initial "
+                        "phase already; nothing to restart; nothing was changed")
+    print(f"restart the course of {user.name}, {args.site}: back to the initial phase (1 session a "
+          "day, 5 a week, +1 mA suggestions); only sessions from now on count toward it", file=sys.stderr)
+    if sys.stdin.isatty():
+        answer = input("Restart the course? [y/N] ") if not args.yes else "y"
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UserError("restart: not confirmed; nothing was changed")
+    elif not args.yes:
+        raise UserError("restart: without a terminal the restart must be confirmed with --yes; "
+                        "nothing was changed")
+    try:
+        event = restart_course(history, user, args.site, clock())
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    _out(args, dict(event, user=user.name, site=args.site),
+         f"course of {user.name}, {args.site} restarted at {event['at']}: initial phase again "
+         f"(was maintenance since {event['maintenance_since']}, {event['sessions_counted']} sessions counted)")
+    return 0
 
 
 def _out(args, data: Any, text: str) -> None:
@@ -423,6 +462,8 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                  f"score recorded for session {args.session}: HDSS {args.hdss}"
                  f"{', discomfort' if args.discomfort else ''}")
             return 0
+        if command == "restart":
+            return _restart(args, history, user, clock)
         if command == "set":
             if args.site not in user.sites:   # a course only where the profile treats
                 raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
@@ -455,6 +496,9 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                 s = c["suggestion"]
                 lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min, "
                              f"polarity {s['settings']['start_polarity']} ({s['reason']})")
+            for r in c.get("restarts", []):
+                lines.append(f"    restarted {_local(r['at'], clock().tzinfo)} from the "
+                             f"{r.get('from_phase', 'maintenance')} phase (confirmed, recorded)")
             if c["chart"]:
                 lines.append(f"    chart: {c['chart']}")
         _out(args, data, "\n".join(lines))

@@ -91,6 +91,7 @@ class CourseStatus:
     last_settings: dict[str, Any] | None
     suggestion: dict[str, Any] | None
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    restarts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def to_go(self) -> int:
@@ -104,7 +105,7 @@ class CourseStatus:
                 "maintenance_since": self.maintenance_since, "next_allowed": self.next_allowed,
                 "next_allowed_rule": self.next_allowed_rule, "next_due": self.next_due,
                 "last_settings": self.last_settings, "suggestion": self.suggestion,
-                "sessions": self.sessions}
+                "restarts": self.restarts, "sessions": self.sessions}
 
 
 def parse_time(text: str) -> datetime:
@@ -145,6 +146,65 @@ def _course_row(history: History, user: User, site: str) -> tuple[int | None, in
     return user.hdss, PER_MONTH_DEFAULT, False
 
 
+def _kept_phase(history: History, user: User, site: str) -> tuple[str, str | None]:
+    """The phase stored as reached (SRS-279): 'maintenance' once reached is
+    kept whatever the severity or the scores say later; 'initial' otherwise."""
+    rows = history.query("SELECT phase, maintenance_since FROM courses WHERE user_id = ? AND site = ?",
+                         (user.user_id, site))
+    if rows and rows[0][0] == "maintenance":
+        return "maintenance", rows[0][1]
+    return "initial", None
+
+
+def restarts(history: History, user: User, site: str) -> list[dict[str, Any]]:
+    """The recorded course restarts of this user and site, oldest first (SRS-279)."""
+    if not history.has_table("course_events"):
+        return []
+    rows = history.query("SELECT at, detail FROM course_events WHERE user_id = ? AND site = ?"
+                         " AND kind = 'restart' ORDER BY id", (user.user_id, site))
+    found = []
+    for at, detail in rows:
+        try:
+            data = json.loads(detail)
+        except (TypeError, ValueError, RecursionError):
+            data = {}
+        found.append({"at": at, **(data if isinstance(data, dict) else {})})
+    return found
+
+
+def keep_reached_phase(history: History, user: User, site: str, now: datetime) -> None:
+    """Before a change that could move the phase back (severity, a score):
+    store the phase reached so far (SRS-279, PR-043)."""
+    status = course_status(history, user, site, now)
+    if status.phase == "maintenance":
+        _ensure_course(history, user, site, now)
+        history.write("UPDATE courses SET phase = 'maintenance', maintenance_since = ?"
+                      " WHERE user_id = ? AND site = ? AND phase <> 'maintenance'",
+                      (status.maintenance_since, user.user_id, site))
+
+
+def restart_course(history: History, user: User, site: str, now: datetime) -> dict[str, Any]:
+    """Back to the initial phase: only by this explicit, confirmed call, recorded
+    in course_events with the phase left and the sessions counted (SRS-279).
+    Sessions before the restart stay in the history and in the frequency
+    guard; only later ones count toward the new initial phase."""
+    status = course_status(history, user, site, now)
+    if status.phase != "maintenance":
+        raise ValueError(f"--site: the course of user {user.name!r} at {site} is in the initial "
+                         "phase already; nothing to restart; nothing was changed")
+    history.ensure_table("course_events")
+    _ensure_course(history, user, site, now)
+    detail = {"from_phase": status.phase, "maintenance_since": status.maintenance_since,
+              "sessions_counted": status.counted_sessions}
+    with history._write():
+        history.execute("INSERT INTO course_events (user_id, site, kind, at, detail)"
+                        " VALUES (?, ?, 'restart', ?, ?)",
+                        (user.user_id, site, iso_utc(now), json.dumps(detail, sort_keys=True)))
+        history.execute("UPDATE courses SET phase = 'initial', maintenance_since = NULL"
+                        " WHERE user_id = ? AND site = ?", (user.user_id, site))
+    return {"at": iso_utc(now), **detail}
+
+
 def _ensure_course(history: History, user: User, site: str, now: datetime) -> None:
     history.write("INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
                   " VALUES (?, ?, ?, ?, ?)", (user.user_id, site, user.hdss, PER_MONTH_DEFAULT,
@@ -161,6 +221,7 @@ def set_course(history: History, user: User, site: str, now: datetime, *,
                              f"the allowed range {lo}..{hi}")
     if hdss is not None:
         hdss = parse_hdss(hdss)
+        keep_reached_phase(history, user, site, now)   # a severity never moves the phase back
     _ensure_course(history, user, site, now)
     if per_month is not None:
         history.write("UPDATE courses SET per_month = ? WHERE user_id = ? AND site = ?",
@@ -192,6 +253,8 @@ def record_score(history: History, user: User, session_id: int, hdss: int, disco
     rows = history.query("SELECT user_id FROM sessions WHERE id = ?", (session_id,))
     if not rows or rows[0][0] != user.user_id:
         raise ValueError(f"--session: no session {session_id} of user {user.name!r}")
+    site = history.query("SELECT site FROM sessions WHERE id = ?", (session_id,))[0][0]
+    keep_reached_phase(history, user, site, now)         # nor does a score given later
     history.write("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
                   " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
 
@@ -325,11 +388,15 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
     hdss, per_month, alternate = _course_row(history, user, site)
     target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
     scores = _scores(history, [r.session_id for r in records])
+    restarted = restarts(history, user, site)
+    restart_at = parse_time(restarted[-1]["at"]) if restarted else None
     phase, counted, since = "initial", 0, None
     normal_run = 0
     rows: list[dict[str, Any]] = []
     for r in records:
-        counts = counts_toward_course(r)
+        # after a restart only the later sessions count toward the new course
+        counts = counts_toward_course(r) and (
+            restart_at is None or _start_time(history, r.session_id, r.started_at) >= restart_at)
         score = scores.get(r.session_id)
         if counts and phase == "initial":
             counted += 1
@@ -343,6 +410,9 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
                      "start_polarity": r.settings.get("start_polarity", "normal"),
                      "counts": counts, "hdss": score[0] if score else None,
                      "discomfort": score[1] if score else None})
+    kept, kept_since = _kept_phase(history, user, site)
+    if kept == "maintenance" and phase == "initial":   # reached once: kept (SRS-279)
+        phase, since = "maintenance", kept_since
     guard_starts = [_start_time(history, r.session_id, r.started_at)
                     for r in records if counts_for_guard(r)]
     since_dt = parse_time(since) if since else None
@@ -359,7 +429,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
         maintenance_since=since,
         next_allowed=None if nxt is None else iso_utc(nxt), next_allowed_rule=rule,
         next_due=next_due, last_settings=None if last is None else dict(last.settings),
-        suggestion=_suggest(last, scores, phase, alternate), sessions=rows)
+        suggestion=_suggest(last, scores, phase, alternate), sessions=rows, restarts=restarted)
 
 
 def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],

@@ -82,6 +82,24 @@ _V3_DDL = (
     "ALTER TABLE sessions ADD COLUMN user_id INTEGER REFERENCES users(id)",
 )
 _ALL_SITES_JSON = '["hands", "feet", "underarms"]'
+# Additive tables of schema 3 (SRS-279, SRS-281), created by the first write
+# that needs them, inside its transaction, so that opening, reading or a
+# refused command never changes the file; a file without them has none.
+EXTRA_DDL = {
+    "course_events": """CREATE TABLE IF NOT EXISTS course_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        site TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('restart')),
+        at TEXT NOT NULL,                        -- ISO 8601, UTC
+        detail TEXT NOT NULL DEFAULT '{}'        -- JSON: the phase left, sessions counted
+    )""",
+    "pin_attempts": """CREATE TABLE IF NOT EXISTS pin_attempts (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        failures INTEGER NOT NULL DEFAULT 0,     -- wrong PINs in a row
+        locked_until TEXT                        -- ISO 8601, UTC; NULL: not locked
+    )""",
+}
 
 _SESSIONS_V1 = """
 CREATE TABLE sessions (
@@ -464,6 +482,15 @@ class History:
         with self._write():
             cur = self._db.execute(sql, params)
         return int(cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def ensure_table(self, name: str) -> None:
+        """One of EXTRA_DDL, created (committed) if missing; only a write calls this."""
+        if not self.has_table(name):
+            with self._write():
+                self._db.execute(EXTRA_DDL[name])
 
     def close(self) -> None:
         self._db.close()
