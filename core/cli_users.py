@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
-                         check_before_start, course_status, parse_time, keep_reached_phase, record_score, restart_course,
+                         check_before_start, check_write_clock, course_status, parse_time, keep_reached_phase, record_score, restart_course,
                          set_course)
 from core.history import History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
@@ -340,6 +340,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                 raise UserError("PIN: the two entries differ; the profile was not added")
         history = _open(db, must_exist=False)
         try:
+            _write_clock(history, clock())
             user = add_user(history, name, born, hdss=hdss, sites=sites, pin=pin, now=clock())
         finally:
             history.close()
@@ -360,6 +361,8 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                              for r in rows) or f"no user profile in {db}"
             _out(args, rows, text)
             return 0
+        if args.user_command in ("restore", "set", "remove"):
+            _write_clock(history, clock())
         if args.user_command == "restore":
             removed = find_removed_user(history, parse_name(args.name))
             if removed is None:
@@ -398,6 +401,13 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         return 0
     finally:
         history.close()
+
+
+def _write_clock(history: History, now: datetime) -> None:
+    try:
+        check_write_clock(history, now)
+    except FrequencyRefused as exc:
+        raise UserError(str(exc)) from None
 
 
 def _restart(args, history: History, user: User, clock: Clock) -> int:
@@ -453,6 +463,8 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
         user = resolve_user(history, args.user)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
         command = args.course_command or "show"
+        if command in ("score", "set", "restart"):
+            _write_clock(history, clock())
         if command == "score":
             try:
                 record_score(history, user, args.session, parse_hdss(args.hdss), args.discomfort, clock())

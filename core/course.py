@@ -25,6 +25,7 @@ __all__ = [
     "HDSS_TARGET_SESSIONS",
     "MIN_EFFECTIVE_TREAT_S",
     "admission",
+    "check_write_clock",
     "course_status",
     "counts_toward_course",
     "counts_for_guard",
@@ -357,6 +358,39 @@ def close_stale_open_rows(history: History, now: datetime) -> list[int]:
                             (iso_utc(until), json.dumps({"closed_at": iso_utc(now)}), sid))
             closed.append(sid)
     return closed
+
+
+# every time the history records, with what it belongs to (SRS-280)
+_RECORDED_TIMES = (
+    ("sessions", "session {id} start", "SELECT id, started_at FROM sessions"),
+    ("sessions", "session {id} end", "SELECT id, ended_at FROM sessions WHERE ended_at IS NOT NULL"),
+    ("users", "profile {id} created", "SELECT id, created_at FROM users"),
+    ("users", "profile {id} removed", "SELECT id, removed_at FROM users WHERE removed_at IS NOT NULL"),
+    ("scores", "score of session {id}", "SELECT session_id, given_at FROM scores"),
+    ("courses", "course of profile {id} started", "SELECT user_id, started_at FROM courses"),
+    ("course_events", "course event {id}", "SELECT id, at FROM course_events"),
+)
+
+
+def check_write_clock(history: History, now: datetime) -> None:
+    """Every command that writes the history (user add/set/remove/restore,
+    course set/score/restart) refuses a clock earlier than the last event it
+    recorded (SRS-280, PR-040): a typed or wrong clock must not place a
+    removal, a profile or a score before what is already recorded, or open
+    the windows of the frequency guard. Raises FrequencyRefused."""
+    latest: tuple[datetime, str, str] | None = None
+    for table, what, sql in _RECORDED_TIMES:
+        if not history.has_table(table):
+            continue
+        for rid, text in history.query(sql):
+            moment = _start_time(history, rid, text, "recorded time")
+            if latest is None or moment > latest[0]:
+                latest = (moment, what.format(id=rid), text)
+    if latest is not None and now < latest[0]:
+        raise FrequencyRefused(
+            f"clock: the device clock reads {iso_utc(now)}, earlier than the last recorded event "
+            f"({latest[1]}, {latest[2]}): the clock went backwards or the history is from the future; "
+            "set the clock (--now: not before that time); nothing was changed")
 
 
 def _check_clock(history: History, now: datetime) -> None:

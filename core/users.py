@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from core.history import DEFAULT_USER, History, iso_utc
 from core.settings import Site
@@ -210,16 +210,44 @@ def update_user(history: History, user: User, *, born: int | None = None,
     return find_user(history, user.name) or user
 
 
-def find_removed_user(history: History, name: str) -> tuple[User, int] | None:
-    """The most recently removed profile of this name (ignoring case) and how
-    many sessions it has, or None."""
+def removed_profiles(history: History, name: str) -> list[tuple[User, int, str | None]]:
+    """Every removed profile of this name (ignoring case): (user, sessions,
+    start of its last session or None), oldest profile first."""
     rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NOT NULL"
-                         " ORDER BY removed_at DESC, id DESC LIMIT 1", (name.strip().casefold(),))
-    if not rows:
+                         " ORDER BY id", (name.strip().casefold(),))
+    found = []
+    for row in rows:
+        user = _user(row)
+        count, last = history.query("SELECT COUNT(*), MAX(started_at) FROM sessions WHERE user_id = ?",
+                                    (user.user_id,))[0]
+        found.append((user, int(count), last))
+    return found
+
+
+def _when(text: str | None) -> datetime:
+    """A stored time for ordering; unreadable or absent sorts first."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def find_removed_user(history: History, name: str) -> tuple[User, int] | None:
+    """The removed profile of this name to restore, chosen by its sessions,
+    never by the removal time (a typed clock can set that; SRS-280, PR-040):
+    the profile with sessions; of several with sessions, the one whose last
+    session started latest (the person's current course); of none with
+    sessions, the newest profile. None if there is no removed profile."""
+    found = removed_profiles(history, name)
+    if not found:
         return None
-    user = _user(rows[0])
-    count = history.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.user_id,))[0][0]
-    return user, count
+    with_sessions = [f for f in found if f[1] > 0]
+    if with_sessions:
+        pick = max(with_sessions, key=lambda f: (_when(f[2]), f[0].user_id))
+    else:
+        pick = found[-1]
+    return pick[0], pick[1]
 
 
 def restore_user(history: History, user: User) -> User:
