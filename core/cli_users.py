@@ -241,11 +241,11 @@ def _refuse_history_errors(func):
     return wrapper
 
 
-def _open(db: Path, *, must_exist: bool) -> History:
+def _open(db: Path, *, must_exist: bool, readonly: bool = False) -> History:
     if must_exist and not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
     try:
-        return History(db)
+        return History(db, readonly=readonly)
     except (HistoryError, OSError) as exc:
         raise UserError(f"--db: {exc}") from None
 
@@ -349,7 +349,12 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         return 0
     if not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
-    history = _open(db, must_exist=True)
+    # input checked before the file is opened; reads open it read-only (SRS-281)
+    name = parse_name(args.name) if getattr(args, "name", None) is not None else None
+    if args.user_command == "set":
+        born = parse_born(args.born, clock()) if args.born is not None else None
+        hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"))
     try:
         if args.user_command == "list":
             users = list_users(history, include_removed=args.all)
@@ -387,8 +392,6 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                                         + [_course_line(c, clock().tzinfo) for c in data["courses"]]))
             return 0
         if args.user_command == "set":
-            born = parse_born(args.born, clock()) if args.born is not None else None
-            hdss = parse_hdss(args.hdss) if args.hdss is not None else None
             if hdss is not None:   # a severity never moves a reached phase back (SRS-279)
                 for site in user.sites:
                     keep_reached_phase(history, user, site, clock())
@@ -458,7 +461,12 @@ def _course_line(c: dict[str, Any], tz=None) -> str:
 # --- ionto course ---------------------------------------------------------------------------------
 def cmd_course(args: argparse.Namespace, db: Path) -> int:
     clock = clock_from(args.now)
-    history = _open(db, must_exist=True)
+    command = args.course_command or "show"
+    if command == "score":   # input checked before the file is opened (SRS-281)
+        parse_hdss(args.hdss)
+    if command == "set" and args.hdss is not None:
+        parse_hdss(args.hdss)
+    history = _open(db, must_exist=True, readonly=command == "show")
     try:
         user = resolve_user(history, args.user)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))

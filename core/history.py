@@ -180,8 +180,11 @@ def iso_utc(moment: datetime) -> str:
 class History:
     """One open history database. Use as a context manager or call close()."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False):
         self.path = Path(path) if path is not None else default_db_path()
+        # readonly (SRS-281): opened with SQLite's mode=ro, never created,
+        # migrated or written; a file not at schema 3 is refused, unchanged
+        self.readonly = readonly
         # Set by the caller before a session (core.cli): whose session it is,
         # the device's wall clock, and the admission check (SRS-196) that
         # begin_session runs under the write lock, so that two programs can
@@ -192,10 +195,16 @@ class History:
         existed = self.path.exists()
         if self.path.is_dir():
             raise HistoryError(f"history {self.path}: is a directory, not a history file")
+        if readonly and not existed:
+            raise HistoryError(f"history {self.path}: does not exist; a read does not create it")
         try:
-            if not existed:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+            if readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S)
+            else:
+                if not existed:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"history {self.path}: cannot open: {exc}") from None
         try:
@@ -217,6 +226,10 @@ class History:
             finally:
                 if self._db.in_transaction:
                     self._db.execute("COMMIT")
+            if version == 0 and not tables and self.readonly:
+                raise HistoryError(
+                    f"history {self.path}: empty ({self.path.stat().st_size} bytes, no tables): not an "
+                    "ionto history; a read does not set one up; the file was left unchanged")
             if version == 0 and not tables:  # new, empty file: ours to set up
                 self._create()
                 return
@@ -236,6 +249,11 @@ class History:
                 f"history {self.path}: written by a newer ionto (schema version {version}); this "
                 f"ionto reads schema versions up to {SCHEMA_VERSION}: use the newer ionto, or "
                 "give --db another file; the file was left unchanged")
+        if version in (1, 2) and "sessions" in tables and self.readonly:
+            raise HistoryError(
+                f"history {self.path}: schema version {version}; a read does not upgrade it: the next "
+                f"command that writes the history (ionto session, ionto user add) upgrades it in place "
+                f"to version {SCHEMA_VERSION}, keeping every session; the file was left unchanged")
         if version in (1, 2) and "sessions" in tables:
             self._migrate(version)
             return
