@@ -85,6 +85,7 @@ _ALL_SITES_JSON = '["hands", "feet", "underarms"]'
 # Additive tables of schema 3 (SRS-279, SRS-281), created by the first write
 # that needs them, inside its transaction, so that opening, reading or a
 # refused command never changes the file; a file without them has none.
+# pin_attempts lives in its own file beside the history (SRS-282).
 EXTRA_DDL = {
     "course_events": """CREATE TABLE IF NOT EXISTS course_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -95,7 +96,7 @@ EXTRA_DDL = {
         detail TEXT NOT NULL DEFAULT '{}'        -- JSON: the phase left, sessions counted
     )""",
     "pin_attempts": """CREATE TABLE IF NOT EXISTS pin_attempts (
-        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        user_id INTEGER PRIMARY KEY,             -- users.id of the history beside it
         failures INTEGER NOT NULL DEFAULT 0,     -- wrong PINs in a row
         locked_until TEXT                        -- ISO 8601, UTC; NULL: not locked
     )""",
