@@ -259,6 +259,12 @@ def cmd_session(args: argparse.Namespace) -> int:
         if args.user and not history_path(args.db).exists():
             raise Refused(f"--user: no user {args.user!r}: the history {str(history_path(args.db))!r} "
                           "does not exist")
+        if not (args.last or args.suggested):
+            # bad settings are refused before the history is opened: a refused
+            # command never creates or upgrades it (SRS-281)
+            _resolve_settings(args, None)
+            if args.scenario:
+                _load_scenario(args.scenario)
         if args.last or args.suggested or history_path(args.db).exists():
             history = stack.enter_context(_open_history(args.db))
             user = cli_users.session_user(history, args.user)
@@ -548,9 +554,9 @@ def history_path(db: str | None) -> Path:
     return Path(db) if db else default_db_path()
 
 
-def _open_history(db: str | None) -> History:
+def _open_history(db: str | None, *, readonly: bool = False) -> History:
     try:
-        return History(history_path(db))
+        return History(history_path(db), readonly=readonly)
     except (HistoryError, OSError) as exc:
         raise Refused(f"--db: {exc}") from None
 
@@ -602,7 +608,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             print(f"no sessions recorded: {path} does not exist")
         return EXIT_COMPLETED
-    history = _open_history(args.db)
+    history = _open_history(args.db, readonly=True)   # never migrated or written (SRS-281)
     try:
         records = _visible_sessions(history, args.user)
     except HistoryError as exc:

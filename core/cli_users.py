@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
-                         check_before_start, course_status, parse_time, record_score, set_course)
+                         check_before_start, check_write_clock, course_status, parse_time, keep_reached_phase, record_score, restart_course,
+                         set_course)
 from core.history import History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
                         find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
@@ -38,6 +39,7 @@ COURSE_EXAMPLES = """examples:
   ionto course --user anna --site hands --json
   ionto course score --user anna --session 12 --hdss 2 [--discomfort]
   ionto course set --user anna --site hands --per-month 2
+  ionto course restart --user anna --site hands --yes
 """
 
 
@@ -94,7 +96,7 @@ def add_parsers(sub, db_help: str, fmt) -> None:
                        description="Phase, sessions done and to go, next allowed and next due date, "
                                    "last settings and the suggestion, and a chart (PNG next to the history).",
                        epilog=COURSE_EXAMPLES, formatter_class=fmt)
-    csub = c.add_subparsers(dest="course_command", required=False, metavar="{show,score,set}")
+    csub = c.add_subparsers(dest="course_command", required=False, metavar="{show,score,set,restart}")
     shows = [c, csub.add_parser("show", help="the course (default)")]
     sc = csub.add_parser("score", help="the sweating score after a session (HDSS 1..4)")
     sc.add_argument("--session", required=True, type=_session_id, metavar="ID")
@@ -108,7 +110,12 @@ def add_parsers(sub, db_help: str, fmt) -> None:
     st.add_argument("--alternate-polarity", action=argparse.BooleanOptionalAction, default=None,
                     help="in maintenance, suggest the polarity opposite to the last session's "
                          "(shown with --suggested and confirmed; default: off)")
-    for p in (*shows, sc, st):
+    rs = csub.add_parser("restart", help="move a course in maintenance back to the initial phase "
+                                         "(confirmed, recorded; only later sessions count)")
+    rs.add_argument("--site", required=True, choices=ALL_SITES)
+    rs.add_argument("--yes", action="store_true",
+                    help="confirm without a terminal (required there); on a terminal the question is asked")
+    for p in (*shows, sc, st, rs):
         p.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS if p is not c else None)
         p.add_argument("--db", metavar="PATH", help=db_help, default=argparse.SUPPRESS if p is not c else None)
         p.add_argument("--now", metavar="TIMESTAMP", default=argparse.SUPPRESS if p is not c else None,
@@ -234,11 +241,11 @@ def _refuse_history_errors(func):
     return wrapper
 
 
-def _open(db: Path, *, must_exist: bool) -> History:
+def _open(db: Path, *, must_exist: bool, readonly: bool = False) -> History:
     if must_exist and not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
     try:
-        return History(db)
+        return History(db, readonly=readonly)
     except (HistoryError, OSError) as exc:
         raise UserError(f"--db: {exc}") from None
 
@@ -333,6 +340,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                 raise UserError("PIN: the two entries differ; the profile was not added")
         history = _open(db, must_exist=False)
         try:
+            _write_clock(history, clock())
             user = add_user(history, name, born, hdss=hdss, sites=sites, pin=pin, now=clock())
         finally:
             history.close()
@@ -341,7 +349,12 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         return 0
     if not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
-    history = _open(db, must_exist=True)
+    # input checked before the file is opened; reads open it read-only (SRS-281)
+    name = parse_name(args.name) if getattr(args, "name", None) is not None else None
+    if args.user_command == "set":
+        born = parse_born(args.born, clock()) if args.born is not None else None
+        hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"))
     try:
         if args.user_command == "list":
             users = list_users(history, include_removed=args.all)
@@ -353,6 +366,8 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                              for r in rows) or f"no user profile in {db}"
             _out(args, rows, text)
             return 0
+        if args.user_command in ("restore", "set", "remove"):
+            _write_clock(history, clock())
         if args.user_command == "restore":
             removed = find_removed_user(history, parse_name(args.name))
             if removed is None:
@@ -377,8 +392,9 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                                         + [_course_line(c, clock().tzinfo) for c in data["courses"]]))
             return 0
         if args.user_command == "set":
-            born = parse_born(args.born, clock()) if args.born is not None else None
-            hdss = parse_hdss(args.hdss) if args.hdss is not None else None
+            if hdss is not None:   # a severity never moves a reached phase back (SRS-279)
+                for site in user.sites:
+                    keep_reached_phase(history, user, site, clock())
             user = update_user(history, user, born=born, hdss=hdss)
             _out(args, user.to_dict(), f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}")
             return 0
@@ -388,6 +404,42 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
         return 0
     finally:
         history.close()
+
+
+def _write_clock(history: History, now: datetime) -> None:
+    try:
+        check_write_clock(history, now)
+    except FrequencyRefused as exc:
+        raise UserError(str(exc)) from None
+
+
+def _restart(args, history: History, user: User, clock: Clock) -> int:
+    """`ionto course restart` (SRS-279): the only way back to the initial phase,
+    confirmed on a terminal or by --yes, and recorded."""
+    if args.site not in user.sites:
+        raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
+                        f"({', '.join(user.sites)}); nothing was changed")
+    status = course_status(history, user, args.site, clock())
+    if status.phase != "maintenance":
+        raise UserError(f"--site: the course of user {user.name!r} at {args.site} is in the initial "
+                        "phase already; nothing to restart; nothing was changed")
+    print(f"restart the course of {user.name}, {args.site}: back to the initial phase (1 session a "
+          "day, 5 a week, +1 mA suggestions); only sessions from now on count toward it", file=sys.stderr)
+    if sys.stdin.isatty():
+        answer = input("Restart the course? [y/N] ") if not args.yes else "y"
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UserError("restart: not confirmed; nothing was changed")
+    elif not args.yes:
+        raise UserError("restart: without a terminal the restart must be confirmed with --yes; "
+                        "nothing was changed")
+    try:
+        event = restart_course(history, user, args.site, clock())
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    _out(args, dict(event, user=user.name, site=args.site),
+         f"course of {user.name}, {args.site} restarted at {event['at']}: initial phase again "
+         f"(was maintenance since {event['maintenance_since']}, {event['sessions_counted']} sessions counted)")
+    return 0
 
 
 def _out(args, data: Any, text: str) -> None:
@@ -409,11 +461,18 @@ def _course_line(c: dict[str, Any], tz=None) -> str:
 # --- ionto course ---------------------------------------------------------------------------------
 def cmd_course(args: argparse.Namespace, db: Path) -> int:
     clock = clock_from(args.now)
-    history = _open(db, must_exist=True)
+    command = args.course_command or "show"
+    if command == "score":   # input checked before the file is opened (SRS-281)
+        parse_hdss(args.hdss)
+    if command == "set" and args.hdss is not None:
+        parse_hdss(args.hdss)
+    history = _open(db, must_exist=True, readonly=command == "show")
     try:
         user = resolve_user(history, args.user)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
         command = args.course_command or "show"
+        if command in ("score", "set", "restart"):
+            _write_clock(history, clock())
         if command == "score":
             try:
                 record_score(history, user, args.session, parse_hdss(args.hdss), args.discomfort, clock())
@@ -423,6 +482,8 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                  f"score recorded for session {args.session}: HDSS {args.hdss}"
                  f"{', discomfort' if args.discomfort else ''}")
             return 0
+        if command == "restart":
+            return _restart(args, history, user, clock)
         if command == "set":
             if args.site not in user.sites:   # a course only where the profile treats
                 raise UserError(f"--site: {args.site!r} is not among the sites of user {user.name!r} "
@@ -455,6 +516,9 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                 s = c["suggestion"]
                 lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min, "
                              f"polarity {s['settings']['start_polarity']} ({s['reason']})")
+            for r in c.get("restarts", []):
+                lines.append(f"    restarted {_local(r['at'], clock().tzinfo)} from the "
+                             f"{r.get('from_phase', 'maintenance')} phase (confirmed, recorded)")
             if c["chart"]:
                 lines.append(f"    chart: {c['chart']}")
         _out(args, data, "\n".join(lines))

@@ -25,6 +25,7 @@ __all__ = [
     "HDSS_TARGET_SESSIONS",
     "MIN_EFFECTIVE_TREAT_S",
     "admission",
+    "check_write_clock",
     "course_status",
     "counts_toward_course",
     "counts_for_guard",
@@ -53,6 +54,13 @@ PER_MONTH_DEFAULT = 2          # every 2 weeks: the middle of "every 2-4 weeks" 
 MAINTENANCE_MIN_INTERVAL = timedelta(hours=56)
 # [Initial phase] "raise by 1 mA per session" (DD)
 RAISE_STEP_MA = 1.0
+# the raise rests on the set current held for the set time: the charge
+# delivered must reach 90 % of set current x set time (SRS-277; PR-042: a
+# load rising to 5 kOhm held 15 mA for 40 s of 10 min, 43 %, with a peak of
+# 15.03 mA). 10 % leaves room for the accuracy of SRS-002 (1 %) and a few
+# anti-shock cuts or short pauses; a session lowered by the density limit
+# (SRS-092) or the compliance for long does not reach it.
+RAISE_MIN_CHARGE_PERCENT = 90.0
 # HDSS 1: "never noticeable, never interferes" = normal sweating; two scores
 # in a row so that one good day does not end the initial phase
 NORMAL_HDSS = 1
@@ -84,6 +92,7 @@ class CourseStatus:
     last_settings: dict[str, Any] | None
     suggestion: dict[str, Any] | None
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    restarts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def to_go(self) -> int:
@@ -97,7 +106,7 @@ class CourseStatus:
                 "maintenance_since": self.maintenance_since, "next_allowed": self.next_allowed,
                 "next_allowed_rule": self.next_allowed_rule, "next_due": self.next_due,
                 "last_settings": self.last_settings, "suggestion": self.suggestion,
-                "sessions": self.sessions}
+                "restarts": self.restarts, "sessions": self.sessions}
 
 
 def parse_time(text: str) -> datetime:
@@ -138,6 +147,65 @@ def _course_row(history: History, user: User, site: str) -> tuple[int | None, in
     return user.hdss, PER_MONTH_DEFAULT, False
 
 
+def _kept_phase(history: History, user: User, site: str) -> tuple[str, str | None]:
+    """The phase stored as reached (SRS-279): 'maintenance' once reached is
+    kept whatever the severity or the scores say later; 'initial' otherwise."""
+    rows = history.query("SELECT phase, maintenance_since FROM courses WHERE user_id = ? AND site = ?",
+                         (user.user_id, site))
+    if rows and rows[0][0] == "maintenance":
+        return "maintenance", rows[0][1]
+    return "initial", None
+
+
+def restarts(history: History, user: User, site: str) -> list[dict[str, Any]]:
+    """The recorded course restarts of this user and site, oldest first (SRS-279)."""
+    if not history.has_table("course_events"):
+        return []
+    rows = history.query("SELECT at, detail FROM course_events WHERE user_id = ? AND site = ?"
+                         " AND kind = 'restart' ORDER BY id", (user.user_id, site))
+    found = []
+    for at, detail in rows:
+        try:
+            data = json.loads(detail)
+        except (TypeError, ValueError, RecursionError):
+            data = {}
+        found.append({"at": at, **(data if isinstance(data, dict) else {})})
+    return found
+
+
+def keep_reached_phase(history: History, user: User, site: str, now: datetime) -> None:
+    """Before a change that could move the phase back (severity, a score):
+    store the phase reached so far (SRS-279, PR-043)."""
+    status = course_status(history, user, site, now)
+    if status.phase == "maintenance":
+        _ensure_course(history, user, site, now)
+        history.write("UPDATE courses SET phase = 'maintenance', maintenance_since = ?"
+                      " WHERE user_id = ? AND site = ? AND phase <> 'maintenance'",
+                      (status.maintenance_since, user.user_id, site))
+
+
+def restart_course(history: History, user: User, site: str, now: datetime) -> dict[str, Any]:
+    """Back to the initial phase: only by this explicit, confirmed call, recorded
+    in course_events with the phase left and the sessions counted (SRS-279).
+    Sessions before the restart stay in the history and in the frequency
+    guard; only later ones count toward the new initial phase."""
+    status = course_status(history, user, site, now)
+    if status.phase != "maintenance":
+        raise ValueError(f"--site: the course of user {user.name!r} at {site} is in the initial "
+                         "phase already; nothing to restart; nothing was changed")
+    history.ensure_table("course_events")
+    _ensure_course(history, user, site, now)
+    detail = {"from_phase": status.phase, "maintenance_since": status.maintenance_since,
+              "sessions_counted": status.counted_sessions}
+    with history._write():
+        history.execute("INSERT INTO course_events (user_id, site, kind, at, detail)"
+                        " VALUES (?, ?, 'restart', ?, ?)",
+                        (user.user_id, site, iso_utc(now), json.dumps(detail, sort_keys=True)))
+        history.execute("UPDATE courses SET phase = 'initial', maintenance_since = NULL"
+                        " WHERE user_id = ? AND site = ?", (user.user_id, site))
+    return {"at": iso_utc(now), **detail}
+
+
 def _ensure_course(history: History, user: User, site: str, now: datetime) -> None:
     history.write("INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
                   " VALUES (?, ?, ?, ?, ?)", (user.user_id, site, user.hdss, PER_MONTH_DEFAULT,
@@ -154,6 +222,7 @@ def set_course(history: History, user: User, site: str, now: datetime, *,
                              f"the allowed range {lo}..{hi}")
     if hdss is not None:
         hdss = parse_hdss(hdss)
+        keep_reached_phase(history, user, site, now)   # a severity never moves the phase back
     _ensure_course(history, user, site, now)
     if per_month is not None:
         history.write("UPDATE courses SET per_month = ? WHERE user_id = ? AND site = ?",
@@ -185,6 +254,8 @@ def record_score(history: History, user: User, session_id: int, hdss: int, disco
     rows = history.query("SELECT user_id FROM sessions WHERE id = ?", (session_id,))
     if not rows or rows[0][0] != user.user_id:
         raise ValueError(f"--session: no session {session_id} of user {user.name!r}")
+    site = history.query("SELECT site FROM sessions WHERE id = ?", (session_id,))[0][0]
+    keep_reached_phase(history, user, site, now)         # nor does a score given later
     history.write("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
                   " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
 
@@ -219,6 +290,109 @@ def frequency_decision(starts: list[datetime], now: datetime, phase: str, per_mo
     return max(limits, key=lambda lim: lim[0])
 
 
+def open_row_bound_s(settings: dict[str, Any]) -> float:
+    """How long a session with these settings can run at most (SRS-278): the
+    session bound of SRS-090 (set time + ramps, twice with reversal, +
+    session_length_extra_s) plus the ramp-down that ends a bounded session.
+    A value that is missing or unreadable counts at its allowed maximum, so
+    a damaged row never shortens the bound."""
+    lim = _LIMITS.settings
+
+    def value(key: str, rng) -> float:
+        v = settings.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not rng.min <= v <= rng.max:
+            return float(rng.max)
+        return float(v)
+    minutes = value("minutes", lim.minutes)
+    up, down = value("ramp_up_s", lim.ramp_up_s), value("ramp_down_s", lim.ramp_down_s)
+    reversal = settings.get("reverse_polarity")
+    ramps = (2 if reversal is not False else 1) * (up + down)
+    return minutes * 60.0 + ramps + _LIMITS.session_length_extra_s + down
+
+
+def _open_rows(history: History) -> list[tuple[int, str, str, str, datetime]]:
+    """Rows with no end (a session running in another program, or a crash):
+    (id, user name, site, start text, the latest time it can still run to)."""
+    rows = history.query("SELECT s.id, COALESCE(u.name, '(no profile)'), s.site, s.started_at,"
+                         " s.settings FROM sessions s LEFT JOIN users u ON u.id = s.user_id"
+                         " WHERE s.ended_at IS NULL")
+    found = []
+    for sid, name, site, start_text, settings_text in rows:
+        start = _start_time(history, sid, start_text)
+        try:
+            settings = json.loads(settings_text)
+        except (TypeError, ValueError, RecursionError):
+            settings = {}
+        if not isinstance(settings, dict):
+            settings = {}
+        found.append((sid, name, site, start_text,
+                      start + timedelta(seconds=open_row_bound_s(settings))))
+    return found
+
+
+def _check_open_rows(history: History, now: datetime) -> None:
+    """One device, one patient, one session at a time (SRS-278, PR-039): a row
+    still open is treated as lasting to its start + its session bound, and a
+    start before that is refused for ANY user, naming the row."""
+    for sid, name, site, start_text, until in _open_rows(history):
+        if now < until:
+            local = until.astimezone(now.tzinfo).isoformat(timespec="seconds")
+            raise FrequencyRefused(
+                f"open session: session {sid} (user {name!r}, {site}, started {start_text}) has no "
+                f"recorded end: it may still be running in another program, or it crashed; one "
+                f"device treats one person at a time: next allowed {local} (its start + its session "
+                "bound); nothing was energised")
+
+
+def close_stale_open_rows(history: History, now: datetime) -> list[int]:
+    """Inside the session row's write transaction (SRS-278): a row still open
+    past its session bound is a crash; it is closed as 'interrupted' with
+    ended_at = its bound and end_reason 'no_end_recorded', and the time it was
+    closed in its counts, so it no longer locks the device. Returns the ids."""
+    closed = []
+    for sid, _name, _site, _start, until in _open_rows(history):
+        if now >= until:
+            history.execute("UPDATE sessions SET ended_at = ?, outcome = 'interrupted',"
+                            " end_reason = 'no_end_recorded', counts = ? WHERE id = ?"
+                            " AND ended_at IS NULL",
+                            (iso_utc(until), json.dumps({"closed_at": iso_utc(now)}), sid))
+            closed.append(sid)
+    return closed
+
+
+# every time the history records, with what it belongs to (SRS-280)
+_RECORDED_TIMES = (
+    ("sessions", "session {id} start", "SELECT id, started_at FROM sessions"),
+    ("sessions", "session {id} end", "SELECT id, ended_at FROM sessions WHERE ended_at IS NOT NULL"),
+    ("users", "profile {id} created", "SELECT id, created_at FROM users"),
+    ("users", "profile {id} removed", "SELECT id, removed_at FROM users WHERE removed_at IS NOT NULL"),
+    ("scores", "score of session {id}", "SELECT session_id, given_at FROM scores"),
+    ("courses", "course of profile {id} started", "SELECT user_id, started_at FROM courses"),
+    ("course_events", "course event {id}", "SELECT id, at FROM course_events"),
+)
+
+
+def check_write_clock(history: History, now: datetime) -> None:
+    """Every command that writes the history (user add/set/remove/restore,
+    course set/score/restart) refuses a clock earlier than the last event it
+    recorded (SRS-280, PR-040): a typed or wrong clock must not place a
+    removal, a profile or a score before what is already recorded, or open
+    the windows of the frequency guard. Raises FrequencyRefused."""
+    latest: tuple[datetime, str, str] | None = None
+    for table, what, sql in _RECORDED_TIMES:
+        if not history.has_table(table):
+            continue
+        for rid, text in history.query(sql):
+            moment = _start_time(history, rid, text, "recorded time")
+            if latest is None or moment > latest[0]:
+                latest = (moment, what.format(id=rid), text)
+    if latest is not None and now < latest[0]:
+        raise FrequencyRefused(
+            f"clock: the device clock reads {iso_utc(now)}, earlier than the last recorded event "
+            f"({latest[1]}, {latest[2]}): the clock went backwards or the history is from the future; "
+            "set the clock (--now: not before that time); nothing was changed")
+
+
 def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
@@ -248,11 +422,15 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
     hdss, per_month, alternate = _course_row(history, user, site)
     target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
     scores = _scores(history, [r.session_id for r in records])
+    restarted = restarts(history, user, site)
+    restart_at = parse_time(restarted[-1]["at"]) if restarted else None
     phase, counted, since = "initial", 0, None
     normal_run = 0
     rows: list[dict[str, Any]] = []
     for r in records:
-        counts = counts_toward_course(r)
+        # after a restart only the later sessions count toward the new course
+        counts = counts_toward_course(r) and (
+            restart_at is None or _start_time(history, r.session_id, r.started_at) >= restart_at)
         score = scores.get(r.session_id)
         if counts and phase == "initial":
             counted += 1
@@ -266,6 +444,9 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
                      "start_polarity": r.settings.get("start_polarity", "normal"),
                      "counts": counts, "hdss": score[0] if score else None,
                      "discomfort": score[1] if score else None})
+    kept, kept_since = _kept_phase(history, user, site)
+    if kept == "maintenance" and phase == "initial":   # reached once: kept (SRS-279)
+        phase, since = "maintenance", kept_since
     guard_starts = [_start_time(history, r.session_id, r.started_at)
                     for r in records if counts_for_guard(r)]
     since_dt = parse_time(since) if since else None
@@ -282,7 +463,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
         maintenance_since=since,
         next_allowed=None if nxt is None else iso_utc(nxt), next_allowed_rule=rule,
         next_due=next_due, last_settings=None if last is None else dict(last.settings),
-        suggestion=_suggest(last, scores, phase, alternate), sessions=rows)
+        suggestion=_suggest(last, scores, phase, alternate), sessions=rows, restarts=restarted)
 
 
 def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
@@ -315,6 +496,11 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
     elif not reached_set_current(last.max_current_ma, current):
         why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
                f"{current:g} mA): last current kept")
+    elif not held_set_charge(last.delivered_mamin, current, _set_minutes(settings)):
+        why = (f"last session delivered {last.delivered_mamin:.1f} mA*min, under "
+               f"{RAISE_MIN_CHARGE_PERCENT:g} % of set current x time ({current:g} mA x "
+               f"{_set_minutes(settings):g} min = {current * _set_minutes(settings):.1f} mA*min): "
+               "last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -330,6 +516,20 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         settings["start_polarity"] = "normal" if last_polarity == "reversed" else "reversed"
         why += f"; polarity {settings['start_polarity']} (alternating, last {last_polarity})"
     return {"settings": settings, "reason": why}
+
+
+def _set_minutes(settings: dict[str, Any]) -> float:
+    try:
+        return float(settings.get("minutes"))
+    except (TypeError, ValueError):
+        return float("inf")   # unreadable: no charge can reach it, so no raise
+
+
+def held_set_charge(delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
+    """The session delivered at least RAISE_MIN_CHARGE_PERCENT of set current
+    x set treatment time (SRS-277): the user tolerated the set current for
+    the session, not only at its peak (PR-042)."""
+    return delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
 
 
 def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
@@ -351,6 +551,7 @@ def admission(user: User | None, site: str, clock) -> Any:
         if refusal:
             raise FrequencyRefused(refusal)
         check_before_start(history, who, site, now)
+        close_stale_open_rows(history, now)   # committed with the new row, or not at all
         history.user_id = who.user_id
         history.execute(   # inside the open transaction: no commit of its own
             "INSERT OR IGNORE INTO courses (user_id, site, hdss, per_month, started_at)"
@@ -385,3 +586,5 @@ def check_before_start(history: History, user: User, site: str, now: datetime) -
             f"frequency guard: user {user.name!r}, {site}, {status.phase} phase: "
             f"{status.next_allowed_rule}; next allowed {local.isoformat(timespec='minutes')}; "
             "nothing was energised")
+    # after the guard, so that a user's own refusal keeps its rule's message
+    _check_open_rows(history, now)

@@ -82,6 +82,25 @@ _V3_DDL = (
     "ALTER TABLE sessions ADD COLUMN user_id INTEGER REFERENCES users(id)",
 )
 _ALL_SITES_JSON = '["hands", "feet", "underarms"]'
+# Additive tables of schema 3 (SRS-279, SRS-281), created by the first write
+# that needs them, inside its transaction, so that opening, reading or a
+# refused command never changes the file; a file without them has none.
+# pin_attempts lives in its own file beside the history (SRS-282).
+EXTRA_DDL = {
+    "course_events": """CREATE TABLE IF NOT EXISTS course_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        site TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('restart')),
+        at TEXT NOT NULL,                        -- ISO 8601, UTC
+        detail TEXT NOT NULL DEFAULT '{}'        -- JSON: the phase left, sessions counted
+    )""",
+    "pin_attempts": """CREATE TABLE IF NOT EXISTS pin_attempts (
+        user_id INTEGER PRIMARY KEY,             -- users.id of the history beside it
+        failures INTEGER NOT NULL DEFAULT 0,     -- wrong PINs in a row
+        locked_until TEXT                        -- ISO 8601, UTC; NULL: not locked
+    )""",
+}
 
 _SESSIONS_V1 = """
 CREATE TABLE sessions (
@@ -162,8 +181,11 @@ def iso_utc(moment: datetime) -> str:
 class History:
     """One open history database. Use as a context manager or call close()."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False):
         self.path = Path(path) if path is not None else default_db_path()
+        # readonly (SRS-281): opened with SQLite's mode=ro, never created,
+        # migrated or written; a file not at schema 3 is refused, unchanged
+        self.readonly = readonly
         # Set by the caller before a session (core.cli): whose session it is,
         # the device's wall clock, and the admission check (SRS-196) that
         # begin_session runs under the write lock, so that two programs can
@@ -174,10 +196,16 @@ class History:
         existed = self.path.exists()
         if self.path.is_dir():
             raise HistoryError(f"history {self.path}: is a directory, not a history file")
+        if readonly and not existed:
+            raise HistoryError(f"history {self.path}: does not exist; a read does not create it")
         try:
-            if not existed:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+            if readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S)
+            else:
+                if not existed:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"history {self.path}: cannot open: {exc}") from None
         try:
@@ -199,6 +227,10 @@ class History:
             finally:
                 if self._db.in_transaction:
                     self._db.execute("COMMIT")
+            if version == 0 and not tables and self.readonly:
+                raise HistoryError(
+                    f"history {self.path}: empty ({self.path.stat().st_size} bytes, no tables): not an "
+                    "ionto history; a read does not set one up; the file was left unchanged")
             if version == 0 and not tables:  # new, empty file: ours to set up
                 self._create()
                 return
@@ -218,6 +250,11 @@ class History:
                 f"history {self.path}: written by a newer ionto (schema version {version}); this "
                 f"ionto reads schema versions up to {SCHEMA_VERSION}: use the newer ionto, or "
                 "give --db another file; the file was left unchanged")
+        if version in (1, 2) and "sessions" in tables and self.readonly:
+            raise HistoryError(
+                f"history {self.path}: schema version {version}; a read does not upgrade it: the next "
+                f"command that writes the history (ionto session, ionto user add) upgrades it in place "
+                f"to version {SCHEMA_VERSION}, keeping every session; the file was left unchanged")
         if version in (1, 2) and "sessions" in tables:
             self._migrate(version)
             return
@@ -464,6 +501,15 @@ class History:
         with self._write():
             cur = self._db.execute(sql, params)
         return int(cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+    def ensure_table(self, name: str) -> None:
+        """One of EXTRA_DDL, created (committed) if missing; only a write calls this."""
+        if not self.has_table(name):
+            with self._write():
+                self._db.execute(EXTRA_DDL[name])
 
     def close(self) -> None:
         self._db.close()

@@ -15,9 +15,10 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+import sqlite3
+from datetime import datetime, timedelta, timezone
 
-from core.history import DEFAULT_USER, History, iso_utc
+from core.history import DEFAULT_USER, EXTRA_DDL, History, HistoryError, iso_utc
 from core.settings import Site
 
 __all__ = [
@@ -49,6 +50,12 @@ BORN_MIN = 1900                     # oldest year of birth accepted
 MIN_AGE_YEARS = 5                   # domain.md, Contraindications: "children under 5"
 HDSS_RANGE = (1, 4)                 # Hyperhidrosis Disease Severity Scale
 PIN_DIGITS = (4, 8)                 # a PIN is 4 to 8 digits
+# SRS-282: after 5 wrong PINs in a row the profile is locked for 15 min, on
+# the device's own clock (never --now), stored in the history so that a
+# restart does not reset it: a 4-digit PIN then takes 10**4 / 2 / 5 x 15 min
+# = about 10 days of guessing on average, instead of seconds
+PIN_ATTEMPTS_MAX = 5
+PIN_LOCKOUT = timedelta(minutes=15)
 # scrypt cost (RFC 7914 parameters; n = 2**14, r = 8 is the interactive-login
 # figure of the scrypt paper): about 16 MiB and a few tens of ms per guess
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SALT_BYTES = 2**14, 8, 1, 16
@@ -210,16 +217,44 @@ def update_user(history: History, user: User, *, born: int | None = None,
     return find_user(history, user.name) or user
 
 
-def find_removed_user(history: History, name: str) -> tuple[User, int] | None:
-    """The most recently removed profile of this name (ignoring case) and how
-    many sessions it has, or None."""
+def removed_profiles(history: History, name: str) -> list[tuple[User, int, str | None]]:
+    """Every removed profile of this name (ignoring case): (user, sessions,
+    start of its last session or None), oldest profile first."""
     rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NOT NULL"
-                         " ORDER BY removed_at DESC, id DESC LIMIT 1", (name.strip().casefold(),))
-    if not rows:
+                         " ORDER BY id", (name.strip().casefold(),))
+    found = []
+    for row in rows:
+        user = _user(row)
+        count, last = history.query("SELECT COUNT(*), MAX(started_at) FROM sessions WHERE user_id = ?",
+                                    (user.user_id,))[0]
+        found.append((user, int(count), last))
+    return found
+
+
+def _when(text: str | None) -> datetime:
+    """A stored time for ordering; unreadable or absent sorts first."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def find_removed_user(history: History, name: str) -> tuple[User, int] | None:
+    """The removed profile of this name to restore, chosen by its sessions,
+    never by the removal time (a typed clock can set that; SRS-280, PR-040):
+    the profile with sessions; of several with sessions, the one whose last
+    session started latest (the person's current course); of none with
+    sessions, the newest profile. None if there is no removed profile."""
+    found = removed_profiles(history, name)
+    if not found:
         return None
-    user = _user(rows[0])
-    count = history.query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.user_id,))[0][0]
-    return user, count
+    with_sessions = [f for f in found if f[1] > 0]
+    if with_sessions:
+        pick = max(with_sessions, key=lambda f: (_when(f[2]), f[0].user_id))
+    else:
+        pick = found[-1]
+    return pick[0], pick[1]
 
 
 def restore_user(history: History, user: User) -> User:
@@ -264,16 +299,89 @@ def resolve_user(history: History, name: str | None, *, create_default: bool = F
                     f"({', '.join(u.name for u in users)}); give --user NAME")
 
 
+def _utc_now() -> datetime:
+    """The device's own clock for the PIN lockout: a typed --now never moves it."""
+    return datetime.now(timezone.utc)
+
+
+def pin_attempts_path(history: History):
+    """The wrong-PIN record beside the history (SRS-282): a file of its own, so
+    that a wrong PIN changes no byte of the history (SRS-192) and a read-only
+    command (SRS-281) can still count it; it survives a restart like the history."""
+    return history.path.with_name(history.path.name + ".pin-attempts")
+
+
+def _pin_state(history: History, user: User) -> tuple[int, datetime | None]:
+    path = pin_attempts_path(history)
+    if not path.exists():
+        return 0, None
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            rows = con.execute("SELECT failures, locked_until FROM pin_attempts WHERE user_id = ?",
+                               (user.user_id,)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        # unreadable: treated as locked for a full period, never as no lockout
+        return 0, _utc_now() + PIN_LOCKOUT
+    if not rows:
+        return 0, None
+    until = None
+    if rows[0][1]:
+        try:
+            until = datetime.fromisoformat(rows[0][1])
+        except ValueError:    # damaged: locked for a full period from now
+            until = _utc_now() + PIN_LOCKOUT
+    return int(rows[0][0] or 0), until
+
+
+def _store_pin_state(history: History, user: User, failures: int, until: datetime | None) -> None:
+    """Committed at once, so that a crash cannot forget a wrong PIN."""
+    try:
+        con = sqlite3.connect(pin_attempts_path(history), timeout=5.0)
+        try:
+            with con:
+                con.execute(EXTRA_DDL["pin_attempts"])
+                con.execute("INSERT OR REPLACE INTO pin_attempts (user_id, failures, locked_until)"
+                            " VALUES (?, ?, ?)", (user.user_id, failures,
+                                                  None if until is None else iso_utc(until)))
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise HistoryError(f"history {history.path}: cannot record the PIN attempt in "
+                           f"{pin_attempts_path(history)}: {exc}") from None
+
+
 def unlock(history: History, user: User, read_pin) -> None:
     """A user with a PIN is usable only with it (SRS-192). `read_pin()` returns
-    the PIN typed; a wrong one is refused, naming the user, nothing changed."""
+    the PIN typed; a wrong one is refused, naming the user, nothing changed
+    but the count of wrong PINs: the 5th in a row locks the profile for
+    15 min (SRS-282), during which no PIN is asked or accepted."""
     stored = _pin_hash(history, user)
     if stored is None:
         return
+    now = _utc_now()
+    failures, until = _pin_state(history, user)
+    if until is not None and now < until:
+        raise UserError(f"PIN: user {user.name!r} is locked after {PIN_ATTEMPTS_MAX} wrong PINs until "
+                        f"{until.isoformat(timespec='seconds')} (device clock); nothing was shown or changed")
     pin = read_pin()
     if pin is None or not check_pin(pin.strip(), stored):
-        raise UserError(f"PIN: wrong or missing PIN for user {user.name!r}; nothing was shown "
-                        "or changed")
+        failures = 0 if until is not None else failures   # a lockout that ran out starts a new count
+        failures += 1
+        if failures >= PIN_ATTEMPTS_MAX:
+            lock = now + PIN_LOCKOUT
+            _store_pin_state(history, user, 0, lock)
+            raise UserError(f"PIN: wrong or missing PIN for user {user.name!r}; {PIN_ATTEMPTS_MAX} wrong "
+                            f"PINs in a row: locked until {lock.isoformat(timespec='seconds')} (device "
+                            "clock); nothing was shown or changed")
+        _store_pin_state(history, user, failures, None)
+        raise UserError(f"PIN: wrong or missing PIN for user {user.name!r} ({failures} of "
+                        f"{PIN_ATTEMPTS_MAX} before a {PIN_LOCKOUT.seconds // 60} min lockout); nothing "
+                        "was shown or changed")
+    if failures or until is not None:
+        _store_pin_state(history, user, 0, None)
 
 
 def age_refusal(user: User, now: datetime) -> str | None:

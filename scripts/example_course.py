@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
             sid += 1
             if sid in SCORES:
                 t.run("course", "score", "--user", USER, "--session", str(sid),
-                      "--hdss", str(SCORES[sid]), "--db", db)
+                      "--hdss", str(SCORES[sid]), "--db", db, "--now", at(day, 9))
     proc = t.run("course", "--user", USER, "--site", SITE, "--db", db, "--json",
                  "--now", at(PLAN[-1][0], 12))
     (out / "transcript.json").write_text(json.dumps(t.steps, indent=1), encoding="utf-8")

@@ -98,13 +98,15 @@ def test_scores_end_the_initial_phase_and_discomfort_stops_the_raise(tmp_path, c
     assert run(capsys, "session", "--site", "feet", "--current", "12", "--minutes", "10", *base,
                "--now", at(1))[0] == 0
     assert run(capsys, "course", "score", "--user", "ben", "--session", "1", "--hdss", "3",
-               "--discomfort", "--db", db)[0] == 0
+               "--discomfort", "--db", db, "--now", at(1, 9))[0] == 0
     code, out, _ = run(capsys, "session", "--suggested", "--yes", "--site", "feet", *base, "--now", at(2))
     assert json.loads(out)["current_mA"] == 12                             # discomfort: not raised
     for sid in (2,):
-        run(capsys, "course", "score", "--user", "ben", "--session", str(sid), "--hdss", "1", "--db", db)
+        assert run(capsys, "course", "score", "--user", "ben", "--session", str(sid), "--hdss", "1",
+                   "--db", db, "--now", at(2, 9))[0] == 0
     run(capsys, "session", "--suggested", "--yes", "--site", "feet", *base, "--now", at(3))
-    run(capsys, "course", "score", "--user", "ben", "--session", "3", "--hdss", "1", "--db", db)
+    assert run(capsys, "course", "score", "--user", "ben", "--session", "3", "--hdss", "1", "--db", db,
+               "--now", at(3, 9))[0] == 0
     code, out, _ = run(capsys, "course", "--user", "ben", "--site", "feet", "--db", db, "--json",
                        "--no-chart", "--now", at(4))
     (course,) = json.loads(out)
@@ -214,7 +216,8 @@ def test_alternating_polarity_is_suggested_in_maintenance_and_taken_only_when_co
     for day, how in ((1, ["--site", "hands", "--current", "12", "--minutes", "10"]),
                      (2, ["--suggested", "--yes", "--site", "hands"])):
         assert run(capsys, "session", *how, *base, "--now", at(day))[0] == 0
-        run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1", "--db", db)
+        assert run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1",
+                   "--db", db, "--now", at(day, 9))[0] == 0
     assert run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--alternate-polarity",
                "--db", db, "--now", at(2, 9))[0] == 0
     code, out, _ = run(capsys, "course", "--user", "cleo", "--db", db, "--json", "--no-chart",

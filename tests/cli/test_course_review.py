@@ -193,7 +193,8 @@ def cleo_in_maintenance(capsys, db: str, *, alternate: bool) -> list[str]:
         code, _, err = run(capsys, "session", "--site", "hands", "--current", "12", "--minutes", "10",
                            *base, "--now", at(day))
         assert code == 0 and "starting polarity: normal" in err and "notice:" not in err
-        run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1", "--db", db)
+        assert run(capsys, "course", "score", "--user", "cleo", "--session", str(day), "--hdss", "1",
+                   "--db", db, "--now", at(day, 9))[0] == 0
     assert run(capsys, "course", "set", "--user", "cleo", "--site", "hands", "--per-month", "4",
                "--alternate-polarity" if alternate else "--no-alternate-polarity",
                "--db", db, "--now", at(2, 9))[0] == 0

@@ -79,7 +79,7 @@ def test_add_list_show_remove(family, capsys):
 def test_a_removed_users_sessions_are_kept_and_it_takes_no_more(family, capsys):
     db = str(family)
     assert run(capsys, *session(db, "--user", "ben"))[0] == 0
-    assert run(capsys, "user", "remove", "ben", "--db", db)[0] == 0
+    assert run(capsys, "user", "remove", "ben", "--db", db, "--now", "2026-12-02T08:00:00+01:00")[0] == 0
     with History(db) as h:
         assert len(h.list_sessions()) == 1
     code, out, _ = run(capsys, "user", "list", "--all", "--db", db, "--json")
@@ -262,7 +262,7 @@ def test_after_the_last_user_is_removed_nothing_of_theirs_is_shown_or_recalled(t
     db = str(tmp_path / "h.sqlite")
     run(capsys, "user", "add", "anna", "--born", "1990", "--db", db)
     assert run(capsys, *session(db, current="20"))[0] == 0              # implied: anna
-    assert run(capsys, "user", "remove", "anna", "--db", db)[0] == 0
+    assert run(capsys, "user", "remove", "anna", "--db", db, "--now", "2026-12-02T08:00:00+01:00")[0] == 0
     code, out, _ = run(capsys, "history", "--db", db, "--json")
     assert code == 0 and json.loads(out) == []
     code, _, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", db, "--now",
