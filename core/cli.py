@@ -286,6 +286,9 @@ def cmd_session(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise Refused(f"--trace: cannot write {args.trace!r}: {exc.strerror}") from None
             stack.callback(_close_trace, trace, args.trace)
+        notice = cli_users.birth_year_notice(user)
+        if notice:
+            _say(notice)
         for line in cli_users.polarity_lines(history, user, settings.site.value,
                                              settings.start_polarity.value, clock):
             _say(line)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
                          check_before_start, check_write_clock, course_status, parse_time, keep_reached_phase, record_score, restart_course,
                          set_course)
-from core.history import History, HistoryError
+from core.history import DEFAULT_USER, History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
                         find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
                         parse_sites, remove_user, resolve_user, restore_user, unlock,
@@ -259,6 +259,17 @@ def session_user(history: History, name: str | None) -> User | None:
     user = resolve_user(history, name)
     unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
     return user
+
+
+def birth_year_notice(user: User | None) -> str | None:
+    """SRS-190: a profile without a year of birth (the implied or migrated
+    "default") has no age to check; the checklist's child_under_5 question is
+    then the only age check, which every session start says."""
+    if user is not None and user.born is not None:
+        return None
+    name = user.name if user is not None else DEFAULT_USER
+    return (f"note: profile {name!r} has no year of birth, so only the checklist's question "
+            f"'child under 5' checks the age; state it with `ionto user set {name} --born YEAR`")
 
 
 @_refuse_history_errors
