@@ -4,7 +4,6 @@ with the next allowed time and nothing energised, maintenance, the chart,
 two processes at once, a clock going backwards, midnight."""
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -15,20 +14,10 @@ import pytest
 
 import core.cli as cli
 from core.history import History
+from tests.cli.in_process import run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
-
-
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def at(day: int, hour: int = 8, minute: int = 0) -> str:

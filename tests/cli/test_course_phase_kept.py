@@ -13,22 +13,12 @@ from pathlib import Path
 import pytest
 
 import core.cli as cli
+from tests.cli.in_process import run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 DAYS = [0, 1, 2, 3, 4, 7, 8, 9, 10]     # 9 sessions, at most 5 in 7 days
-
-
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def course(capsys, db, now) -> dict:

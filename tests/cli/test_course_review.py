@@ -4,7 +4,6 @@ re-added does not start from nothing (SRS-193), the starting polarity is
 always shown (SRS-230)."""
 from __future__ import annotations
 
-import io
 import json
 import sys
 from datetime import datetime, timedelta, timezone
@@ -13,20 +12,10 @@ from pathlib import Path
 import pytest
 
 import core.cli as cli
+from tests.cli.in_process import run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
-
-
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture

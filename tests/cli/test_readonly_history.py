@@ -5,8 +5,6 @@ message that the next writing command upgrades it; a 0-byte file is an error
 (SRS-281). Every case compares the file's SHA-256 before and after."""
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import sqlite3
 import sys
@@ -16,25 +14,11 @@ import pytest
 
 import core.cli as cli
 from core.history import _SESSIONS_V1
+from tests.cli.in_process import digest, run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
 NOW = "2026-12-01T08:00:00Z"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    sys.stdin = io.StringIO("")
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
 
 
 def v1_db(path: Path, n: int = 2) -> Path:

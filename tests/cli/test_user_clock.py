@@ -4,8 +4,6 @@ and UTC offsets of --now; and the profile to restore is chosen by its
 sessions, never by a (typed) removal time."""
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import sqlite3
 import sys
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import core.cli as cli
+from tests.cli.in_process import digest, run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
@@ -23,21 +22,6 @@ T = datetime.fromisoformat("2026-06-01T10:00:00+00:00")
 
 def at(hours: float) -> str:
     return (T + timedelta(hours=hours)).isoformat()
-
-
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
 
 
 def session(db, user, now):

@@ -4,8 +4,6 @@ beside the history so that it survives a restart; a wrong PIN changes no
 byte of the history."""
 from __future__ import annotations
 
-import hashlib
-import io
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,25 +13,11 @@ import pytest
 import core.cli as cli
 import core.users as users
 from core.users import PIN_ATTEMPTS_MAX, PIN_LOCKOUT
+from tests.cli.in_process import digest, run
 
 ROOT = Path(__file__).parents[2]
 T = datetime(2026, 12, 1, 4, 0, tzinfo=timezone.utc)
 READS = [["user", "show", "anna"], ["history", "--user", "anna"], ["course", "--user", "anna", "--no-chart"]]
-
-
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ refused with the field and the range, exit 1, nothing stored changed,
 nothing energised."""
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import subprocess
 import sys
@@ -15,30 +13,16 @@ import pytest
 
 import core.cli as cli
 from core.history import History
+from tests.cli.in_process import digest, run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
 NOW = "2026-12-01T08:00:00+01:00"
 
 
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
 def session(db, *extra, site="hands", current="12", now=NOW):
     return ["session", "--site", site, "--current", current, "--minutes", "10", "--checklist", CHECKLIST,
             "--db", str(db), "--json", "--now", now, *extra]
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
 
 
 @pytest.fixture

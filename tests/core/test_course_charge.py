@@ -2,7 +2,6 @@
 at least 90 % of set current x set time, not on its peak current (SRS-277)."""
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import core.cli as cli
 from core.course import RAISE_MIN_CHARGE_PERCENT, _suggest, held_set_charge
 from core.history import SessionRecord
+from tests.cli.in_process import run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
@@ -45,17 +45,6 @@ def test_the_raise_needs_90_percent_of_the_set_charge(site, set_ma, minutes, per
     if not raised:
         assert "under 90 % of set current x time" in sug["reason"]
         assert f"= {set_ma * minutes:.1f} mA*min" in sug["reason"]
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    sys.stdin = io.StringIO("")
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.mark.req("SRS-277", "SRS-198")

@@ -4,7 +4,6 @@ past the bound it is closed as 'interrupted' by the next session's write
 (SRS-278)."""
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 import sys
@@ -19,6 +18,7 @@ from core.history import History
 from core.limits import load_limits
 from core.settings import parse_settings
 from core.users import add_user, find_user
+from tests.cli.in_process import run
 
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
@@ -78,17 +78,6 @@ def test_any_user_is_refused_until_the_open_rows_bound(tmp_path, minutes, up_s, 
                 assert "nothing was energised" in msg
             if not own_site:
                 check_before_start(h, who, other_site, until)    # exactly the bound: allowed
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    sys.stdin = io.StringIO("")
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture
