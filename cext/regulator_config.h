@@ -279,9 +279,10 @@
  *   reading's DC share as the anchor) it held every case, but 4..5 kOhm
  *   starts at 10 uF (judged low) ended their ramps 31..61 ms late, and
  *   from 50 uA a 800 ohm return to 0.05 mA settled 5.7 ms later.
- *   OPEN: chatter while the reference still rises, on a 500..800 ohm load
- *   whose window read above 1.3 kOhm: 2 of 2000 cases at 0.515 and 0.574 mA
- *   above the reference (PR-038).
+ *   OPEN (PR-038): 4 of 4000 random sub-ms chatter cases 0.515..0.574 mA
+ *   above the reference: three while the reference still rises on a
+ *   500..800 ohm load whose window read above 1.3 kOhm, one compounding on
+ *   2.5 kOhm with the high boot bound.
  */
 #define REG_OPEN_ARM_MEAN_UA 131
 #define REG_OPEN_ARM_Q 16
