@@ -115,9 +115,11 @@ static void restart_from_zero(reg_state_t *reg)
     reg->setpoint_ua = 0;
     reg->open_armed = 0;
     reg->anchor_mv = 0;
+    reg->evident_run = 0;
     reg->evidence = 0;
     reg->arm_mean_q = 0;
     reg->boot_mv = REG_BLIND_BOOT_LOW_MV;
+    reg->low_load = 1;
 }
 
 /* Output off: not enabled, no contact search or hold-off, current from 0. */
@@ -453,6 +455,29 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
     reg->setpoint_ua = (reg->hold_on != 0) ? reg->hold_ua : reg->reference_ua;
 }
 
+/* 1 when a reading is that of a contact of a tick or two after a lift
+ * (SRS-025 (b), PR-038): the first or second above the noise after one at
+ * it, above a setpoint of REG_BLIND_SHORT_MIN_UA..REG_BLIND_START_MAX_UA, on
+ * a load known low: the low boot bound, and the reference at its target or
+ * the last sense window below REG_BLIND_LOW_LOAD_OHMS. Not while a ramp on
+ * a load judged 1.3..2.5 kOhm rises: there (4 kOhm at 10 uF reads ~1.8
+ * kOhm) the reference waits for such readings, and a 1 mA/s start ended
+ * 31 ms late; nor at setpoints up to 55 uA, where every reading above the
+ * noise is above the setpoint (a 800 ohm return to 0.05 mA settled 5.7 ms
+ * later), and the sweep of tests/regulator/test_recontact_short_contacts.py
+ * holds without it. */
+static int32_t short_contact(const reg_state_t *reg, int32_t i_ua)
+{
+    int32_t known_low = 0;
+    if ((reg->boot_mv == REG_BLIND_BOOT_LOW_MV) &&
+        ((reg->reference_ua == reg->target_ua) || (reg->low_load != 0))) {
+        known_low = 1;
+    }
+    return ((known_low != 0) && (reg->evident_run < REG_BLIND_SHORT_RUN) &&
+            (reg->setpoint_ua > REG_BLIND_SHORT_MIN_UA) && (reg->setpoint_ua < REG_BLIND_START_MAX_UA) &&
+            (i_ua > reg->setpoint_ua)) ? 1 : 0;
+}
+
 /* Drive of a reading that counts as evidence (SRS-025), scaled down to what
  * would have given the setpoint when the reading was above it: a drive wound
  * up blind to the boot bound met a one-tick contact with 0.44 mA through the
@@ -464,8 +489,11 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
  * is then at most the DC drive the setpoint needs (a charging capacitance
  * only lowers the reading), which keeps the re-contact bound of
  * REG_BLIND_RISE_DIV (4.9 s + 10 mV / 0.3 R). */
-static int32_t anchor_drive_mv(int32_t last_drive_mv, int32_t i_ua, int32_t setpoint_ua, int32_t old_anchor_mv)
+static int32_t anchor_drive_mv(const reg_state_t *reg, int32_t i_ua)
 {
+    int32_t last_drive_mv = reg->last_drive_mv;
+    int32_t setpoint_ua = reg->setpoint_ua;
+    int32_t old_anchor_mv = reg->anchor_mv;
     int32_t above_noise_ua = i_ua - REG_OPEN_NOISE_UA;
     int32_t anchor_mv = last_drive_mv;
     if (above_noise_ua > setpoint_ua) {
@@ -477,6 +505,13 @@ static int32_t anchor_drive_mv(int32_t last_drive_mv, int32_t i_ua, int32_t setp
      * 0.1 mA read 97, 122, 134 uA at drives wound up by the blind rise, and
      * each re-anchored the next: 72 -> 112 mV, 0.62 mA at 600 ohm. */
     if ((i_ua > setpoint_ua) && (setpoint_ua >= REG_BLIND_START_MAX_UA)) {
+        anchor_mv = min_i32(anchor_mv, old_anchor_mv);
+    }
+    /* PR-038: a short contact after a lift met a drive wound up blind; a
+     * reading above the setpoint never raises the anchor then (the drive was
+     * enough): one-tick contacts at 0.07..0.1 mA read 85..134 uA and
+     * re-anchored the 1/4 rise on each wound-up drive, 52 -> 70 -> 87 mV */
+    if (short_contact(reg, i_ua) != 0) {
         anchor_mv = min_i32(anchor_mv, old_anchor_mv);
     }
     return anchor_mv;
@@ -518,9 +553,10 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     if (i_ua > REG_OPEN_NOISE_UA) {
         /* within 0..compliance by construction; stated so that the bound
          * survives the state for Eva (no overflow in the blind bound) */
-        reg->anchor_mv = min_i32(max_i32(anchor_drive_mv(reg->last_drive_mv, i_ua, reg->setpoint_ua, reg->anchor_mv),
-                                         0), REG_COMPLIANCE_MV);
+        reg->anchor_mv = min_i32(max_i32(anchor_drive_mv(reg, i_ua), 0), REG_COMPLIANCE_MV);
     }
+    /* readings in a row above the noise, for the next one (PR-038) */
+    reg->evident_run = (i_ua > REG_OPEN_NOISE_UA) ? count_up(reg->evident_run, REG_BLIND_SHORT_RUN) : 0;
     if ((i_ua >= REG_OPEN_ARM_UA) || (reg->open_armed != 0)) {
         reg->evidence = 1;
     }
@@ -602,6 +638,13 @@ static int32_t boot_bound_mv(int32_t sum_mv, int32_t max_mv)
         bound = REG_BLIND_RISE_BOOT_MV;
     }
     return bound;
+}
+
+/* 1 when a sense window's mean says the load is below
+ * REG_BLIND_LOW_LOAD_OHMS (SRS-025, PR-038). */
+static int32_t low_load_window(int32_t sum_mv)
+{
+    return (sum_mv < (REG_BLIND_LOW_LOAD_MV * REG_CONTACT_WINDOW_TICKS)) ? 1 : 0;
 }
 
 /* Adds a reading to the sense window (sum and largest reading). */
@@ -692,11 +735,13 @@ static void sense_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
         int32_t boot_mv = boot_bound_mv(reg->sense_sum_mv, reg->sense_max_mv);
+        int32_t low_load = low_load_window(reg->sense_sum_mv);
         (void)sense_close(reg);
         if (sense_settled(reg) != 0) {
             reg->contact_lost = 0;
             restart_from_zero(reg);
             reg->boot_mv = boot_mv;
+            reg->low_load = low_load;
             out->drive_mv = 0;
             out->sense = 0;
         } else {
@@ -718,6 +763,7 @@ static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     sense_add(reg, v_mv);
     if (reg->sense_n >= REG_CONTACT_WINDOW_TICKS) {
         int32_t boot_mv = boot_bound_mv(reg->sense_sum_mv, reg->sense_max_mv);
+        int32_t low_load = low_load_window(reg->sense_sum_mv);
         int32_t sum_mv = sense_close(reg);
         reg->probing = 0;
         if (sum_mv >= (REG_CONTACT_MV * REG_CONTACT_WINDOW_TICKS)) {
@@ -725,6 +771,7 @@ static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
             restart_from_zero(reg);
         } else {
             reg->boot_mv = boot_mv;
+            reg->low_load = low_load;
         }
     }
 }

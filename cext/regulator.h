@@ -122,8 +122,10 @@ typedef struct {
     int32_t setpoint_ua;
     int32_t open_armed;       /* 1: a reading >= REG_OPEN_ARM_UA or a filtered mean >= REG_OPEN_ARM_MEAN_UA since the last restart (SRS-025) */
     int32_t anchor_mv;        /* drive of the last tick whose current was above the open-circuit noise (SRS-025) */
+    int32_t evident_run;      /* plain readings in a row above the open-circuit noise, saturating at REG_BLIND_SHORT_RUN (SRS-025) */
     int32_t evidence;         /* 1: a reading >= REG_OPEN_ARM_UA, or the collapse tier armed, since the last restart */
     int32_t arm_mean_q;       /* filtered current reading under plain drive, 1/REG_OPEN_ARM_Q uA (SRS-025) */
+    int32_t low_load;         /* 1: the load known before the drive is below REG_BLIND_LOW_LOAD_OHMS, or unknown (SRS-025) */
     int32_t boot_mv;          /* blind-rise bound until evidence, chosen from the known load (SRS-025) */
     int32_t probing;          /* 1: enable probe at the sense level before the first plain drive (SRS-010, SRS-025) */
     int64_t integ_q2;         /* PI integrator, 1/2^20 mV */
