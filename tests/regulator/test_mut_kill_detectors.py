@@ -1,0 +1,257 @@
+"""Exact-number tests of the SRS-024/025/130/131 detectors of the regulator,
+written against the C mutants that survived the FAST selection (issue 12
+point 1, tools/cverify/c-mutation-reviewed.yaml): each states a requirement
+at its number, on both sides where one side alone cannot fail.
+
+The bare regulator is fed readings the test chooses, kicked every tick. At
+the sense level (enable probe, contact search) the readings are any voltage
+with no current: no detector but the sense windows looks at them. At plain
+drive the voltage reading is the last drive (a plausible channel, SRS-023)
+and the currents are chosen per test; a live channel must move (SRS-026,
+SRS-130), so steady readings alternate between two values.
+scripts/c_mutation.py runs this file in its FAST selection.
+"""
+from __future__ import annotations
+
+import pytest
+
+from core.regulator import FaultCode, Regulator
+from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
+
+WINDOW_TICKS = lib.REG_CONTACT_WINDOW_TICKS       # one 10 ms sense window
+SLEW_MAX_NA_PER_S = lib.REG_SLEW_MAX_NA_PER_S     # 5 mA/s: 0.5 uA per tick
+FLAG_CONTACT_LOST = lib.REG_FLAG_CONTACT_LOST
+
+
+def enabled(target_ua: int, slew_na_per_s: int = SLEW_MAX_NA_PER_S) -> Regulator:
+    reg = Regulator()
+    assert reg.raw_command(target_ua, slew_na_per_s) == lib.REG_OK
+    assert reg.raw_enable(1) == lib.REG_OK
+    return reg
+
+
+def tick(reg: Regulator, i_ua: int, v_mv: int):
+    reg.kick_watchdog()
+    out = reg.step(i_ua, i_ua, v_mv)
+    assert out.fault == FaultCode.NONE, out
+    return out
+
+
+def v_of(out) -> int:
+    """The voltage reading a plain drive gives: the drive (0 after a sense tick)."""
+    return 0 if out.sense else out.drive_mv
+
+
+def window(reg: Regulator, sum_mv: int):
+    """One sense window whose voltage readings add up to exactly sum_mv."""
+    base, extra = divmod(sum_mv, WINDOW_TICKS)
+    for k in range(WINDOW_TICKS):
+        out = tick(reg, 0, base + (1 if k < extra else 0))
+        if k < WINDOW_TICKS - 1:     # the window's last reading may end the sense level
+            assert out.sense == 1 and out.drive_mv == lib.REG_SENSE_MV
+    return out
+
+
+def setpoint_ua(reg: Regulator) -> int:
+    """The published setpoint of the last tick (reg_output_t.setpoint_ua)."""
+    return reg._out.setpoint_ua
+
+
+# ---- SRS-025 (b): the boot bound and the open-circuit tick of the probe ---------
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("max_mv,bound_mv", [(313, 120), (314, 70)])
+def test_probe_window_with_an_open_circuit_tick_takes_the_low_boot_bound(max_mv, bound_mv):
+    # a window mean of 32.8 mV (above the 22 mV of 2.5 kOhm): the high bound
+    # of 120 mV, unless one reading is at or above REG_BLIND_BOOT_OPEN_MV =
+    # 314 mV (an open-circuit tick): then 70 mV
+    assert lib.REG_BLIND_BOOT_OPEN_MV == 314
+    reg = enabled(1000)
+    for v in [30] * (WINDOW_TICKS - 1) + [max_mv]:
+        out = tick(reg, 0, v)
+        assert out.sense == 1
+    assert not out.flags & FLAG_CONTACT_LOST
+    # no current reading above the noise bound: the drive stays at the boot
+    # bound (the reference waits), and rises to it
+    drives = []
+    for _ in range(300):
+        out = tick(reg, 0, v_of(out))
+        drives.append(out.drive_mv)
+    assert max(drives) == bound_mv
+    assert drives[-1] == bound_mv
+
+
+# ---- SRS-131: contact return, the 8 mV settle rule over 22 windows -----------
+
+def _contact_return(open_windows: int, rise_sum_mv: int):
+    """Contact lost at the probe, open_windows at the sense level, then 22
+    windows below the contact level: 20 at 30 mV, the last 2 higher by
+    rise_sum_mv / 100 each. Returns the tick output after each of the 22."""
+    reg = enabled(1000)
+    out = window(reg, lib.REG_SENSE_MV * WINDOW_TICKS)             # open: contact lost
+    assert out.flags & FLAG_CONTACT_LOST
+    for _ in range(open_windows):
+        out = window(reg, lib.REG_SENSE_MV * WINDOW_TICKS)
+        assert out.flags & FLAG_CONTACT_LOST
+    outs = []
+    for k in range(lib.REG_CONTACT_HIST):
+        late = k >= lib.REG_CONTACT_HIST - lib.REG_CONTACT_WINDOWS
+        outs.append(window(reg, 3000 + (rise_sum_mv if late else 0)))
+    return outs
+
+
+@pytest.mark.req("SRS-131")
+@pytest.mark.parametrize("open_windows", [0, 1, 23, 50])
+def test_contact_returns_when_the_last_two_windows_rose_by_exactly_8_mv(open_windows):
+    # mean of the last 2 windows 38 mV, of the 2 windows 20 earlier 30 mV:
+    # risen by exactly REG_CONTACT_RISE_MV = 8 mV, settled; contact on the
+    # 22nd window below REG_CONTACT_MV (157 mV), not before; after any
+    # number of open windows before (the history ring wraps)
+    assert (lib.REG_CONTACT_HIST, lib.REG_CONTACT_WINDOWS, lib.REG_CONTACT_MV) == (22, 2, 157)
+    outs = _contact_return(open_windows, 800)
+    assert all(o.flags & FLAG_CONTACT_LOST for o in outs[:-1])
+    last = outs[-1]
+    assert not last.flags & FLAG_CONTACT_LOST
+    assert last.sense == 0 and last.drive_mv == 0 and last.reference_ua == 0   # restarts from 0
+
+
+@pytest.mark.req("SRS-131")
+@pytest.mark.parametrize("rise_sum_mv", [801, 900, 1200])
+def test_contact_does_not_return_when_the_last_two_windows_rose_by_more_than_8_mv(rise_sum_mv):
+    # 8.01, 9 and 12 mV of rise: still charging, not contact
+    outs = _contact_return(0, rise_sum_mv)
+    assert all(o.flags & FLAG_CONTACT_LOST for o in outs)
+    assert all(o.sense == 1 for o in outs)
+
+
+@pytest.mark.req("SRS-131")
+@pytest.mark.parametrize("rise_sum_mv", [-3000, 0, 200, 500])
+def test_contact_returns_when_the_windows_fell_or_rose_by_less_than_8_mv(rise_sum_mv):
+    outs = _contact_return(0, rise_sum_mv)
+    assert all(o.flags & FLAG_CONTACT_LOST for o in outs[:-1])
+    assert not outs[-1].flags & FLAG_CONTACT_LOST
+
+
+# ---- SRS-025 (b): the blind-rise allowance below and from 100 uA -------------
+
+def _blind_lift(target_ua: int):
+    """Ramp the bare regulator on 1 kOhm to target_ua, then lift (reading 0):
+    returns (anchor_mv, drives during the lift). The anchor is the drive of
+    the last tick before a reading above REG_OPEN_NOISE_UA (60 uA, no more
+    than the noise bound above the setpoint: not scaled)."""
+    reg = enabled(target_ua)
+    window(reg, 900)                                    # 1 kOhm behind the sense resistor: contact
+    out = tick(reg, 0, 0)
+    for k in range(3000):                               # plant: 1 kOhm, i = drive (mV) uA
+        out = tick(reg, out.drive_mv + (k % 2) * 13, out.drive_mv)
+    assert setpoint_ua(reg) == target_ua
+    anchor_mv = out.drive_mv
+    out = tick(reg, 60, out.drive_mv)                   # the last evidence: 60 uA
+    drives = []
+    for _ in range(200):
+        out = tick(reg, 0, v_of(out))
+        drives.append(out.drive_mv)
+    assert setpoint_ua(reg) == target_ua
+    return anchor_mv, drives
+
+
+@pytest.mark.req("SRS-025")
+def test_blind_rise_at_99_ua_is_a_quarter_of_the_anchor():
+    anchor_mv, drives = _blind_lift(99)
+    assert anchor_mv >= 80                              # 1/4 of it above the 10 mV floor
+    assert max(drives) == anchor_mv + max(10, anchor_mv // 4)
+
+
+@pytest.mark.req("SRS-025")
+def test_blind_rise_from_100_ua_is_a_sixteenth_of_the_anchor():
+    anchor_mv, drives = _blind_lift(100)
+    assert anchor_mv >= 80
+    assert max(drives) == anchor_mv + max(2, anchor_mv // 16)
+
+
+# ---- SRS-025 (b) / SRS-024: the setpoint held while the blind bound holds ----
+
+@pytest.mark.req("SRS-025", "SRS-024")
+def test_setpoint_held_at_the_current_plus_0_2_ma_while_the_blind_bound_holds():
+    # evidence from a 170 uA reading at a setpoint below 120 uA (the collapse
+    # tier not armed), then a lift: the drive is held by the blind bound far
+    # below compliance while the reference rises to 1 mA; the setpoint stays
+    # at most the measured current (0) + 0.2 mA
+    reg = enabled(1000)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    assert setpoint_ua(reg) < lib.REG_OPEN_FIRE_MIN_UA
+    out = tick(reg, 170, out.drive_mv)
+    for _ in range(2000):                               # 0.2 s: the reference passes 1 mA
+        out = tick(reg, 0, v_of(out))
+        assert out.drive_mv < 1000 and out.stage_on == 1 and out.sense == 0
+        assert setpoint_ua(reg) <= 0 + lib.REG_COMPLIANCE_HOLD_MARGIN_UA
+    assert out.reference_ua == 1000 and setpoint_ua(reg) == 200
+
+
+# ---- SRS-025 (a): the collapse tier armed by the filtered mean (131 uA) --------
+
+def _collapse_after(readings: tuple[int, int]):
+    """Ramp on 1 kOhm to 120 uA, then readings alternating the pair for 60
+    ticks, then one reading of 0: returns its tick output."""
+    reg = enabled(120)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    for k in range(3000):
+        out = tick(reg, out.drive_mv + (k % 2) * 13, out.drive_mv)
+        assert out.measured_ua < lib.REG_OPEN_ARM_UA
+    assert setpoint_ua(reg) == 120
+    for k in range(60):
+        out = tick(reg, readings[k % 2], out.drive_mv)
+        assert not out.flags & FLAG_CONTACT_LOST
+    assert out.drive_mv * 1000 >= lib.REG_SHORT_OHMS * 120 and out.drive_mv < 1000
+    return tick(reg, 0, v_of(out))
+
+
+@pytest.mark.req("SRS-025")
+def test_filtered_mean_of_131_5_ua_arms_the_collapse_tier():
+    # 128/135 uA: the 1/8 filtered mean reaches 131.5 uA (>= 131, < 132), no
+    # reading reaches 160 uA; the next reading of 0 is contact lost at once
+    assert lib.REG_OPEN_ARM_MEAN_UA == 131
+    out = _collapse_after((128, 135))
+    assert out.flags & FLAG_CONTACT_LOST and out.sense == 1
+
+
+@pytest.mark.req("SRS-025")
+def test_filtered_mean_of_130_5_ua_does_not_arm_the_collapse_tier():
+    # 127/134 uA: the filtered mean stays at or below 130.5 uA: not armed, and
+    # a reading of 0 at well under 1 V is not yet contact lost
+    out = _collapse_after((127, 134))
+    assert not out.flags & FLAG_CONTACT_LOST and out.sense == 0
+
+
+# ---- SRS-130: the noise-floor filter restarts from 50 uA ---------------------
+
+def _quiet_latch_reading(step_ua: int) -> int:
+    """The judged reading on which the SRS-130 mean (from 50 uA, 1/32 per
+    reading, C integer arithmetic in 1/64 uA) falls below 5 uA."""
+    q = 50 * 64
+    n = 0
+    while q >= 5 * 64:
+        n += 1
+        d = step_ua * 64 - q
+        q += -(-d // 32) if d < 0 else d // 32        # C division truncates toward 0
+    return n
+
+
+@pytest.mark.req("SRS-130")
+def test_quiet_channel_latches_on_the_reading_the_50_ua_restart_gives():
+    # readings alternating 300/304 uA (4 uA changes, below the 5 uA floor),
+    # the first judged reading after the probe: from the 50 uA restart the
+    # mean falls below 5 uA on the 130th judged reading, not earlier
+    n = _quiet_latch_reading(4)
+    assert n == 130
+    reg = enabled(1000, 1_000_000)
+    window(reg, 900)
+    out = tick(reg, 304, 0)                            # the first plain tick: not judged
+    out = tick(reg, 300, out.drive_mv)                 # previous reading not plain: not judged
+    for k in range(1, n):
+        out = tick(reg, 300 + 4 * (k % 2), out.drive_mv)
+    reg.kick_watchdog()
+    out = reg.step(300 + 4 * (n % 2), 300 + 4 * (n % 2), out.drive_mv)
+    assert out.fault == FaultCode.SENSOR_FROZEN and out.stage_on == 0
