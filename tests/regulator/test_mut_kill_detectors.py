@@ -255,3 +255,127 @@ def test_quiet_channel_latches_on_the_reading_the_50_ua_restart_gives():
     reg.kick_watchdog()
     out = reg.step(300 + 4 * (n % 2), 300 + 4 * (n % 2), out.drive_mv)
     assert out.fault == FaultCode.SENSOR_FROZEN and out.stage_on == 0
+
+
+# ---- SRS-010: the enable probe is one window of exactly 100 readings ---------
+
+@pytest.mark.req("SRS-010")
+def test_enable_probe_is_one_window_of_exactly_100_sense_readings():
+    reg = enabled(1000)
+    outs = [tick(reg, 0, 9) for _ in range(WINDOW_TICKS)]   # 1 kOhm behind the sense resistor
+    assert all(o.sense == 1 and o.drive_mv == lib.REG_SENSE_MV for o in outs)
+    out = tick(reg, 0, 0)                               # the 101st tick drives plainly
+    assert out.sense == 0 and out.stage_on == 1 and not out.flags & FLAG_CONTACT_LOST
+
+
+# ---- SRS-024 / SRS-010: "above 20 kOhm with at least 1 V" for 2 ms ------------
+
+def _apparent_load(extra_mv: int):
+    """Ramp on 1 kOhm to 2 mA, then readings of an apparent load of exactly
+    20 kOhm (2000/2013 uA at 40000/40260 mV) plus extra_mv, not beyond the
+    noise bound (not 'clear'): returns the tick outputs of 40 readings."""
+    reg = enabled(2000)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    for k in range(5000):                               # 0.4 s of ramp, then held
+        out = tick(reg, out.drive_mv + (k % 2) * 13, out.drive_mv)
+    assert out.reference_ua == 2000
+    outs = []
+    for k in range(2 * lib.REG_OPEN_TICKS):
+        i_ua = 2000 + 13 * (k % 2)
+        outs.append(tick(reg, i_ua, i_ua * lib.REG_OPEN_OHMS // 1000 + extra_mv))
+    return outs
+
+
+@pytest.mark.req("SRS-024", "SRS-010")
+def test_apparent_load_of_exactly_20_kohm_is_not_contact_lost():
+    assert (lib.REG_OPEN_OHMS, lib.REG_OPEN_TICKS) == (20_000, 20)
+    outs = _apparent_load(0)
+    assert not any(o.flags & FLAG_CONTACT_LOST for o in outs)
+    assert all(o.sense == 0 for o in outs)
+
+
+@pytest.mark.req("SRS-024", "SRS-010")
+def test_apparent_load_just_above_20_kohm_is_contact_lost_after_exactly_2_ms():
+    # 20 kOhm + 1 mV (20.0005 kOhm): above the threshold, within the noise
+    # bound (not clear at once): contact lost on the 20th reading, not before
+    outs = _apparent_load(1)
+    n = lib.REG_OPEN_TICKS
+    assert not any(o.flags & FLAG_CONTACT_LOST for o in outs[:n - 1])
+    assert outs[n - 1].flags & FLAG_CONTACT_LOST and outs[n - 1].sense == 1
+
+
+# ---- SRS-003: a falling reference at exactly the commanded slew --------------
+
+def _plant_1k(reg: Regulator, out, ticks: int, k0: int = 0):
+    """ticks of a 1 kOhm resistive load (i = drive, uA) with the dither."""
+    outs = []
+    for k in range(k0, k0 + ticks):
+        out = tick(reg, v_of(out) + (k % 2) * 13, v_of(out))
+        outs.append(out)
+    return outs
+
+
+@pytest.mark.req("SRS-003")
+def test_reference_falls_at_exactly_the_commanded_slew():
+    # from 1 mA down at 1 mA/s: 0.1 uA per tick, 100 uA in 0.1 s, never faster
+    reg = enabled(1000)
+    window(reg, 900)
+    out = _plant_1k(reg, tick(reg, 0, 0), 3000)[-1]
+    assert out.reference_ua == 1000
+    assert reg.raw_command(0, 1_000_000) == lib.REG_OK
+    outs = _plant_1k(reg, out, 1000, 1)
+    for n, o in enumerate(outs, start=1):
+        assert o.reference_ua == 1000 - -(-n // 10), n          # 1000 - ceil(n / 10)
+    assert outs[-1].reference_ua == 900
+
+
+# ---- SRS-025 (b): the anchor of a reading above the setpoint at zero drive ---
+
+@pytest.mark.req("SRS-025")
+def test_blind_rise_after_evidence_at_zero_drive_is_10_mv():
+    # a reading of 300 uA above a setpoint of ~50 uA drives the output to 0;
+    # the next reading above the noise bound makes 0 mV the drive of the last
+    # evidence: during the lift that follows the drive rises to 0 + 10 mV
+    # (below 100 uA: max(10 mV, 1/4 of 0)), not beyond
+    reg = enabled(1000)
+    window(reg, 900)
+    out = tick(reg, 300, 0)
+    assert out.drive_mv == 0
+    out = tick(reg, 300, 0)                             # evidence with the last drive 0
+    assert out.drive_mv == 0
+    drives = []
+    for _ in range(60):                                 # setpoint 51..80 uA
+        out = tick(reg, 0, out.drive_mv)
+        assert setpoint_ua(reg) < lib.REG_BLIND_FINE_MIN_UA
+        drives.append(out.drive_mv)
+    assert max(drives) == 10 and drives[-1] == 10
+
+
+# ---- SRS-024: after the compliance hold ends the setpoint is the reference ---
+
+@pytest.mark.req("SRS-024")
+def test_setpoint_follows_the_reference_down_after_the_compliance_hold_ended():
+    # a load drying from 1 to 16 kOhm during the ramp to 4 mA (64 V needed):
+    # held at compliance (setpoint <= I + 0.2 mA); the load falls to 14 kOhm
+    # (56 V): the hold rises back to the reference and ends; at the ramp-down
+    # the setpoint is the falling reference
+    reg = enabled(4000)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    held = False
+    for k in range(12_000):
+        load_ohms = min(16_000, 1000 + 15 * k // 6)
+        i_ua = v_of(out) * 1000 // load_ohms + (k % 2) * 13
+        out = tick(reg, i_ua, v_of(out))
+        if out.drive_mv == lib.REG_COMPLIANCE_MV and out.reference_ua > i_ua + lib.REG_COMPLIANCE_HOLD_MARGIN_UA:
+            held = True
+            assert setpoint_ua(reg) <= i_ua + lib.REG_COMPLIANCE_HOLD_MARGIN_UA
+    assert held and out.reference_ua == 4000
+    for k in range(6000):
+        out = tick(reg, out.drive_mv * 1000 // 14_000 + (k % 2) * 13, out.drive_mv)
+    assert out.drive_mv < lib.REG_COMPLIANCE_MV and setpoint_ua(reg) == 4000
+    assert reg.raw_command(0, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    for k in range(400):
+        out = tick(reg, out.drive_mv * 1000 // 14_000 + (k % 2) * 13, out.drive_mv)
+        assert setpoint_ua(reg) == out.reference_ua < 4000 - k // 2 + 1
