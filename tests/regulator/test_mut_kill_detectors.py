@@ -379,3 +379,133 @@ def test_setpoint_follows_the_reference_down_after_the_compliance_hold_ended():
     for k in range(400):
         out = tick(reg, out.drive_mv * 1000 // 14_000 + (k % 2) * 13, out.drive_mv)
         assert setpoint_ua(reg) == out.reference_ua < 4000 - k // 2 + 1
+
+
+# ---- SRS-006: the fraction flowing, 1000 per mille with a target of 0 --------
+
+@pytest.mark.req("SRS-006")
+def test_fraction_flowing_is_1000_permille_with_a_target_of_0():
+    reg = enabled(0)
+    out = tick(reg, 0, 9)
+    assert out.target_ua == 0 and out.flowing_permille == 1000
+    reg = enabled(1000)
+    out = tick(reg, 0, 9)                               # target 1 mA, nothing flows yet
+    assert out.flowing_permille == 0
+
+
+# ---- SRS-006: the drive never above 60 V ---------------------------------------
+
+@pytest.mark.req("SRS-006")
+def test_drive_is_held_at_exactly_60_v_when_the_load_needs_more():
+    # 4 mA into a load drying from 1 to 16 kOhm (64 V needed)
+    reg = enabled(4000)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    drives = []
+    for k in range(12_000):
+        load_ohms = min(16_000, 1000 + 15 * k // 6)
+        out = tick(reg, v_of(out) * 1000 // load_ohms + (k % 2) * 13, v_of(out))
+        drives.append(out.drive_mv)
+    assert max(drives) == 60_000 and drives[-1] == 60_000
+    assert out.flags & lib.REG_FLAG_COMPLIANCE_LIMITED and out.fault == FaultCode.NONE
+
+
+# ---- SRS-022: the drive rises by at most 20 mV per tick ------------------------
+
+@pytest.mark.req("SRS-022")
+def test_drive_rises_by_exactly_20_mv_per_tick_when_the_load_doubles():
+    # 1 mA on 1 kOhm, then 2 kOhm: the PI asks for ~100 mV more per tick;
+    # the drive rises by exactly 20 mV per tick until it reaches ~2 V
+    reg = enabled(1000)
+    window(reg, 900)
+    out = _plant_1k(reg, tick(reg, 0, 0), 3000)[-1]
+    assert out.reference_ua == 1000
+    drives = [out.drive_mv]
+    for k in range(60):
+        out = tick(reg, out.drive_mv // 2 + (k % 2) * 13, out.drive_mv)
+        drives.append(out.drive_mv)
+    steps = [b - a for a, b in zip(drives, drives[1:])]
+    assert max(steps) == 20
+    assert steps[:20] == [20] * 20
+
+
+# ---- SRS-023: the voltage reading below the drive by max(2 V, 10 %) ------------
+
+def _implausible_at(below_extra_mv: int, ticks: int):
+    """A load drying from 1 to 12 kOhm under 2.5 mA (30 V), then voltage
+    readings below the last drive by max(2 V, 10 %) + below_extra_mv."""
+    reg = enabled(2500)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    for k in range(8000):
+        load_ohms = min(12_000, 1000 + 11 * k // 5)
+        out = tick(reg, v_of(out) * 1000 // load_ohms + (k % 2) * 13, v_of(out))
+    assert 25_000 < out.drive_mv < 60_000 and out.reference_ua == 2500
+    outs = []
+    for k in range(ticks):
+        d = out.drive_mv
+        i_ua = d * 1000 // 12_000 + (k % 2) * 13
+        reg.kick_watchdog()
+        out = reg.step(i_ua, i_ua, d - max(2000, d * 10 // 100) - below_extra_mv)
+        outs.append(out)
+        if out.fault:
+            break
+    return outs
+
+
+@pytest.mark.req("SRS-023")
+def test_voltage_10_percent_below_the_drive_is_plausible():
+    outs = _implausible_at(0, 50)
+    assert len(outs) == 50 and all(o.fault == FaultCode.NONE for o in outs)
+
+
+@pytest.mark.req("SRS-023")
+def test_voltage_more_than_10_percent_below_the_drive_latches_on_the_5th_tick():
+    outs = _implausible_at(1, 50)
+    assert len(outs) == 5 and all(o.fault == FaultCode.NONE for o in outs[:4])
+    assert outs[4].fault == FaultCode.VOLTAGE_IMPLAUSIBLE and outs[4].stage_on == 0
+
+
+# ---- SRS-025 (b): no blind bound from a setpoint of 200 uA (armed) -------------
+
+def _rise_at_setpoint(target_ua: int):
+    """Ramp on 1 kOhm to 250 uA (armed by readings >= 160 uA, the load
+    estimate 1 kOhm), down to target_ua, then readings of 60/73 uA (the load
+    rose): returns the drives and their steps."""
+    reg = enabled(250)
+    window(reg, 900)
+    out = _plant_1k(reg, tick(reg, 0, 0), 3000)[-1]
+    assert reg.raw_command(target_ua, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    out = _plant_1k(reg, out, 400)[-1]
+    assert setpoint_ua(reg) == target_ua and out.load_ohms > 900
+    drives = [out.drive_mv]
+    for k in range(10):
+        out = tick(reg, 60 + 13 * (k % 2), out.drive_mv)
+        drives.append(out.drive_mv)
+    return drives, [b - a for a, b in zip(drives, drives[1:])]
+
+
+@pytest.mark.req("SRS-025", "SRS-022")
+def test_from_200_ua_the_drive_rises_under_the_rise_limit_only():
+    drives, steps = _rise_at_setpoint(200)
+    assert steps == [20] * 10
+
+
+@pytest.mark.req("SRS-025")
+def test_below_200_ua_the_drive_rises_by_a_sixteenth_of_the_last_evidence():
+    drives, steps = _rise_at_setpoint(199)
+    # each reading (60/73 uA) is evidence, at most 50 uA above the setpoint:
+    # the anchor is the last drive, the rise max(2 mV, 1/16 of it)
+    assert steps == [max(2, d // 16) for d in drives[:-1]]
+
+
+# ---- SRS-027: the load estimate at the sense level ----------------------------
+
+@pytest.mark.req("SRS-027")
+@pytest.mark.parametrize("mean_mv,load_ohms", [(1500, 660_000), (500, 73_333), (100, 11_578)])
+def test_sense_window_publishes_220_kohm_x_v_over_2_v_minus_v(mean_mv, load_ohms):
+    # 220 kOhm x 1.5 V / 0.5 V = 660 kOhm; x 0.5 / 1.5 = 73.3 kOhm; x 0.1 / 1.9
+    # = 11.58 kOhm (in whole ohms through the 1/1024 scale: at most 1 ohm low)
+    reg = enabled(1000)
+    out = window(reg, mean_mv * WINDOW_TICKS)
+    assert load_ohms - 1 <= out.load_ohms <= load_ohms
