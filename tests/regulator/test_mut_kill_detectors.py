@@ -509,3 +509,59 @@ def test_sense_window_publishes_220_kohm_x_v_over_2_v_minus_v(mean_mv, load_ohms
     reg = enabled(1000)
     out = window(reg, mean_mv * WINDOW_TICKS)
     assert load_ohms - 1 <= out.load_ohms <= load_ohms
+
+
+# ---- SRS-002 / SRS-004: the PI law with its gains ------------------------------
+
+@pytest.mark.req("SRS-002", "SRS-004")
+@pytest.mark.parametrize("error_ua", [-400, -150, 5])
+def test_one_tick_of_the_pi_with_integral_205_and_proportional_26_per_1024(error_ua):
+    # a load drying from 1 to 12 kOhm under 2.5 mA; then one reading off the
+    # setpoint: the drive is (integrator + e x R_est x (Ki + Kp)) / 2^20 mV,
+    # Ki = 205/1024 (0.2 per tick), Kp = 26/1024 (0.025), R_est in 1/1024 mV/uA;
+    # unclamped (within 0..60 V, a rise under 20 mV)
+    reg = enabled(2500)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    for k in range(8000):
+        load_ohms = min(12_000, 1000 + 11 * k // 5)
+        out = tick(reg, v_of(out) * 1000 // load_ohms + (k % 2) * 13, v_of(out))
+    assert setpoint_ua(reg) == 2500
+    integ_q2, r_est_q, last_mv = reg._reg.integ_q2, reg._reg.r_est_q, out.drive_mv
+    assert r_est_q > 10_000
+    out = tick(reg, 2500 - error_ua, out.drive_mv)
+    want_mv = (integ_q2 + error_ua * r_est_q * (205 + 26)) >> 20
+    assert 0 < want_mv < last_mv + 20
+    assert out.drive_mv == want_mv
+
+
+# ---- SRS-024: from a compliance hold the setpoint rises at the commanded slew --
+
+@pytest.mark.req("SRS-024")
+def test_setpoint_rises_from_each_hold_no_faster_than_the_commanded_slew():
+    # 4 mA at 2 mA/s (0.2 uA per tick) into a load drying from 1 to 16 kOhm
+    # over 2 s (at compliance from 1.93 s: the current falls while held),
+    # then falling to 14 kOhm: from every hold (setpoint = current + 0.2 mA)
+    # the setpoint rises by at most 0.2 uA x ticks since that hold
+    reg = enabled(4000, 2_000_000)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    origin = None
+    rises = 0
+    for k in range(30_000):
+        load_ohms = min(16_000, 1000 + 15 * k // 20) if k < 24_000 else 14_000
+        i_ua = v_of(out) * 1000 // load_ohms + (k % 2) * 13
+        before = setpoint_ua(reg)
+        out = tick(reg, i_ua, v_of(out))
+        now = setpoint_ua(reg)
+        if now < out.reference_ua:                      # held
+            if origin is None or now < before:
+                origin = (k, now)                       # a new hold, lower than the last
+                # (a hold at the same value is missed: the bound from the
+                # older one is looser, never wrong)
+            else:
+                rises += now > before
+                assert now - origin[1] <= (k - origin[0]) * 2 // 10, (k, origin, now)
+        else:
+            origin = None
+    assert rises > 100 and out.reference_ua == 4000 and setpoint_ua(reg) == 4000
