@@ -1,7 +1,8 @@
-"""Exact-number tests of the SRS-024/025/130/131 detectors of the regulator,
-written against the C mutants that survived the FAST selection (issue 12
-point 1, tools/cverify/c-mutation-reviewed.yaml): each states a requirement
-at its number, on both sides where one side alone cannot fail.
+"""Exact-number tests of the regulator's detectors and limits (SRS-002..006,
+010, 022..027, 130, 131), written against the C mutants that survived the
+FAST selection (issue 12 point 1, tools/cverify/c-mutation-reviewed.yaml):
+each states a requirement at its number, on both sides where one side alone
+cannot fail.
 
 The bare regulator is fed readings the test chooses, kicked every tick. At
 the sense level (enable probe, contact search) the readings are any voltage
