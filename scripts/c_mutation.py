@@ -48,6 +48,8 @@ CONFIG = "cext/regulator_config.h"
 # they run in the main test step.
 FAST = [
     "tests/regulator/test_mutation_kills.py",
+    # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
+    "tests/regulator/test_mut_kill_detectors.py",
     "tests/regulator/test_commands.py",
     "tests/regulator/test_protection.py",
     "tests/regulator/test_sense_level.py",
