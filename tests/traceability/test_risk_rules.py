@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+import yaml
 from markupsafe import escape
 
 from traceability.check import OTHER_BUILD, run_check
@@ -436,3 +437,42 @@ def test_an_unknown_cause_item_is_refused_not_ignored(repo, capsys):
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-13"), "HS-13", "control-means", "'supervsior' is neither")
+
+
+# ---------------------------------------------------------------- open credits (issue 9 point 2)
+@pytest.mark.req("SRS-169")
+def test_every_open_credit_withdrawn_is_an_unacceptable_risk(repo, capsys):
+    """Why the plan's open_credit list is not emptied (risk_management_report.yaml,
+    overall_residual_risk): no item of it has a control independent of its cause, so
+    without the credit it keeps its initial risk, and that lies in the unacceptable
+    region for every one, which the check refuses even beside a benefit-risk statement.
+    An item whose initial risk were acceptable or ALARP could be closed by re-rating it
+    instead, and would fail here."""
+    plan = yaml.safe_load(repo.read(PLAN))
+    open_items = dict(plan["open_credit"])
+    assert len(open_items) == 16
+    initial = {s["id"]: s["initial_risk"] for h in yaml.safe_load(repo.read(HAZARDS))["hazards"]
+               for s in h.get("situations", [])}
+    initial |= {f["id"]: {"severity": f["severity"], "probability": f["occurrence"]}
+                for it in yaml.safe_load(repo.read(FMEA))["items"] for f in it["failure_modes"]}
+    text = repo.read(PLAN)
+    for oid in open_items:
+        text, n = re.subn(rf"(?m)^  {re.escape(oid)}: [a-z-]+.*\n", "", text)
+        assert n == 1, oid
+    repo.write(PLAN, text.replace("\nopen_credit:\n", "\nopen_credit: {}\n"))   # an empty mapping, not null
+    for oid in open_items:
+        rel = HAZARDS if oid.startswith("HS-") else FMEA
+        residual = re.search(r"residual_risk: \{severity: S\d, probability: P\d\}", block(repo, rel, oid)).group(0)
+        risk = initial[oid]
+        edit(repo, rel, oid, residual,
+             f"residual_risk: {{severity: {risk['severity']}, probability: {risk['probability']}}}")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    for oid in open_items:
+        rel = HAZARDS if oid.startswith("HS-") else FMEA
+        risk = initial[oid]
+        expect(out, rel, line_of(repo, rel, oid), oid, "risk-acceptability",
+               f"residual risk ({risk['severity']}, {risk['probability']}) is unacceptable per the risk matrix")
+        # kept at its initial risk, it no longer breaks an independence rule
+        assert not [x for x in out.splitlines() if f": {oid}: " in x and
+                    ("[rule: independent-control]" in x or "[rule: information-last]" in x)], oid
