@@ -62,8 +62,6 @@ FAST = [
     "tests/regulator/test_contact_settle.py",
     # re-contact within the reference + 0.5 mA at every setpoint (SRS-025, issue 8 point 1)
     "tests/regulator/test_recontact_band.py",
-    # short contacts at 55..120 uA on a known low load, and the scope that keeps ramps on time (SRS-025), ~4 s
-    "tests/regulator/test_recontact_short_contacts.py",
 ]
 # with --deep, run for a mutant that survives FAST: together about a minute
 SLOW = [
