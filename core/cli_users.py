@@ -21,7 +21,7 @@ from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefuse
                          set_course)
 from core.history import DEFAULT_USER, History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
-                        find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
+                        find_removed_user, find_user, list_users, no_active_profile_refusal, parse_born, parse_hdss, parse_name, parse_pin,
                         parse_sites, remove_user, resolve_user, restore_user, unlock,
                         update_user)
 
@@ -255,6 +255,9 @@ def session_user(history: History, name: str | None) -> User | None:
     """The user of a session, unlocked with the PIN; None: the implied profile
     'default' of a history without profiles, created with the session row."""
     if name is None and not list_users(history):
+        refusal = no_active_profile_refusal(history)
+        if refusal:
+            raise UserError(refusal)
         return None
     user = resolve_user(history, name)
     unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))

@@ -17,7 +17,8 @@ from typing import Any
 
 from core.history import DEFAULT_USER, History, HistoryError, SessionRecord, iso_utc
 from core.limits import load_limits
-from core.users import ALL_SITES, User, age_refusal, find_user, list_users, parse_hdss
+from core.users import (ALL_SITES, User, age_refusal, find_user, list_users,
+                        no_active_profile_refusal, parse_hdss)
 
 __all__ = [
     "CourseStatus",
@@ -567,6 +568,9 @@ def _implied_default(history: History, now: datetime) -> User:
         return existing
     if list_users(history):
         raise FrequencyRefused(f"--user: {history.path} has user profiles now; give --user NAME")
+    refusal = no_active_profile_refusal(history)   # removed ones: never a fresh default
+    if refusal:
+        raise FrequencyRefused(refusal)
     history.execute("INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
                     " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
                     (DEFAULT_USER, DEFAULT_USER.casefold(), json.dumps(list(ALL_SITES)), iso_utc(now)))

@@ -172,6 +172,21 @@ def list_users(history: History, *, include_removed: bool = False) -> list[User]
     return [_user(r) for r in history.query(f"SELECT {_COLUMNS} FROM users{where} ORDER BY id")]
 
 
+def no_active_profile_refusal(history: History) -> str | None:
+    """Why a session without --user may not use the implied profile "default"
+    (SRS-191, PR-040 review 3): it exists only for a history that never had a
+    profile. With removed profiles and no active one, a fresh "default" would
+    start the frequency guard and the age check from nothing."""
+    removed = list_users(history, include_removed=True)
+    if not removed:
+        return None
+    names = ", ".join(sorted({u.name for u in removed}))
+    return (f"--user: the history has no active user profile, only removed ones ({names}); a "
+            "profile is not created implicitly once one has existed: restore one with "
+            "`ionto user restore NAME` or add one with `ionto user add NAME --born YEAR`, then give "
+            "--user NAME; nothing was energised")
+
+
 def find_user(history: History, name: str) -> User | None:
     rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NULL",
                          (name.strip().casefold(),))
