@@ -253,6 +253,7 @@ def cmd_session(args: argparse.Namespace) -> int:
     # the device's wall clock (--now: simulated; refused with --realtime)
     clock = cli_users.session_clock(args.now, args.realtime)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
+    _refuse_suggested_with_settings(args)
     with ExitStack() as stack:
         history: History | None = None
         user = None   # None: the implied profile 'default' of a history without profiles
@@ -301,6 +302,27 @@ def cmd_session(args: argparse.Namespace) -> int:
             _say(f"trace:   {args.trace}")
         _say(f"history: {history_path(args.db)}")
     return EXIT_CODES[summary["outcome"]]
+
+
+# the settings a suggestion sets: given with --suggested they would replace
+# what was shown and confirmed (SRS-198, review 3 of issue 11, defect 3)
+_SUGGESTION_OPTIONS = (("--current", "current"), ("--minutes", "minutes"), ("--ramp-up", "ramp_up_s"),
+                       ("--ramp-down", "ramp_down_s"),
+                       ("--reverse-polarity/--no-reverse-polarity", "reverse_polarity"),
+                       ("--polarity", "polarity"), ("--last", "last"))
+
+
+def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
+    """--suggested runs exactly the suggestion shown and confirmed: options
+    that would change it are refused, before anything is opened."""
+    if not args.suggested:
+        return
+    given = [opt for opt, attr in _SUGGESTION_OPTIONS
+             if (args.last if attr == "last" else getattr(args, attr) is not None)]
+    if given:
+        raise Refused(f"--suggested cannot be combined with {', '.join(given)}: the suggestion shown "
+                      "and confirmed is exactly what runs (only --site chooses it); leave these out, "
+                      "or leave out --suggested and give the settings; nothing was energised")
 
 
 def _check_db_arg(db: str | None) -> None:
