@@ -530,6 +530,11 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                 s = c["suggestion"]
                 lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min, "
                              f"polarity {s['settings']['start_polarity']} ({s['reason']})")
+            last = c["sessions"][-1] if c["sessions"] else None
+            if last and last["scores"]:   # every score kept: a discomfort stays visible
+                given = "; ".join(f"HDSS {g['hdss']}{' with discomfort' if g['discomfort'] else ''} "
+                                  f"({_local(g['given_at'], clock().tzinfo)})" for g in last["scores"])
+                lines.append(f"    scores of session {last['session_id']}: {given}")
             for r in c.get("restarts", []):
                 lines.append(f"    restarted {_local(r['at'], clock().tzinfo)} from the "
                              f"{r.get('from_phase', 'maintenance')} phase (confirmed, recorded)")

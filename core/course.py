@@ -240,12 +240,31 @@ def set_course(history: History, user: User, site: str, now: datetime, *,
 
 
 def _scores(history: History, session_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """Per session: (the latest HDSS, discomfort in ANY score given for it):
+    a later score never erases a reported discomfort (SRS-198)."""
+    found: dict[int, tuple[int, bool]] = {}
+    for sid, given in all_scores(history, session_ids).items():
+        found[sid] = (given[-1]["hdss"], any(g["discomfort"] for g in given))
+    return found
+
+
+def all_scores(history: History, session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every score given per session, oldest first: the replaced ones kept in
+    scores_superseded, then the current one in scores."""
     if not session_ids:
         return {}
     marks = ",".join("?" * len(session_ids))
-    rows = history.query(f"SELECT session_id, hdss, discomfort FROM scores WHERE session_id IN ({marks})",
-                         tuple(session_ids))
-    return {r[0]: (r[1], bool(r[2])) for r in rows}
+    rows = []
+    if history.has_table("scores_superseded"):
+        rows += history.query("SELECT session_id, hdss, discomfort, given_at FROM scores_superseded"
+                              f" WHERE session_id IN ({marks}) ORDER BY id", tuple(session_ids))
+    rows += history.query(f"SELECT session_id, hdss, discomfort, given_at FROM scores"
+                          f" WHERE session_id IN ({marks})", tuple(session_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for sid, hdss, discomfort, given_at in rows:
+        found.setdefault(sid, []).append({"hdss": hdss, "discomfort": bool(discomfort),
+                                          "given_at": given_at})
+    return found
 
 
 def record_score(history: History, user: User, session_id: int, hdss: int, discomfort: bool,
@@ -257,8 +276,13 @@ def record_score(history: History, user: User, session_id: int, hdss: int, disco
         raise ValueError(f"--session: no session {session_id} of user {user.name!r}")
     site = history.query("SELECT site FROM sessions WHERE id = ?", (session_id,))[0][0]
     keep_reached_phase(history, user, site, now)         # nor does a score given later
-    history.write("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
-                  " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
+    history.ensure_table("scores_superseded")
+    with history._write():   # the replaced score kept, the new one stored: together or not at all
+        history.execute("INSERT INTO scores_superseded (session_id, hdss, discomfort, given_at,"
+                        " superseded_at) SELECT session_id, hdss, discomfort, given_at, ? FROM scores"
+                        " WHERE session_id = ?", (iso_utc(now), session_id))
+        history.execute("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
+                        " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
 
 
 # --- the guard ---------------------------------------------------------------------
@@ -368,6 +392,7 @@ _RECORDED_TIMES = (
     ("users", "profile {id} created", "SELECT id, created_at FROM users"),
     ("users", "profile {id} removed", "SELECT id, removed_at FROM users WHERE removed_at IS NOT NULL"),
     ("scores", "score of session {id}", "SELECT session_id, given_at FROM scores"),
+    ("scores_superseded", "score of session {id}", "SELECT session_id, given_at FROM scores_superseded"),
     ("courses", "course of profile {id} started", "SELECT user_id, started_at FROM courses"),
     ("course_events", "course event {id}", "SELECT id, at FROM course_events"),
 )
@@ -422,6 +447,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
     records = [r for r in history.list_sessions(user.user_id) if r.settings.get("site") == site]
     hdss, per_month, alternate = _course_row(history, user, site)
     target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
+    given = all_scores(history, [r.session_id for r in records])
     scores = _scores(history, [r.session_id for r in records])
     restarted = restarts(history, user, site)
     restart_at = parse_time(restarted[-1]["at"]) if restarted else None
@@ -444,7 +470,8 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
                      "current_mA": r.settings.get("current_ma"), "treat_s": r.treat_s,
                      "start_polarity": r.settings.get("start_polarity", "normal"),
                      "counts": counts, "hdss": score[0] if score else None,
-                     "discomfort": score[1] if score else None})
+                     "discomfort": score[1] if score else None,
+                     "scores": given.get(r.session_id, [])})
     kept, kept_since = _kept_phase(history, user, site)
     if kept == "maintenance" and phase == "initial":   # reached once: kept (SRS-279)
         phase, since = "maintenance", kept_since

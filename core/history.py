@@ -95,6 +95,17 @@ EXTRA_DDL = {
         at TEXT NOT NULL,                        -- ISO 8601, UTC
         detail TEXT NOT NULL DEFAULT '{}'        -- JSON: the phase left, sessions counted
     )""",
+    # a score given again for a session replaces the row in `scores`; the
+    # row replaced is kept here (audit trail: a reported discomfort is never
+    # lost, and it still blocks the +1 mA raise, SRS-198)
+    "scores_superseded": """CREATE TABLE IF NOT EXISTS scores_superseded (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        hdss INTEGER NOT NULL CHECK (hdss BETWEEN 1 AND 4),
+        discomfort INTEGER NOT NULL DEFAULT 0,
+        given_at TEXT NOT NULL,                  -- when this score was given
+        superseded_at TEXT NOT NULL              -- when a later score replaced it
+    )""",
     "pin_attempts": """CREATE TABLE IF NOT EXISTS pin_attempts (
         user_id INTEGER PRIMARY KEY,             -- users.id of the history beside it
         failures INTEGER NOT NULL DEFAULT 0,     -- wrong PINs in a row
