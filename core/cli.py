@@ -267,7 +267,7 @@ def cmd_session(args: argparse.Namespace) -> int:
             if args.scenario:
                 _load_scenario(args.scenario)
         if args.last or args.suggested or history_path(args.db).exists():
-            history = stack.enter_context(_open_history(args.db))
+            history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         settings = _resolve_settings(args, history, user, clock)
         if history is not None:   # age, clock, frequency: before the checklist is asked
@@ -275,7 +275,7 @@ def cmd_session(args: argparse.Namespace) -> int:
         scenario = _load_scenario(args.scenario) if args.scenario else []
         checklist = _run_checklist(args, settings.site.value)
         if history is None:
-            history = stack.enter_context(_open_history(args.db))
+            history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         # the same checks again, under the write lock of the session row (SRS-196)
         history.clock = clock
@@ -579,9 +579,9 @@ def history_path(db: str | None) -> Path:
     return Path(db) if db else default_db_path()
 
 
-def _open_history(db: str | None, *, readonly: bool = False) -> History:
+def _open_history(db: str | None, *, readonly: bool = False, clock=None) -> History:
     try:
-        return History(history_path(db), readonly=readonly)
+        return History(history_path(db), readonly=readonly, clock=clock)
     except (HistoryError, OSError) as exc:
         raise Refused(f"--db: {exc}") from None
 

@@ -241,11 +241,11 @@ def _refuse_history_errors(func):
     return wrapper
 
 
-def _open(db: Path, *, must_exist: bool, readonly: bool = False) -> History:
+def _open(db: Path, *, must_exist: bool, readonly: bool = False, clock: Clock | None = None) -> History:
     if must_exist and not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
     try:
-        return History(db, readonly=readonly)
+        return History(db, readonly=readonly, clock=clock)
     except (HistoryError, OSError) as exc:
         raise UserError(f"--db: {exc}") from None
 
@@ -352,7 +352,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
             pin = parse_pin(read_pin(f"new PIN for {name} ({PIN_DIGITS[0]}..{PIN_DIGITS[1]} digits): ") or "")
             if sys.stdin.isatty() and (read_pin("PIN again: ") or "").strip() != pin:
                 raise UserError("PIN: the two entries differ; the profile was not added")
-        history = _open(db, must_exist=False)
+        history = _open(db, must_exist=False, clock=clock)
         try:
             _write_clock(history, clock())
             user = add_user(history, name, born, hdss=hdss, sites=sites, pin=pin, now=clock())
@@ -368,7 +368,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
     if args.user_command == "set":
         born = parse_born(args.born, clock()) if args.born is not None else None
         hdss = parse_hdss(args.hdss) if args.hdss is not None else None
-    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"))
+    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"), clock=clock)
     try:
         if args.user_command == "list":
             users = list_users(history, include_removed=args.all)
@@ -480,7 +480,7 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
         parse_hdss(args.hdss)
     if command == "set" and args.hdss is not None:
         parse_hdss(args.hdss)
-    history = _open(db, must_exist=True, readonly=command == "show")
+    history = _open(db, must_exist=True, readonly=command == "show", clock=clock)
     try:
         user = resolve_user(history, args.user)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))

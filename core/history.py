@@ -192,7 +192,8 @@ def iso_utc(moment: datetime) -> str:
 class History:
     """One open history database. Use as a context manager or call close()."""
 
-    def __init__(self, path: str | Path | None = None, *, readonly: bool = False):
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False,
+                 clock: Callable[[], datetime] | None = None):
         self.path = Path(path) if path is not None else default_db_path()
         # readonly (SRS-281): opened with SQLite's mode=ro, never created,
         # migrated or written; a file not at schema 3 is refused, unchanged
@@ -202,7 +203,8 @@ class History:
         # begin_session runs under the write lock, so that two programs can
         # never both pass it for one user and site.
         self.user_id: int | None = None
-        self.clock: Callable[[], datetime] = _utc_now
+        # the command's clock (--now) also stamps what a migration creates
+        self.clock: Callable[[], datetime] = clock or _utc_now
         self.admit: Callable[["History"], None] | None = None
         existed = self.path.exists()
         if self.path.is_dir():
@@ -297,7 +299,13 @@ class History:
         """Version 1 or 2 -> 3 in place, in one transaction: every session kept
         and given to the profile "default"; on any error (or an interruption:
         SQLite's journal rolls an unfinished transaction back on the next open)
-        the file is left as it was, still readable at its old version."""
+        the file is left as it was, still readable at its old version.
+
+        The transaction is left OPEN (PR-041): it is committed with the
+        command's first successful write, and a command refused before it
+        closes the file, which rolls the migration back: the file's bytes are
+        unchanged. The write lock is held meanwhile (one command at a time
+        upgrades a file)."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             # another program may have migrated it between our first read and the lock
@@ -314,10 +322,10 @@ class History:
                 cur = self._db.execute(
                     "INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
                     " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
-                    (DEFAULT_USER, DEFAULT_USER.casefold(), _ALL_SITES_JSON, _now()))
+                    (DEFAULT_USER, DEFAULT_USER.casefold(), _ALL_SITES_JSON, iso_utc(self.clock())))
                 self._db.execute("UPDATE sessions SET user_id = ?", (cur.lastrowid,))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._db.execute("COMMIT")
+            # no COMMIT here: see above
         except sqlite3.Error as exc:
             try:
                 self._db.execute("ROLLBACK")
@@ -342,7 +350,9 @@ class History:
         try:
             # one write transaction: the admission check sees every session
             # committed by any program and no other can insert in between
-            self._db.execute("BEGIN IMMEDIATE")
+            # (a migration still open holds that lock already: it commits with the row)
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot write: {exc}") from None
         with self._write():
