@@ -55,8 +55,9 @@ PER_MONTH_DEFAULT = 2          # every 2 weeks: the middle of "every 2-4 weeks" 
 MAINTENANCE_MIN_INTERVAL = timedelta(hours=56)
 # [Initial phase] "raise by 1 mA per session" (DD)
 RAISE_STEP_MA = 1.0
-# the raise rests on the set current held for the set time: the charge
-# delivered must reach 90 % of set current x set time (SRS-277; PR-042: a
+# the raise rests on the set current held for the set time: in the treatment
+# phase (ramps left out) the charge must reach 90 % of set current x set time
+# AND the current must be at the set current 90 % of that time (SRS-277; PR-042: a
 # load rising to 5 kOhm held 15 mA for 40 s of 10 min, 43 %, with a peak of
 # 15.03 mA). 10 % leaves room for the accuracy of SRS-002 (1 %) and a few
 # anti-shock cuts or short pauses; a session lowered by the density limit
@@ -524,11 +525,18 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
     elif not reached_set_current(last.max_current_ma, current):
         why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
                f"{current:g} mA): last current kept")
-    elif not held_set_charge(last.delivered_mamin, current, _set_minutes(settings)):
-        why = (f"last session delivered {last.delivered_mamin:.1f} mA*min, under "
-               f"{RAISE_MIN_CHARGE_PERCENT:g} % of set current x time ({current:g} mA x "
-               f"{_set_minutes(settings):g} min = {current * _set_minutes(settings):.1f} mA*min): "
-               "last current kept")
+    elif not _treatment_figures(last):
+        why = ("last session recorded no treatment-phase charge and time at the set current "
+               "(recorded before SRS-277 asked for them): last current kept")
+    elif not held_set_charge(_treatment_figures(last)[0], current, _set_minutes(settings)):
+        why = (f"last session delivered {_treatment_figures(last)[0]:.1f} mA*min in the treatment "
+               f"phase (ramps left out), under {RAISE_MIN_CHARGE_PERCENT:g} % of set current x time "
+               f"({current:g} mA x {_set_minutes(settings):g} min = "
+               f"{current * _set_minutes(settings):.1f} mA*min): last current kept")
+    elif not held_set_time(_treatment_figures(last)[1], _set_minutes(settings)):
+        why = (f"last session held its set current for {_treatment_figures(last)[1]:.0f} s of "
+               f"{_set_minutes(settings) * 60:.0f} s of treatment, under "
+               f"{RAISE_MIN_CHARGE_PERCENT:g} %: last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -553,11 +561,29 @@ def _set_minutes(settings: dict[str, Any]) -> float:
         return float("inf")   # unreadable: no charge can reach it, so no raise
 
 
-def held_set_charge(delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
-    """The session delivered at least RAISE_MIN_CHARGE_PERCENT of set current
-    x set treatment time (SRS-277): the user tolerated the set current for
-    the session, not only at its peak (PR-042)."""
-    return delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
+def _treatment_figures(r: SessionRecord) -> tuple[float, float] | None:
+    """(charge in mA*min, seconds at the set current) of the TREATMENT phase,
+    as the supervisor recorded them in the row's counts (SRS-277); None for a
+    row without them (recorded earlier, or damaged): then no raise."""
+    charge, in_band = r.counts.get("treat_delivered_mamin"), r.counts.get("treat_in_band_s")
+    for value in (charge, in_band):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            return None
+    return float(charge), float(in_band)
+
+
+def held_set_charge(treat_delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
+    """The treatment phase (ramps left out) delivered at least
+    RAISE_MIN_CHARGE_PERCENT of set current x set treatment time (SRS-277):
+    the user tolerated the set current for the session, not only at its
+    peak (PR-042)."""
+    return treat_delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
+
+
+def held_set_time(treat_in_band_s: float, set_minutes: float) -> bool:
+    """The current was within SRS-002's accuracy of the set current for at
+    least RAISE_MIN_CHARGE_PERCENT of the set treatment time (SRS-277)."""
+    return treat_in_band_s >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_minutes * 60.0
 
 
 def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
