@@ -399,7 +399,7 @@ _RECORDED_TIMES = (
 )
 
 
-def check_write_clock(history: History, now: datetime) -> None:
+def check_write_clock(history: History, now: datetime, outcome: str = "nothing was changed") -> None:
     """Every command that writes the history (user add/set/remove/restore,
     course set/score/restart) refuses a clock earlier than the last event it
     recorded (SRS-280, PR-040): a typed or wrong clock must not place a
@@ -417,13 +417,15 @@ def check_write_clock(history: History, now: datetime) -> None:
         raise FrequencyRefused(
             f"clock: the device clock reads {iso_utc(now)}, earlier than the last recorded event "
             f"({latest[1]}, {latest[2]}): the clock went backwards or the history is from the future; "
-            "set the clock (--now: not before that time); nothing was changed")
+            f"set the clock (--now: not before that time); {outcome}")
 
 
 def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
-    guard's windows, so it is refused, not trusted (SRS-195)."""
+    guard's windows, so it is refused, not trusted (SRS-195). Every other
+    recorded event (profiles created or removed, scores, course events) is
+    checked too, as for the other writing commands (SRS-280)."""
     # every row: offsets may differ, so text order is not time order (a course
     # is tens of sessions a year: reading them all is cheap)
     for sid, text, end_text in history.query("SELECT id, started_at, ended_at FROM sessions"):
@@ -441,6 +443,7 @@ def _check_clock(history: History, now: datetime) -> None:
                 f"clock: the device clock reads {iso_utc(now)}, earlier than the end of session "
                 f"{sid} ({end_text}): sessions on one device cannot overlap, so the clock went "
                 "backwards or the history is from the future; set the clock; nothing was energised")
+    check_write_clock(history, now, "nothing was energised")
 
 
 # --- the course --------------------------------------------------------------------
