@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
+from core.course import (HDSS_TARGET_SESSIONS, MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
                          check_before_start, check_write_clock, course_status, parse_time, keep_reached_phase, record_score, restart_course,
                          set_course)
 from core.history import DEFAULT_USER, History, HistoryError
@@ -410,7 +410,17 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                 for site in user.sites:
                     keep_reached_phase(history, user, site, clock())
             user = update_user(history, user, born=born, hdss=hdss)
-            _out(args, user.to_dict(), f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}")
+            retargeted: list[str] = []
+            if hdss is not None:   # as `course set --hdss`: the initial courses take the new target
+                retargeted = [r[0] for r in history.query(
+                    "SELECT site FROM courses WHERE user_id = ? AND phase = 'initial' ORDER BY site",
+                    (user.user_id,))]
+                history.write("UPDATE courses SET hdss = ? WHERE user_id = ? AND phase = 'initial'",
+                              (hdss, user.user_id))
+            note = "".join(f"; course {site}: target {HDSS_TARGET_SESSIONS[hdss]} sessions"
+                           for site in retargeted) if hdss is not None else ""
+            _out(args, dict(user.to_dict(), courses_retargeted=retargeted),
+                 f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}{note}")
             return 0
         kept = remove_user(history, user, clock())
         _out(args, {"name": user.name, "removed": True, "sessions_kept": kept},
