@@ -253,6 +253,7 @@ def cmd_session(args: argparse.Namespace) -> int:
     # the device's wall clock (--now: simulated; refused with --realtime)
     clock = cli_users.session_clock(args.now, args.realtime)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
+    _refuse_suggested_with_settings(args)
     with ExitStack() as stack:
         history: History | None = None
         user = None   # None: the implied profile 'default' of a history without profiles
@@ -266,7 +267,7 @@ def cmd_session(args: argparse.Namespace) -> int:
             if args.scenario:
                 _load_scenario(args.scenario)
         if args.last or args.suggested or history_path(args.db).exists():
-            history = stack.enter_context(_open_history(args.db))
+            history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         settings = _resolve_settings(args, history, user, clock)
         if history is not None:   # age, clock, frequency: before the checklist is asked
@@ -274,7 +275,7 @@ def cmd_session(args: argparse.Namespace) -> int:
         scenario = _load_scenario(args.scenario) if args.scenario else []
         checklist = _run_checklist(args, settings.site.value)
         if history is None:
-            history = stack.enter_context(_open_history(args.db))
+            history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         # the same checks again, under the write lock of the session row (SRS-196)
         history.clock = clock
@@ -301,6 +302,27 @@ def cmd_session(args: argparse.Namespace) -> int:
             _say(f"trace:   {args.trace}")
         _say(f"history: {history_path(args.db)}")
     return EXIT_CODES[summary["outcome"]]
+
+
+# the settings a suggestion sets: given with --suggested they would replace
+# what was shown and confirmed (SRS-198, review 3 of issue 11, defect 3)
+_SUGGESTION_OPTIONS = (("--current", "current"), ("--minutes", "minutes"), ("--ramp-up", "ramp_up_s"),
+                       ("--ramp-down", "ramp_down_s"),
+                       ("--reverse-polarity/--no-reverse-polarity", "reverse_polarity"),
+                       ("--polarity", "polarity"), ("--last", "last"))
+
+
+def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
+    """--suggested runs exactly the suggestion shown and confirmed: options
+    that would change it are refused, before anything is opened."""
+    if not args.suggested:
+        return
+    given = [opt for opt, attr in _SUGGESTION_OPTIONS
+             if (args.last if attr == "last" else getattr(args, attr) is not None)]
+    if given:
+        raise Refused(f"--suggested cannot be combined with {', '.join(given)}: the suggestion shown "
+                      "and confirmed is exactly what runs (only --site chooses it); leave these out, "
+                      "or leave out --suggested and give the settings; nothing was energised")
 
 
 def _check_db_arg(db: str | None) -> None:
@@ -557,9 +579,9 @@ def history_path(db: str | None) -> Path:
     return Path(db) if db else default_db_path()
 
 
-def _open_history(db: str | None, *, readonly: bool = False) -> History:
+def _open_history(db: str | None, *, readonly: bool = False, clock=None) -> History:
     try:
-        return History(history_path(db), readonly=readonly)
+        return History(history_path(db), readonly=readonly, clock=clock)
     except (HistoryError, OSError) as exc:
         raise Refused(f"--db: {exc}") from None
 

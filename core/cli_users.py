@@ -16,12 +16,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from core.course import (MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
+from core.course import (HDSS_TARGET_SESSIONS, MIN_EFFECTIVE_TREAT_S, PER_MONTH_RANGE, FrequencyRefused,
                          check_before_start, check_write_clock, course_status, parse_time, keep_reached_phase, record_score, restart_course,
                          set_course)
 from core.history import DEFAULT_USER, History, HistoryError
 from core.users import (ALL_SITES, HDSS_RANGE, PIN_DIGITS, User, UserError, add_user, age_refusal,
-                        find_removed_user, find_user, list_users, parse_born, parse_hdss, parse_name, parse_pin,
+                        find_removed_user, find_user, list_users, no_active_profile_refusal, parse_born, parse_hdss, parse_name, parse_pin,
                         parse_sites, remove_user, resolve_user, restore_user, unlock,
                         update_user)
 
@@ -241,11 +241,11 @@ def _refuse_history_errors(func):
     return wrapper
 
 
-def _open(db: Path, *, must_exist: bool, readonly: bool = False) -> History:
+def _open(db: Path, *, must_exist: bool, readonly: bool = False, clock: Clock | None = None) -> History:
     if must_exist and not db.exists():
         raise UserError(f"--db: {db} does not exist: no user profile is recorded there")
     try:
-        return History(db, readonly=readonly)
+        return History(db, readonly=readonly, clock=clock)
     except (HistoryError, OSError) as exc:
         raise UserError(f"--db: {exc}") from None
 
@@ -255,6 +255,9 @@ def session_user(history: History, name: str | None) -> User | None:
     """The user of a session, unlocked with the PIN; None: the implied profile
     'default' of a history without profiles, created with the session row."""
     if name is None and not list_users(history):
+        refusal = no_active_profile_refusal(history)
+        if refusal:
+            raise UserError(refusal)
         return None
     user = resolve_user(history, name)
     unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
@@ -349,7 +352,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
             pin = parse_pin(read_pin(f"new PIN for {name} ({PIN_DIGITS[0]}..{PIN_DIGITS[1]} digits): ") or "")
             if sys.stdin.isatty() and (read_pin("PIN again: ") or "").strip() != pin:
                 raise UserError("PIN: the two entries differ; the profile was not added")
-        history = _open(db, must_exist=False)
+        history = _open(db, must_exist=False, clock=clock)
         try:
             _write_clock(history, clock())
             user = add_user(history, name, born, hdss=hdss, sites=sites, pin=pin, now=clock())
@@ -365,7 +368,7 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
     if args.user_command == "set":
         born = parse_born(args.born, clock()) if args.born is not None else None
         hdss = parse_hdss(args.hdss) if args.hdss is not None else None
-    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"))
+    history = _open(db, must_exist=True, readonly=args.user_command in ("list", "show"), clock=clock)
     try:
         if args.user_command == "list":
             users = list_users(history, include_removed=args.all)
@@ -407,7 +410,17 @@ def cmd_user(args: argparse.Namespace, db: Path) -> int:
                 for site in user.sites:
                     keep_reached_phase(history, user, site, clock())
             user = update_user(history, user, born=born, hdss=hdss)
-            _out(args, user.to_dict(), f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}")
+            retargeted: list[str] = []
+            if hdss is not None:   # as `course set --hdss`: the initial courses take the new target
+                retargeted = [r[0] for r in history.query(
+                    "SELECT site FROM courses WHERE user_id = ? AND phase = 'initial' ORDER BY site",
+                    (user.user_id,))]
+                history.write("UPDATE courses SET hdss = ? WHERE user_id = ? AND phase = 'initial'",
+                              (hdss, user.user_id))
+            note = "".join(f"; course {site}: target {HDSS_TARGET_SESSIONS[hdss]} sessions"
+                           for site in retargeted) if hdss is not None else ""
+            _out(args, dict(user.to_dict(), courses_retargeted=retargeted),
+                 f"user {user.name}: born {user.born}, HDSS {user.hdss or 'not stated'}{note}")
             return 0
         kept = remove_user(history, user, clock())
         _out(args, {"name": user.name, "removed": True, "sessions_kept": kept},
@@ -477,7 +490,7 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
         parse_hdss(args.hdss)
     if command == "set" and args.hdss is not None:
         parse_hdss(args.hdss)
-    history = _open(db, must_exist=True, readonly=command == "show")
+    history = _open(db, must_exist=True, readonly=command == "show", clock=clock)
     try:
         user = resolve_user(history, args.user)
         unlock(history, user, lambda: read_pin(f"PIN for {user.name}: "))
@@ -527,6 +540,11 @@ def cmd_course(args: argparse.Namespace, db: Path) -> int:
                 s = c["suggestion"]
                 lines.append(f"    suggestion: {s['settings']['current_ma']:g} mA, {s['settings']['minutes']} min, "
                              f"polarity {s['settings']['start_polarity']} ({s['reason']})")
+            last = c["sessions"][-1] if c["sessions"] else None
+            if last and last["scores"]:   # every score kept: a discomfort stays visible
+                given = "; ".join(f"HDSS {g['hdss']}{' with discomfort' if g['discomfort'] else ''} "
+                                  f"({_local(g['given_at'], clock().tzinfo)})" for g in last["scores"])
+                lines.append(f"    scores of session {last['session_id']}: {given}")
             for r in c.get("restarts", []):
                 lines.append(f"    restarted {_local(r['at'], clock().tzinfo)} from the "
                              f"{r.get('from_phase', 'maintenance')} phase (confirmed, recorded)")

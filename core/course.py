@@ -17,7 +17,8 @@ from typing import Any
 
 from core.history import DEFAULT_USER, History, HistoryError, SessionRecord, iso_utc
 from core.limits import load_limits
-from core.users import ALL_SITES, User, age_refusal, find_user, list_users, parse_hdss
+from core.users import (ALL_SITES, User, age_refusal, find_user, list_users,
+                        no_active_profile_refusal, parse_hdss)
 
 __all__ = [
     "CourseStatus",
@@ -54,8 +55,9 @@ PER_MONTH_DEFAULT = 2          # every 2 weeks: the middle of "every 2-4 weeks" 
 MAINTENANCE_MIN_INTERVAL = timedelta(hours=56)
 # [Initial phase] "raise by 1 mA per session" (DD)
 RAISE_STEP_MA = 1.0
-# the raise rests on the set current held for the set time: the charge
-# delivered must reach 90 % of set current x set time (SRS-277; PR-042: a
+# the raise rests on the set current held for the set time: in the treatment
+# phase (ramps left out) the charge must reach 90 % of set current x set time
+# AND the current must be at the set current 90 % of that time (SRS-277; PR-042: a
 # load rising to 5 kOhm held 15 mA for 40 s of 10 min, 43 %, with a peak of
 # 15.03 mA). 10 % leaves room for the accuracy of SRS-002 (1 %) and a few
 # anti-shock cuts or short pauses; a session lowered by the density limit
@@ -239,12 +241,31 @@ def set_course(history: History, user: User, site: str, now: datetime, *,
 
 
 def _scores(history: History, session_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """Per session: (the latest HDSS, discomfort in ANY score given for it):
+    a later score never erases a reported discomfort (SRS-198)."""
+    found: dict[int, tuple[int, bool]] = {}
+    for sid, given in all_scores(history, session_ids).items():
+        found[sid] = (given[-1]["hdss"], any(g["discomfort"] for g in given))
+    return found
+
+
+def all_scores(history: History, session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every score given per session, oldest first: the replaced ones kept in
+    scores_superseded, then the current one in scores."""
     if not session_ids:
         return {}
     marks = ",".join("?" * len(session_ids))
-    rows = history.query(f"SELECT session_id, hdss, discomfort FROM scores WHERE session_id IN ({marks})",
-                         tuple(session_ids))
-    return {r[0]: (r[1], bool(r[2])) for r in rows}
+    rows = []
+    if history.has_table("scores_superseded"):
+        rows += history.query("SELECT session_id, hdss, discomfort, given_at FROM scores_superseded"
+                              f" WHERE session_id IN ({marks}) ORDER BY id", tuple(session_ids))
+    rows += history.query(f"SELECT session_id, hdss, discomfort, given_at FROM scores"
+                          f" WHERE session_id IN ({marks})", tuple(session_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for sid, hdss, discomfort, given_at in rows:
+        found.setdefault(sid, []).append({"hdss": hdss, "discomfort": bool(discomfort),
+                                          "given_at": given_at})
+    return found
 
 
 def record_score(history: History, user: User, session_id: int, hdss: int, discomfort: bool,
@@ -256,8 +277,13 @@ def record_score(history: History, user: User, session_id: int, hdss: int, disco
         raise ValueError(f"--session: no session {session_id} of user {user.name!r}")
     site = history.query("SELECT site FROM sessions WHERE id = ?", (session_id,))[0][0]
     keep_reached_phase(history, user, site, now)         # nor does a score given later
-    history.write("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
-                  " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
+    history.ensure_table("scores_superseded")
+    with history._write():   # the replaced score kept, the new one stored: together or not at all
+        history.execute("INSERT INTO scores_superseded (session_id, hdss, discomfort, given_at,"
+                        " superseded_at) SELECT session_id, hdss, discomfort, given_at, ? FROM scores"
+                        " WHERE session_id = ?", (iso_utc(now), session_id))
+        history.execute("INSERT OR REPLACE INTO scores (session_id, hdss, discomfort, given_at)"
+                        " VALUES (?, ?, ?, ?)", (session_id, hdss, int(discomfort), iso_utc(now)))
 
 
 # --- the guard ---------------------------------------------------------------------
@@ -367,12 +393,13 @@ _RECORDED_TIMES = (
     ("users", "profile {id} created", "SELECT id, created_at FROM users"),
     ("users", "profile {id} removed", "SELECT id, removed_at FROM users WHERE removed_at IS NOT NULL"),
     ("scores", "score of session {id}", "SELECT session_id, given_at FROM scores"),
+    ("scores_superseded", "score of session {id}", "SELECT session_id, given_at FROM scores_superseded"),
     ("courses", "course of profile {id} started", "SELECT user_id, started_at FROM courses"),
     ("course_events", "course event {id}", "SELECT id, at FROM course_events"),
 )
 
 
-def check_write_clock(history: History, now: datetime) -> None:
+def check_write_clock(history: History, now: datetime, outcome: str = "nothing was changed") -> None:
     """Every command that writes the history (user add/set/remove/restore,
     course set/score/restart) refuses a clock earlier than the last event it
     recorded (SRS-280, PR-040): a typed or wrong clock must not place a
@@ -390,13 +417,15 @@ def check_write_clock(history: History, now: datetime) -> None:
         raise FrequencyRefused(
             f"clock: the device clock reads {iso_utc(now)}, earlier than the last recorded event "
             f"({latest[1]}, {latest[2]}): the clock went backwards or the history is from the future; "
-            "set the clock (--now: not before that time); nothing was changed")
+            f"set the clock (--now: not before that time); {outcome}")
 
 
 def _check_clock(history: History, now: datetime) -> None:
     """The device clock must not be earlier than any recorded session's start:
     a clock that went backwards (or a history from the future) would open the
-    guard's windows, so it is refused, not trusted (SRS-195)."""
+    guard's windows, so it is refused, not trusted (SRS-195). Every other
+    recorded event (profiles created or removed, scores, course events) is
+    checked too, as for the other writing commands (SRS-280)."""
     # every row: offsets may differ, so text order is not time order (a course
     # is tens of sessions a year: reading them all is cheap)
     for sid, text, end_text in history.query("SELECT id, started_at, ended_at FROM sessions"):
@@ -414,6 +443,7 @@ def _check_clock(history: History, now: datetime) -> None:
                 f"clock: the device clock reads {iso_utc(now)}, earlier than the end of session "
                 f"{sid} ({end_text}): sessions on one device cannot overlap, so the clock went "
                 "backwards or the history is from the future; set the clock; nothing was energised")
+    check_write_clock(history, now, "nothing was energised")
 
 
 # --- the course --------------------------------------------------------------------
@@ -421,6 +451,7 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
     records = [r for r in history.list_sessions(user.user_id) if r.settings.get("site") == site]
     hdss, per_month, alternate = _course_row(history, user, site)
     target = HDSS_TARGET_SESSIONS.get(hdss, TARGET_UNSTATED) if hdss else TARGET_UNSTATED
+    given = all_scores(history, [r.session_id for r in records])
     scores = _scores(history, [r.session_id for r in records])
     restarted = restarts(history, user, site)
     restart_at = parse_time(restarted[-1]["at"]) if restarted else None
@@ -443,7 +474,8 @@ def course_status(history: History, user: User, site: str, now: datetime) -> Cou
                      "current_mA": r.settings.get("current_ma"), "treat_s": r.treat_s,
                      "start_polarity": r.settings.get("start_polarity", "normal"),
                      "counts": counts, "hdss": score[0] if score else None,
-                     "discomfort": score[1] if score else None})
+                     "discomfort": score[1] if score else None,
+                     "scores": given.get(r.session_id, [])})
     kept, kept_since = _kept_phase(history, user, site)
     if kept == "maintenance" and phase == "initial":   # reached once: kept (SRS-279)
         phase, since = "maintenance", kept_since
@@ -496,11 +528,18 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
     elif not reached_set_current(last.max_current_ma, current):
         why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
                f"{current:g} mA): last current kept")
-    elif not held_set_charge(last.delivered_mamin, current, _set_minutes(settings)):
-        why = (f"last session delivered {last.delivered_mamin:.1f} mA*min, under "
-               f"{RAISE_MIN_CHARGE_PERCENT:g} % of set current x time ({current:g} mA x "
-               f"{_set_minutes(settings):g} min = {current * _set_minutes(settings):.1f} mA*min): "
-               "last current kept")
+    elif not _treatment_figures(last):
+        why = ("last session recorded no treatment-phase charge and time at the set current "
+               "(recorded before SRS-277 asked for them): last current kept")
+    elif not held_set_charge(_treatment_figures(last)[0], current, _set_minutes(settings)):
+        why = (f"last session delivered {_treatment_figures(last)[0]:.1f} mA*min in the treatment "
+               f"phase (ramps left out), under {RAISE_MIN_CHARGE_PERCENT:g} % of set current x time "
+               f"({current:g} mA x {_set_minutes(settings):g} min = "
+               f"{current * _set_minutes(settings):.1f} mA*min): last current kept")
+    elif not held_set_time(_treatment_figures(last)[1], _set_minutes(settings)):
+        why = (f"last session held its set current for {_treatment_figures(last)[1]:.0f} s of "
+               f"{_set_minutes(settings) * 60:.0f} s of treatment, under "
+               f"{RAISE_MIN_CHARGE_PERCENT:g} %: last current kept")
     elif not counts_toward_course(last):
         why = "last session shorter than 10 min: last current kept"
     elif current + RAISE_STEP_MA > site_max:
@@ -525,11 +564,29 @@ def _set_minutes(settings: dict[str, Any]) -> float:
         return float("inf")   # unreadable: no charge can reach it, so no raise
 
 
-def held_set_charge(delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
-    """The session delivered at least RAISE_MIN_CHARGE_PERCENT of set current
-    x set treatment time (SRS-277): the user tolerated the set current for
-    the session, not only at its peak (PR-042)."""
-    return delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
+def _treatment_figures(r: SessionRecord) -> tuple[float, float] | None:
+    """(charge in mA*min, seconds at the set current) of the TREATMENT phase,
+    as the supervisor recorded them in the row's counts (SRS-277); None for a
+    row without them (recorded earlier, or damaged): then no raise."""
+    charge, in_band = r.counts.get("treat_delivered_mamin"), r.counts.get("treat_in_band_s")
+    for value in (charge, in_band):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            return None
+    return float(charge), float(in_band)
+
+
+def held_set_charge(treat_delivered_mamin: float, set_current_ma: float, set_minutes: float) -> bool:
+    """The treatment phase (ramps left out) delivered at least
+    RAISE_MIN_CHARGE_PERCENT of set current x set treatment time (SRS-277):
+    the user tolerated the set current for the session, not only at its
+    peak (PR-042)."""
+    return treat_delivered_mamin >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_current_ma * set_minutes
+
+
+def held_set_time(treat_in_band_s: float, set_minutes: float) -> bool:
+    """The current was within SRS-002's accuracy of the set current for at
+    least RAISE_MIN_CHARGE_PERCENT of the set treatment time (SRS-277)."""
+    return treat_in_band_s >= RAISE_MIN_CHARGE_PERCENT / 100.0 * set_minutes * 60.0
 
 
 def reached_set_current(max_current_ma: float, set_current_ma: float) -> bool:
@@ -567,6 +624,9 @@ def _implied_default(history: History, now: datetime) -> User:
         return existing
     if list_users(history):
         raise FrequencyRefused(f"--user: {history.path} has user profiles now; give --user NAME")
+    refusal = no_active_profile_refusal(history)   # removed ones: never a fresh default
+    if refusal:
+        raise FrequencyRefused(refusal)
     history.execute("INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
                     " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
                     (DEFAULT_USER, DEFAULT_USER.casefold(), json.dumps(list(ALL_SITES)), iso_utc(now)))

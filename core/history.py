@@ -95,6 +95,17 @@ EXTRA_DDL = {
         at TEXT NOT NULL,                        -- ISO 8601, UTC
         detail TEXT NOT NULL DEFAULT '{}'        -- JSON: the phase left, sessions counted
     )""",
+    # a score given again for a session replaces the row in `scores`; the
+    # row replaced is kept here (audit trail: a reported discomfort is never
+    # lost, and it still blocks the +1 mA raise, SRS-198)
+    "scores_superseded": """CREATE TABLE IF NOT EXISTS scores_superseded (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        hdss INTEGER NOT NULL CHECK (hdss BETWEEN 1 AND 4),
+        discomfort INTEGER NOT NULL DEFAULT 0,
+        given_at TEXT NOT NULL,                  -- when this score was given
+        superseded_at TEXT NOT NULL              -- when a later score replaced it
+    )""",
     "pin_attempts": """CREATE TABLE IF NOT EXISTS pin_attempts (
         user_id INTEGER PRIMARY KEY,             -- users.id of the history beside it
         failures INTEGER NOT NULL DEFAULT 0,     -- wrong PINs in a row
@@ -181,7 +192,8 @@ def iso_utc(moment: datetime) -> str:
 class History:
     """One open history database. Use as a context manager or call close()."""
 
-    def __init__(self, path: str | Path | None = None, *, readonly: bool = False):
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False,
+                 clock: Callable[[], datetime] | None = None):
         self.path = Path(path) if path is not None else default_db_path()
         # readonly (SRS-281): opened with SQLite's mode=ro, never created,
         # migrated or written; a file not at schema 3 is refused, unchanged
@@ -191,7 +203,8 @@ class History:
         # begin_session runs under the write lock, so that two programs can
         # never both pass it for one user and site.
         self.user_id: int | None = None
-        self.clock: Callable[[], datetime] = _utc_now
+        # the command's clock (--now) also stamps what a migration creates
+        self.clock: Callable[[], datetime] = clock or _utc_now
         self.admit: Callable[["History"], None] | None = None
         existed = self.path.exists()
         if self.path.is_dir():
@@ -286,7 +299,13 @@ class History:
         """Version 1 or 2 -> 3 in place, in one transaction: every session kept
         and given to the profile "default"; on any error (or an interruption:
         SQLite's journal rolls an unfinished transaction back on the next open)
-        the file is left as it was, still readable at its old version."""
+        the file is left as it was, still readable at its old version.
+
+        The transaction is left OPEN (PR-041): it is committed with the
+        command's first successful write, and a command refused before it
+        closes the file, which rolls the migration back: the file's bytes are
+        unchanged. The write lock is held meanwhile (one command at a time
+        upgrades a file)."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             # another program may have migrated it between our first read and the lock
@@ -303,10 +322,10 @@ class History:
                 cur = self._db.execute(
                     "INSERT INTO users (name, name_key, born, hdss, sites, pin_hash, created_at)"
                     " VALUES (?, ?, NULL, NULL, ?, NULL, ?)",
-                    (DEFAULT_USER, DEFAULT_USER.casefold(), _ALL_SITES_JSON, _now()))
+                    (DEFAULT_USER, DEFAULT_USER.casefold(), _ALL_SITES_JSON, iso_utc(self.clock())))
                 self._db.execute("UPDATE sessions SET user_id = ?", (cur.lastrowid,))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._db.execute("COMMIT")
+            # no COMMIT here: see above
         except sqlite3.Error as exc:
             try:
                 self._db.execute("ROLLBACK")
@@ -331,7 +350,9 @@ class History:
         try:
             # one write transaction: the admission check sees every session
             # committed by any program and no other can insert in between
-            self._db.execute("BEGIN IMMEDIATE")
+            # (a migration still open holds that lock already: it commits with the row)
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: cannot write: {exc}") from None
         with self._write():

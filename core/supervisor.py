@@ -197,6 +197,11 @@ class SessionResult:
     ramp_s: float = 0.0
     density_limits: int = 0       # times the current was lowered for density (SRS-092)
     density_pauses: int = 0       # pauses for a contact area too small (SRS-092)
+    # the treatment phase only (treatment timer running, ramps left out), for
+    # the +1 mA rule of SRS-277: the charge, and the time whose mean current
+    # was within the regulation band of the set current (SRS-002 accuracy)
+    treat_delivered_mamin: float = 0.0
+    treat_in_band_s: float = 0.0
     # I/O trouble that did not change the outcome's meaning (SRS-071, SRS-081):
     # the end of the session could not be written, or progress writes failed.
     history_error: str | None = None
@@ -354,6 +359,8 @@ class Supervisor:
         self.treat_ticks = 0
         self.paused_ticks = 0
         self.charge_mas = 0.0
+        self.treat_charge_mas = 0.0      # while the treatment timer runs (SRS-277)
+        self.treat_in_band_ticks = 0     # of those, ticks in batches at the set current
         self.max_current_ma = 0.0
         self.fault: str | None = None
         self.end_reason: str | None = None      # why ramp_down was entered
@@ -449,7 +456,10 @@ class Supervisor:
                     delivered_mamin=result.delivered_mamin,
                     max_current_ma=result.max_current_ma,
                     faults=[result.fault] if result.fault else [], states=result.states,
-                    end_reason=result.end_reason, counts=result.counts())
+                    end_reason=result.end_reason,
+                    counts={**result.counts(),   # the history also keeps the treatment figures
+                            "treat_delivered_mamin": round(result.treat_delivered_mamin, 4),
+                            "treat_in_band_s": round(result.treat_in_band_s, 3)})
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"
                 self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
@@ -517,7 +527,9 @@ class Supervisor:
             history_error=self.history_error, io_errors=list(self.io_errors),
             end_reason=None if (self.state == "fault" or self.fault) else self.end_reason,
             pauses=self.pauses, antishock_cuts=self.cuts, ramp_s=self.ramp_ticks / self.tick_hz,
-            density_limits=self.density_limits, density_pauses=self.density_pauses)
+            density_limits=self.density_limits, density_pauses=self.density_pauses,
+            treat_delivered_mamin=self.treat_charge_mas / 60.0,
+            treat_in_band_s=self.treat_in_band_ticks / self.tick_hz)
 
     # -- one step: command, run to the next boundary, check, translate --------
     def step(self) -> None:
@@ -646,6 +658,12 @@ class Supervisor:
         self.tick += ticks
         if timer_running:
             self.treat_ticks += ticks
+            self.treat_charge_mas += abs(batch.charge_mas)
+            # the batch's mean current within SRS-002's accuracy of the set
+            # current: held at it (a batch partly below counts as not held)
+            set_ma = self.plan.current_ma
+            if ticks > 0 and abs(batch.charge_mas) / (ticks / self.tick_hz) >= set_ma - max(0.01 * set_ma, 0.05):
+                self.treat_in_band_ticks += ticks
         if state == "paused":
             self.paused_ticks += ticks
         elif state == "ramp":

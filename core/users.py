@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from core.history import DEFAULT_USER, EXTRA_DDL, History, HistoryError, iso_utc
 from core.settings import Site
@@ -172,6 +174,21 @@ def list_users(history: History, *, include_removed: bool = False) -> list[User]
     return [_user(r) for r in history.query(f"SELECT {_COLUMNS} FROM users{where} ORDER BY id")]
 
 
+def no_active_profile_refusal(history: History) -> str | None:
+    """Why a session without --user may not use the implied profile "default"
+    (SRS-191, PR-040 review 3): it exists only for a history that never had a
+    profile. With removed profiles and no active one, a fresh "default" would
+    start the frequency guard and the age check from nothing."""
+    removed = list_users(history, include_removed=True)
+    if not removed:
+        return None
+    names = ", ".join(sorted({u.name for u in removed}))
+    return (f"--user: the history has no active user profile, only removed ones ({names}); a "
+            "profile is not created implicitly once one has existed: restore one with "
+            "`ionto user restore NAME` or add one with `ionto user add NAME --born YEAR`, then give "
+            "--user NAME; nothing was energised")
+
+
 def find_user(history: History, name: str) -> User | None:
     rows = history.query(f"SELECT {_COLUMNS} FROM users WHERE name_key = ? AND removed_at IS NULL",
                          (name.strip().casefold(),))
@@ -307,8 +324,11 @@ def _utc_now() -> datetime:
 def pin_attempts_path(history: History):
     """The wrong-PIN record beside the history (SRS-282): a file of its own, so
     that a wrong PIN changes no byte of the history (SRS-192) and a read-only
-    command (SRS-281) can still count it; it survives a restart like the history."""
-    return history.path.with_name(history.path.name + ".pin-attempts")
+    command (SRS-281) can still count it; it survives a restart like the history.
+    Keyed by the history's real path: a symbolic link to the history (or a
+    relative name) reaches the same record, so it cannot sidestep a lockout."""
+    real = Path(os.path.realpath(history.path))
+    return real.with_name(real.name + ".pin-attempts")
 
 
 def _pin_state(history: History, user: User) -> tuple[int, datetime | None]:
@@ -367,7 +387,14 @@ def unlock(history: History, user: User, read_pin) -> None:
         raise UserError(f"PIN: user {user.name!r} is locked after {PIN_ATTEMPTS_MAX} wrong PINs until "
                         f"{until.isoformat(timespec='seconds')} (device clock); nothing was shown or changed")
     pin = read_pin()
-    if pin is None or not check_pin(pin.strip(), stored):
+    if pin is None or not pin.strip():
+        # nothing typed or piped: an input error, not a guess, so it is not
+        # counted (else anyone could lock a member out with </dev/null)
+        raise UserError(f"PIN: wrong or missing PIN for user {user.name!r}: none was given (allowed: "
+                        f"{PIN_DIGITS[0]}..{PIN_DIGITS[1]} "
+                        "digits; asked on a terminal, else the first line of stdin); not counted as a "
+                        "wrong PIN; nothing was shown or changed")
+    if not check_pin(pin.strip(), stored):
         failures = 0 if until is not None else failures   # a lockout that ran out starts a new count
         failures += 1
         if failures >= PIN_ATTEMPTS_MAX:

@@ -251,6 +251,7 @@ def test_after_the_last_user_is_removed_nothing_of_theirs_is_shown_or_recalled(t
     assert code == 0 and json.loads(out) == []
     code, _, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", db, "--now",
                        "2026-12-03T08:00:00+01:00")
-    assert code == 1 and "holds no session" in err                        # not anna's 20 mA
+    # not anna's 20 mA, and no fresh implied 'default' (review 3, defect 1)
+    assert code == 1 and "no active user profile" in err and "ionto user restore NAME" in err
     with History(db) as h:
         assert [r.settings["current_ma"] for r in h.list_sessions()] == [20]   # kept

@@ -32,7 +32,9 @@ def add_session(h: History, user, start: datetime, *, site="hands", current=10.0
     sid = h.begin_session(settings(site, current), started_at=start.isoformat())
     h.end_session(sid, outcome, treat_s=treat_s, delivered_mamin=current * treat_s / 60 if treat_s else 0,
                   max_current_ma=current, faults=list(faults),
-                  ended_at=(start + timedelta(seconds=treat_s + 60)).isoformat())
+                  ended_at=(start + timedelta(seconds=treat_s + 60)).isoformat(),
+                  # as the supervisor records them: held at the set current throughout (SRS-277)
+                  counts={"treat_delivered_mamin": current * treat_s / 60, "treat_in_band_s": treat_s})
     return sid
 
 

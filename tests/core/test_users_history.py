@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from datetime import datetime
 
 import pytest
 
 import core.history as history_mod
 from core.history import DEFAULT_USER, SCHEMA_VERSION, History, HistoryError
-from core.users import find_user, list_users
+from core.users import add_user, find_user, list_users
 from tests.core.test_history_schema import _v1_db
 
 _V2_COLUMNS = ["end_reason TEXT", "checklist_mode TEXT", "checklist_file TEXT", "checklist_sha256 TEXT",
@@ -52,6 +53,12 @@ def test_a_populated_version_2_history_is_migrated_keeping_every_session(tmp_pat
         assert len(records) == 30 and {r.user_id for r in records} == {default.user_id}
         assert h.list_sessions(default.user_id) == records
         assert [r.counts for r in records][:2] == [{}, {"pauses": 1}]
+    # PR-041: the migration commits only with the first successful write
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.close()
+    with History(path) as h:
+        add_user(h, "anna", 1990, now=datetime.fromisoformat("2026-12-01T08:00:00+00:00"))
     assert _rows(path) == before                               # every column of every session unchanged
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
@@ -60,7 +67,7 @@ def test_a_populated_version_2_history_is_migrated_keeping_every_session(tmp_pat
         "SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     with History(path) as h:                                   # opened again: no second default
-        assert len(list_users(h)) == 1
+        assert [u.name for u in list_users(h)] == [DEFAULT_USER, "anna"]
 
 
 @pytest.mark.req("SRS-200")
