@@ -269,6 +269,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      (f"{r.risk_evaluation.severity}/{r.risk_evaluation.probability}: "
                                       f"{r.risk_evaluation.rationale}") if r.risk_evaluation else "-",
                                      "; ".join(r.tests) or "-"] for r in prs]))
+    d.sections.append(_retired_section(root, errors))
     d.sections.append(_trend_analysis(prs))
     for r in prs:
         d.sections.append(Section(f"{r.id}: {r.title}", paragraphs=[
@@ -448,6 +449,20 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
             d.files.append((path.name, len(text.encode("utf-8"))))
     (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     return DocsResult(out, git.commit, git.problem, docs, errors)
+
+
+def _retired_section(root: Path, errors: list[str]) -> Section:
+    """SRS-288: the ids never used, with the reason; every other id has a report."""
+    from traceability.docs.records import RETIRED, RecordError, load_retired
+    try:
+        retired = load_retired(root).retired
+    except RecordError as exc:
+        errors.append(str(exc))
+        retired = []
+    return Section("Retired ids (never used)", paragraphs=[
+        f"The numbering has no gap other than these ids ({RETIRED}); a problem report is never deleted, "
+        "it is closed. `ionto-trace check` fails on any other missing id."],
+        head=["id", "reason"], rows=[[r.id, r.reason] for r in retired])
 
 
 def render_markdown(root: Path, analysis) -> dict[str, str]:

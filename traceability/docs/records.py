@@ -139,6 +139,8 @@ def load_problem_reports(root: Path) -> tuple[list[ProblemReport], list[str]]:
     """All PR files, sorted by id; a file that does not load is an error message, not a stop."""
     reports, errors = [], []
     for path in sorted((root / PROBLEMS_DIR).glob("*.yaml")):
+        if path.name == RETIRED_FILE:
+            continue
         rel = f"{PROBLEMS_DIR}/{path.name}"
         try:
             pr = _load(root, rel, ProblemReport)
@@ -149,6 +151,27 @@ def load_problem_reports(root: Path) -> tuple[list[ProblemReport], list[str]]:
             errors.append(f"{rel}: {pr.id}: field 'id': the file must be named {pr.id}.yaml")
         reports.append(pr)
     return reports, errors
+
+
+RETIRED_FILE = "retired.yaml"
+RETIRED = f"{PROBLEMS_DIR}/{RETIRED_FILE}"
+
+
+class RetiredId(Strict):
+    id: str = Field(pattern=r"^PR-\d{3}$")
+    reason: str = Field(min_length=20)
+
+
+class RetiredList(Strict):
+    schema_version: Literal[1] = 1
+    retired: list[RetiredId] = Field(default_factory=list)
+
+
+def load_retired(root: Path) -> RetiredList:
+    """PR ids never used (the numbering has no other gaps); an absent file is an empty list."""
+    if not (root / RETIRED).exists():
+        return RetiredList()
+    return _load(root, RETIRED, RetiredList)
 
 
 def load_plan(root: Path, rel: str) -> Plan:

@@ -65,6 +65,7 @@ def _problem_reports(a) -> None:
     reports, errors = load_problem_reports(p.root)
     for e in errors:
         p.error(e.split(":")[0], "", "", e.split(": ", 1)[-1])
+    _numbering(p, [pr.id for pr in reports])
     tests = {f"{f}::{q}" for (f, q) in a.scan.tests}
     for pr in reports:
         rel = f"{PROBLEMS_DIR}/{pr.id}.yaml"
@@ -92,6 +93,28 @@ def _problem_reports(a) -> None:
                         "scales of the risk management plan")
             elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+def _numbering(p, ids: list[str]) -> None:
+    """PR ids run PR-001.. without gaps, except ids in problems/retired.yaml (never
+    used, with the reason): a missing id is a deleted report until explained (SRS-288)."""
+    from traceability.docs.records import RETIRED, load_retired
+    try:
+        retired = {r.id for r in load_retired(p.root).retired}
+    except RecordError as exc:
+        p.error(RETIRED, "", "", f"{exc} [rule: problem-numbering]")
+        return
+    present = set(ids)
+    for rid in sorted(present & retired):
+        p.error(RETIRED, rid, "retired", f"{rid} is listed as retired (never used) but "
+                f"{PROBLEMS_DIR}/{rid}.yaml exists [rule: problem-numbering]")
+    last = max((int(i[3:]) for i in present | retired), default=0)
+    for n in range(1, last + 1):
+        rid = f"PR-{n:03d}"
+        if rid not in present and rid not in retired:
+            p.error(f"{PROBLEMS_DIR}/{rid}.yaml", rid, "id", f"numbering gap: {rid} has no file and is not in "
+                    f"{RETIRED} (problem reports are never deleted: close it; an id never used is listed "
+                    "there with the reason) [rule: problem-numbering]")
 
 
 def _closed_fix_verified(a, rel: str, pr_id: str, test: str) -> None:
