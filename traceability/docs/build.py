@@ -149,16 +149,12 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                   head=["software item", "FMEA failure modes"],
                                   rows=[[i, ", ".join(f for f, (it, _) in p.fmea.items() if it == i) or "-"]
                                         for i in p.plan.software_items]))
-    d.sections.append(Section("Segregation for risk control", paragraphs=[
-        "Every limit that protects the patient is enforced in the C regulator (cext/regulator.c) on its own, "
-        "in the tick, with no value handed from Python able to raise it (SRS-005, SRS-018, SRS-019). The "
-        "Python side (state machine, supervisor) decides what the output may do but cannot exceed the C "
-        "limits; the C watchdog turns the output off when the supervisor stops kicking it (SRS-015).",
-        "Argument: the C loop shares no memory with Python except through the cffi call boundary, has no "
-        "dynamic memory, no recursion and bounded loops (MISRA C:2012 checked by cppcheck), and is verified "
-        "on its own through tests/regulator/ (bare regulator and rig). A failure of the Python process or "
-        "of a SOUP package on the Python side therefore ends in the C loop's safe state (output off).",
-        "Hardware duties that the segregation relies on are the risk controls of type 'hardware' below."]))
+    # SRS-289: the argument is a reviewed record (docs/architecture.md), never prose typed here
+    from traceability.docs.records import architecture_sections
+    seg = (architecture_sections(root) or {}).get("Segregation for risk control")
+    d.sections.append(Section("Segregation for risk control (docs/architecture.md)", paragraphs=[
+        *([x.strip() for x in seg.split("\n\n") if x.strip()] if seg else
+          ["(docs/architecture.md has no 'Segregation for risk control' section)"])]))
     hw = [[c.id, c.title, c.description] for c in p.controls.values()
           if "hardware" in (c.title + " " + c.description).lower()]
     d.sections.append(Section("Hardware interface the device maker must meet (risk controls)",

@@ -25,6 +25,9 @@ BIBLIOGRAPHY = "docs/bibliography.yaml"
 DESIGN_DIR = "docs/design"
 PLANS_DIR = "docs/plans"
 PLAN_SECTION = re.compile(r"[a-z0-9_]+\.yaml:[a-z0-9_]+(\.[a-z0-9_]+)*")
+ARCHITECTURE = "docs/architecture.md"
+# a heading of docs/architecture.md a clause rests on (SRS-289): "architecture.md:HEADING"
+ARCH_SECTION = re.compile(r"architecture\.md:\S.*")
 
 
 class Strict(BaseModel):
@@ -92,9 +95,10 @@ class Clause(Strict):
             if not t.startswith(("doc:", "file:")):
                 raise ValueError(f"target {t!r} must start with doc: or file:")
         for r in self.requires:
-            if not PLAN_SECTION.fullmatch(r):
+            if not (PLAN_SECTION.fullmatch(r) or ARCH_SECTION.fullmatch(r)):
                 raise ValueError(f"requires {r!r} must be PLAN.yaml:KEY (a file of {PLANS_DIR}/ and a key "
-                                 "path under its sections, e.g. development_plan.yaml:verification_activities)")
+                                 "path under its sections, e.g. development_plan.yaml:verification_activities) "
+                                 "or architecture.md:HEADING (a heading of docs/architecture.md)")
         return self
 
 
@@ -187,6 +191,30 @@ def load_bibliography(root: Path) -> Bibliography:
 
 
 NOTE_HEADING = re.compile(r"^## `([^`]+)`\s*$")
+
+
+def architecture_sections(root: Path) -> dict[str, str] | None:
+    """heading text -> body (until the next heading of the same or a higher level)
+    of docs/architecture.md; None when the file is missing."""
+    path = root / ARCHITECTURE
+    if not path.exists():
+        return None
+    out: dict[str, str] = {}
+    stack: list[tuple[int, str, list[str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines() + ["# <end>"]:
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*$", line)
+        if m:
+            level = len(m.group(1))
+            while stack and stack[-1][0] >= level:
+                _, head, body = stack.pop()
+                out.setdefault(head, "\n".join(body).strip())
+            for _, _, body in stack:
+                body.append(line)
+            stack.append((level, m.group(2), []))
+        else:
+            for _, _, body in stack:
+                body.append(line)
+    return out
 
 
 def load_design_notes(root: Path) -> dict[str, tuple[str, str]]:

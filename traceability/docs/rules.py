@@ -253,6 +253,9 @@ def _plan_sections(p, c, plans: dict[str, object]) -> None:
                     f"{plan_doc} but names none of its sections: add {plan_file}:KEY, the section that "
                     "carries it")
     for r in c.requires:
+        if r.startswith("architecture.md:"):
+            _architecture_section(p, c, r)
+            continue
         plan_file, _, path = r.partition(":")
         sections = _plan_data(p.root, plan_file, plans)
         if isinstance(sections, str):
@@ -269,6 +272,28 @@ def _plan_sections(p, c, plans: dict[str, object]) -> None:
                 value.strip() if isinstance(value, str) else value)):
             p.error(CLAUSES, c.clause, "requires", f"{r}: section '{path}' of {PLANS_DIR}/{plan_file} is "
                     f"empty: class C activity '{c.activity}' has no plan content")
+
+
+ARCH_MIN_WORDS = 40   # SRS-289: a required architecture section says something: at least this many words of body
+
+
+def _architecture_section(p, c, r: str) -> None:
+    """SRS-289: the docs/architecture.md heading a clause rests on exists with a
+    body of at least ARCH_MIN_WORDS words (not "TBD")."""
+    from traceability.docs.records import ARCHITECTURE, architecture_sections
+    head = r.partition(":")[2]
+    sections = architecture_sections(p.root)
+    if sections is None:
+        p.error(CLAUSES, c.clause, "requires", f"{r}: {ARCHITECTURE} not found: class C activity "
+                f"'{c.activity}' has no architecture behind it [rule: architecture-section]")
+    elif head not in sections:
+        p.error(CLAUSES, c.clause, "requires", f"{r}: heading '{head}' is missing from {ARCHITECTURE}: class C "
+                f"activity '{c.activity}' has no architecture behind it [rule: architecture-section]")
+    elif len(re.findall(r"\w+", sections[head])) < ARCH_MIN_WORDS:
+        words = len(re.findall(r"\w+", sections[head]))
+        p.error(CLAUSES, c.clause, "requires", f"{r}: section '{head}' of {ARCHITECTURE} has {words} word(s), "
+                f"at least {ARCH_MIN_WORDS} required: class C activity '{c.activity}' has no architecture "
+                "behind it [rule: architecture-section]")
 
 
 def _not_applicable(p, c) -> None:
