@@ -858,6 +858,32 @@ def _check_soup(a: Analysis) -> None:
             p.error(SOUP, dep, "soup", "runtime dependency of pyproject.toml has no SOUP entry (purpose)")
     _check_build_requirements(p)
     _check_tool_versions(p)
+    _check_soup_pins(p)
+
+
+RUNTIME_LOCK = "requirements/runtime.lock"
+
+
+def _check_soup_pins(p: Project) -> None:
+    """PR-048 (part): a platform component or tool outside Python names how its
+    version is probed, and requirements/runtime.lock pins each package at the
+    version its SOUP entry reviews."""
+    for s in p.soup:
+        if s.kind != "python" and not s.version_probe:
+            p.error(SOUP, s.name, "version_probe", f"{s.kind} {s.name} has no version_probe: a version outside "
+                    "Python is read from the tool's own output, never typed [rule: soup]")
+    path = p.root / RUNTIME_LOCK
+    if not path.exists():
+        return
+    listed = {_norm(s.name): s for s in p.soup}
+    for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", path.read_text(encoding="utf-8"), re.M):
+        name, pin = m.group(1), m.group(2)
+        s = listed.get(_norm(name))
+        if s is None:
+            p.error(SOUP, name, "soup", f"{RUNTIME_LOCK} pins {name}=={pin} but it has no SOUP entry [rule: soup]")
+        elif s.version != pin:
+            p.error(SOUP, s.name, "version", f"{RUNTIME_LOCK} pins {name}=={pin} but the SOUP entry reviews "
+                    f"{s.version} [rule: soup]")
 
 
 def _check_build_requirements(p: Project) -> None:

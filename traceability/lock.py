@@ -84,7 +84,49 @@ def fingerprints(p: Project) -> dict[str, str]:
         fps[IFU_ID] = _fp(p.ifu_text)
     if p.risk_report is not None:
         fps[REPORT_ID] = _fp(p.risk_report.model_dump(mode="json"))
+    fps.update({rid: fp for rid, (_, fp) in record_fingerprints(p).items()})
     return fps
+
+
+# the documentation records (issue 10): id prefixes of the lock and the file each lives in
+DOC_KINDS = ("PR-", "SOUP:", "PLAN:", "CLAUSES", "NOTE:")
+
+
+def record_fingerprints(p: Project) -> dict[str, tuple[str, str]]:
+    """id -> (file, fingerprint) of every documentation record: problem reports,
+    SOUP entries, the plans, the clause map and the design notes, so that a
+    lowered risk rating or a deleted entry is an unreviewed change (SRS-288)."""
+    from traceability.data import SOUP
+    from traceability.docs import records as rec
+    out: dict[str, tuple[str, str]] = {}
+    reports, _ = rec.load_problem_reports(p.root)
+    for pr in reports:
+        out[pr.id] = (f"{rec.PROBLEMS_DIR}/{pr.id}.yaml", _fp(pr.model_dump(mode="json")))
+    for s in p.soup:
+        out[f"SOUP:{s.name}"] = (SOUP, _fp(s.model_dump(mode="json")))
+    for path in sorted((p.root / rec.PLANS_DIR).glob("*.yaml")):
+        rel = f"{rec.PLANS_DIR}/{path.name}"
+        out[f"PLAN:{path.stem}"] = (rel, _fp(path.read_text(encoding="utf-8")))
+    if (p.root / rec.CLAUSES).exists():
+        out["CLAUSES"] = (rec.CLAUSES, _fp((p.root / rec.CLAUSES).read_text(encoding="utf-8")))
+    for name, (rel, text) in rec.load_design_notes(p.root).items():
+        out[f"NOTE:{name}"] = (rel, _fp(text))
+    return out
+
+
+def record_file(p: Project, item_id: str) -> str:
+    """The file a documentation record lives (or lived) in, for an error message."""
+    from traceability.data import SOUP
+    from traceability.docs import records as rec
+    if item_id.startswith("PR-"):
+        return f"{rec.PROBLEMS_DIR}/{item_id}.yaml"
+    if item_id.startswith("SOUP:"):
+        return SOUP
+    if item_id.startswith("PLAN:"):
+        return f"{rec.PLANS_DIR}/{item_id[5:]}.yaml"
+    if item_id == "CLAUSES":
+        return rec.CLAUSES
+    return rec.DESIGN_DIR
 
 
 def links(p: Project) -> list[tuple[str, str]]:
@@ -131,8 +173,9 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
         p.error(LOCK, "", "", "no review record: review the items, then run `ionto-trace review --all`")
         return suspect
     fps = fingerprints(p)
+    docs = record_fingerprints(p)
     for item_id, fp in fps.items():
-        file, line = p.loc(item_id)
+        file, line = (docs[item_id][0], None) if item_id in docs else p.loc(item_id)
         old = lock.items.get(item_id)
         if old is None:
             msg = "new item, not yet reviewed: run `ionto-trace review " + item_id + "` [rule: reviewed]"
@@ -143,6 +186,7 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
             continue
         suspect.setdefault(item_id, []).append(msg)
         p.error(file, item_id, "", msg, line)
+    _deleted_records(p, lock, fps)
     for src, dst in links(p):
         if dst not in fps:
             continue  # dangling: reported by the check
@@ -160,21 +204,40 @@ def check_links(p: Project, lock: LinksLock | None) -> dict[str, list[str]]:
     return suspect
 
 
+def _deleted_records(p: Project, lock: LinksLock, fps: dict[str, str]) -> None:
+    """A reviewed documentation record that is gone: a problem report may never
+    go (it is closed, not deleted); any other needs a review of its deletion."""
+    for item_id in lock.items:
+        if item_id in fps or not item_id.startswith(DOC_KINDS):
+            continue
+        if item_id.startswith("PR-"):
+            p.error(record_file(p, item_id), item_id, "", "problem report deleted: problem reports are never "
+                    "deleted: close it (status: closed, with the test that verifies the fix) [rule: reviewed]")
+        else:
+            p.error(record_file(p, item_id), item_id, "", "reviewed record deleted without review: run "
+                    f"`ionto-trace review {item_id}` after checking its deletion [rule: reviewed]")
+
+
 def review(p: Project, ids: list[str], everything: bool = False, note: str = "") -> list[str]:
     """Stamp the items and every link from or to them; returns the ids stamped."""
     fps = fingerprints(p)
     lock = load_lock(p) or LinksLock()
-    unknown = [i for i in ids if i not in fps]
+    # a deleted documentation record may be reviewed (its stamp is dropped), never a problem report
+    gone = [i for i in ids if i not in fps and i in lock.items and i.startswith(DOC_KINDS) and not i.startswith("PR-")]
+    unknown = [i for i in ids if i not in fps and i not in gone]
     if unknown:
-        raise KeyError(", ".join(unknown))
-    chosen = set(fps) if everything else set(ids)
+        raise KeyError(", ".join(unknown) + ("" if not any(i.startswith("PR-") for i in unknown) else
+                                             " (problem reports are never deleted: close it)"))
+    chosen = set(fps) if everything else set(ids) - set(gone)
     for item_id in chosen:
         lock.items[item_id] = fps[item_id]
     for src, dst in links(p):
         if dst in fps and (src in chosen or dst in chosen):
             lock.links.setdefault(src, {})[dst] = fps[dst]
     # drop stamps of items that no longer exist, so the record stays the truth
-    lock.items = {k: v for k, v in sorted(lock.items.items()) if k in fps}
+    # a deleted problem report keeps its stamp, so the check keeps failing until it is restored
+    lock.items = {k: v for k, v in sorted(lock.items.items())
+                  if k in fps or (k.startswith("PR-") and k not in gone)}
     lock.links = {k: dict(sorted(v.items())) for k, v in sorted(lock.links.items()) if k in fps}
     try:
         who = getpass.getuser()

@@ -30,7 +30,8 @@ def _required() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for c in _map():
         for r in c.get("requires", []):
-            out.setdefault(r, []).append(c["clause"])
+            if not r.startswith("architecture.md:"):   # architecture headings: test_architecture_sections.py
+                out.setdefault(r, []).append(c["clause"])
     return out
 
 
@@ -86,7 +87,7 @@ def test_every_plan_section_is_required_by_an_activity_and_the_reviewers_are_amo
     sections = {f"{f}:{k}" for f in ("development_plan.yaml", "maintenance_plan.yaml")
                 for k in yaml.safe_load((ROOT / PLANS / f).read_text())["sections"]}
     assert set(REQUIRED) == sections, set(REQUIRED) ^ sections
-    assert len(sections) == 17
+    assert len(sections) == 18   # unit_acceptance_class_c added for 5.5.4 (SRS-290)
     assert set(REVIEWER) <= set(REQUIRED)
 
 

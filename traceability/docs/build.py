@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from traceability.data import CONTROLS, FMEA, HAZARDS, PLAN, REQUIREMENTS, SOUP
 from traceability.docs import DOCUMENTS
 from traceability.docs.gitinfo import Git, open_git
+from traceability.docs.acceptance import c_criteria, py_criteria
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PLAN, MAINT_PLAN, PROBLEMS_DIR,
                                        RecordError, load_bibliography, load_clauses, load_design_notes,
                                        load_plan, load_problem_reports)
@@ -149,16 +150,12 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                   head=["software item", "FMEA failure modes"],
                                   rows=[[i, ", ".join(f for f, (it, _) in p.fmea.items() if it == i) or "-"]
                                         for i in p.plan.software_items]))
-    d.sections.append(Section("Segregation for risk control", paragraphs=[
-        "Every limit that protects the patient is enforced in the C regulator (cext/regulator.c) on its own, "
-        "in the tick, with no value handed from Python able to raise it (SRS-005, SRS-018, SRS-019). The "
-        "Python side (state machine, supervisor) decides what the output may do but cannot exceed the C "
-        "limits; the C watchdog turns the output off when the supervisor stops kicking it (SRS-015).",
-        "Argument: the C loop shares no memory with Python except through the cffi call boundary, has no "
-        "dynamic memory, no recursion and bounded loops (MISRA C:2012 checked by cppcheck), and is verified "
-        "on its own through tests/regulator/ (bare regulator and rig). A failure of the Python process or "
-        "of a SOUP package on the Python side therefore ends in the C loop's safe state (output off).",
-        "Hardware duties that the segregation relies on are the risk controls of type 'hardware' below."]))
+    # SRS-289: the argument is a reviewed record (docs/architecture.md), never prose typed here
+    from traceability.docs.records import architecture_sections
+    seg = (architecture_sections(root) or {}).get("Segregation for risk control")
+    d.sections.append(Section("Segregation for risk control (docs/architecture.md)", paragraphs=[
+        *([x.strip() for x in seg.split("\n\n") if x.strip()] if seg else
+          ["(docs/architecture.md has no 'Segregation for risk control' section)"])]))
     hw = [[c.id, c.title, c.description] for c in p.controls.values()
           if "hardware" in (c.title + " " + c.description).lower()]
     d.sections.append(Section("Hardware interface the device maker must meet (risk controls)",
@@ -201,6 +198,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     for (f, q) in analysis.scan.tests:
         by_file.setdefault(f, []).append(f"{f}::{q}")
     c_tests = sorted(t for f, ts in by_file.items() if f.startswith("tests/regulator/") for t in ts)
+    thresholds = {name: value for name, value, _, _ in _thresholds(root)}
     for u in units:
         ts = sorted({t for i in u.ids for t in tests_by_id.get(i, [])})
         how = "tests marked with the requirements the unit names"
@@ -222,13 +220,9 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                 how = f"no requirement named and no test imports it directly: the tests of {mirror}"
         res = {o for t in ts for o in outcome.get(t, set())}
         verdict = ("not run" if not res else "FAILED" if res & {"failed", "error"} else "passed")
-        if u.kind == "C function":
-            crit = ("every test below passes; MISRA C:2012 clean (cppcheck, scripts/cppcheck.sh); the limits it "
-                    "enforces tested at their bounds; no dynamic memory, recursion or unbounded loop")
-        else:
-            crit = "every test below passes; bad input rejected with a message naming field and range"
-            if u.file in mutated:
-                crit += "; mutation score at or above the threshold of scripts/mutation.sh (92 %)"
+        # SRS-290: criteria true for each unit, thresholds from the scripts
+        crit = (c_criteria(root, u, REGULATOR_C) if u.kind == "C function"
+                else py_criteria(root, u, mutated, thresholds["MUTATION_MIN_SCORE"]))
         acc.rows.append([u.name, crit, f"{len(ts)} ({how}): " + ", ".join(ts[:3]) + (" ..." if len(ts) > 3 else ""),
                          verdict])
     levels = Section("Test plan and report per level (5.5, 5.6, 5.7)",
@@ -269,6 +263,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
                                      (f"{r.risk_evaluation.severity}/{r.risk_evaluation.probability}: "
                                       f"{r.risk_evaluation.rationale}") if r.risk_evaluation else "-",
                                      "; ".join(r.tests) or "-"] for r in prs]))
+    d.sections.append(_retired_section(root, errors))
     d.sections.append(_trend_analysis(prs))
     for r in prs:
         d.sections.append(Section(f"{r.id}: {r.title}", paragraphs=[
@@ -448,6 +443,20 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
             d.files.append((path.name, len(text.encode("utf-8"))))
     (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
     return DocsResult(out, git.commit, git.problem, docs, errors)
+
+
+def _retired_section(root: Path, errors: list[str]) -> Section:
+    """SRS-288: the ids never used, with the reason; every other id has a report."""
+    from traceability.docs.records import RETIRED, RecordError, load_retired
+    try:
+        retired = load_retired(root).retired
+    except RecordError as exc:
+        errors.append(str(exc))
+        retired = []
+    return Section("Retired ids (never used)", paragraphs=[
+        f"The numbering has no gap other than these ids ({RETIRED}); a problem report is never deleted, "
+        "it is closed. `ionto-trace check` fails on any other missing id."],
+        head=["id", "reason"], rows=[[r.id, r.reason] for r in retired])
 
 
 def render_markdown(root: Path, analysis) -> dict[str, str]:

@@ -70,12 +70,34 @@ def open_git(root: Path) -> Git:
         return Git(root, "unknown", f"{root} is not a git checkout with history (an export?), so the "
                                     "commit and the revision history cannot be read; build the "
                                     "documents from a git clone")
+    # PR-047: git walks up to an enclosing checkout; an exported tree inside one is not that commit
+    top = _run(root, "rev-parse", "--show-toplevel")
+    if top is None or Path(top.strip()).resolve() != root.resolve():
+        return Git(root, "unknown", f"{root} is not the top of a git work tree (an export inside another "
+                                    "checkout?), so its commit and revision history are unavailable; build "
+                                    "the documents from the top of a git clone")
     # Untracked files count: a new problems/PR-*.yaml or design note enters the
     # documents, so a "clean" commit without it would not reproduce them.
     status = _run(root, "status", "--porcelain", "--untracked-files=all")
-    if status is None:
+    hidden = _hidden_changes(root)
+    if status is None or hidden is None:
         return Git(root, head.strip() + " + uncommitted changes",
                    uncommitted=("?? (git status failed: the working tree cannot be proved clean)",))
     changes = tuple(line for line in status.splitlines() if line.strip())
+    changes += tuple(h for h in hidden if h not in changes)
     commit = head.strip() + (" + uncommitted changes" if changes else "")
     return Git(root, commit, uncommitted=changes)
+
+
+def _hidden_changes(root: Path) -> tuple[str, ...] | None:
+    """PR-046: what `git status` does not show: files flagged skip-worktree (S) or
+    assume-unchanged (lower-case tag), and untracked files hidden by
+    .git/info/exclude or core.excludesFile (only .gitignore may hide a file)."""
+    flags = _run(root, "ls-files", "-v")
+    others = _run(root, "ls-files", "--others", "--exclude-per-directory=.gitignore")
+    if flags is None or others is None:
+        return None
+    out = [f"!! {line[2:]} (skip-worktree or assume-unchanged: git status does not compare it)"
+           for line in flags.splitlines() if line[:1] == "S" or line[:1].islower()]
+    out += [f"?? {path}" for path in others.splitlines() if path.strip()]
+    return tuple(out)

@@ -25,6 +25,9 @@ BIBLIOGRAPHY = "docs/bibliography.yaml"
 DESIGN_DIR = "docs/design"
 PLANS_DIR = "docs/plans"
 PLAN_SECTION = re.compile(r"[a-z0-9_]+\.yaml:[a-z0-9_]+(\.[a-z0-9_]+)*")
+ARCHITECTURE = "docs/architecture.md"
+# a heading of docs/architecture.md a clause rests on (SRS-289): "architecture.md:HEADING"
+ARCH_SECTION = re.compile(r"architecture\.md:\S.*")
 
 
 class Strict(BaseModel):
@@ -92,9 +95,10 @@ class Clause(Strict):
             if not t.startswith(("doc:", "file:")):
                 raise ValueError(f"target {t!r} must start with doc: or file:")
         for r in self.requires:
-            if not PLAN_SECTION.fullmatch(r):
+            if not (PLAN_SECTION.fullmatch(r) or ARCH_SECTION.fullmatch(r)):
                 raise ValueError(f"requires {r!r} must be PLAN.yaml:KEY (a file of {PLANS_DIR}/ and a key "
-                                 "path under its sections, e.g. development_plan.yaml:verification_activities)")
+                                 "path under its sections, e.g. development_plan.yaml:verification_activities) "
+                                 "or architecture.md:HEADING (a heading of docs/architecture.md)")
         return self
 
 
@@ -139,6 +143,8 @@ def load_problem_reports(root: Path) -> tuple[list[ProblemReport], list[str]]:
     """All PR files, sorted by id; a file that does not load is an error message, not a stop."""
     reports, errors = [], []
     for path in sorted((root / PROBLEMS_DIR).glob("*.yaml")):
+        if path.name == RETIRED_FILE:
+            continue
         rel = f"{PROBLEMS_DIR}/{path.name}"
         try:
             pr = _load(root, rel, ProblemReport)
@@ -149,6 +155,27 @@ def load_problem_reports(root: Path) -> tuple[list[ProblemReport], list[str]]:
             errors.append(f"{rel}: {pr.id}: field 'id': the file must be named {pr.id}.yaml")
         reports.append(pr)
     return reports, errors
+
+
+RETIRED_FILE = "retired.yaml"
+RETIRED = f"{PROBLEMS_DIR}/{RETIRED_FILE}"
+
+
+class RetiredId(Strict):
+    id: str = Field(pattern=r"^PR-\d{3}$")
+    reason: str = Field(min_length=20)
+
+
+class RetiredList(Strict):
+    schema_version: Literal[1] = 1
+    retired: list[RetiredId] = Field(default_factory=list)
+
+
+def load_retired(root: Path) -> RetiredList:
+    """PR ids never used (the numbering has no other gaps); an absent file is an empty list."""
+    if not (root / RETIRED).exists():
+        return RetiredList()
+    return _load(root, RETIRED, RetiredList)
 
 
 def load_plan(root: Path, rel: str) -> Plan:
@@ -164,6 +191,30 @@ def load_bibliography(root: Path) -> Bibliography:
 
 
 NOTE_HEADING = re.compile(r"^## `([^`]+)`\s*$")
+
+
+def architecture_sections(root: Path) -> dict[str, str] | None:
+    """heading text -> body (until the next heading of the same or a higher level)
+    of docs/architecture.md; None when the file is missing."""
+    path = root / ARCHITECTURE
+    if not path.exists():
+        return None
+    out: dict[str, str] = {}
+    stack: list[tuple[int, str, list[str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines() + ["# <end>"]:
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*$", line)
+        if m:
+            level = len(m.group(1))
+            while stack and stack[-1][0] >= level:
+                _, head, body = stack.pop()
+                out.setdefault(head, "\n".join(body).strip())
+            for _, _, body in stack:
+                body.append(line)
+            stack.append((level, m.group(2), []))
+        else:
+            for _, _, body in stack:
+                body.append(line)
+    return out
 
 
 def load_design_notes(root: Path) -> dict[str, tuple[str, str]]:

@@ -65,6 +65,7 @@ def _problem_reports(a) -> None:
     reports, errors = load_problem_reports(p.root)
     for e in errors:
         p.error(e.split(":")[0], "", "", e.split(": ", 1)[-1])
+    _numbering(p, [pr.id for pr in reports])
     tests = {f"{f}::{q}" for (f, q) in a.scan.tests}
     for pr in reports:
         rel = f"{PROBLEMS_DIR}/{pr.id}.yaml"
@@ -92,6 +93,28 @@ def _problem_reports(a) -> None:
                         "scales of the risk management plan")
             elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+def _numbering(p, ids: list[str]) -> None:
+    """PR ids run PR-001.. without gaps, except ids in problems/retired.yaml (never
+    used, with the reason): a missing id is a deleted report until explained (SRS-288)."""
+    from traceability.docs.records import RETIRED, load_retired
+    try:
+        retired = {r.id for r in load_retired(p.root).retired}
+    except RecordError as exc:
+        p.error(RETIRED, "", "", f"{exc} [rule: problem-numbering]")
+        return
+    present = set(ids)
+    for rid in sorted(present & retired):
+        p.error(RETIRED, rid, "retired", f"{rid} is listed as retired (never used) but "
+                f"{PROBLEMS_DIR}/{rid}.yaml exists [rule: problem-numbering]")
+    last = max((int(i[3:]) for i in present | retired), default=0)
+    for n in range(1, last + 1):
+        rid = f"PR-{n:03d}"
+        if rid not in present and rid not in retired:
+            p.error(f"{PROBLEMS_DIR}/{rid}.yaml", rid, "id", f"numbering gap: {rid} has no file and is not in "
+                    f"{RETIRED} (problem reports are never deleted: close it; an id never used is listed "
+                    "there with the reason) [rule: problem-numbering]")
 
 
 def _closed_fix_verified(a, rel: str, pr_id: str, test: str) -> None:
@@ -230,6 +253,9 @@ def _plan_sections(p, c, plans: dict[str, object]) -> None:
                     f"{plan_doc} but names none of its sections: add {plan_file}:KEY, the section that "
                     "carries it")
     for r in c.requires:
+        if r.startswith("architecture.md:"):
+            _architecture_section(p, c, r)
+            continue
         plan_file, _, path = r.partition(":")
         sections = _plan_data(p.root, plan_file, plans)
         if isinstance(sections, str):
@@ -246,6 +272,28 @@ def _plan_sections(p, c, plans: dict[str, object]) -> None:
                 value.strip() if isinstance(value, str) else value)):
             p.error(CLAUSES, c.clause, "requires", f"{r}: section '{path}' of {PLANS_DIR}/{plan_file} is "
                     f"empty: class C activity '{c.activity}' has no plan content")
+
+
+ARCH_MIN_WORDS = 40   # SRS-289: a required architecture section says something: at least this many words of body
+
+
+def _architecture_section(p, c, r: str) -> None:
+    """SRS-289: the docs/architecture.md heading a clause rests on exists with a
+    body of at least ARCH_MIN_WORDS words (not "TBD")."""
+    from traceability.docs.records import ARCHITECTURE, architecture_sections
+    head = r.partition(":")[2]
+    sections = architecture_sections(p.root)
+    if sections is None:
+        p.error(CLAUSES, c.clause, "requires", f"{r}: {ARCHITECTURE} not found: class C activity "
+                f"'{c.activity}' has no architecture behind it [rule: architecture-section]")
+    elif head not in sections:
+        p.error(CLAUSES, c.clause, "requires", f"{r}: heading '{head}' is missing from {ARCHITECTURE}: class C "
+                f"activity '{c.activity}' has no architecture behind it [rule: architecture-section]")
+    elif len(re.findall(r"\w+", sections[head])) < ARCH_MIN_WORDS:
+        words = len(re.findall(r"\w+", sections[head]))
+        p.error(CLAUSES, c.clause, "requires", f"{r}: section '{head}' of {ARCHITECTURE} has {words} word(s), "
+                f"at least {ARCH_MIN_WORDS} required: class C activity '{c.activity}' has no architecture "
+                "behind it [rule: architecture-section]")
 
 
 def _not_applicable(p, c) -> None:

@@ -1,0 +1,68 @@
+"""PR-048, in part (third review of issue 10, finding 6): `ionto-trace check
+--static` itself (not only a test) fails on a platform component or tool
+without a version_probe and on a requirements/runtime.lock pin that differs
+from its SOUP entry's version. Over every non-Python entry and every pin."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.traceability.conftest import copy_tracked
+from traceability.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SOUP = "hazard_analysis/soup.yaml"
+LOCK = "requirements/runtime.lock"
+NON_PY = sorted(s["name"] for s in yaml.safe_load((ROOT / SOUP).read_text())["soup"] if s["kind"] != "python")
+PINS = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", (ROOT / LOCK).read_text(), re.M)
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory) -> Path:
+    return copy_tracked(tmp_path_factory.mktemp("tracked"))
+
+
+@pytest.fixture
+def copy(tracked, tmp_path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(tracked, root, symlinks=True)
+    return root
+
+
+def _errors(capsys, root: Path) -> list[str]:
+    capsys.readouterr()
+    main(["--root", str(root), "check", "--static"])
+    cap = capsys.readouterr()
+    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+
+
+@pytest.mark.parametrize("name", NON_PY)
+@pytest.mark.req("SRS-274")
+def test_a_tool_without_a_version_probe_fails_the_check(copy, capsys, name):
+    text = (copy / SOUP).read_text()
+    m = re.search(rf"^  - name: \"?{re.escape(name)}\"?\n(?:    .*\n)*?    version_probe: .*\n", text, re.M)
+    assert m, name
+    (copy / SOUP).write_text(text[:m.start()] + re.sub(r"    version_probe: .*\n", "", m.group(0)) + text[m.end():])
+    errs = _errors(capsys, copy)
+    assert [e for e in errs if e.startswith(f"ERROR: {SOUP}: {name}: field 'version_probe': ")
+            and e.endswith("[rule: soup]")], (name, errs)
+
+
+@pytest.mark.parametrize("name,pin", PINS)
+@pytest.mark.req("SRS-274")
+def test_a_runtime_lock_pin_that_differs_from_the_soup_entry_fails_the_check(copy, capsys, name, pin):
+    text = (copy / LOCK).read_text()
+    (copy / LOCK).write_text(text.replace(f"{name}=={pin}", f"{name}=={pin}.999", 1))
+    errs = _errors(capsys, copy)
+    assert [e for e in errs if f"{LOCK} pins {name}=={pin}.999 but the SOUP entry reviews {pin}" in e
+            and e.endswith("[rule: soup]")], (name, errs)
+
+
+@pytest.mark.req("SRS-274")
+def test_the_repository_pins_and_probes_pass(capsys):
+    assert len(PINS) >= 9 and len(NON_PY) >= 8
+    assert [e for e in _errors(capsys, ROOT) if "[rule: soup]" in e] == []
