@@ -77,7 +77,11 @@ def test_the_check_warns_with_the_count_of_pending_searches(capsys):
 def test_a_search_status_that_is_missing_unknown_or_contradicted_fails(copy, capsys, old, new, expected):
     path = copy / SOUP
     text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    # the first entry the generator wrote as not searched (hand-written entries
+    # such as OpenSSL's may come before it with another looked_at)
+    at = text.index("its issue tracker was not searched")
+    at = text.index(old, at) if old in text[at:] else text.index(old)
+    path.write_text(text[:at] + new + text[at + len(old):])
     errs = [f for f in _findings(capsys, copy) if f.startswith(f"ERROR: {SOUP}")]
-    assert errs and expected in errs[0], errs
+    # the entry's fingerprint (SRS-288) may be named too: the rule's own error must be there
+    assert any(expected in e for e in errs), errs
