@@ -122,6 +122,28 @@ def copy_tracked(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory) -> Path:
+    """The tracked tree, copied once per test module."""
+    return copy_tracked(tmp_path_factory.mktemp("tracked"))
+
+
+@pytest.fixture
+def copy(tracked, tmp_path) -> Path:
+    """A fresh copy of the tracked tree for one test to corrupt."""
+    root = tmp_path / "repo"
+    shutil.copytree(tracked, root, symlinks=True)
+    return root
+
+
+def static_errors(capsys, root: Path) -> list[str]:
+    """The ERROR lines of `ionto-trace check --static` on root."""
+    capsys.readouterr()
+    main(["--root", str(root), "check", "--static"])
+    cap = capsys.readouterr()
+    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     for rel in DATA:

@@ -7,13 +7,12 @@ runner's unbounded thread loops. On a copy of the tracked tree: the reviewer's
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.traceability.conftest import copy_tracked
+from tests.traceability.conftest import static_errors
 from traceability.cli import main
 from traceability.docs.records import architecture_sections
 from traceability.docs.rules import ARCH_MIN_WORDS
@@ -36,23 +35,7 @@ def _required() -> dict[str, list[str]]:
 REQUIRED = _required()
 
 
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory) -> Path:
-    return copy_tracked(tmp_path_factory.mktemp("tracked"))
-
-
-@pytest.fixture
-def copy(tracked, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(tracked, root, symlinks=True)
-    return root
-
-
-def _errors(capsys, root: Path) -> list[str]:
-    capsys.readouterr()
-    main(["--root", str(root), "check", "--static"])
-    cap = capsys.readouterr()
-    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+_errors = static_errors
 
 
 def _mine(errs: list[str], clause: str, head: str, what: str) -> list[str]:

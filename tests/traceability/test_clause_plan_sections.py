@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.traceability.conftest import copy_tracked
+from tests.traceability.conftest import static_errors
 from traceability.cli import main
 from traceability.docs.rules import CONDITIONAL, RELIED_ON
 
@@ -42,25 +42,7 @@ REVIEWER = ["development_plan.yaml:verification_activities", "development_plan.y
             "maintenance_plan.yaml:trend_analysis", "maintenance_plan.yaml:device_maker_duties"]
 
 
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory) -> Path:
-    return copy_tracked(tmp_path_factory.mktemp("tracked"))
-
-
-@pytest.fixture
-def copy(tracked, tmp_path) -> Path:
-    """A fresh copy per test of the only files these tests mutate, over the tracked tree."""
-    import shutil
-    root = tmp_path / "repo"
-    shutil.copytree(tracked, root, symlinks=True)
-    return root
-
-
-def _errors(capsys, root: Path) -> list[str]:
-    capsys.readouterr()
-    main(["--root", str(root), "check", "--static"])
-    cap = capsys.readouterr()
-    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+_errors = static_errors
 
 
 def _section_span(text: str, key: str) -> tuple[int, int]:

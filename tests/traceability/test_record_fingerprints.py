@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.traceability.conftest import copy_tracked
+from tests.traceability.conftest import static_errors
 from traceability.cli import main
 from traceability.data import load_project
 from traceability.docs.records import load_design_notes, load_retired
@@ -27,23 +27,7 @@ PR_IDS = [n[:-5] for n in PR_FILES]
 KINDS = ["PR-", "SOUP:", "PLAN:", "CLAUSES", "NOTE:"]
 
 
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory) -> Path:
-    return copy_tracked(tmp_path_factory.mktemp("tracked"))
-
-
-@pytest.fixture
-def copy(tracked, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(tracked, root, symlinks=True)
-    return root
-
-
-def _errors(capsys, root: Path) -> list[str]:
-    capsys.readouterr()
-    main(["--root", str(root), "check", "--static"])
-    cap = capsys.readouterr()
-    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+_errors = static_errors
 
 
 def _records(root: Path) -> dict[str, str]:

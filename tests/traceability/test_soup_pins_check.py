@@ -5,13 +5,12 @@ from its SOUP entry's version. Over every non-Python entry and every pin."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.traceability.conftest import copy_tracked
+from tests.traceability.conftest import static_errors
 from traceability.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,23 +20,7 @@ NON_PY = sorted(s["name"] for s in yaml.safe_load((ROOT / SOUP).read_text())["so
 PINS = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", (ROOT / LOCK).read_text(), re.M)
 
 
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory) -> Path:
-    return copy_tracked(tmp_path_factory.mktemp("tracked"))
-
-
-@pytest.fixture
-def copy(tracked, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(tracked, root, symlinks=True)
-    return root
-
-
-def _errors(capsys, root: Path) -> list[str]:
-    capsys.readouterr()
-    main(["--root", str(root), "check", "--static"])
-    cap = capsys.readouterr()
-    return [x for x in (cap.out + cap.err).splitlines() if x.startswith("ERROR")]
+_errors = static_errors
 
 
 @pytest.mark.parametrize("name", NON_PY)
