@@ -66,6 +66,7 @@ def _problem_reports(a) -> None:
     for e in errors:
         p.error(e.split(":")[0], "", "", e.split(": ", 1)[-1])
     _numbering(p, [pr.id for pr in reports])
+    _fix_commits(p, reports)
     tests = {f"{f}::{q}" for (f, q) in a.scan.tests}
     for pr in reports:
         rel = f"{PROBLEMS_DIR}/{pr.id}.yaml"
@@ -79,6 +80,7 @@ def _problem_reports(a) -> None:
                 p.error(rel, pr.id, "tests", f"{t} is not a test of the repository (file::test_name)")
             elif pr.status == "closed" and not a.static and a.results is not None:
                 _closed_fix_verified(a, rel, pr.id, t)
+        _hollow(a, rel, pr)
         for rid in pr.requirements:
             if rid not in p.reqs and rid not in p.where:
                 p.error(rel, pr.id, "requirements", f"dangling: {rid} is not a known requirement")
@@ -93,6 +95,50 @@ def _problem_reports(a) -> None:
                         "scales of the risk management plan")
             elif p.plan.region(r.severity, r.probability) == "unacceptable" and pr.status == "open":
                 p.error(rel, pr.id, "risk_evaluation", "open problem report with an unacceptable risk")
+
+
+def _hollow(a, rel: str, pr) -> None:
+    """PR-050 (IEC 62304 9.1, 9.2, 9.7): a report names what its defect breaks
+    (a requirement or a hazard); a closed report's fix is verified by a test
+    whose req marker names one of its requirements (not any passing test)."""
+    p = a.project
+    if not pr.requirements and not pr.hazards:
+        p.error(rel, pr.id, "requirements", "a problem report names neither a requirement nor a hazard: "
+                "name the requirement or the hazard its defect affects [rule: problem-links]")
+    if pr.status != "closed" or not pr.tests or not pr.requirements:
+        return
+    named = set(pr.requirements)
+    verifying = []
+    for t in pr.tests:
+        file, _, qual = t.partition("::")
+        scanned = a.scan.tests.get((file, qual))
+        if scanned is not None and set(scanned.ids) & named:
+            verifying.append(t)
+    if not verifying:
+        p.error(rel, pr.id, "tests", f"closed problem report: none of its tests has a req marker naming one of "
+                f"its requirements ({', '.join(sorted(named))}): the fix is not shown verified against what "
+                "it broke [rule: problem-links]")
+
+
+def _fix_commits(p, reports) -> None:
+    """PR-050: every commit a report names exists in the history (checked only at
+    the top of a full git clone; an export or a shallow clone says why not)."""
+    from traceability.docs.gitinfo import _run
+    root = p.root
+    named = [(pr, c) for pr in reports for c in pr.commits]
+    if not named:
+        return
+    top = _run(root, "rev-parse", "--show-toplevel")
+    if top is None or Path(top.strip()).resolve() != root.resolve():
+        return   # not a clone (an export, a test's copy): no history to look in
+    if (_run(root, "rev-parse", "--is-shallow-repository") or "").strip() == "true":
+        p.warn(PROBLEMS_DIR, "", "commits", "a shallow clone: the fix commits of the problem reports are not "
+               "checked (clone the whole history) [rule: problem-links]")
+        return
+    for pr, c in named:
+        if _run(root, "cat-file", "-e", f"{c}^{{commit}}") is None:
+            p.error(f"{PROBLEMS_DIR}/{pr.id}.yaml", pr.id, "commits", f"{c} is not a commit of this "
+                    "repository's history [rule: problem-links]")
 
 
 def _numbering(p, ids: list[str]) -> None:
