@@ -127,13 +127,17 @@ def add_parsers(sub, db_help: str, fmt) -> None:
                        help="do not write the chart")
 
 
+SESSION_ID_MAX = 2**63 - 1   # the largest SQLite INTEGER (rowid)
+
+
 def _session_id(text: str) -> int:
     try:
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a session id (a whole number >= 1)") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a session id (a whole number >= 1)")
+    if not 1 <= value <= SESSION_ID_MAX:   # SQLite's INTEGER: a larger id cannot exist
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: a session id is a whole number "
+                                          f"from 1 to {SESSION_ID_MAX}")
     return value
 
 

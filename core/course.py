@@ -203,8 +203,11 @@ def restart_course(history: History, user: User, site: str, now: datetime) -> di
         history.execute("INSERT INTO course_events (user_id, site, kind, at, detail)"
                         " VALUES (?, ?, 'restart', ?, ?)",
                         (user.user_id, site, iso_utc(now), json.dumps(detail, sort_keys=True)))
-        history.execute("UPDATE courses SET phase = 'initial', maintenance_since = NULL"
-                        " WHERE user_id = ? AND site = ?", (user.user_id, site))
+        # the new initial phase is sized by the profile's severity as it is now
+        # (a stale course severity would keep a mistyped HDSS's target)
+        history.execute("UPDATE courses SET phase = 'initial', maintenance_since = NULL,"
+                        " hdss = COALESCE(?, hdss) WHERE user_id = ? AND site = ?",
+                        (user.hdss, user.user_id, site))
     return {"at": iso_utc(now), **detail}
 
 
@@ -568,7 +571,7 @@ def _treatment_figures(r: SessionRecord) -> tuple[float, float] | None:
     """(charge in mA*min, seconds at the set current) of the TREATMENT phase,
     as the supervisor recorded them in the row's counts (SRS-277); None for a
     row without them (recorded earlier, or damaged): then no raise."""
-    charge, in_band = r.counts.get("treat_delivered_mamin"), r.counts.get("treat_in_band_s")
+    charge, in_band = r.counts.get("treat_delivered_mAmin"), r.counts.get("treat_in_band_s")
     for value in (charge, in_band):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             return None

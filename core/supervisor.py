@@ -458,7 +458,7 @@ class Supervisor:
                     faults=[result.fault] if result.fault else [], states=result.states,
                     end_reason=result.end_reason,
                     counts={**result.counts(),   # the history also keeps the treatment figures
-                            "treat_delivered_mamin": round(result.treat_delivered_mamin, 4),
+                            "treat_delivered_mAmin": round(result.treat_delivered_mamin, 4),
                             "treat_in_band_s": round(result.treat_in_band_s, 3)})
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"

@@ -300,6 +300,9 @@ def resolve_user(history: History, name: str | None, *, create_default: bool = F
     if name is not None:
         user = find_user(history, parse_name(name))
         if user is None:
+            if removed_profiles(history, parse_name(name)):   # the same person: restore, never re-add
+                raise UserError(f"--user: user {name!r} was removed from {history.path}; restore the "
+                                f"profile with its sessions and course: `ionto user restore {name}`")
             names = [u.name for u in list_users(history)]
             raise UserError(f"--user: no user {name!r} in {history.path}; users: "
                             f"{', '.join(names) if names else 'none (add one: ionto user add NAME --born YEAR)'}")

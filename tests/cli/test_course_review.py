@@ -307,7 +307,7 @@ def record(outcome: str, set_ma: float, max_ma: float, treat_s: float = 600.0) -
     return SessionRecord(session_id=1, settings={"site": "hands", "current_ma": set_ma, "minutes": 10},
                          started_at=T0, ended_at=None, outcome=outcome, treat_s=treat_s,
                          delivered_mamin=set_ma * treat_s / 60, max_current_ma=max_ma, faults=[], states=[],
-                         counts={"treat_delivered_mamin": set_ma * treat_s / 60, "treat_in_band_s": treat_s})
+                         counts={"treat_delivered_mAmin": set_ma * treat_s / 60, "treat_in_band_s": treat_s})
 
 
 @pytest.mark.req("SRS-198")

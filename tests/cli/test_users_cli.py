@@ -70,7 +70,7 @@ def test_a_removed_users_sessions_are_kept_and_it_takes_no_more(family, capsys):
     assert json.loads(out)[1] == {"name": "ben", "removed_at": json.loads(out)[1]["removed_at"],
                                   "sessions": 1}
     code, _, err = run(capsys, *session(db, "--user", "ben", now="2026-12-05T08:00:00+01:00"))
-    assert code == 1 and "no user 'ben'" in err
+    assert code == 1 and "user 'ben' was removed" in err
 
 
 @pytest.mark.req("SRS-191")

@@ -34,7 +34,7 @@ def add_session(h: History, user, start: datetime, *, site="hands", current=10.0
                   max_current_ma=current, faults=list(faults),
                   ended_at=(start + timedelta(seconds=treat_s + 60)).isoformat(),
                   # as the supervisor records them: held at the set current throughout (SRS-277)
-                  counts={"treat_delivered_mamin": current * treat_s / 60, "treat_in_band_s": treat_s})
+                  counts={"treat_delivered_mAmin": current * treat_s / 60, "treat_in_band_s": treat_s})
     return sid
 
 

@@ -24,7 +24,7 @@ def record(set_ma: float, minutes: int, delivered_mamin: float, site: str = "han
            in_band_s: float | None = None, ramp_mamin: float = 0.0) -> SessionRecord:
     """A completed row; `delivered_mamin` is the treatment phase's charge, the
     ramps' charge is added to the total only."""
-    counts = {"treat_delivered_mamin": delivered_mamin,
+    counts = {"treat_delivered_mAmin": delivered_mamin,
               "treat_in_band_s": minutes * 60.0 if in_band_s is None else in_band_s}
     return SessionRecord(session_id=1, settings={"site": site, "current_ma": set_ma, "minutes": minutes},
                          started_at=T0, ended_at=None, outcome="completed", treat_s=minutes * 60.0,
@@ -91,9 +91,9 @@ def test_the_raise_needs_90_percent_of_the_time_at_the_set_current(site, set_ma,
 
 
 @pytest.mark.req("SRS-277")
-@pytest.mark.parametrize("counts", [{}, {"treat_delivered_mamin": 150.0}, {"treat_in_band_s": 600.0},
-                                    {"treat_delivered_mamin": "x", "treat_in_band_s": 600.0},
-                                    {"treat_delivered_mamin": float("nan"), "treat_in_band_s": 600.0}])
+@pytest.mark.parametrize("counts", [{}, {"treat_delivered_mAmin": 150.0}, {"treat_in_band_s": 600.0},
+                                    {"treat_delivered_mAmin": "x", "treat_in_band_s": 600.0},
+                                    {"treat_delivered_mAmin": float("nan"), "treat_in_band_s": 600.0}])
 def test_a_row_without_the_treatment_figures_gives_no_raise(counts):
     r = record(15.0, 10, 150.0)
     r = SessionRecord(**{**r.to_dict(), "counts": counts})
@@ -145,7 +145,7 @@ def test_a_session_held_at_the_set_current_is_raised(tmp_path, capsys, ramp_s):
                "--now", "2026-01-01T08:00:00+00:00")[0] == 0
     with History(db) as h:
         counts = h.list_sessions()[-1].counts
-    assert counts["treat_delivered_mamin"] >= 0.99 * 150 and counts["treat_in_band_s"] >= 0.99 * 600
+    assert counts["treat_delivered_mAmin"] >= 0.99 * 150 and counts["treat_in_band_s"] >= 0.99 * 600
     code, out, _ = run(capsys, "course", "--user", "wes", "--site", "hands", "--db", db, "--json",
                        "--no-chart", "--now", "2026-01-01T10:00:00+00:00")
     assert json.loads(out)[0]["suggestion"]["settings"]["current_ma"] == 16

@@ -157,7 +157,7 @@ def test_removing_a_user_keeps_the_sessions_marked(hist):
     assert [(u.name, u.removed_at) for u in removed] == [("anna", "2026-12-01T08:00:00.000+00:00")]
     assert [r.to_dict() for r in hist.list_sessions()] == before          # unchanged
     assert [r.session_id for r in hist.list_sessions(anna.user_id)] == sids
-    with pytest.raises(UserError, match="--user: no user 'anna'"):
+    with pytest.raises(UserError, match="--user: user 'anna' was removed"):
         resolve_user(hist, "anna")
     # the name again: refused while the removed profile has sessions (its course
     # and guard would start from nothing); restored, it is the same profile
