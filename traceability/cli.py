@@ -72,23 +72,53 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+# Top-level folders whose files are records or sources (inputs, under version
+# control): never an output folder, even where a clone does not track one yet.
+# Every other tracked top-level folder is refused too (read from git); out/ is
+# ignored by .gitignore and never tracked.
+RECORD_DIRS = ("problems", "docs", "spec", "hazard_analysis", "cext", "core", "tests", "traceability", "scripts")
+
+
+def _git_lines(repo: Path, *args: str) -> list[str]:
+    try:
+        run = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return run.stdout.splitlines() if run.returncode == 0 else []
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
 def _out_problem(root: Path, out_text: str) -> str | None:
     """Why an output folder must not be written, or None: never the repository
-    itself, an ancestor of it, or a folder holding tracked files (`docs --out
-    docs` overwrote docs/architecture.md, an input; issue 10 review)."""
+    itself, an ancestor of it, the git directory, a records folder or a folder
+    holding tracked files (`docs --out docs` overwrote docs/architecture.md, an
+    input; issue 10 review; PR-052: .git/ and problems/docs were accepted).
+    The folder is resolved first, so a symlink or `..` does not hide where it is."""
     if not out_text.strip():
         return "--out is empty: name a folder to write, e.g. out/docs"
     out, repo = Path(out_text).resolve(), root.resolve()
+    named = f"--out {out_text}" + (f" (resolves to {out})" if Path(out_text).absolute() != out else "")
     if out == repo or out in repo.parents:
-        return f"--out {out_text} is the repository or contains it: name a folder inside it such as out/docs"
-    try:
-        tracked = subprocess.run(["git", "ls-files", "--", str(out)], cwd=repo, capture_output=True,
-                                 text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        tracked = ""
+        return f"{named} is the repository or contains it: name a folder inside it such as out/docs"
+    git_dirs = {repo / ".git"} | {(repo / d).resolve() for d in _git_lines(
+        repo, "rev-parse", "--git-dir", "--git-common-dir")}
+    inside_git = next((g for g in sorted(git_dirs) if _within(out, g)), None)
+    if inside_git is not None:
+        return f"{named} is inside the git directory {inside_git}: name a folder of its own such as out/docs"
+    tracked = _git_lines(repo, "ls-files", "--", str(out))
     if tracked:
-        first = tracked.splitlines()[0]
-        return f"--out {out_text} holds files under version control ({first}, ...): name a folder of its own such as out/docs"
+        return (f"{named} holds files under version control ({tracked[0]}, ...): name a folder of its own "
+                "such as out/docs")
+    if not _within(out, repo):
+        return None
+    top = out.relative_to(repo).parts[0]
+    tracked_tops = {line.split("/", 1)[0] for line in _git_lines(repo, "ls-files") if "/" in line}
+    if top in RECORD_DIRS or top in tracked_tops:
+        return (f"{named} is inside {top}/, a folder of records and sources under version control (tracked "
+                "or not yet): name a folder of its own such as out/docs")
     return None
 
 
@@ -167,6 +197,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return 1
     if r.git_problem:
         print(f"ionto-trace docs: warning: revision history unavailable: {r.git_problem}", file=sys.stderr)
+    if r.truncated:
+        print(f"ionto-trace docs: warning: {r.truncated}", file=sys.stderr)
     for e in r.errors:
         print(f"ERROR: {e}")
     print(f"docs: {r.out}/index.html (commit {r.commit}); {len(r.documents)} documents, HTML and Markdown:")
@@ -217,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the audit report: a site (index.html and one page per part) "
                                       "and report.md")
-    p.add_argument("--out", default="out/report", metavar="DIR", help="output directory (default: %(default)s)")
+    p.add_argument("--out", default="out/report", metavar="DIR",
+                   help="output directory, never inside .git/ or a records folder (default: %(default)s)")
     p.add_argument("--results", metavar="FILE", help="test results, JSON or JUnit XML "
                                                      "(default: out/test-results/results.json)")
     p.add_argument("--verification", metavar="FILE",
@@ -230,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("docs", help="write the IEC 62304 class C documentation set (HTML and Markdown), "
                                     "each document with its clause, the commit and its revision history")
-    d.add_argument("--out", default="out/docs", metavar="DIR", help="output directory (default: %(default)s)")
+    d.add_argument("--out", default="out/docs", metavar="DIR",
+                   help="output directory, never inside .git/ or a records folder (default: %(default)s)")
     d.add_argument("--results", metavar="FILE", help="test results, JSON or JUnit XML "
                                                      "(default: out/test-results/results.json)")
     d.add_argument("--verification", metavar="FILE",

@@ -44,6 +44,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     revisions: list = field(default_factory=list)
     history_note: str = ""
+    history_truncated: str = ""   # a shallow clone's cut (PR-052)
     files: list[tuple[str, int]] = field(default_factory=list)   # written (name, bytes)
 
 
@@ -54,6 +55,7 @@ class DocsResult:
     git_problem: str
     documents: list[Document]
     errors: list[str]
+    truncated: str = ""
 
 
 def _plan_sections(plan) -> list[Section]:
@@ -294,6 +296,8 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
             "What is released, with which known residual anomalies and which verification.")
     d.sections.append(Section("Release", head=["field", "value"], rows=[
         ["product", "ionto-core"], ["version", version], ["commit", git.commit],
+        ["revision history", git.truncated or (f"unavailable: {git.problem}" if git.problem
+                                               else "complete (full clone)")],
         ["verification verdict", analysis.verdict]]))
     open_prs = [r for r in prs if r.status == "open"]
     d.sections.append(Section("Known residual anomalies (open problem reports) with their evaluated risk",
@@ -321,6 +325,10 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
             "are handled after release.")
     if mplan:
         d.sections += _plan_sections(mplan)
+        d.sections.append(Section("Review interval", paragraphs=[
+            f"At most {mplan.review_interval_days} days between two reviews of a SOUP item's known anomalies "
+            "and of a not-applicable clause's rationale (review_interval_days): `ionto-trace check` warns on an "
+            "older SOUP review and fails on an older not-applicable rationale."]))
 
     # ---- clause map
     cm = safe(load_clauses, root)
@@ -349,6 +357,7 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     for d in docs.values():
         d.revisions = git.history(d.sources)
         d.history_note = git.problem
+        d.history_truncated = git.truncated
     return [docs[i] for i, _, _ in DOCUMENTS], errors
 
 
@@ -434,7 +443,7 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
                       trim_blocks=True, lstrip_blocks=True)
     out.mkdir(parents=True, exist_ok=True)
     ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs,
-           "uncommitted": git.uncommitted_note()}
+           "uncommitted": git.uncommitted_note(), "truncated": git.truncated}
     for d in docs:
         for ext, tpl in (("html", "doc.html.j2"), ("md", "doc.md.j2")):
             text = env.get_template(tpl).render(doc=d, **ctx)
@@ -442,7 +451,7 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
             path.write_text(text, encoding="utf-8")
             d.files.append((path.name, len(text.encode("utf-8"))))
     (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
-    return DocsResult(out, git.commit, git.problem, docs, errors)
+    return DocsResult(out, git.commit, git.problem, docs, errors, git.truncated)
 
 
 def _retired_section(root: Path, errors: list[str]) -> Section:

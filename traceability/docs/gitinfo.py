@@ -28,6 +28,7 @@ class Git:
     commit: str          # full hash, "+ uncommitted changes" when dirty; or "unknown"
     problem: str = ""    # why there is no history ("" when git works)
     uncommitted: tuple[str, ...] = ()   # `git status --porcelain` lines: modified, staged or untracked
+    truncated: str = ""  # on a shallow clone: where its history is cut ("" on a full clone)
 
     def uncommitted_note(self) -> str:
         """What the documents say about changes that no commit holds ("" when clean)."""
@@ -86,7 +87,22 @@ def open_git(root: Path) -> Git:
     changes = tuple(line for line in status.splitlines() if line.strip())
     changes += tuple(h for h in hidden if h not in changes)
     commit = head.strip() + (" + uncommitted changes" if changes else "")
-    return Git(root, commit, uncommitted=changes)
+    return Git(root, commit, uncommitted=changes, truncated=_shallow_note(root))
+
+
+def _shallow_note(root: Path) -> str:
+    """PR-052: a shallow clone's log stops at its cut, so each revision history
+    says where; "" on a full clone."""
+    flag = (_run(root, "rev-parse", "--is-shallow-repository") or "").strip()
+    rel = (_run(root, "rev-parse", "--git-path", "shallow") or "").strip()
+    path = (root / rel) if rel else None
+    cut = path.read_text(encoding="utf-8").split() if path and path.is_file() else []
+    if flag != "true" and not cut:
+        return ""
+    short = (_run(root, "rev-parse", "--short", *cut) or "").split() if cut else []
+    at = ", ".join(short or cut) or "an unknown commit"
+    return (f"shallow clone: history truncated at {at} (older commits are not in this clone, so this "
+            "revision history is incomplete; build the documents from a full clone)")
 
 
 def _hidden_changes(root: Path) -> tuple[str, ...] | None:

@@ -72,6 +72,13 @@ class Plan(Strict):
     sections: dict[str, str | list[Activity] | list[str]]
 
 
+class MaintenancePlan(Plan):
+    # The longest time between two reviews of a SOUP item's known anomalies and
+    # of a not-applicable clause's rationale: the one number `ionto-trace check`
+    # ages both by (SRS-183, SRS-286).
+    review_interval_days: int = Field(ge=1)
+
+
 # ---------------------------------------------------------------- clause map
 class Clause(Strict):
     clause: str = Field(pattern=r"^[4-9](\.\d+)*$")
@@ -179,7 +186,7 @@ def load_retired(root: Path) -> RetiredList:
 
 
 def load_plan(root: Path, rel: str) -> Plan:
-    return _load(root, rel, Plan)
+    return _load(root, rel, MaintenancePlan if rel == MAINT_PLAN else Plan)
 
 
 def load_clauses(root: Path) -> ClauseMap:

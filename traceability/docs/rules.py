@@ -22,9 +22,9 @@ import re
 from pathlib import Path
 
 from traceability.docs import DOC_IDS
-from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PLANS_DIR, PROBLEMS_DIR, RecordError,
-                                       load_bibliography, load_clauses, load_design_notes,
-                                       load_problem_reports)
+from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, MAINT_PLAN, PLANS_DIR, PROBLEMS_DIR,
+                                       RecordError, load_bibliography, load_clauses, load_design_notes,
+                                       load_plan, load_problem_reports)
 from traceability.docs.soupgen import check_installed, check_probed
 from traceability.docs.units import all_units
 from traceability.data import SOUP
@@ -53,9 +53,10 @@ def check_docs(a) -> None:
                "rules are not checked")
         return
     _problem_reports(a)
-    _soup_reviews(p)
+    interval_days = review_interval_days(p)
+    _soup_reviews(p, interval_days)
     from traceability.docs.build import render_markdown   # the documents import these rules' records
-    _clause_map(p, render_markdown(root, a))
+    _clause_map(p, render_markdown(root, a), interval_days)
     _design_notes(p)
     _bibliography(p)
 
@@ -178,10 +179,19 @@ def _closed_fix_verified(a, rel: str, pr_id: str, test: str) -> None:
                         "evaluation, or fix it)")
 
 
-SOUP_REVIEW_DAYS = 92   # the maintenance plan: every SOUP item re-reviewed at least every 3 months
+def review_interval_days(p) -> int | None:
+    """The maintenance plan's review interval (review_interval_days), the one
+    number SOUP reviews and not-applicable rationales are aged by; None, with
+    an error naming the plan, when the plan does not load."""
+    try:
+        return load_plan(p.root, MAINT_PLAN).review_interval_days
+    except RecordError as exc:
+        p.error(MAINT_PLAN, "", "review_interval_days", "the review interval cannot be read, so no review "
+                f"is aged: {str(exc).split(': ', 1)[-1]}")
+        return None
 
 
-def _soup_reviews(p) -> None:
+def _soup_reviews(p, interval_days: int | None) -> None:
     from datetime import date
     from traceability.data import SOUP
     today = date.today()
@@ -193,9 +203,9 @@ def _soup_reviews(p) -> None:
         age = (today - s.anomalies.reviewed).days
         if age < 0:
             p.error(SOUP, s.name, "anomalies.reviewed", f"review date {s.anomalies.reviewed} is in the future")
-        elif age > SOUP_REVIEW_DAYS:
+        elif interval_days is not None and age > interval_days:
             p.warn(SOUP, s.name, "anomalies.reviewed", f"known-anomaly review is {age} days old (the maintenance "
-                   f"plan asks for one at least every {SOUP_REVIEW_DAYS} days): review the item's tracker again")
+                   f"plan asks for one at least every {interval_days} days): review the item's tracker again")
 
 
 def _span(prefix: str, last: int) -> set[str]:
@@ -239,7 +249,7 @@ RELIED_ON = {
 ARCHITECTURE = "docs/architecture.md"
 
 
-def _clause_map(p, texts: dict[str, str] | None = None) -> None:
+def _clause_map(p, texts: dict[str, str] | None = None, interval_days: int | None = None) -> None:
     try:
         cm = load_clauses(p.root)
     except RecordError as exc:
@@ -252,7 +262,7 @@ def _clause_map(p, texts: dict[str, str] | None = None) -> None:
             p.error(CLAUSES, c.clause, "clause", "clause listed twice")
         seen.add(c.clause)
         if c.not_applicable is not None:
-            _not_applicable(p, c)
+            _not_applicable(p, c, interval_days)
             continue
         _plan_sections(p, c, plans)
         if not c.satisfied_by:
@@ -342,7 +352,7 @@ def _architecture_section(p, c, r: str) -> None:
                 "behind it [rule: architecture-section]")
 
 
-def _not_applicable(p, c) -> None:
+def _not_applicable(p, c, interval_days: int | None) -> None:
     cond = CONDITIONAL.get(c.clause)
     if cond is None:
         p.error(CLAUSES, c.clause, "not_applicable", f"class C activity '{c.activity}' cannot be not "
@@ -352,14 +362,15 @@ def _not_applicable(p, c) -> None:
         p.error(CLAUSES, c.clause, "not_applicable", f"class C activity '{c.activity}' cannot be not "
                 f"applicable, whatever the rationale says: the architecture relies on it ({RELIED_ON[c.clause]})")
     else:
-        _not_applicable_rationale(p, c, cond)
+        _not_applicable_rationale(p, c, cond, interval_days)
     if c.satisfied_by:
         p.error(CLAUSES, c.clause, "satisfied_by", "an activity that is not applicable has no targets")
 
 
-def _not_applicable_rationale(p, c, cond: tuple[str, str]) -> None:
+def _not_applicable_rationale(p, c, cond: tuple[str, str], interval_days: int | None) -> None:
     """SRS-273, SRS-286: a rationale naming the condition, tied to a heading of the
-    architecture document, reviewed on a date that is not in the future."""
+    architecture document, reviewed on a date that is not in the future and not
+    older than the maintenance plan's review interval (PR-052)."""
     from datetime import date
     if len(c.not_applicable.strip()) < MIN_RATIONALE or cond[1].lower() not in c.not_applicable.lower():
         p.error(CLAUSES, c.clause, "not_applicable", f"the rationale must name the condition ({cond[0]}): "
@@ -374,6 +385,10 @@ def _not_applicable_rationale(p, c, cond: tuple[str, str]) -> None:
                 "reviewed (reviewed: YYYY-MM-DD)")
     elif c.reviewed > date.today():
         p.error(CLAUSES, c.clause, "reviewed", f"review date {c.reviewed} is in the future")
+    elif interval_days is not None and (date.today() - c.reviewed).days > interval_days:
+        p.error(CLAUSES, c.clause, "reviewed", f"review date {c.reviewed} is {(date.today() - c.reviewed).days} "
+                f"days old, older than the review interval of the maintenance plan ({interval_days} days, "
+                f"{MAINT_PLAN} review_interval_days): review the rationale again and set the date")
 
 
 def target_text(root: Path, target: str, texts: dict[str, str]) -> str:
