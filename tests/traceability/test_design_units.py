@@ -1,7 +1,7 @@
 """PR-049 (third review of issue 10): the software units are found by a C
-parser in every form, keyed by file and name, and every module under core/ at
-any depth is one (SRS-184). Each rule: a synthetic or mutated copy the check
-refuses, and the repository passing."""
+parser in every form, keyed by file and name, every module under core/ at any
+depth is one (SRS-184), and a placeholder note is refused (SRS-293). Each rule:
+a synthetic or mutated copy the check refuses, and the repository passing."""
 from __future__ import annotations
 
 import re
@@ -12,10 +12,14 @@ import pytest
 
 from tests.traceability.conftest import copy_tracked
 from traceability.cli import main
-from traceability.docs.records import load_design_notes
-from traceability.docs.units import all_units, c_scan, c_units, py_units
+from traceability.data import load_project
+from traceability.docs.noterules import MIN_DISTINCT_WORDS, PLACEHOLDER, note_faults
+from traceability.docs.records import design_note_sections, load_design_notes
+from traceability.docs.units import Unit, all_units, c_scan, c_units, py_units
+from traceability.lock import review
 
 ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER_NOTE = "To be written later, placeholder."
 
 # every form of PR-049 and the brief, with the line its definition starts on
 FORMS_C = """\
@@ -237,8 +241,120 @@ def test_every_module_under_core_at_any_depth_is_a_unit(copy, capsys):
     assert "bind()" in next(u for u in py_units(copy) if u.file == "core/hal_boards/stm32/board.py").interface
 
 
+# ---------------------------------------------------------------- 4. placeholders (SRS-293)
+def _unit(kind="C function", params=("reg", "i_ua"), returns="int32_t") -> Unit:
+    return Unit("f", kind, "cext/x.c", 1, "", "", [], list(params), returns)
+
+
+GOOD = ("Returns 1 when the reading `i_ua` of this tick is above the setpoint of `reg`, else 0; "
+        "used by the anchor.")
+
+
+@pytest.mark.req("SRS-293")
+def test_a_note_needs_twelve_distinct_words():
+    assert MIN_DISTINCT_WORDS == 12
+    eleven = "Returns one two three four five six seven eight nine ten."
+    twelve = "Returns one two three four five six seven eight nine ten eleven."
+    assert any("11 distinct word(s), at least 12 needed" in f for f in note_faults(_unit(), eleven))
+    assert note_faults(_unit(), twelve) == []
+    # repeating a word does not make a note longer
+    assert any("too short" in f for f in note_faults(_unit(), "Returns " + "value " * 30))
+
+
+@pytest.mark.parametrize("phrase", ["To be written", "TODO", "TBD", "placeholder", "lorem ipsum", "FIXME",
+                                    "will be documented later on", "n/a", "XXX", "???", "Coming soon",
+                                    "to be done", "TBA", "filled in later", "design not yet written", "wip"])
+@pytest.mark.req("SRS-293")
+def test_a_placeholder_phrase_is_refused_wherever_it_stands(phrase):
+    for text in (f"{phrase} {GOOD}", f"{GOOD} {phrase}"):
+        faults = note_faults(_unit(), text)
+        assert [f for f in faults if f.startswith("a placeholder, not a design: it says")], (text, faults)
+
+
+@pytest.mark.parametrize("text", [f"Not yet written. {GOOD}", f"{GOOD} Details to follow.", f"{GOOD} More later."])
+@pytest.mark.req("SRS-293")
+def test_a_note_that_opens_with_not_written_or_ends_with_later_is_refused(text):
+    assert [f for f in note_faults(_unit(), text) if f.startswith("a placeholder, not a design")], text
+
+
+@pytest.mark.parametrize("text", [
+    "Turns the output off and keeps the first fault's code (SRS-017): later faults never overwrite the cause "
+    "an operator must see; returns nothing.",
+    "Copies the ring record of tick `t` into `w` only if its stamp equals the tick number; otherwise 0 (not yet "
+    "written or overwritten).",
+    "a later start of current is the safe side, so `reg` waits for a settled window before it returns 1."])
+@pytest.mark.req("SRS-293")
+def test_design_words_that_resemble_placeholders_pass(text):
+    assert PLACEHOLDER.search(text) is None
+    assert note_faults(_unit(params=("reg", "t", "w")), text) == []
+
+
+@pytest.mark.req("SRS-293")
+def test_a_c_functions_note_names_a_parameter_as_code_or_what_it_returns():
+    prose = "Checks the larger channel against the trip level and latches the fault in the same tick it is seen."
+    faults = note_faults(_unit(), prose)
+    assert faults == ["does not speak of the function: name one of its parameters as code (`reg`, `i_ua`) or "
+                      "what it returns (int32_t: 'returns ...')"]
+    assert note_faults(_unit(), prose + " `i_ua` is the reading.") == []
+    assert note_faults(_unit(), prose + " Returns 1 when tripped.") == []
+    # a parameter named as a plain word or "the return of" is not enough
+    assert note_faults(_unit(), prose + " The reg and i_ua, until the return of contact.")
+    assert note_faults(_unit(returns=""), prose + " Returns nothing.")                # void: a parameter
+    assert note_faults(_unit(params=(), returns=""), prose) == []                     # nothing to name
+    assert note_faults(_unit(kind="Python module", params=(), returns=""), prose) == []
+
+
+@pytest.mark.req("SRS-293")
+def test_every_note_replaced_by_a_reviewed_placeholder_fails_naming_file_line_unit_and_rule(copy, capsys):
+    """The reviewer's reproducer: every note "To be written later, placeholder.", reviewed."""
+    for path in (copy / "docs/design").glob("*.md"):
+        lines, out, skip = path.read_text().splitlines(), [], False
+        for line in lines:
+            if re.match(r"^## `[^`]+`\s*$", line):
+                out += [line, PLACEHOLDER_NOTE, ""]
+                skip = True
+            elif line.startswith("#"):
+                out.append(line)
+                skip = False
+            elif not skip:
+                out.append(line)
+        path.write_text("\n".join(out) + "\n")
+    review(load_project(copy), [], everything=True)
+    errs = _errors(capsys, copy)
+    assert not [e for e in errs if "[rule: reviewed]" in e]
+    sections = design_note_sections(copy)
+    units = {u.key: u for u in all_units(copy)}
+    assert len(sections) == len(units) >= 140
+    for key, note in sections:
+        u = units[key]
+        mine = [e for e in errs if e.startswith(f"ERROR: {note.file}:{note.line}: {key}: design note of the software "
+                                                f"unit ({u.kind}, {u.file}:{u.line}) is ")]
+        assert any("a placeholder, not a design: it says 'To be written'" in e for e in mine), (key, mine)
+        assert any("too short to be a design: 5 distinct word(s)" in e for e in mine), (key, mine)
+        assert all(e.endswith("[rule: design-note]") for e in mine)
+        # all but the first unit also repeat another unit's note
+        assert len(mine) >= 3 or key == sections[0][0], (key, mine)
+
+
+@pytest.mark.req("SRS-293")
+def test_one_note_copied_to_another_unit_fails(copy, capsys):
+    notes = load_design_notes(copy)
+    path = copy / "docs/design/regulator.md"
+    text = path.read_text()
+    body = notes["cext/regulator.c:min_i32"].text
+    start = text.index("## `cext/regulator.c:max_i32`\n") + len("## `cext/regulator.c:max_i32`\n")
+    end = text.index("\n## `", start)
+    path.write_text(text[:start] + body + "\n" + text[end:])
+    errs = [e for e in _errors(capsys, copy) if "word for word" in e]
+    assert len(errs) == 1 and "is the note of cext/regulator.c:max_i32 word for word" in errs[0], errs
+    assert errs[0].startswith("ERROR: docs/design/regulator.md:") and ": cext/regulator.c:min_i32: " in errs[0]
+
+
 # ---------------------------------------------------------------- 5. the repository (SRS-184, SRS-293)
-@pytest.mark.req("SRS-184")
+@pytest.mark.req("SRS-184", "SRS-293")
 def test_the_repository_has_a_design_for_every_unit(capsys):
     errs = [e for e in _errors(capsys, ROOT) if "design-note" in e or "design-units" in e or "docs/design" in e]
     assert errs == []
+    notes = load_design_notes(ROOT)
+    for u in all_units(ROOT):
+        assert note_faults(u, notes[u.key].text) == [], u.key

@@ -8,8 +8,9 @@
   sections it requires must exist and be non-empty (SRS-285); a clause the
   architecture relies on is never not applicable (SRS-286);
 - every software unit (C function of cext/, Python module under core/) has a
-  design note keyed by its file and name, and no note is left for a unit that
-  is gone (SRS-184);
+  design note keyed by its file and name that is a design, not a placeholder
+  (traceability/docs/noterules.py), and no note is left for a unit that is gone
+  (SRS-184, SRS-293);
 - every source key the requirements and the risk file cite is in the bibliography;
 - every distribution installed in the virtual environment is a SOUP item at its
   reviewed version (SRS-221, scope in traceability/docs/soupgen.py), checked
@@ -27,6 +28,7 @@ from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, PLANS_
                                        design_note_sections, load_bibliography, load_clauses,
                                        load_design_notes, load_problem_reports)
 from traceability.docs.soupgen import check_installed, check_probed
+from traceability.docs.noterules import note_faults
 from traceability.docs.units import c_scan, py_units
 from traceability.data import SOUP
 from traceability.yamlload import DataError, load_yaml
@@ -413,13 +415,14 @@ def _covers(p, c, texts: dict[str, str]) -> None:
 
 
 def _design_notes(p) -> None:
-    """SRS-184: a note per unit (keyed by file and name), no note without a unit."""
+    """SRS-184, SRS-293: a note per unit (keyed by file and name), no placeholder, no note without a unit."""
     units, unreadable = c_scan(p.root)
     units += py_units(p.root)
     for exc in unreadable:   # fail closed: a file whose functions cannot be read has unknown units
         p.error(exc.file, "", "", f"its C functions cannot be read, so its units are unknown: {exc.message} "
                 "[rule: design-units]")
     notes = load_design_notes(p.root)
+    seen: dict[str, str] = {}
     for key, note in design_note_sections(p.root):
         first = notes[key]
         if (first.file, first.line) != (note.file, note.line):
@@ -432,9 +435,14 @@ def _design_notes(p) -> None:
                     f"'## `{u.key}`' with its design [rule: design-note]")
             continue
         note = notes[u.key]
-        if len(note.text) < 20:
-            p.error(note.file, u.key, "", f"design note of the software unit ({where}) is too short to be a "
-                    "design (under 20 characters) [rule: design-note]", note.line)
+        for fault in note_faults(u, note.text):
+            p.error(note.file, u.key, "", f"design note of the software unit ({where}) is {fault} "
+                    "[rule: design-note]", note.line)
+        same = " ".join(note.text.split()).lower()
+        if same in seen:
+            p.error(note.file, u.key, "", f"design note of the software unit ({where}) is the note of "
+                    f"{seen[same]} word for word: a note is written for its own unit [rule: design-note]", note.line)
+        seen.setdefault(same, u.key)
     keys = {u.key for u in units}
     unread = {exc.file for exc in unreadable}
     for key, note in notes.items():
