@@ -109,8 +109,8 @@ def record_fingerprints(p: Project) -> dict[str, tuple[str, str]]:
         out[f"PLAN:{path.stem}"] = (rel, _fp(path.read_text(encoding="utf-8")))
     if (p.root / rec.CLAUSES).exists():
         out["CLAUSES"] = (rec.CLAUSES, _fp((p.root / rec.CLAUSES).read_text(encoding="utf-8")))
-    for name, (rel, text) in rec.load_design_notes(p.root).items():
-        out[f"NOTE:{name}"] = (rel, _fp(text))
+    for key, note in rec.load_design_notes(p.root).items():
+        out[f"NOTE:{key}"] = (note.file, _fp(note.text))
     return out
 
 

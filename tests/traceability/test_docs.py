@@ -213,18 +213,20 @@ def test_a_new_c_function_without_a_design_note_fails(copy, capsys):
           "static int32_t min_i32(int32_t a, int32_t b)\n{")
     rc, out = _check(capsys, copy)
     assert rc == 1
-    assert re.search(r"docs/design/: abs_i32: software unit \(C function, cext/regulator\.c:\d+\) has no design note", out)
+    assert re.search(r"docs/design/: cext/regulator\.c:abs_i32: software unit \(C function, cext/regulator\.c:\d+\) "
+                     r"has no design note: add a section '## `cext/regulator\.c:abs_i32`'", out)
 
 
 @pytest.mark.req("SRS-184")
 def test_a_module_without_a_note_and_a_note_without_a_unit_fail(copy, capsys):
     (copy / "core/newmodule.py").write_text('"""A new module."""\n')
-    _edit(copy, "docs/design/regulator.md", "## `max_i32`", "## `max_int32`")
+    _edit(copy, "docs/design/regulator.md", "## `cext/regulator.c:max_i32`", "## `cext/regulator.c:max_int32`")
     rc, out = _check(capsys, copy)
     assert rc == 1
     assert "docs/design/: core/newmodule.py: software unit (Python module, core/newmodule.py:1) has no design note" in out
-    assert "docs/design/regulator.md: max_int32: design note for a unit that is not in the code" in out
-    assert "docs/design/: max_i32: software unit (C function" in out
+    assert re.search(r"docs/design/regulator\.md:\d+: cext/regulator\.c:max_int32: design note for a unit that is "
+                     r"not in the code", out)
+    assert "docs/design/: cext/regulator.c:max_i32: software unit (C function" in out
 
 
 # ---------------------------------------------------------------- bibliography (SRS-185)

@@ -7,16 +7,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from traceability.docs.units import blank_comments, block_end
+
 ALLOC = re.compile(r"\b(?:malloc|calloc|realloc|free|alloca)\s*\(")
 LOOP_START = re.compile(r"\b(?:for|while)\s*\(")
 CONST_BOUND = re.compile(r"<\s*(?:[A-Z][A-Z0-9_]*|\d+)\b")
 
 
 def c_body(root: Path, file: str, line: int) -> str:
-    """The function's body: from its definition line to the first `}` at column 0, comments removed."""
-    lines = (root / file).read_text(encoding="utf-8").splitlines()[line - 1:]
-    end = next((i for i, x in enumerate(lines) if x.startswith("}")), len(lines) - 1)
-    return re.sub(r"/\*.*?\*/|//[^\n]*", "", "\n".join(lines[:end + 1]), flags=re.S)
+    """The function from its definition line to the `}` that closes its body (braces
+    matched, so a one-line or indented definition ends where it ends), comments and
+    string literals blanked."""
+    lines = (root / file).read_text(encoding="utf-8").splitlines(keepends=True)
+    code = blank_comments("".join(lines))[sum(len(x) for x in lines[:line - 1]):]
+    brace = code.find("{")
+    return code if brace < 0 else code[:block_end(code, brace)]
 
 
 def loop_heads(body: str) -> list[str]:

@@ -22,6 +22,7 @@ from traceability.docs.units import REGULATOR_C, all_units
 
 # the tick pipeline: every regulator test steps it, whatever requirement it is marked with
 C_PIPELINE = {"reg_tick", "control"}
+SIMLOAD_C = "cext/simload.c"
 DEV_TOOLS = ("build", "Jinja2", "strictdoc")   # pytest, hypothesis, mutmut: SOUP items (tools)
 
 
@@ -173,13 +174,13 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
     for (f, q), t in analysis.scan.tests.items():
         for i in t.ids:
             tests_by_id.setdefault(i, []).append(f"{f}::{q}")
-    d = doc("detailed-design", [REGULATOR_C, "cext/regulator.h", "cext/runner.c", "cext/runner.h",
-                                "cext/hal.h", "cext/hal_sim.c", "cext/hal_template.c", "core", DESIGN_DIR],
-            f"Every software unit: {sum(u.kind == 'C function' for u in units)} C functions of the regulator "
+    d = doc("detailed-design", ["cext", "core", DESIGN_DIR],
+            f"Every software unit: {sum(u.kind == 'C function' for u in units)} C functions of cext/ "
             f"and {sum(u.kind == 'Python module' for u in units)} Python modules of core/. Interface and comment "
-            f"are read from the code; the design note is kept beside the code in {DESIGN_DIR}/.")
+            f"are read from the code; the design note is kept beside the code in {DESIGN_DIR}/, headed by the "
+            "unit's file and name.")
     for u in units:
-        note = notes.get(u.name, ("", "MISSING: no design note (ionto-trace check fails)"))[1]
+        note = notes[u.key].text if u.key in notes else "MISSING: no design note (ionto-trace check fails)"
         d.sections.append(Section(f"{u.name} ({u.kind}, {u.file}:{u.line})", paragraphs=[
             f"Code comment: {u.comment or '(none)'}", f"Design: {note}",
             f"Requirements named in the code: {', '.join(u.ids) or 'none (a helper of the units that name them)'}"],
@@ -207,11 +208,14 @@ def build_model(root: Path, analysis, git: Git) -> tuple[list[Document], list[st
         if u.file == "cext/hal_template.c" and not ts:
             ts, how = [], ("none: a template of a real board, compiled in the build but never run; the device "
                            "maker verifies its board (SRS-217)")
+        elif u.file == SIMLOAD_C and not ts:
+            ts, how = c_tests, ("every test of the regulator (tests/regulator/), all of which run it on "
+                                "this simulated rig")
         elif u.kind == "C function" and u.file != REGULATOR_C and not ts:
             # the runner and the boards are exercised as a whole by the real-time tests
             ts = sorted(t for f, tl in by_file.items() if f.startswith("tests/realtime/") for t in tl)
             how = "every test of the real-time runner (tests/realtime/), which runs the loop on the board"
-        elif u.kind == "C function" and (not ts or u.name in C_PIPELINE):
+        elif u.kind == "C function" and (not ts or (u.file == REGULATOR_C and u.name in C_PIPELINE)):
             ts, how = c_tests, "every test of the regulator (tests/regulator/), all of which step the tick"
         elif not ts:
             ts = sorted(t for f, tl in by_file.items() if _imports(root / f, u.file) for t in tl)
@@ -412,7 +416,8 @@ def _mutation_targets(root: Path) -> set[str]:
 
 def _imports(test_file: Path, module_file: str) -> bool:
     """Does the test file name the module (dotted path, or `from package import name`)?"""
-    dotted = module_file.removesuffix(".py").replace("/", ".")
+    # a package's __init__.py runs on the import of any of its modules
+    dotted = module_file.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
     package, _, name = dotted.rpartition(".")
     try:
         text = test_file.read_text(encoding="utf-8")

@@ -4,14 +4,15 @@ problems/PR-*.yaml      one problem report each (IEC 62304 clause 9)
 docs/plans/*.yaml       development plan (5.1) and maintenance plan (6) as data
 docs/iec62304_clauses.yaml  clause map: every class C activity -> what satisfies it
 docs/bibliography.yaml  the sources the requirements and the risk file cite
-docs/design/*.md        one design note per software unit (5.4), `## name` headings
+docs/design/*.md        one design note per software unit (5.4), headed by its key in
+                        backticks: cext/file.c:function or core/module.py
 """
 from __future__ import annotations
 
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -224,18 +225,36 @@ def architecture_sections(root: Path) -> dict[str, str] | None:
     return out
 
 
-def load_design_notes(root: Path) -> dict[str, tuple[str, str]]:
-    """unit name -> (note file, note text) from docs/design/*.md (`## \\`unit\\`` headings)."""
-    notes: dict[str, tuple[str, str]] = {}
+class Note(NamedTuple):
+    file: str     # docs/design/x.md
+    text: str
+    line: int     # of its heading
+
+
+def design_note_sections(root: Path) -> list[tuple[str, Note]]:
+    """Every note section (a level-2 heading of a key in backticks) of docs/design/*.md
+    in order, duplicates kept."""
+    out: list[tuple[str, Note]] = []
     for path in sorted((root / DESIGN_DIR).glob("*.md")):
         rel = f"{DESIGN_DIR}/{path.name}"
-        name, body = None, []
-        for line in path.read_text(encoding="utf-8").splitlines() + ["## `<end>`"]:
+        name, body, at = None, [], 0
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for k, line in enumerate(lines + ["## `<end>`"], start=1):
             m = NOTE_HEADING.match(line)
             if m:
                 if name is not None:
-                    notes[name] = (rel, "\n".join(body).strip())
-                name, body = m.group(1), []
+                    out.append((name, Note(rel, "\n".join(body).strip(), at)))
+                name, body, at = m.group(1), [], k
             elif name is not None:
                 body.append(line)
+    return out
+
+
+def load_design_notes(root: Path) -> dict[str, Note]:
+    """unit key -> (note file, note text, heading line) from docs/design/*.md; the key is
+    `cext/file.c:function` for a C function and the module's path for a Python module
+    (SRS-293). A key given twice keeps its first note (the rules report the second)."""
+    notes: dict[str, Note] = {}
+    for key, note in design_note_sections(root):
+        notes.setdefault(key, note)
     return notes

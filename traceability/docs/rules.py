@@ -7,8 +7,10 @@
   of the set or a file that exists (or say why it does not apply); the plan
   sections it requires must exist and be non-empty (SRS-285); a clause the
   architecture relies on is never not applicable (SRS-286);
-- every software unit (C function of the regulator, Python module of core/)
-  has a design note, and no note is left for a unit that is gone;
+- every software unit (C function of cext/, Python module under core/) has a
+  design note keyed by its file and name that is a design, not a placeholder
+  (traceability/docs/noterules.py), and no note is left for a unit that is gone
+  (SRS-184, SRS-293);
 - every source key the requirements and the risk file cite is in the bibliography;
 - every distribution installed in the virtual environment is a SOUP item at its
   reviewed version (SRS-221, scope in traceability/docs/soupgen.py), checked
@@ -23,10 +25,11 @@ from pathlib import Path
 
 from traceability.docs import DOC_IDS
 from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, MAINT_PLAN, PLANS_DIR, PROBLEMS_DIR,
-                                       RecordError, load_bibliography, load_clauses, load_design_notes,
-                                       load_plan, load_problem_reports)
+                                       RecordError, design_note_sections, load_bibliography, load_clauses,
+                                       load_design_notes, load_plan, load_problem_reports)
 from traceability.docs.soupgen import check_installed, check_probed
-from traceability.docs.units import all_units
+from traceability.docs.noterules import note_faults
+from traceability.docs.units import c_scan, py_units
 from traceability.data import SOUP
 from traceability.yamlload import DataError, load_yaml
 
@@ -427,16 +430,40 @@ def _covers(p, c, texts: dict[str, str]) -> None:
 
 
 def _design_notes(p) -> None:
+    """SRS-184, SRS-293: a note per unit (keyed by file and name), no placeholder, no note without a unit."""
+    units, unreadable = c_scan(p.root)
+    units += py_units(p.root)
+    for exc in unreadable:   # fail closed: a file whose functions cannot be read has unknown units
+        p.error(exc.file, "", "", f"its C functions cannot be read, so its units are unknown: {exc.message} "
+                "[rule: design-units]")
     notes = load_design_notes(p.root)
-    units = all_units(p.root)
-    names = {u.name for u in units}
+    seen: dict[str, str] = {}
+    for key, note in design_note_sections(p.root):
+        first = notes[key]
+        if (first.file, first.line) != (note.file, note.line):
+            p.error(note.file, key, "", f"second design note for the unit (the first is {first.file}:{first.line}): "
+                    "one note per unit [rule: design-note]", note.line)
     for u in units:
-        if u.name not in notes or len(notes[u.name][1]) < 20:
-            p.error(f"{DESIGN_DIR}/", u.name, "", f"software unit ({u.kind}, {u.file}:{u.line}) has no "
-                    f"design note: add a section '## `{u.name}`' with its design")
-    for name, (file, _) in notes.items():
-        if name not in names:
-            p.error(file, name, "", "design note for a unit that is not in the code (renamed or removed?)")
+        where = f"{u.kind}, {u.file}:{u.line}"
+        if u.key not in notes:
+            p.error(f"{DESIGN_DIR}/", u.key, "", f"software unit ({where}) has no design note: add a section "
+                    f"'## `{u.key}`' with its design [rule: design-note]")
+            continue
+        note = notes[u.key]
+        for fault in note_faults(u, note.text):
+            p.error(note.file, u.key, "", f"design note of the software unit ({where}) is {fault} "
+                    "[rule: design-note]", note.line)
+        same = " ".join(note.text.split()).lower()
+        if same in seen:
+            p.error(note.file, u.key, "", f"design note of the software unit ({where}) is the note of "
+                    f"{seen[same]} word for word: a note is written for its own unit [rule: design-note]", note.line)
+        seen.setdefault(same, u.key)
+    keys = {u.key for u in units}
+    unread = {exc.file for exc in unreadable}
+    for key, note in notes.items():
+        if key not in keys and key.split(":")[0] not in unread:
+            p.error(note.file, key, "", "design note for a unit that is not in the code (renamed or removed?); "
+                    "a C function's note is headed `cext/file.c:function` [rule: design-note]", note.line)
 
 
 def _bibliography(p) -> None:
