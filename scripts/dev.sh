@@ -33,6 +33,10 @@ setup() {
     fi
     # pip at the version of its SOUP entry (hazard_analysis/soup.yaml, checked by ionto-trace)
     "$PY" -m pip install -q pip==26.3 >/dev/null
+    # setuptools at its SOUP entry's version too: `python -m venv` puts ensurepip's
+    # into the environment, and its distutils-precedence.pth runs at every
+    # interpreter start, the device process's included (PR-051)
+    "$PY" -m pip install -q -c requirements/tools.lock setuptools >/dev/null
     # the device's runtime packages exactly as locked (versions and sha256 hashes,
     # the SOUP list of hazard_analysis/soup.yaml), before anything else can pick them
     echo "setup: installing the runtime lock (requirements/runtime.lock, hashes checked)"

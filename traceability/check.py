@@ -7,7 +7,10 @@ Errors (exit 1) -- the build must not pass:
   failing test or a violated property; a test marker or result naming an
   unknown id; an unacceptable residual risk, or an ALARP one without a
   benefit-risk statement; a software item without FMEA; a runtime dependency
-  without SOUP entry; unreviewed changes and suspect links; no test results;
+  without SOUP entry, and the SOUP rules of traceability/soup_rules.py (a
+  required component or tool without entry, an on_device flag other than what
+  the device process loads, start-up code of the environment without entry);
+  unreviewed changes and suspect links; no test results;
   a benchmark record (out/bench/*.json) that is malformed, names an unknown
   id, sits in a file not named after its id, or whose `met` contradicts its
   value and goal; the documentation rules of traceability/docs/rules.py (a
@@ -85,7 +88,7 @@ from traceability.bench import BENCH_DIR, BenchEvidence, load_bench
 from traceability.docs.rules import check_docs
 from traceability.docs.soupver import build_requirements, installed_version
 from traceability.data import (CONTROLS, FMEA, HAZARDS, IFU, PLAN, PROPERTIES, REQUIREMENTS, RISK_REPORT, SOUP,
-                               Project, load_project)
+                               Project, load_project, soup_listed)
 from traceability.findings import ERROR, WARNING, Finding
 from traceability.lock import check_links, load_lock
 from traceability.models import DEVICE_MAKER, Risk
@@ -93,6 +96,7 @@ from traceability.provenance import commit as _commit
 from traceability.provenance import short
 from traceability.provenance import source_sha256 as _source_sha256
 from traceability.scan import Scan, ScannedTest, scan_tests, split_nodeid
+from traceability.soup_rules import check_soup_rules
 
 PASS = {"passed"}
 FAIL = {"failed", "error", "xpassed"}
@@ -854,11 +858,12 @@ def _control_means(a: Analysis, c, file: str, line: int | None) -> None:
 def _check_soup(a: Analysis) -> None:
     p = a.project
     for dep in runtime_dependencies(p.root):
-        if not any(_norm(s.name) == _norm(dep) for s in p.soup):
+        if not soup_listed(p, dep):
             p.error(SOUP, dep, "soup", "runtime dependency of pyproject.toml has no SOUP entry (purpose)")
     _check_build_requirements(p)
     _check_tool_versions(p)
     _check_soup_pins(p)
+    check_soup_rules(p)   # required entries, on_device, start-up code (PR-048, PR-051)
 
 
 RUNTIME_LOCK = "requirements/runtime.lock"
@@ -879,9 +884,9 @@ def _check_soup_pins(p: Project) -> None:
     for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", path.read_text(encoding="utf-8"), re.M):
         name, pin = m.group(1), m.group(2)
         s = listed.get(_norm(name))
-        if s is None:
+        if s is None and not soup_listed(p, name):
             p.error(SOUP, name, "soup", f"{RUNTIME_LOCK} pins {name}=={pin} but it has no SOUP entry [rule: soup]")
-        elif s.version != pin:
+        elif s is not None and s.version != pin:
             p.error(SOUP, s.name, "version", f"{RUNTIME_LOCK} pins {name}=={pin} but the SOUP entry reviews "
                     f"{s.version} [rule: soup]")
 
@@ -896,10 +901,10 @@ def _check_build_requirements(p: Project) -> None:
                     "exactly: write NAME==VERSION (the version reviewed in its SOUP entry)")
             continue
         s = listed.get(name)
-        if s is None:
+        if s is None and not soup_listed(p, name):
             p.error(SOUP, name, "soup", f"build requirement {text!r} of pyproject.toml has no SOUP entry: "
                     "add a reviewed one")
-        elif s.version != pin:
+        elif s is not None and s.version != pin:
             p.error(SOUP, s.name, "version", f"build requirement {text!r} of pyproject.toml is not the SOUP "
                     f"entry's version {s.version}")
 

@@ -25,6 +25,7 @@ HAZARDS = "hazard_analysis/hazards.yaml"
 CONTROLS = "hazard_analysis/risk_controls.yaml"
 FMEA = "hazard_analysis/fmea.yaml"
 SOUP = "hazard_analysis/soup.yaml"
+SOUP_REQUIRED = "hazard_analysis/soup_required.yaml"
 RISK_REPORT = "hazard_analysis/risk_management_report.yaml"
 IFU = "docs/instructions_for_use.md"
 LOCK = "spec/links.lock"
@@ -45,6 +46,8 @@ class Project:
     fmea: dict[str, tuple[str, m.FailureMode]] = field(default_factory=dict)
     fmea_items: list[str] = field(default_factory=list)
     soup: list[m.Soup] = field(default_factory=list)
+    soup_required: m.SoupRequiredFile | None = None
+    soup_invalid: set[str] = field(default_factory=set)   # normalised names of entries that did not load
     risk_report: m.RiskReport | None = None
     ifu_text: str | None = None
     ifu_sections: dict[str, tuple[int, str]] = field(default_factory=dict)  # anchor -> (line, title)
@@ -121,8 +124,9 @@ def _describe(err: dict) -> str:
 
 
 def _report(project: Project, file: str, loaded: Loaded, exc: ValidationError,
-            base: tuple = ()) -> None:
-    """Turn pydantic errors into findings naming file, line, id and field."""
+            base: tuple = (), id_key: str = "id") -> None:
+    """Turn pydantic errors into findings naming file, line, id (the record's
+    `id_key` field: a SOUP entry is named by its name) and field."""
     for err in exc.errors():
         loc = base + tuple(err["loc"])
         node: Any = loaded.data
@@ -135,8 +139,8 @@ def _report(project: Project, file: str, loaded: Loaded, exc: ValidationError,
                 continue
             if isinstance(node, dict):
                 line = loaded.line_of(node) or line
-                if isinstance(node.get("id"), str):
-                    item_id, rest = node["id"], []
+                if isinstance(node.get(id_key), str):
+                    item_id, rest = node[id_key], []
                     continue
             rest.append(str(part))
         project.error(file, item_id, ".".join(rest), _describe(err), line)
@@ -196,6 +200,7 @@ def load_project(root: Path) -> Project:
     _load_hazards(p)
     _load_fmea(p)
     _load_soup(p)
+    _load_soup_required(p)
     _load_risk_report(p)
     _load_ifu(p)
     return p
@@ -275,13 +280,44 @@ def _load_fmea(p: Project) -> None:
 
 
 def _load_soup(p: Project) -> None:
+    """Entry by entry, each error named by the entry's name: one bad entry does not
+    hide the others from the SOUP rules (PR-051)."""
     ld = _load(p, SOUP)
+    if ld is None or not _top(p, SOUP, ld, {"schema_version", "soup"}):
+        return
+    raw = ld.data.get("soup")
+    if not isinstance(raw, list):
+        p.error(SOUP, "", "soup", "missing or not a list")
+        return
+    for i, rec in enumerate(raw):
+        try:
+            p.soup.append(m.Soup.model_validate(rec))
+        except ValidationError as exc:
+            _report(p, SOUP, ld, exc, ("soup", i), id_key="name")
+            if isinstance(rec, dict) and isinstance(rec.get("name"), str):
+                p.soup_invalid.add(soup_key(rec["name"]))
+
+
+def soup_key(name: str) -> str:
+    """A SOUP or distribution name, normalised (PEP 503) for comparison."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def soup_listed(p: Project, name: str) -> bool:
+    """An entry by this name exists; one that did not load counts (its own error says why),
+    so that the rules needing an entry do not repeat it as missing."""
+    key = soup_key(name)
+    return key in p.soup_invalid or any(soup_key(s.name) == key for s in p.soup)
+
+
+def _load_soup_required(p: Project) -> None:
+    ld = _load(p, SOUP_REQUIRED)
     if ld is None:
         return
     try:
-        p.soup = m.SoupFile.model_validate(ld.data).soup
+        p.soup_required = m.SoupRequiredFile.model_validate(ld.data)
     except ValidationError as exc:
-        _report(p, SOUP, ld, exc)
+        _report(p, SOUP_REQUIRED, ld, exc, id_key="name")
 
 
 def _load_risk_report(p: Project) -> None:

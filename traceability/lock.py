@@ -89,14 +89,16 @@ def fingerprints(p: Project) -> dict[str, str]:
 
 
 # the documentation records (issue 10): id prefixes of the lock and the file each lives in
-DOC_KINDS = ("PR-", "SOUP:", "PLAN:", "CLAUSES", "NOTE:")
+DOC_KINDS = ("PR-", "SOUP:", "SOUPREQ", "PLAN:", "CLAUSES", "NOTE:")
+SOUP_REQUIRED_ID = "SOUPREQ"   # hazard_analysis/soup_required.yaml, reviewed as one item (SRS-292)
 
 
 def record_fingerprints(p: Project) -> dict[str, tuple[str, str]]:
     """id -> (file, fingerprint) of every documentation record: problem reports,
-    SOUP entries, the plans, the clause map and the design notes, so that a
-    lowered risk rating or a deleted entry is an unreviewed change (SRS-288)."""
-    from traceability.data import SOUP
+    SOUP entries and the list of what they must cover, the plans, the clause map
+    and the design notes, so that a lowered risk rating or a deleted entry is an
+    unreviewed change (SRS-288, SRS-292)."""
+    from traceability.data import SOUP, SOUP_REQUIRED
     from traceability.docs import records as rec
     out: dict[str, tuple[str, str]] = {}
     reports, _ = rec.load_problem_reports(p.root)
@@ -104,6 +106,8 @@ def record_fingerprints(p: Project) -> dict[str, tuple[str, str]]:
         out[pr.id] = (f"{rec.PROBLEMS_DIR}/{pr.id}.yaml", _fp(pr.model_dump(mode="json")))
     for s in p.soup:
         out[f"SOUP:{s.name}"] = (SOUP, _fp(s.model_dump(mode="json")))
+    if p.soup_required is not None:
+        out[SOUP_REQUIRED_ID] = (SOUP_REQUIRED, _fp(p.soup_required.model_dump(mode="json")))
     for path in sorted((p.root / rec.PLANS_DIR).glob("*.yaml")):
         rel = f"{rec.PLANS_DIR}/{path.name}"
         out[f"PLAN:{path.stem}"] = (rel, _fp(path.read_text(encoding="utf-8")))
@@ -116,10 +120,12 @@ def record_fingerprints(p: Project) -> dict[str, tuple[str, str]]:
 
 def record_file(p: Project, item_id: str) -> str:
     """The file a documentation record lives (or lived) in, for an error message."""
-    from traceability.data import SOUP
+    from traceability.data import SOUP, SOUP_REQUIRED
     from traceability.docs import records as rec
     if item_id.startswith("PR-"):
         return f"{rec.PROBLEMS_DIR}/{item_id}.yaml"
+    if item_id == SOUP_REQUIRED_ID:
+        return SOUP_REQUIRED
     if item_id.startswith("SOUP:"):
         return SOUP
     if item_id.startswith("PLAN:"):

@@ -8,6 +8,7 @@ Files (relative to the repository root):
 - hazard_analysis/risk_controls.yaml risk control measures, each naming its requirements
 - hazard_analysis/fmea.yaml         software FMEA per software item
 - hazard_analysis/soup.yaml         SOUP: purpose of every runtime dependency
+- hazard_analysis/soup_required.yaml  what the SOUP list must cover and what runs on the device
 - hazard_analysis/risk_management_report.yaml  dependent-failure analysis, overall residual
                                     risk (ISO 14971 clause 8), risk management report (clause 9)
 - docs/instructions_for_use.md      instructions for use; information controls cite its sections
@@ -227,6 +228,15 @@ class AnomalyReview(Strict):
     search: Literal["done", "pending"] = Field(description="anomaly search of the published lists")
     reviewed: date
 
+    @field_validator("looked_at", "evaluation", mode="before")
+    @classmethod
+    def _not_blank(cls, v):
+        """PR-051: a review without text is no review (SRS-276); named before the length rule."""
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("blank: state what was looked at for this version and what it means for "
+                             "this use (search done or pending)")
+        return v
+
     @model_validator(mode="after")
     def _honest(self) -> "AnomalyReview":
         if self.search == "done" and re.search(r"not\s+searched", self.looked_at):
@@ -255,9 +265,25 @@ class Soup(Strict):
         return f"{a.evaluation} (looked at: {a.looked_at}; reviewed {a.reviewed.isoformat()})"
 
 
-class SoupFile(Strict):
+class RequiredSoup(Strict):
+    """One name hazard_analysis/soup.yaml must have an entry for (PR-048, SRS-292)."""
+    name: str = Field(min_length=1)
+    on_device: bool = Field(description="the device process (`ionto`) loads it")
+    why: str = Field(min_length=10, description="what the product or its verification uses it for")
+    commands: list[str] = Field(default_factory=list,
+                                description="executables or `python -m` modules by which it is called")
+
+
+class NotSoupCommands(Strict):
+    """Commands the scripts call that are no SOUP item, and why."""
+    commands: list[str] = Field(min_length=1)
+    why: str = Field(min_length=20)
+
+
+class SoupRequiredFile(Strict):
     schema_version: Literal[1] = 1
-    soup: list[Soup]
+    required: list[RequiredSoup] = Field(min_length=1)
+    not_soup: list[NotSoupCommands] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- review record

@@ -19,8 +19,9 @@ from traceability.provenance import commit, source_sha256
 REPO = Path(__file__).resolve().parents[2]
 DATA = ["spec/requirements.yaml", "spec/properties.yaml", "hazard_analysis/risk_management_plan.yaml",
         "hazard_analysis/hazards.yaml", "hazard_analysis/risk_controls.yaml", "hazard_analysis/fmea.yaml",
-        "hazard_analysis/soup.yaml", "hazard_analysis/risk_management_report.yaml",
-        "docs/instructions_for_use.md", "pyproject.toml"]
+        "hazard_analysis/soup.yaml", "hazard_analysis/soup_required.yaml",
+        "hazard_analysis/risk_management_report.yaml", "docs/instructions_for_use.md", "pyproject.toml",
+        "requirements/runtime.lock"]
 SYNTH = "tests/test_synthetic.py"
 
 

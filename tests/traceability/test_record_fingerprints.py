@@ -1,5 +1,6 @@
-"""Third review of issue 10, finding 1 (SRS-288): problem reports, SOUP entries,
-the plans, the clause map and the design notes are fingerprinted in
+"""Third review of issue 10, finding 1 (SRS-288): problem reports, SOUP entries
+and the list of required ones (SOUPREQ, SRS-292), the plans, the clause map and
+the design notes are fingerprinted in
 spec/links.lock; a changed record without review, a reviewed record deleted
 without review and any deleted problem report fail `ionto-trace check --static`
 with the file, the record and the rule; problem-report ids have no gap except
@@ -24,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOUP = "hazard_analysis/soup.yaml"
 PR_FILES = sorted(p.name for p in (ROOT / "problems").glob("PR-*.yaml"))
 PR_IDS = [n[:-5] for n in PR_FILES]
-KINDS = ["PR-", "SOUP:", "PLAN:", "CLAUSES", "NOTE:"]
+KINDS = ["PR-", "SOUP:", "SOUPREQ", "PLAN:", "CLAUSES", "NOTE:"]
+REQUIRED = "hazard_analysis/soup_required.yaml"
 
 
 _errors = static_errors
@@ -55,6 +57,8 @@ def _change(root: Path, kind: str) -> None:
             _yaml_edit(root / "problems" / name, lower)
     elif kind == "SOUP:":
         _yaml_edit(root / SOUP, lambda d: [s.update(purpose=s["purpose"] + " (edited)") for s in d["soup"]])
+    elif kind == "SOUPREQ":   # a name taken off the list of required entries (SRS-292)
+        _yaml_edit(root / REQUIRED, lambda d: d.update(required=[r for r in d["required"] if r["name"] != "SPIN"]))
     elif kind == "PLAN:":
         for p in (root / "docs/plans").glob("*.yaml"):
             _yaml_edit(p, lambda d: d.update(title=d["title"] + " (edited)"))
@@ -71,6 +75,8 @@ def _delete(root: Path, kind: str) -> None:
             (root / "problems" / name).unlink()
     elif kind == "SOUP:":
         _yaml_edit(root / SOUP, lambda d: d.update(soup=[]))
+    elif kind == "SOUPREQ":
+        (root / REQUIRED).unlink()
     elif kind == "PLAN:":
         for p in (root / "docs/plans").glob("*.yaml"):
             p.unlink()

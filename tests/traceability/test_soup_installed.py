@@ -19,7 +19,7 @@ from traceability.docs import soupgen
 from traceability.models import Soup
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_SOUP = {"ionto-core", "setuptools"}   # pip is a SOUP item (PR-045)
+NOT_SOUP = {"ionto-core"}   # pip is a SOUP item (PR-045), setuptools too (PR-051)
 
 
 def _norm(name: str) -> str:

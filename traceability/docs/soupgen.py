@@ -11,10 +11,11 @@ which extra of ionto-core pulls it in, never typed by hand.
 Scope: only a virtual environment (sys.prefix != sys.base_prefix) is checked,
 the one `scripts/dev.sh setup` makes for the product and its dev and report
 extras; a system interpreter holds the OS's packages, which are not the
-product's. Not SOUP items: ionto-core itself, and setuptools, which
-`python -m venv` puts into every environment and the product never imports
-(the C extension is built by the setuptools pinned in [build-system] requires,
-its own entry). pip is a SOUP item (PR-045): it enforces the lock's hashes.
+product's. Not a SOUP item: ionto-core itself. pip is one (PR-045): it enforces
+the lock's hashes; so is setuptools (PR-051), whose distutils-precedence.pth
+runs at every interpreter start (one entry: the environment's copy, compared
+here, and the build backend pinned in [build-system] requires, compared by
+ionto-trace check at its pin).
 
 Components that are no distribution but have a version probe
 (traceability.docs.soupver.PROBES) and no entry yet are written too, from the
@@ -35,7 +36,7 @@ from pathlib import Path
 from traceability.docs.soupver import _norm
 
 PROJECT = "ionto-core"
-NOT_SOUP = {"ionto-core", "setuptools"}
+NOT_SOUP = {"ionto-core"}
 # probe of soupver.PROBES -> the entry's fields other than the version (which the
 # probe reads on this machine, never typed): what a reviewer then completes.
 PROBED = {
@@ -84,6 +85,20 @@ ENVIRONMENT = {
                              "anomaly in hash checking could let a package other than the reviewed one in: "
                              "ionto-trace check compares every installed distribution's version with its "
                              "SOUP entry (SRS-221), independently of pip."),
+    },
+    "setuptools": {
+        "on_device": True,   # hazard_analysis/soup_required.yaml: its .pth runs in the device process
+        "purpose": ("build backend (setuptools.build_meta) of the C extension and the wheel, pinned in pip's "
+                    "isolated build environment; in the environment itself (put there by `python -m venv`, "
+                    "installed at this version by scripts/dev.sh setup) its distutils-precedence.pth imports "
+                    "_distutils_hack at every interpreter start, the device process's included (PR-051)"),
+        "requirements": ("Functional - build and package the C extension (cext/build_cffi.py through cffi); at "
+                         "interpreter start the hook only adds a finder for `distutils` and `pip` imports. "
+                         "Performance - none."),
+        "safety_relevance": ("Start-up: the hook runs in the device process before the core; its finder answers "
+                             "only the top-level names distutils and pip, which the core does not import; a "
+                             "failing hook is printed by site.py and start-up goes on. The C loop limits the "
+                             "current on its own."),
     },
 }
 
@@ -169,13 +184,14 @@ def check_installed(p, soup_file: str) -> None:
     listed = {_norm(s.name): s for s in p.soup}
     for key, d in sorted(installed().items()):
         s = listed.get(key)
-        if s is None:
+        if s is None and key not in getattr(p, "soup_invalid", set()):   # a broken entry says so itself
             p.error(soup_file, d.metadata["Name"], "soup", f"{d.metadata['Name']} {d.version} is installed in "
                     f"{sys.prefix} but has no SOUP entry: add a reviewed one "
                     "(`python -m traceability.docs.soupgen` writes it from the metadata)")
-        elif (s.kind == "python" or s.version_probe == "dist") and s.version != d.version:
+        elif s is not None and s.version != d.version:   # whatever its probe: this copy runs here (setuptools, PR-051)
             p.error(soup_file, s.name, "version", f"installed version {d.version} is not the reviewed "
-                    f"version {s.version}: review the new version's anomalies and update the entry")
+                    f"version {s.version}: review the new version's anomalies and update the entry, or "
+                    f"install the reviewed one (scripts/dev.sh setup, requirements/tools.lock)")
 
 
 def check_probed(p, soup_file: str) -> None:
@@ -183,7 +199,7 @@ def check_probed(p, soup_file: str) -> None:
     without an entry is an error; its version is then compared like any probed tool."""
     probes = {s.version_probe for s in p.soup}
     for probe, fields in PROBED.items():
-        if probe not in probes:
+        if probe not in probes and _norm(fields["name"]) not in getattr(p, "soup_invalid", set()):
             p.error(soup_file, fields["name"], "soup", f"{fields['name']} (probe {probe}) has no SOUP entry: "
                     "add a reviewed one (`python -m traceability.docs.soupgen` writes it from the probe)")
 
@@ -232,7 +248,9 @@ def entry(d: md.Distribution, reach: dict, reviewed: date) -> str:
     own = ENVIRONMENT.get(_norm(name), {})
     fields.update(own)
     if own:
-        evaluation = "Off the device, in the development and CI environment only. " + own["safety_relevance"]
+        where = ("Loaded by the device process (soup_required.yaml). " if own.get("on_device") else
+                 "Off the device, in the development and CI environment only. ")
+        evaluation = where + own["safety_relevance"]
     looked_at = (f"the installed distribution's metadata of {name} {d.version} (summary, Requires-Python, "
                  f"Requires-Dist, wheel tag; project: {url}) and its place in the dependency tree "
                  f"({' -> '.join(path)}); its issue tracker was not searched, as it is a transitive, "

@@ -1,0 +1,156 @@
+"""PR-051: code the environment runs at every interpreter start is SOUP
+(SRS-294), and an anomaly review with blank text is an error naming the entry
+and the field (SRS-276). setuptools' distutils-precedence.pth imports
+_distutils_hack in every process of the virtual environment, the device
+process's included: setuptools is a SOUP item at the version that runs here."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import re
+import sys
+import sysconfig
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.traceability.conftest import static_errors
+from traceability import soup_rules
+from traceability.data import load_project
+from traceability.docs import soupgen
+from traceability.docs.soupver import build_requirements
+from traceability.lock import review
+
+ROOT = Path(__file__).resolve().parents[2]
+SOUP = "hazard_analysis/soup.yaml"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _startup_pth() -> dict[str, str]:
+    """file name -> owning distribution of every .pth file of this environment that
+    runs code at start (read here, independently of soup_rules): site.py executes
+    its lines that begin with `import`."""
+    owners = {}
+    for d in md.distributions():
+        for f in d.files or []:
+            if f.name.endswith(".pth"):
+                owners[Path(d.locate_file(f)).resolve()] = d.metadata["Name"]
+    found = {}
+    for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for pth in Path(site).glob("*.pth"):
+            if any(line.startswith(("import ", "import\t")) for line in pth.read_text().splitlines()):
+                found[pth.name] = owners.get(pth.resolve(), "")
+    return found
+
+
+def _drop(root: Path, names: list[str]) -> None:
+    path = root / SOUP
+    text = path.read_text()
+    for name in names:
+        m = re.search(r'^  - name: "?' + re.escape(name) + r'"?\n(?:    .*\n)*', text, re.M)
+        assert m, name
+        text = text[:m.start()] + text[m.end():]
+    path.write_text(text)
+
+
+@pytest.mark.req("SRS-294")
+def test_every_startup_pth_of_this_environment_belongs_to_a_soup_item_at_its_version():
+    assert sys.prefix != sys.base_prefix           # the project's virtual environment
+    found = _startup_pth()
+    assert found.get("distutils-precedence.pth") == "setuptools", found    # the reviewer's finding
+    listed = {_norm(s.name): s for s in load_project(ROOT).soup}
+    for pth, owner in found.items():
+        assert owner, f"{pth} runs code at start and belongs to no distribution"
+        if _norm(owner) == "ionto-core":
+            continue                                # the product's own editable-install finder
+        assert _norm(owner) in listed, (pth, owner)
+        assert listed[_norm(owner)].version == md.version(owner), (pth, owner)
+    assert {pth.name for pth, _ in soup_rules.startup_files()} == set(found)
+
+
+@pytest.mark.req("SRS-294")
+def test_setuptools_runs_here_at_its_reviewed_version_on_the_device_and_setup_installs_it():
+    s = next(s for s in load_project(ROOT).soup if s.name == "setuptools")
+    assert (s.version, s.version_probe, s.on_device) == (md.version("setuptools"), "dist", True)
+    assert ("setuptools", s.version, f"setuptools=={s.version}") in build_requirements(ROOT)
+    assert f"setuptools=={s.version}" in (ROOT / "requirements/tools.lock").read_text().splitlines()
+    assert '-m pip install -q -c requirements/tools.lock setuptools' in (ROOT / "scripts/dev.sh").read_text()
+    assert "setuptools" not in soupgen.NOT_SOUP
+
+
+@pytest.mark.req("SRS-294")
+def test_a_startup_pth_whose_distribution_has_no_entry_or_that_belongs_to_none_fails(copy, capsys, monkeypatch,
+                                                                                     tmp_path):
+    owners = {owner for owner in _startup_pth().values() if _norm(owner) != "ionto-core"}
+    assert {"setuptools", "coverage"} <= owners
+    _drop(copy, sorted(owners))
+    review(load_project(copy), [f"SOUP:{n}" for n in owners])     # the deletion reviewed (SRS-288 passes)
+    errs = static_errors(capsys, copy)
+    for pth, owner in _startup_pth().items():
+        if owner in owners:
+            assert [e for e in errs if e.startswith(
+                f"ERROR: {SOUP}: {owner}: field 'soup': {pth} of {owner} {md.version(owner)} runs code at every "
+                f"interpreter start (the device process's too), but {owner} has no SOUP entry")], (pth, errs)
+    # a .pth no distribution installed; one of paths only runs nothing
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "stray.pth").write_text("# a comment\nimport os; os.environ.get('X')\n")
+    (site / "paths.pth").write_text("/opt/somewhere\n")
+    monkeypatch.setattr(soup_rules, "site_dirs", lambda: [site])
+    errs = static_errors(capsys, copy)
+    assert [e for e in errs if e.startswith(f"ERROR: {SOUP}: stray.pth: field 'soup': {site / 'stray.pth'} runs "
+                                            "code at every interpreter start") and e.endswith("[rule: soup]")]
+    assert not [e for e in errs if "paths.pth" in e]
+
+
+@pytest.mark.req("SRS-294")
+def test_an_environment_setuptools_other_than_the_reviewed_one_fails(copy, capsys):
+    path = copy / SOUP
+    text = path.read_text()
+    installed = md.version("setuptools")
+    old = f'  - name: setuptools\n    kind: tool\n    version: "{installed}"\n'
+    assert old in text
+    path.write_text(text.replace(old, old.replace(installed, "65.5.0")))
+    errs = static_errors(capsys, copy)
+    assert [e for e in errs if e.startswith(f"ERROR: {SOUP}: setuptools: field 'version': installed version "
+                                            f"{installed} is not the reviewed version 65.5.0")], errs
+
+
+@pytest.mark.req("SRS-294")
+def test_the_generator_writes_setuptools_as_loaded_on_the_device(copy):
+    _drop(copy, ["setuptools"])
+    written = [e for e in yaml.safe_load(soupgen.missing_entries(copy, date(2026, 12, 1)))
+               if e["name"] == "setuptools"]
+    assert len(written) == 1
+    e = written[0]
+    assert (e["version"], e["version_probe"], e["on_device"]) == (md.version("setuptools"), "dist", True)
+    assert "distutils-precedence.pth" in e["purpose"] and e["anomalies"]["search"] == "pending"
+
+
+# ---------------------------------------------------------------- blank anomaly texts (SRS-276)
+def _blank(root: Path, name: str, fld: str, value: str) -> None:
+    path = root / SOUP
+    text = path.read_text()
+    start = text.index(f"  - name: {name}\n")
+    m = re.compile(rf"^      {fld}: (>-\n(?:        .*\n)+|.*\n)", re.M).search(text, start)
+    assert m and "      search: done" in text[start:text.index("\n  - name:", start)], name
+    path.write_text(text[:m.start()] + f"      {fld}: {value}\n" + text[m.end():])
+
+
+@pytest.mark.req("SRS-276")
+def test_a_done_search_with_blank_looked_at_or_evaluation_fails_naming_entry_and_field(copy, capsys):
+    _blank(copy, "SPIN", "looked_at", '""')
+    _blank(copy, "gcc", "evaluation", '"  \\t  \\n   "')          # whitespace only
+    errs = static_errors(capsys, copy)
+    for name, fld in (("SPIN", "looked_at"), ("gcc", "evaluation")):
+        mine = [e for e in errs if re.match(rf"ERROR: {SOUP}:\d+: {name}: field 'anomalies\.{fld}': Value error, "
+                                            "blank: ", e)]
+        assert len(mine) == 1, (name, fld, [e for e in errs if name in e])
+        # the other rules do not repeat it as a missing entry, and the other entries still load
+        assert not [e for e in errs if f"{name} has no SOUP entry" in e], errs
+    loaded = {s.name for s in load_project(copy).soup}
+    assert "SPIN" not in loaded and "gcc" not in loaded and {"clang", "CPython", "cffi"} <= loaded
