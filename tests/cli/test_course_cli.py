@@ -137,7 +137,8 @@ def test_a_clock_gone_backwards_is_refused(tmp_path, capsys, energised):
 @pytest.mark.req("SRS-196")
 def test_two_processes_at_once_one_session(tmp_path):
     db = str(tmp_path / "h.sqlite")
-    subprocess.run([sys.executable, "-m", "core.cli", "user", "add", "anna", "--born", "1990", "--db", db],
+    subprocess.run([sys.executable, "-m", "core.cli", "user", "add", "anna", "--born", "1990", "--db", db,
+                    "--now", at(1, 7)],
                    cwd=ROOT, check=True, capture_output=True)
     argv = [sys.executable, "-m", "core.cli", "session", "--user", "anna", "--site", "hands", "--current",
             "10", "--minutes", "10", "--checklist", CHECKLIST, "--db", db, "--now", at(1)]

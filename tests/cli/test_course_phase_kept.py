@@ -33,7 +33,7 @@ def _maintenance_db(tmp_path_factory) -> bytes:
     """The reviewer's case, built once: HDSS 1, 9 sessions -> maintenance."""
     db = str(tmp_path_factory.mktemp("fay") / "h.sqlite")
     assert cli.main(["user", "add", "fay", "--born", "1990", "--hdss", "1", "--sites", "hands",
-                     "--db", db]) == 0
+                     "--db", db, "--now", (T0 - timedelta(hours=1)).isoformat()]) == 0
     for day in DAYS:
         sys.stdin = io.StringIO("")
         try:
@@ -79,7 +79,7 @@ def test_a_new_severity_keeps_maintenance(fay_in_maintenance, capsys, hdss, how)
 def test_a_later_score_keeps_maintenance(tmp_path, capsys):
     db = str(tmp_path / "h.sqlite")
     assert run(capsys, "user", "add", "fay", "--born", "1990", "--hdss", "4", "--sites", "hands",
-               "--db", db)[0] == 0
+               "--db", db, "--now", (T0 - timedelta(hours=1)).isoformat())[0] == 0
     for day in range(2):           # two sessions scored HDSS 1: normal sweating -> maintenance
         run(capsys, "session", "--user", "fay", "--site", "hands", "--current", "10", "--minutes", "10",
             "--checklist", CHECKLIST, "--db", db, "--now", (T0 + timedelta(days=day)).isoformat())

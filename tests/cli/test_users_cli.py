@@ -18,6 +18,10 @@ from tests.cli.in_process import digest, run
 ROOT = Path(__file__).parents[2]
 CHECKLIST = str(ROOT / "examples" / "checklist.yaml")
 NOW = "2026-12-01T08:00:00+01:00"
+# the profiles are added on the simulated clock before NOW: added on the system
+# clock they would be later than NOW on every day after it (a clock going backwards)
+ADDED = "2026-12-01T07:00:00+01:00"
+YEAR = 2026     # --born's upper end: the year of the device clock, NOW (the bad-input test passes --now NOW)
 
 
 def session(db, *extra, site="hands", current="12", now=NOW):
@@ -35,10 +39,10 @@ def no_energy(monkeypatch):
 @pytest.fixture
 def family(tmp_path, capsys):
     db = tmp_path / "h.sqlite"
-    assert run(capsys, "user", "add", "anna", "--born", "1990", "--hdss", "3", "--db", str(db),
+    assert run(capsys, "user", "add", "anna", "--born", "1990", "--hdss", "3", "--db", str(db), "--now", ADDED,
                "--pin", stdin="2468\n")[0] == 0
     assert run(capsys, "user", "add", "ben", "--born", "2015", "--sites", "hands,feet",
-               "--db", str(db))[0] == 0
+               "--db", str(db), "--now", ADDED)[0] == 0
     return db
 
 
@@ -157,8 +161,8 @@ BAD = [
     (["user", "add", "-x", "--born", "1990"], ["error"]),
     (["user", "add", "a/b", "--born", "1990"], ["name:", "1..32 characters"]),
     (["user", "add", "x" * 33, "--born", "1990"], ["name:", "1..32"]),
-    (["user", "add", "carl", "--born", "1899"], ["--born (year of birth)", "1900..2026"]),
-    (["user", "add", "carl", "--born", "2027"], ["--born", "1900..2026"]),
+    (["user", "add", "carl", "--born", "1899"], ["--born (year of birth)", f"1900..{YEAR}"]),
+    (["user", "add", "carl", "--born", str(YEAR + 1)], ["--born", f"1900..{YEAR}"]),
     (["user", "add", "carl", "--born", "nineteen"], ["--born", "not a year"]),
     (["user", "add", "carl", "--born", "1990", "--hdss", "5"], ["--hdss", "1..4"]),
     (["user", "add", "carl", "--born", "1990", "--hdss", "two"], ["--hdss", "1..4"]),
@@ -244,7 +248,7 @@ def test_as_a_process_no_traceback(tmp_path):
 @pytest.mark.req("SRS-193", "SRS-191")
 def test_after_the_last_user_is_removed_nothing_of_theirs_is_shown_or_recalled(tmp_path, capsys):
     db = str(tmp_path / "h.sqlite")
-    run(capsys, "user", "add", "anna", "--born", "1990", "--db", db)
+    assert run(capsys, "user", "add", "anna", "--born", "1990", "--db", db, "--now", ADDED)[0] == 0
     assert run(capsys, *session(db, current="20"))[0] == 0              # implied: anna
     assert run(capsys, "user", "remove", "anna", "--db", db, "--now", "2026-12-02T08:00:00+01:00")[0] == 0
     code, out, _ = run(capsys, "history", "--db", db, "--json")

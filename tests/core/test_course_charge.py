@@ -61,7 +61,8 @@ def test_the_reviewers_case_15_ma_10_min_load_to_5_kohm_at_40_s(tmp_path, capsys
     db = str(tmp_path / "h.sqlite")
     scenario = tmp_path / "dry.yaml"
     scenario.write_text("- {at_s: 40, event: load, ohms: 5000}\n")
-    assert run(capsys, "user", "add", "eve", "--born", "1990", "--db", db)[0] == 0
+    assert run(capsys, "user", "add", "eve", "--born", "1990", "--db", db,
+               "--now", "2026-12-01T07:00:00Z")[0] == 0
     code, out, _ = run(capsys, "session", "--user", "eve", "--site", "hands", "--current", "15",
                        "--minutes", "10", "--checklist", CHECKLIST, "--db", db, "--json",
                        "--scenario", str(scenario), "--now", "2026-12-01T08:00:00Z")
