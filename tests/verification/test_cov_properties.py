@@ -132,3 +132,46 @@ def test_a_temporal_operator_cannot_be_compiled_for_one_step():
     # the explorer checks [] conditions only; anything else is SPIN's
     with pytest.raises(formula.FormulaError, match=r"^temporal operator F cannot be evaluated on one step$"):
         formula.compile_predicate(formula.parse("off -> <> energised"), MODEL)
+
+
+OWN_NAMES = ("['U', 'X', 'at', 'energised', 'entered', 'falling', 'false', 'guard', 'holding', 'off', 'reduced', "
+             "'rising', 'src_falling', 'src_holding', 'src_is', 'src_off', 'src_reduced', 'src_rising', 'taken', "
+             "'took', 'tried', 'true']")
+
+
+@pytest.mark.req("SRS-120", "SRS-121", "SRS-122")
+@pytest.mark.parametrize("name", ["holding", "src_off", "taken", "true", "at", "X", "was-fault"])
+def test_a_monitor_named_like_an_atom_or_not_an_identifier_is_refused(tmp_path, capsys, name):
+    # found while covering formula.py: a monitor named `holding` was shadowed by
+    # the permission atom, so "[] (holding -> !at(idle))" was proven although the
+    # monitor (set in fault) holds in idle after an acknowledgement; a name with
+    # '-' broke the Promela model (spin -a: syntax error)
+    path = _write(tmp_path, f"""\
+        monitors:
+          - {{name: "{name}", meaning: was in fault, set: "at(fault)", clear: "false"}}
+        properties:
+          - {{id: PROP-01, title: t, statement: s, verifies: [SRS-050], kind: ltl, ltl: "[] !at(fault)"}}
+    """)
+    message = f"monitor {name}.name: must be an identifier not among the formula's own names {OWN_NAMES}"
+    with pytest.raises(PropertiesError) as exc:
+        properties.load(path).validate_for(MODEL)
+    assert str(exc.value) == message
+    assert cli.main(["--properties", path, "--out", str(tmp_path), "--no-mutation"]) == 2
+    assert capsys.readouterr().err == f"ionto-verify: error: {message}\n"
+
+
+@pytest.mark.req("SRS-121", "SRS-122")
+def test_a_monitor_with_its_own_name_is_read_as_the_monitor(tmp_path):
+    # the shadowed case above, renamed: the monitor set in fault holds in idle
+    # after fault -> acknowledge, so the property is violated by both checkers
+    spec = properties.load(_write(tmp_path, """\
+        monitors:
+          - {name: was_fault, meaning: was in fault, set: "at(fault)", clear: "false"}
+        properties:
+          - {id: PROP-01, title: t, statement: s, verifies: [SRS-050], kind: ltl, ltl: "[] (was_fault -> !at(idle))"}
+    """))
+    spec.validate_for(MODEL)
+    r = _explore(spec)["PROP-01"]
+    assert (r.result, r.counterexample) == ("violated", ["fault", "acknowledge [regulator_reset_ok]"])
+    (s,) = promela.check(MODEL, spec)
+    assert (s.holds, s.counterexample) == (False, ["fault", "acknowledge [regulator_reset_ok]"])
