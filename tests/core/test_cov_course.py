@@ -163,3 +163,37 @@ def test_unreadable_set_minutes_give_no_raise(hist, minutes):
     sug = course_status(hist, anna, "hands", T0 + timedelta(days=1)).suggestion
     assert sug["settings"]["current_ma"] == 10.0          # no charge can reach an unknown set time
     assert "under 90 % of set current x time" in sug["reason"] and "x inf min" in sug["reason"]
+
+
+# --- the chart (SRS-199) -------------------------------------------------------------------
+@pytest.mark.req("SRS-199")
+def test_the_chart_draws_the_scores_and_no_maintenance_line_in_the_initial_phase(hist, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from core.course import record_score
+    from core.course_chart import write_chart
+    drawn = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", drawn.append)      # keep the figure to look at it
+    anna = add_user(hist, "anna", 1990, now=T0)
+    for day, hdss in ((0, 3), (2, None)):
+        start = T0 + timedelta(days=day)
+        sid = begin(hist, anna, start)
+        _ended(hist, sid, start, 600.0)
+        if hdss is not None:
+            record_score(hist, anna, sid, hdss, False, start + timedelta(hours=1))
+    status = course_status(hist, anna, "hands", T0 + timedelta(days=3))
+    assert status.phase == "initial" and status.maintenance_since is None
+    path = write_chart(status, tmp_path / "h.sqlite")
+    try:
+        assert path == tmp_path / "h-course-anna-hands.png" and path.stat().st_size > 0
+        (fig,) = drawn
+        ax1, ax2, ax3 = fig.axes
+        assert ax1.get_title() == "anna, hands: initial phase, 2/18 sessions counted"   # no HDSS stated: 18
+        assert [line.get_label() for line in ax1.lines if line.get_linestyle() == "--"] == []   # no maintenance line
+        (scores,) = ax3.lines                            # the one scored session, HDSS 3
+        assert list(scores.get_ydata()) == [3] and scores.get_label() == "HDSS score"
+        assert ax3.get_ylim() == (0.5, 4.5)
+    finally:
+        real_close("all")
