@@ -194,3 +194,14 @@ def test_the_chart_is_written_only_for_a_site_with_sessions(tmp_path, capsys):
     assert Path(by_site["hands"]["chart"]).stat().st_size > 0
     assert by_site["feet"]["chart"] is None and by_site["feet"]["sessions"] == []
     assert not (tmp_path / "h-course-anna-feet.png").exists()
+
+
+@pytest.mark.req("SRS-191")
+def test_a_session_without_user_on_a_history_never_with_profiles_is_the_default_profiles(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    code, out, err = run(capsys, "session", "--site", "hands", "--current", "5", "--minutes", "10",
+                         "--checklist", CHECKLIST, "--db", str(db), "--now", NOW, "--json")
+    assert code == 0, err
+    assert "note: profile 'default' has no year of birth" in err
+    with History(db) as h:
+        assert h.query("SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id") == [("default",)]
