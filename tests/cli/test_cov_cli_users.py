@@ -197,8 +197,12 @@ def test_the_chart_is_written_only_for_a_site_with_sessions(tmp_path, capsys):
 
 
 @pytest.mark.req("SRS-191")
-def test_a_session_without_user_on_a_history_never_with_profiles_is_the_default_profiles(tmp_path, capsys):
+@pytest.mark.parametrize("file_exists", [False, True])
+def test_a_session_without_user_on_a_history_never_with_profiles_is_the_default_profiles(tmp_path, capsys,
+                                                                                        file_exists):
     db = tmp_path / "h.sqlite"
+    if file_exists:            # a history with its tables and no profile: checked before the checklist too
+        History(db).close()
     code, out, err = run(capsys, "session", "--site", "hands", "--current", "5", "--minutes", "10",
                          "--checklist", CHECKLIST, "--db", str(db), "--now", NOW, "--json")
     assert code == 0, err
