@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-from statemachine import State, StateMachine
 
 from core.machine import TherapyMachine
 from core.verification import cli, promela
@@ -25,21 +24,6 @@ class Lenient(TherapyMachine):
     allow_event_without_transition = True
 
 
-class Lamp(StateMachine):
-    """A machine small enough for a full mutation run in a test (20 mutants)."""
-    off = State(initial=True)
-    on = State()
-    broken = State()
-    switch = off.to(on, cond="powered") | on.to(off)
-    fail = off.to(broken) | on.to(broken)
-    repair = broken.to(off, validators="fixed")
-    OUTPUT_TABLE = {"off": "OFF", "on": "HOLDING", "broken": "OFF"}
-
-    def powered(self):
-        return True
-
-    def fixed(self):
-        return None
 
 
 def _props(tmp_path, body: str):
@@ -176,7 +160,7 @@ LAMP_PROPS = """
 @pytest.mark.req("SRS-123", "SRS-120")
 def test_surviving_mutants_are_named_and_fail_the_run_equivalent_ones_do_not(tmp_path, capsys):
     props = _props(tmp_path, LAMP_PROPS)
-    rc = cli.main(["--machine", HERE + "Lamp", "--properties", props, "--out", str(tmp_path), "--no-spin"])
+    rc = cli.main(["--machine", "tests.verification.lamp:Lamp", "--properties", props, "--out", str(tmp_path), "--no-spin"])
     text = capsys.readouterr().out
     assert rc == 1
     tm = json.loads((tmp_path / "results.json").read_text())["table_mutation"]

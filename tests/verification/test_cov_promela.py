@@ -11,39 +11,17 @@ import textwrap
 from dataclasses import replace
 
 import pytest
-from statemachine import State, StateMachine
 
-from core.verification import promela, properties
-from core.verification.introspect import introspect
-
-
-class Lamp(StateMachine):
-    off = State(initial=True)
-    on = State()
-    broken = State()
-    switch = off.to(on, cond="powered") | on.to(off)
-    fail = off.to(broken) | on.to(broken)
-    repair = broken.to(off, validators="fixed")
-    OUTPUT_TABLE = {"off": "OFF", "on": "HOLDING", "broken": "OFF"}
-
-    def powered(self):
-        return True
-
-    def fixed(self):
-        return None
+from core.verification import promela
+from tests.verification.lamp import MODEL, repaired_only_when_fixed
 
 
-MODEL = introspect(Lamp)
+
 
 
 @pytest.fixture
 def spec(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text(
-        "properties:\n"
-        "  - {id: PROP-01, title: repaired only when fixed, statement: s, verifies: [SRS-122], kind: ltl,\n"
-        "     ltl: \"[] (took(repair) -> guard(fixed))\"}\n")
-    return properties.load(path)
+    return repaired_only_when_fixed(tmp_path, "SRS-122")
 
 
 @pytest.mark.req("SRS-122")
