@@ -18,6 +18,7 @@ import importlib.metadata as md
 import re
 import sysconfig
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from traceability.data import SOUP, SOUP_REQUIRED, Project, soup_listed
@@ -25,15 +26,75 @@ from traceability.docs.soupver import _norm
 
 RUNTIME_LOCK = "requirements/runtime.lock"
 PROJECT = "ionto-core"
-LOCK_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", re.M)
+# An exact pin as pip reads it: NAME[extras] == VERSION [; marker], spaces allowed
+# (PEP 508). `===` (arbitrary equality), a wildcard `==1.*`, a range, a URL and
+# an option line (-r, -e, --index-url) are no exact pin (audit finding 2).
+EXACT_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*==\s*"
+                       r"([A-Za-z0-9!+_.-]+)\s*(?:;.*)?$")
+HASH_OPTION = re.compile(r"\s--hash=sha256:[0-9a-f]{64}\b")
+
+
+@dataclass(frozen=True)
+class LockLine:
+    line_no: int
+    text: str               # the requirement as written, continuation lines joined, hashes removed
+    name: str | None        # normalised (PEP 503) for an exact pin, else None
+    version: str | None
+    problem: str | None     # why the line is not an exact pin with a hash
+
+
+def read_lock(text: str) -> list[LockLine]:
+    """Each requirement of a lock file: an exact pin with its hash, or the reason it is not."""
+    out, buf, start = [], "", 0
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)     # a comment (pip: `#` at the start or after a space)
+        if not buf:
+            start = no
+        buf += " " + line.rstrip()
+        if buf.endswith("\\"):
+            buf = buf[:-1]
+            continue
+        logical, buf = buf.strip(), ""
+        if logical:
+            out.append(_lock_line(start, logical))
+    if buf.strip():
+        out.append(_lock_line(start, buf.strip()))
+    return out
+
+
+def _lock_line(no: int, logical: str) -> LockLine:
+    hashes = HASH_OPTION.findall(" " + logical)
+    req = HASH_OPTION.sub("", " " + logical).strip()
+    m = EXACT_PIN.match(req)
+    if req.startswith("-") or m is None:
+        return LockLine(no, req, None, None, "not an exact pin NAME==VERSION: a device lock allows only exact "
+                        "pins with sha256 hashes (no range, ===, wildcard, URL, -r/-e or other option)")
+    name, version = _norm(m.group(1)), m.group(2)
+    if not hashes:
+        return LockLine(no, req, name, version, "has no --hash=sha256:...: a device lock allows only exact "
+                        "pins with sha256 hashes")
+    return LockLine(no, req, name, version, None)
+
+
+def runtime_lock(root: Path) -> list[LockLine] | None:
+    path = root / RUNTIME_LOCK
+    return read_lock(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def runtime_pins(root: Path) -> dict[str, str] | None:
-    """normalised name -> pinned version of requirements/runtime.lock; None when absent."""
-    path = root / RUNTIME_LOCK
-    if not path.exists():
+    """normalised name -> pinned version of requirements/runtime.lock (every exact pin,
+    with a hash or not); None when absent."""
+    lines = runtime_lock(root)
+    if lines is None:
         return None
-    return {_norm(n): v for n, v in LOCK_PIN.findall(path.read_text(encoding="utf-8"))}
+    return {x.name: x.version for x in lines if x.name and x.version}
+
+
+def check_lock_lines(p: Project) -> None:
+    """Audit finding 2 of issue 10: every requirement line is an exact pin with a hash, or an error naming it."""
+    for x in runtime_lock(p.root) or []:
+        if x.problem:
+            p.error(RUNTIME_LOCK, f"line {x.line_no}", "", f"{x.text!r} {x.problem} [rule: soup]")
 
 
 def extras_requirements(root: Path) -> dict[str, str]:
@@ -145,6 +206,7 @@ def check_startup_files(p: Project) -> None:
 
 
 def check_soup_rules(p: Project) -> None:
+    check_lock_lines(p)
     check_required(p)
     check_on_device(p)
     check_startup_files(p)
