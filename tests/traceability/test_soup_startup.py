@@ -142,6 +142,30 @@ def _blank(root: Path, name: str, fld: str, value: str) -> None:
 
 
 @pytest.mark.req("SRS-276")
+@pytest.mark.parametrize("name, fld, value, expected", [
+    ("SPIN", "evaluation", '"' + "\\u200b" * 21 + '"', "blank: "),                     # 21 zero-width spaces
+    ("gcc", "looked_at", '"' + "\\ufeff\\u00a0\\u2060\\u3000\\x07" * 5 + '"', "blank: "),     # BOM, NBSP, joiner, ...
+    ("clang", "evaluation", '"ok' + "\\u200b" * 30 + '"', "2 visible character(s), at least 20 needed"),
+    ("SPIN", "looked_at", '"Not searched; n/a for now, TBD."', "looked_at says the tracker was not searched"),
+    ("SPIN", "looked_at", '"NOT  SEARCHED, the metadata only was read."', "says the tracker was not searched"),
+    ("gcc", "looked_at", '"The release notes of this version; n/a for now."', "placeholder, not a review: it says 'n/a'"),
+    ("gcc", "evaluation", '"Nothing relevant for our use, details TBD."', "placeholder, not a review: it says 'TBD'"),
+    ("clang", "evaluation", '"The evaluation is to be done after release."', "it says 'to be done'"),
+    ("clang", "looked_at", '"The advisories and the tracker, TODO: link them."', "it says 'TODO'"),
+    ("SPIN", "evaluation", '"A placeholder until the board team reviews it."', "it says 'placeholder'"),
+    ("SPIN", "evaluation", '"The tracker was read; the evaluation follows later."', "it says 'later.'"),
+])
+def test_a_done_search_with_invisible_or_placeholder_text_fails_naming_entry_and_field(copy, capsys, name, fld,
+                                                                                       value, expected):
+    """Audit of issue 10, finding 3: zero-width text, "Not searched" in capitals and "n/a ... TBD" passed."""
+    _blank(copy, name, fld, value)
+    errs = static_errors(capsys, copy)
+    mine = [e for e in errs if e.startswith(f"ERROR: {SOUP}:") and f" {name}: field 'anomalies" in e
+            and expected in e]
+    assert len(mine) == 1, (name, fld, [e for e in errs if name in e])
+
+
+@pytest.mark.req("SRS-276")
 def test_a_done_search_with_blank_looked_at_or_evaluation_fails_naming_entry_and_field(copy, capsys):
     _blank(copy, "SPIN", "looked_at", '""')
     _blank(copy, "gcc", "evaluation", '"  \\t  \\n   "')          # whitespace only
