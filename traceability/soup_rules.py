@@ -14,6 +14,8 @@ Each message names the entry (or file) and ends with [rule: soup].
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.metadata as md
 import re
 import sysconfig
@@ -166,25 +168,59 @@ def runs_code(pth: Path) -> bool:
     return any(line.startswith(("import ", "import\t")) for line in lines)
 
 
-def pth_owners() -> dict[Path, md.Distribution]:
-    """resolved path of each *.pth file a distribution's RECORD lists -> that distribution."""
-    out: dict[Path, md.Distribution] = {}
-    for d in md.distributions():
+# Modules site.py imports at every interpreter start when they are on the path
+# (audit finding 5 of issue 10: a sitecustomize.py in site-packages passed).
+START_UP_MODULES = ("sitecustomize", "usercustomize")
+
+
+def _record_files() -> dict[Path, tuple[md.Distribution, md.PackagePath]]:
+    """resolved path of each file a distribution of the site dirs lists in its RECORD -> (it, its row)."""
+    out: dict[Path, tuple[md.Distribution, md.PackagePath]] = {}
+    for d in md.distributions(path=[str(x) for x in site_dirs()]):
         for f in d.files or []:
-            if f.name.endswith(".pth"):
-                out[Path(d.locate_file(f)).resolve()] = d
+            if f.name.endswith(".pth") or f.parts[0].split(".")[0] in START_UP_MODULES:
+                out[Path(d.locate_file(f)).resolve()] = (d, f)
     return out
 
 
+def pth_owners() -> dict[Path, md.Distribution]:
+    """resolved path of each *.pth file a distribution's RECORD lists -> that distribution."""
+    return {path: d for path, (d, f) in _record_files().items() if f.name.endswith(".pth")}
+
+
+def _customize_files(site: Path) -> list[Path]:
+    """sitecustomize / usercustomize as a module, a compiled module or a package."""
+    return sorted(x for x in site.iterdir() if x.name.split(".")[0] in START_UP_MODULES)
+
+
 def startup_files() -> list[tuple[Path, md.Distribution | None]]:
-    """(the .pth file, the distribution it belongs to or None) for each one that runs code."""
-    owners = pth_owners()
+    """(the file, the distribution it belongs to or None) for each .pth file that runs code
+    and each sitecustomize / usercustomize module of the site dirs."""
+    owners = {path: d for path, (d, _) in _record_files().items()}
     found = []
     for site in site_dirs():
         for pth in sorted(site.glob("*.pth")):
             if runs_code(pth):
                 found.append((pth, owners.get(pth.resolve())))
+        for x in _customize_files(site) if site.is_dir() else []:
+            main = x / "__init__.py" if x.is_dir() else x
+            found.append((x, owners.get(main.resolve())))
     return found
+
+
+def _record_hash(path: Path, row: md.PackagePath) -> str | None:
+    """Why `path` differs from its RECORD row (sha256), or None when it matches."""
+    if row.hash is None or row.hash.mode != "sha256":
+        return "its RECORD row holds no sha256"
+    got = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=").decode()
+    return None if got == row.hash.value else f"its sha256 {got} is not the one its RECORD lists ({row.hash.value})"
+
+
+def _distribution_entry(p: Project, name: str):
+    """The SOUP entry a distribution matches: a Python package (kind python) or a tool read from its
+    distribution metadata (version_probe dist), never a tool such as the clang compiler."""
+    return next((s for s in p.soup if _norm(s.name) == _norm(name) and
+                 (s.kind == "python" or s.version_probe == "dist")), None)
 
 
 def check_startup_files(p: Project) -> None:
@@ -192,17 +228,29 @@ def check_startup_files(p: Project) -> None:
     from traceability.docs.soupgen import in_virtualenv
     if not in_virtualenv():
         return   # check_installed warns that the environment rules were not applied
-    for pth, dist in startup_files():
+    records = _record_files()
+    for path, (dist, row) in sorted(records.items(), key=lambda x: str(x[0])):
+        why = _record_hash(path, row) if path.is_file() else None
+        if why:
+            p.error(SOUP, path.name, "soup", f"{path} of {dist.metadata['Name']} {dist.version} was changed after "
+                    f"install: {why}; reinstall the distribution [rule: soup]")
+    for path, dist in startup_files():
+        what = "runs code at every interpreter start (the device process's too)"
         if dist is None:
-            p.error(SOUP, pth.name, "soup", f"{pth} runs code at every interpreter start (the device process's "
-                    "too) but belongs to no installed distribution: remove it, or install it from a "
-                    "distribution with a reviewed SOUP entry [rule: soup]")
+            p.error(SOUP, path.name, "soup", f"{path} {what} but belongs to no installed distribution: remove "
+                    "it, or install it from a distribution with a reviewed SOUP entry [rule: soup]")
             continue
         name = dist.metadata["Name"]
-        if _norm(name) != PROJECT and not soup_listed(p, name):
-            p.error(SOUP, name, "soup", f"{pth.name} of {name} {dist.version} runs code at every interpreter "
-                    f"start (the device process's too), but {name} has no SOUP entry: add a reviewed one "
-                    "(`python -m traceability.docs.soupgen` writes it from the metadata) [rule: soup]")
+        if _norm(name) == PROJECT:
+            continue
+        if not soup_listed(p, name):
+            p.error(SOUP, name, "soup", f"{path.name} of {name} {dist.version} {what}, but {name} has no SOUP "
+                    "entry: add a reviewed one (`python -m traceability.docs.soupgen` writes it from the "
+                    "metadata) [rule: soup]")
+        elif _distribution_entry(p, name) is None:
+            p.error(SOUP, name, "soup", f"{path.name} of the distribution {name} {dist.version} {what}, but the "
+                    f"SOUP entry {name} is no Python distribution (neither kind python nor version_probe dist): "
+                    "a distribution of that name is not the reviewed item [rule: soup]")
 
 
 def check_soup_rules(p: Project) -> None:
