@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import weakref
 
 from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
                             PolarityChangeRefused, RegulatorError, ResetRefused, RowBatch, _to_bool,
@@ -38,7 +39,9 @@ _LOAD_EVENTS = {"lift_off": lib.HAL_SIM_EV_LIFT_OFF, "contact": lib.HAL_SIM_EV_C
                 "short": lib.HAL_SIM_EV_SHORT, "clear_short": lib.HAL_SIM_EV_CLEAR_SHORT,
                 "change_load": lib.HAL_SIM_EV_CHANGE_LOAD, "stick_sensor": lib.HAL_SIM_EV_STICK_SENSOR,
                 "unstick_sensor": lib.HAL_SIM_EV_UNSTICK_SENSOR}
-_active: "RealtimeDevice | None" = None   # the runner is one per process (static C state)
+# the runner is one per process (static C state); a weak reference, so that a
+# forgotten device is still collected and its __del__ stops the runner
+_active: "weakref.ReferenceType[RealtimeDevice] | None" = None
 
 
 class LoopNotResponding(RegulatorError):
@@ -51,7 +54,8 @@ class RealtimeDevice:
     def __init__(self, seed: int = 0, load_ohms: float = 2000.0, realtime_priority: bool = True,
                  warn=None) -> None:
         global _active
-        if _active is not None and _active._running:
+        running = _active() if _active is not None else None
+        if running is not None and running._running:
             raise RegulatorError(lib.RT_ERR_STATE, "a RealtimeDevice is already running in this process: "
                                                    "close() it first")
         self.tick_hz = int(LIMITS.tick_hz)
@@ -78,7 +82,7 @@ class RealtimeDevice:
         if status != lib.REG_OK:
             raise RegulatorError(status, f"the real-time runner did not start (status {status})")
         self._running = True
-        _active = self
+        _active = weakref.ref(self)
         st = self.status()
         self.realtime = bool(st.realtime and st.locked)
         if realtime_priority and not self.realtime:
@@ -106,7 +110,7 @@ class RealtimeDevice:
         if self._running:
             lib.rt_stop()
             self._running = False
-            if _active is self:
+            if _active is not None and _active() is self:
                 _active = None
 
     def __enter__(self) -> "RealtimeDevice":
@@ -214,7 +218,15 @@ class RealtimeDevice:
         self._result(results, lib.RT_OP_RESET)
 
     def search_contact(self) -> None:
-        self._result(self._post(lib.RT_OP_SEARCH), lib.RT_OP_SEARCH)
+        # refused as in simulation (SRS-216): the same exception and message
+        results = self._post(lib.RT_OP_SEARCH)
+        status = results[_RESULT_INDEX[lib.RT_OP_SEARCH]]
+        if status == lib.REG_ERR_FAULT_LATCHED:
+            raise FaultLatched(status, f"contact search refused: fault {FaultCode(self.status().fault).name} "
+                                       "is latched")
+        if status == lib.REG_ERR_RANGE:
+            raise CommandRejected(status, "contact search refused: the output is not enabled")
+        self._result(results, lib.RT_OP_SEARCH)
 
     @property
     def loop_ticks(self) -> int:
@@ -334,7 +346,9 @@ class RealtimeDevice:
             raise CommandRejected(lib.REG_ERR_RANGE, f"channel={channel!r} is out of range: allowed 0 to 1")
         ua = _to_c("current_ma", current_ma)
         if not lib.REG_ADC_CURRENT_MIN_UA <= ua <= lib.REG_ADC_CURRENT_MAX_UA:
-            raise CommandRejected(lib.REG_ERR_RANGE, f"current_ma={current_ma!r} is out of range")
+            from core.regulator import _range_text
+            raise CommandRejected(lib.REG_ERR_RANGE, f"current_ma={current_ma!r} is out of range: "
+                                                     f"{_range_text('current_ma')}")
         self._load_event(lib.HAL_SIM_EV_STICK_SENSOR, channel, ua)
 
     def stall(self, ms: float) -> None:

@@ -146,6 +146,12 @@ DENSITY_EXCESS_BUDGET = 0.5
 # After a pause for a too small contact area the sense level settles this long
 # before a sense estimate may resume the session (SRS-092).
 SENSE_SETTLE_S = 1.0
+# In limited the regulator's own contact check after a density cut (its enable
+# probe, then the search at the sense level: about 0.3 s) may report contact
+# lost while the hand is in; a loss that lasts this long is a lift-off and
+# pauses as in treat (SRS-061). The treatment timer runs meanwhile, at most
+# this long per loss, with the output at the sense level (PR-053).
+LIMITED_CONTACT_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,7 @@ class Supervisor:
         self._excess_tick = 0
         self.density_pauses = 0               # pauses for a load beyond the pause bound
         self._density_paused = False          # in such a pause now
+        self._limited_lost_tick: int | None = None   # first row of a contact loss in limited (PR-053)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -847,6 +854,8 @@ class Supervisor:
         if last.contact_lost and state in ("ramp", "treat", "reverse_down"):
             self._send("contact_lost")
             return
+        if state == "limited" and self._limited_contact_lost(last):
+            return
         if state == "paused":
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
@@ -856,11 +865,18 @@ class Supervisor:
             self._timed_event()  # the contact timeout
             return
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
+            cuts_new = last.antishock_cuts - self._cuts_seen
             self._cuts_seen = last.antishock_cuts
             if state in ("ramp", "treat"):
                 self.cuts += 1          # bounded per session (SRS-090)
                 self._send("antishock_cut")
                 return
+            if state == "limited":
+                # the regulator restarted from 0 toward the lowered target under the
+                # ramp-up slew: stay limited, but the cut counts toward the bound
+                # (SRS-090; it was not counted in limited, PR-053)
+                self.cuts += cuts_new
+                self.log.append(f"{self.elapsed_s:.3f}s anti-shock cut in limited ({self.cuts} this session)")
         if state in ("ramp", "treat", "limited") and self._density(last):
             return
         if state == "ramp" and last.reference_ma >= self.plan.current_ma - REFERENCE_EPS_MA:
@@ -873,6 +889,25 @@ class Supervisor:
             self._send("at_zero")
         else:
             self._timed_event()
+
+    def _limited_contact_lost(self, last) -> bool:
+        """A contact loss in limited: wait up to LIMITED_CONTACT_CHECK_S for the
+        regulator's contact check after a density cut, then pause as a
+        lift-off does (SRS-061; the contact timeout runs from there, SRS-062).
+        True if the row is done with (waiting, or paused)."""
+        if not last.contact_lost:
+            self._limited_lost_tick = None
+            return False
+        if self._limited_lost_tick is None:
+            self._limited_lost_tick = self.tick
+        if self.tick - self._limited_lost_tick >= round(LIMITED_CONTACT_CHECK_S * self.tick_hz):
+            self._limited_lost_tick = None
+            self.log.append(f"{self.elapsed_s:.3f}s contact lost in limited for "
+                            f"{LIMITED_CONTACT_CHECK_S:.1f} s: a lift-off")
+            self._send("contact_lost")
+            return True
+        self._timed_event()
+        return True
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------
     def _area_too_small(self, last) -> bool:

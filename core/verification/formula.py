@@ -14,7 +14,8 @@ Atoms (all checked against the machine, so a typo is an error, not a pass):
   off, rising, holding, falling (the permission names, lower case): the output
                permission of the current state; src_off, src_rising, ...: of the
                state the step started in; energised: not off
-  any monitor name from the `monitors:` section
+  any monitor name from the `monitors:` section (an identifier that is none of
+               the names above, nor U or X: it would be read as them)
 Operators: ! && || -> <-> and the temporal [] <> U X (SPIN only, except an
 outer [] around a plain condition, which the explorer also checks).
 """
@@ -147,6 +148,13 @@ def _atoms(node: Node):
         yield node
     for a in node.args:
         yield from _atoms(a)
+
+
+def reserved_names(model: MachineModel) -> set[str]:
+    """The names a formula reads as something other than a monitor."""
+    perms = {p.lower() for p in model.permissions}
+    return (perms | {f"src_{p}" for p in perms} | {"energised", "taken", "true", "false", "U", "X"}
+            | set(_FUNCS))
 
 
 def check_names(node: Node, model: MachineModel, monitors: list[str], where: str) -> None:

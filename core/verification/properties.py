@@ -72,7 +72,13 @@ class Spec:
 
     def validate_for(self, model: MachineModel) -> None:
         names = [m.name for m in self.monitors]
+        # a monitor named like an atom or operator would be shadowed by it in
+        # every formula (a wrong proof), or break the Promela variable m_<name>
+        own = formula.reserved_names(model)
         for m in self.monitors:
+            if not m.name.isidentifier() or m.name in own:
+                raise PropertiesError(f"monitor {m.name}.name: must be an identifier not among the "
+                                      f"formula's own names {sorted(own)}")
             formula.check_names(m.set, model, names, f"monitor {m.name}.set")
             formula.check_names(m.clear, model, names, f"monitor {m.name}.clear")
             for node, part in ((m.set, "set"), (m.clear, "clear")):
