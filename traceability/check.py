@@ -877,12 +877,12 @@ def _check_soup_pins(p: Project) -> None:
         if s.kind != "python" and not s.version_probe:
             p.error(SOUP, s.name, "version_probe", f"{s.kind} {s.name} has no version_probe: a version outside "
                     "Python is read from the tool's own output, never typed [rule: soup]")
-    path = p.root / RUNTIME_LOCK
-    if not path.exists():
-        return
+    from traceability.soup_rules import runtime_lock
     listed = {_norm(s.name): s for s in p.soup}
-    for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", path.read_text(encoding="utf-8"), re.M):
-        name, pin = m.group(1), m.group(2)
+    for x in runtime_lock(p.root) or []:
+        if x.name is None:
+            continue     # not an exact pin: check_lock_lines names it
+        name, pin = x.text.split("=", 1)[0].split("[", 1)[0].strip(), x.version
         s = listed.get(_norm(name))
         if s is None and not soup_listed(p, name):
             p.error(SOUP, name, "soup", f"{RUNTIME_LOCK} pins {name}=={pin} but it has no SOUP entry [rule: soup]")

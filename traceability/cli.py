@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from traceability import ROOT_ENV
+from traceability.outwrite import OutputRefused, refuse_links
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -88,7 +89,33 @@ def _git_lines(repo: Path, *args: str) -> list[str]:
 
 
 def _within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
+    """Case-insensitive: on a case-insensitive file system `.Git/x` is .git/x (audit finding 10)."""
+    low, top = [x.lower() for x in path.parts], [x.lower() for x in folder.parts]
+    return low[:len(top)] == top
+
+
+def _main_clone(repo: Path) -> Path | None:
+    """The main clone's folder when `repo` is a linked worktree (its common git directory is <main>/.git)."""
+    common = _git_lines(repo, "rev-parse", "--git-common-dir")
+    if not common:
+        return None
+    main = (repo / common[0]).resolve()
+    return main.parent if main.name == ".git" and main.parent != repo else None
+
+
+def _records_problem(named: str, out: Path, clone: Path, of_main: bool = False) -> str | None:
+    """Why `out` may not be written in `clone`: the clone itself or above it, or a records folder of it."""
+    if out == clone or out in clone.parents:
+        return f"{named} is the repository or contains it: name a folder inside it such as out/docs"
+    if not _within(out, clone):
+        return None
+    top = out.parts[len(clone.parts)]
+    tracked_tops = {line.split("/", 1)[0].lower() for line in _git_lines(clone, "ls-files") if "/" in line}
+    if top.lower() in {d.lower() for d in RECORD_DIRS} | tracked_tops:
+        where = f" of the main clone {clone}" if of_main else ""
+        return (f"{named} is inside {top}/{where}, a folder of records and sources under version control "
+                "(tracked or not yet): name a folder of its own such as out/docs")
+    return None
 
 
 def _out_problem(root: Path, out_text: str) -> str | None:
@@ -96,7 +123,9 @@ def _out_problem(root: Path, out_text: str) -> str | None:
     itself, an ancestor of it, the git directory, a records folder or a folder
     holding tracked files (`docs --out docs` overwrote docs/architecture.md, an
     input; issue 10 review; PR-052: .git/ and problems/docs were accepted).
-    The folder is resolved first, so a symlink or `..` does not hide where it is."""
+    The folder is resolved first, so a symlink or `..` does not hide where it is;
+    folder names compare case-insensitively, and from a worktree the main
+    clone's records folders are refused too (audit finding 10)."""
     if not out_text.strip():
         return "--out is empty: name a folder to write, e.g. out/docs"
     out, repo = Path(out_text).resolve(), root.resolve()
@@ -112,13 +141,17 @@ def _out_problem(root: Path, out_text: str) -> str | None:
     if tracked:
         return (f"{named} holds files under version control ({tracked[0]}, ...): name a folder of its own "
                 "such as out/docs")
-    if not _within(out, repo):
-        return None
-    top = out.relative_to(repo).parts[0]
-    tracked_tops = {line.split("/", 1)[0] for line in _git_lines(repo, "ls-files") if "/" in line}
-    if top in RECORD_DIRS or top in tracked_tops:
-        return (f"{named} is inside {top}/, a folder of records and sources under version control (tracked "
-                "or not yet): name a folder of its own such as out/docs")
+    main = _main_clone(repo)
+    return _records_problem(named, out, repo) or (main and _records_problem(named, out, main, of_main=True)) or None
+
+
+def _link_problem(out_text: str) -> str | None:
+    """Audit finding 1 of issue 10: a link inside the folder would lead a write
+    into a record; the folder is refused before anything is written."""
+    try:
+        refuse_links(Path(out_text).resolve())
+    except OutputRefused as exc:
+        return f"--out {out_text}: {exc}"
     return None
 
 
@@ -126,12 +159,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     from traceability.check import run_check_for_report
     from traceability.report import write_report
     root = _root(args)
-    problem = _out_problem(root, args.out)
+    problem = _out_problem(root, args.out) or _link_problem(args.out)
     if problem:
         print(f"ionto-trace report: error: {problem}", file=sys.stderr)
         return 1
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
-    index = write_report(a, Path(args.out).resolve())
+    try:
+        index = write_report(a, Path(args.out).resolve())
+    except (OSError, OutputRefused) as exc:   # a link made meanwhile
+        print(f"ionto-trace report: error: cannot write the report to {args.out}: {exc}", file=sys.stderr)
+        return 1
     print(f"report: {index}")
     print(f"verdict: {a.verdict} ({len(a.errors)} check error(s), {len(a.warnings)} warning(s))")
     for x in a.pending:
@@ -184,13 +221,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     root = _root(args)
-    problem = _out_problem(root, args.out)
+    problem = _out_problem(root, args.out) or _link_problem(args.out)
     if problem:
         print(f"ionto-trace docs: error: {problem}", file=sys.stderr)
         return 1
     a = run_check_for_report(root, _path(args.results), _path(args.verification))
     try:
         r = write_docs(root, Path(args.out).resolve(), a)
+    except OutputRefused as exc:
+        print(f"ionto-trace docs: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"ionto-trace: error: cannot write the documents to {args.out}: {exc.strerror or exc}",
               file=sys.stderr)

@@ -17,6 +17,7 @@ Files (relative to the repository root):
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Literal
 
@@ -217,31 +218,53 @@ class RiskReport(Strict):
 
 
 # ---------------------------------------------------------------- SOUP
+MIN_REVIEW_CHARS = 20
+
+
+def visible_text(text: str) -> str:
+    """`text` without whitespace, separators and format or control characters
+    (Unicode Zs, Cf, Cc: U+200B, U+FEFF, U+00A0 ...): what a reader sees."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Zs", "Cf", "Cc"))
+
+
 class AnomalyReview(Strict):
     """IEC 62304 7.1.3: what was looked at for the pinned version, the conclusion, when.
     `search` says honestly whether the item's published anomaly lists (issue
     tracker, release notes, advisories) were searched for this version: "done",
     or "pending" (only the metadata was reviewed on `reviewed`), an open item of
     the release record (SRS-276)."""
-    looked_at: str = Field(min_length=20)
-    evaluation: str = Field(min_length=20)
+    looked_at: str = Field(min_length=MIN_REVIEW_CHARS)
+    evaluation: str = Field(min_length=MIN_REVIEW_CHARS)
     search: Literal["done", "pending"] = Field(description="anomaly search of the published lists")
     reviewed: date
 
     @field_validator("looked_at", "evaluation", mode="before")
     @classmethod
     def _not_blank(cls, v):
-        """PR-051: a review without text is no review (SRS-276); named before the length rule."""
-        if isinstance(v, str) and not v.strip():
+        """PR-051: a review without text is no review (SRS-276); named before the length rule.
+        Audit finding 3 of issue 10: zero-width and other format or control characters are no
+        text either (21 U+200B passed str.strip())."""
+        if isinstance(v, str) and not visible_text(v):
             raise ValueError("blank: state what was looked at for this version and what it means for "
                              "this use (search done or pending)")
+        if isinstance(v, str) and len(visible_text(v)) < MIN_REVIEW_CHARS <= len(v):
+            raise ValueError(f"{len(visible_text(v))} visible character(s), at least {MIN_REVIEW_CHARS} needed "
+                             "(invisible and format characters do not count)")
         return v
 
     @model_validator(mode="after")
     def _honest(self) -> "AnomalyReview":
-        if self.search == "done" and re.search(r"not\s+searched", self.looked_at):
+        if self.search != "done":
+            return self
+        if re.search(r"not\s+searched", self.looked_at, re.I):
             raise ValueError("search is 'done' but looked_at says the tracker was not searched: "
                              "write search: pending")
+        from traceability.docs.noterules import PLACEHOLDER   # the design notes' phrase list (SRS-293)
+        for name in ("looked_at", "evaluation"):
+            m = PLACEHOLDER.search(getattr(self, name))
+            if m:
+                raise ValueError(f"search is 'done' but {name} is a placeholder, not a review: it says "
+                                 f"'{m.group(0).strip()}'; state what was found, or write search: pending")
         return self
 
 

@@ -48,6 +48,7 @@ from traceability.course_section import example_course
 from traceability.data import IFU, IFU_HEADING
 from traceability.docs.report_sections import SECTION_PAGES, append_markdown, section_model
 from traceability.models import DEVICE_MAKER
+from traceability.outwrite import refuse_links, write_out
 from traceability.provenance import short
 
 TRACE_CSV = "out/demo-trace.csv"
@@ -554,6 +555,7 @@ def write_report(a: Analysis, out: Path) -> Path:
 
 
 def _write_report(a: Analysis, out: Path) -> Path:
+    refuse_links(out)      # SRS-295: before anything is written
     out.mkdir(parents=True, exist_ok=True)
     env = _env()
     model = build_model(a, out)
@@ -561,16 +563,14 @@ def _write_report(a: Analysis, out: Path) -> Path:
     model["course"] = example_course(a.project.root, out)   # the main job's example course (issue 11)
     prerender(env, model)
     for name, matrix in model["matrices"]:
-        (out / name).write_text(env.get_template("risk_matrix.svg.j2").render(m=matrix),
-                                encoding="utf-8")
+        write_out(out, name, env.get_template("risk_matrix.svg.j2").render(m=matrix))
     for page, _ in PAGES + [("search.html", "Search")]:
         html = env.get_template(page + ".j2").render(page=page, **model)
-        (out / page).write_text(html, encoding="utf-8")
-    (out / "search_index.js").write_text(env.get_template("search_index.js.j2").render(**model),
-                                         encoding="utf-8")
+        write_out(out, page, html)
+    write_out(out, "search_index.js", env.get_template("search_index.js.j2").render(**model))
     for name in STATIC:
         source, _, _ = env.loader.get_source(env, f"static/{name}")  # copied as it is
-        (out / name).write_text(source, encoding="utf-8")
-    (out / "report.md").write_text(env.get_template("report.md.j2").render(**model), encoding="utf-8")
+        write_out(out, name, source)
+    write_out(out, "report.md", env.get_template("report.md.j2").render(**model))
     append_markdown(env, model, out / "report.md")
     return out / "index.html"

@@ -14,10 +14,13 @@ Each message names the entry (or file) and ends with [rule: soup].
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.metadata as md
 import re
 import sysconfig
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from traceability.data import SOUP, SOUP_REQUIRED, Project, soup_listed
@@ -25,15 +28,75 @@ from traceability.docs.soupver import _norm
 
 RUNTIME_LOCK = "requirements/runtime.lock"
 PROJECT = "ionto-core"
-LOCK_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", re.M)
+# An exact pin as pip reads it: NAME[extras] == VERSION [; marker], spaces allowed
+# (PEP 508). `===` (arbitrary equality), a wildcard `==1.*`, a range, a URL and
+# an option line (-r, -e, --index-url) are no exact pin (audit finding 2).
+EXACT_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*==\s*"
+                       r"([A-Za-z0-9!+_.-]+)\s*(?:;.*)?$")
+HASH_OPTION = re.compile(r"\s--hash=sha256:[0-9a-f]{64}\b")
+
+
+@dataclass(frozen=True)
+class LockLine:
+    line_no: int
+    text: str               # the requirement as written, continuation lines joined, hashes removed
+    name: str | None        # normalised (PEP 503) for an exact pin, else None
+    version: str | None
+    problem: str | None     # why the line is not an exact pin with a hash
+
+
+def read_lock(text: str) -> list[LockLine]:
+    """Each requirement of a lock file: an exact pin with its hash, or the reason it is not."""
+    out, buf, start = [], "", 0
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)     # a comment (pip: `#` at the start or after a space)
+        if not buf:
+            start = no
+        buf += " " + line.rstrip()
+        if buf.endswith("\\"):
+            buf = buf[:-1]
+            continue
+        logical, buf = buf.strip(), ""
+        if logical:
+            out.append(_lock_line(start, logical))
+    if buf.strip():
+        out.append(_lock_line(start, buf.strip()))
+    return out
+
+
+def _lock_line(no: int, logical: str) -> LockLine:
+    hashes = HASH_OPTION.findall(" " + logical)
+    req = HASH_OPTION.sub("", " " + logical).strip()
+    m = EXACT_PIN.match(req)
+    if req.startswith("-") or m is None:
+        return LockLine(no, req, None, None, "not an exact pin NAME==VERSION: a device lock allows only exact "
+                        "pins with sha256 hashes (no range, ===, wildcard, URL, -r/-e or other option)")
+    name, version = _norm(m.group(1)), m.group(2)
+    if not hashes:
+        return LockLine(no, req, name, version, "has no --hash=sha256:...: a device lock allows only exact "
+                        "pins with sha256 hashes")
+    return LockLine(no, req, name, version, None)
+
+
+def runtime_lock(root: Path) -> list[LockLine] | None:
+    path = root / RUNTIME_LOCK
+    return read_lock(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def runtime_pins(root: Path) -> dict[str, str] | None:
-    """normalised name -> pinned version of requirements/runtime.lock; None when absent."""
-    path = root / RUNTIME_LOCK
-    if not path.exists():
+    """normalised name -> pinned version of requirements/runtime.lock (every exact pin,
+    with a hash or not); None when absent."""
+    lines = runtime_lock(root)
+    if lines is None:
         return None
-    return {_norm(n): v for n, v in LOCK_PIN.findall(path.read_text(encoding="utf-8"))}
+    return {x.name: x.version for x in lines if x.name and x.version}
+
+
+def check_lock_lines(p: Project) -> None:
+    """Audit finding 2 of issue 10: every requirement line is an exact pin with a hash, or an error naming it."""
+    for x in runtime_lock(p.root) or []:
+        if x.problem:
+            p.error(RUNTIME_LOCK, f"line {x.line_no}", "", f"{x.text!r} {x.problem} [rule: soup]")
 
 
 def extras_requirements(root: Path) -> dict[str, str]:
@@ -105,25 +168,59 @@ def runs_code(pth: Path) -> bool:
     return any(line.startswith(("import ", "import\t")) for line in lines)
 
 
-def pth_owners() -> dict[Path, md.Distribution]:
-    """resolved path of each *.pth file a distribution's RECORD lists -> that distribution."""
-    out: dict[Path, md.Distribution] = {}
-    for d in md.distributions():
+# Modules site.py imports at every interpreter start when they are on the path
+# (audit finding 5 of issue 10: a sitecustomize.py in site-packages passed).
+START_UP_MODULES = ("sitecustomize", "usercustomize")
+
+
+def _record_files() -> dict[Path, tuple[md.Distribution, md.PackagePath]]:
+    """resolved path of each file a distribution of the site dirs lists in its RECORD -> (it, its row)."""
+    out: dict[Path, tuple[md.Distribution, md.PackagePath]] = {}
+    for d in md.distributions(path=[str(x) for x in site_dirs()]):
         for f in d.files or []:
-            if f.name.endswith(".pth"):
-                out[Path(d.locate_file(f)).resolve()] = d
+            if f.name.endswith(".pth") or f.parts[0].split(".")[0] in START_UP_MODULES:
+                out[Path(d.locate_file(f)).resolve()] = (d, f)
     return out
 
 
+def pth_owners() -> dict[Path, md.Distribution]:
+    """resolved path of each *.pth file a distribution's RECORD lists -> that distribution."""
+    return {path: d for path, (d, f) in _record_files().items() if f.name.endswith(".pth")}
+
+
+def _customize_files(site: Path) -> list[Path]:
+    """sitecustomize / usercustomize as a module, a compiled module or a package."""
+    return sorted(x for x in site.iterdir() if x.name.split(".")[0] in START_UP_MODULES)
+
+
 def startup_files() -> list[tuple[Path, md.Distribution | None]]:
-    """(the .pth file, the distribution it belongs to or None) for each one that runs code."""
-    owners = pth_owners()
+    """(the file, the distribution it belongs to or None) for each .pth file that runs code
+    and each sitecustomize / usercustomize module of the site dirs."""
+    owners = {path: d for path, (d, _) in _record_files().items()}
     found = []
     for site in site_dirs():
         for pth in sorted(site.glob("*.pth")):
             if runs_code(pth):
                 found.append((pth, owners.get(pth.resolve())))
+        for x in _customize_files(site) if site.is_dir() else []:
+            main = x / "__init__.py" if x.is_dir() else x
+            found.append((x, owners.get(main.resolve())))
     return found
+
+
+def _record_hash(path: Path, row: md.PackagePath) -> str | None:
+    """Why `path` differs from its RECORD row (sha256), or None when it matches."""
+    if row.hash is None or row.hash.mode != "sha256":
+        return "its RECORD row holds no sha256"
+    got = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=").decode()
+    return None if got == row.hash.value else f"its sha256 {got} is not the one its RECORD lists ({row.hash.value})"
+
+
+def _distribution_entry(p: Project, name: str):
+    """The SOUP entry a distribution matches: a Python package (kind python) or a tool read from its
+    distribution metadata (version_probe dist), never a tool such as the clang compiler."""
+    return next((s for s in p.soup if _norm(s.name) == _norm(name) and
+                 (s.kind == "python" or s.version_probe == "dist")), None)
 
 
 def check_startup_files(p: Project) -> None:
@@ -131,20 +228,33 @@ def check_startup_files(p: Project) -> None:
     from traceability.docs.soupgen import in_virtualenv
     if not in_virtualenv():
         return   # check_installed warns that the environment rules were not applied
-    for pth, dist in startup_files():
+    records = _record_files()
+    for path, (dist, row) in sorted(records.items(), key=lambda x: str(x[0])):
+        why = _record_hash(path, row) if path.is_file() else None
+        if why:
+            p.error(SOUP, path.name, "soup", f"{path} of {dist.metadata['Name']} {dist.version} was changed after "
+                    f"install: {why}; reinstall the distribution [rule: soup]")
+    for path, dist in startup_files():
+        what = "runs code at every interpreter start (the device process's too)"
         if dist is None:
-            p.error(SOUP, pth.name, "soup", f"{pth} runs code at every interpreter start (the device process's "
-                    "too) but belongs to no installed distribution: remove it, or install it from a "
-                    "distribution with a reviewed SOUP entry [rule: soup]")
+            p.error(SOUP, path.name, "soup", f"{path} {what} but belongs to no installed distribution: remove "
+                    "it, or install it from a distribution with a reviewed SOUP entry [rule: soup]")
             continue
         name = dist.metadata["Name"]
-        if _norm(name) != PROJECT and not soup_listed(p, name):
-            p.error(SOUP, name, "soup", f"{pth.name} of {name} {dist.version} runs code at every interpreter "
-                    f"start (the device process's too), but {name} has no SOUP entry: add a reviewed one "
-                    "(`python -m traceability.docs.soupgen` writes it from the metadata) [rule: soup]")
+        if _norm(name) == PROJECT:
+            continue
+        if not soup_listed(p, name):
+            p.error(SOUP, name, "soup", f"{path.name} of {name} {dist.version} {what}, but {name} has no SOUP "
+                    "entry: add a reviewed one (`python -m traceability.docs.soupgen` writes it from the "
+                    "metadata) [rule: soup]")
+        elif _distribution_entry(p, name) is None:
+            p.error(SOUP, name, "soup", f"{path.name} of the distribution {name} {dist.version} {what}, but the "
+                    f"SOUP entry {name} is no Python distribution (neither kind python nor version_probe dist): "
+                    "a distribution of that name is not the reviewed item [rule: soup]")
 
 
 def check_soup_rules(p: Project) -> None:
+    check_lock_lines(p)
     check_required(p)
     check_on_device(p)
     check_startup_files(p)

@@ -109,9 +109,26 @@ def test_the_interval_is_read_from_the_maintenance_plan_for_clauses_and_soup_ali
 @pytest.mark.req("SRS-286")
 @pytest.mark.parametrize("line, why", [("", "review_interval_days: Field required"),
                                        ("review_interval_days: 0\n", "review_interval_days: Input should be "
-                                                                     "greater than or equal to 1")])
+                                                                     "greater than or equal to 1"),
+                                       # audit of issue 10, finding 8: 36500 days aged nothing, `true` read as 1
+                                       ("review_interval_days: 36500\n", "review_interval_days: Input should be "
+                                                                         "less than or equal to 366"),
+                                       ("review_interval_days: 367\n", "less than or equal to 366"),
+                                       ("review_interval_days: true\n", "Input should be a valid integer"),
+                                       ("review_interval_days: '92'\n", "Input should be a valid integer"),
+                                       ("review_interval_days: 92.0\n", "Input should be a valid integer")])
 def test_a_plan_without_a_valid_interval_fails_naming_the_plan_and_the_field(copy, capsys, line, why):
     _set_interval(copy, line)
     errs = [e for e in static_errors(capsys, copy) if e.startswith(f"ERROR: {MAINT_PLAN}: field "
                                                                    "'review_interval_days': ")]
     assert len(errs) == 1 and why in errs[0], errs
+
+
+@pytest.mark.req("SRS-286")
+def test_the_longest_allowed_interval_366_days_still_ages_a_1990_review(copy, capsys):
+    _set_interval(copy, "review_interval_days: 366\n")
+    _set_legacy_review(copy, _days_ago(366))
+    assert _legacy_errors(capsys, copy) == []
+    _set_legacy_review(copy, "1990-01-01")
+    errs = _legacy_errors(capsys, copy)
+    assert len(errs) == 1 and "review date 1990-01-01 is " in errs[0] and "(366 days" in errs[0], errs

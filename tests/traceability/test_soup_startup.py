@@ -131,6 +131,67 @@ def test_the_generator_writes_setuptools_as_loaded_on_the_device(copy):
     assert "distutils-precedence.pth" in e["purpose"] and e["anomalies"]["search"] == "pending"
 
 
+# ---------------------------------------------------------------- audit finding 5 of issue 10
+def _sha(data: bytes) -> str:
+    import base64
+    import hashlib
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _dist(site: Path, name: str, version: str, files: dict[str, str]) -> None:
+    """A distribution installed in `site`: its files and a RECORD listing them with their sha256."""
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    rows = [f"{name}-{version}.dist-info/METADATA,,"]
+    for rel, text in files.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+        rows.append(f"{rel},sha256={_sha(text.encode())},{len(text.encode())}")
+    (info / "RECORD").write_text("\n".join(rows) + "\n")
+
+
+@pytest.mark.req("SRS-294")
+def test_sitecustomize_a_changed_pth_and_a_distribution_posing_as_a_tool_fail(copy, capsys, monkeypatch, tmp_path):
+    """sitecustomize.py in site-packages, a line appended to a distribution's .pth (RECORD hash not checked)
+    and clang-14.0.6.dist-info owning clang_hook.pth (matched the clang compiler's entry) gave 0 errors."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import os\n")                       # no distribution's
+    (site / "usercustomize").mkdir()
+    (site / "usercustomize/__init__.py").write_text("import os\n")
+    _dist(site, "evilpkg", "1.0", {"sitecustomize.pyc": "x"})                  # no SOUP entry
+    _dist(site, "coverage", md.version("coverage"), {"a1_coverage.pth": "import os\n"})  # changed below
+    (site / "a1_coverage.pth").write_text("import os\nimport attack\n")
+    clang = next(s for s in load_project(copy).soup if s.name == "clang")
+    assert clang.kind == "tool" and clang.version_probe == "clang"
+    _dist(site, "clang", clang.version, {"clang_hook.pth": "import os\n"})
+    monkeypatch.setattr(soup_rules, "site_dirs", lambda: [site])
+    errs = [e for e in static_errors(capsys, copy) if e.startswith(f"ERROR: {SOUP}: ") and "[rule: soup]" in e]
+    expected = [
+        f"sitecustomize.py: field 'soup': {site / 'sitecustomize.py'} runs code at every interpreter start "
+        "(the device process's too) but belongs to no installed distribution",
+        f"usercustomize: field 'soup': {site / 'usercustomize'} runs code at every interpreter start",
+        "evilpkg: field 'soup': sitecustomize.pyc of evilpkg 1.0 runs code at every interpreter start (the "
+        "device process's too), but evilpkg has no SOUP entry",
+        f"a1_coverage.pth: field 'soup': {site / 'a1_coverage.pth'} of coverage {md.version('coverage')} was "
+        "changed after install: its sha256 ",
+        f"clang: field 'soup': clang_hook.pth of the distribution clang {clang.version} runs code at every "
+        "interpreter start (the device process's too), but the SOUP entry clang is no Python distribution",
+    ]
+    for want in expected:
+        assert len([e for e in errs if e.startswith(f"ERROR: {SOUP}: {want}")]) == 1, (want, errs)
+    assert len(errs) == len(expected), errs   # the unchanged files of listed distributions pass
+
+
+@pytest.mark.req("SRS-294")
+def test_the_files_of_this_environment_match_their_record(capsys):
+    """The start-up files the rule reads here are the installed ones (hash equal to RECORD)."""
+    rows = soup_rules._record_files()
+    assert {path.name for path in rows} >= {"distutils-precedence.pth", "a1_coverage.pth"}
+    assert all(soup_rules._record_hash(path, row) is None for path, (_, row) in rows.items())
+
+
 # ---------------------------------------------------------------- blank anomaly texts (SRS-276)
 def _blank(root: Path, name: str, fld: str, value: str) -> None:
     path = root / SOUP
@@ -139,6 +200,30 @@ def _blank(root: Path, name: str, fld: str, value: str) -> None:
     m = re.compile(rf"^      {fld}: (>-\n(?:        .*\n)+|.*\n)", re.M).search(text, start)
     assert m and "      search: done" in text[start:text.index("\n  - name:", start)], name
     path.write_text(text[:m.start()] + f"      {fld}: {value}\n" + text[m.end():])
+
+
+@pytest.mark.req("SRS-276")
+@pytest.mark.parametrize("name, fld, value, expected", [
+    ("SPIN", "evaluation", '"' + "\\u200b" * 21 + '"', "blank: "),                     # 21 zero-width spaces
+    ("gcc", "looked_at", '"' + "\\ufeff\\u00a0\\u2060\\u3000\\x07" * 5 + '"', "blank: "),     # BOM, NBSP, joiner, ...
+    ("clang", "evaluation", '"ok' + "\\u200b" * 30 + '"', "2 visible character(s), at least 20 needed"),
+    ("SPIN", "looked_at", '"Not searched; n/a for now, TBD."', "looked_at says the tracker was not searched"),
+    ("SPIN", "looked_at", '"NOT  SEARCHED, the metadata only was read."', "says the tracker was not searched"),
+    ("gcc", "looked_at", '"The release notes of this version; n/a for now."', "placeholder, not a review: it says 'n/a'"),
+    ("gcc", "evaluation", '"Nothing relevant for our use, details TBD."', "placeholder, not a review: it says 'TBD'"),
+    ("clang", "evaluation", '"The evaluation is to be done after release."', "it says 'to be done'"),
+    ("clang", "looked_at", '"The advisories and the tracker, TODO: link them."', "it says 'TODO'"),
+    ("SPIN", "evaluation", '"A placeholder until the board team reviews it."', "it says 'placeholder'"),
+    ("SPIN", "evaluation", '"The tracker was read; the evaluation follows later."', "it says 'later.'"),
+])
+def test_a_done_search_with_invisible_or_placeholder_text_fails_naming_entry_and_field(copy, capsys, name, fld,
+                                                                                       value, expected):
+    """Audit of issue 10, finding 3: zero-width text, "Not searched" in capitals and "n/a ... TBD" passed."""
+    _blank(copy, name, fld, value)
+    errs = static_errors(capsys, copy)
+    mine = [e for e in errs if e.startswith(f"ERROR: {SOUP}:") and f" {name}: field 'anomalies" in e
+            and expected in e]
+    assert len(mine) == 1, (name, fld, [e for e in errs if name in e])
 
 
 @pytest.mark.req("SRS-276")

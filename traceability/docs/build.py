@@ -19,6 +19,7 @@ from traceability.docs.records import (BIBLIOGRAPHY, CLAUSES, DESIGN_DIR, DEV_PL
                                        load_plan, load_problem_reports)
 from traceability.docs.soupver import _norm, installed_version
 from traceability.docs.units import REGULATOR_C, all_units
+from traceability.outwrite import refuse_links, write_out
 
 # the tick pipeline: every regulator test steps it, whatever requirement it is marked with
 C_PIPELINE = {"reg_tick", "control"}
@@ -446,16 +447,16 @@ def write_docs(root: Path, out: Path, analysis) -> DocsResult:
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
                       undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
+    refuse_links(out)      # SRS-295: before anything is written
     out.mkdir(parents=True, exist_ok=True)
     ctx = {"commit": git.commit, "git_problem": git.problem, "documents": docs,
            "uncommitted": git.uncommitted_note(), "truncated": git.truncated}
     for d in docs:
         for ext, tpl in (("html", "doc.html.j2"), ("md", "doc.md.j2")):
             text = env.get_template(tpl).render(doc=d, **ctx)
-            path = out / f"{d.id}.{ext}"
-            path.write_text(text, encoding="utf-8")
-            d.files.append((path.name, len(text.encode("utf-8"))))
-    (out / "index.html").write_text(env.get_template("index.html.j2").render(**ctx), encoding="utf-8")
+            name = f"{d.id}.{ext}"
+            d.files.append((name, write_out(out, name, text)))
+    write_out(out, "index.html", env.get_template("index.html.j2").render(**ctx))
     return DocsResult(out, git.commit, git.problem, docs, errors, git.truncated)
 
 

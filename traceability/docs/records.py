@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from traceability.yamlload import DataError, load_yaml
 
@@ -73,11 +73,16 @@ class Plan(Strict):
     sections: dict[str, str | list[Activity] | list[str]]
 
 
+MAX_REVIEW_INTERVAL_DAYS = 366
+
+
 class MaintenancePlan(Plan):
     # The longest time between two reviews of a SOUP item's known anomalies and
     # of a not-applicable clause's rationale: the one number `ionto-trace check`
     # ages both by (SRS-183, SRS-286).
-    review_interval_days: int = Field(ge=1)
+    # A strict int (`true` is no interval) of at most 366 days: IEC 62304 practice
+    # reviews SOUP anomalies at least yearly, and 36500 aged nothing (audit finding 8).
+    review_interval_days: StrictInt = Field(ge=1, le=MAX_REVIEW_INTERVAL_DAYS)
 
 
 # ---------------------------------------------------------------- clause map

@@ -81,5 +81,5 @@ def section_model(root: Path) -> dict:
 
 def append_markdown(env, model: dict, report_md: Path) -> None:
     """The two sections at the end of report.md (the one-file copy of the report)."""
-    with report_md.open("a", encoding="utf-8") as fh:
-        fh.write(env.get_template("_sections.md.j2").render(**model))
+    from traceability.outwrite import write_out   # never through a link (SRS-295)
+    write_out(report_md.parent, report_md.name, env.get_template("_sections.md.j2").render(**model), append=True)
