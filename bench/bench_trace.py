@@ -46,7 +46,11 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
     n_results = n_results if n_results is not None else n_reqs * RESULTS_PER_REQ
     (root / "spec").mkdir(parents=True, exist_ok=True)
     (root / "hazard_analysis").mkdir(parents=True, exist_ok=True)
-    for f in ("hazard_analysis/risk_management_plan.yaml", "hazard_analysis/soup.yaml", "pyproject.toml"):
+    (root / "requirements").mkdir(parents=True, exist_ok=True)
+    # the SOUP list with what the check holds it against (SRS-292): the required
+    # components and the device's runtime lock
+    for f in ("hazard_analysis/risk_management_plan.yaml", "hazard_analysis/soup.yaml",
+              "hazard_analysis/soup_required.yaml", "requirements/runtime.lock", "pyproject.toml"):
         shutil.copyfile(REPO / f, root / f)
     # the plan's open credits name the repository's own items, which the generated data do not have
     plan = root / "hazard_analysis/risk_management_plan.yaml"

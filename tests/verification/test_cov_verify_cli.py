@@ -15,7 +15,7 @@ from core.machine import TherapyMachine
 from core.verification import cli, promela
 from tests.verification import broken_machines as bm
 
-HERE = "tests.verification.test_cov_cli:"
+HERE = "tests.verification.test_cov_verify_cli:"
 
 
 class Lenient(TherapyMachine):
