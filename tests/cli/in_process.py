@@ -11,8 +11,15 @@ from pathlib import Path
 import core.cli as cli
 
 
-def run(capsys, *argv, stdin: str = "") -> tuple[int, str, str]:
-    sys.stdin = io.StringIO(stdin)
+class Terminal(io.StringIO):
+    """stdin as a terminal: the answers typed, one a line."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run(capsys, *argv, stdin: str = "", terminal: bool = False) -> tuple[int, str, str]:
+    sys.stdin = Terminal(stdin) if terminal else io.StringIO(stdin)
     try:
         code = cli.main(list(argv))
     finally:

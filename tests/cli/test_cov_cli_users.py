@@ -4,7 +4,6 @@ the PIN and the restart question on a terminal; the chart per site (SRS-190,
 SRS-192, SRS-197..SRS-199, SRS-279)."""
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -24,22 +23,8 @@ NOW = "2027-01-10T08:00:00+01:00"
 LATER = "2027-01-11T08:00:00+01:00"
 
 
-class Terminal(io.StringIO):
-    """stdin as a terminal: the answers typed, one a line."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 def run_tty(capsys, *argv, typed: str = "") -> tuple[int, str, str]:
-    sys.stdin = Terminal(typed)
-    try:
-        code = cli.main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+    return run(capsys, *argv, stdin=typed, terminal=True)
 
 
 def add(capsys, db, name="anna", *extra):
