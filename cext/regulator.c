@@ -865,8 +865,10 @@ static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *
              * the drive back, the reference waits: it cannot run ahead of a
              * current that never shows (a lift before the first reading, a
              * channel reading 0), and a ramp whose current never becomes
-             * plausible ends by the supervisor's ramp-overrun bound */
-            if ((reg->evidence != 0) || (reg->blind_held == 0)) {
+             * plausible ends by the supervisor's ramp-overrun bound. It
+             * never waits to FALL (PR-061): a target below the reference
+             * (ramp-down, a lowered target) always slews it down */
+            if ((reg->evidence != 0) || (reg->blind_held == 0) || (reg->target_ua < reg->reference_ua)) {
                 slew_reference(reg);
             }
             update_setpoint(reg, imax);

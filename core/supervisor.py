@@ -62,6 +62,7 @@ SWITCH_ATTEMPTS = 20        # rows (200 ms) waiting for |I| to settle before a s
 FAULT_TABLE_VIOLATION = "output_table_violation"
 FAULT_SUPERVISOR = "supervisor_error"
 FAULT_RAMP_OVERRUN = "ramp_overrun"    # a ramp that never completes (spec/limits.yaml)
+FAULT_FALL_OVERRUN = "ramp_down_overrun"  # a ramp-down that never reaches zero (SRS-253)
 FAULT_LOOP_STALLED = "loop_stalled"    # the regulator's tick count stopped advancing (SRS-091)
 FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with ours (SRS-091)
 
@@ -152,6 +153,22 @@ SENSE_SETTLE_S = 1.0
 # pauses as in treat (SRS-061). The treatment timer runs meanwhile, at most
 # this long per loss, with the output at the sense level (PR-053).
 LIMITED_CONTACT_CHECK_S = 1.0
+# Only a loss first reported within this long after the supervisor's own
+# density cut can be that cut's contact check (the enable probe is one 10 ms
+# window; rows stop at the event, so it is seen within two rows). Any other
+# loss in limited is a lift-off and pauses at once, as in treat (SRS-061,
+# PR-062: chatter of 0.5-0.9 s losses was never paused when the wait was by
+# duration alone).
+CUT_PROBE_S = 0.05
+# In limited the reference rises after a density cut toward the lowered
+# target; the regulator holds it back only while no current shows (SRS-025:
+# before any evidence the reference waits). A reference below the target that
+# has not moved for this long is a current that never shows, e.g. a lift-off
+# just after the cut's probe that the regulator cannot see at a small
+# setpoint (PR-061): the regulator is sent to its contact search and the
+# session pauses as on a lift-off (SRS-254). The treatment timer runs at most
+# this long (plus one density check) at the small reference meanwhile.
+LIMITED_STALL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -273,6 +290,20 @@ class _StateEntryClocks:
     def on_enter_polarity_switch(self) -> None:
         self._sup._switch_ticks = 0  # the settle time allowed starts now
 
+    def on_enter_ramp_down(self) -> None:
+        self._sup._fall_start_tick = self._sup.tick  # its bound starts now (SRS-253)
+
+    def on_enter_reverse_down(self) -> None:
+        self._sup._fall_start_tick = self._sup.tick
+
+    def on_enter_state(self, target) -> None:
+        """What a density episode kept is valid in limited only (PR-062): a
+        cut's probe window and the stall watch do not survive a state change."""
+        if target.id != "limited":
+            self._sup._cut_tick = None
+            self._sup._probe_loss = False
+        self._sup._ref_seen_ma = None
+
 
 class Supervisor:
     def __init__(self, device: Device, settings: TherapySettings, *,
@@ -324,6 +355,10 @@ class Supervisor:
         self.contact_timeout_ticks = round(plan.contact_timeout_s * self.tick_hz)
         self.ramp_limit_ticks = round((plan.ramp_up_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
         self._ramp_start_tick = 0
+        # a ramp-down (from at most the set current) ends within its set time
+        # plus the same margin (SRS-253)
+        self.fall_limit_ticks = round((plan.ramp_down_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
+        self._fall_start_tick = 0
         # session bounds (SRS-090, spec/limits.yaml)
         reversal = 1 if plan.reverse_polarity else 0
         ramps_s = (1 + reversal) * (plan.ramp_up_s + plan.ramp_down_s)
@@ -347,7 +382,10 @@ class Supervisor:
         self._excess_tick = 0
         self.density_pauses = 0               # pauses for a load beyond the pause bound
         self._density_paused = False          # in such a pause now
-        self._limited_lost_tick: int | None = None   # first row of a contact loss in limited (PR-053)
+        self._cut_tick: int | None = None     # tick of the last density cut, in limited (PR-062)
+        self._probe_loss = False              # the contact loss now is that cut's check
+        self._ref_seen_ma: float | None = None  # in limited: the reference when it last moved
+        self._ref_moved_tick = 0
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -640,8 +678,10 @@ class Supervisor:
                 limit = min(limit, to_slow)  # the slew changes there (SRS-074)
             if self._r_base is not None:   # the pause bound is checked in ramp too (SRS-092)
                 limit = min(limit, round(DENSITY_CHECK_S * self.tick_hz))
-        elif state in ("reverse_down", "ramp_down") and self._reference_at_zero():
-            limit = min(limit, self.ticks_per_row)  # waiting for |I| to settle: row by row
+        elif state in ("reverse_down", "ramp_down"):
+            limit = min(limit, self._fall_start_tick + self.fall_limit_ticks - self.tick)
+            if self._reference_at_zero():
+                limit = min(limit, self.ticks_per_row)  # waiting for |I| to settle: row by row
         if self._verify_next_row:
             # a new command: check after one row that the regulator obeys it
             # (a batch only stops early on regulator events, not on disobedience)
@@ -854,8 +894,10 @@ class Supervisor:
         if last.contact_lost and state in ("ramp", "treat", "reverse_down"):
             self._send("contact_lost")
             return
-        if state == "limited" and self._limited_contact_lost(last):
-            return
+        if state == "limited":
+            self._count_limited_cuts(last)   # before anything else: never late (PR-062)
+            if self._limited_contact_lost(last) or self._limited_stalled(last):
+                return
         if state == "paused":
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
@@ -865,18 +907,11 @@ class Supervisor:
             self._timed_event()  # the contact timeout
             return
         if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
-            cuts_new = last.antishock_cuts - self._cuts_seen
             self._cuts_seen = last.antishock_cuts
             if state in ("ramp", "treat"):
                 self.cuts += 1          # bounded per session (SRS-090)
                 self._send("antishock_cut")
                 return
-            if state == "limited":
-                # the regulator restarted from 0 toward the lowered target under the
-                # ramp-up slew: stay limited, but the cut counts toward the bound
-                # (SRS-090; it was not counted in limited, PR-053)
-                self.cuts += cuts_new
-                self.log.append(f"{self.elapsed_s:.3f}s anti-shock cut in limited ({self.cuts} this session)")
         if state in ("ramp", "treat", "limited") and self._density(last):
             return
         if state == "ramp" and last.reference_ma >= self.plan.current_ma - REFERENCE_EPS_MA:
@@ -887,26 +922,62 @@ class Supervisor:
             self._enter_fault(FAULT_RAMP_OVERRUN)
         elif state in ("reverse_down", "ramp_down") and self._at_zero(last):
             self._send("at_zero")
+        elif state in ("reverse_down", "ramp_down") and self.tick - self._fall_start_tick >= self.fall_limit_ticks:
+            self.log.append(f"{self.elapsed_s:.3f}s {state} not at zero after "
+                            f"{self.fall_limit_ticks / self.tick_hz:.1f} s: reference "
+                            f"{last.reference_ma:.4f} mA, mean {last.mean_current_ma:.4f} mA")
+            self._enter_fault(FAULT_FALL_OVERRUN)
         else:
             self._timed_event()
 
+    def _count_limited_cuts(self, last) -> None:
+        """An anti-shock cut in limited: the regulator restarted from 0 toward
+        the lowered target under the ramp-up slew; the session stays limited,
+        but each cut counts toward the bound (SRS-090, PR-053), in the row
+        that reports it (PR-062: a contact wait used to delay it)."""
+        if last.antishock_cuts > self._cuts_seen:   # the rig counts cuts since creation
+            self.cuts += last.antishock_cuts - self._cuts_seen
+            self._cuts_seen = last.antishock_cuts
+            self.log.append(f"{self.elapsed_s:.3f}s anti-shock cut in limited ({self.cuts} this session)")
+
     def _limited_contact_lost(self, last) -> bool:
-        """A contact loss in limited: wait up to LIMITED_CONTACT_CHECK_S for the
-        regulator's contact check after a density cut, then pause as a
-        lift-off does (SRS-061; the contact timeout runs from there, SRS-062).
-        True if the row is done with (waiting, or paused)."""
+        """A contact loss in limited. One that begins within CUT_PROBE_S of the
+        supervisor's own density cut is that cut's contact check: it may last
+        LIMITED_CONTACT_CHECK_S from the cut. Any other loss, or a check that
+        lasts longer, pauses as a lift-off does (SRS-061; the contact timeout
+        runs from there, SRS-062). True if the row is done with."""
         if not last.contact_lost:
-            self._limited_lost_tick = None
+            self._probe_loss = False
             return False
-        if self._limited_lost_tick is None:
-            self._limited_lost_tick = self.tick
-        if self.tick - self._limited_lost_tick >= round(LIMITED_CONTACT_CHECK_S * self.tick_hz):
-            self._limited_lost_tick = None
-            self.log.append(f"{self.elapsed_s:.3f}s contact lost in limited for "
-                            f"{LIMITED_CONTACT_CHECK_S:.1f} s: a lift-off")
-            self._send("contact_lost")
+        since_cut = None if self._cut_tick is None else self.tick - self._cut_tick
+        if (not self._probe_loss and since_cut is not None
+                and since_cut <= round(CUT_PROBE_S * self.tick_hz)):
+            self._probe_loss = True
+        if self._probe_loss and since_cut < round(LIMITED_CONTACT_CHECK_S * self.tick_hz):
+            self._timed_event()   # the cut's own check: the time may be up meanwhile
             return True
-        self._timed_event()
+        self._probe_loss = False
+        self._cut_tick = None
+        self.log.append(f"{self.elapsed_s:.3f}s contact lost in limited: a lift-off")
+        self._send("contact_lost")
+        return True
+
+    def _limited_stalled(self, last) -> bool:
+        """The reference below the target has not moved for LIMITED_STALL_S: the
+        current never shows (SRS-254, PR-061). The regulator's contact search
+        decides: the session pauses, and resumes from 0 if the search finds
+        the contact. True if the row is done with."""
+        ref = last.reference_ma
+        if self._ref_seen_ma is None or abs(ref - self._ref_seen_ma) > REFERENCE_EPS_MA:
+            self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
+            return False
+        if (ref >= self.density_target_ma - REFERENCE_EPS_MA
+                or self.tick - self._ref_moved_tick < round(LIMITED_STALL_S * self.tick_hz)):
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s reference held at {ref:.4f} mA below the target "
+                        f"{self.density_target_ma:.3f} mA for {LIMITED_STALL_S:.1f} s: no current "
+                        "shows, contact search")
+        self._pause_with_search()
         return True
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------
@@ -1036,6 +1107,7 @@ class Supervisor:
             return False
         self._commanded = (target, self.slew_up, True)
         self._verify_next_row = True
+        self._cut_tick = self.tick   # its contact check may follow (PR-062)
         self.density_cuts += 1
         self.log.append(f"{self.elapsed_s:.3f}s current cut to 0 and rising to {target:.3f} mA: "
                         "a fall at the fastest slew would exceed the density bound")
@@ -1056,19 +1128,24 @@ class Supervisor:
         self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm beyond "
                         f"{_LIMITS.load_pause_ratio:g}x the baseline {self._r_base:.0f} ohm: "
                         "contact area too small, paused: place the hands (pads) fully again")
-        # As the regulator does on a lift-off: the reference to 0 at once and
-        # the stage at the sense level (at most 10 uA) until a sense window
-        # shows the load; then paused, as on a lift-off.
+        if self._pause_with_search():
+            self._density_paused = True
+        return True
+
+    def _pause_with_search(self) -> bool:
+        """As the regulator does on a lift-off: the reference to 0 at once and
+        the stage at the sense level (at most 10 uA) until a sense window
+        shows the load; then paused, as on a lift-off. False if the device
+        refused (fault entered)."""
         try:
             self.device.command(0.0, self.slew_down)
             self.device.search_contact()
         except RegulatorError as exc:
             self.log.append(f"{self.elapsed_s:.3f}s command refused in {self.state}: {exc}")
             self._enter_fault(FAULT_SUPERVISOR)
-            return True
+            return False
         self._commanded = (0.0, self.slew_down, None)
         self._verify_next_row = True
-        self._density_paused = True
         self._send("contact_lost")
         return True
 

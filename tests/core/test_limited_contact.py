@@ -23,10 +23,10 @@ def test_a_lift_off_in_limited_pauses_and_the_contact_timeout_ends_the_session(c
                                     current_ma=current_ma)
     assert _limited_from(rows) < lift_at_s
     paused_at = next(r.t_s for r in rows if r.state == "paused")
-    # paused within the contact check after the lift-off, and the timer stopped there
-    assert lift_at_s < paused_at <= lift_at_s + LIMITED_CONTACT_CHECK_S + 2 * ROW_S
+    # far from a density cut: paused at once, as in treat (PR-062), the timer stopped there
+    assert lift_at_s < paused_at <= lift_at_s + 2 * ROW_S
     assert result.outcome == "interrupted" and sup.end_reason == "contact_timeout"
-    assert result.treat_s <= lift_at_s - 30 + LIMITED_CONTACT_CHECK_S + 2 * ROW_S
+    assert result.treat_s <= lift_at_s - 30 + 2 * ROW_S
     assert abs(result.elapsed_s - (paused_at + TIMEOUT_S)) <= 3 * ROW_S
     assert table_violations(rows, current_ma) == []
 
@@ -40,7 +40,7 @@ def test_a_hand_back_within_the_timeout_resumes_from_zero_and_completes():
     resumed = next(r for r in rows[i:] if r.state == "ramp")
     assert resumed.r.reference_ma <= 0.2        # from 0 under the ramp slew (SRS-061)
     # the set time is treated in full: the pause did not count
-    assert abs(result.treat_s - 600) <= LIMITED_CONTACT_CHECK_S + 2 * ROW_S
+    assert abs(result.treat_s - 600) <= 2 * ROW_S
     assert table_violations(rows, 10.0) == []
 
 

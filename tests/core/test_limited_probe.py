@@ -1,0 +1,177 @@
+"""Contact in limited told apart by cause, and every fall bounded (PR-061,
+PR-062; SRS-061, SRS-253, SRS-254, SRS-255, SRS-090).
+
+- Only a loss that begins within CUT_PROBE_S of the supervisor's own density
+  cut is that cut's contact check and may last LIMITED_CONTACT_CHECK_S; any
+  other loss in limited pauses at once (before: losses under 1 s were never
+  paused, 198.7 s in limited without contact recorded as completed).
+- A lift-off just after the cut's probe, which the regulator cannot see at a
+  small setpoint, pauses once the reference has stalled for LIMITED_STALL_S
+  (before: the timer ran to time_up at 0 mA and the ramp-down never ended).
+- A ramp-down that does not reach zero in ramp_down_s + ramp_overrun_s is a
+  fault with the output off (before: 1-tick batches without end)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from core.supervisor import (CUT_PROBE_S, FAULT_FALL_OVERRUN, LIMITED_CONTACT_CHECK_S,
+                             LIMITED_STALL_S, Supervisor)
+from core.device import SimulatedDevice
+from core.scenario import parse_scenario
+from tests.core._session_kit import (LIMITS, PASSED_CHECKLIST, ROW_S, ZERO_MA, RowLog, run_session,
+                                     settings, table_violations)
+
+ENTER_LIMITED = {"at_s": 120, "event": "load", "ohms": 3000, "over_s": 1}   # 2 -> 3 kOhm in 1 s
+TIMEOUT_S = LIMITS.contact_timeout_s
+OVERRUN_S = LIMITS.ramp_overrun_s
+# Longest creep of the waiting reference before it stalls, measured over loads
+# 3-5 kOhm, 5 and 15 mA and lift-offs 0.03-3 s after the cut: 7.5 s
+# (/work/measure/s21/grid61.py); the pause comes LIMITED_STALL_S later.
+CREEP_MAX_S = 8.0
+
+
+def _first(rows, state, after_s=0.0):
+    return next(r.t_s for r in rows if r.state == state and r.t_s > after_s)
+
+
+@pytest.mark.req("SRS-254", "SRS-061", "SRS-062", "SRS-253")
+@pytest.mark.parametrize("ohms, current_ma, lift_after_cut_s", [
+    (5000, 15.0, 0.25),     # the reviewer's reproducer (PR-061)
+    (5000, 15.0, 0.30), (3000, 15.0, 0.24), (5000, 5.0, 0.30), (5000, 5.0, 0.50),
+    (5000, 5.0, 0.10), (5000, 15.0, 0.03), (3000, 15.0, 3.0),
+])
+def test_a_lift_off_after_a_density_cut_pauses_and_the_session_ends(ohms, current_ma, lift_after_cut_s):
+    lift_s = 120 + lift_after_cut_s
+    result, rows, sup = run_session([{"at_s": 120, "event": "load", "ohms": ohms},
+                                     {"at_s": lift_s, "event": "lift_off"}], current_ma=current_ma)
+    assert sup.density_cuts >= 1 and _first(rows, "limited") < lift_s
+    paused_at = _first(rows, "paused", after_s=lift_s)
+    assert paused_at <= lift_s + CREEP_MAX_S + LIMITED_STALL_S + 2 * ROW_S
+    # the timer stopped there: at most that long counted without contact
+    assert result.treat_s <= lift_s - 30 + CREEP_MAX_S + LIMITED_STALL_S + 2 * ROW_S
+    # the session ends: the contact timeout, then a ramp-down that reaches zero
+    assert result.outcome == "interrupted" and sup.end_reason == "contact_timeout"
+    assert result.fault is None
+    assert result.elapsed_s <= paused_at + TIMEOUT_S + 3 * ROW_S
+    # nothing flows through the lifted hand meanwhile (SRS-011)
+    assert max(r.r.peak_current_ma for r in rows if r.t_s > lift_s + ROW_S) <= ZERO_MA
+    assert table_violations(rows, current_ma) == []
+
+
+@pytest.mark.req("SRS-061", "SRS-090")
+@pytest.mark.parametrize("off_s, period_s", [(0.7, 1.0), (0.5, 2.0), (0.3, 1.5), (0.92, 1.0)])
+def test_short_losses_in_limited_each_pause_and_end_on_the_pauses_bound(off_s, period_s):
+    scenario, t = [ENTER_LIMITED], 200.0
+    while t < 700:
+        scenario += [{"at_s": round(t, 3), "event": "lift_off"},
+                     {"at_s": round(t + off_s, 3), "event": "contact"}]
+        t += period_s
+    result, rows, sup = run_session(scenario, current_ma=10.0)
+    assert _first(rows, "limited") < 200
+    # every lift-off met in limited pauses within two rows of it
+    lifts = [e["at_s"] for e in scenario if e["event"] == "lift_off"]
+    for lift in lifts:
+        at_lift = [r for r in rows if lift < r.t_s <= lift + ROW_S]
+        if at_lift and at_lift[0].state == "limited":
+            assert any(r.state == "paused" for r in rows if lift < r.t_s <= lift + 3 * ROW_S), lift
+    # never recorded as a completed session: the pauses bound ends it
+    # (a contact too short to settle stays paused until the contact timeout)
+    assert result.outcome == "interrupted"
+    assert sup.end_reason in ("pauses_bound", "contact_timeout")
+    if sup.end_reason == "pauses_bound":
+        assert sup.pauses == LIMITS.session_pauses_max + 1
+    lost_in_limited_s = sum(ROW_S for r in rows if r.state == "limited" and r.r.contact_lost)
+    assert lost_in_limited_s <= 2 * ROW_S * sup.pauses, lost_in_limited_s   # was 198.7 s
+    assert table_violations(rows, 10.0) == []
+
+
+@pytest.mark.req("SRS-061", "SRS-066")
+def test_a_cut_probe_interrupted_by_half_time_leaves_no_wait_behind():
+    # PR-062 (2): half_time during the wait took limited to reverse_down with the
+    # loss's start kept; a density cut in a later limited episode then paused at once
+    scenario = [ENTER_LIMITED, {"at_s": 329.5, "event": "lift_off"}, {"at_s": 340, "event": "contact"},
+                {"at_s": 420, "event": "load", "ohms": 6000}]
+    result, rows, sup = run_session(scenario, current_ma=15.0, reverse_polarity=True)
+    later_limited = [r for r in rows if r.state == "limited" and r.t_s > 430]
+    assert later_limited, "the 6 kOhm step is met in a later limited episode"
+    assert not any(r.state == "paused" for r in rows if r.t_s > later_limited[0].t_s)
+    assert result.outcome == "completed"
+    assert table_violations(rows, 15.0) == []
+
+
+@pytest.mark.req("SRS-090", "SRS-061")
+def test_an_antishock_cut_reported_with_a_contact_loss_in_limited_counts_in_that_row():
+    # PR-062 (3): a contact wait used to return before the cut was counted
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup.machine.dispatch("ramp_complete")
+    sup.machine.dispatch("density_limit")
+    assert sup.state == "limited"
+    sup._cut_tick = sup.tick      # a cut's contact check in progress
+    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen + 1,
+                          reference_ma=0.0, measured_current_ma=0.0)
+    sup._translate(row)
+    assert sup.cuts == 1 and sup.state == "limited"    # counted now, still waiting
+    sup.tick += round(CUT_PROBE_S * sup.tick_hz) + 1
+    sup._translate(row)
+    assert sup.cuts == 1                                # once, not again
+
+
+@pytest.mark.req("SRS-061")
+def test_a_loss_beyond_the_cut_probe_window_pauses_at_once():
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup.machine.dispatch("ramp_complete")
+    sup.machine.dispatch("density_limit")
+    sup._cut_tick = sup.tick
+    sup.tick += round(CUT_PROBE_S * sup.tick_hz) + 1    # first seen just after the window
+    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen,
+                          reference_ma=0.0, measured_current_ma=0.0)
+    sup._translate(row)
+    assert sup.state == "paused"
+
+
+@pytest.mark.req("SRS-061")
+def test_a_loss_within_the_cut_probe_window_waits_at_most_the_contact_check():
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup.machine.dispatch("ramp_complete")
+    sup.machine.dispatch("density_limit")
+    cut = sup._cut_tick = sup.tick
+    sup.tick += round(CUT_PROBE_S * sup.tick_hz)        # first seen at the window's end
+    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen,
+                          reference_ma=0.0, measured_current_ma=0.0)
+    sup._translate(row)
+    assert sup.state == "limited"
+    sup.tick = cut + round(LIMITED_CONTACT_CHECK_S * sup.tick_hz) - 1
+    sup._translate(row)
+    assert sup.state == "limited"
+    sup.tick += 1
+    sup._translate(row)
+    assert sup.state == "paused"
+
+
+def _never_at_zero(reverse: bool):
+    log = RowLog()
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0, reverse_polarity=reverse),
+                     observers=[log], checklist=PASSED_CHECKLIST)
+    sup._at_zero = lambda last: False     # a fall that never reaches zero (the PR-061 regulator)
+    result = sup.run()
+    return result, log.rows, sup
+
+
+@pytest.mark.req("SRS-255")
+@pytest.mark.parametrize("reverse, fall_state", [(False, "ramp_down"), (True, "reverse_down")])
+def test_a_ramp_down_that_never_reaches_zero_is_a_fault_within_its_bound(reverse, fall_state):
+    result, rows, sup = _never_at_zero(reverse)
+    entered = next(r.t_s for r in rows if r.state == fall_state) - ROW_S
+    bound_s = sup.plan.ramp_down_s + OVERRUN_S
+    faulted = next(r.t_s for r in rows if r.state == "fault")
+    assert result.fault == FAULT_FALL_OVERRUN
+    assert bound_s <= faulted - entered <= bound_s + 2 * ROW_S
+    # the output is off from the fault on, and nothing flows
+    fault_rows = [r for r in rows if r.state == "fault"]
+    assert all(not r.r.output_enabled for r in fault_rows[1:])
+    assert fault_rows[-1].r.peak_current_ma <= ZERO_MA
