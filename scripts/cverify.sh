@@ -147,9 +147,11 @@ arm() {
     local rc=0
     printf '{"commit": "%s", "targets": [' "$COMMIT" > "$OUT/arm.json"
     local sep=""
+    # IONTO_TARGET_HW: the board configuration, whose functions are design units too
+    # (BUILD_CONFIGS of traceability/docs/units.py, PR-058)
     for cpu in cortex-m4 cortex-m0plus; do
         local d="$OUT/arm-$cpu"; mkdir -p "$d"
-        arm-none-eabi-gcc -mcpu="$cpu" -mthumb -std=c99 -Os -Wall -Wextra -Werror -Wconversion -Wshadow \
+        arm-none-eabi-gcc -DIONTO_TARGET_HW -mcpu="$cpu" -mthumb -std=c99 -Os -Wall -Wextra -Werror -Wconversion -Wshadow \
             -fstack-usage -fcallgraph-info=su -ffunction-sections -Icext -c cext/regulator.c -o "$d/regulator.o" \
             -dumpdir "$d/" || { rc=1; continue; }
         local text; text=$(arm-none-eabi-size "$d/regulator.o" | awk 'NR==2{print $1}')

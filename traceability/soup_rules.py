@@ -1,5 +1,9 @@
 """SOUP rules of `ionto-trace check` that rest on data, not on a test (PR-048, PR-051):
 
+- the list hazard_analysis/soup_required.yaml names at least the components of
+  REQUIRED_FLOOR (SRS-292's names; the device platform of DEVICE_FLOOR on_device),
+  and every command the scripts and Python files call (traceability/soup_commands.py)
+  is a listed component's or listed as no SOUP item (SRS-292, PR-057);
 - every name of hazard_analysis/soup_required.yaml, and every direct requirement
   of the optional dependencies of pyproject.toml (the dev and report tools), has
   a SOUP entry (SRS-292);
@@ -27,6 +31,12 @@ from traceability.data import SOUP, SOUP_REQUIRED, Project, soup_listed
 from traceability.docs.soupver import _norm
 
 RUNTIME_LOCK = "requirements/runtime.lock"
+# PR-057: the names SRS-292 requires the list to hold, so that a reviewed deletion
+# from both the list and the SOUP list still fails the check
+REQUIRED_FLOOR = ("CPython", "glibc", "SQLite", "OpenSSL", "setuptools", "gcc", "cppcheck", "clang", "Frama-C",
+                  "gcc-arm-none-eabi", "SPIN", "pip", "pytest", "coverage", "gcovr", "mutmut", "StrictDoc",
+                  "Chromium", "graphviz", "git")
+DEVICE_FLOOR = ("CPython", "glibc", "SQLite", "OpenSSL", "setuptools")   # what the device process loads
 PROJECT = "ionto-core"
 # An exact pin as pip reads it: NAME[extras] == VERSION [; marker], spaces allowed
 # (PEP 508). `===` (arbitrary equality), a wildcard `==1.*`, a range, a URL and
@@ -131,6 +141,42 @@ def check_required(p: Project) -> None:
         if not soup_listed(p, name):
             p.error(SOUP, name, "soup", f"{name}, a requirement of the {extra} extra of pyproject.toml, has no "
                     "SOUP entry: add a reviewed one [rule: soup]")
+
+
+def check_floor(p: Project) -> None:
+    """PR-057: the list holds SRS-292's names, the device platform marked on_device."""
+    if p.soup_required is None:
+        return    # the loader reports the missing or unreadable list
+    listed = {_norm(r.name): r for r in p.soup_required.required}
+    for name in REQUIRED_FLOOR:
+        r = listed.get(_norm(name))
+        if r is None:
+            p.error(SOUP_REQUIRED, name, "required", f"{name} is not listed, but SRS-292 requires it (the floor "
+                    "REQUIRED_FLOOR of traceability/soup_rules.py): list it with on_device, why and its commands, "
+                    "and keep its SOUP entry [rule: soup]")
+        elif name in DEVICE_FLOOR and not r.on_device:
+            p.error(SOUP_REQUIRED, name, "on_device", f"on_device is false, but the device process loads {name} "
+                    "(DEVICE_FLOOR of traceability/soup_rules.py): set on_device: true [rule: soup]")
+
+
+def check_commands(p: Project) -> None:
+    """PR-057: every command the scripts and Python files call is a listed component's or no SOUP item."""
+    from traceability.soup_commands import called_commands
+    if p.soup_required is None:
+        return
+    mapped = {c for r in p.soup_required.required for c in r.commands}
+    not_soup = {c for group in p.soup_required.not_soup for c in group.commands}
+    called = called_commands(p.root)
+    for cmd, files in sorted(called.items()):
+        if cmd not in mapped and cmd not in not_soup:
+            shown = ", ".join(sorted(files)[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+            p.error(SOUP_REQUIRED, cmd, "commands", f"{cmd} is called by {shown} but is neither among the commands "
+                    "of a required component nor under not_soup: add it to the component it belongs to (with a "
+                    "SOUP entry) or under not_soup with why [rule: soup]")
+    for cmd in sorted((mapped | not_soup) - set(called)):
+        p.warn(SOUP_REQUIRED, cmd, "commands", f"{cmd} is listed but no script or Python file calls it (as far as "
+               "the static scan of traceability/soup_commands.py sees): remove it if it is no longer used "
+               "[rule: soup]")
 
 
 def check_on_device(p: Project) -> None:
@@ -255,6 +301,8 @@ def check_startup_files(p: Project) -> None:
 
 def check_soup_rules(p: Project) -> None:
     check_lock_lines(p)
+    check_floor(p)
     check_required(p)
+    check_commands(p)
     check_on_device(p)
     check_startup_files(p)

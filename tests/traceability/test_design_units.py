@@ -15,7 +15,7 @@ from traceability.cli import main
 from traceability.data import load_project
 from traceability.docs.noterules import MIN_DISTINCT_WORDS, PLACEHOLDER, note_faults
 from traceability.docs.records import design_note_sections, load_design_notes
-from traceability.docs.units import Unit, all_units, c_scan, c_units, py_units
+from traceability.docs.units import BUILD_CONFIGS, Unit, all_units, c_scan, c_units, py_units
 from traceability.lock import review
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -358,3 +358,80 @@ def test_the_repository_has_a_design_for_every_unit(capsys):
     notes = load_design_notes(ROOT)
     for u in all_units(ROOT):
         assert note_faults(u, notes[u.key].text) == [], u.key
+
+
+# ---------------------------------------------------------------- 6. every build configuration, every folder (PR-058)
+BOARD_FN = "#ifdef IONTO_TARGET_HW\nstatic int32_t board_gain(int32_t a)\n{\n    return a;\n}\n#endif\n"
+
+
+def _insert_in_runner(root: Path, text: str) -> int:
+    """`text` before the runner's helpers; the 1-based line where it starts."""
+    path = root / "cext/runner.c"
+    src = path.read_text()
+    anchor = "/* ---- helpers ---"
+    assert anchor in src
+    path.write_text(src.replace(anchor, text + "\n" + anchor, 1))
+    return src[:src.index(anchor)].count("\n") + 1
+
+
+@pytest.mark.req("SRS-184")
+def test_the_build_configurations_are_the_host_and_the_board_build_with_ionto_target_hw():
+    assert BUILD_CONFIGS == (("host", ()), ("board", ("IONTO_TARGET_HW",)))
+    # the board configuration is a real build: the cross-compilation defines the macro
+    arm = (ROOT / "scripts/cverify.sh").read_text()
+    assert "arm-none-eabi-gcc -DIONTO_TARGET_HW " in arm
+
+
+@pytest.mark.req("SRS-184")
+def test_a_function_under_ifdef_ionto_target_hw_is_a_unit_that_needs_a_note(copy, capsys):
+    """The auditor's reproducer: the unit list preprocessed without -D, so the branch was gone."""
+    line = _insert_in_runner(copy, BOARD_FN)
+    unit = {u.key: u for u in c_units(copy)}["cext/runner.c:board_gain"]
+    assert (unit.line, unit.params, unit.returns) == (line + 1, ["a"], "int32_t")
+    errs = _errors(capsys, copy)
+    assert [e for e in errs if e.startswith(f"ERROR: docs/design/: cext/runner.c:board_gain: software unit "
+                                            f"(C function, cext/runner.c:{line + 1}) has no design note")], errs
+    assert not [e for e in errs if "[rule: design-units]" in e], errs
+
+
+@pytest.mark.req("SRS-184")
+def test_a_c_file_in_a_subfolder_of_cext_is_scanned(copy, capsys):
+    (copy / "cext/boards").mkdir()
+    (copy / "cext/boards/board.c").write_text('#include <stdint.h>\n#include "regulator.h"\n\n'
+                                              "int32_t board_init(int32_t rate_hz)\n{\n    return rate_hz;\n}\n")
+    assert "cext/boards/board.c:board_init" in {u.key for u in c_units(copy)}
+    errs = _errors(capsys, copy)
+    assert [e for e in errs if e.startswith("ERROR: docs/design/: cext/boards/board.c:board_init: software unit "
+                                            "(C function, cext/boards/board.c:4) has no design note")], errs
+
+
+@pytest.mark.req("SRS-184")
+def test_code_in_a_block_no_configuration_compiles_is_refused_naming_file_lines_and_rule(copy, capsys):
+    line = _insert_in_runner(copy, "#if defined(IONTO_OTHER_BOARD) && \\\n    (REG_TICK_HZ > 0)\n"
+                                   "static int32_t other_gain(int32_t a)\n{\n    return a;\n}\n#endif\n"
+                                   "#if 0\n/* a comment and a directive are no code */\n#error never\n#endif\n")
+    errs = [e for e in _errors(capsys, copy) if "cext/runner.c" in e and "[rule: design-units]" in e]
+    dead = ", ".join(str(n) for n in range(line + 2, line + 6))
+    assert len(errs) == 1, errs
+    assert errs[0].startswith(f"ERROR: cext/runner.c: its C functions cannot be read, so its units are unknown: "
+                              f"line(s) {dead} are code in a conditional block that no build configuration "
+                              "compiles (host, board (-DIONTO_TARGET_HW); "), errs
+    # the same function under the board's macro is a unit, not refused
+    (copy / "cext/runner.c").write_text((copy / "cext/runner.c").read_text().replace(
+        "defined(IONTO_OTHER_BOARD)", "defined(IONTO_TARGET_HW)"))
+    units, unreadable = c_scan(copy)
+    assert unreadable == [] and "cext/runner.c:other_gain" in {u.key for u in units}
+
+
+@pytest.mark.req("SRS-184")
+def test_a_header_block_that_an_including_file_enables_is_compiled_and_one_none_enables_is_refused(tmp_path):
+    (tmp_path / "cext").mkdir()
+    (tmp_path / "cext/opt.h").write_text("#ifndef OPT_H\n#define OPT_H\n#ifdef OPT_WANTED\n"
+                                         "static inline int opt_one(int v) { return v; }\n#endif\n"
+                                         "#ifdef OPT_NEVER\nstatic inline int opt_two(int v) { return v; }\n"
+                                         "#endif\n#endif\n")
+    (tmp_path / "cext/user.c").write_text('#define OPT_WANTED\n#include "opt.h"\n'
+                                          "int user(int v)\n{\n    return opt_one(v);\n}\n")
+    units, unreadable = c_scan(tmp_path)
+    assert {u.key for u in units} == {"cext/opt.h:opt_one", "cext/user.c:user"}
+    assert [(e.file, e.message.split(" are code")[0]) for e in unreadable] == [("cext/opt.h", "line(s) 7")]

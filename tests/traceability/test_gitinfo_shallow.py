@@ -114,3 +114,52 @@ def test_the_documents_of_a_full_clone_do_not_say_truncated(full, tmp_path, caps
             assert "History truncated" not in history and CUT not in history, did
     assert "History truncated" not in (out / "index.html").read_text()
     assert "| revision history | complete (full clone) |" in (out / "release-record.md").read_text()
+
+
+# ---------------------------------------------------------------- PR-059: replace refs and grafts
+REWRITTEN = "history truncated or rewritten by "
+
+
+@pytest.mark.req("SRS-180")
+def test_a_full_clone_grafted_by_git_replace_says_its_history_is_truncated_at_the_replaced_commit(small):
+    """The auditor's reproducer: `git replace --graft HEAD` in a full clone."""
+    head = _git(small, "rev-parse", "--short", "HEAD").strip()
+    _git(small, "replace", "--graft", "HEAD")
+    git = open_git(small)
+    assert _git(small, "rev-parse", "--is-shallow-repository").strip() == "false"
+    assert len(git.history(["docs"])) == 1     # 3 commits, 1 shown: hence the note
+    assert git.truncated.startswith(f"{REWRITTEN}git replace refs (refs/replace/) at {head} "), git.truncated
+    assert git.problem == "" and CUT not in git.truncated
+
+
+@pytest.mark.req("SRS-180")
+def test_a_graft_file_says_the_history_is_truncated_at_the_grafted_commit(small):
+    full_head = _git(small, "rev-parse", "HEAD").strip()
+    grafts = small / _git(small, "rev-parse", "--git-path", "info/grafts").strip()
+    grafts.parent.mkdir(parents=True, exist_ok=True)
+    grafts.write_text(f"# a comment line is no graft\n{full_head}\n")
+    git = open_git(small)
+    short = _git(small, "rev-parse", "--short", "HEAD").strip()
+    assert len(git.history(["docs"])) == 1
+    assert git.truncated.startswith(f"{REWRITTEN}the graft file .git/info/grafts at {short} "), git.truncated
+    grafts.write_text("# only a comment\n")
+    assert open_git(small).truncated == "" and len(open_git(small).history(["docs"])) == 3
+
+
+@pytest.mark.req("SRS-180")
+def test_every_document_and_the_release_record_of_a_grafted_full_clone_say_the_history_is_truncated(
+        full, tmp_path, capsys):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", full.as_uri(), str(clone)], check=True, capture_output=True)
+    _git(clone, "replace", "--graft", "HEAD")
+    cut = f"{REWRITTEN}git replace refs (refs/replace/) at {_git(clone, 'rev-parse', '--short', 'HEAD').strip()}"
+    out = tmp_path / "docs"
+    err = _docs(capsys, clone, out)
+    assert f"ionto-trace docs: warning: {cut}" in err
+    for did, _, _ in DOCUMENTS:
+        md, html = (out / f"{did}.md").read_text(), (out / f"{did}.html").read_text()
+        assert f"**History truncated:** {cut} " in md[md.index("## Revision history"):], did
+        assert f"<b>History truncated:</b> {cut} " in html[html.index('id="revisions"'):], did
+    record = (out / "release-record.md").read_text()
+    assert f"| revision history | {cut} " in record and "complete (full clone)" not in record
+    assert f"<b>History truncated:</b> {cut} " in (out / "index.html").read_text()

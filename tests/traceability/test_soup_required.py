@@ -1,4 +1,4 @@
-"""PR-048 (SRS-292): `ionto-trace check` itself, not only a test, fails when a
+"""PR-048, PR-057 (SRS-292): `ionto-trace check` itself, not only a test, fails when a
 platform component or tool of hazard_analysis/soup_required.yaml (data) has no
 SOUP entry, even after its deletion was reviewed, and when an entry's on_device
 is not what the device process loads (requirements/runtime.lock and the names
@@ -8,7 +8,6 @@ Each rule runs once over every entry it concerns (each must get its own error)."
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 from pathlib import Path
 
@@ -16,11 +15,13 @@ import pytest
 import yaml
 
 from tests.traceability.conftest import static_errors
+from traceability.cli import main
 from traceability.data import load_project
 from traceability.docs import soupgen
 from traceability.docs.soupver import runtime_closure
 from traceability.lock import review
-from traceability.soup_rules import device_names
+from traceability.soup_commands import called_commands, python_commands, shell_commands
+from traceability.soup_rules import DEVICE_FLOOR, REQUIRED_FLOOR, device_names
 
 ROOT = Path(__file__).resolve().parents[2]
 SOUP = "hazard_analysis/soup.yaml"
@@ -49,119 +50,6 @@ def _drop(root: Path, names: set[str]) -> None:
         assert m, name
         text = text[:m.start()] + text[m.end():]
     path.write_text(text)
-
-
-# ---------------------------------------------------------------- what the files call
-SHELL_FILES = ["scripts/dev.sh", "scripts/cverify.sh", "scripts/cppcheck.sh", "scripts/mutation.sh", ".ci/run"]
-PY_DIRS = ["scripts", "bench", "core", "traceability", "tests"]
-KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"}
-BUILTINS = {"cd", "echo", "printf", "set", "local", "export", "declare", "readonly", "return", "exit", "shift",
-            "trap", "read", "source", ".", "eval", "true", "false", "test", "[", "[[", "]]", "]", "wait", ":",
-            "case", "esac", "for", "in", "command", "exec", "unset", "continue", "break"}
-SEPARATORS = {";", "&&", "||", "|", "(", ")", "&", ";;", "|&"}
-ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
-WRAPPERS = {"env", "sudo", "as_root", "nohup"}
-PY_CALL = re.compile(r"\b(?:run|_run|_cmd|Popen|check_output|check_call|call)\(\s*\[\s*\"([A-Za-z][\w.+-]*)\"")
-WHICH = re.compile(r"\bwhich\(\s*\"([^\"]+)\"\s*\)")
-
-
-def _without_heredocs(text: str) -> str:
-    out, end = [], None
-    for line in text.splitlines():
-        if end is not None:
-            end = None if line.strip() == end else end
-            continue
-        m = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line)
-        end = m.group(1) if m else None
-        out.append(line)
-    return "\n".join(out)
-
-
-def _substitutions(word: str) -> list[str]:
-    """The texts of the command substitutions $( ... ) in a word (not $(( arithmetic )))."""
-    found, i = [], word.find("$(")
-    while i >= 0:
-        if word.startswith("$((", i):
-            i = word.find("$(", i + 3)
-            continue
-        depth, j = 1, i + 2
-        while j < len(word) and depth:
-            depth += {"(": 1, ")": -1}.get(word[j], 0)
-            j += 1
-        found.append(word[i + 2:j - 1])
-        i = word.find("$(", j)
-    return found
-
-
-def shell_commands(text: str, functions: set[str]) -> set[str]:
-    """The commands a shell script runs: first words of its simple commands (after
-    keywords, assignments and wrappers), `command -v NAME`, `python -m MODULE`,
-    `sh -c '...'` and $( ... ), less the builtins and the script's own functions."""
-    cmds: set[str] = set()
-    for line in _without_heredocs(text).replace("\\\n", " ").splitlines():
-        lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-        lex.whitespace_split = True
-        try:
-            tokens = list(lex)
-        except ValueError:
-            continue
-        simple: list[list[str]] = [[]]
-        depth, array = 0, False
-        for k, tok in enumerate(tokens):
-            if array:                          # NAME=( ... ): words, not commands
-                array = tok != ")"
-            elif tok == "(" and k and tokens[k - 1].endswith("="):
-                array = True
-            elif tok == ")" and depth == 0:    # `PATTERN)` of a case: a label
-                simple[-1] = []
-            elif tok in SEPARATORS:
-                depth += {"(": 1, ")": -1}.get(tok, 0)
-                simple.append([])
-            else:
-                simple[-1].append(tok)
-        for words in simple:
-            for w in words:
-                for sub in _substitutions(w):
-                    cmds |= shell_commands(sub, functions)
-            cmds |= _command_of(words, functions)
-    return cmds
-
-
-def _command_of(words: list[str], functions: set[str]) -> set[str]:
-    i = 0
-    while i < len(words) and (words[i] in KEYWORDS or ASSIGN.match(words[i]) or words[i] in WRAPPERS
-                              or words[i] == "step"):
-        i += 2 if words[i] == "step" else 1      # step "NAME" COMMAND...
-    if i >= len(words) or words[i] in ("for", "case"):
-        return set()
-    w, rest = words[i], words[i + 1:]
-    if w == "command" and rest[:1] == ["-v"]:
-        return set(rest[1:2])
-    if w in ("sh", "bash") and rest[:1] == ["-c"] and len(rest) > 1:
-        return {w} | shell_commands(rest[1], functions)
-    python = w.startswith("python") or bool(re.fullmatch(r"\"?\$\{?PY\}?\"?", w))
-    if python:
-        return {"python" if "$" in w else w} | ({rest[1]} if rest[:1] == ["-m"] and len(rest) > 1 else set())
-    if w in BUILTINS or w in functions or not re.fullmatch(r"[A-Za-z][\w.+-]*", w):
-        return set()
-    return {w}
-
-
-def called_commands(root: Path) -> dict[str, set[str]]:
-    """command -> the files calling it: the shell scripts CI runs, and the Python
-    files' subprocess calls and shutil.which lookups."""
-    out: dict[str, set[str]] = {}
-    for rel in SHELL_FILES:
-        text = (root / rel).read_text()
-        functions = set(re.findall(r"^\s*([A-Za-z_][\w-]*)\s*\(\)\s*\{", text, re.M))
-        for c in shell_commands(text, functions):
-            out.setdefault(c, set()).add(rel)
-    for d in PY_DIRS:
-        for path in sorted((root / d).rglob("*.py")):
-            text = path.read_text()
-            for c in set(PY_CALL.findall(text)) | set(WHICH.findall(text)):
-                out.setdefault(c, set()).add(path.relative_to(root).as_posix())
-    return out
 
 
 # ---------------------------------------------------------------- the data list
@@ -288,3 +176,118 @@ def test_the_required_list_is_a_reviewed_record(copy, capsys):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     assert [e for e in static_errors(capsys, copy) if e.startswith(
         f"ERROR: {REQUIRED}: SOUPREQ: text changed since its last review") and e.endswith("[rule: reviewed]")]
+
+
+# ---------------------------------------------------------------- PR-057: the floor and the scan in the check
+def _write_required(root: Path, data: dict) -> None:
+    (root / REQUIRED).write_text(yaml.safe_dump(data, sort_keys=False))
+    review(load_project(root), ["SOUPREQ"])
+
+
+@pytest.mark.req("SRS-292")
+def test_the_floor_is_the_list_of_srs_292():
+    statement = " ".join(load_project(ROOT).reqs["SRS-292"].statement.split())
+    named = statement[statement.index("(at least ") + len("(at least "):statement.index(")", statement.index(
+        "(at least "))]
+    assert sorted(REQUIRED_FLOOR) == sorted(re.split(r",\s*(?:and\s+)?|\s+and\s+", named))
+    assert len(REQUIRED_FLOOR) == 20 and NAMED <= set(REQUIRED_FLOOR)
+    assert set(DEVICE_FLOOR) == {"CPython", "glibc", "SQLite", "OpenSSL", "setuptools"}
+
+
+@pytest.mark.req("SRS-292")
+def test_cpython_removed_from_the_list_and_the_soup_list_and_reviewed_fails(copy, capsys):
+    """The auditor's reproducer: 0 errors before, only this test failed."""
+    data = _required(copy)
+    data["required"] = [r for r in data["required"] if r["name"] != "CPython"]
+    _drop(copy, {"CPython"})
+    review(load_project(copy), ["SOUP:CPython"])
+    _write_required(copy, data)
+    errs = static_errors(capsys, copy)
+    assert not [e for e in errs if "[rule: reviewed]" in e], errs
+    assert [e for e in errs if e.startswith(f"ERROR: {REQUIRED}: CPython: field 'required': CPython is not listed, "
+                                            "but SRS-292 requires it") and e.endswith("[rule: soup]")], errs
+    # its commands are now called but listed nowhere
+    for cmd in ("python", "venv"):
+        assert [e for e in errs if e.startswith(f"ERROR: {REQUIRED}: {cmd}: field 'commands': {cmd} is called by ")]
+
+
+@pytest.mark.req("SRS-292")
+def test_every_floor_name_taken_off_the_list_fails_once_and_the_device_platform_must_be_on_device(copy, capsys):
+    data = _required(copy)
+    data["required"] = [r for r in data["required"] if r["name"] not in REQUIRED_FLOOR]
+    assert len(data["required"]) >= 1    # the list may not be empty (pytest-xdist stays)
+    _write_required(copy, data)
+    errs = static_errors(capsys, copy)
+    for name in REQUIRED_FLOOR:
+        assert len([e for e in errs if e.startswith(f"ERROR: {REQUIRED}: {name}: field 'required': {name} is not "
+                                                    "listed, but SRS-292 requires it")]) == 1, name
+    data = _required(ROOT)
+    for r in data["required"]:
+        if r["name"] in DEVICE_FLOOR:
+            r["on_device"] = False
+    _write_required(copy, data)
+    errs = static_errors(capsys, copy)
+    for name in DEVICE_FLOOR:
+        assert [e for e in errs if e.startswith(f"ERROR: {REQUIRED}: {name}: field 'on_device': on_device is false, "
+                                                f"but the device process loads {name} (DEVICE_FLOOR")], name
+
+
+# every form of call the audit found unseen (PR-057), each with a tool name of its own
+SHELL_FORMS = [
+    ("find -exec", "find cext -name '*.c' -exec findtool {} \\;\n", "findtool"),
+    ('"$TOOLVAR"', 'TOOLVAR=${TOOLVAR:-vartool}\n"$TOOLVAR" --check\n', "vartool"),
+    ("absolute path", "/usr/bin/abstool -q out\n", "abstool"),
+    ("single-quoted name", "'quotedtool' -q\n", "quotedtool"),
+    ("xargs", "ls | xargs -n 1 xargstool\n", "xargstool"),
+]
+PY_FORMS = [
+    ("shell=True", 'subprocess.run("shelltool --all | wc -l", shell=True)\n', "shelltool"),
+    ("os.system", 'os.system("systemtool -q")\n', "systemtool"),
+    ("argv in a variable", 'ARGV = ["argvtool", "-x"]\nsubprocess.run(ARGV)\n', "argvtool"),
+    ("single-quoted name", "subprocess.run(['quotedpytool'])\n", "quotedpytool"),
+    ("os.execvp", 'os.execvp("exectool", ["exectool"])\n', "exectool"),
+    ("create_subprocess_exec", 'asyncio.create_subprocess_exec("asynctool", "-v")\n', "asynctool"),
+]
+
+
+@pytest.mark.parametrize("form, text, tool", SHELL_FORMS)
+@pytest.mark.req("SRS-292")
+def test_the_shell_scan_sees_each_form_the_audit_named(form, text, tool):
+    assert tool in shell_commands("set -euo pipefail\n" + text, set()), form
+
+
+@pytest.mark.parametrize("form, text, tool", PY_FORMS)
+@pytest.mark.req("SRS-292")
+def test_the_python_scan_sees_each_form_the_audit_named(form, text, tool):
+    assert tool in python_commands("import asyncio, os, subprocess\n\n\ndef f():\n" +
+                                   "".join("    " + line + "\n" for line in text.splitlines())), form
+
+
+@pytest.mark.req("SRS-292")
+def test_a_new_script_and_every_form_of_call_fail_the_check_naming_the_tool_and_file(copy, capsys):
+    (copy / "scripts/board_flash.sh").write_text("#!/bin/bash\nset -euo pipefail\nnewscripttool --flash\n" +
+                                                 "".join(text for _, text, _ in SHELL_FORMS))
+    (copy / "scripts/calls.py").write_text("import asyncio, os, subprocess\n\n\ndef f():\n" + "".join(
+        "    " + line + "\n" for _, text, _ in PY_FORMS for line in text.splitlines()))
+    errs = static_errors(capsys, copy)
+    for tool, rel in [("newscripttool", "scripts/board_flash.sh")] + \
+            [(tool, "scripts/board_flash.sh") for _, _, tool in SHELL_FORMS] + \
+            [(tool, "scripts/calls.py") for _, _, tool in PY_FORMS]:
+        mine = [e for e in errs if e.startswith(f"ERROR: {REQUIRED}: {tool}: field 'commands': {tool} is called by "
+                                                f"{rel} but is neither among the commands of a required component "
+                                                "nor under not_soup")]
+        assert len(mine) == 1 and mine[0].endswith("[rule: soup]"), (tool, mine)
+
+
+@pytest.mark.req("SRS-292")
+def test_a_listed_command_nothing_calls_is_a_warning_not_an_error(copy, capsys):
+    data = _required(copy)
+    data["not_soup"][0]["commands"].append("retiredtool")
+    _write_required(copy, data)
+    capsys.readouterr()
+    main(["--root", str(copy), "check", "--static"])
+    out = capsys.readouterr()
+    lines = (out.out + out.err).splitlines()
+    assert [x for x in lines if x.startswith(f"WARNING: {REQUIRED}: retiredtool: field 'commands': retiredtool is "
+                                             "listed but no script or Python file calls it")]
+    assert not [x for x in lines if x.startswith("ERROR")], lines

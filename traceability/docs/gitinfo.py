@@ -28,7 +28,7 @@ class Git:
     commit: str          # full hash, "+ uncommitted changes" when dirty; or "unknown"
     problem: str = ""    # why there is no history ("" when git works)
     uncommitted: tuple[str, ...] = ()   # `git status --porcelain` lines: modified, staged or untracked
-    truncated: str = ""  # on a shallow clone: where its history is cut ("" on a full clone)
+    truncated: str = ""  # a shallow clone's cut, a replace ref or a graft: where ("" on a full clone)
 
     def uncommitted_note(self) -> str:
         """What the documents say about changes that no commit holds ("" when clean)."""
@@ -87,7 +87,8 @@ def open_git(root: Path) -> Git:
     changes = tuple(line for line in status.splitlines() if line.strip())
     changes += tuple(h for h in hidden if h not in changes)
     commit = head.strip() + (" + uncommitted changes" if changes else "")
-    return Git(root, commit, uncommitted=changes, truncated=_shallow_note(root))
+    cuts = [note for note in (_shallow_note(root), _rewritten_note(root)) if note]
+    return Git(root, commit, uncommitted=changes, truncated="; ".join(cuts))
 
 
 def _shallow_note(root: Path) -> str:
@@ -103,6 +104,28 @@ def _shallow_note(root: Path) -> str:
     at = ", ".join(short or cut) or "an unknown commit"
     return (f"shallow clone: history truncated at {at} (older commits are not in this clone, so this "
             "revision history is incomplete; build the documents from a full clone)")
+
+
+def _rewritten_note(root: Path) -> str:
+    """PR-059: a replace ref (`git replace --graft`) or a graft file (info/grafts)
+    gives commits other parents, so `git log` stops or detours there as in a
+    shallow clone, in a clone that says it is full; "" when there is neither."""
+    replaced = _run(root, "replace", "-l")
+    rel = (_run(root, "rev-parse", "--git-path", "info/grafts") or "").strip()
+    path = (root / rel) if rel else None
+    grafts = path.read_text(encoding="utf-8").splitlines() if path and path.is_file() else []
+    grafted = [line.split()[0] for line in grafts if line.strip() and not line.lstrip().startswith("#")]
+    if replaced is None:   # fail closed: the replace refs could not be listed
+        return ("history may be truncated: git replace -l failed, so replaced commits cannot be ruled out "
+                "(this revision history may be incomplete; build the documents from a full clone)")
+    notes = []
+    for what, names in (("git replace refs (refs/replace/)", replaced.split()), (f"the graft file {rel}", grafted)):
+        if names:
+            short = (_run(root, "rev-parse", "--short", *names) or "").split()
+            notes.append(f"history truncated or rewritten by {what} at {', '.join(short or names)} (git log "
+                         "follows the replacement, so this revision history may be cut short or altered; build "
+                         "the documents from a full clone without replace refs or grafts)")
+    return "; ".join(notes)
 
 
 def _hidden_changes(root: Path) -> tuple[str, ...] | None:

@@ -1,10 +1,12 @@
 """The software units (IEC 62304 5.4), read from the code's own declarations and
 comments (SRS-184, SRS-293):
 
-- every C function defined in cext/*.c and cext/*.h, found by pycparser (a SOUP
-  item, cffi's parser) on the file as gcc's preprocessor gives it, never by a
-  pattern over the text: static, inline, a return type on its own line, two-word
-  types, pointer returns, any name;
+- every C function defined in a .c or .h file of cext/ at any depth, found by
+  pycparser (a SOUP item, cffi's parser) on the file as gcc's preprocessor gives
+  it in each build configuration (BUILD_CONFIGS), never by a pattern over the
+  text: static, inline, a return type on its own line, two-word types, pointer
+  returns, any name; code in a conditional block that no configuration compiles
+  is refused (PR-058: such a function would be a unit nobody lists);
 - every Python module under core/, at any depth, __init__.py included.
 
 A unit is keyed by its file and its name (`cext/runner.c:max_i32`, or the module's
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -45,6 +48,15 @@ typedef int pthread_cond_t; typedef int FILE; typedef char *va_list; typedef int
 #define false 0
 #define NULL ((void *)0)
 """
+# PR-058: the builds of cext/ and the macros each defines; the units are the union
+# of the functions every one of them compiles. host: the cffi extension
+# (cext/build_cffi.py); board: a microcontroller build (scripts/cverify.sh arm).
+BUILD_CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("host", ()),
+    ("board", ("IONTO_TARGET_HW",)),
+)
+CONDITIONAL = re.compile(r"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b")
+DIRECTIVE = re.compile(r"^[ \t]*#")
 SYSTEM_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<[^>\n]*>[^\n]*$", re.M)
 
 
@@ -141,18 +153,19 @@ def _comment_above(lines: list[str], i: int) -> str:
 
 # ---------------------------------------------------------------- C: preprocess and parse
 def c_files(root: Path) -> list[str]:
-    """Every C source and header of cext/."""
+    """Every C source and header of cext/, at any depth (PR-058: cext/boards/board.c too)."""
     d = root / C_DIR
-    return sorted(f"{C_DIR}/{p.name}" for p in d.iterdir() if p.suffix in (".c", ".h") and p.is_file()) \
-        if d.is_dir() else []
+    return sorted(p.relative_to(root).as_posix() for p in d.rglob("*")
+                  if p.suffix in (".c", ".h") and p.is_file()) if d.is_dir() else []
 
 
-def _preprocess(mirror: Path, rel: str) -> str:
+def _preprocess(mirror: Path, rel: str, defines: tuple[str, ...] = ()) -> str:
     gcc = shutil.which("gcc")
     if gcc is None:
         raise UnitError(rel, "gcc is not installed (its preprocessor is needed to read the C units; "
                              "bash scripts/dev.sh installs it)")
-    r = subprocess.run([gcc, "-E", "-nostdinc", "-std=c99", "-x", "c", "-include", str(mirror / "__fake_libc.h"),
+    r = subprocess.run([gcc, "-E", "-nostdinc", "-std=c99", "-x", "c", *(f"-D{m}" for m in defines),
+                        "-include", str(mirror / "__fake_libc.h"),
                         "-I", str(mirror / C_DIR), str(mirror / rel)], capture_output=True, text=True)
     if r.returncode != 0:
         raise UnitError(rel, "gcc -E failed: " + " ".join(r.stderr.split())[:300])
@@ -182,9 +195,9 @@ def _return_type(fdecl) -> str:
     return " ".join(c_generator.CGenerator().visit(c_ast.Typename(None, [], None, ret)).split()) or "?"
 
 
-def _parse(mirror: Path, rel: str):
+def _parse(mirror: Path, rel: str, defines: tuple[str, ...] = ()):
     from pycparser import c_parser
-    text = _preprocess(mirror, rel)
+    text = _preprocess(mirror, rel, defines)
     try:
         return c_parser.CParser().parse(text, str(mirror / rel))
     except Exception as exc:    # pycparser's ParseError names the file and line
@@ -193,52 +206,153 @@ def _parse(mirror: Path, rel: str):
                              "FAKE_LIBC of traceability/docs/units.py") from None
 
 
-def _units_of(root: Path, mirror: Path, rel: str) -> list[Unit]:
+class _Source:
+    """One file of cext/ as text, comment-free code and line offsets."""
+
+    def __init__(self, root: Path, rel: str) -> None:
+        text = (root / rel).read_text(encoding="utf-8")
+        self.lines = text.splitlines()
+        self.code = blank_comments(text)
+        self.code_lines = self.code.splitlines()
+        self.offsets = [0]
+        for ln in self.code.splitlines(keepends=True):
+            self.offsets.append(self.offsets[-1] + len(ln))
+
+
+def _units_of(root: Path, mirror: Path, rel: str, defines: tuple[str, ...] = ()) -> list[Unit]:
+    """The functions gcc compiles for the translation unit `rel`: its own and, PR-058,
+    those of the headers of cext/ it includes (a header's block that only an
+    including file's macro enables is compiled there and nowhere else)."""
     from pycparser import c_ast
-    tree = _parse(mirror, rel)
-    own = str(mirror / rel)
+    tree = _parse(mirror, rel, defines)
+    cext = os.path.normpath(mirror / C_DIR) + os.sep
+
+    def where(node) -> str | None:   # the file of cext/ a node comes from, or None
+        f = os.path.normpath(node.coord.file) if node.coord else ""
+        return Path(f).relative_to(mirror).as_posix() if f.startswith(cext) else None
+
     # a function declared in another header of cext/ is public: that header's comment too
-    public: dict[str, tuple[str, int]] = {}
+    declared: dict[str, list[tuple[str, int]]] = {}
     for node in tree.ext:
-        if (isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl) and node.coord
-                and node.coord.file != own and node.coord.file.startswith(str(mirror / C_DIR))):
-            public.setdefault(node.name, (node.coord.file[len(str(mirror)) + 1:], node.coord.line))
-    text = (root / rel).read_text(encoding="utf-8")
-    lines = text.splitlines()
-    code = blank_comments(text)
-    code_lines = code.splitlines()
-    offsets = [0]
-    for ln in code.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(ln))
+        if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl) and where(node):
+            declared.setdefault(node.name, []).append((where(node), node.coord.line))
+    sources: dict[str, _Source] = {}
     units = []
     for node in tree.ext:
-        if not (isinstance(node, c_ast.FuncDef) and node.coord and node.coord.file == own):
+        frel = where(node) if isinstance(node, c_ast.FuncDef) else None
+        if frel is None:
             continue
+        s = sources.setdefault(frel, _Source(root, frel))
         name = node.decl.name
-        first = _start_index(code_lines, node.coord.line - 1)
-        brace = offsets[node.body.coord.line - 1] + node.body.coord.column - 1
-        if code[brace:brace + 1] != "{":        # a column counted otherwise: the first brace on that line
-            brace = code.index("{", offsets[node.body.coord.line - 1])
-        end = block_end(code, brace)
-        sig = " ".join(code[offsets[first]:brace].split())
-        comment = _comment_above(lines, first)
-        if name in public:
-            hrel, hline = public[name]
+        first = _start_index(s.code_lines, node.coord.line - 1)
+        brace = s.offsets[node.body.coord.line - 1] + node.body.coord.column - 1
+        if s.code[brace:brace + 1] != "{":        # a column counted otherwise: the first brace on that line
+            brace = s.code.index("{", s.offsets[node.body.coord.line - 1])
+        end = block_end(s.code, brace)
+        sig = " ".join(s.code[s.offsets[first]:brace].split())
+        comment = _comment_above(s.lines, first)
+        public = [d for d in declared.get(name, []) if d[0] != frel]
+        if public:
+            hrel, hline = public[0]
             hlines = (root / hrel).read_text(encoding="utf-8").splitlines()
             hc = _comment_above(hlines, _start_index(blank_comments("\n".join(hlines)).splitlines(), hline - 1))
             comment = (hc + " " + comment).strip() if hc else comment
             sig += f"  [public: {hrel}]"
-        last = code.count("\n", 0, end)
-        ids = sorted(set(IDS.findall(comment + " " + " ".join(lines[first:last + 1]))))
-        units.append(Unit(name, "C function", rel, first + 1, sig, comment, ids, _params(node),
+        last = s.code.count("\n", 0, end)
+        ids = sorted(set(IDS.findall(comment + " " + " ".join(s.lines[first:last + 1]))))
+        units.append(Unit(name, "C function", frel, first + 1, sig, comment, ids, _params(node),
                           _return_type(node.decl.type)))
     return units
+
+
+# ---------------------------------------------------------------- conditional blocks no build compiles
+def _groups(code: str) -> list[tuple[int, int, int]]:
+    """(directive line, first line, last line) of the body of every group of a
+    conditional (#if/#ifdef/#ifndef, #elif, #else up to the next of them or
+    #endif), 1-based, in comment-free code; a directive's continuation lines
+    belong to it, so the body starts after them."""
+    lines = code.splitlines()
+    groups, stack = [], []       # stack: [directive line, first line] of each open group
+    i = 0
+    while i < len(lines):
+        start = i
+        while lines[i].rstrip().endswith("\\") and i + 1 < len(lines):
+            i += 1
+        m = CONDITIONAL.match(lines[start])
+        if m:
+            word = m.group(1)
+            if word in ("elif", "else", "endif") and stack:
+                d, first = stack.pop()
+                groups.append((d, first, start))
+            if word != "endif":
+                stack.append([start + 1, i + 2])
+        i += 1
+    groups += [(d, first, len(lines)) for d, first in stack]   # unterminated: gcc reports it
+    return groups
+
+
+def _marker(tag: int, line: int) -> str:
+    return f"__ionto_live_{tag}_{line}__"
+
+
+def _marked(src: str, after: set[int], tag: int) -> str:
+    """`src` with a marker token after each line of `after` (the last line of a
+    directive that opens a group): the marker is in the preprocessed output
+    exactly when gcc compiles that group."""
+    out = []
+    for n, text in enumerate(src.splitlines(), 1):
+        out.append(text)
+        if n in after:
+            out.append(_marker(tag, n))
+    return "\n".join(out) + "\n"
+
+
+def _dead_code(base: Path, files: list[str], errors: list[UnitError]) -> None:
+    """PR-058: code in a group of a conditional that no configuration of
+    BUILD_CONFIGS compiles would hold functions that are no unit: refused,
+    naming the file and lines (directives such as #error alone are no code)."""
+    groups: dict[int, list[tuple[int, int, int]]] = {}
+    codes: dict[int, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="ionto-live-") as tmp:
+        mirror = Path(tmp)
+        (mirror / "__fake_libc.h").write_text(FAKE_LIBC, encoding="utf-8")
+        for tag, rel in enumerate(files):
+            src = SYSTEM_INCLUDE.sub("", (base / rel).read_text(encoding="utf-8"))
+            code = blank_comments(src)
+            groups[tag], codes[tag] = _groups(code), code.splitlines()
+            (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
+            (mirror / rel).write_text(_marked(src, {first - 1 for _, first, _ in groups[tag]}, tag), encoding="utf-8")
+        (mirror / C_DIR).mkdir(exist_ok=True)
+        seen: set[str] = set()
+        for rel in files:
+            for _, defines in BUILD_CONFIGS:
+                try:
+                    seen.update(re.findall(r"__ionto_live_\d+_\d+__", _preprocess(mirror, rel, defines)))
+                except UnitError:
+                    pass    # the parse of the file reports it
+    names = ", ".join(f"{name}" + (f" (-D{' -D'.join(d)})" if d else "") for name, d in BUILD_CONFIGS)
+    for tag, rel in enumerate(files):
+        code = codes[tag]
+        dead = []
+        for d, first, last in groups[tag]:
+            if _marker(tag, first - 1) in seen:
+                continue
+            inner = {n for d2, f2, l2 in groups[tag] if f2 >= first and l2 <= last and (d2, f2) != (d, first)
+                     for n in range(d2, l2 + 1)}   # nested groups report their own lines
+            dead += [n for n in range(first, last + 1) if n not in inner and n <= len(code)
+                     and code[n - 1].strip() and not DIRECTIVE.match(code[n - 1])
+                     and not (n > 1 and code[n - 2].rstrip().endswith("\\"))]
+        if dead:
+            errors.append(UnitError(rel, f"line(s) {', '.join(map(str, sorted(dead)[:10]))} are code in a "
+                                         f"conditional block that no build configuration compiles ({names}; "
+                                         "BUILD_CONFIGS of traceability/docs/units.py): a function there would be "
+                                         "no software unit; build it in a configuration listed there or remove it"))
 
 
 @lru_cache(maxsize=8)
 def _c_scan(root: str, digest: str) -> tuple[tuple[Unit, ...], tuple[UnitError, ...]]:
     base = Path(root)
-    units: list[Unit] = []
+    units: dict[str, Unit] = {}
     errors: list[UnitError] = []
     with tempfile.TemporaryDirectory(prefix="ionto-units-") as tmp:
         mirror = Path(tmp)
@@ -247,13 +361,18 @@ def _c_scan(root: str, digest: str) -> tuple[tuple[Unit, ...], tuple[UnitError, 
         files = c_files(base)
         for rel in files:   # system includes become blank lines: the line numbers stay true
             src = (base / rel).read_text(encoding="utf-8")
+            (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
             (mirror / rel).write_text(SYSTEM_INCLUDE.sub("", src), encoding="utf-8")
         for rel in files:
-            try:
-                units += _units_of(base, mirror, rel)
-            except UnitError as exc:
-                errors.append(exc)
-    return tuple(units), tuple(errors)
+            for _, defines in BUILD_CONFIGS:   # the union: the first configuration that has a unit gives it
+                try:
+                    for u in _units_of(base, mirror, rel, defines):
+                        units.setdefault(u.key, u)
+                except UnitError as exc:
+                    errors.append(exc)
+                    break
+    _dead_code(base, files, errors)
+    return tuple(sorted(units.values(), key=lambda u: (u.file, u.line))), tuple(errors)
 
 
 def c_scan(root: Path) -> tuple[list[Unit], list[UnitError]]:
