@@ -169,6 +169,16 @@ CUT_PROBE_S = 0.05
 # session pauses as on a lift-off (SRS-254). The treatment timer runs at most
 # this long (plus one density check) at the small reference meanwhile.
 LIMITED_STALL_S = 1.0
+# The supervisor's own open-circuit check (SRS-256): in treat and limited a
+# reading below a quarter of a reference of at least 0.4 mA (a quarter of it
+# is 5 x the 20 uA rms noise of one reading), not compliance limited and not
+# reported as contact lost, for 0.5 s, is a lift-off the regulator did not
+# report: after a cut the regulator's own collapse tier is armed only by a
+# 160 uA reading, so a lift-off before one let the reference rise to 10 mA
+# with the hand out (safety review of the PR-061 fix: 509.6 s counted, 0 pauses).
+OPEN_CHECK_MIN_MA = 0.4
+OPEN_CHECK_RATIO = 4
+OPEN_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -299,10 +309,12 @@ class _StateEntryClocks:
     def on_enter_state(self, target) -> None:
         """What a density episode kept is valid in limited only (PR-062): a
         cut's probe window and the stall watch do not survive a state change."""
-        if target.id != "limited":
+        if target.id not in ("limited", "reverse_down"):
+            # (half time may come just after a cut: its check then runs in reverse_down)
             self._sup._cut_tick = None
             self._sup._probe_loss = False
         self._sup._ref_seen_ma = None
+        self._sup._absent_since_tick = None
 
 
 class Supervisor:
@@ -386,6 +398,7 @@ class Supervisor:
         self._probe_loss = False              # the contact loss now is that cut's check
         self._ref_seen_ma: float | None = None  # in limited: the reference when it last moved
         self._ref_moved_tick = 0
+        self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -891,13 +904,17 @@ class Supervisor:
         if last.fault != FaultCode.NONE:
             self._enter_fault(FaultCode(last.fault).name.lower())
             return
-        if last.contact_lost and state in ("ramp", "treat", "reverse_down"):
+        if state == "reverse_down" and last.contact_lost and self._cut_probe_loss():
+            pass   # the cut's own check, half time just after a cut: the fall goes on (PR-062)
+        elif last.contact_lost and state in ("ramp", "treat", "reverse_down"):
             self._send("contact_lost")
             return
         if state == "limited":
             self._count_limited_cuts(last)   # before anything else: never late (PR-062)
             if self._limited_contact_lost(last) or self._limited_stalled(last):
                 return
+        if state in ("treat", "limited") and self._current_absent(last):
+            return
         if state == "paused":
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
                 self._send("contact_restored")
@@ -940,20 +957,26 @@ class Supervisor:
             self._cuts_seen = last.antishock_cuts
             self.log.append(f"{self.elapsed_s:.3f}s anti-shock cut in limited ({self.cuts} this session)")
 
+    def _cut_probe_loss(self) -> bool:
+        """The contact loss reported now is the supervisor's own density cut's
+        contact check: first seen within CUT_PROBE_S of the cut, and no longer
+        than LIMITED_CONTACT_CHECK_S from it (SRS-061, PR-062)."""
+        if self._cut_tick is None:
+            return False
+        since_cut = self.tick - self._cut_tick
+        if not self._probe_loss and since_cut <= round(CUT_PROBE_S * self.tick_hz):
+            self._probe_loss = True
+        return self._probe_loss and since_cut < round(LIMITED_CONTACT_CHECK_S * self.tick_hz)
+
     def _limited_contact_lost(self, last) -> bool:
-        """A contact loss in limited. One that begins within CUT_PROBE_S of the
-        supervisor's own density cut is that cut's contact check: it may last
-        LIMITED_CONTACT_CHECK_S from the cut. Any other loss, or a check that
-        lasts longer, pauses as a lift-off does (SRS-061; the contact timeout
-        runs from there, SRS-062). True if the row is done with."""
+        """A contact loss in limited. The density cut's own contact check may
+        last LIMITED_CONTACT_CHECK_S from the cut; any other loss, or a check
+        that lasts longer, pauses as a lift-off does (SRS-061; the contact
+        timeout runs from there, SRS-062). True if the row is done with."""
         if not last.contact_lost:
             self._probe_loss = False
             return False
-        since_cut = None if self._cut_tick is None else self.tick - self._cut_tick
-        if (not self._probe_loss and since_cut is not None
-                and since_cut <= round(CUT_PROBE_S * self.tick_hz)):
-            self._probe_loss = True
-        if self._probe_loss and since_cut < round(LIMITED_CONTACT_CHECK_S * self.tick_hz):
+        if self._cut_probe_loss():
             self._timed_event()   # the cut's own check: the time may be up meanwhile
             return True
         self._probe_loss = False
@@ -968,15 +991,42 @@ class Supervisor:
         decides: the session pauses, and resumes from 0 if the search finds
         the contact. True if the row is done with."""
         ref = last.reference_ma
-        if self._ref_seen_ma is None or abs(ref - self._ref_seen_ma) > REFERENCE_EPS_MA:
+        # the stall clock runs only while the reference is below the target:
+        # one held at its target is not stalled when the target then steps up
+        # by 1 % and a slow slew takes rows to show it (a false pause at 1 mA)
+        if (self._ref_seen_ma is None or abs(ref - self._ref_seen_ma) > REFERENCE_EPS_MA
+                or ref >= self.density_target_ma - REFERENCE_EPS_MA):
             self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
             return False
-        if (ref >= self.density_target_ma - REFERENCE_EPS_MA
-                or self.tick - self._ref_moved_tick < round(LIMITED_STALL_S * self.tick_hz)):
+        if self.tick - self._ref_moved_tick < round(LIMITED_STALL_S * self.tick_hz):
             return False
         self.log.append(f"{self.elapsed_s:.3f}s reference held at {ref:.4f} mA below the target "
                         f"{self.density_target_ma:.3f} mA for {LIMITED_STALL_S:.1f} s: no current "
                         "shows, contact search")
+        self._pause_with_search()
+        return True
+
+    def _current_absent(self, last) -> bool:
+        """The supervisor's own open-circuit check (SRS-256): with the reference
+        at least OPEN_CHECK_MIN_MA, the drive not compliance limited and no
+        contact loss reported, a reading below 1/OPEN_CHECK_RATIO of the
+        reference at every batch end for OPEN_CHECK_S is a lift-off the
+        regulator did not report. The regulator's contact search decides.
+        True if the row is done with."""
+        absent = (last.reference_ma >= OPEN_CHECK_MIN_MA and not last.compliance_limited
+                  and not last.contact_lost
+                  and last.measured_current_ma * OPEN_CHECK_RATIO < last.reference_ma)
+        if not absent:
+            self._absent_since_tick = None
+            return False
+        if self._absent_since_tick is None:
+            self._absent_since_tick = self.tick
+        if self.tick - self._absent_since_tick < round(OPEN_CHECK_S * self.tick_hz):
+            return False
+        self._absent_since_tick = None
+        self.log.append(f"{self.elapsed_s:.3f}s reading {last.measured_current_ma:.3f} mA at a reference of "
+                        f"{last.reference_ma:.3f} mA for {OPEN_CHECK_S:.1f} s in {self.state}: "
+                        "no current flows, contact search")
         self._pause_with_search()
         return True
 
