@@ -40,7 +40,13 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # Threshold per module (percent, used when no threshold is given): the score
 # last measured, rounded down; it may only be raised. "-" = not yet measured
 # by a full run of the module: the figure is printed, the run fails only if
-# mutmut itself fails. See docs/mutation-session.md.
+# mutmut itself fails. CI runs one 1-in-N share (MODULE_SHARE), so the
+# threshold is the LOWEST share's score (the reviewed equivalent survivors
+# are not spread evenly), not the full run's. scenario: full run 241/245
+# (98.4 %), lowest 1-in-5 share 49/51 (96.1 %, share 2). history: full run
+# 513/585 (87.7 %), lowest share 102/120 (85.0 %, share 2); its 72 survivors
+# are reviewed equivalent or without a requirement (50 differ only in the
+# letter case of SQL text). See docs/mutation-session.md.
 # Share of a module's mutants run per CI commit (MUTATION_SHARE below), chosen
 # so that one module stays within about 4 minutes on 2 cores (the CI budget is
 # 45 min); measured figures in docs/mutation-session.md.
@@ -48,7 +54,7 @@ declare -A MODULE_SHARE=(
     [limits]=1 [trace]=1 [device]=2 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
-    [limits]=100 [trace]=- [device]=- [scenario]=- [regulator]=- [history]=- [supervisor]=- [cli]=-
+    [limits]=100 [trace]=- [device]=- [scenario]=96 [regulator]=- [history]=85 [supervisor]=- [cli]=-
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
 # run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of

@@ -138,3 +138,89 @@ def test_an_unknown_field_is_refused_listing_the_fields_of_its_event(entry, allo
     key = next(k for k in entry if k not in ("event", "ohms")) if entry["event"] == "load" else "ohms"
     assert _refusal({"at_s": 1, **entry}) == (
         f"scenario entry 0: field {key!r} is unknown for event '{entry['event']}'; allowed fields: {allowed}")
+
+
+@pytest.mark.req("SRS-083")
+def test_a_missing_event_field_lists_every_event_name():
+    assert _refusal({"at_s": 1}) == (
+        "scenario entry 0: field 'event' is missing; allowed: lift_off, contact, short, load, "
+        "sensor_stuck, stall, ticks_stop, clock_drift, stop")
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("data,kind", [({"at_s": 1, "event": "stop"}, "dict"), ("stop", "str"), (5, "int")])
+def test_a_scenario_that_is_not_a_list_is_refused_naming_what_it_is(data, kind):
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(data)
+    assert str(err.value) == f"scenario: expected a list of events, got {kind}"
+
+
+@pytest.mark.req("SRS-083")
+@pytest.mark.parametrize("channel", [1, 1.0])
+def test_an_integer_field_is_read_as_an_integer(channel):
+    # the channel is an index (0 or 1), logged and acted as such, never 1.0
+    (event,) = parse_scenario([{"at_s": 1, "event": "sensor_stuck", "channel": channel, "mA": 2}])
+    assert event.fields == {"channel": 1, "mA": 2.0}
+    assert type(event.fields["channel"]) is int and type(event.fields["mA"]) is float
+
+
+@pytest.mark.req("SRS-083")
+def test_a_stop_event_given_to_the_device_is_refused_and_nothing_acted():
+    # `stop` ends the session in the supervisor; it is no load event
+    from core.scenario import ScenarioEvent, apply_event
+    spy = _Spy()
+    with pytest.raises(ScenarioError) as err:
+        apply_event(spy, ScenarioEvent(index=3, at_s=5.0, event="stop"))
+    assert str(err.value) == "event 'stop' is not a load event"
+    assert spy.calls == []
+
+
+@pytest.mark.req("SRS-083")
+def test_a_missing_scenario_file_is_refused_naming_it(tmp_path):
+    from core.scenario import load_scenario
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value) == f"scenario file {str(path)!r} does not exist"
+
+
+@pytest.mark.req("SRS-142")
+def test_a_directory_as_scenario_file_is_refused_naming_it_and_the_allowed_kind(tmp_path):
+    from core.scenario import load_scenario
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(tmp_path)
+    assert str(err.value) == (f"scenario file {str(tmp_path)!r} cannot be read: not a regular file "
+                              "(allowed: a regular file of at most 262144 bytes)")
+
+
+@pytest.mark.req("SRS-083")
+def test_a_scenario_file_not_in_utf8_is_refused_naming_it(tmp_path):
+    from core.scenario import load_scenario
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("- {at_s: 1, event: stop}  # Stromstärke\n".encode("latin-1"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"scenario file {str(path)!r} cannot be read: 'utf-8' codec can't decode")
+
+
+@pytest.mark.req("SRS-083")
+def test_a_scenario_file_that_is_not_yaml_is_refused_naming_it_and_the_line(tmp_path):
+    from core.scenario import load_scenario
+    path = tmp_path / "bad.yaml"
+    path.write_text("- at_s: 1\n  event: [stop\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"scenario file {str(path)!r} is not valid YAML: while parsing")
+    assert "line 2, column 10" in str(err.value)
+
+
+@pytest.mark.req("SRS-140", "SRS-083")
+def test_an_integer_of_5000_digits_in_a_file_is_refused_naming_the_file(tmp_path):
+    # beyond Python's int-to-text limit of 4300 digits: refused, never a traceback
+    from core.scenario import load_scenario
+    path = tmp_path / "big.yaml"
+    path.write_text("- {at_s: " + "1" * 5000 + ", event: stop}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"scenario file {str(path)!r} holds a value that cannot be read: ")
+    assert "(4300 digits)" in str(err.value) and "5000 digits" in str(err.value)
