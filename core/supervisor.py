@@ -169,14 +169,20 @@ CUT_PROBE_S = 0.05
 # session pauses as on a lift-off (SRS-254). The treatment timer runs at most
 # this long (plus one density check) at the small reference meanwhile.
 LIMITED_STALL_S = 1.0
+# ... "not moved" meaning: risen by less than this share of the commanded
+# ramp-up slew over the window (the regulator slews the reference at the full
+# slew whenever it does not wait for evidence, SRS-025)
+STALL_RISE_SHARE = 0.25
 # The supervisor's own open-circuit check (SRS-256): in treat and limited a
-# reading below a quarter of a reference of at least 0.4 mA (a quarter of it
-# is 5 x the 20 uA rms noise of one reading), not compliance limited and not
+# reading below a quarter of a reference of at least 0.2 mA (a quarter of it
+# is 2.5 x the 20 uA rms noise of one reading, and a current that flows reads
+# below it only 7.5 sigma low on both channels at once; every density target
+# is at least a third of the 1 mA minimum setting), not compliance limited and not
 # reported as contact lost, for 0.5 s, is a lift-off the regulator did not
 # report: after a cut the regulator's own collapse tier is armed only by a
 # 160 uA reading, so a lift-off before one let the reference rise to 10 mA
 # with the hand out (safety review of the PR-061 fix: 509.6 s counted, 0 pauses).
-OPEN_CHECK_MIN_MA = 0.4
+OPEN_CHECK_MIN_MA = 0.2
 OPEN_CHECK_RATIO = 4
 OPEN_CHECK_S = 0.5
 
@@ -991,18 +997,25 @@ class Supervisor:
         decides: the session pauses, and resumes from 0 if the search finds
         the contact. True if the row is done with."""
         ref = last.reference_ma
-        # the stall clock runs only while the reference is below the target:
-        # one held at its target is not stalled when the target then steps up
-        # by 1 % and a slow slew takes rows to show it (a false pause at 1 mA)
-        if (self._ref_seen_ma is None or abs(ref - self._ref_seen_ma) > REFERENCE_EPS_MA
-                or ref >= self.density_target_ma - REFERENCE_EPS_MA):
+        # A window starts at the target (one held at its target is not
+        # stalled when the target then steps up by 1 % and a slow slew takes
+        # rows to show it: false pauses at 1 mA), on a fall or a restart from
+        # 0, and after each window in which the reference rose by at least
+        # STALL_RISE_SHARE of the commanded slew: a reference creeping in 1 uA
+        # steps is stalled too (13.5 s counted at 2 mA, second review).
+        if (self._ref_seen_ma is None or ref >= self.density_target_ma - REFERENCE_EPS_MA
+                or ref < self._ref_seen_ma - REFERENCE_EPS_MA):
             self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
             return False
-        if self.tick - self._ref_moved_tick < round(LIMITED_STALL_S * self.tick_hz):
+        window_s = (self.tick - self._ref_moved_tick) / self.tick_hz
+        if window_s < LIMITED_STALL_S:
             return False
-        self.log.append(f"{self.elapsed_s:.3f}s reference held at {ref:.4f} mA below the target "
-                        f"{self.density_target_ma:.3f} mA for {LIMITED_STALL_S:.1f} s: no current "
-                        "shows, contact search")
+        if ref - self._ref_seen_ma >= STALL_RISE_SHARE * self.slew_up * window_s:
+            self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s reference at {ref:.4f} mA below the target "
+                        f"{self.density_target_ma:.3f} mA rose {1000 * (ref - self._ref_seen_ma):.0f} uA "
+                        f"in {window_s:.2f} s: no current shows, contact search")
         self._pause_with_search()
         return True
 
