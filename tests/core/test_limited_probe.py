@@ -41,6 +41,36 @@ def _first(rows, state, after_s=0.0):
     return next(r.t_s for r in rows if r.state == state and r.t_s > after_s)
 
 
+def _row(**fields):
+    base = dict(fault=0, contact_lost=False, antishock_cuts=0, reference_ma=10.0,
+                measured_current_ma=10.0, compliance_limited=False, load_estimate_ohms=math.inf,
+                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0)
+    base.update(fields)
+    return SimpleNamespace(**base)
+
+
+def _in_treat():
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup.machine.dispatch("ramp_complete")
+    sup.searches = []     # the contact search the check asks for (no rows run here)
+    sup.device.search_contact = lambda: sup.searches.append(sup.tick)
+    return sup
+
+
+def _in_limited():
+    """A supervisor in limited just after its own density cut (tick of the cut set)."""
+    sup = _in_treat()
+    sup.machine.dispatch("density_limit")
+    sup._cut_tick = sup.tick
+    return sup
+
+
+def _lost(sup, new_cuts=0):
+    return _row(contact_lost=True, reference_ma=0.0, measured_current_ma=0.0,
+                antishock_cuts=sup._cuts_seen + new_cuts)
+
+
 @pytest.mark.req("SRS-254", "SRS-061", "SRS-062", "SRS-253")
 @pytest.mark.parametrize("ohms, current_ma, lift_after_cut_s", [
     (5000, 15.0, 0.25),     # the reviewer's reproducer (PR-061)
@@ -111,14 +141,8 @@ def test_a_cut_probe_interrupted_by_half_time_leaves_no_wait_behind():
 @pytest.mark.req("SRS-090", "SRS-061")
 def test_an_antishock_cut_reported_with_a_contact_loss_in_limited_counts_in_that_row():
     # PR-062 (3): a contact wait used to return before the cut was counted
-    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
-    sup.begin()
-    sup.machine.dispatch("ramp_complete")
-    sup.machine.dispatch("density_limit")
-    assert sup.state == "limited"
-    sup._cut_tick = sup.tick      # a cut's contact check in progress
-    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen + 1,
-                          reference_ma=0.0, measured_current_ma=0.0)
+    sup = _in_limited()
+    row = _lost(sup, new_cuts=1)
     sup._translate(row)
     assert sup.cuts == 1 and sup.state == "limited"    # counted now, still waiting
     sup.tick += round(CUT_PROBE_S * sup.tick_hz) + 1
@@ -128,28 +152,18 @@ def test_an_antishock_cut_reported_with_a_contact_loss_in_limited_counts_in_that
 
 @pytest.mark.req("SRS-061")
 def test_a_loss_beyond_the_cut_probe_window_pauses_at_once():
-    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
-    sup.begin()
-    sup.machine.dispatch("ramp_complete")
-    sup.machine.dispatch("density_limit")
-    sup._cut_tick = sup.tick
+    sup = _in_limited()
     sup.tick += round(CUT_PROBE_S * sup.tick_hz) + 1    # first seen just after the window
-    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen,
-                          reference_ma=0.0, measured_current_ma=0.0)
-    sup._translate(row)
+    sup._translate(_lost(sup))
     assert sup.state == "paused"
 
 
 @pytest.mark.req("SRS-061")
 def test_a_loss_within_the_cut_probe_window_waits_at_most_the_contact_check():
-    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
-    sup.begin()
-    sup.machine.dispatch("ramp_complete")
-    sup.machine.dispatch("density_limit")
-    cut = sup._cut_tick = sup.tick
+    sup = _in_limited()
+    cut = sup._cut_tick
     sup.tick += round(CUT_PROBE_S * sup.tick_hz)        # first seen at the window's end
-    row = SimpleNamespace(fault=0, contact_lost=True, antishock_cuts=sup._cuts_seen,
-                          reference_ma=0.0, measured_current_ma=0.0)
+    row = _lost(sup)
     sup._translate(row)
     assert sup.state == "limited"
     sup.tick = cut + round(LIMITED_CONTACT_CHECK_S * sup.tick_hz) - 1
@@ -219,23 +233,6 @@ def test_a_lift_off_during_a_re_rise_the_regulator_does_not_report_pauses(curren
     assert result.outcome == "interrupted" and sup.end_reason == "contact_timeout"
     assert result.treat_s <= paused_at - 30 + ROW_S
     assert max(r.r.peak_current_ma for r in rows if r.t_s > lift_s + ROW_S) <= ZERO_MA
-
-
-def _row(**fields):
-    base = dict(fault=0, contact_lost=False, antishock_cuts=0, reference_ma=10.0,
-                measured_current_ma=10.0, compliance_limited=False, load_estimate_ohms=math.inf,
-                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0)
-    base.update(fields)
-    return SimpleNamespace(**base)
-
-
-def _in_treat():
-    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=10.0), checklist=PASSED_CHECKLIST)
-    sup.begin()
-    sup.machine.dispatch("ramp_complete")
-    sup.searches = []     # the contact search the check asks for (no rows run here)
-    sup.device.search_contact = lambda: sup.searches.append(sup.tick)
-    return sup
 
 
 @pytest.mark.req("SRS-256")
