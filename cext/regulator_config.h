@@ -330,7 +330,7 @@
  * the held drive, onto 1/10 of the load up to 39 x i (1 tick at 82 uA,
  * 5 kOhm onto 500 ohm: 3.2 mA above the reference); a run that began below
  * 51 uA (currents below ~40 uA, the first seconds of a slow ramp) is never
- * told (7.5 kOhm at ~40 uA, lifted 0.6 s onto 750 ohm: 2.0 mA above); the
+ * told (7.5 kOhm below ~40 uA, lifted 0.6 s onto 750 ohm: 2.0 mA above); the
  * 120 mV boot bound (loads read above 2.5 kOhm) meets 0.8 mA through the
  * 150 ohm of a 500 ohm load. Random cases over the range of SRS-025 (d)
  * (600, 1..25 mA ramps, lifts 0.1 ms..0.6 s, loads down to 1/10): 44 over
