@@ -118,6 +118,8 @@ static void restart_from_zero(reg_state_t *reg)
     reg->evident_run = 0;
     reg->evidence = 0;
     reg->arm_mean_q = 0;
+    reg->unseen_run = 0;
+    reg->run_mean_q = 0;
     reg->boot_mv = REG_BLIND_BOOT_LOW_MV;
     reg->low_load = 1;
 }
@@ -776,6 +778,50 @@ static void probe_contact(reg_state_t *reg, int32_t v_mv, reg_output_t *out)
     }
 }
 
+/* Readings at the noise needed before a run of them is a lift, by the
+ * filtered current the run began from (SRS-025, PR-026); INT32_MAX: none. */
+static int32_t lift_run_ticks(int32_t run_mean_q)
+{
+    int32_t ticks = INT32_MAX;
+    if (run_mean_q >= (REG_LIFT_FAST_MEAN_UA * REG_OPEN_ARM_Q)) {
+        ticks = REG_LIFT_FAST_TICKS;
+    } else if (run_mean_q >= (REG_LIFT_MID_MEAN_UA * REG_OPEN_ARM_Q)) {
+        ticks = REG_LIFT_MID_TICKS;
+    } else if (run_mean_q >= (REG_LIFT_LOW_MEAN_UA * REG_OPEN_ARM_Q)) {
+        ticks = REG_LIFT_LOW_TICKS;
+    } else if (run_mean_q >= (REG_LIFT_SLOW_MEAN_UA * REG_OPEN_ARM_Q)) {
+        ticks = REG_LIFT_SLOW_TICKS;
+    } else if (run_mean_q >= (REG_LIFT_FAINT_MEAN_UA * REG_OPEN_ARM_Q)) {
+        ticks = REG_LIFT_FAINT_TICKS;
+    } else {
+        /* the current may have been within the noise: no run tells a lift */
+    }
+    return ticks;
+}
+
+/* Returns 1 when a run of readings at the open-circuit noise is a lift
+ * (SRS-025, PR-026): longer than its tier allows for the current it began
+ * from, while the held drive is more than re-contact onto the lowest
+ * regulated load may meet (regulator_config.h). Called after arm_mean_q
+ * took the reading. */
+static int32_t unseen_lift(reg_state_t *reg, int32_t i_ua)
+{
+    int32_t lift = 0;
+    if (i_ua > REG_OPEN_NOISE_UA) {
+        reg->unseen_run = 0;
+        reg->run_mean_q = reg->arm_mean_q;
+    } else {
+        /* |setpoint| <= 30 000 uA, drive <= 60 000 mV: the products fit int64 */
+        int64_t drive_x1000 = (int64_t)reg->last_drive_mv * 1000LL;
+        int64_t safe_x1000 = (int64_t)REG_LIFT_SERIES_OHMS * ((int64_t)reg->setpoint_ua + (int64_t)REG_LIFT_BAND_UA);
+        reg->unseen_run = count_up(reg->unseen_run, REG_LIFT_FAINT_TICKS);
+        if ((reg->unseen_run >= lift_run_ticks(reg->run_mean_q)) && (drive_x1000 > safe_x1000)) {
+            lift = 1;
+        }
+    }
+    return lift;
+}
+
 /* Returns 1 when the load looks open (SRS-010): at once beyond the noise
  * bound, otherwise after REG_OPEN_TICKS readings in a row. */
 static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
@@ -813,6 +859,9 @@ static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
         reg->open_armed = 1;
     } else {
         /* armed and flowing, or not yet armed */
+    }
+    if (unseen_lift(reg, i_ua) != 0) {
+        reg->open_count = REG_OPEN_TICKS;
     }
     return (reg->open_count >= REG_OPEN_TICKS) ? 1 : 0;
 }

@@ -125,6 +125,8 @@ typedef struct {
     int32_t evident_run;      /* plain readings in a row above the open-circuit noise, saturating at REG_BLIND_SHORT_RUN (SRS-025) */
     int32_t evidence;         /* 1: a reading >= REG_OPEN_ARM_UA, or the collapse tier armed, since the last restart */
     int32_t arm_mean_q;       /* filtered current reading under plain drive, 1/REG_OPEN_ARM_Q uA (SRS-025) */
+    int32_t unseen_run;       /* plain readings in a row at or below the open-circuit noise, saturating at REG_LIFT_FAINT_TICKS (SRS-025, PR-026) */
+    int32_t run_mean_q;       /* arm_mean_q at the last reading above the noise: the current the run began from (SRS-025, PR-026) */
     int32_t low_load;         /* 1: the load known before the drive is below REG_BLIND_LOW_LOAD_OHMS, or unknown (SRS-025) */
     int32_t boot_mv;          /* blind-rise bound until evidence, chosen from the known load (SRS-025) */
     int32_t probing;          /* 1: enable probe at the sense level before the first plain drive (SRS-010, SRS-025) */

@@ -299,6 +299,55 @@
 /* the window mean of REG_BLIND_LOW_LOAD_OHMS at the sense level: 11 mV */
 #define REG_BLIND_LOW_LOAD_MV ((REG_SENSE_MV * REG_BLIND_LOW_LOAD_OHMS) / (REG_BLIND_LOW_LOAD_OHMS + REG_SENSE_SERIES_OHMS))
 
+/* SRS-025 (PR-026, issue 8 point 1): re-contact onto a lower load. The drive
+ * held during a lift that is not seen is the drive that regulated the old
+ * load R: 1.175 x R x i. Re-contact onto R/10 after the skin capacitance has
+ * discharged meets it through 0.3 x R/10: 39 x i (5 kOhm at 0.12 mA, lifted
+ * 5 ms, onto 500 ohm: 5.5 mA). Before the collapse tier is armed, so below
+ * ~0.13 mA, one reading at the noise cannot tell a lift from a current of
+ * 20..105 uA; a RUN of them can: an open circuit never reads above
+ * REG_OPEN_NOISE_UA, a current i reads at or below it on both channels with
+ * q(i) per tick (20 uA rms triangular noise, 12.2 uA steps): q = 0.92 at
+ * 20 uA, 0.36 at 50 uA, 0.014 at 80 uA, 0 from 105 uA. The current a run
+ * began from is known from arm_mean_q at the last reading above the noise
+ * (run_mean_q): it reads the current + 11..15 uA (the larger channel),
+ * sd 4 uA; i >= run_mean - REG_LIFT_MEAN_MARGIN_UA (41 uA) is a 6 sd bound.
+ * Tiers, each a false lift with q^K < 1e-9 per run:
+ *   run_mean >= 121 uA (i >= 80 uA): 5 readings   (0.014^5 = 6e-10)
+ *   run_mean >=  91 uA (i >= 50 uA): 21 readings  (0.36^21 = 4e-10)
+ *   run_mean >=  61 uA (i >= 20 uA): 250 readings (0.92^250 = 9e-10)
+ * A run that long is a lift: contact lost, the sense level, and the boot
+ * bound chosen again from the load seen at the return (SRS-011). Only while
+ * the last drive is above what re-contact onto the lowest regulated load
+ * may meet: REG_LIFT_SERIES_OHMS (0.3 x 500 ohm) x (setpoint +
+ * REG_LIFT_BAND_UA); below it an unseen lift is harmless (a 500 ohm
+ * session, a short's drive of a few mV, the boot bound of 70 mV).
+ * The review's session (5 kOhm, 1 uF, 25 mA at 2.5 mA/s, lifted at
+ * 0.143..0.145 mA for 5 or 10 ms onto 500 ohm): 4.3..4.5 mA on main, now
+ * told within 5 readings, the sense level at re-contact.
+ * OPEN (PR-026), physics of the noise, not of this rule: a lift shorter
+ * than its tier (5 readings from 121 uA .. 3000 from 51 uA) still meets
+ * the held drive, onto 1/10 of the load up to 39 x i (1 tick at 82 uA,
+ * 5 kOhm onto 500 ohm: 3.2 mA above the reference); a run that began below
+ * 51 uA (currents below ~40 uA, the first seconds of a slow ramp) is never
+ * told (7.5 kOhm below ~40 uA, lifted 0.6 s onto 750 ohm: 2.0 mA above); the
+ * 120 mV boot bound (loads read above 2.5 kOhm) meets 0.8 mA through the
+ * 150 ohm of a 500 ohm load. Random cases over the range of SRS-025 (d)
+ * (600, 1..25 mA ramps, lifts 0.1 ms..0.6 s, loads down to 1/10): 44 over
+ * the band, worst 3.7 mA above, none with the lift as long as its tier. */
+#define REG_LIFT_FAST_MEAN_UA 121
+#define REG_LIFT_FAST_TICKS 5
+#define REG_LIFT_MID_MEAN_UA 91
+#define REG_LIFT_MID_TICKS 21
+#define REG_LIFT_LOW_MEAN_UA 71
+#define REG_LIFT_LOW_TICKS 81
+#define REG_LIFT_SLOW_MEAN_UA 61
+#define REG_LIFT_SLOW_TICKS 250
+#define REG_LIFT_FAINT_MEAN_UA 51
+#define REG_LIFT_FAINT_TICKS 3000
+#define REG_LIFT_SERIES_OHMS 150
+#define REG_LIFT_BAND_UA 500
+
 /* SRS-010, SRS-029: sense level while contact is lost. The output stage
  * applies it through its sense resistor (hardware, REG_SENSE_SERIES_OHMS).
  * 2 V through 220 kOhm drives at most 2 V / 220 kOhm = 9.1 uA into any load

@@ -71,6 +71,8 @@ SLOW = [
     "tests/regulator/test_safety_review.py",
     "tests/regulator/test_invariants.py",
     "tests/regulator/test_recontact_band_sweep.py",
+    # PR-026: the review's session (the run's starting mean taken from the filter)
+    "tests/regulator/test_recontact_lower_load.py",
 ]
 COPY = ["core", "cext", "tests/conftest.py", "tests/regulator", "traceability", "spec",
         "hazard_analysis", "pyproject.toml"]

@@ -151,8 +151,10 @@ def _blind_lift(target_ua: int):
     drives = []
     for _ in range(200):
         out = tick(reg, 0, v_of(out))
+        if out.sense:                                   # the run of readings at the noise told the lift (PR-026)
+            break
+        assert setpoint_ua(reg) == target_ua
         drives.append(out.drive_mv)
-    assert setpoint_ua(reg) == target_ua
     return anchor_mv, drives
 
 
@@ -566,3 +568,94 @@ def test_setpoint_rises_from_each_hold_no_faster_than_the_commanded_slew():
         else:
             origin = None
     assert rises > 100 and out.reference_ua == 4000 and setpoint_ua(reg) == 4000
+
+
+# ---- SRS-025 (d), PR-026: a run of readings at the noise tells a lift --------
+
+LIFT_TIERS = [                                          # (run mean uA, readings in a row), regulator_config.h
+    (lib.REG_LIFT_FAST_MEAN_UA, lib.REG_LIFT_FAST_TICKS),
+    (lib.REG_LIFT_MID_MEAN_UA, lib.REG_LIFT_MID_TICKS),
+    (lib.REG_LIFT_LOW_MEAN_UA, lib.REG_LIFT_LOW_TICKS),
+    (lib.REG_LIFT_SLOW_MEAN_UA, lib.REG_LIFT_SLOW_TICKS),
+    (lib.REG_LIFT_FAINT_MEAN_UA, lib.REG_LIFT_FAINT_TICKS),
+]
+
+
+def _run_began_from(run_mean_ua_q: int):
+    """The bare regulator at 0.1 mA on 1 kOhm (drive ~100 mV, above the 90 mV
+    that re-contact onto 500 ohm may meet at 0.1 mA; the setpoint below 120
+    uA, so the collapse tier of (a) stays unarmed), a last reading above the
+    noise, then the run's starting mean set to run_mean_ua_q (1/16 uA)."""
+    reg = enabled(100)
+    window(reg, 900)
+    out = tick(reg, 0, 0)
+    for k in range(3000):                               # plant: 1 kOhm, i = drive (mV) uA
+        out = tick(reg, out.drive_mv + (k % 2) * 13, out.drive_mv)
+    out = tick(reg, 100, out.drive_mv)                  # the last evidence
+    assert reg._reg.open_armed == 0 and reg._reg.unseen_run == 0
+    reg._reg.run_mean_q = run_mean_ua_q
+    return reg, out
+
+
+def _readings_until_lift(reg, out, limit: int) -> int | None:
+    """Readings at 0 (a lift) until the sense level; None if none within limit."""
+    for n in range(1, limit + 1):
+        out = tick(reg, 0, v_of(out))
+        if out.sense:
+            assert out.flags & FLAG_CONTACT_LOST
+            return n
+    return None
+
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("tier", range(len(LIFT_TIERS)))
+def test_a_run_at_the_noise_is_a_lift_after_the_readings_of_its_tier(tier):
+    """(d): from a run mean of exactly the tier's figure the K-th reading at
+    the noise is contact lost, not the (K-1)-th; 1/16 uA below it the next
+    tier's count applies (none below the faintest)."""
+    mean_ua, ticks = LIFT_TIERS[tier]
+    reg, out = _run_began_from(mean_ua * lib.REG_OPEN_ARM_Q)
+    assert _readings_until_lift(reg, out, ticks + 5) == ticks
+    reg, out = _run_began_from(mean_ua * lib.REG_OPEN_ARM_Q - 1)
+    nxt = LIFT_TIERS[tier + 1][1] if tier + 1 < len(LIFT_TIERS) else None
+    assert _readings_until_lift(reg, out, lib.REG_LIFT_FAINT_TICKS + 50) == nxt
+
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("reading_ua,lift", [(lib.REG_OPEN_NOISE_UA, True), (lib.REG_OPEN_NOISE_UA + 1, False)])
+def test_a_reading_above_the_noise_restarts_the_run(reading_ua, lift):
+    """A reading of 50 uA is at the noise (the run goes on), 51 uA is above it
+    (the run restarts from that reading's mean)."""
+    reg, out = _run_began_from(lib.REG_LIFT_FAST_MEAN_UA * lib.REG_OPEN_ARM_Q)
+    for _ in range(lib.REG_LIFT_FAST_TICKS - 1):
+        out = tick(reg, 0, v_of(out))
+    out = tick(reg, reading_ua, v_of(out))
+    assert bool(out.sense) == lift
+    if not lift:
+        assert reg._reg.unseen_run == 0 and reg._reg.run_mean_q == reg._reg.arm_mean_q
+
+
+@pytest.mark.req("SRS-025")
+@pytest.mark.parametrize("drive_mv,setpoint,lift", [(90, 100, False), (91, 100, True), (299, 1498, False),
+                                                    (300, 1498, True)])
+def test_a_run_is_a_lift_only_above_the_drive_re_contact_onto_500_ohm_may_meet(drive_mv, setpoint, lift):
+    """Only a held drive above 150 ohm x (setpoint + 0.5 mA) (0.3 x 500 ohm,
+    the lowest regulated load): 90 mV at a 100 uA setpoint is exactly it,
+    and 300 mV is 0.3 mV above it at 1498 uA (299.7 mV)."""
+    reg, out = _run_began_from(lib.REG_LIFT_FAST_MEAN_UA * lib.REG_OPEN_ARM_Q)
+    for _ in range(lib.REG_LIFT_FAST_TICKS - 1):
+        out = tick(reg, 0, v_of(out))
+    assert not out.sense and reg._reg.setpoint_ua == 100 and reg._reg.open_armed == 0
+    reg._reg.setpoint_ua = setpoint                     # the setpoint of the last tick, as looks_open reads it
+    reg._reg.last_drive_mv = drive_mv
+    out = tick(reg, 0, drive_mv)
+    assert bool(out.sense) == lift
+
+
+@pytest.mark.req("SRS-025")
+def test_a_restart_forgets_the_run_and_its_mean():
+    """After the lift is told (a restart), the run and its starting mean are 0:
+    the next readings at the noise need a new reading above it first."""
+    reg, out = _run_began_from(lib.REG_LIFT_FAST_MEAN_UA * lib.REG_OPEN_ARM_Q)
+    assert _readings_until_lift(reg, out, 10) == lib.REG_LIFT_FAST_TICKS
+    assert reg._reg.unseen_run == 0 and reg._reg.run_mean_q == 0
