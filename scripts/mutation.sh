@@ -52,7 +52,10 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # scenario: full run 241/241 (100 %, 4 equivalent left out), every 1-in-5
 # share 100 %. history: full run 513/519 (98.8 %, 66 equivalent left out; the
 # 6 left are listed survivors without a requirement), lowest 1-in-5 share
-# 101/103 (98.1 %, share 3). See docs/mutation-session.md.
+# 101/103 (98.1 %, share 3). regulator: full run 943/944 (99.9 %, 47
+# equivalent left out), lowest 1-in-5 share 191/192 (99.5 %, share 2;
+# run alone as CI runs it 190/191, the buffer-overrun mutant `suspicious`).
+# See docs/mutation-session.md.
 # Share of a module's mutants run per CI commit (MUTATION_SHARE below), chosen
 # so that one module stays within about 4 minutes on 2 cores (the CI budget is
 # 45 min); measured figures in docs/mutation-session.md.
@@ -60,7 +63,7 @@ declare -A MODULE_SHARE=(
     [limits]=1 [trace]=1 [device]=2 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
-    [limits]=100 [trace]=- [device]=- [scenario]=100 [regulator]=- [history]=98 [supervisor]=- [cli]=-
+    [limits]=100 [trace]=- [device]=- [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=-
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
 # run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of
