@@ -4,9 +4,12 @@ anything else is refused in Python with REG_ERR_RANGE, naming the argument
 and the int32 range (SRS-018: out-of-range commands rejected, never clamped)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from core.regulator import CommandRejected, Regulator, lib
+from core.regulator import (FLAG_COMPLIANCE_LIMITED, FLAG_OUTPUT_ENABLED, LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
+                            PolarityChangeRefused, Regulator, RegulatorError, ResetRefused, SimulatedRig, lib)
 
 INT32_RANGE = "allowed -2147483648 to 2147483647"
 
@@ -39,3 +42,452 @@ def test_valid_raw_values_are_accepted():
     assert reg.raw_command(10_000, 1_000_000) == lib.REG_OK
     assert reg.raw_enable(1) == lib.REG_OK
     assert reg.raw_enable(0) == lib.REG_OK
+
+
+# ---- the wrapper's commands, messages and tick output (mutation run of
+# core/regulator.py, issue 12 point 2): each figure is the C's own answer
+
+def _rig_at_5ma():
+    """A rig at 2 kOhm commanded to 5 mA at 5 mA/s, 0.2 s on: about 1 mA flowing."""
+    rig = SimulatedRig(load_ohms=2000)
+    rig.command(5.0, 5.0)
+    rig.enable_output(True)
+    for _ in range(20):
+        rig.kick_watchdog()
+        row = rig.run(100)
+    return rig, row
+
+
+@pytest.mark.req("SRS-016", "SRS-035")
+def test_a_polarity_change_under_current_is_refused_with_the_output_state_and_the_current_named():
+    rig, row = _rig_at_5ma()
+    assert row.output_enabled and row.measured_current_ma >= 0.5
+    with pytest.raises(PolarityChangeRefused) as err:
+        rig.set_polarity(Polarity.REVERSED)
+    assert err.value.code == lib.REG_ERR_POLARITY_REFUSED
+    assert str(err.value) == ("polarity=REVERSED refused: the output must be off and the current below 0.1 mA "
+                              f"(output on, measured {row.measured_current_ma:g} mA)")
+    assert rig.polarity is Polarity.NORMAL
+    rig.enable_output(False)
+    for _ in range(3):
+        rig.kick_watchdog()
+        rig.run(100)
+    rig.set_polarity(Polarity.REVERSED)   # output off, no current: accepted
+    assert rig.polarity is Polarity.REVERSED
+
+
+@pytest.mark.req("SRS-016", "SRS-038")
+@pytest.mark.parametrize("value", [0, 2, -2, True, False, 1.0, "1", None])
+def test_a_polarity_other_than_plus_or_minus_one_is_refused_naming_both(value):
+    reg = Regulator()
+    with pytest.raises(CommandRejected) as err:
+        reg.set_polarity(value)
+    assert err.value.code == lib.REG_ERR_RANGE
+    assert str(err.value) == (f"polarity={value!r} is out of range: allowed Polarity.NORMAL (1) or REVERSED (-1)")
+
+
+def _latched_with_current():
+    """A bare regulator that latched a fault at 40 mA on both channels."""
+    reg = Regulator()
+    reg.command(10, 1)
+    reg.enable_output(True)
+    out = reg.step(40_000, 40_000, 1000)
+    assert out.fault != FaultCode.NONE
+    return reg
+
+
+@pytest.mark.req("SRS-017", "SRS-035")
+def test_a_reset_while_current_flows_is_refused_with_the_measured_current_then_accepted_at_zero():
+    reg = _latched_with_current()
+    fault = reg.fault
+    with pytest.raises(ResetRefused) as err:
+        reg.reset_fault()
+    assert err.value.code == lib.REG_ERR_RESET_REFUSED
+    assert str(err.value) == "reset refused: current must be below 0.1 mA (measured 40 mA)"
+    assert reg.fault is fault
+    reg.step(0, 0, 0)
+    reg.reset_fault()
+    assert reg.fault is FaultCode.NONE
+
+
+@pytest.mark.req("SRS-092", "SRS-035")
+def test_a_contact_search_is_refused_with_a_fault_latched_or_the_output_off_and_runs_otherwise():
+    reg = _latched_with_current()
+    with pytest.raises(FaultLatched) as err:
+        reg.search_contact()
+    assert err.value.code == lib.REG_ERR_FAULT_LATCHED
+    assert str(err.value) == f"contact search refused: fault {reg.fault.name} is latched"
+    reg.step(0, 0, 0)
+    reg.reset_fault()
+    with pytest.raises(CommandRejected) as err:
+        reg.search_contact()
+    assert err.value.code == lib.REG_ERR_RANGE
+    assert str(err.value) == "contact search refused: the output is not enabled"
+    reg.enable_output(True)
+    reg.search_contact()
+    assert reg.fault is FaultCode.NONE
+
+
+@pytest.mark.req("SRS-035")
+def test_a_tick_returns_the_c_output_field_by_field():
+    reg = Regulator()
+    reg.command(10, 1)
+    reg.enable_output(True)
+    reg.kick_watchdog()
+    out = reg.step(3_000, 2_000, 6_000)
+    assert all(type(v) is int for v in out)
+    assert out.status == lib.REG_OK
+    assert out.polarity == Polarity.NORMAL
+    assert out.target_ua == 10_000
+    assert out.measured_ua == 3_000            # the larger channel
+    assert out.fault == FaultCode.NONE
+    assert out.flags & FLAG_OUTPUT_ENABLED
+    raw = reg._out                              # the C struct the tuple copies
+    assert out == (out.status, raw.drive_mv, raw.stage_on, raw.sense, raw.polarity, raw.flags, raw.fault,
+                   raw.reference_ua, raw.target_ua, raw.measured_ua, raw.flowing_permille, raw.load_ohms)
+
+
+@pytest.mark.req("SRS-038")
+@pytest.mark.parametrize("position, name", [(0, "current_a_ua"), (1, "current_b_ua"), (2, "voltage_mv")])
+def test_a_tick_reading_outside_int32_is_refused_naming_it(position, name):
+    args = [0, 0, 0]
+    args[position] = 2**31
+    with pytest.raises(CommandRejected) as err:
+        Regulator().step(*args)
+    assert str(err.value) == f"{name}=2147483648 is not an int32: {INT32_RANGE}"
+
+
+@pytest.mark.req("SRS-038")
+@pytest.mark.parametrize("method", ["freeze_loop", "disconnect_output"])
+def test_freeze_and_disconnect_take_only_true_or_false(method):
+    arg = {"freeze_loop": "frozen", "disconnect_output": "open_"}[method]
+    rig = SimulatedRig()
+    for value in (2, -1, 0.5, None):
+        with pytest.raises(CommandRejected) as err:
+            getattr(rig, method)(value)
+        assert err.value.code == lib.REG_ERR_RANGE
+        assert str(err.value) == f"{arg}={value!r} is out of range: allowed True or False"
+
+
+@pytest.mark.req("SRS-091", "SRS-035")
+def test_a_frozen_loop_does_not_tick_and_runs_again_when_released():
+    rig = SimulatedRig()
+    rig.run(10)
+    rig.freeze_loop(True)
+    rig.run(10)
+    assert rig.loop_ticks == 10
+    rig.freeze_loop(False)
+    rig.run(10)
+    assert rig.loop_ticks == 20
+
+
+@pytest.mark.req("SRS-091", "SRS-035")
+def test_an_open_disconnect_lets_no_current_flow_and_closing_it_lets_it_flow_again():
+    rig, row = _rig_at_5ma()
+    assert row.mean_current_ma > 0.5
+    rig.disconnect_output(True)
+    rig.kick_watchdog()
+    row = rig.run(10)
+    assert row.peak_current_ma == 0.0 and row.contact_lost
+    rig.disconnect_output(False)      # contact seen again (after its hold-off): a restart from 0 (SRS-011)
+    for _ in range(40):
+        rig.kick_watchdog()
+        row = rig.run(100)
+    assert row.mean_current_ma > 0.5 and not row.contact_lost
+
+
+@pytest.mark.req("SRS-038")
+def test_a_noisy_stuck_sensor_names_the_argument_out_of_range():
+    rig = SimulatedRig()
+    cases = ((lambda: rig.stick_sensor_noisy(2, 1.0, 10), "channel=2 is out of range: allowed 0 to 1 (0 = A, 1 = B)"),
+             (lambda: rig.stick_sensor_noisy(0, 1e6, 10), "current_ma=1000000.0 is out of range: "),
+             (lambda: rig.stick_sensor_noisy(0, 1.0, -1), "noise_ua=-1 is out of range: allowed 0 to "))
+    for call, text in cases:
+        with pytest.raises(CommandRejected) as err:
+            call()
+        assert err.value.code == lib.REG_ERR_RANGE
+        assert str(err.value).startswith(text)
+    rig.stick_sensor_noisy(1, 1.0, 10)    # in range: accepted
+
+
+@pytest.mark.req("SRS-015", "SRS-035")
+def test_run_steps_exactly_the_ticks_asked_and_kicks_nothing_by_itself():
+    rig = SimulatedRig(load_ohms=2000)
+    rig.command(5.0, 5.0)
+    rig.enable_output(True)
+    rig.kick_watchdog()
+    row = rig.run(100)
+    assert (row.ticks, rig.loop_ticks) == (100, 100)
+    assert row.fault is FaultCode.NONE
+    row = rig.run(int(LIMITS.watchdog_ms * LIMITS.tick_hz / 1000))   # 50 ms more, no kick
+    assert row.fault is FaultCode.WATCHDOG
+
+
+class _FailingInit:
+    """The compiled module with reg_init answering an error: the wrapper's
+    check of a failed initialisation, which a fresh C state never reaches."""
+
+    def __init__(self, status):
+        self._status = status
+
+    def reg_init(self, _state):
+        return self._status
+
+    def __getattr__(self, name):
+        return getattr(lib, name)
+
+
+@pytest.mark.req("SRS-035")
+@pytest.mark.parametrize("status", [lib.REG_ERR_RANGE, -99])
+def test_a_failed_initialisation_raises_with_its_code(monkeypatch, status):
+    import core.regulator as wrapper
+
+    monkeypatch.setattr(wrapper, "lib", _FailingInit(status))
+    with pytest.raises(RegulatorError) as err:
+        Regulator()
+    assert type(err.value) is RegulatorError
+    assert err.value.code == status
+    assert str(err.value) == f"reg_init failed: regulator error {status}"
+
+
+@pytest.mark.req("SRS-016", "SRS-017", "SRS-035")
+def test_the_raw_polarity_and_reset_calls_return_the_c_status():
+    reg = _latched_with_current()
+    assert reg.raw_reset_fault() == lib.REG_ERR_RESET_REFUSED
+    assert reg.raw_set_polarity(-1) == lib.REG_ERR_POLARITY_REFUSED
+    with pytest.raises(CommandRejected) as err:
+        reg.raw_set_polarity(2**31)
+    assert str(err.value) == f"polarity=2147483648 is not an int32: {INT32_RANGE}"
+    reg.step(0, 0, 0)
+    assert reg.raw_reset_fault() == lib.REG_OK
+    assert reg.raw_set_polarity(-1) == lib.REG_OK
+    assert reg.raw_set_polarity(5) == lib.REG_ERR_RANGE
+
+
+@pytest.mark.req("SRS-027", "SRS-035")
+def test_a_tick_returns_the_load_estimate_of_a_sense_window():
+    # 9 uA and 18 mV at the 2 V sense level: about 2 kOhm once the first window is in
+    reg = Regulator()
+    reg.command(10, 1)
+    reg.enable_output(True)
+    for _ in range(100):
+        reg.kick_watchdog()
+        out = reg.step(9, 9, 18)
+    assert out.load_ohms == reg._out.load_ohms
+    assert 1900 <= out.load_ohms <= 2100
+
+
+@pytest.mark.req("SRS-016", "SRS-035")
+def test_a_polarity_change_with_the_output_off_but_current_measured_names_the_output_off():
+    reg = Regulator()
+    out = reg.step(5_000, 5_000, 1_000)        # output never enabled: 5 mA read anyway
+    assert out.fault == FaultCode.NONE and not reg.enabled
+    with pytest.raises(PolarityChangeRefused) as err:
+        reg.set_polarity(Polarity.REVERSED)
+    assert str(err.value) == ("polarity=REVERSED refused: the output must be off and the current below 0.1 mA "
+                              "(output off, measured 5 mA)")
+
+
+def _ramping_rig():
+    rig = SimulatedRig(load_ohms=2000)
+    rig.command(5.0, 5.0)
+    rig.enable_output(True)
+    return rig
+
+
+@pytest.mark.req("SRS-015", "SRS-035")
+def test_run_rows_kicks_each_row_and_stops_at_an_event_unless_told_not_to():
+    b = _ramping_rig().run_rows(50, 100)           # defaults: kick each row, stop on an event
+    assert b.rows_run < 50 and b.events != 0 and b.last.fault is FaultCode.NONE
+    assert type(b.events) is int
+    assert (b.ticks_per_row, b.ticks, b.loop_ticks) == (100, 100 * b.rows_run, 100 * b.rows_run)
+    assert b.peak_currents_ma() == [row.peak_current_ma for row in b.rows()]
+    assert max(b.peak_currents_ma()) > 0.1
+    b = _ramping_rig().run_rows(50, 100, stop_on_event=False)
+    assert (b.rows_run, b.loop_ticks, b.last.fault) == (50, 5000, FaultCode.NONE)
+    b = _ramping_rig().run_rows(50, 100, kick_each_row=False, stop_on_event=False)
+    assert b.last.fault is FaultCode.WATCHDOG   # 5 s without a kick
+
+
+@pytest.mark.req("SRS-015", "SRS-035")
+def test_run_kicks_nothing_even_across_rows():
+    # a kick at each row's start would keep this rig alive: 2 x 30 ms after one kick
+    rig = _ramping_rig()
+    rig.kick_watchdog()
+    assert rig.run(300).fault is FaultCode.NONE
+    assert rig.run(300).fault is FaultCode.WATCHDOG
+
+
+@pytest.mark.req("SRS-038")
+def test_run_rows_takes_max_rows_up_to_its_limit_and_names_each_argument():
+    from core.regulator import MAX_ROWS
+
+    rig = SimulatedRig()
+    rig.lift_off()
+    rig.command(1.0, 1.0)
+    rig.enable_output(True)
+    assert rig.run_rows(MAX_ROWS, 1).rows_run >= 1    # the largest buffer is accepted (stops at contact lost)
+    cases = ((lambda: rig.run_rows(MAX_ROWS + 1, 1), f"max_rows={MAX_ROWS + 1} is out of range: allowed 1 to {MAX_ROWS} rows"),
+             (lambda: rig.run_rows("3", 1), f"max_rows='3' is not an integer: allowed 1 to {MAX_ROWS} rows"),
+             (lambda: rig.run_rows(1, "2"), "ticks_per_row='2' is not an integer: allowed 1 to "),
+             (lambda: rig.run_rows(1, 1, kick_each_row=2), "kick_each_row=2 is out of range: allowed True or False"),
+             (lambda: rig.run_rows(1, 1, stop_on_event=2), "stop_on_event=2 is out of range: allowed True or False"),
+             (lambda: rig.run("5"), "ticks='5' is not an integer: allowed 1 to "),
+             (lambda: rig.stick_sensor("0", 1.0), "channel='0' is not an integer: allowed 0 to 1 (0 = A, 1 = B)"),
+             (lambda: rig.stick_sensor_noisy("0", 1.0, 1), "channel='0' is not an integer: allowed 0 to 1 (0 = A, 1 = B)"),
+             (lambda: rig.unstick_sensor("0"), "channel='0' is not an integer: allowed 0 to 1 (0 = A, 1 = B)"),
+             (lambda: rig.unstick_sensor(2), "channel=2 is out of range: allowed 0 to 1 (0 = A, 1 = B)"),
+             (lambda: rig.stick_voltage(1e9), "voltage_v=1000000000.0 is out of range: allowed "))
+    for call, text in cases:
+        with pytest.raises(CommandRejected) as err:
+            call()
+        assert err.value.code == lib.REG_ERR_RANGE
+        assert str(err.value).startswith(text)
+
+
+@pytest.mark.req("SRS-038")
+def test_at_the_ends_of_the_load_and_current_ranges_the_other_argument_is_named():
+    rig = SimulatedRig()
+    lo_ma, hi_ma = lib.REG_ADC_CURRENT_MIN_UA / 1000, lib.REG_ADC_CURRENT_MAX_UA / 1000
+    for ohms in (lib.SIM_LOAD_MIN_OHMS, lib.SIM_LOAD_MAX_OHMS):
+        with pytest.raises(CommandRejected) as err:
+            rig.change_load(ohms, -1)
+        assert str(err.value).startswith("over_s=-1 is out of range")
+    for ma in (lo_ma, hi_ma):
+        with pytest.raises(CommandRejected) as err:
+            rig.stick_sensor_noisy(0, ma, -1)
+        assert str(err.value).startswith("noise_ua=-1 is out of range")
+
+
+@pytest.mark.req("SRS-023", "SRS-035")
+def test_a_voltage_channel_stuck_at_0_v_under_current_latches_the_implausible_voltage_fault():
+    rig, row = _rig_at_5ma()
+    assert row.fault is FaultCode.NONE and row.measured_current_ma > 0.5
+    rig.stick_voltage(0.0)
+    rig.kick_watchdog()
+    assert rig.run(100).fault is FaultCode.VOLTAGE_IMPLAUSIBLE
+
+
+@pytest.mark.req("SRS-035")
+def test_a_batch_totals_charge_and_largest_current_in_user_units():
+    b = _ramping_rig().run_rows(30, 100, stop_on_event=False)
+    rows = list(b.rows())
+    tick_s = 1 / LIMITS.tick_hz
+    assert b.charge_mas == pytest.approx(sum(r.mean_current_ma * r.ticks * tick_s for r in rows), rel=1e-6)
+    assert b.max_current_ma == pytest.approx(max(r.peak_current_ma for r in rows), rel=1e-9)
+    assert 0.5 < b.max_current_ma < 2.0          # 5 mA/s for 0.3 s, the probe window first
+
+
+def _row_fields_match_the_c_row(row, raw):
+    """The decoded row against the C row: uA -> mA, mV -> V, permille -> fraction."""
+    assert row.ticks == raw.ticks
+    assert row.mean_current_ma == raw.mean_current_ua / 1000
+    assert row.peak_current_ma == raw.peak_current_ua / 1000
+    assert row.measured_current_ma == raw.measured_ua / 1000
+    assert row.voltage_v == raw.voltage_mv / 1000
+    assert row.reference_ma == raw.reference_ua / 1000
+    assert row.target_ma == raw.target_ua / 1000
+    assert row.polarity is Polarity(raw.polarity)
+    assert row.output_enabled is bool(raw.flags & FLAG_OUTPUT_ENABLED)
+    assert row.compliance_limited is bool(raw.flags & FLAG_COMPLIANCE_LIMITED)
+    assert row.flowing_fraction == raw.flowing_permille / 1000
+    assert row.drive_v == raw.drive_mv / 1000
+    assert row.setpoint_ma == raw.setpoint_ua / 1000
+    assert row.events == raw.events and type(row.events) is int
+    assert row.load_ohms == (math.inf if raw.load_ohms == 0.0 else raw.load_ohms)
+    assert row.load_estimate_ohms == (math.inf if raw.load_estimate_ohms <= 0.0 else raw.load_estimate_ohms)
+
+
+@pytest.mark.req("SRS-035", "SRS-027")
+def test_decoded_rows_convert_every_field_of_the_c_row():
+    rig = _ramping_rig()
+    b = rig.run_rows(30, 100, stop_on_event=False)
+    rows = list(b.rows())
+    for i, row in enumerate(rows):
+        _row_fields_match_the_c_row(row, b._buf[i])
+    last = rows[-1]
+    # figures the conversion must give, independent of the C row
+    assert 1000 < last.load_ohms < 5000 and 1000 < last.load_estimate_ohms < 5000
+    assert 0.5 < last.mean_current_ma < 2.0 and 0.5 < last.setpoint_ma < 2.0
+    assert 1.0 < last.voltage_v < 10.0 and 1.0 < last.drive_v < 20.0
+    assert last.flowing_fraction == pytest.approx(last.measured_current_ma / last.target_ma, abs=0.001)
+    assert last.output_enabled and not last.compliance_limited
+    idle = SimulatedRig().run(10)                      # output never enabled: no estimate yet
+    assert idle.load_estimate_ohms == math.inf and not idle.output_enabled
+    rig.lift_off()
+    row = rig.run(10)
+    assert row.load_ohms == math.inf
+
+
+@pytest.mark.req("SRS-035")
+def test_a_row_at_the_compliance_limit_is_flagged():
+    rig = SimulatedRig(load_ohms=10_000)         # 15 mA x 10 kOhm is far above 60 V
+    rig.command(15.0, 5.0)
+    rig.enable_output(True)
+    for _ in range(60):
+        rig.kick_watchdog()
+        row = rig.run(200)
+    assert row.compliance_limited and row.drive_v == LIMITS.compliance_v and row.fault is FaultCode.NONE
+    _row_fields_match_the_c_row(row, rig._one[0])
+
+
+@pytest.mark.req("SRS-035")
+def test_a_status_code_without_its_own_exception_raises_a_regulator_error_with_it():
+    from core.regulator import _check
+
+    _check(lib.REG_OK, "target_ma", 1.0)
+    with pytest.raises(RegulatorError) as err:
+        _check(-99, "target_ma", 1.0)
+    assert type(err.value) is RegulatorError
+    assert (err.value.code, str(err.value)) == (-99, "target_ma=1.0: regulator error -99")
+
+
+@pytest.mark.req("SRS-038", "SRS-018")
+def test_refusals_in_python_carry_the_range_code_and_name_the_range():
+    from core.regulator import MAX_ROWS
+
+    rig = SimulatedRig()
+    tpr_max = lib.SIM_MAX_TICKS_PER_ROW
+    cases = ((lambda: rig.command("1", 1.0), "target_ma='1' is not a finite number: allowed 0 to 30 mA"),
+             (lambda: rig.command(math.nan, 1.0), "target_ma=nan is not a finite number: allowed 0 to 30 mA"),
+             (lambda: rig.command(10**400, 1.0), f"target_ma={10**400!r} is out of range: allowed 0 to 30 mA"),
+             (lambda: rig.command(0, 0), "slew_ma_per_s=0 is out of range: allowed 0.001 to 5 mA/s"),
+             (lambda: rig.command(30, 0), "slew_ma_per_s=0 is out of range: allowed 0.001 to 5 mA/s"),
+             (lambda: rig.run("5"), f"ticks='5' is not an integer: allowed 1 to {tpr_max} ticks"),
+             (lambda: rig.run(tpr_max + 1), f"ticks={tpr_max + 1} is out of range: allowed 1 to {tpr_max} ticks"),
+             (lambda: rig.enable_output(2), "on=2 is out of range: allowed True or False"),
+             (lambda: SimulatedRig(seed=2**64), f"seed={2**64} is out of range: allowed 0 to 2**64-1"),
+             (lambda: SimulatedRig(seed=-1), "seed=-1 is out of range: allowed 0 to 2**64-1"),
+             (lambda: SimulatedRig(load_ohms=lib.SIM_LOAD_MIN_OHMS, capacitance_uf=-1.0),
+              "capacitance_uf=-1.0 is out of range: allowed "),
+             (lambda: SimulatedRig(load_ohms=lib.SIM_LOAD_MAX_OHMS, capacitance_uf=-1.0),
+              "capacitance_uf=-1.0 is out of range: allowed "),
+             (lambda: SimulatedRig(load_ohms=1e12), "load_ohms=1000000000000.0 is out of range: allowed "),
+             (lambda: rig.run_rows(0, 1), f"max_rows=0 is out of range: allowed 1 to {MAX_ROWS} rows"))
+    for call, text in cases:
+        with pytest.raises(CommandRejected) as err:
+            call()
+        assert err.value.code == lib.REG_ERR_RANGE
+        assert str(err.value).startswith(text), str(err.value)
+    assert rig.run(tpr_max).ticks == tpr_max      # the top of the range is accepted
+    assert SimulatedRig().seed == 0 and SimulatedRig(seed=2**64 - 1).seed == 2**64 - 1
+
+
+@pytest.mark.req("SRS-038")
+@pytest.mark.parametrize("value", [True, False, 1, 0])
+def test_true_false_one_and_zero_are_accepted_as_switches(value):
+    rig = SimulatedRig()
+    rig.freeze_loop(value)
+    rig.run(10)
+    assert rig.loop_ticks == (0 if value else 10)
+
+
+@pytest.mark.req("SRS-017", "SRS-035")
+def test_enabling_with_a_fault_latched_is_refused_naming_the_fault_and_the_way_out():
+    reg = _latched_with_current()
+    reg.step(0, 0, 0)
+    with pytest.raises(FaultLatched) as err:
+        reg.enable_output(True)
+    assert err.value.code == lib.REG_ERR_FAULT_LATCHED
+    assert str(err.value) == (f"output cannot be enabled: fault {reg.fault.name} is latched; "
+                              "reset_fault() with no current flowing first")
