@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import hashlib
 import os
 import re
@@ -88,9 +89,12 @@ class Unit:
 
 
 # ---------------------------------------------------------------- C source text helpers
+@functools.lru_cache(maxsize=256)
 def blank_comments(text: str) -> str:
     """The text with comments, string and character literals replaced by spaces
-    (newlines kept), so that braces and semicolons in them are not code."""
+    (newlines kept), so that braces and semicolons in them are not code.
+    Cached: the unit list and the acceptance criteria blank the same file
+    texts hundreds of times in one check (4.5 of its 15 s, profiled)."""
     out, i, n = [], 0, len(text)
     while i < n:
         two = text[i:i + 2]
