@@ -83,6 +83,17 @@ class RealtimeDevice:
             raise RegulatorError(status, f"the real-time runner did not start (status {status})")
         self._running = True
         _active = weakref.ref(self)
+        try:
+            self._settle_start(realtime_priority, warn)
+        except BaseException:
+            # a runner that never ticked is stopped here, not left running for
+            # the next device to refuse ("already running": one start-up
+            # failure cascaded into 12 refusals)
+            self.close()
+            raise
+
+    def _settle_start(self, realtime_priority: bool, warn) -> None:
+        """The priority warning, then the first tick (within 1 s)."""
         st = self.status()
         self.realtime = bool(st.realtime and st.locked)
         if realtime_priority and not self.realtime:
