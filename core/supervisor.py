@@ -62,7 +62,7 @@ SWITCH_ATTEMPTS = 20        # rows (200 ms) waiting for |I| to settle before a s
 FAULT_TABLE_VIOLATION = "output_table_violation"
 FAULT_SUPERVISOR = "supervisor_error"
 FAULT_RAMP_OVERRUN = "ramp_overrun"    # a ramp that never completes (spec/limits.yaml)
-FAULT_FALL_OVERRUN = "ramp_down_overrun"  # a ramp-down that never reaches zero (SRS-253)
+FAULT_FALL_OVERRUN = "ramp_down_overrun"  # a ramp-down that never reaches zero (SRS-255)
 FAULT_LOOP_STALLED = "loop_stalled"    # the regulator's tick count stopped advancing (SRS-091)
 FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with ours (SRS-091)
 
@@ -163,7 +163,7 @@ CUT_PROBE_S = 0.05
 # In limited the reference rises after a density cut toward the lowered
 # target; the regulator holds it back only while no current shows (SRS-025:
 # before any evidence the reference waits). A reference below the target that
-# has not moved for this long is a current that never shows, e.g. a lift-off
+# has not risen as commanded for this long is a current that never shows, e.g. a lift-off
 # just after the cut's probe that the regulator cannot see at a small
 # setpoint (PR-061): the regulator is sent to its contact search and the
 # session pauses as on a lift-off (SRS-254). The treatment timer runs at most
@@ -306,17 +306,14 @@ class _StateEntryClocks:
     def on_enter_polarity_switch(self) -> None:
         self._sup._switch_ticks = 0  # the settle time allowed starts now
 
-    def on_enter_ramp_down(self) -> None:
-        self._sup._fall_start_tick = self._sup.tick  # its bound starts now (SRS-253)
-
-    def on_enter_reverse_down(self) -> None:
-        self._sup._fall_start_tick = self._sup.tick
-
     def on_enter_state(self, target) -> None:
-        """What a density episode kept is valid in limited only (PR-062): a
-        cut's probe window and the stall watch do not survive a state change."""
+        """A fall's bound starts on entering it (SRS-255). What a density
+        episode kept does not survive a state change (PR-062): the stall and
+        open-check windows restart, and a cut's probe window is kept only into
+        limited and reverse_down (half time may come just after a cut)."""
+        if target.id in ("ramp_down", "reverse_down"):
+            self._sup._fall_start_tick = self._sup.tick
         if target.id not in ("limited", "reverse_down"):
-            # (half time may come just after a cut: its check then runs in reverse_down)
             self._sup._cut_tick = None
             self._sup._probe_loss = False
         self._sup._ref_seen_ma = None
@@ -374,7 +371,7 @@ class Supervisor:
         self.ramp_limit_ticks = round((plan.ramp_up_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
         self._ramp_start_tick = 0
         # a ramp-down (from at most the set current) ends within its set time
-        # plus the same margin (SRS-253)
+        # plus the same margin (SRS-255)
         self.fall_limit_ticks = round((plan.ramp_down_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
         self._fall_start_tick = 0
         # session bounds (SRS-090, spec/limits.yaml)
@@ -402,7 +399,7 @@ class Supervisor:
         self._density_paused = False          # in such a pause now
         self._cut_tick: int | None = None     # tick of the last density cut, in limited (PR-062)
         self._probe_loss = False              # the contact loss now is that cut's check
-        self._ref_seen_ma: float | None = None  # in limited: the reference when it last moved
+        self._ref_seen_ma: float | None = None  # in limited: the reference at the stall window's start
         self._ref_moved_tick = 0
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         # loop liveness (SRS-091): reference points taken at Start
@@ -992,8 +989,9 @@ class Supervisor:
         return True
 
     def _limited_stalled(self, last) -> bool:
-        """The reference below the target has not moved for LIMITED_STALL_S: the
-        current never shows (SRS-254, PR-061). The regulator's contact search
+        """The reference below the target rose less than STALL_RISE_SHARE of the
+        commanded slew over LIMITED_STALL_S: the current never shows (SRS-254,
+        PR-061). The regulator's contact search
         decides: the session pauses, and resumes from 0 if the search finds
         the contact. True if the row is done with."""
         ref = last.reference_ma
