@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+from functools import lru_cache
 from pathlib import Path
 
 SHELL_GLOB = ("scripts", "*.sh")
@@ -232,12 +233,19 @@ def _func_name(call: ast.Call) -> str:
 
 def python_commands(text: str) -> set[str]:
     """The commands a Python file calls (see the module's docstring)."""
+    return set(_python_commands(text))
+
+
+# keyed on the file's text: a check re-reads the same files (and the tests check
+# copies of the project many times), and parsing them all took about 3 s a check
+@lru_cache(maxsize=1024)
+def _python_commands(text: str) -> frozenset[str]:
     if not CALLED.search(text):
-        return set()     # none of the calls above: no need to parse it
+        return frozenset()     # none of the calls above: no need to parse it
     try:
         tree = ast.parse(text)
     except SyntaxError:
-        return set()
+        return frozenset()
     module = _assigned(tree)
     found: list[str] = []
     shells: list[str] = []
@@ -250,7 +258,7 @@ def python_commands(text: str) -> set[str]:
     cmds = {t for t in map(tool_name, found) if t}
     for s in shells:
         cmds |= shell_commands(s, set())
-    return cmds
+    return frozenset(cmds)
 
 
 def _call(call: ast.Call, names: dict[str, list[ast.expr]], found: list[str], shells: list[str]) -> None:

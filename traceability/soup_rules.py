@@ -21,10 +21,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata as md
+import os
 import re
 import sysconfig
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from traceability.data import SOUP, SOUP_REQUIRED, Project, soup_listed
@@ -221,12 +223,38 @@ START_UP_MODULES = ("sitecustomize", "usercustomize")
 
 def _record_files() -> dict[Path, tuple[md.Distribution, md.PackagePath]]:
     """resolved path of each file a distribution of the site dirs lists in its RECORD -> (it, its row)."""
+    sites = tuple(str(x) for x in site_dirs())
+    return dict(_record_files_of(sites, _records_stamp(sites)))
+
+
+def _records_stamp(sites: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """What each site dir holds and the contents of its distributions' metadata: an install,
+    a removal or an edited RECORD gives a new stamp, and so a fresh read below."""
+    stamp = []
+    for site in sites:
+        try:
+            stamp.append((site, str(sorted(os.listdir(site)))))
+            for dist in os.scandir(site):
+                if dist.name.endswith((".dist-info", ".egg-info")) and dist.is_dir():
+                    # the contents, not the times: two writes within a clock tick share a time
+                    stamp += [(f.path, hashlib.sha256(Path(f.path).read_bytes()).hexdigest())
+                              for f in os.scandir(dist.path) if f.is_file()]
+        except OSError:
+            stamp.append((site, "unreadable"))
+    return tuple(stamp)
+
+
+# reading every RECORD took about 0.7 s, and a check reads them twice (the tests run
+# many checks in one process); the stamp above keeps the cache true to the disk
+@lru_cache(maxsize=4)
+def _record_files_of(sites: tuple[str, ...], _stamp: tuple[tuple[str, str], ...]) \
+        -> tuple[tuple[Path, tuple[md.Distribution, md.PackagePath]], ...]:
     out: dict[Path, tuple[md.Distribution, md.PackagePath]] = {}
-    for d in md.distributions(path=[str(x) for x in site_dirs()]):
+    for d in md.distributions(path=list(sites)):
         for f in d.files or []:
             if f.name.endswith(".pth") or f.parts[0].split(".")[0] in START_UP_MODULES:
                 out[Path(d.locate_file(f)).resolve()] = (d, f)
-    return out
+    return tuple(out.items())
 
 
 def pth_owners() -> dict[Path, md.Distribution]:

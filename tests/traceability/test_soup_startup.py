@@ -192,6 +192,21 @@ def test_the_files_of_this_environment_match_their_record(capsys):
     assert all(soup_rules._record_hash(path, row) is None for path, (_, row) in rows.items())
 
 
+@pytest.mark.req("SRS-294")
+def test_the_record_cache_sees_an_install_and_an_edited_record_in_the_same_process(monkeypatch, tmp_path):
+    """The RECORD rows are cached within a process (the tests run many checks); an install into a
+    site dir already read, and a RECORD edited in place, are read afresh."""
+    site = tmp_path / "site"
+    _dist(site, "first", "1.0", {"first.pth": "import os\n"})
+    monkeypatch.setattr(soup_rules, "site_dirs", lambda: [site])
+    assert {p.name for p in soup_rules._record_files()} == {"first.pth"}
+    _dist(site, "second", "2.0", {"second.pth": "import os\n"})
+    assert {p.name for p in soup_rules._record_files()} == {"first.pth", "second.pth"}
+    record = site / "second-2.0.dist-info/RECORD"
+    record.write_text(record.read_text().replace("second.pth,", "renamed.pth,"))
+    assert {p.name for p in soup_rules._record_files()} == {"first.pth", "renamed.pth"}
+
+
 # ---------------------------------------------------------------- blank anomaly texts (SRS-276)
 def _blank(root: Path, name: str, fld: str, value: str) -> None:
     path = root / SOUP

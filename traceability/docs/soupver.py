@@ -2,6 +2,7 @@
 metadata or the tool's own version output, never typed by hand."""
 from __future__ import annotations
 
+import functools
 import importlib.metadata as md
 import os
 import platform
@@ -32,8 +33,15 @@ PROBES = {
 
 
 def _cmd(argv: list[str], pattern: str) -> str:
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    return _match(r.stdout + r.stderr, pattern, f"`{' '.join(argv)}`")
+    return _match(_tool_output(tuple(argv), os.environ.get("PATH", "")), pattern, f"`{' '.join(argv)}`")
+
+
+# a tool's version does not change while a process runs; keyed on PATH, which says which
+# program the name runs (a check calls each probe again for every document it writes)
+@functools.lru_cache(maxsize=64)
+def _tool_output(argv: tuple[str, ...], path: str) -> str:
+    r = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    return r.stdout + r.stderr
 
 
 def _match(text: str, pattern: str, source: str) -> str:

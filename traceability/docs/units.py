@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 REGULATOR_C = "cext/regulator.c"
@@ -353,9 +352,21 @@ def _dead_code(base: Path, files: list[str], errors: list[UnitError]) -> None:
                                          "no software unit; build it in a configuration listed there or remove it"))
 
 
-@lru_cache(maxsize=8)
+# keyed on the files' contents alone, not on where they lie: the tests check many
+# copies of the project, each with the same cext/ (`root` only says where to read it)
+_C_SCANS: dict[str, tuple[tuple[Unit, ...], tuple[UnitError, ...]]] = {}
+_C_SCANS_KEPT = 8
+
+
 def _c_scan(root: str, digest: str) -> tuple[tuple[Unit, ...], tuple[UnitError, ...]]:
-    base = Path(root)
+    if digest not in _C_SCANS:
+        if len(_C_SCANS) >= _C_SCANS_KEPT:
+            _C_SCANS.pop(next(iter(_C_SCANS)))   # the oldest
+        _C_SCANS[digest] = _c_scan_uncached(Path(root))
+    return _C_SCANS[digest]
+
+
+def _c_scan_uncached(base: Path) -> tuple[tuple[Unit, ...], tuple[UnitError, ...]]:
     units: dict[str, Unit] = {}
     errors: list[UnitError] = []
     with tempfile.TemporaryDirectory(prefix="ionto-units-") as tmp:
