@@ -63,7 +63,7 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # so that one module stays within about 4 minutes on 2 cores (the CI budget is
 # 45 min); measured figures in docs/mutation-session.md.
 declare -A MODULE_SHARE=(
-    [limits]=1 [trace]=1 [device]=2 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
+    [limits]=1 [trace]=1 [device]=1 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
     [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=-
@@ -76,9 +76,8 @@ declare -A MODULE_MIN_SCORE=(
 # supervisor's test list alone took about 9 min before its first mutant, and
 # cli shares its session or CLI tests (docs/mutation-session.md); those run
 # with `make mutation-session` until cheaper test lists exist. device and
-# trace have fast lists now (about 15 s per run, all shares) but are not in
-# the rotation until the lead adds them.
-CI_ROTATION=(limits scenario history regulator)
+# trace joined with their fast lists (about 15 s per run, all shares).
+CI_ROTATION=(limits scenario history regulator device trace)
 COMMITS=$(git rev-list --count HEAD 2>/dev/null || echo 0)
 if [ "${MUTATION_SET:-}" = session-rotate ]; then
     MUTATION_MODULE="${CI_ROTATION[$(( COMMITS % ${#CI_ROTATION[@]} ))]}"
