@@ -5,11 +5,12 @@ Errors (exit 1) -- the build must not pass:
   no parent; a hazard (situation) with no control; a control with no
   requirement; an implemented safety requirement without passing evidence; a
   failing test or a violated property; a test marker or result naming an
-  unknown id; an unacceptable residual risk, or an ALARP one without a
-  benefit-risk statement; a software item without FMEA; a runtime dependency
-  without SOUP entry, and the SOUP rules of traceability/soup_rules.py (a
-  required component or tool without entry, an on_device flag other than what
-  the device process loads, start-up code of the environment without entry);
+  unknown id; an unacceptable residual risk (other than an open risk of the
+  plan), or an ALARP one without a benefit-risk statement; a software item
+  without FMEA; a runtime dependency without SOUP entry, and the SOUP rules
+  of traceability/soup_rules.py (a required component or tool without entry,
+  an on_device flag other than what the device process loads, start-up code
+  of the environment without entry);
   unreviewed changes and suspect links; no test results;
   a benchmark record (out/bench/*.json) that is malformed, names an unknown
   id, sits in a file not named after its id, or whose `met` contradicts its
@@ -62,7 +63,9 @@ Errors (exit 1) -- the build must not pass:
   Every message names its rule ([rule: NAME]); the messages written without one
   get the rule of the check that raised them (data.RULE_OF_FUNCTION).
 Warnings (shown, exit 0) -- visible in the report, not blocking:
-  an implemented non-safety requirement without evidence; a planned
+  an open risk of the plan (unacceptable, not accepted; rule open-risk holds
+  it to its initial risk and to the report); an implemented non-safety
+  requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
   since the run); tests without a marker; a user need or a control nobody
   uses; a safety requirement no control names; spec/properties.yaml or the
