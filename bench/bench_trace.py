@@ -52,9 +52,9 @@ def generate(root: Path, n_reqs: int, n_results: int | None = None) -> None:
     for f in ("hazard_analysis/risk_management_plan.yaml", "hazard_analysis/soup.yaml",
               "hazard_analysis/soup_required.yaml", "requirements/runtime.lock", "pyproject.toml"):
         shutil.copyfile(REPO / f, root / f)
-    # the plan's open credits name the repository's own items, which the generated data do not have
+    # the plan's open risks name the repository's own items, which the generated data do not have
     plan = root / "hazard_analysis/risk_management_plan.yaml"
-    plan.write_text(plan.read_text().split("\nopen_credit:")[0] + "\n")
+    plan.write_text(plan.read_text().split("\nopen_risk:")[0] + "\n")
     n_needs = max(1, n_reqs // 100)
     lines = ["schema_version: 1", "user_needs:"]
     for i in range(1, n_needs + 1):

@@ -5,11 +5,12 @@ Errors (exit 1) -- the build must not pass:
   no parent; a hazard (situation) with no control; a control with no
   requirement; an implemented safety requirement without passing evidence; a
   failing test or a violated property; a test marker or result naming an
-  unknown id; an unacceptable residual risk, or an ALARP one without a
-  benefit-risk statement; a software item without FMEA; a runtime dependency
-  without SOUP entry, and the SOUP rules of traceability/soup_rules.py (a
-  required component or tool without entry, an on_device flag other than what
-  the device process loads, start-up code of the environment without entry);
+  unknown id; an unacceptable residual risk (other than an open risk of the
+  plan), or an ALARP one without a benefit-risk statement; a software item
+  without FMEA; a runtime dependency without SOUP entry, and the SOUP rules
+  of traceability/soup_rules.py (a required component or tool without entry,
+  an on_device flag other than what the device process loads, start-up code
+  of the environment without entry);
   unreviewed changes and suspect links; no test results;
   a benchmark record (out/bench/*.json) that is malformed, names an unknown
   id, sits in a file not named after its id, or whose `met` contradicts its
@@ -52,14 +53,19 @@ Errors (exit 1) -- the build must not pass:
   benefit-risk         a benefit-risk statement without the benefit and its
                        [SOURCE], the residual risk by id, or the conclusion
                        ("outweighs"); an unknown source or id in it
-  open-credit          an open credit of the plan (an item, the one rule it
-                       breaks today: shown as a warning) that no longer holds
+  open-risk            an open risk of the plan (no control independent of its
+                       cause: residual kept at the initial risk, unacceptable,
+                       shown as a warning) that takes a credit, is not in the
+                       unacceptable region, names no item, or is not named in
+                       the report's overall residual-risk evaluation
   reviewed             also the instructions for use (IFU) and the risk
                        management report (RMR) as reviewed items
   Every message names its rule ([rule: NAME]); the messages written without one
   get the rule of the check that raised them (data.RULE_OF_FUNCTION).
 Warnings (shown, exit 0) -- visible in the report, not blocking:
-  an implemented non-safety requirement without evidence; a planned
+  an open risk of the plan (unacceptable, not accepted; rule open-risk holds
+  it to its initial risk and to the report); an implemented non-safety
+  requirement without evidence; a planned
   requirement whose tests already pass; stale results (test or marker gone
   since the run); tests without a marker; a user need or a control nobody
   uses; a safety requirement no control names; spec/properties.yaml or the
@@ -518,8 +524,14 @@ def _risk_findings(a: Analysis, file: str, item: str, fld: str, initial, residua
             return
     region = plan.region(residual.severity, residual.probability)
     if region == "unacceptable":
-        p.error(file, item, fld, f"residual risk ({residual.severity}, {residual.probability}) is "
-                "unacceptable per the risk matrix", line)
+        # an open risk of the plan (no independent control exists; kept at its initial risk) is shown, not
+        # accepted: _open_risk holds it to that; every other unacceptable residual risk fails
+        (p.warn if item in plan.open_risk else p.error)(
+            file, item, fld, f"residual risk ({residual.severity}, {residual.probability}) is unacceptable per "
+            "the risk matrix" + (f" (open risk of {PLAN}: no control independent of the cause exists, so none is "
+                                 "credited; a risk-control action, not an accepted risk; the overall residual "
+                                 f"risk is not acceptable while it is open) [rule: risk-acceptability]"
+                                 if item in plan.open_risk else ""), line)
     elif region == "alarp" and not benefit:
         p.error(file, item, "benefit_risk", f"residual risk ({residual.severity}, {residual.probability}) "
                 "is in the ALARP region: a benefit-risk statement is required [rule: benefit-risk]", line)
@@ -635,28 +647,46 @@ def _check_risk(a: Analysis) -> None:
         if r.kind == "safety" and r.id not in controlled:
             file, line = p.loc(r.id)
             p.warn(file, r.id, "kind", "safety requirement is not named by any risk control", line)
-    _open_credit(a)
+    _open_risk(a)
     if p.plan is not None and (p.root / FMEA).exists():
         for item in p.plan.software_items:
             if item not in p.fmea_items:
                 p.error(FMEA, item, "items", f"software item '{item}' of {PLAN} has no FMEA entry")
 
 
-def _open_credit(a: Analysis) -> None:
-    """The plan's open credits stay true: each names an existing situation or FMEA row that
-    still breaks an independence rule (an item fixed, or a typo, must leave the list)."""
+def _open_risk(a: Analysis) -> None:
+    """The plan's open risks stay what they claim: each names an existing situation or FMEA
+    row that takes no credit (residual risk = initial risk), lies in the unacceptable region
+    (an item re-rated or given an independent control leaves the list) and is named by id in
+    the overall residual-risk evaluation of the risk management report (clause 8)."""
     p = a.project
     if p.plan is None:
         return
-    flagged = {(f.item, rule) for f in p.findings if f.level == WARNING and "open credit of" in f.message
-               for rule in ("independent-control", "information-last") if f"[rule: {rule}]" in f.message}
-    for oid, rule in p.plan.open_credit.items():
-        if oid not in p.situations and oid not in p.fmea:
-            p.error(PLAN, oid, "open_credit", f"{oid} is no hazardous situation or FMEA row "
-                    "[rule: open-credit]", 1)
-        elif (oid, rule) not in flagged:
-            p.error(PLAN, oid, "open_credit", f"{oid} no longer breaks rule {rule}: take it out of open_credit "
-                    "(or list the rule it breaks now) [rule: open-credit]", 1)
+    overall = p.risk_report.overall_residual_risk if p.risk_report is not None else None
+    for oid in p.plan.open_risk:
+        if oid in p.situations:
+            s = p.situations[oid][1]
+            initial, residual = s.initial_risk, s.residual_risk
+        elif oid in p.fmea:
+            fm = p.fmea[oid][1]
+            initial, residual = Risk(severity=fm.severity, probability=fm.occurrence), fm.residual_risk
+        else:
+            p.error(PLAN, oid, "open_risk", f"{oid} is no hazardous situation or FMEA row [rule: open-risk]", 1)
+            continue
+        file, line = p.loc(oid)
+        if (residual.severity, residual.probability) != (initial.severity, initial.probability):
+            p.error(file, oid, "residual_risk", f"{oid} is an open risk of {PLAN}, yet its residual risk "
+                    f"({residual.severity}, {residual.probability}) is lowered from its initial risk "
+                    f"({initial.severity}, {initial.probability}): an open risk takes no credit; credit a control "
+                    "independent of the cause and take it out of open_risk, or keep the initial risk "
+                    "[rule: open-risk]", line)
+        elif p.plan.region(residual.severity, residual.probability) != "unacceptable":
+            p.error(PLAN, oid, "open_risk", f"{oid} ({residual.severity}, {residual.probability}) is not in the "
+                    "unacceptable region: take it out of open_risk (an ALARP risk needs a benefit-risk "
+                    "statement) [rule: open-risk]", 1)
+        if overall is not None and not re.search(rf"\b{re.escape(oid)}\b", overall):
+            p.error(RISK_REPORT, oid, "overall_residual_risk", f"{oid} is an open risk of {PLAN} (unacceptable, "
+                    "not accepted) but the overall residual-risk evaluation does not name it [rule: open-risk]")
 
 
 def _harm_severity(a: Analysis, file: str, s, line: int | None) -> None:
@@ -698,27 +728,20 @@ def _independent(a: Analysis, file: str, item: str, causes: list[str], controls:
     independent = [c for c in known if p.controls[c].implemented_by not in dependent
                    and not _dependent(plan, p.controls[c].relies_on) & dependent]
 
-    def say(rule: str):
-        """An open credit of the plan (this item, this rule) is shown, not blocking; anything else is an error."""
-        return p.warn if plan.open_credit.get(item) == rule else p.error
-
-    def open_note(rule: str) -> str:
-        return (f" (open credit of {PLAN}: a risk-control action, not an accepted risk)"
-                if plan.open_credit.get(item) == rule else "")
     for what, b, c in lowered:
         if known and not independent:
-            say("independent-control")(file, item, f"residual_risk.{what}",
+            p.error(file, item, f"residual_risk.{what}",
                     f"the {what} is lowered from {b} to {c} only by controls carried out by "
                     f"{', '.join(sorted({p.controls[x].implemented_by for x in known}))}, which fail with the cause "
                     f"({', '.join(causes)}; common-cause groups of {PLAN}; or rely on it: relies_on): credit a "
                     f"control carried out by another item, hardware or the user, or keep the {what} at {b}"
-                    f"{open_note('independent-control')} [rule: independent-control]", line)
+                    " [rule: independent-control]", line)
         elif independent and all(p.controls[x].type == "information for safety" for x in independent):
-            say("information-last")(file, item, f"residual_risk.{what}",
+            p.error(file, item, f"residual_risk.{what}",
                     f"the {what} is lowered from {b} to {c} and the only control independent of the cause "
                     f"({', '.join(causes)}) is information for safety ({', '.join(independent)}), which ISO 14971 "
                     "7.1 ranks last and which does not by itself lower a risk: credit an independent protective "
-                    f"measure or inherent safety by design, or keep the {what} at {b}{open_note('information-last')} "
+                    f"measure or inherent safety by design, or keep the {what} at {b} "
                     "[rule: information-last]", line)
 
 

@@ -87,7 +87,7 @@ RULE_OF_FUNCTION = {
     "_harm_severity": "harm-severity", "_independent": "independent-control", "_fmea_severity": "fmea-severity",
     "_systematic": "systematic-probability", "_check_controls": "effective-control",
     "_control_means": "control-means", "_benefit_risk": "benefit-risk", "_check_soup": "soup",
-    "_open_credit": "open-credit",
+    "_open_risk": "open-risk",
 }
 RULE_OF_MODULE = {"traceability.data": "data", "traceability.lock": "reviewed", "traceability.bench": "bench-record",
                   "traceability.docs.rules": "docs", "traceability.check": "check"}

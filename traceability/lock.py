@@ -39,7 +39,7 @@ _WHAT = {"HAZ": " (its situations' texts, risk estimates, control lists, benefit
          "FM-": " (every field of the FMEA row: severity, occurrence, controls, residual risk)",
          "RC-": " (its text, type, means, requirements and cited instructions)",
          "RMP": " (the plan's scales, risk matrix, software items, independence groups and "
-                "systematic occurrence, open credits, acceptance policy)",
+                "systematic occurrence, open risks, acceptance policy)",
          "IFU": " (the whole instructions for use: every section an information control cites)",
          "RMR": " (the dependent-failure analysis, overall residual risk, benefit-risk and report)"}
 PLAN_ID = "RMP"  # the risk management plan's scales, matrix and rules, reviewed as one item
@@ -78,7 +78,7 @@ def fingerprints(p: Project) -> dict[str, str]:
         plan = p.plan.model_dump(mode="json")
         fps[PLAN_ID] = _fp({k: plan[k] for k in ("severity", "probability", "matrix", "software_items",
                                                  "control_means", "common_cause_groups",
-                                                 "systematic_occurrence", "open_credit", "acceptance_policy")})
+                                                 "systematic_occurrence", "open_risk", "acceptance_policy")})
     # the documents an auditor reads as evidence of the controls and of the evaluation (G6)
     if p.ifu_text is not None:
         fps[IFU_ID] = _fp(p.ifu_text)

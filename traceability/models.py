@@ -106,10 +106,11 @@ class RiskManagementPlan(Strict):
         default_factory=list, description="items that fail together: none is independent of another")
     systematic_occurrence: str = Field(default="P4", pattern=r"^P\d$",
                                        description="lowest occurrence of a systematic software failure")
-    open_credit: dict[str, Literal["independent-control", "information-last"]] = Field(
-        default_factory=dict, description="situation or FMEA row -> the independence rule its lowered "
-        "probability breaks today: open risk-control actions, that one finding shown as a warning until "
-        "the design gives them an independent control; any other finding, or item, is an error")
+    open_risk: list[str] = Field(
+        default_factory=list, description="situations and FMEA rows with no control independent of their "
+        "cause: residual risk kept at the initial risk, in the unacceptable region, shown as a warning (an "
+        "open risk-control action, not an accepted risk) and named in the report's overall evaluation; "
+        "any other unacceptable residual risk, or an open risk that takes a credit, is an error")
 
     @model_validator(mode="after")
     def _matrix_complete(self) -> "RiskManagementPlan":

@@ -17,7 +17,7 @@ FMEA = "hazard_analysis/fmea.yaml"
 PLAN = "hazard_analysis/risk_management_plan.yaml"
 REPORT = "hazard_analysis/risk_management_report.yaml"
 IFU = "docs/instructions_for_use.md"
-NEW_RULES = ("caused-by", "information-last", "control-means", "fmea-severity", "benefit-risk", "open-credit",
+NEW_RULES = ("caused-by", "information-last", "control-means", "fmea-severity", "benefit-risk", "open-risk",
              "independent-control", "systematic-probability", "reviewed")
 
 
@@ -41,16 +41,19 @@ def test_every_situation_of_the_real_file_names_its_cause(real):
     assert [sid for sid, (_, s) in situations.items() if not s.caused_by] == []
 
 
-@pytest.mark.req("SRS-241")
-def test_the_real_open_credits_are_shown_one_warning_each(real):
-    """G2: the items whose probability rests on information alone or on dependent controls
-    are not silently accepted: each shows its one rule as a warning, and the list is exact."""
+@pytest.mark.req("SRS-241", "SRS-297")
+def test_the_real_open_risks_are_shown_one_warning_each(real):
+    """G2: the items with no control independent of the cause are not silently accepted: none
+    takes a credit (no independence finding at all), each shows its unacceptable residual risk
+    as one warning, and the list is exact."""
     plan = real.project.plan
-    shown = {f.item: f.message for f in real.warnings if "open credit of" in f.message}
-    assert set(shown) == set(plan.open_credit) and len(shown) == 16
-    for item, rule in plan.open_credit.items():
-        assert f"[rule: {rule}]" in shown[item]
+    shown = {f.item: f.message for f in real.warnings if "open risk of" in f.message}
+    assert set(shown) == set(plan.open_risk) and len(shown) == 16
+    for item in plan.open_risk:
+        assert "[rule: risk-acceptability]" in shown[item] and "is unacceptable per the risk matrix" in shown[item]
     assert {"HS-14", "HS-34"} <= set(shown)
+    assert not [f for f in real.findings if "[rule: independent-control]" in f.message
+                or "[rule: information-last]" in f.message]
 
 
 @pytest.mark.req("SRS-241")
@@ -135,19 +138,22 @@ def test_a_control_relying_on_the_cause_is_not_independent(repo, capsys):
            "lowered from P3 to P1 only by controls carried out by checklist, history")
 
 
-@pytest.mark.req("SRS-241")
-def test_an_open_credit_covers_only_its_own_rule_and_item(repo, capsys):
-    # another finding of an open item is an error (FM-SM-01 is open for information-last only)
+@pytest.mark.req("SRS-241", "SRS-297")
+def test_no_plan_entry_exempts_an_item_from_the_independence_rules(repo, capsys):
+    """FM-SM-01 is an open risk; lowered again on its own machine's controls, the finding is an
+    error (independent-control), and so is the credit taken by an open risk (open-risk)."""
     edit(repo, FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43]", "controls: [RC-13, RC-16]")
+    edit(repo, FMEA, "FM-SM-01", "residual_risk: {severity: S5, probability: P4}",
+         "residual_risk: {severity: S5, probability: P1}")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, FMEA, line_of(repo, FMEA, "FM-SM-01"), "FM-SM-01", "independent-control")
-    # an open credit that no longer holds (or names nothing) must leave the list
-    repo.replace(PLAN, "  HS-14: information-last\n", "  HS-14: independent-control\n  HS-99: information-last\n")
+    expect(out, FMEA, line_of(repo, FMEA, "FM-SM-01"), "FM-SM-01", "open-risk", "an open risk takes no credit")
+    # HS-14 lowered on the instructions alone: information-last, an error whatever the plan lists
+    edit(repo, HAZARDS, "HS-14", "residual_risk: {severity: S5, probability: P3}",
+         "residual_risk: {severity: S5, probability: P1}")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
-    expect(out, PLAN, 1, "HS-14", "open-credit", "no longer breaks rule independent-control")
-    expect(out, PLAN, 1, "HS-99", "open-credit", "is no hazardous situation or FMEA row")
     expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-14"), "HS-14", "information-last")
 
 

@@ -20,6 +20,7 @@ FMEA = "hazard_analysis/fmea.yaml"
 PLAN = "hazard_analysis/risk_management_plan.yaml"
 REQS = "spec/requirements.yaml"
 IFU = "docs/instructions_for_use.md"
+REPORT = "hazard_analysis/risk_management_report.yaml"
 
 
 def line_of(repo, rel: str, item_id: str) -> int:
@@ -128,8 +129,8 @@ def test_a_severity_that_disagrees_with_the_harm_text_fails(repo, capsys):
     """Issue 9: HS-14 downgraded from S5 to S3 while its harm text still says S5."""
     edit(repo, HAZARDS, "HS-14", "initial_risk: {severity: S5, probability: P3}",
          "initial_risk: {severity: S3, probability: P3}")
-    edit(repo, HAZARDS, "HS-14", "residual_risk: {severity: S5, probability: P1}",
-         "residual_risk: {severity: S3, probability: P1}")
+    edit(repo, HAZARDS, "HS-14", "residual_risk: {severity: S5, probability: P3}",
+         "residual_risk: {severity: S3, probability: P3}")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-14"), "HS-14", "harm-severity",
@@ -150,6 +151,8 @@ def test_a_harm_text_without_its_severity_fails(repo, capsys):
 def test_a_failure_mode_lowered_only_by_its_own_item_fails(repo, capsys):
     """Issue 9: FM-SM-01 credited to P1 on controls of the same Python machine."""
     edit(repo, FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43]", "controls: [RC-13, RC-16]")
+    edit(repo, FMEA, "FM-SM-01", "residual_risk: {severity: S5, probability: P4}",
+         "residual_risk: {severity: S5, probability: P1}")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, FMEA, line_of(repo, FMEA, "FM-SM-01"), "FM-SM-01", "independent-control",
@@ -439,40 +442,105 @@ def test_an_unknown_cause_item_is_refused_not_ignored(repo, capsys):
     expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-13"), "HS-13", "control-means", "'supervsior' is neither")
 
 
-# ---------------------------------------------------------------- open credits (issue 9 point 2)
-@pytest.mark.req("SRS-169")
-def test_every_open_credit_withdrawn_is_an_unacceptable_risk(repo, capsys):
-    """Why the plan's open_credit list is not emptied (risk_management_report.yaml,
-    overall_residual_risk): no item of it has a control independent of its cause, so
-    without the credit it keeps its initial risk, and that lies in the unacceptable
-    region for every one, which the check refuses even beside a benefit-risk statement.
-    An item whose initial risk were acceptable or ALARP could be closed by re-rating it
-    instead, and would fail here."""
+# ---------------------------------------------------------------- open risks (issue 9 point 2)
+OPEN = ["HS-14", "HS-34", "FM-REG-03", "FM-SM-01", "FM-SUP-07", "FM-CHK-01", "FM-CHK-02", "FM-HIS-02",
+        "FM-USR-01", "FM-USR-02", "FM-USR-03", "FM-USR-04", "FM-CLI-02", "FM-CLI-03", "FM-CLI-04", "FM-CLI-05"]
+# the residual probabilities the former open credits claimed (the figures an auditor read as a reduction)
+FORMER_CREDIT = {"HS-14": "P1", "HS-34": "P1", "FM-REG-03": "P2", "FM-SM-01": "P1", "FM-SUP-07": "P1",
+                 "FM-CHK-01": "P1", "FM-CHK-02": "P2", "FM-HIS-02": "P1", "FM-USR-01": "P2", "FM-USR-02": "P2",
+                 "FM-USR-03": "P2", "FM-USR-04": "P2", "FM-CLI-02": "P1", "FM-CLI-03": "P1", "FM-CLI-04": "P2",
+                 "FM-CLI-05": "P1"}
+
+
+def initial_risks(repo) -> dict[str, dict]:
+    out = {s["id"]: s["initial_risk"] for h in yaml.safe_load(repo.read(HAZARDS))["hazards"]
+           for s in h.get("situations", [])}
+    out |= {f["id"]: {"severity": f["severity"], "probability": f["occurrence"]}
+            for it in yaml.safe_load(repo.read(FMEA))["items"] for f in it["failure_modes"]}
+    return out
+
+
+@pytest.mark.req("SRS-297")
+def test_every_open_risk_is_kept_at_its_initial_unacceptable_risk(repo, capsys):
+    """The sixteen items with no control independent of the cause take no credit: the residual
+    risk is the initial one, in the unacceptable region of the plan's matrix, and each shows
+    one warning that calls it open, not accepted; nothing else of the real file is unacceptable."""
     plan = yaml.safe_load(repo.read(PLAN))
-    open_items = dict(plan["open_credit"])
-    assert len(open_items) == 16
-    initial = {s["id"]: s["initial_risk"] for h in yaml.safe_load(repo.read(HAZARDS))["hazards"]
-               for s in h.get("situations", [])}
-    initial |= {f["id"]: {"severity": f["severity"], "probability": f["occurrence"]}
-                for it in yaml.safe_load(repo.read(FMEA))["items"] for f in it["failure_modes"]}
-    text = repo.read(PLAN)
-    for oid in open_items:
-        text, n = re.subn(rf"(?m)^  {re.escape(oid)}: [a-z-]+.*\n", "", text)
-        assert n == 1, oid
-    repo.write(PLAN, text.replace("\nopen_credit:\n", "\nopen_credit: {}\n"))   # an empty mapping, not null
-    for oid in open_items:
+    assert plan["open_risk"] == OPEN
+    initial = initial_risks(repo)
+    rc, out = repo.run(capsys, "check")
+    assert rc == 0, out
+    for oid in OPEN:
         rel = HAZARDS if oid.startswith("HS-") else FMEA
-        residual = re.search(r"residual_risk: \{severity: S\d, probability: P\d\}", block(repo, rel, oid)).group(0)
         risk = initial[oid]
-        edit(repo, rel, oid, residual,
-             f"residual_risk: {{severity: {risk['severity']}, probability: {risk['probability']}}}")
+        assert f"residual_risk: {{severity: {risk['severity']}, probability: {risk['probability']}}}" in \
+            block(repo, rel, oid), oid
+        col = [p["id"] for p in plan["probability"]].index(risk["probability"])
+        assert plan["matrix"][risk["severity"]][col] == "unacceptable", oid
+        shown = [x for x in out.splitlines() if x.startswith(f"WARNING: {rel}:{line_of(repo, rel, oid)}: {oid}:")]
+        assert len(shown) == 1 and "[rule: risk-acceptability]" in shown[0], (oid, shown)
+        assert f"residual risk ({risk['severity']}, {risk['probability']}) is unacceptable" in shown[0]
+        assert "not an accepted risk" in shown[0]
+    unacceptable = [x for x in out.splitlines() if "is unacceptable per the risk matrix" in x]
+    assert len(unacceptable) == len(OPEN)
+
+
+@pytest.mark.req("SRS-297")
+def test_an_open_risk_taken_off_the_list_fails_as_unacceptable(repo, capsys):
+    """The list hides nothing acceptable: emptied, every item is an unacceptable-risk error."""
+    repo.write(PLAN, re.sub(r"(?m)^open_risk:\n(?:  - .*\n)+", "open_risk: []\n", repo.read(PLAN)))
     rc, out = repo.run(capsys, "check")
     assert rc == 1
-    for oid in open_items:
+    initial = initial_risks(repo)
+    for oid in OPEN:
         rel = HAZARDS if oid.startswith("HS-") else FMEA
         risk = initial[oid]
         expect(out, rel, line_of(repo, rel, oid), oid, "risk-acceptability",
                f"residual risk ({risk['severity']}, {risk['probability']}) is unacceptable per the risk matrix")
-        # kept at its initial risk, it no longer breaks an independence rule
-        assert not [x for x in out.splitlines() if f": {oid}: " in x and
-                    ("[rule: independent-control]" in x or "[rule: information-last]" in x)], oid
+
+
+@pytest.mark.req("SRS-297")
+def test_the_former_open_credits_are_refused(repo, capsys):
+    """The figures of the former open credits (P1 or P2 on dependent controls or information):
+    each is an independence error and an open risk taking a credit, never a warning."""
+    initial = initial_risks(repo)
+    for oid, prob in FORMER_CREDIT.items():
+        rel = HAZARDS if oid.startswith("HS-") else FMEA
+        sev = initial[oid]["severity"]
+        edit(repo, rel, oid, f"residual_risk: {{severity: {sev}, probability: {initial[oid]['probability']}}}",
+             f"residual_risk: {{severity: {sev}, probability: {prob}}}")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    for oid, prob in FORMER_CREDIT.items():
+        rel = HAZARDS if oid.startswith("HS-") else FMEA
+        line = line_of(repo, rel, oid)
+        expect(out, rel, line, oid, "open-risk", "an open risk takes no credit")
+        independence = [x for x in out.splitlines() if x.startswith(f"ERROR: {rel}:{line}: {oid}:")
+                        and ("[rule: independent-control]" in x or "[rule: information-last]" in x)]
+        assert independence, oid
+        assert not [x for x in out.splitlines() if x.startswith("WARNING:") and f": {oid}: " in x], oid
+
+
+@pytest.mark.req("SRS-297")
+def test_an_open_risk_must_exist_stay_unacceptable_and_be_reported(repo, capsys):
+    # HS-01 (S3, P1 after its controls) is acceptable: no open risk; HS-99 does not exist
+    repo.replace(PLAN, "  - FM-CLI-05\n", "  - FM-CLI-05\n  - HS-01\n  - HS-99\n")
+    edit(repo, HAZARDS, "HS-01", "residual_risk: {severity: S3, probability: P1}",
+         "residual_risk: {severity: S3, probability: P4}")
+    repo.replace(REPORT, "FM-CLI-04", "the parser's row", -1)
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    expect(out, PLAN, 1, "HS-99", "open-risk", "is no hazardous situation or FMEA row")
+    assert [x for x in out.splitlines() if x.startswith(f"ERROR: {REPORT}: FM-CLI-04:") and "[rule: open-risk]" in x
+            and "the overall residual-risk evaluation does not name it" in x], out
+    # HS-01 kept at its initial (S3, P4) is unacceptable, so the list may hold it once the report names it;
+    # at (S3, P3) it is not unacceptable and must leave the list
+    assert [x for x in out.splitlines() if x.startswith(f"ERROR: {REPORT}: HS-01:") and "[rule: open-risk]" in x
+            and "does not name it" in x], out
+    assert not [x for x in out.splitlines() if ": HS-01:" in x and ("takes no credit" in x or "not in the" in x)]
+    edit(repo, HAZARDS, "HS-01", "residual_risk: {severity: S3, probability: P4}",
+         "residual_risk: {severity: S3, probability: P3}")
+    edit(repo, HAZARDS, "HS-01", "initial_risk: {severity: S3, probability: P4}",
+         "initial_risk: {severity: S3, probability: P3}")
+    rc, out = repo.run(capsys, "check")
+    expect(out, PLAN, 1, "HS-01", "open-risk", "(S3, P3) is not in the unacceptable region")
