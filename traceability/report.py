@@ -516,6 +516,7 @@ def build_model(a: Analysis, out: Path) -> dict:
         "title": "Audit report: iontophoresis control core",
         "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "commit": _git(root), "verdict": a.verdict, "pending": a.pending,
+        "open_risks": [oid for oid in plan.open_risk if refs.get(oid)] if plan is not None else [],
         "errors": len(a.errors), "warnings": len(a.warnings), "pages": PAGES, "refs": refs,
         "summary": summary, "plan": plan, "matrices": matrices, "hazards": hazards, "controls": controls,
         "fmea": fmea, "needs": needs, "matrix": matrix, "gaps": gaps,

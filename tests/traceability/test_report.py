@@ -64,6 +64,21 @@ def test_risk_matrices_count_situations_per_cell(repo, tmp_path):
     assert {k: v for k, v in shown.items() if v} == dict(open_cells)
 
 
+@pytest.mark.req("SRS-297")
+def test_the_summary_says_the_overall_residual_risk_is_not_acceptable_naming_each_open_risk(repo, tmp_path):
+    a = run_check(repo.root)
+    write_report(a, tmp_path)
+    listed = a.project.plan.open_risk
+    assert len(listed) == 16
+    page = (tmp_path / "index.html").read_text()
+    md = (tmp_path / "report.md").read_text()
+    box = page[page.index('id="verdict"'):page.index("</section>")]   # beside the verdict, not in a sub-page
+    assert "<b>Overall residual risk: not acceptable.</b> 16 residual risk(s)" in box
+    assert f"**Overall residual risk: not acceptable.** 16 residual risk(s)" in md
+    for oid in listed:
+        assert f">{oid}</a>" in box and oid in md, oid
+
+
 @pytest.mark.req("SRS-103")
 def test_failing_test_is_shown_on_its_user_need_with_file_and_line(repo, tmp_path):
     data = repo.results()
