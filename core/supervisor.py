@@ -10,6 +10,8 @@ the regulator's status into machine events:
     contact lost -> paused (timer stopped)     contact back -> ramp from 0
     anti-shock cut -> ramp again from 0         regulator fault -> fault
     no contact within the limit -> ramp_down, session interrupted
+    ramp reference stalled, no current -> paused with a contact search; the
+      contact found at once twice, no current between -> fault (SRS-257)
     load up faster than drying -> limited (density, SRS-092, SRS-141)
 
 After every batch (one row when paced) it also checks that the regulation
@@ -65,6 +67,9 @@ FAULT_RAMP_OVERRUN = "ramp_overrun"    # a ramp that never completes (spec/limit
 FAULT_FALL_OVERRUN = "ramp_down_overrun"  # a ramp-down that never reaches zero (SRS-255)
 FAULT_LOOP_STALLED = "loop_stalled"    # the regulator's tick count stopped advancing (SRS-091)
 FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with ours (SRS-091)
+# a ramp stalled twice with the contact sensed and no current shown (SRS-257):
+# the current channels read nothing where the sense window sees a hand
+FAULT_NO_CURRENT = "no_current_with_contact"
 
 # Why a session ended early on one of its bounds (SRS-090): the end reason in
 # the result, the JSON summary and the history; the outcome is "interrupted".
@@ -173,6 +178,20 @@ LIMITED_STALL_S = 1.0
 # ramp-up slew over the window (the regulator slews the reference at the full
 # slew whenever it does not wait for evidence, SRS-025)
 STALL_RISE_SHARE = 0.25
+# The same stall check in a ramp (SRS-257, PR-063): before any current has
+# shown the regulator's reference waits (SRS-025) and a lift-off there is
+# not reported (its collapse tier is armed only by a 160 uA reading); the
+# check pauses with the contact search instead of waiting for ramp_overrun.
+RAMP_STALL_S = 1.0
+# A stall pause whose contact search finds the contact within this long
+# (its first settled sense windows take 0.22 s) had the hand in: the current
+# channels read nothing with a contact. Counted; with no current shown
+# since, the next ramp stall ends the session as a fault (issue 8 point 2:
+# a channel pair reading 0 never turns into a series of pauses).
+STALL_CONTACT_S = 1.0
+# A reading at least this large at a batch end is current shown: the
+# regulator's own evidence threshold (REG_OPEN_ARM_UA, cext/regulator_config.h).
+CURRENT_SHOWN_MA = 0.16
 # The supervisor's own open-circuit check (SRS-256): in treat and limited a
 # reading below a quarter of a reference of at least 0.2 mA (a quarter of it
 # is 2.5 x the 20 uA rms noise of one reading, and a current that flows reads
@@ -399,8 +418,10 @@ class Supervisor:
         self._density_paused = False          # in such a pause now
         self._cut_tick: int | None = None     # tick of the last density cut, in limited (PR-062)
         self._probe_loss = False              # the contact loss now is that cut's check
-        self._ref_seen_ma: float | None = None  # in limited: the reference at the stall window's start
+        self._ref_seen_ma: float | None = None  # in limited and ramp: the reference at the stall window's start
         self._ref_moved_tick = 0
+        self._stall_pause_tick: int | None = None  # a ramp stall's pause, until it resumes (SRS-257)
+        self._quiet_stalls = 0                # stall pauses with contact and no current since (SRS-257)
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
@@ -916,10 +937,15 @@ class Supervisor:
             self._count_limited_cuts(last)   # before anything else: never late (PR-062)
             if self._limited_contact_lost(last) or self._limited_stalled(last):
                 return
+        if state in ("ramp", "treat", "limited") and last.measured_current_ma >= CURRENT_SHOWN_MA:
+            self._quiet_stalls = 0   # current shows: the channels read (SRS-257)
+        if state == "ramp" and self._ramp_stalled(last):
+            return
         if state in ("treat", "limited") and self._current_absent(last):
             return
         if state == "paused":
             if not last.contact_lost and not self._area_too_small(last) and not self._density_held(last):
+                self._stall_search_contact()
                 self._send("contact_restored")
                 return
             if not last.contact_lost:
@@ -994,6 +1020,64 @@ class Supervisor:
         PR-061). The regulator's contact search
         decides: the session pauses, and resumes from 0 if the search finds
         the contact. True if the row is done with."""
+        stall = self._reference_stalled(last, self.density_target_ma, self.slew_up, LIMITED_STALL_S)
+        if stall is None:
+            return False
+        rise_ma, window_s = stall
+        self.log.append(f"{self.elapsed_s:.3f}s reference at {last.reference_ma:.4f} mA below the target "
+                        f"{self.density_target_ma:.3f} mA rose {1000 * rise_ma:.0f} uA "
+                        f"in {window_s:.2f} s: no current shows, contact search")
+        self._pause_with_search()
+        return True
+
+    def _ramp_stalled(self, last) -> bool:
+        """In a ramp, the reference waiting for a current that never shows
+        (SRS-257, PR-063): the same check over RAMP_STALL_S against the
+        ramp's slew now, while the reading is below CURRENT_SHOWN_MA. The
+        first stall pauses with the contact search (a
+        lifted hand: resume on contact, or the contact timeout); a stall
+        after one whose search found the contact at once, with no current
+        shown since, is a fault: the channels read nothing with a hand in.
+        True if the row is done with."""
+        if last.measured_current_ma >= CURRENT_SHOWN_MA:
+            # the current shows: the reference no longer waits for evidence, and
+            # a ramp held short of its target with current is ramp_overrun's
+            self._ref_seen_ma = None
+            return False
+        stall = self._reference_stalled(last, self.plan.current_ma, self._rising_slew(), RAMP_STALL_S)
+        if stall is None:
+            return False
+        rise_ma, window_s = stall
+        self.log.append(f"{self.elapsed_s:.3f}s ramp reference at {last.reference_ma:.4f} mA rose "
+                        f"{1000 * rise_ma:.0f} uA in {window_s:.2f} s, reading "
+                        f"{last.measured_current_ma:.3f} mA: no current shows")
+        if self._quiet_stalls >= 1:
+            self.log.append(f"{self.elapsed_s:.3f}s the contact is sensed but no current has shown "
+                            f"over {self._quiet_stalls + 1} ramps: current channels not plausible")
+            self._enter_fault(FAULT_NO_CURRENT)
+            return True
+        self.log.append(f"{self.elapsed_s:.3f}s contact search")
+        if self._pause_with_search():
+            self._stall_pause_tick = self.tick
+        return True
+
+    def _stall_search_contact(self) -> None:
+        """The contact is back after a ramp stall's pause: found within
+        STALL_CONTACT_S the hand was in while no current showed (SRS-257)."""
+        if self._stall_pause_tick is None:
+            return
+        if self.tick - self._stall_pause_tick <= round(STALL_CONTACT_S * self.tick_hz):
+            self._quiet_stalls += 1
+            self.log.append(f"{self.elapsed_s:.3f}s contact found at once after the stall: "
+                            f"the hand was in ({self._quiet_stalls} such stall)")
+        self._stall_pause_tick = None
+
+    def _reference_stalled(self, last, target_ma: float, slew_ma_per_s: float,
+                           window_min_s: float) -> tuple[float, float] | None:
+        """(rise, window) of the reference over a window of at least
+        `window_min_s` when it is below `target_ma` and rose less than
+        STALL_RISE_SHARE of the slew over it; None when not stalled (SRS-254,
+        SRS-257)."""
         ref = last.reference_ma
         # A window starts at the target (one held at its target is not
         # stalled when the target then steps up by 1 % and a slow slew takes
@@ -1001,21 +1085,18 @@ class Supervisor:
         # 0, and after each window in which the reference rose by at least
         # STALL_RISE_SHARE of the commanded slew: a reference creeping in 1 uA
         # steps is stalled too (13.5 s counted at 2 mA, second review).
-        if (self._ref_seen_ma is None or ref >= self.density_target_ma - REFERENCE_EPS_MA
+        if (self._ref_seen_ma is None or ref >= target_ma - REFERENCE_EPS_MA
                 or ref < self._ref_seen_ma - REFERENCE_EPS_MA):
             self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
-            return False
+            return None
         window_s = (self.tick - self._ref_moved_tick) / self.tick_hz
-        if window_s < LIMITED_STALL_S:
-            return False
-        if ref - self._ref_seen_ma >= STALL_RISE_SHARE * self.slew_up * window_s:
+        if window_s < window_min_s:
+            return None
+        rise_ma = ref - self._ref_seen_ma
+        if rise_ma >= STALL_RISE_SHARE * slew_ma_per_s * window_s:
             self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
-            return False
-        self.log.append(f"{self.elapsed_s:.3f}s reference at {ref:.4f} mA below the target "
-                        f"{self.density_target_ma:.3f} mA rose {1000 * (ref - self._ref_seen_ma):.0f} uA "
-                        f"in {window_s:.2f} s: no current shows, contact search")
-        self._pause_with_search()
-        return True
+            return None
+        return rise_ma, window_s
 
     def _current_absent(self, last) -> bool:
         """The supervisor's own open-circuit check (SRS-256): with the reference
