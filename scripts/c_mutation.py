@@ -50,6 +50,9 @@ FAST = [
     "tests/regulator/test_mutation_kills.py",
     # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
     "tests/regulator/test_mut_kill_detectors.py",
+    # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
+    "tests/regulator/test_lift_tier_boundaries.py",
+    "tests/regulator/test_restart_from_zero.py",
     "tests/regulator/test_commands.py",
     "tests/regulator/test_protection.py",
     "tests/regulator/test_sense_level.py",

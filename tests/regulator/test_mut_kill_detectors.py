@@ -637,11 +637,12 @@ def test_a_reading_above_the_noise_restarts_the_run(reading_ua, lift):
 
 @pytest.mark.req("SRS-025")
 @pytest.mark.parametrize("drive_mv,setpoint,lift", [(90, 100, False), (91, 100, True), (299, 1498, False),
-                                                    (300, 1498, True)])
+                                                    (300, 1498, True), (300, 1499, True)])
 def test_a_run_is_a_lift_only_above_the_drive_re_contact_onto_500_ohm_may_meet(drive_mv, setpoint, lift):
     """Only a held drive above 150 ohm x (setpoint + 0.5 mA) (0.3 x 500 ohm,
     the lowest regulated load): 90 mV at a 100 uA setpoint is exactly it,
-    and 300 mV is 0.3 mV above it at 1498 uA (299.7 mV)."""
+    300 mV is 0.3 mV above it at 1498 uA (299.7 mV) and 0.15 mV above it at
+    1499 uA (299.85 mV: a band of 0.501 mA would make it exactly the bound)."""
     reg, out = _run_began_from(lib.REG_LIFT_FAST_MEAN_UA * lib.REG_OPEN_ARM_Q)
     for _ in range(lib.REG_LIFT_FAST_TICKS - 1):
         out = tick(reg, 0, v_of(out))
