@@ -77,6 +77,7 @@ class RealtimeDevice:
         self._batch = ffi.new("rt_batch_t *")
         self._stall_until = 0.0
         self._first_applied: int | None = None
+        self._ticks_read: int | None = None   # the last loop_ticks read before the first rows
         self._started = False
         status = lib.rt_start(self._hal, lib.RT_OPT_REALTIME if realtime_priority else 0)
         if status != lib.REG_OK:
@@ -241,7 +242,10 @@ class RealtimeDevice:
 
     @property
     def loop_ticks(self) -> int:
-        return int(self.status().loop_ticks)
+        ticks = int(self.status().loop_ticks)
+        if not self._started:
+            self._ticks_read = ticks
+        return ticks
 
     def disconnect_output(self) -> None:
         lib.rt_disconnect()
@@ -261,12 +265,16 @@ class RealtimeDevice:
                                                      f"allowed 1 to {lib.RT_MAX_TICKS_PER_ROW} ticks")
         rows = ffi.new("rt_row_t[]", max_rows)
         if not self._started:
-            # rows are counted from the first command on, so that the supervisor's
-            # row boundaries (its monotonic clock starts with the session) match
-            # the loop's ticks and each command lands near the boundary it decided at
+            # the rows start where the caller last read loop_ticks: the supervisor
+            # reads it at Start, beside its monotonic clock's zero, so its liveness
+            # check counts the ticks from there (rows from the first command
+            # instead made the first batch 5..10 ticks long on a loaded machine,
+            # a false clock_drift fault at Start; and a command before Start, such
+            # as the reversed polarity, made it short). Without a read: the first command.
             self._started = True
-            if self._first_applied is not None:
-                self._next_tick = max(self._next_tick, self._first_applied)
+            begin = self._ticks_read if self._ticks_read is not None else self._first_applied
+            if begin is not None:
+                self._next_tick = max(self._next_tick, begin)
         start = time.monotonic()
         wall_s = max_rows * ticks_per_row / self.tick_hz
         b = self._batch

@@ -445,3 +445,30 @@ def test_rows_overwritten_before_they_were_read_raise_loop_not_responding():
         on_device(body, watchdog_expected=True)
     finally:
         POLL_LIMIT_S = saved
+
+
+@pytest.mark.req("SRS-216")
+@pytest.mark.parametrize("before_start", ["nothing", "reversed polarity"])
+def test_the_rows_start_at_the_tick_count_read_at_start_however_late_the_first_command_lands(before_start):
+    """The supervisor reads loop_ticks at Start beside its clock's zero; its
+    liveness check (SRS-091) counts the regulator's ticks from there. The rows
+    must start at that read: from the first command instead, the first row of
+    a session on a loaded machine ran 105..110 ticks for 100 (a false
+    clock_drift fault at 0.010 s), and a command before Start made it short."""
+    gap_s = 0.02   # Start to the first command: 200 ticks, far more than a load delays it
+
+    def body(dev: RealtimeDevice) -> None:
+        if before_start == "reversed polarity":
+            dev.set_polarity(Polarity.REVERSED)
+            time.sleep(gap_s)
+        read = dev.loop_ticks
+        time.sleep(gap_s)
+        dev.command(1.0, 1.0)
+        dev.enable_output(True)
+        first = dev.advance(1, 100)
+        second = dev.advance(3, 100)
+        assert first.rows_run == 1 and first.loop_ticks == read + 100
+        assert second.rows_run == 3 and second.loop_ticks == read + 400
+        assert dev.loop_ticks >= read + 400   # the rows never run ahead of the loop
+
+    on_device(body)
