@@ -189,9 +189,27 @@ RAMP_STALL_S = 1.0
 # since, the next ramp stall ends the session as a fault (issue 8 point 2:
 # a channel pair reading 0 never turns into a series of pauses).
 STALL_CONTACT_S = 1.0
+# ... and that next stall must last this long with no reading above the noise
+# bound: a hand in at 15 kOhm after a quick return lets the reference creep at
+# under a quarter of a 25 mA / 120 s slew for over a second before its current
+# shows (review of PR-063, F2), a channel pair reading nothing never shows it
+DEAD_STALL_S = 5.0
 # A reading at least this large at a batch end is current shown: the
 # regulator's own evidence threshold (REG_OPEN_ARM_UA, cext/regulator_config.h).
 CURRENT_SHOWN_MA = 0.16
+# A reading above the open-circuit noise bound (REG_OPEN_NOISE_UA) is a current
+# that shows, however weakly: an open circuit never reads above it (PR-026). A
+# ramp stall counts only when no batch-end reading of its window was above it
+# (review of PR-063, F2: at 15 kOhm after a return the reference crept with
+# 60..150 uA flowing, and two stalls faulted a working session).
+NOISE_BOUND_MA = 0.05
+# The sense level reads its whole 2 V on an open circuit and at most 157 mV on a
+# contact (REG_CONTACT_MV). A row of a ramp stall's pause at or above twice that
+# (REG_BLIND_BOOT_OPEN_MV) had the hand out, or a drive held higher than the blind
+# bound lets a channel pair reading nothing reach: that pause is no evidence that
+# the hand was in (review of PR-063, F1: a hand back 0.1..0.8 s after the pause,
+# then lifted again early, ended in no_current_with_contact).
+OPEN_LEVEL_V = 0.314
 # The supervisor's own open-circuit check (SRS-256): in treat and limited a
 # reading below a quarter of a reference of at least 0.2 mA (a quarter of it
 # is 2.5 x the 20 uA rms noise of one reading, and a current that flows reads
@@ -422,6 +440,8 @@ class Supervisor:
         self._ref_moved_tick = 0
         self._stall_pause_tick: int | None = None  # a ramp stall's pause, until it resumes (SRS-257)
         self._quiet_stalls = 0                # stall pauses with contact and no current since (SRS-257)
+        self._stall_saw_open = False          # a row of the stall's pause read the open level
+        self._weak_current_tick: int | None = None   # last batch end reading above the noise bound
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
@@ -766,6 +786,8 @@ class Supervisor:
         batch = self._advance(rows, tpr)
         if self._check_loop(batch, rows_run_ticks=batch.rows_run * tpr):
             return
+        if state == "paused":
+            self._note_open_rows(batch)
         violation = self._check_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
@@ -1044,8 +1066,16 @@ class Supervisor:
             # a ramp held short of its target with current is ramp_overrun's
             self._ref_seen_ma = None
             return False
-        stall = self._reference_stalled(last, self.plan.current_ma, self._rising_slew(), RAMP_STALL_S)
+        if last.measured_current_ma > NOISE_BOUND_MA:
+            self._weak_current_tick = self.tick
+        window_min_s = DEAD_STALL_S if self._quiet_stalls >= 1 else RAMP_STALL_S
+        stall = self._reference_stalled(last, self.plan.current_ma, self._rising_slew(), window_min_s)
         if stall is None:
+            return False
+        if self._weak_current_tick is not None and self._weak_current_tick >= self._ref_moved_tick:
+            # a current shows in the window, below CURRENT_SHOWN_MA: the reference
+            # waits for it (a high load), no lift-off; ramp_overrun bounds the wait
+            self._ref_seen_ma, self._ref_moved_tick = last.reference_ma, self.tick
             return False
         rise_ma, window_s = stall
         self.log.append(f"{self.elapsed_s:.3f}s ramp reference at {last.reference_ma:.4f} mA rose "
@@ -1059,14 +1089,23 @@ class Supervisor:
         self.log.append(f"{self.elapsed_s:.3f}s contact search")
         if self._pause_with_search():
             self._stall_pause_tick = self.tick
+            self._stall_saw_open = False
         return True
+
+    def _note_open_rows(self, batch) -> None:
+        """During a ramp stall's pause: whether a row read the open level."""
+        if self._stall_pause_tick is not None and not self._stall_saw_open:
+            self._stall_saw_open = any(r.voltage_v >= OPEN_LEVEL_V for r in batch.rows())
 
     def _stall_search_contact(self) -> None:
         """The contact is back after a ramp stall's pause: found within
         STALL_CONTACT_S the hand was in while no current showed (SRS-257)."""
         if self._stall_pause_tick is None:
             return
-        if self.tick - self._stall_pause_tick <= round(STALL_CONTACT_S * self.tick_hz):
+        if self._stall_saw_open:
+            self.log.append(f"{self.elapsed_s:.3f}s contact back after the stall; the sense level "
+                            "read open during the pause: the hand was out")
+        elif self.tick - self._stall_pause_tick <= round(STALL_CONTACT_S * self.tick_hz):
             self._quiet_stalls += 1
             self.log.append(f"{self.elapsed_s:.3f}s contact found at once after the stall: "
                             f"the hand was in ({self._quiet_stalls} such stall)")
