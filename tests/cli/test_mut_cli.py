@@ -10,7 +10,12 @@ Sessions are cut short (a `stop` or `short` event 1 s after Start, ramps of
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import signal
+import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -629,3 +634,235 @@ def test_version_prints_the_installed_version(capsys):
         cli.main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out == f"ionto {version('ionto-core')}\n"
+
+
+# ---- the live view, Ctrl-C and errors during a session (SRS-088, SRS-054, SRS-082) ----
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.req("SRS-088")
+def test_on_a_terminal_the_live_view_ends_with_the_sessions_last_state(tmp_path, capsys, monkeypatch):
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stderr", screen)
+    code = cli.main(_session(tmp_path, "--json"))
+    assert code == 4
+    text = screen.getvalue()
+    view = text[text.index("Ctrl-C stops the session: the current ramps down to 0 first"):]
+    frames = view.split("\r")
+    assert len(frames) >= 2 and frames[-1].endswith("\n")
+    # the last frame is drawn when the session has ended: 0 mA flowing, in state idle
+    assert frames[-1].lstrip().lower().startswith("idle"), frames[-1]
+
+
+@pytest.mark.req("SRS-054", "SRS-081")
+def test_ctrl_c_during_the_session_is_the_stop_button(tmp_path, capsys, monkeypatch):
+    class CtrlC(cli.Supervisor):
+        def run(self):
+            os.kill(os.getpid(), signal.SIGINT)   # the user presses Ctrl-C once the session runs
+            return super().run()
+
+    monkeypatch.setattr(cli, "Supervisor", CtrlC)
+    previous = signal.getsignal(signal.SIGINT)
+    code, out, err = run(capsys, *_session(tmp_path, "--json", event=None))
+    assert code == 4, err
+    summary = json.loads(out)
+    assert (summary["outcome"], summary["end_reason"]) == ("stopped", "stop")
+    assert summary["states"][-2:] == ["ramp_down", "idle"] and summary["treat_s"] < 1.0
+    assert signal.getsignal(signal.SIGINT) is previous      # the handler is put back
+
+
+@pytest.mark.req("SRS-082", "SRS-085")
+def test_a_trace_write_failing_during_the_session_is_reported_as_an_error(tmp_path, capsys):
+    code, out, err = run(capsys, *_session(tmp_path, "--json", "--trace", "/dev/full", event=None))
+    assert code == 4
+    assert json.loads(out)["outcome"] == "stopped"
+    errors = [line for line in err.splitlines() if line.startswith("ionto: error: ")]
+    assert errors and "No space left on device" in errors[0]
+
+
+@pytest.mark.req("SRS-084", "SRS-064")
+def test_the_text_summary_names_both_the_fault_and_an_end_reason():
+    s = {"session_id": 3, "outcome": "fault", "fault": "short", "end_reason": "fault_latched",
+         "site": "hands", "current_mA": 15, "minutes": 10, "treat_s": 0.0, "delivered_mAmin": 0.0,
+         "max_current_mA": 1.0}
+    assert cli._summary_text(s).startswith("session 3: fault (fault: short) (ended: fault_latched); hands 15 mA")
+
+
+# ---- help (SRS-080): the exit codes and examples keep their lines ----------------
+
+def _help(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as stop:
+        cli.main([*argv, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.req("SRS-080")
+@pytest.mark.parametrize("command", [[], ["session"]])
+def test_help_lists_the_exit_codes_one_a_line(capsys, command):
+    lines = _help(capsys, *command).splitlines()
+    for code_line in ("  0  the session completed", "  3  the session ended in a fault",
+                      "  4  the session was stopped (Stop, Ctrl-C) or interrupted"):
+        assert code_line in lines
+    assert "  ionto session --site hands --current 15 --minutes 10 --checklist examples/checklist.yaml" \
+        in lines
+
+
+@pytest.mark.req("SRS-080", "SRS-087")
+def test_history_help_lists_its_examples_one_a_line(capsys):
+    lines = _help(capsys, "history").splitlines()
+    assert "  ionto history" in lines and "  ionto history --db out/history.sqlite --json" in lines
+
+
+@pytest.mark.req("SRS-080")
+def test_session_help_shows_the_default_pace(capsys):
+    text = " ".join(_help(capsys, "session").split())
+    assert "--realtime pace the session to wall time (default: as fast as the machine allows)" in text
+
+
+# ---- history files (SRS-281), users and courses (SRS-190, SRS-191, SRS-198) ----------
+
+@pytest.mark.req("SRS-281", "SRS-087")
+def test_history_of_a_file_without_tables_is_refused_and_left_unchanged(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    db.write_bytes(b"")
+    err = _refused(capsys, "history", "--db", str(db))
+    assert err.startswith("ionto: refused: --db: ")
+    assert db.read_bytes() == b""
+
+
+def _at(day: int) -> str:
+    return f"2026-03-{day:02d}T08:00:00+00:00"
+
+
+@pytest.mark.req("SRS-190", "SRS-191")
+def test_user_and_course_commands_reach_their_own_command(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--db", db, "--now", _at(1))[0] == 0
+    code, out, err = run(capsys, "user", "list", "--db", db)
+    assert (code, err) == (0, "") and "ann" in out.split()
+    code, out, err = run(capsys, "course", "show", "--user", "ann", "--db", db)
+    assert code == 0 and "ann" in out and out != run(capsys, "user", "list", "--db", db)[1]
+
+
+@pytest.mark.req("SRS-190")
+def test_a_profile_without_a_year_of_birth_gets_the_age_notice(tmp_path, capsys):
+    code, _, err = run(capsys, *_session(tmp_path))
+    assert code == 4
+    assert ("note: profile 'default' has no year of birth, so only the checklist's question 'child under 5' "
+            "checks the age; state it with `ionto user set default --born YEAR`") in err.splitlines()
+
+
+@pytest.mark.req("SRS-190", "SRS-196")
+def test_a_frequency_refusal_of_a_profile_comes_before_the_checklist(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--db", db, "--now", _at(1))[0] == 0
+    args = _session(tmp_path, "--user", "ann", "--now", _at(2))
+    assert run(capsys, *args)[0] == 4
+    code, out, err = run(capsys, *args[:-2], "--now", "2026-03-02T09:00:00+00:00")
+    assert code == 1 and "frequency guard" in err and "nothing was energised" in err
+    assert "Fill both trays" not in err          # refused before the checklist was evaluated
+
+
+@pytest.mark.req("SRS-191", "SRS-082")
+def test_a_site_not_among_the_users_sites_is_refused_before_start(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--sites", "feet", "--db", db,
+               "--now", _at(1))[0] == 0
+    err = _refused(capsys, *_session(tmp_path, "--user", "ann", "--now", _at(2)))
+    assert err.startswith("ionto: refused: --site: 'hands' is not among the sites of user 'ann' (feet)")
+    assert "Fill both trays" not in err
+
+
+@pytest.mark.req("SRS-198")
+def test_last_takes_the_last_session_at_the_site_given(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, *_session(tmp_path, "--now", _at(1), current="12", site="feet"))[0] == 4
+    assert run(capsys, *_session(tmp_path, "--now", _at(2), current="9"))[0] == 4
+    scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
+    code, out, err = run(capsys, "session", "--last", "--site", "feet", "--checklist", CHECKLIST,
+                         "--scenario", scenario, "--db", db, "--json", "--now", _at(3))
+    assert code == 4, err
+    assert (json.loads(out)["site"], json.loads(out)["current_mA"]) == ("feet", 12.0)
+
+
+@pytest.mark.req("SRS-080", "SRS-082")
+def test_last_settings_no_longer_allowed_are_refused_naming_them(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", _at(1)))[0] == 4
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET settings = json_set(settings, '$.current_ma', 40) WHERE id = 1")
+    con.close()
+    err = _refused(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", str(db), "--now", _at(2))
+    assert err.startswith("ionto: refused: --last: the last session's settings are no longer allowed:\n  ")
+    assert "current_ma" in err and "1..25 mA" in err
+
+
+@pytest.mark.req("SRS-080", "SRS-072")
+def test_last_of_a_damaged_row_is_refused_naming_last(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", _at(1)))[0] == 4
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET settings = '{not json' WHERE id = 1")
+    con.close()
+    err = _refused(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", str(db), "--now", _at(2))
+    assert err.startswith("ionto: refused: --last: ") and "session 1" in err
+
+
+@pytest.mark.req("SRS-198")
+def test_suggested_runs_the_courses_suggestion_for_the_user_and_site(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "bob", "--born", "1990", "--db", db, "--now", _at(1))[0] == 0
+    assert run(capsys, *_session(tmp_path, "--user", "bob", "--now", _at(2), current="20", site="feet"))[0] == 4
+    scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
+    code, out, err = run(capsys, "session", "--user", "bob", "--site", "feet", "--suggested", "--yes",
+                         "--checklist", CHECKLIST, "--scenario", scenario, "--db", db, "--json",
+                         "--now", _at(3))
+    assert code == 4, err
+    # the last session was stopped: its current is kept (+1 mA only after a completed one)
+    assert "suggestion for bob, feet: 20 mA, 10 min" in err
+    assert (json.loads(out)["current_mA"], json.loads(out)["minutes"]) == (20.0, 10)
+
+
+@pytest.mark.req("SRS-190", "SRS-195")
+def test_the_default_profile_is_created_at_the_devices_clock(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", "2026-03-01T08:00:00+01:00"))[0] == 4
+    with sqlite3.connect(db) as con:
+        created = con.execute("SELECT created_at FROM users").fetchall()
+    con.close()
+    assert [c[0][:16] for c in created] == ["2026-03-01T07:00"]
+
+
+@pytest.mark.req("SRS-196")
+def test_a_session_started_meanwhile_by_another_program_is_seen_under_the_write_lock(
+        tmp_path, capsys, monkeypatch):
+    """While this session waits for the checklist's confirmation, another
+    `ionto session` of the same user and site runs: the check under the
+    write lock of the session row refuses this one."""
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--db", db, "--now", _at(1))[0] == 0
+    args = _session(tmp_path, "--user", "ann", "--now", _at(2))
+    monkeypatch.setattr(cli, "_terminal_out", lambda: sys.stderr)
+
+    class Meanwhile(Terminal):
+        def readline(self, *_):
+            sys.stdin = io.StringIO("")                 # the other program: no terminal
+            try:
+                assert cli.main([*args[:-2], "--now", "2026-03-02T07:00:00+00:00"]) == 4
+            finally:
+                sys.stdin = self
+            return "y\n"
+
+    sys.stdin = Meanwhile("")
+    try:
+        code = cli.main(args)
+    finally:
+        sys.stdin = sys.__stdin__
+    err = capsys.readouterr().err
+    assert code == 1 and "frequency guard" in err and "nothing was energised" in err
+    with History(tmp_path / "h.sqlite") as h:
+        assert [r.outcome for r in h.list_sessions()] == ["stopped"]
