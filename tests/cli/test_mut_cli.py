@@ -882,3 +882,41 @@ def test_a_damaged_row_read_by_user_or_course_is_refused_naming_db_and_the_row(t
     err = _refused(capsys, *command, "--db", str(db))
     assert err.startswith(f"ionto: refused: --db: history {db}: session 1: ")
     assert digest(db) == before
+
+
+@pytest.mark.req("SRS-230")
+@pytest.mark.parametrize("polarity", ["normal", "reversed"])
+def test_every_session_prints_its_starting_polarity_before_start(tmp_path, capsys, polarity):
+    code, _, err = run(capsys, *_session(tmp_path, "--polarity", polarity))
+    assert code == 4
+    lines = err.splitlines()
+    assert f"starting polarity: {polarity}" in lines
+    assert lines.index(f"starting polarity: {polarity}") < lines.index(
+        next(line for line in lines if line.startswith("session 1: ")))
+
+
+@pytest.mark.req("SRS-082", "SRS-085")
+def test_a_trace_that_cannot_be_completed_is_reported_naming_trace(tmp_path, capsys):
+    code, _, err = run(capsys, *_session(tmp_path, "--trace", "/dev/full"))
+    assert code == 4
+    assert any(line.startswith("ionto: error: --trace '/dev/full': could not be completed: ")
+               and "No space left on device" in line for line in err.splitlines()), err
+
+
+@pytest.mark.req("SRS-082")
+def test_a_settings_message_of_a_field_without_an_option_is_kept_as_it_is():
+    assert cli._with_option("current_ma: 40 mA is outside") == "--current (current_ma): 40 mA is outside"
+    assert cli._with_option("checklist: not a file") == "checklist: not a file"
+
+
+@pytest.mark.req("SRS-086", "SRS-042")
+def test_each_contraindication_that_applies_is_named_on_its_own_line(tmp_path, capsys):
+    text = Path(CHECKLIST).read_text().replace("pregnancy: false", "pregnancy: true") \
+        .replace("heart_disease: false", "heart_disease: true")
+    args = _session(tmp_path)
+    args[args.index("--checklist") + 1] = _scenario(tmp_path, text, "checklist.yaml")
+    err = _refused(capsys, *args)
+    lines = err.splitlines()
+    assert lines[0] == "ionto: refused: session refused by the checklist:"
+    assert len(lines) == 3 and all(line.startswith("  ") and not line.startswith("   ") for line in lines[1:])
+    assert "pregnan" in lines[1].lower() and "heart" in lines[2].lower()
