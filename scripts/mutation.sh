@@ -61,7 +61,7 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # before the first mutant).
 # cli: against its own fast list (tests/cli/test_mut_cli.py, about 6 s),
 # two 1-in-10 shares run: share 0 106/114 (93.0 %, 5 equivalent left out,
-# 8 listed survivors), share 1 126/150 (84.0 %, 3 equivalent left out,
+# 8 listed survivors), share 1 129/150 (86.0 %, 3 equivalent left out,
 # partly reviewed); the threshold is share 1's; shares 2 to 9 not yet run
 # with that list. See docs/mutation-session.md.
 # Share of a module's mutants run per CI commit (MUTATION_SHARE below), chosen
@@ -71,7 +71,7 @@ declare -A MODULE_SHARE=(
     [limits]=1 [trace]=1 [device]=1 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
-    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=84
+    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=86
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
 # run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of
