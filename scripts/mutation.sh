@@ -39,7 +39,7 @@ declare -A MODULE_TESTS=(
     [regulator]="tests/regulator/test_wrapper_inputs.py tests/regulator/test_commands.py tests/core/test_ramp_slew.py tests/core/test_mut_regulator.py"
     [history]="tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_mut_history.py"
     [supervisor]="tests/core/test_supervisor.py tests/core/test_supervisor_events.py tests/core/test_supervisor_acknowledge.py tests/core/test_supervisor_io_errors.py tests/core/test_session_bounds.py tests/core/test_ramp_slew.py"
-    [cli]="tests/cli/test_cli.py tests/cli/test_cli_io_errors.py tests/cli/test_input_files.py tests/cli/test_numeric_input.py"
+    [cli]="tests/cli/test_mut_cli.py"
 )
 SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # Threshold per module (percent, used when no threshold is given): the score
@@ -58,7 +58,12 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # device: full run 63/63 (100 %, 7 equivalent left out), 1-in-2 shares 28/28
 # and 35/35. trace: full run 18/18 (100 %). Both against their own fast test
 # file only (tests/core/test_mut_device.py, test_mut_trace.py; under a second
-# before the first mutant). See docs/mutation-session.md.
+# before the first mutant).
+# cli: against its own fast list (tests/cli/test_mut_cli.py, about 6 s),
+# two 1-in-10 shares run: share 0 106/114 (93.0 %, 5 equivalent left out,
+# 8 listed survivors), share 1 129/150 (86.0 %, 3 equivalent left out,
+# partly reviewed); the threshold is share 1's; shares 2 to 9 not yet run
+# with that list. See docs/mutation-session.md.
 # Share of a module's mutants run per CI commit (MUTATION_SHARE below), chosen
 # so that one module stays within about 4 minutes on 2 cores (the CI budget is
 # 45 min); measured figures in docs/mutation-session.md.
@@ -66,17 +71,19 @@ declare -A MODULE_SHARE=(
     [limits]=1 [trace]=1 [device]=1 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
-    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=-
+    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=86
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
 # run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of
 # CI_ROTATION whose position is the commit count mod its length (combined with
 # MUTATION_SHARE below, length x N consecutive commits run every mutant of it).
 # The CI rotation holds only the modules measured to fit the CI budget: the
-# supervisor's test list alone took about 9 min before its first mutant, and
-# cli shares its session or CLI tests (docs/mutation-session.md); those run
-# with `make mutation-session` until cheaper test lists exist. device and
-# trace joined with their fast lists (about 15 s per run, all shares).
+# supervisor's test list alone took about 9 min before its first mutant
+# (docs/mutation-session.md); it runs with `make mutation-session` until a
+# cheaper test list exists. device and trace joined with their fast lists
+# (about 15 s per run, all shares). cli has its fast list now (a 1-in-10
+# share 2 to 5 min on the loaded machine) but is not in the rotation yet:
+# only shares 0 and 1 are run.
 CI_ROTATION=(limits scenario history regulator device trace)
 COMMITS=$(git rev-list --count HEAD 2>/dev/null || echo 0)
 if [ "${MUTATION_SET:-}" = session-rotate ]; then
