@@ -2,7 +2,7 @@
 load/target grid of SRS-002 and the figures of issue 2 point 5."""
 from __future__ import annotations
 
-from core.regulator import LIMITS, BatchResult, SimulatedRig
+from core.regulator import LIMITS, BatchResult, FaultCode, Regulator, SimulatedRig
 
 TICK_S = 1 / LIMITS.tick_hz
 # The load model's skin resistance starts 25 % high and falls at DC onset
@@ -46,3 +46,16 @@ def ramped_rig(load_ohms: float = 2000, target_ma: float = 15, capacitance_uf: f
 def rows_ticks(rig: SimulatedRig, ticks: int) -> list[BatchResult]:
     """One row per tick (exact per-tick trace), watchdog kicked each tick."""
     return list(rig.run_rows(ticks, 1, stop_on_event=False).rows())
+
+
+def tick(reg: Regulator, i_ua: int, v_mv: int):
+    """One tick of the bare regulator with both channels reading i_ua; no fault."""
+    reg.kick_watchdog()
+    out = reg.step(i_ua, i_ua, v_mv)
+    assert out.fault == FaultCode.NONE, out
+    return out
+
+
+def v_of(out) -> int:
+    """The voltage reading a plain drive gives: the drive (0 after a sense tick)."""
+    return 0 if out.sense else out.drive_mv

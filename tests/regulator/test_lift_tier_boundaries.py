@@ -24,8 +24,9 @@ import functools
 
 import pytest
 
-from core.regulator import FaultCode, Regulator
+from core.regulator import Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
+from tests.regulator._regulator_kit import tick, v_of
 
 WINDOW_TICKS = 100                 # one 10 ms sense window (SRS-010)
 SLEW_MAX_NA_PER_S = 5_000_000      # 5 mA/s
@@ -39,18 +40,6 @@ PLANT_OHMS = 1500
 # steering readings: at the noise, or above it and below a 160 uA reading
 STEER_READINGS_UA = (0, 25, NOISE_UA, *range(NOISE_UA + 1, 160))
 NOISE_RUN_MAX = 3
-
-
-def tick(reg: Regulator, i_ua: int, v_mv: int):
-    reg.kick_watchdog()
-    out = reg.step(i_ua, i_ua, v_mv)
-    assert out.fault == FaultCode.NONE, out
-    return out
-
-
-def v_of(out) -> int:
-    """The voltage reading a plain drive gives: the drive (0 after a sense tick)."""
-    return 0 if out.sense else out.drive_mv
 
 
 def window(reg: Regulator, sum_mv: int):

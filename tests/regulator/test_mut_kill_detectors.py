@@ -18,6 +18,7 @@ import pytest
 
 from core.regulator import FaultCode, Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
+from tests.regulator._regulator_kit import tick, v_of
 
 WINDOW_TICKS = lib.REG_CONTACT_WINDOW_TICKS       # one 10 ms sense window
 SLEW_MAX_NA_PER_S = lib.REG_SLEW_MAX_NA_PER_S     # 5 mA/s: 0.5 uA per tick
@@ -29,18 +30,6 @@ def enabled(target_ua: int, slew_na_per_s: int = SLEW_MAX_NA_PER_S) -> Regulator
     assert reg.raw_command(target_ua, slew_na_per_s) == lib.REG_OK
     assert reg.raw_enable(1) == lib.REG_OK
     return reg
-
-
-def tick(reg: Regulator, i_ua: int, v_mv: int):
-    reg.kick_watchdog()
-    out = reg.step(i_ua, i_ua, v_mv)
-    assert out.fault == FaultCode.NONE, out
-    return out
-
-
-def v_of(out) -> int:
-    """The voltage reading a plain drive gives: the drive (0 after a sense tick)."""
-    return 0 if out.sense else out.drive_mv
 
 
 def window(reg: Regulator, sum_mv: int):
