@@ -26,7 +26,7 @@ import pytest
 
 from core.regulator import Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
-from tests.regulator._regulator_kit import tick, v_of
+from _regulator_kit import tick, v_of
 
 WINDOW_TICKS = 100                 # one 10 ms sense window (SRS-010)
 SLEW_MAX_NA_PER_S = 5_000_000      # 5 mA/s

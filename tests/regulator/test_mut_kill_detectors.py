@@ -18,7 +18,7 @@ import pytest
 
 from core.regulator import FaultCode, Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
-from tests.regulator._regulator_kit import tick, v_of
+from _regulator_kit import tick, v_of
 
 WINDOW_TICKS = lib.REG_CONTACT_WINDOW_TICKS       # one 10 ms sense window
 SLEW_MAX_NA_PER_S = lib.REG_SLEW_MAX_NA_PER_S     # 5 mA/s: 0.5 uA per tick
