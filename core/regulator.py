@@ -23,7 +23,7 @@ from core._regulator_cffi import ffi, lib
 __all__ = [
     "Polarity", "FaultCode", "RegulatorError", "CommandRejected", "PolarityChangeRefused",
     "ResetRefused", "FaultLatched", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
-    "TickOutput", "Limits", "LIMITS",
+    "TickOutput", "LoadTick", "Limits", "LIMITS",
     "EVENT_CONTACT_LOST", "EVENT_CONTACT_RESTORED", "EVENT_ANTISHOCK", "EVENT_FAULT",
     "EVENT_AT_TARGET", "EVENT_COMPLIANCE_START", "EVENT_COMPLIANCE_END", "EVENT_LOAD_MOVED",
     "FLAG_OUTPUT_ENABLED", "FLAG_CONTACT_LOST", "FLAG_COMPLIANCE_LIMITED", "FLAG_FAULT",
@@ -140,6 +140,10 @@ _ARGS = {
     "stall_ms": (1, 0, lib.SIM_STALL_MAX_MS, "ms"),
     "ticks": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
     "ticks_per_row": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
+    # SRS-258: pulse train of the pulsed drive
+    "pulse_khz": (1000, lib.REG_PULSE_MIN_HZ, lib.REG_PULSE_MAX_HZ, "kHz"),
+    "duty_percent": (1, lib.REG_PULSE_DUTY_MIN_PERCENT, lib.REG_PULSE_DUTY_MAX_PERCENT, "%"),
+    "drive_v": (1000, 0, lib.REG_COMPLIANCE_MV, "V"),
 }
 MAX_ROWS = 2_000_000  # buffer size guard of run_rows (memory, not safety)
 _INT32_MAX = 2**31 - 1
@@ -220,6 +224,7 @@ class BatchResult:
     setpoint_ma: float = 0.0   # regulated value: the reference, held lower while compliance limited
     events: int = 0            # EVENT_* bits within the row
     load_estimate_ohms: float = math.inf  # the regulator's load estimate (SRS-027); math.inf when unknown
+    skin_swing_v: float = 0.0  # largest skin-voltage swing of a tick in the row (SRS-258)
 
 
 _POLARITIES = {p.value: p for p in Polarity}
@@ -249,7 +254,21 @@ def _decode(row) -> BatchResult:
         setpoint_ma=row.setpoint_ua / 1000,
         events=row.events,
         load_estimate_ohms=math.inf if row.load_estimate_ohms <= 0.0 else row.load_estimate_ohms,
+        skin_swing_v=row.skin_swing_v,
     )
+
+
+class LoadTick(NamedTuple):
+    """One tick of the load model (SRS-258), in user units."""
+
+    mean_ma: float          # true patient current, mean over the tick
+    peak_ma: float          # largest true current within the tick
+    skin_swing_v: float     # skin voltage, highest minus lowest within the tick
+    skin_v: float           # skin voltage at the end of the tick
+    on_reading_ma: float    # largest current of the last on-phase (plain DC: the tick's end)
+    off_reading_ma: float   # current at the end of the last off-phase (plain DC: 0)
+    series_ohms: float      # the model's series and skin resistance in this tick
+    skin_ohms: float
 
 
 class RowBatch:
@@ -452,6 +471,39 @@ class SimulatedRig(_RegulatorCommands):
         """The independent output disconnect (hardware, not the loop): while
         open no current flows whatever the regulator commands."""
         _check(lib.sim_disconnect(self._rig, _to_bool("open_", open_)), "open_", open_)
+
+    def set_board_pulse(self, pulse_khz: float | None, duty_percent: int | None = None) -> None:
+        """The board's PWM gates the plain drive with pulse_khz and
+        duty_percent from the next tick (None: plain DC), SRS-258."""
+        if pulse_khz is None:
+            _check(lib.sim_set_pulse(self._rig, 0, 0), "pulse_khz", pulse_khz)
+            return
+        c_hz = _to_c("pulse_khz", pulse_khz)
+        c_duty = _to_c("duty_percent", _int_arg("duty_percent", duty_percent))
+        status = lib.sim_set_pulse(self._rig, c_hz, c_duty)
+        bad_hz = not lib.REG_PULSE_MIN_HZ <= c_hz <= lib.REG_PULSE_MAX_HZ
+        _check(status, "pulse_khz" if bad_hz else "duty_percent", pulse_khz if bad_hz else duty_percent)
+
+    def drive_open_loop(self, drive_v: float, ticks: int) -> list[LoadTick]:
+        """The stage drives drive_v plainly for ``ticks`` ticks with the
+        regulator not ticked: the load model alone (SRS-258). One LoadTick
+        per tick."""
+        n = _in_range("ticks", _int_arg("ticks", ticks))
+        out = ffi.new("reg_output_t *")
+        out.drive_mv = _in_range("drive_v", drive_v)
+        out.stage_on = 1
+        out.polarity = lib.REG_POLARITY_NORMAL
+        mean = ffi.new("double *")
+        peak = ffi.new("double *")
+        tick = ffi.new("sim_tick_t *")
+        result = []
+        for _ in range(n):
+            lib.sim_hal_apply(self._rig, out, mean, peak)
+            lib.sim_last_tick(self._rig, tick)
+            result.append(LoadTick(tick.mean_ua / 1000, tick.peak_ua / 1000, tick.skin_swing_v,
+                                   tick.skin_v, tick.on_reading_ua / 1000, tick.off_reading_ua / 1000,
+                                   tick.series_ohms, tick.skin_ohms))
+        return result
 
     @property
     def loop_ticks(self) -> int:
