@@ -543,4 +543,15 @@
 #define REG_PULSE_DUTY_MIN_PERCENT 50
 #define REG_PULSE_DUTY_MAX_PERCENT 80
 
+/* SRS-259: a pulse stage stuck on. In the off-phase the stage is open, so
+ * the off-phase reading of a working stage is the ADC noise, at most 49 uA
+ * (2.45 x 20 uA rms, bounded); above REG_OPEN_NOISE_UA (50 uA) in
+ * REG_PULSE_STUCK_TICKS readings in a row after a plain drive, current flows
+ * between the pulses: the fault PULSE_STAGE, output off. 3 ticks (0.3 ms):
+ * at 4.3 kHz a new off-phase reading comes every 2.3 ticks, so two of the
+ * three readings are fresh; a stuck stage drives plain DC at the set pulse
+ * current, which no limit forbids but the user did not choose. */
+#define REG_PULSE_STUCK_UA REG_OPEN_NOISE_UA
+#define REG_PULSE_STUCK_TICKS 3
+
 #endif /* REGULATOR_CONFIG_H */

@@ -186,6 +186,8 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->pulse_hz = 0;
         rig->pulse_on_units = 0;
         rig->pulse_phase = 0;
+        rig->pulse_duty_percent = 0;
+        rig->pulse_stuck = 0;
         rig->i_on_a = 0.0;
         rig->v_on_v = 0.0;
         rig->i_off_a = 0.0;
@@ -407,6 +409,7 @@ int32_t sim_set_pulse(sim_rig_t *rig, int32_t pulse_hz, int32_t duty_percent)
         status = REG_ERR_NULL;
     } else if ((pulse_hz == 0) && (duty_percent == 0)) {
         rig->pulse_hz = 0;
+        rig->pulse_duty_percent = 0;
         rig->pulse_on_units = 0;
         rig->pulse_phase = 0;
     } else if ((pulse_hz < REG_PULSE_MIN_HZ) || (pulse_hz > REG_PULSE_MAX_HZ) ||
@@ -414,8 +417,24 @@ int32_t sim_set_pulse(sim_rig_t *rig, int32_t pulse_hz, int32_t duty_percent)
         status = REG_ERR_RANGE;
     } else {
         rig->pulse_hz = pulse_hz;
+        rig->pulse_duty_percent = duty_percent;
         rig->pulse_on_units = (SIM_PULSE_PERIOD_UNITS / 100) * duty_percent;
         rig->pulse_phase = 0;
+    }
+    return status;
+}
+
+/* The pulse stage stuck on (1) or working again (0): while stuck the drive
+ * is never gated, so current flows in the off-phase too (SRS-259). */
+int32_t sim_stick_pulse_stage(sim_rig_t *rig, int32_t stuck)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((stuck != 0) && (stuck != 1)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->pulse_stuck = stuck;
     }
     return status;
 }
@@ -619,9 +638,14 @@ static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
 static double plant_step(sim_rig_t *rig, double *peak_a)
 {
     double mean_a;
+    if ((rig->out.pulse_hz != rig->pulse_hz) || (rig->out.duty_percent != rig->pulse_duty_percent)) {
+        /* the board follows the pulse train the regulator publishes; it never
+         * publishes one out of range, and then the board keeps its own */
+        (void)sim_set_pulse(rig, rig->out.pulse_hz, rig->out.duty_percent);
+    }
     rig->skin_min_v = rig->vc_v;
     rig->skin_max_v = rig->vc_v;
-    if ((rig->pulse_hz > 0) && (rig->out.stage_on != 0) && (rig->out.sense == 0)) {
+    if ((rig->pulse_hz > 0) && (rig->pulse_stuck == 0) && (rig->out.stage_on != 0) && (rig->out.sense == 0)) {
         double v = (rig->disconnected == 0) ? ((double)rig->out.drive_mv * ((double)SIM_DAC_LSB_UV * 1e-6)) : 0.0;
         mean_a = pulsed_step(rig, v, peak_a);
     } else {
@@ -630,7 +654,7 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
         rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
         rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
         rig->i_on_a = rig->i_end_a;
-        rig->i_off_a = 0.0;
+        rig->i_off_a = (rig->pulse_stuck != 0) ? rig->i_end_a : 0.0;   /* a stuck stage conducts between pulses */
         if (rig->pulse_hz > 0) {
             /* the board's PWM runs on while the stage is off or at the sense level */
             rig->pulse_phase = (rig->pulse_phase + rig->pulse_hz) % SIM_PULSE_PERIOD_UNITS;
@@ -676,6 +700,16 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
     }
     if (rig->voltage_stuck != 0) {
         in->voltage_mv = rig->voltage_stuck_mv;
+    }
+    in->off_current_ua = 0;
+    if (rig->pulse_hz > 0) {
+        /* the off-phase reading with its own noise: a second draw, taken
+         * only while pulsed, so a DC run's random sequence is unchanged */
+        double m0;
+        double m1;
+        double m2;
+        unit_noise3(rig, &m0, &m1, &m2);
+        in->off_current_ua = quantise((rig->i_off_a * 1e6) + (m0 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
     }
 }
 

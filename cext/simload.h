@@ -66,7 +66,8 @@
 /* ---- pulsed drive (SRS-258) ---------------------------------------------- */
 
 /* The board's PWM gates the plain drive with a pulse train of pulse_hz and
- * duty_percent (ranges in regulator_config.h); the sense level is not gated.
+ * duty_percent (ranges in regulator_config.h), those the regulator publishes
+ * in reg_output_t (SRS-259); the sense level is not gated.
  * Time within a period counts in units of 1 / (pulse_hz x REG_TICK_HZ) s:
  * a period is REG_TICK_HZ units and a tick pulse_hz units, both whole, so the
  * phase never drifts. Each on- or off-segment is solved in closed form; a
@@ -165,6 +166,8 @@ typedef struct {
     int32_t pulse_hz;        /* SRS-258: pulse frequency; 0: plain DC */
     int32_t pulse_on_units;  /* on-time of a period, units of 1 / (pulse_hz x REG_TICK_HZ) s */
     int32_t pulse_phase;     /* position in the period, 0..SIM_PULSE_PERIOD_UNITS - 1 */
+    int32_t pulse_duty_percent; /* the duty the board applies (0: DC) */
+    int32_t pulse_stuck;     /* 1: the pulse stage is stuck on: the drive is never gated (SRS-259) */
     double i_on_a;           /* largest current of the last on-phase (the on-phase reading) */
     double v_on_v;           /* electrode voltage at the end of the last on-phase */
     double i_off_a;          /* current at the end of the last off-phase (the off-phase reading) */
@@ -206,6 +209,7 @@ int32_t sim_kick(sim_rig_t *rig);
 int32_t sim_freeze_loop(sim_rig_t *rig, int32_t frozen);
 int32_t sim_disconnect(sim_rig_t *rig, int32_t open);
 int32_t sim_set_pulse(sim_rig_t *rig, int32_t pulse_hz, int32_t duty_percent);
+int32_t sim_stick_pulse_stage(sim_rig_t *rig, int32_t stuck);
 int32_t sim_last_tick(const sim_rig_t *rig, sim_tick_t *tick);
 int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
                      uint32_t options, sim_batch_t *batch);

@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+from core.regulator import lib     # the wrapper's handles: only it imports the cffi module (SRS-035)
 from core.regulator import LIMITS, CommandRejected, SimulatedRig
 
 TICK_S = 1 / LIMITS.tick_hz
@@ -60,10 +61,9 @@ def settle_ticks(load_ohms: float, capacitance_uf: float) -> int:
 @pytest.mark.parametrize("load_ohms", LOADS_OHMS)
 def test_peak_mean_and_swing_match_the_circuit(load_ohms, capacitance_uf, pulse_khz, duty):
     rig = SimulatedRig(seed=3, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
-    rig.set_board_pulse(pulse_khz, duty)
     v = drive_v(load_ohms)
-    rig.drive_open_loop(v, settle_ticks(load_ohms, capacitance_uf))
-    window = rig.drive_open_loop(v, WINDOW_TICKS)
+    rig.drive_open_loop(v, settle_ticks(load_ohms, capacitance_uf), pulse_khz, duty)
+    window = rig.drive_open_loop(v, WINDOW_TICKS, pulse_khz, duty)
     last = window[-1]
     peak_a, mean_a, swing_v = steady_state(v, last.series_ohms, last.skin_ohms, capacitance_uf * 1e-6,
                                            pulse_khz * 1000, duty / 100)
@@ -87,9 +87,8 @@ def test_the_figures_that_make_pulses_milder():
     figures, within 0.1 % of the circuit (the onset drifts the skin
     resistance by < 1e-5 within a tick)."""
     pulsed = SimulatedRig(seed=4, load_ohms=2000, capacitance_uf=1.0)
-    pulsed.set_board_pulse(10, 50)
-    pulsed.drive_open_loop(20.0, 2000)
-    t = pulsed.drive_open_loop(20.0, 1)[0]
+    pulsed.drive_open_loop(20.0, 2000, 10, 50)
+    t = pulsed.drive_open_loop(20.0, 1, 10, 50)[0]
     assert t.series_ohms == pytest.approx(600)           # 30 % of 2 kOhm (SRS-030)
     peak_a, mean_a, swing_v = steady_state(20.0, t.series_ohms, t.skin_ohms, 1e-6, 10_000, 0.5)
     assert t.peak_ma == pytest.approx(peak_a * 1000, rel=1e-3)
@@ -123,10 +122,9 @@ def test_plain_dc_is_the_resistive_divider(load_ohms, capacitance_uf):
 @pytest.mark.req("SRS-258")
 def test_lifted_off_no_current_in_either_phase():
     rig = SimulatedRig(seed=6, load_ohms=2000, capacitance_uf=1.0)
-    rig.set_board_pulse(5, 50)
-    rig.drive_open_loop(20.0, 200)
+    rig.drive_open_loop(20.0, 200, 5, 50)
     rig.lift_off()
-    ticks = rig.drive_open_loop(20.0, 20)
+    ticks = rig.drive_open_loop(20.0, 20, 5, 50)
     assert all(t.mean_ma == 0.0 and t.peak_ma == 0.0 for t in ticks)
     assert ticks[-1].on_reading_ma == 0.0 and ticks[-1].off_reading_ma == 0.0
 
@@ -134,9 +132,7 @@ def test_lifted_off_no_current_in_either_phase():
 @pytest.mark.req("SRS-258")
 def test_back_to_dc_after_pulses():
     rig = SimulatedRig(seed=7, load_ohms=2000, capacitance_uf=1.0)
-    rig.set_board_pulse(10, 50)
-    rig.drive_open_loop(20.0, 500)
-    rig.set_board_pulse(None)
+    rig.drive_open_loop(20.0, 500, 10, 50)
     rig.drive_open_loop(20.0, 300)
     t = rig.drive_open_loop(20.0, 1)[0]
     assert t.peak_ma == pytest.approx(t.mean_ma, rel=1e-3)
@@ -156,9 +152,10 @@ def test_back_to_dc_after_pulses():
 def test_pulse_outside_its_range_is_refused(pulse_khz, duty, field, allowed):
     rig = SimulatedRig(seed=8)
     with pytest.raises(CommandRejected) as e:
-        rig.set_board_pulse(pulse_khz, duty)
+        rig.drive_open_loop(20.0, 1, pulse_khz, duty)
     assert field in str(e.value) and allowed in str(e.value)
-    # nothing applied: still plain DC
+    if float(duty).is_integer():   # the board itself refuses it too, with nothing applied
+        assert lib.sim_set_pulse(rig._rig, round(pulse_khz * 1000), int(duty)) == lib.REG_ERR_RANGE
     rig.drive_open_loop(20.0, 100)
     t = rig.drive_open_loop(20.0, 1)[0]
     assert t.peak_ma == pytest.approx(t.mean_ma, rel=1e-3)
@@ -168,6 +165,5 @@ def test_pulse_outside_its_range_is_refused(pulse_khz, duty, field, allowed):
 @pytest.mark.parametrize("pulse_khz,duty", [(4.3, 50), (10, 80)])
 def test_the_range_ends_are_accepted(pulse_khz, duty):
     rig = SimulatedRig(seed=9)
-    rig.set_board_pulse(pulse_khz, duty)
-    ticks = rig.drive_open_loop(20.0, 100)
+    ticks = rig.drive_open_loop(20.0, 100, pulse_khz, duty)
     assert min(t.mean_ma for t in ticks) < max(t.peak_ma for t in ticks)
