@@ -29,13 +29,15 @@ static int32_t board_read(void *ctx, reg_inputs_t *in)
     in->current_a_ua = 0;
     in->current_b_ua = 0;
     in->voltage_mv = 0;
+    in->off_current_ua = 0;   /* BOARD: pulsed only, the ADC reading the PWM triggers at the off-phase's end (SRS-259) */
     return REG_OK;
 }
 
 static int32_t board_apply(void *ctx, const reg_output_t *out, int32_t *patient_ua)
 {
     (void)ctx;
-    /* BOARD: dac_write_mv(out->drive_mv); stage_enable(out->stage_on); ... */
+    /* BOARD: dac_write_mv(out->drive_mv); stage_enable(out->stage_on); ...
+     * pwm_gate(out->pulse_hz, out->duty_percent): 0 = stage on continuously (SRS-259) */
     *patient_ua = out->measured_ua;
     return REG_OK;
 }

@@ -177,6 +177,9 @@ int32_t reg_init(reg_state_t *reg)
         reg->cut_index = 0;
         reg->cut_total = 0;
         reg->cut_stored = 0;
+        reg->pulse_hz = 0;
+        reg->duty_percent = 0;
+        reg->stuck_count = 0;
         restart_from_zero(reg);
         status = REG_OK;
     }
@@ -245,6 +248,43 @@ int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity)
     return status;
 }
 
+/* 1 when (pulse_hz, duty_percent) is DC (0, 0) or a pulse train within
+ * its ranges (SRS-258) */
+static int32_t pulse_valid(int32_t pulse_hz, int32_t duty_percent)
+{
+    int32_t valid = 0;
+    if ((pulse_hz == 0) && (duty_percent == 0)) {
+        valid = 1;
+    } else if ((pulse_hz >= REG_PULSE_MIN_HZ) && (pulse_hz <= REG_PULSE_MAX_HZ) &&
+               (duty_percent >= REG_PULSE_DUTY_MIN_PERCENT) && (duty_percent <= REG_PULSE_DUTY_MAX_PERCENT)) {
+        valid = 1;
+    } else {
+        /* out of range */
+    }
+    return valid;
+}
+
+/* Mode of the drive (SRS-259): plain DC (0, 0) or pulsed. Like the
+ * polarity, changed only with the output off and no current flowing. */
+int32_t reg_set_pulse(reg_state_t *reg, int32_t pulse_hz, int32_t duty_percent)
+{
+    int32_t status = REG_OK;
+    if (reg == NULL) {
+        status = REG_ERR_NULL;
+    } else if (pulse_valid(pulse_hz, duty_percent) == 0) {
+        status = REG_ERR_RANGE;
+    } else if ((pulse_hz == reg->pulse_hz) && (duty_percent == reg->duty_percent)) {
+        /* not a change */
+    } else if ((reg->enabled != 0) || (reg->last_max_ua >= REG_ZERO_CURRENT_UA)) {
+        status = REG_ERR_MODE_REFUSED;
+    } else {
+        reg->pulse_hz = pulse_hz;
+        reg->duty_percent = duty_percent;
+        reg->stuck_count = 0;
+    }
+    return status;
+}
+
 int32_t reg_kick(reg_state_t *reg)
 {
     int32_t status = REG_ERR_NULL;
@@ -299,6 +339,7 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->plausible_count = 0;
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
+        reg->stuck_count = 0;
         quiet_clear(&reg->quiet_a);
         quiet_clear(&reg->quiet_b);
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -1006,6 +1047,26 @@ static void check_frozen(reg_state_t *reg, int32_t a, int32_t b)
     }
 }
 
+/* Pulsed drive only (SRS-259): after a plain drive the off-phase reading
+ * must be at the noise; above REG_PULSE_STUCK_UA for REG_PULSE_STUCK_TICKS
+ * readings the stage is stuck on (PULSE_STAGE). Out of the ADC range it is
+ * implausible (SENSOR_RANGE, SRS-014). */
+static void check_pulse_stage(reg_state_t *reg, int32_t off_ua)
+{
+    if ((off_ua < REG_ADC_CURRENT_MIN_UA) || (off_ua > REG_ADC_CURRENT_MAX_UA)) {
+        reg->last_max_ua = REG_ADC_CURRENT_MAX_UA + 1;   /* unknown current counts as flowing (SRS-014) */
+        latch_fault(reg, REG_FAULT_SENSOR_RANGE);
+    } else {
+        int32_t flowing = 0;
+        if ((reg->last_plain != 0) && (off_ua > REG_PULSE_STUCK_UA)) {
+            flowing = 1;
+        }
+        if (debounce(&reg->stuck_count, flowing, REG_PULSE_STUCK_TICKS) != 0) {
+            latch_fault(reg, REG_FAULT_PULSE_STAGE);
+        }
+    }
+}
+
 /* 1 while the output may drive: enabled by command and no fault latched.
  * Re-evaluated after each check of the tick, as any check may latch a fault. */
 static int32_t output_allowed(const reg_state_t *reg)
@@ -1054,6 +1115,9 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             if (output_allowed(reg) != 0) {
                 check_frozen(reg, a, b);
             }
+            if ((output_allowed(reg) != 0) && (reg->pulse_hz != 0)) {
+                check_pulse_stage(reg, in->off_current_ua);
+            }
             if (output_allowed(reg) != 0) {
                 control(reg, imax, v, out);
             }
@@ -1064,6 +1128,8 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             out->sense = 0;
         }
         out->polarity = reg->polarity;
+        out->pulse_hz = reg->pulse_hz;
+        out->duty_percent = reg->duty_percent;
         out->fault = reg->fault;
         out->reference_ua = reg->reference_ua;
         out->setpoint_ua = reg->setpoint_ua;

@@ -21,6 +21,7 @@
 #define REG_ERR_POLARITY_REFUSED (-3) /* output on or current >= 0.1 mA */
 #define REG_ERR_RESET_REFUSED (-4)    /* current still flowing */
 #define REG_ERR_FAULT_LATCHED (-5)    /* output cannot be enabled: fault latched */
+#define REG_ERR_MODE_REFUSED (-6)     /* pulse mode change: output on or current >= 0.1 mA */
 
 /* fault codes (latched until reg_reset_fault) */
 #define REG_FAULT_NONE 0
@@ -32,6 +33,23 @@
 #define REG_FAULT_WATCHDOG 6
 #define REG_FAULT_VOLTAGE_IMPLAUSIBLE 7 /* voltage reading below the drive (SRS-023) */
 #define REG_FAULT_SENSOR_FROZEN 8       /* a current channel is frozen (SRS-026) or quieter than a live ADC (SRS-130) */
+#define REG_FAULT_PULSE_STAGE 9         /* pulsed: current between the pulses, the pulse stage is stuck on (SRS-259) */
+
+/*
+ * Pulsed drive (SRS-259). The board's PWM gates the output stage, not the
+ * tick: the regulator publishes the pulse train (reg_output_t.pulse_hz,
+ * duty_percent) and the drive level, the board's timer switches the stage
+ * on and off at pulse_hz with duty_percent and triggers the ADC. The tick
+ * stays at REG_TICK_HZ (10 kHz) for any pulse rate: the current channels
+ * deliver the largest current of the last pulse (a peak-hold restarted at
+ * each rising edge), so every limit of the loop acts on the peak of every
+ * pulse, and a third reading, off_current_ua, is the current at the end of
+ * the last off-phase. Gating by the tick would need a tick of at least
+ * pulse_hz / min(duty, 1 - duty), i.e. 50 kHz for 10 kHz at 80 %, and an
+ * ADC reading per phase: 5x the tick budget of a Cortex-M0+. The sense
+ * level (contact search) is never gated. The set current (target) is the
+ * pulse's peak; the mean is about duty x peak.
+ */
 
 /* polarity of the output */
 #define REG_POLARITY_NORMAL 1
@@ -48,9 +66,10 @@
 
 /* sensor readings of one tick */
 typedef struct {
-    int32_t current_a_ua; /* channel A, magnitude, uA */
-    int32_t current_b_ua; /* channel B, independent, uA */
-    int32_t voltage_mv;   /* electrode voltage, magnitude, mV */
+    int32_t current_a_ua; /* channel A, magnitude, uA (pulsed: the peak of the last pulse) */
+    int32_t current_b_ua; /* channel B, independent, uA (pulsed: the same) */
+    int32_t voltage_mv;   /* electrode voltage, magnitude, mV (pulsed: in the on-phase) */
+    int32_t off_current_ua; /* pulsed only: current at the end of the last off-phase, uA (ignored in DC) */
 } reg_inputs_t;
 
 /* drive command and status of one tick */
@@ -68,6 +87,8 @@ typedef struct {
     int32_t flowing_permille;/* measured / target, 0..1000 (1000 if target 0) */
     int32_t load_ohms;       /* load estimate (SRS-027): V/I under drive, the sense divider
                                 under the sense level; 0 when unknown (output off, open) */
+    int32_t pulse_hz;        /* pulse train the board's PWM applies to the plain drive; 0: DC (SRS-259) */
+    int32_t duty_percent;    /* its duty cycle; 0 in DC */
 } reg_output_t;
 
 /* noise-floor filter of one current channel (SRS-130) */
@@ -136,6 +157,9 @@ typedef struct {
     int32_t cut_index;
     int32_t cut_stored;       /* valid entries in cut_ticks */
     int32_t cut_total;        /* anti-shock cuts since init */
+    int32_t pulse_hz;         /* pulsed drive (SRS-259): 0 = DC */
+    int32_t duty_percent;
+    int32_t stuck_count;      /* off-phase readings in a row above REG_PULSE_STUCK_UA */
 } reg_state_t;
 
 /*
@@ -158,6 +182,7 @@ typedef struct {
  * reg_command        tick context; target and slew take effect together at the next reg_tick
  * reg_enable         tick context; on = 1 also restarts the watchdog in the same call
  * reg_set_polarity   tick context; refused unless the output is off and |I| < 0.1 mA
+ * reg_set_pulse      tick context; refused unless the output is off and |I| < 0.1 mA
  * reg_kick           tick context (the supervisor's kick arrives through the mailbox)
  * reg_search_contact tick context
  * reg_reset_fault    tick context; refused while current flows
@@ -171,6 +196,7 @@ int32_t reg_init(reg_state_t *reg);
 int32_t reg_command(reg_state_t *reg, int32_t target_ua, int32_t slew_na_per_s);
 int32_t reg_enable(reg_state_t *reg, int32_t on);
 int32_t reg_set_polarity(reg_state_t *reg, int32_t polarity);
+int32_t reg_set_pulse(reg_state_t *reg, int32_t pulse_hz, int32_t duty_percent);
 int32_t reg_kick(reg_state_t *reg);
 int32_t reg_search_contact(reg_state_t *reg);
 int32_t reg_reset_fault(reg_state_t *reg);

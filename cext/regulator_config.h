@@ -524,4 +524,34 @@
 #define REG_REST_EVERY_TICKS 4 /* updated every 4 ticks ... */
 #define REG_REST_FILTER_DIV 4  /* ... by 1/4 of its error: a 1.6 ms filter */
 
+/* ---- pulsed drive -------------------------------------------------------- */
+
+/* SRS-258: pulse frequency of the pulsed drive. Pulses at 4.3 and 10 kHz gave
+ * no shocks, 5-10 kHz were the most comfortable [R95, HOL, DP450]: the range
+ * is the span the studies cover, nothing extrapolated. 10 kHz is also the
+ * tick rate: a pulse is never shorter than a tick's period. */
+#define REG_PULSE_MIN_HZ 4300
+#define REG_PULSE_MAX_HZ 10000
+
+/* SRS-258: duty cycle (on-time / period) of the pulsed drive, percent.
+ * 50 % is the one duty found in the sources (Hidrex [HXS, DP450]); none
+ * gives another. Not below 50 %: no source shows an effect at less, and
+ * the mean for a given pulse current would fall below half of it. Not above
+ * 80 %: the off-phase then lasts >= 20 us at 10 kHz, time for the ADC to
+ * sample it settled (the off-phase reading, SRS-258); nearer 100 % the
+ * pulse train is DC in all but name. */
+#define REG_PULSE_DUTY_MIN_PERCENT 50
+#define REG_PULSE_DUTY_MAX_PERCENT 80
+
+/* SRS-259: a pulse stage stuck on. In the off-phase the stage is open, so
+ * the off-phase reading of a working stage is the ADC noise, at most 49 uA
+ * (2.45 x 20 uA rms, bounded); above REG_OPEN_NOISE_UA (50 uA) in
+ * REG_PULSE_STUCK_TICKS readings in a row after a plain drive, current flows
+ * between the pulses: the fault PULSE_STAGE, output off. 3 ticks (0.3 ms):
+ * at 4.3 kHz a new off-phase reading comes every 2.3 ticks, so two of the
+ * three readings are fresh; a stuck stage drives plain DC at the set pulse
+ * current, which no limit forbids but the user did not choose. */
+#define REG_PULSE_STUCK_UA REG_OPEN_NOISE_UA
+#define REG_PULSE_STUCK_TICKS 3
+
 #endif /* REGULATOR_CONFIG_H */

@@ -86,12 +86,18 @@ static void set_total(sim_rig_t *rig, double total_ohm)
     rig->rsk_nom_ohm = total_ohm - rig->rs_ohm;
 }
 
-/* exp(-dt/tau) and the mean of the exponential over the tick */
-static void decay(double tau_s, double *e, double *m)
+/* exp(-dt/tau) and the mean of the exponential over dt */
+static void decay_over(double dt_s, double tau_s, double *e, double *m)
 {
-    double x = TICK_S / tau_s;
+    double x = dt_s / tau_s;
     *e = exp(-x);
     *m = (x > 1e-9) ? ((1.0 - *e) / x) : 1.0;
+}
+
+/* the same over one tick */
+static void decay(double tau_s, double *e, double *m)
+{
+    decay_over(TICK_S, tau_s, e, m);
 }
 
 /* recomputes the load parameters: load ramp, onset, tick coefficients */
@@ -177,6 +183,21 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->stall_ticks = 0;
         rig->loop_frozen = 0;
         rig->disconnected = 0;
+        rig->pulse_hz = 0;
+        rig->pulse_on_units = 0;
+        rig->pulse_phase = 0;
+        rig->pulse_duty_percent = 0;
+        rig->pulse_stuck = 0;
+        rig->i_on_a = 0.0;
+        rig->v_on_v = 0.0;
+        rig->i_off_a = 0.0;
+        rig->v_off_v = 0.0;
+        rig->skin_min_v = 0.0;
+        rig->skin_max_v = 0.0;
+        rig->tick_mean_a = 0.0;
+        rig->tick_peak_a = 0.0;
+        rig->tick_rs_ohm = 0.0;
+        rig->tick_rsk_ohm = 0.0;
         update_params(rig);
     }
     return status;
@@ -378,9 +399,67 @@ int32_t sim_disconnect(sim_rig_t *rig, int32_t open)
     return status;
 }
 
-/* Applies the command of this tick to the load for one tick. Returns the
- * mean true current of the tick; *peak_a gets its largest value. */
-static double plant_step(sim_rig_t *rig, double *peak_a)
+/* SRS-258: the board's PWM gates the plain drive with pulse_hz and
+ * duty_percent; (0, 0) is plain DC. The pulse train starts with an on-phase.
+ * Off-device model of the board: the regulator's own mode is its to check. */
+int32_t sim_set_pulse(sim_rig_t *rig, int32_t pulse_hz, int32_t duty_percent)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((pulse_hz == 0) && (duty_percent == 0)) {
+        rig->pulse_hz = 0;
+        rig->pulse_duty_percent = 0;
+        rig->pulse_on_units = 0;
+        rig->pulse_phase = 0;
+    } else if ((pulse_hz < REG_PULSE_MIN_HZ) || (pulse_hz > REG_PULSE_MAX_HZ) ||
+               (duty_percent < REG_PULSE_DUTY_MIN_PERCENT) || (duty_percent > REG_PULSE_DUTY_MAX_PERCENT)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->pulse_hz = pulse_hz;
+        rig->pulse_duty_percent = duty_percent;
+        rig->pulse_on_units = (SIM_PULSE_PERIOD_UNITS / 100) * duty_percent;
+        rig->pulse_phase = 0;
+    }
+    return status;
+}
+
+/* The pulse stage stuck on (1) or working again (0): while stuck the drive
+ * is never gated, so current flows in the off-phase too (SRS-259). */
+int32_t sim_stick_pulse_stage(sim_rig_t *rig, int32_t stuck)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((stuck != 0) && (stuck != 1)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->pulse_stuck = stuck;
+    }
+    return status;
+}
+
+/* the last tick of the load model (SRS-258) */
+int32_t sim_last_tick(const sim_rig_t *rig, sim_tick_t *tick)
+{
+    int32_t status = REG_ERR_NULL;
+    if ((rig != NULL) && (tick != NULL)) {
+        tick->mean_ua = rig->tick_mean_a * 1e6;
+        tick->peak_ua = rig->tick_peak_a * 1e6;
+        tick->skin_swing_v = rig->skin_max_v - rig->skin_min_v;
+        tick->skin_v = rig->vc_v;
+        tick->on_reading_ua = rig->i_on_a * 1e6;
+        tick->off_reading_ua = rig->i_off_a * 1e6;
+        tick->series_ohms = rig->tick_rs_ohm;
+        tick->skin_ohms = rig->tick_rsk_ohm;
+        status = REG_OK;
+    }
+    return status;
+}
+
+/* Applies the command of this tick to the load for one tick, plain DC.
+ * Returns the mean true current of the tick; *peak_a gets its largest value. */
+static double dc_step(sim_rig_t *rig, double *peak_a)
 {
     const double clamp_a = (double)SIM_CLAMP_UA * 1e-6;
     double mean_a = 0.0;
@@ -441,6 +520,153 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
     return mean_a;
 }
 
+/* One on- or off-segment of dt_s of the pulsed plain drive at v volts (0 in
+ * the off-phase), solved in closed form as dc_step solves a tick, with the
+ * decay factors of dt_s. Returns the charge of the segment in A*s; *peak_a
+ * gets its largest current. */
+static double pulse_segment(sim_rig_t *rig, double v, double dt_s, double *peak_a)
+{
+    const double clamp_a = (double)SIM_CLAMP_UA * 1e-6;
+    double e_off;
+    double m_unused;
+    double q_as = 0.0;
+    double peak = 0.0;
+    double i0 = (v - rig->vc_v) * rig->g_drive_s;
+    decay_over(dt_s, rig->c_f * rig->rsk_ohm, &e_off, &m_unused);
+    if (rig->lifted != 0) {
+        rig->vc_v *= e_off;
+        rig->i_end_a = 0.0;
+        rig->v_term_v = v;
+    } else if (rig->short_ohm > 0.0) {
+        double i = v / rig->short_ohm;
+        if (i > clamp_a) {
+            i = clamp_a;
+        }
+        rig->vc_v *= e_off;
+        q_as = i * dt_s;
+        peak = i;
+        rig->i_end_a = i;
+        rig->v_term_v = i * rig->short_ohm;
+    } else if (i0 <= 0.0) {
+        /* off-phase (or a drive below the skin voltage): the stage cannot
+         * sink current, the skin charge decays through the skin resistance */
+        rig->vc_v *= e_off;
+        rig->i_end_a = 0.0;
+        rig->v_term_v = rig->vc_v;
+    } else if (i0 > clamp_a) {
+        double vinf = clamp_a * rig->rsk_ohm;
+        rig->vc_v = vinf + ((rig->vc_v - vinf) * e_off);
+        q_as = clamp_a * dt_s;
+        peak = clamp_a;
+        rig->i_end_a = clamp_a;
+        rig->v_term_v = rig->vc_v + (clamp_a * rig->rs_ohm);
+    } else {
+        double rs = rig->rs_ohm;
+        double rsk = rig->rsk_ohm;
+        double e;
+        double m;
+        double vinf = v * rig->div_drive;
+        double d0 = rig->vc_v - vinf;
+        double i_end;
+        decay_over(dt_s, rig->c_f * rs * rsk / (rs + rsk), &e, &m);
+        rig->vc_v = vinf + (d0 * e);
+        q_as = (v - (vinf + (d0 * m))) * rig->g_drive_s * dt_s;
+        i_end = (v - rig->vc_v) * rig->g_drive_s;
+        peak = (i0 > i_end) ? i0 : i_end;
+        rig->i_end_a = i_end;
+        rig->v_term_v = v;
+    }
+    *peak_a = peak;
+    return q_as;
+}
+
+/* One tick of the pulsed plain drive (SRS-258): segment by segment between
+ * the pulse edges, each in closed form (no sub-steps). The on-phase reading
+ * is the largest current of the pulse so far (a peak-hold restarted at each
+ * rising edge), the off-phase reading the current at the off-phase's end;
+ * the regulator's channels see the on-phase reading and its voltage. */
+static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
+{
+    const double unit_s = 1.0 / ((double)rig->pulse_hz * (double)REG_TICK_HZ);
+    int32_t left = rig->pulse_hz;   /* units of the tick still to run */
+    int32_t n;
+    double q_as = 0.0;
+    double peak = 0.0;
+    for (n = 0; (n < SIM_PULSE_MAX_SEGMENTS) && (left > 0); n++) {
+        int32_t on = 0;
+        int32_t edge = SIM_PULSE_PERIOD_UNITS;
+        int32_t du;
+        double seg_peak = 0.0;
+        if (rig->pulse_phase < rig->pulse_on_units) {
+            on = 1;
+            edge = rig->pulse_on_units;
+        }
+        du = edge - rig->pulse_phase;
+        if (du > left) {
+            du = left;
+        }
+        if ((on != 0) && (rig->pulse_phase == 0)) {
+            rig->i_on_a = 0.0;   /* a new pulse: the peak-hold restarts */
+        }
+        q_as += pulse_segment(rig, (on != 0) ? v : 0.0, (double)du * unit_s, &seg_peak);
+        peak = (seg_peak > peak) ? seg_peak : peak;
+        rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
+        rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
+        rig->pulse_phase += du;
+        left -= du;
+        if (on != 0) {
+            rig->i_on_a = (seg_peak > rig->i_on_a) ? seg_peak : rig->i_on_a;
+            rig->v_on_v = rig->v_term_v;
+        } else if (rig->pulse_phase >= SIM_PULSE_PERIOD_UNITS) {
+            rig->i_off_a = rig->i_end_a;
+            rig->v_off_v = rig->v_term_v;
+            rig->pulse_phase = 0;
+        } else {
+            /* the off-phase goes on into the next tick */
+        }
+    }
+    rig->i_end_a = rig->i_on_a;
+    rig->v_term_v = rig->v_on_v;
+    *peak_a = peak;
+    return q_as / TICK_S;
+}
+
+/* Applies the command of this tick to the load for one tick: pulsed while a
+ * pulse train is set and the stage drives plainly (the sense level is never
+ * gated), otherwise plain DC exactly as before pulsing existed. Records the
+ * tick (sim_last_tick). */
+static double plant_step(sim_rig_t *rig, double *peak_a)
+{
+    double mean_a;
+    if ((rig->out.pulse_hz != rig->pulse_hz) || (rig->out.duty_percent != rig->pulse_duty_percent)) {
+        /* the board follows the pulse train the regulator publishes; it never
+         * publishes one out of range, and then the board keeps its own */
+        (void)sim_set_pulse(rig, rig->out.pulse_hz, rig->out.duty_percent);
+    }
+    rig->skin_min_v = rig->vc_v;
+    rig->skin_max_v = rig->vc_v;
+    if ((rig->pulse_hz > 0) && (rig->pulse_stuck == 0) && (rig->out.stage_on != 0) && (rig->out.sense == 0)) {
+        double v = (rig->disconnected == 0) ? ((double)rig->out.drive_mv * ((double)SIM_DAC_LSB_UV * 1e-6)) : 0.0;
+        mean_a = pulsed_step(rig, v, peak_a);
+    } else {
+        mean_a = dc_step(rig, peak_a);
+        /* a first-order decay is monotone: the extremes are at the ends */
+        rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
+        rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
+        rig->i_on_a = rig->i_end_a;
+        rig->i_off_a = (rig->pulse_stuck != 0) ? rig->i_end_a : 0.0;   /* a stuck stage conducts between pulses */
+        if (rig->pulse_hz > 0) {
+            /* the board's PWM runs on while the stage is off or at the sense level */
+            rig->pulse_phase = (rig->pulse_phase + rig->pulse_hz) % SIM_PULSE_PERIOD_UNITS;
+        }
+    }
+    rig->tick_mean_a = mean_a;
+    rig->tick_peak_a = *peak_a;
+    rig->tick_rs_ohm = rig->rs_ohm;
+    rig->tick_rsk_ohm = rig->rsk_ohm;
+    return mean_a;
+}
+
 /* a stuck channel's reading: the stuck value plus its own noise (unit_noise
  * is bounded at +-2.45, scaled so the noise stays within +-noise_ua) */
 static int32_t stuck_reading(int32_t stuck_ua, int32_t noise_ua, double unit_noise)
@@ -474,6 +700,16 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
     }
     if (rig->voltage_stuck != 0) {
         in->voltage_mv = rig->voltage_stuck_mv;
+    }
+    in->off_current_ua = 0;
+    if (rig->pulse_hz > 0) {
+        /* the off-phase reading with its own noise: a second draw, taken
+         * only while pulsed, so a DC run's random sequence is unchanged */
+        double m0;
+        double m1;
+        double m2;
+        unit_noise3(rig, &m0, &m1, &m2);
+        in->off_current_ua = quantise((rig->i_off_a * 1e6) + (m0 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
     }
 }
 
@@ -601,6 +837,7 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
             uint32_t events = 0u;
             double sum_a = 0.0;
             double row_peak_a = 0.0;
+            double row_swing_v = 0.0;
             if ((options & SIM_OPT_KICK_EACH_ROW) != 0u) {
                 (void)sim_kick(rig);
             }
@@ -610,7 +847,11 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
                 if (peak_a > row_peak_a) {
                     row_peak_a = peak_a;
                 }
+                if ((rig->skin_max_v - rig->skin_min_v) > row_swing_v) {
+                    row_swing_v = rig->skin_max_v - rig->skin_min_v;
+                }
             }
+            row->skin_swing_v = row_swing_v;
             row->ticks = (int32_t)ticks_per_row;
             row->mean_current_ua = (sum_a / (double)ticks_per_row) * 1e6;
             row->peak_current_ua = row_peak_a * 1e6;

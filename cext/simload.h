@@ -8,7 +8,8 @@
  * higher and falls while direct current flows [HAHN]. Sensors: two current
  * channels and the electrode voltage, with noise and 12-bit quantisation from
  * a seeded PRNG (same seed, same run). Output stage: 16-bit DAC, cannot sink
- * current, independent hardware current clamp, sense resistor in sense mode.
+ * current, independent hardware current clamp, sense resistor in sense mode,
+ * and a PWM that can gate the plain drive with a pulse train (SRS-258).
  */
 #ifndef SIMLOAD_H
 #define SIMLOAD_H
@@ -62,6 +63,18 @@
 #define SIM_PARAM_TICKS 8
 #define SIM_PARAM_SLOW_TICKS 64
 
+/* ---- pulsed drive (SRS-258) ---------------------------------------------- */
+
+/* The board's PWM gates the plain drive with a pulse train of pulse_hz and
+ * duty_percent (ranges in regulator_config.h), those the regulator publishes
+ * in reg_output_t (SRS-259); the sense level is not gated.
+ * Time within a period counts in units of 1 / (pulse_hz x REG_TICK_HZ) s:
+ * a period is REG_TICK_HZ units and a tick pulse_hz units, both whole, so the
+ * phase never drifts. Each on- or off-segment is solved in closed form; a
+ * tick (at most one period long) holds at most 3 segments. */
+#define SIM_PULSE_PERIOD_UNITS REG_TICK_HZ
+#define SIM_PULSE_MAX_SEGMENTS 8
+
 /* ---- batch stepping ------------------------------------------------------ */
 
 #define SIM_MAX_TICKS_PER_ROW 6000000u
@@ -89,6 +102,7 @@ typedef struct {
     double peak_current_ua;  /* largest true current within the row */
     double load_ohms;        /* model load at the end of the row (0: open) */
     double load_estimate_ohms; /* the regulator's load estimate at the end of the row (0: unknown) */
+    double skin_swing_v;     /* largest skin-voltage swing of a tick within the row (SRS-258) */
     int32_t ticks;
     int32_t measured_ua;
     int32_t voltage_mv;      /* electrode voltage reading */
@@ -149,7 +163,35 @@ typedef struct {
     double g_sense_s;        /* 1 / (series + sense resistance) */
     double div_drive;        /* skin share of the DC divider */
     double div_sense;
+    int32_t pulse_hz;        /* SRS-258: pulse frequency; 0: plain DC */
+    int32_t pulse_on_units;  /* on-time of a period, units of 1 / (pulse_hz x REG_TICK_HZ) s */
+    int32_t pulse_phase;     /* position in the period, 0..SIM_PULSE_PERIOD_UNITS - 1 */
+    int32_t pulse_duty_percent; /* the duty the board applies (0: DC) */
+    int32_t pulse_stuck;     /* 1: the pulse stage is stuck on: the drive is never gated (SRS-259) */
+    double i_on_a;           /* largest current of the last on-phase (the on-phase reading) */
+    double v_on_v;           /* electrode voltage at the end of the last on-phase */
+    double i_off_a;          /* current at the end of the last off-phase (the off-phase reading) */
+    double v_off_v;          /* electrode voltage at the end of the last off-phase */
+    double skin_min_v;       /* skin (capacitor) voltage, lowest and highest within the last tick */
+    double skin_max_v;
+    double tick_mean_a;      /* true current of the last tick: mean and largest */
+    double tick_peak_a;
+    double tick_rs_ohm;      /* the resistances the last tick ran with */
+    double tick_rsk_ohm;
 } sim_rig_t;
+
+/* the last tick of the load model (SRS-258): true current, skin voltage and
+ * the two readings a pulse-triggered ADC takes */
+typedef struct {
+    double mean_ua;          /* true patient current, mean over the tick */
+    double peak_ua;          /* largest true current within the tick */
+    double skin_swing_v;     /* skin voltage, highest minus lowest within the tick */
+    double skin_v;           /* skin voltage at the end of the tick */
+    double on_reading_ua;    /* largest current of the last on-phase (plain DC: the tick's end) */
+    double off_reading_ua;   /* current at the end of the last off-phase (plain DC: 0) */
+    double series_ohms;      /* the model's series and skin resistance in this tick */
+    double skin_ohms;
+} sim_tick_t;
 
 int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capacitance_nf);
 int32_t sim_lift_off(sim_rig_t *rig);
@@ -166,6 +208,9 @@ int32_t sim_stall(sim_rig_t *rig, int32_t ms);
 int32_t sim_kick(sim_rig_t *rig);
 int32_t sim_freeze_loop(sim_rig_t *rig, int32_t frozen);
 int32_t sim_disconnect(sim_rig_t *rig, int32_t open);
+int32_t sim_set_pulse(sim_rig_t *rig, int32_t pulse_hz, int32_t duty_percent);
+int32_t sim_stick_pulse_stage(sim_rig_t *rig, int32_t stuck);
+int32_t sim_last_tick(const sim_rig_t *rig, sim_tick_t *tick);
 int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_t ticks_per_row,
                      uint32_t options, sim_batch_t *batch);
 

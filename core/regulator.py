@@ -22,8 +22,8 @@ from core._regulator_cffi import ffi, lib
 
 __all__ = [
     "Polarity", "FaultCode", "RegulatorError", "CommandRejected", "PolarityChangeRefused",
-    "ResetRefused", "FaultLatched", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
-    "TickOutput", "Limits", "LIMITS",
+    "ResetRefused", "FaultLatched", "PulseModeRefused", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
+    "TickOutput", "LoadTick", "Limits", "LIMITS",
     "EVENT_CONTACT_LOST", "EVENT_CONTACT_RESTORED", "EVENT_ANTISHOCK", "EVENT_FAULT",
     "EVENT_AT_TARGET", "EVENT_COMPLIANCE_START", "EVENT_COMPLIANCE_END", "EVENT_LOAD_MOVED",
     "FLAG_OUTPUT_ENABLED", "FLAG_CONTACT_LOST", "FLAG_COMPLIANCE_LIMITED", "FLAG_FAULT",
@@ -46,6 +46,7 @@ class FaultCode(IntEnum):
     WATCHDOG = lib.REG_FAULT_WATCHDOG
     VOLTAGE_IMPLAUSIBLE = lib.REG_FAULT_VOLTAGE_IMPLAUSIBLE
     SENSOR_FROZEN = lib.REG_FAULT_SENSOR_FROZEN
+    PULSE_STAGE = lib.REG_FAULT_PULSE_STAGE
 
 
 # events of a row (RowBatch.events, BatchResult.events): bit flags
@@ -82,6 +83,10 @@ class CommandRejected(RegulatorError):
 
 class PolarityChangeRefused(RegulatorError):
     """Polarity change with the output on or |I| >= 0.1 mA."""
+
+
+class PulseModeRefused(RegulatorError):
+    """Pulse mode change with the output on or |I| >= 0.1 mA (SRS-259)."""
 
 
 class ResetRefused(RegulatorError):
@@ -140,6 +145,10 @@ _ARGS = {
     "stall_ms": (1, 0, lib.SIM_STALL_MAX_MS, "ms"),
     "ticks": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
     "ticks_per_row": (1, 1, lib.SIM_MAX_TICKS_PER_ROW, "ticks"),
+    # SRS-258: pulse train of the pulsed drive
+    "pulse_khz": (1000, lib.REG_PULSE_MIN_HZ, lib.REG_PULSE_MAX_HZ, "kHz"),
+    "duty_percent": (1, lib.REG_PULSE_DUTY_MIN_PERCENT, lib.REG_PULSE_DUTY_MAX_PERCENT, "%"),
+    "drive_v": (1000, 0, lib.REG_COMPLIANCE_MV, "V"),
 }
 MAX_ROWS = 2_000_000  # buffer size guard of run_rows (memory, not safety)
 _INT32_MAX = 2**31 - 1
@@ -220,6 +229,7 @@ class BatchResult:
     setpoint_ma: float = 0.0   # regulated value: the reference, held lower while compliance limited
     events: int = 0            # EVENT_* bits within the row
     load_estimate_ohms: float = math.inf  # the regulator's load estimate (SRS-027); math.inf when unknown
+    skin_swing_v: float = 0.0  # largest skin-voltage swing of a tick in the row (SRS-258)
 
 
 _POLARITIES = {p.value: p for p in Polarity}
@@ -249,7 +259,21 @@ def _decode(row) -> BatchResult:
         setpoint_ma=row.setpoint_ua / 1000,
         events=row.events,
         load_estimate_ohms=math.inf if row.load_estimate_ohms <= 0.0 else row.load_estimate_ohms,
+        skin_swing_v=row.skin_swing_v,
     )
+
+
+class LoadTick(NamedTuple):
+    """One tick of the load model (SRS-258), in user units."""
+
+    mean_ma: float          # true patient current, mean over the tick
+    peak_ma: float          # largest true current within the tick
+    skin_swing_v: float     # skin voltage, highest minus lowest within the tick
+    skin_v: float           # skin voltage at the end of the tick
+    on_reading_ma: float    # largest current of the last on-phase (plain DC: the tick's end)
+    off_reading_ma: float   # current at the end of the last off-phase (plain DC: 0)
+    series_ohms: float      # the model's series and skin resistance in this tick
+    skin_ohms: float
 
 
 class RowBatch:
@@ -302,6 +326,16 @@ class _RegulatorCommands:
 
     def set_polarity(self, polarity: Polarity) -> None:
         _set_polarity(self._reg, polarity)
+
+    def set_pulse(self, pulse_khz: float | None, duty_percent: int | None = None) -> None:
+        """Pulsed drive at pulse_khz and duty_percent, or plain DC (None):
+        only with the output off and no current flowing (SRS-259)."""
+        _set_pulse(self._reg, pulse_khz, duty_percent)
+
+    @property
+    def pulse(self) -> tuple[float, int] | None:
+        """(pulse_khz, duty_percent) of the pulsed drive; None in DC."""
+        return None if self._reg.pulse_hz == 0 else (self._reg.pulse_hz / 1000, int(self._reg.duty_percent))
 
     def reset_fault(self) -> None:
         _reset(self._reg)
@@ -453,6 +487,35 @@ class SimulatedRig(_RegulatorCommands):
         open no current flows whatever the regulator commands."""
         _check(lib.sim_disconnect(self._rig, _to_bool("open_", open_)), "open_", open_)
 
+    def stick_pulse_stage(self, stuck: bool) -> None:
+        """The pulse stage stuck on (True): the board never gates the drive,
+        current flows between the pulses (SRS-259)."""
+        _check(lib.sim_stick_pulse_stage(self._rig, _to_bool("stuck", stuck)), "stuck", stuck)
+
+    def drive_open_loop(self, drive_v: float, ticks: int, pulse_khz: float | None = None,
+                        duty_percent: int | None = None) -> list[LoadTick]:
+        """The stage drives drive_v plainly for ``ticks`` ticks, gated by the
+        board's PWM at pulse_khz and duty_percent (None: plain DC), with the
+        regulator not ticked: the load model alone (SRS-258). One LoadTick
+        per tick."""
+        n = _in_range("ticks", _int_arg("ticks", ticks))
+        out = ffi.new("reg_output_t *")
+        out.drive_mv = _in_range("drive_v", drive_v)
+        out.pulse_hz, out.duty_percent = _pulse_c(pulse_khz, duty_percent)
+        out.stage_on = 1
+        out.polarity = lib.REG_POLARITY_NORMAL
+        mean = ffi.new("double *")
+        peak = ffi.new("double *")
+        tick = ffi.new("sim_tick_t *")
+        result = []
+        for _ in range(n):
+            lib.sim_hal_apply(self._rig, out, mean, peak)
+            lib.sim_last_tick(self._rig, tick)
+            result.append(LoadTick(tick.mean_ua / 1000, tick.peak_ua / 1000, tick.skin_swing_v,
+                                   tick.skin_v, tick.on_reading_ua / 1000, tick.off_reading_ua / 1000,
+                                   tick.series_ohms, tick.skin_ohms))
+        return result
+
     @property
     def loop_ticks(self) -> int:
         """The regulator's own tick count (reg_tick calls since init)."""
@@ -513,6 +576,26 @@ def _set_polarity(reg, polarity: Polarity) -> None:
     _check(status, "polarity", polarity)
 
 
+def _pulse_c(pulse_khz: float | None, duty_percent: int | None) -> tuple[int, int]:
+    """(pulse_hz, duty_percent) in C units: (0, 0) for DC; each checked with its range."""
+    if pulse_khz is None and duty_percent is None:
+        return 0, 0
+    return _in_range("pulse_khz", pulse_khz), _in_range("duty_percent", _int_arg("duty_percent", duty_percent))
+
+
+def _set_pulse(reg, pulse_khz: float | None, duty_percent: int | None) -> None:
+    hz, duty = _pulse_c(pulse_khz, duty_percent)
+    status = lib.reg_set_pulse(reg, hz, duty)
+    if status == lib.REG_ERR_MODE_REFUSED:
+        mode = "dc" if hz == 0 else f"pulsed {hz / 1000:g} kHz {duty} %"
+        raise PulseModeRefused(
+            status,
+            f"mode={mode} refused: the output must be off and the current below "
+            f"{LIMITS.zero_current_ma:g} mA (output {'on' if reg.enabled else 'off'}, "
+            f"measured {reg.last_max_ua / 1000:g} mA)")
+    _check(status, "pulse_khz", pulse_khz)   # not reached: the ranges were checked above
+
+
 def _reset(reg) -> None:
     status = lib.reg_reset_fault(reg)
     if status == lib.REG_ERR_RESET_REFUSED:
@@ -536,6 +619,8 @@ class TickOutput(NamedTuple):
     measured_ua: int
     flowing_permille: int
     load_ohms: int = 0   # load estimate (SRS-027), 0 when unknown
+    pulse_hz: int = 0    # the pulse train the board applies (SRS-259); 0: DC
+    duty_percent: int = 0
 
 
 class Regulator(_RegulatorCommands):
@@ -574,12 +659,18 @@ class Regulator(_RegulatorCommands):
     def raw_reset_fault(self) -> int:
         return lib.reg_reset_fault(self._reg)
 
-    def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int) -> TickOutput:
-        """One tick with the given readings (int32, any value)."""
+    def raw_set_pulse(self, pulse_hz: int, duty_percent: int) -> int:
+        return lib.reg_set_pulse(self._reg, _raw_int32("pulse_hz", pulse_hz), _raw_int32("duty_percent", duty_percent))
+
+    def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int, off_current_ua: int = 0) -> TickOutput:
+        """One tick with the given readings (int32, any value); off_current_ua
+        is the off-phase reading, judged only in pulsed mode (SRS-259)."""
         self._in.current_a_ua = _raw_int32("current_a_ua", current_a_ua)
         self._in.current_b_ua = _raw_int32("current_b_ua", current_b_ua)
         self._in.voltage_mv = _raw_int32("voltage_mv", voltage_mv)
+        self._in.off_current_ua = _raw_int32("off_current_ua", off_current_ua)
         status = lib.reg_tick(self._reg, self._in, self._out)
         o = self._out
         return TickOutput(status, o.drive_mv, o.stage_on, o.sense, o.polarity, o.flags, o.fault,
-                          o.reference_ua, o.target_ua, o.measured_ua, o.flowing_permille, o.load_ohms)
+                          o.reference_ua, o.target_ua, o.measured_ua, o.flowing_permille, o.load_ohms,
+                          o.pulse_hz, o.duty_percent)

@@ -47,6 +47,9 @@ CONFIG = "cext/regulator_config.h"
 # test_lift_low_setpoints.py (2 min) and test_wrapper_build.py (the wheel);
 # they run in the main test step.
 FAST = [
+    # the pulsed mode (SRS-259), ~2 s: nothing after it drives pulsed, so its
+    # mutants would otherwise run the whole list before meeting their killer
+    "tests/regulator/test_pulsed_regulator.py",
     "tests/regulator/test_mutation_kills.py",
     # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
     "tests/regulator/test_mut_kill_detectors.py",

@@ -144,7 +144,8 @@ def test_a_tick_returns_the_c_output_field_by_field():
     assert out.flags & FLAG_OUTPUT_ENABLED
     raw = reg._out                              # the C struct the tuple copies
     assert out == (out.status, raw.drive_mv, raw.stage_on, raw.sense, raw.polarity, raw.flags, raw.fault,
-                   raw.reference_ua, raw.target_ua, raw.measured_ua, raw.flowing_permille, raw.load_ohms)
+                   raw.reference_ua, raw.target_ua, raw.measured_ua, raw.flowing_permille, raw.load_ohms,
+                   raw.pulse_hz, raw.duty_percent)
 
 
 @pytest.mark.req("SRS-038")

@@ -28,7 +28,7 @@ void eva_main(void)
     }
     (void)reg_init(NULL);
     while (Frama_C_nondet(0, 1) != 0) {
-        switch (Frama_C_interval(0, 8)) {
+        switch (Frama_C_interval(0, 9)) {
         case 0:
             (void)reg_command(&reg, any_i32(), any_i32());
             break;
@@ -47,10 +47,14 @@ void eva_main(void)
         case 5:
             (void)reg_kick(&reg);
             break;
+        case 7:
+            (void)reg_set_pulse(&reg, any_i32(), any_i32());
+            break;
         case 6: /* NULL arguments */
             (void)reg_command(NULL, any_i32(), any_i32());
             (void)reg_enable(NULL, any_i32());
             (void)reg_set_polarity(NULL, any_i32());
+            (void)reg_set_pulse(NULL, any_i32(), any_i32());
             (void)reg_reset_fault(NULL);
             (void)reg_search_contact(NULL);
             (void)reg_kick(NULL);
@@ -62,6 +66,7 @@ void eva_main(void)
             in.current_a_ua = any_i32();
             in.current_b_ua = any_i32();
             in.voltage_mv = any_i32();
+            in.off_current_ua = any_i32();
             (void)reg_tick(&reg, &in, &out);
             break;
         }

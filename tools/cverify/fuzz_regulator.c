@@ -26,6 +26,7 @@
  *   I17 setpoint never above the reference (SRS-024)
  *   I18 the watchdog count never exceeds its limit (SRS-015)
  *   I19 the output is never on without a kick for REG_WATCHDOG_TICKS ticks (SRS-015)
+ *   I20 the pulse train is DC or within its ranges and changes only with the output off (SRS-259)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@
 static int32_t status_ok(int32_t s)
 {
     return (s == REG_OK) || (s == REG_ERR_NULL) || (s == REG_ERR_RANGE) || (s == REG_ERR_POLARITY_REFUSED) ||
-           (s == REG_ERR_RESET_REFUSED) || (s == REG_ERR_FAULT_LATCHED);
+           (s == REG_ERR_RESET_REFUSED) || (s == REG_ERR_FAULT_LATCHED) || (s == REG_ERR_MODE_REFUSED);
 }
 
 static int32_t u16(const uint8_t *p)
@@ -66,7 +67,10 @@ static void check_state(const reg_state_t *reg)
     CHECK((reg->integ_q2 >= 0) && (reg->integ_q2 <= (int64_t)REG_COMPLIANCE_MV * 1048576LL));
     CHECK((reg->watchdog_count >= 0) && (reg->watchdog_count <= REG_WATCHDOG_TICKS));
     CHECK((reg->polarity == REG_POLARITY_NORMAL) || (reg->polarity == REG_POLARITY_REVERSED));
-    CHECK((reg->fault >= REG_FAULT_NONE) && (reg->fault <= REG_FAULT_SENSOR_FROZEN));
+    CHECK((reg->fault >= REG_FAULT_NONE) && (reg->fault <= REG_FAULT_PULSE_STAGE));
+    CHECK(((reg->pulse_hz == 0) && (reg->duty_percent == 0)) ||
+          ((reg->pulse_hz >= REG_PULSE_MIN_HZ) && (reg->pulse_hz <= REG_PULSE_MAX_HZ) &&
+           (reg->duty_percent >= REG_PULSE_DUTY_MIN_PERCENT) && (reg->duty_percent <= REG_PULSE_DUTY_MAX_PERCENT)));
     CHECK((reg->enabled == 0) || (reg->enabled == 1));
 }
 
@@ -86,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int32_t fault_before = reg.fault;
         int32_t polarity_before = reg.polarity;
         int32_t enabled_before = reg.enabled;
+        int32_t pulse_before = reg.pulse_hz;
+        int32_t duty_before = reg.duty_percent;
         switch (r[0] % 9u) {
         case 0: /* command: target over the range and beyond, slew over its range */
             st = reg_command(&reg, u16(&r[1]) - 2000, (int32_t)(((uint32_t)u16(&r[3]) * 100u) + r[5]));
@@ -100,8 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3:
             st = reg_reset_fault(&reg);
             break;
-        case 4:
-            st = reg_search_contact(&reg);
+        case 4: /* contact search, or with bit 7 of r[1] a pulse train over its range and beyond (SRS-259) */
+            if ((r[1] & 0x80u) != 0u) {
+                st = reg_set_pulse(&reg, u16(&r[2]) % 12001, (int32_t)(r[4] % 101u));
+            } else {
+                st = reg_search_contact(&reg);
+            }
             break;
         case 5:
             st = reg_kick(&reg);
@@ -127,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in.current_a_ua = (a >= 0) ? a + noise : a;
                 in.current_b_ua = b;
                 in.voltage_mv = v;
+                in.off_current_ua = ((r[0] & 0x20u) != 0u) ? a : 0;   /* a stage stuck on, or gating */
                 if (kick != 0) {
                     (void)reg_kick(&reg);
                     ticks_since_kick = 0;
@@ -176,6 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         CHECK(status_ok(st));                                                                   /* I11 */
         if (reg.polarity != polarity_before) {                                                  /* I12 */
+            CHECK((enabled_before == 0) && (st == REG_OK));
+        }
+        if ((reg.pulse_hz != pulse_before) || (reg.duty_percent != duty_before)) {              /* I20 */
             CHECK((enabled_before == 0) && (st == REG_OK));
         }
         if ((fault_before != REG_FAULT_NONE) && (reg.fault != fault_before)) {                  /* I10 */
