@@ -28,6 +28,10 @@
 /* bound of the published load estimate: the sense divider's 1 MOhm, above
  * any V/I under drive (80 V / 0.2 mA = 400 kOhm, regulator_checks.h) */
 #define LOAD_Q_MAX R_Q(REG_SENSE_LOAD_MAX_OHMS)
+/* a sense window's largest sum: every reading at the voltage channel's top */
+#define SENSE_SUM_MAX_MV (REG_CONTACT_WINDOW_TICKS * REG_ADC_VOLTAGE_MAX_MV)
+/* the largest slew step per tick: REG_SLEW_MAX_NA_PER_S x 100 fA (below 1 uA) */
+#define SLEW_STEP_MAX_FA (REG_SLEW_MAX_NA_PER_S * FA_PER_TICK_PER_NA_PER_S)
 
 /* the Q scales are written once: checked against their shifts */
 #if (PERMILLE_Q16 != (1000u << Q16_SHIFT)) || (Q2_PER_MV != (1LL << 20)) || (Q_PER_MV != (1 << 10))
@@ -358,7 +362,7 @@ static int32_t record_cut(reg_state_t *reg)
     int32_t in_window = 0;
     reg->cut_ticks[reg->cut_index] = reg->tick;
     reg->cut_index = (reg->cut_index + 1) % REG_TRANSIENT_COUNT;
-    reg->cut_stored = min_i32(reg->cut_stored + 1, REG_TRANSIENT_COUNT);
+    reg->cut_stored = count_up(reg->cut_stored, REG_TRANSIENT_COUNT);
     reg->cut_total = count_up(reg->cut_total, INT32_MAX);
     for (i = 0; i < reg->cut_stored; i++) {
         int64_t elapsed = reg->tick - reg->cut_ticks[i];
@@ -409,7 +413,7 @@ static void update_compliance(reg_state_t *reg, int32_t saturated)
 
 static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
-    reg->estimate_count++;
+    reg->estimate_count = count_up(reg->estimate_count, REG_REST_EVERY_TICKS);
     if (reg->estimate_count >= REG_REST_EVERY_TICKS) {
         reg->estimate_count = 0;
         if (i_ua >= REG_REST_MIN_CURRENT_UA) {
@@ -436,6 +440,10 @@ static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
  * frac + step < 2e9 fits int32. */
 static void slew_toward(int32_t *value_ua, int32_t *frac_fa, int32_t goal_ua, int32_t step_fa)
 {
+    /* fraction 0..FA_PER_UA - 1 and step 0..SLEW_STEP_MAX_FA by construction
+     * (never clamped here); stated so that Eva proves frac + step fits */
+    *frac_fa = min_i32(max_i32(*frac_fa, 0), FA_PER_UA - 1);
+    step_fa = min_i32(max_i32(step_fa, 0), SLEW_STEP_MAX_FA);
     if (*value_ua < goal_ua) {
         *frac_fa += step_fa;
         if (*frac_fa >= FA_PER_UA) {
@@ -582,11 +590,17 @@ static int32_t blind_rise_mv(const reg_state_t *reg)
  * Returns the drive in mV. */
 static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 {
-    int64_t e_ua = (int64_t)reg->setpoint_ua - (int64_t)i_ua;
+    /* setpoint 0..REG_TARGET_MAX_UA and load estimate within its R_Q bounds
+     * by construction (never clamped here): stated so that the PI terms'
+     * bounds survive the state for Eva (no int64 overflow) */
+    int64_t setpoint_ua = (int64_t)min_i32(max_i32(reg->setpoint_ua, 0), REG_TARGET_MAX_UA);
+    int64_t r_est_q = (int64_t)min_i32(max_i32(reg->r_est_q, R_Q(REG_REST_MIN_OHMS)), R_Q(REG_REST_MAX_OHMS));
+    int64_t integ_q2 = clamp_i64(reg->integ_q2, 0, Q2_COMPLIANCE);
+    int64_t e_ua = setpoint_ua - (int64_t)i_ua;
     int64_t rise_q2 = ((int64_t)reg->last_drive_mv + (int64_t)REG_DRIVE_RISE_MV_PER_TICK) * Q2_PER_MV;
-    int64_t scaled = e_ua * (int64_t)reg->r_est_q;            /* 1/1024 mV */
+    int64_t scaled = e_ua * r_est_q;                          /* 1/1024 mV */
     int64_t p_q2 = scaled * REG_KP_NUM;                       /* gains in 1/1024: 1/2^20 mV */
-    int64_t unclamped = reg->integ_q2 + p_q2;
+    int64_t unclamped = integ_q2 + p_q2;
     int64_t drive_q2;
     int64_t blind_cap_q2 = Q2_COMPLIANCE;
     /* SRS-025: a reading above the open-circuit noise bound is evidence that
@@ -623,9 +637,10 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     }
     /* anti-windup: no integration further into a saturated drive */
     if (!(((unclamped >= Q2_COMPLIANCE) && (e_ua > 0)) || ((unclamped <= 0) && (e_ua < 0)))) {
-        reg->integ_q2 = clamp_i64(reg->integ_q2 + (scaled * REG_KI_NUM), 0, Q2_COMPLIANCE);
+        integ_q2 = clamp_i64(integ_q2 + (scaled * REG_KI_NUM), 0, Q2_COMPLIANCE);
     }
-    drive_q2 = clamp_i64(reg->integ_q2 + p_q2, 0, Q2_COMPLIANCE);
+    reg->integ_q2 = integ_q2;
+    drive_q2 = clamp_i64(integ_q2 + p_q2, 0, Q2_COMPLIANCE);
     if (drive_q2 > rise_q2) {
         drive_q2 = rise_q2;
         reg->integ_q2 = clamp_i64(rise_q2 - p_q2, 0, Q2_COMPLIANCE);
@@ -693,9 +708,12 @@ static int32_t low_load_window(int32_t sum_mv)
 /* Adds a reading to the sense window (sum and largest reading). */
 static void sense_add(reg_state_t *reg, int32_t v_mv)
 {
-    reg->sense_sum_mv += v_mv;
+    /* a window holds at most REG_CONTACT_WINDOW_TICKS readings of at most
+     * REG_ADC_VOLTAGE_MAX_MV (range-checked): the bounds never act; they
+     * state them so that Eva proves the sum and the count do not overflow */
+    reg->sense_sum_mv = min_i32(reg->sense_sum_mv, SENSE_SUM_MAX_MV) + v_mv;
     reg->sense_max_mv = max_i32(reg->sense_max_mv, v_mv);
-    reg->sense_n += 1;
+    reg->sense_n = count_up(reg->sense_n, REG_CONTACT_WINDOW_TICKS);
 }
 
 /* Records a finished sense window's sum in the history (SRS-131). */
@@ -708,7 +726,8 @@ static void sense_push(reg_state_t *reg, int32_t sum_mv)
     } else {
         reg->sense_hist_at += 1;
     }
-    reg->sense_hist_mv[reg->sense_hist_at] = sum_mv;
+    /* a window's sum: 0..SENSE_SUM_MAX_MV (never clamped; stated for Eva) */
+    reg->sense_hist_mv[reg->sense_hist_at] = min_i32(max_i32(sum_mv, 0), SENSE_SUM_MAX_MV);
     if (reg->sense_hist_n < REG_CONTACT_HIST) {
         reg->sense_hist_n += 1;
     }
@@ -975,8 +994,11 @@ static void check_voltage(reg_state_t *reg, int32_t v_mv)
 {
     int32_t low = 0;
     if (reg->last_plain != 0) {
-        int32_t tol_mv = max_i32(REG_PLAUSIBLE_ABS_MV, (reg->last_drive_mv * REG_PLAUSIBLE_PERCENT) / 100);
-        if (v_mv < (reg->last_drive_mv - tol_mv)) {
+        /* a drive of 0..compliance by construction (never clamped here):
+         * stated so that Eva proves the percentage does not overflow */
+        int32_t last_mv = min_i32(max_i32(reg->last_drive_mv, 0), REG_COMPLIANCE_MV);
+        int32_t tol_mv = max_i32(REG_PLAUSIBLE_ABS_MV, (last_mv * REG_PLAUSIBLE_PERCENT) / 100);
+        if (v_mv < (last_mv - tol_mv)) {
             low = 1;
         }
     }

@@ -73,10 +73,11 @@ def test_probe_window_with_an_open_circuit_tick_takes_the_low_boot_bound(max_mv,
 
 # ---- SRS-131: contact return, the 8 mV settle rule over 22 windows -----------
 
-def _contact_return(open_windows: int, rise_sum_mv: int):
+def _contact_return(open_windows: int, rise_sum_mv: int, base_sum_mv: int = 3000):
     """Contact lost at the probe, open_windows at the sense level, then 22
-    windows below the contact level: 20 at 30 mV, the last 2 higher by
-    rise_sum_mv / 100 each. Returns the tick output after each of the 22."""
+    windows below the contact level: 20 at base_sum_mv / 100 (30 mV), the
+    last 2 higher by rise_sum_mv / 100 each. Returns the tick output after
+    each of the 22."""
     reg = enabled(1000)
     out = window(reg, lib.REG_SENSE_MV * WINDOW_TICKS)             # open: contact lost
     assert out.flags & FLAG_CONTACT_LOST
@@ -86,7 +87,7 @@ def _contact_return(open_windows: int, rise_sum_mv: int):
     outs = []
     for k in range(lib.REG_CONTACT_HIST):
         late = k >= lib.REG_CONTACT_HIST - lib.REG_CONTACT_WINDOWS
-        outs.append(window(reg, 3000 + (rise_sum_mv if late else 0)))
+        outs.append(window(reg, base_sum_mv + (rise_sum_mv if late else 0)))
     return outs
 
 
@@ -112,6 +113,18 @@ def test_contact_does_not_return_when_the_last_two_windows_rose_by_more_than_8_m
     outs = _contact_return(0, rise_sum_mv)
     assert all(o.flags & FLAG_CONTACT_LOST for o in outs)
     assert all(o.sense == 1 for o in outs)
+
+
+@pytest.mark.req("SRS-131")
+@pytest.mark.parametrize("rise_sum_mv,back", [(800, True), (801, False)])
+def test_settle_rule_holds_at_8_mv_from_windows_reading_0_mv(rise_sum_mv, back):
+    # the earlier windows at exactly 0 mV (a sum of 0: a load below 110 ohm
+    # reads under 1 mV at the sense level) count as 0 in the rise: 8 mV is
+    # settled, 8.01 mV is not (a history storing such a window's sum as 1
+    # would take the 8.01 mV as 8.00 mV)
+    outs = _contact_return(0, rise_sum_mv, base_sum_mv=0)
+    assert all(o.flags & FLAG_CONTACT_LOST for o in outs[:-1])
+    assert bool(outs[-1].flags & FLAG_CONTACT_LOST) is not back
 
 
 @pytest.mark.req("SRS-131")
