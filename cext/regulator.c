@@ -438,12 +438,12 @@ static void update_load_estimate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
 /* Moves a value (whole uA + sub-uA fA) toward goal_ua by at most step_fa.
  * The step is below 1 uA (<= 5e8 fA), so at most one carry into the whole uA;
  * frac + step < 2e9 fits int32. */
-static void slew_toward(int32_t *value_ua, int32_t *frac_fa, int32_t goal_ua, int32_t step_fa)
+static void slew_toward(int32_t *value_ua, int32_t *frac_fa, int32_t goal_ua, int32_t step_in_fa)
 {
     /* fraction 0..FA_PER_UA - 1 and step 0..SLEW_STEP_MAX_FA by construction
      * (never clamped here); stated so that Eva proves frac + step fits */
     *frac_fa = min_i32(max_i32(*frac_fa, 0), FA_PER_UA - 1);
-    step_fa = min_i32(max_i32(step_fa, 0), SLEW_STEP_MAX_FA);
+    const int32_t step_fa = min_i32(max_i32(step_in_fa, 0), SLEW_STEP_MAX_FA);
     if (*value_ua < goal_ua) {
         *frac_fa += step_fa;
         if (*frac_fa >= FA_PER_UA) {
