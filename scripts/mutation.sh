@@ -52,9 +52,10 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # scenario: full run 241/241 (100 %, 4 equivalent left out), every 1-in-5
 # share 100 %. history: full run 513/519 (98.8 %, 66 equivalent left out; the
 # 6 left are listed survivors without a requirement), lowest 1-in-5 share
-# 101/103 (98.1 %, share 3). regulator: full run 943/944 (99.9 %, 47
-# equivalent left out), lowest 1-in-5 share 191/192 (99.5 %, share 2;
-# run alone as CI runs it 190/191, the buffer-overrun mutant `suspicious`).
+# 101/103 (98.1 %, share 3). regulator (with the pulsed mode, c66cb26):
+# each 1-in-5 share run alone as CI runs it 212/212, 245/245, 229/229,
+# 230/230, 221/222: 1137/1138 (99.9 %, 57 equivalent left out), lowest
+# share 4 (99.5 %, the listed `_decode` survivor; `run` 27 `suspicious`).
 # device: full run 63/63 (100 %, 7 equivalent left out), 1-in-2 shares 28/28
 # and 35/35. trace: full run 18/18 (100 %). Both against their own fast test
 # file only (tests/core/test_mut_device.py, test_mut_trace.py; under a second

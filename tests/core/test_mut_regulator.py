@@ -9,7 +9,7 @@ import math
 import pytest
 
 from core.regulator import (FLAG_COMPLIANCE_LIMITED, FLAG_OUTPUT_ENABLED, LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
-                            PolarityChangeRefused, Regulator, RegulatorError, ResetRefused, SimulatedRig, lib)
+                            PolarityChangeRefused, PulseModeRefused, Regulator, RegulatorError, ResetRefused, SimulatedRig, ffi, lib)
 
 INT32_RANGE = "allowed -2147483648 to 2147483647"
 
@@ -492,3 +492,136 @@ def test_enabling_with_a_fault_latched_is_refused_naming_the_fault_and_the_way_o
     assert err.value.code == lib.REG_ERR_FAULT_LATCHED
     assert str(err.value) == (f"output cannot be enabled: fault {reg.fault.name} is latched; "
                               "reset_fault() with no current flowing first")
+
+
+# ---- the pulsed mode's wrapper (SRS-258, SRS-259; issue 14, mutation run of
+# core/regulator.py): messages, refusals and decoded fields with their figures
+
+@pytest.mark.req("SRS-259")
+def test_a_refused_pulse_mode_names_the_mode_the_output_state_and_the_current():
+    reg = Regulator()
+    reg.step(1234, 0, 0)                               # output off, 1.234 mA still read
+    with pytest.raises(PulseModeRefused) as err:
+        reg.set_pulse(10, 50)
+    assert isinstance(err.value, RegulatorError) and err.value.code == lib.REG_ERR_MODE_REFUSED
+    assert str(err.value) == ("mode=pulsed 10 kHz 50 % refused: the output must be off and the current "
+                              "below 0.1 mA (output off, measured 1.234 mA)")
+    assert reg.pulse is None
+    reg.step(0, 0, 0)
+    reg.set_pulse(4.3, 80)                             # off, no current: accepted
+    assert reg.pulse == (4.3, 80)
+    reg.command(5.0, 5.0)
+    reg.enable_output(True)
+    for mode, khz, duty in (("dc", None, None), ("pulsed 4.5 kHz 60 %", 4.5, 60)):
+        with pytest.raises(PulseModeRefused) as err:
+            reg.set_pulse(khz, duty)
+        assert str(err.value) == (f"mode={mode} refused: the output must be off and the current "
+                                  "below 0.1 mA (output on, measured 0 mA)")
+    assert reg.pulse == (4.3, 80)
+
+
+@pytest.mark.req("SRS-259")
+@pytest.mark.parametrize("khz,duty,hz", [(4.3, 50, 4300), (10, 80, 10_000), (7.25, 65, 7250)])
+def test_an_accepted_pulse_mode_is_published_in_hz_and_percent(khz, duty, hz):
+    reg = Regulator()
+    reg.set_pulse(khz, duty)
+    assert reg.pulse == (hz / 1000, duty)
+    out = reg.step(0, 0, 0)
+    assert (out.pulse_hz, out.duty_percent) == (hz, duty)
+    reg.set_pulse(None)                                # back to DC: (0, 0) to the C
+    assert reg.pulse is None
+    out = reg.step(0, 0, 0)
+    assert (out.pulse_hz, out.duty_percent) == (0, 0)
+
+
+@pytest.mark.req("SRS-259", "SRS-018")
+@pytest.mark.parametrize("value", [2**31, -2**31 - 1, True, 1.0, "1", None])
+def test_raw_pulse_and_off_phase_values_outside_int32_are_refused_naming_the_argument(value):
+    reg = Regulator()
+    for call, name in ((lambda: reg.raw_set_pulse(value, 50), "pulse_hz"),
+                       (lambda: reg.raw_set_pulse(10_000, value), "duty_percent"),
+                       (lambda: reg.step(0, 0, 0, off_current_ua=value), "off_current_ua")):
+        with pytest.raises(CommandRejected) as err:
+            call()
+        assert err.value.code == lib.REG_ERR_RANGE
+        assert str(err.value) == f"{name}={value!r} is not an int32: {INT32_RANGE}"
+    assert reg.raw_set_pulse(10_000, 50) == lib.REG_OK
+
+
+@pytest.mark.req("SRS-259")
+@pytest.mark.parametrize("stuck", [2, -1, None])
+def test_a_stuck_stage_argument_out_of_range_is_refused_naming_it(stuck):
+    rig = SimulatedRig()
+    with pytest.raises(CommandRejected) as err:
+        rig.stick_pulse_stage(stuck)
+    assert err.value.code == lib.REG_ERR_RANGE
+    assert str(err.value) == f"stuck={stuck!r} is out of range: allowed True or False"
+
+
+@pytest.mark.req("SRS-258")
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(drive_v=60.001, ticks=1), "drive_v=60.001 is out of range: allowed 0 to 60 V"),
+    (dict(drive_v=-0.001, ticks=1), "drive_v=-0.001 is out of range: allowed 0 to 60 V"),
+    (dict(drive_v=20.0, ticks=0), f"ticks=0 is out of range: allowed 1 to {lib.SIM_MAX_TICKS_PER_ROW} ticks"),
+    (dict(drive_v=20.0, ticks=1.0), f"ticks=1.0 is not an integer: allowed 1 to {lib.SIM_MAX_TICKS_PER_ROW} ticks"),
+    (dict(drive_v=20.0, ticks=1, pulse_khz=10), "duty_percent=None is not an integer: allowed 50 to 80 %"),
+    (dict(drive_v=20.0, ticks=1, duty_percent=50), "pulse_khz=None is not a finite number: allowed 4.3 to 10 kHz"),
+])
+def test_open_loop_drive_arguments_are_refused_naming_the_field_and_range(kwargs, message):
+    rig = SimulatedRig(seed=8)
+    with pytest.raises(CommandRejected) as err:
+        rig.drive_open_loop(**kwargs)
+    assert err.value.code == lib.REG_ERR_RANGE and str(err.value) == message
+
+
+@pytest.mark.req("SRS-258", "SRS-259")
+def test_a_stuck_stage_reads_the_plain_current_in_the_off_phase():
+    """2 kOhm, 1 uF, 20 V at 10 kHz / 50 % with the pulse stage stuck on: the
+    board never gates, so the drive is plain DC and both readings are the DC
+    current, 20 V over series plus skin resistance (8.54 mA, as without pulses)."""
+    rig = SimulatedRig(seed=4, load_ohms=2000, capacitance_uf=1.0)
+    rig.stick_pulse_stage(True)
+    rig.drive_open_loop(20.0, 2000, 10, 50)
+    t = rig.drive_open_loop(20.0, 1, 10, 50)[0]
+    dc_ma = 20.0 / (t.series_ohms + t.skin_ohms) * 1000
+    assert t.off_reading_ma == pytest.approx(dc_ma, rel=1e-3)
+    assert t.on_reading_ma == pytest.approx(dc_ma, rel=1e-3)
+    assert (t.mean_ma, t.peak_ma) == pytest.approx((8.536, 8.536), rel=1e-3)
+    _load_tick_matches_the_c_tick(rig, t)
+    rig.stick_pulse_stage(False)                       # gated again: nothing flows in the off-phase
+    t = rig.drive_open_loop(20.0, 5, 10, 50)[-1]
+    assert t.off_reading_ma == 0.0 and t.on_reading_ma == pytest.approx(t.peak_ma, rel=1e-3)
+    _load_tick_matches_the_c_tick(rig, t)
+
+
+def _load_tick_matches_the_c_tick(rig, t):
+    """The LoadTick of the last tick against the C's sim_tick_t: uA -> mA, V and ohm as they are."""
+    raw = ffi.new("sim_tick_t *")
+    assert lib.sim_last_tick(rig._rig, raw) == lib.REG_OK
+    assert t == (raw.mean_ua / 1000, raw.peak_ua / 1000, raw.skin_swing_v, raw.skin_v,
+                 raw.on_reading_ua / 1000, raw.off_reading_ua / 1000, raw.series_ohms, raw.skin_ohms)
+    assert t.on_reading_ma > 1.0 and t.series_ohms > 100 and t.skin_ohms > 100   # each a live value
+
+
+@pytest.mark.req("SRS-258", "SRS-035")
+def test_decoded_rows_carry_the_skin_voltage_swing_of_the_pulses():
+    """2 kOhm, 1 uF, 15 mA peak at 10 kHz / 50 %: each row carries the C row's
+    largest swing, about 0.37 V (0.340 V at a 13.88 mA peak, SRS-258); plain DC
+    at the same 15 mA swings only by the loop's corrections, a few mV."""
+    rig = SimulatedRig(seed=3, load_ohms=2000, capacitance_uf=1.0)
+    rig.set_pulse(10, 50)
+    rig.command(15.0, 5.0)
+    rig.enable_output(True)
+    rig.run_rows(310, 100, stop_on_event=False)
+    b = rig.run_rows(10, 100, stop_on_event=False)
+    rows = list(b.rows())
+    for i, row in enumerate(rows):
+        _row_fields_match_the_c_row(row, b._buf[i])
+        assert row.skin_swing_v == b._buf[i].skin_swing_v
+    assert all(0.30 < r.skin_swing_v < 0.45 for r in rows), [r.skin_swing_v for r in rows]
+    assert b.last.skin_swing_v == rows[-1].skin_swing_v
+    dc = SimulatedRig(seed=3, load_ohms=2000, capacitance_uf=1.0)
+    dc.command(15.0, 5.0)
+    dc.enable_output(True)
+    dc.run_rows(310, 100, stop_on_event=False)
+    assert all(0.0 < r.skin_swing_v < 0.01 for r in dc.run_rows(10, 100, stop_on_event=False).rows())
