@@ -229,7 +229,7 @@ class BatchResult:
     setpoint_ma: float = 0.0   # regulated value: the reference, held lower while compliance limited
     events: int = 0            # EVENT_* bits within the row
     load_estimate_ohms: float = math.inf  # the regulator's load estimate (SRS-027); math.inf when unknown
-    skin_swing_v: float = 0.0  # largest skin-voltage swing of a tick in the row (SRS-258)
+    skin_swing_v: float = 0.0  # largest skin-voltage swing of a tick in the row (SRS-258); 0 from a board
 
 
 _POLARITIES = {p.value: p for p in Polarity}
@@ -259,7 +259,8 @@ def _decode(row) -> BatchResult:
         setpoint_ma=row.setpoint_ua / 1000,
         events=row.events,
         load_estimate_ohms=math.inf if row.load_estimate_ohms <= 0.0 else row.load_estimate_ohms,
-        skin_swing_v=row.skin_swing_v,
+        # a model quantity: the real-time runner's rows (rt_row_t, a board) carry none
+        skin_swing_v=getattr(row, "skin_swing_v", 0.0),
     )
 
 

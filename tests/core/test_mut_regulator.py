@@ -625,3 +625,15 @@ def test_decoded_rows_carry_the_skin_voltage_swing_of_the_pulses():
     dc.enable_output(True)
     dc.run_rows(310, 100, stop_on_event=False)
     assert all(0.0 < r.skin_swing_v < 0.01 for r in dc.run_rows(10, 100, stop_on_event=False).rows())
+
+
+@pytest.mark.req("SRS-216", "SRS-258")
+def test_a_row_of_the_real_time_runner_decodes_with_no_skin_swing():
+    """The runner's rows (rt_row_t: a board) carry no load-model quantity; the
+    decoder gives 0 V of swing for them (it raised AttributeError, so every
+    real-time session failed at its first row once the pulsed model added it)."""
+    from core.regulator import _decode
+    row = ffi.new("rt_row_t *")[0]
+    row.polarity, row.ticks, row.voltage_mv = 1, 100, 1234
+    got = _decode(row)
+    assert got.skin_swing_v == 0.0 and got.ticks == 100 and got.voltage_v == 1.234
