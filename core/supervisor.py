@@ -1055,11 +1055,12 @@ class Supervisor:
     def _ramp_stalled(self, last) -> bool:
         """In a ramp, the reference waiting for a current that never shows
         (SRS-257, PR-063): the same check over RAMP_STALL_S against the
-        ramp's slew now, while the reading is below CURRENT_SHOWN_MA. The
-        first stall pauses with the contact search (a
-        lifted hand: resume on contact, or the contact timeout); a stall
-        after one whose search found the contact at once, with no current
-        shown since, is a fault: the channels read nothing with a hand in.
+        ramp's slew now, while the reading is below CURRENT_SHOWN_MA and no
+        reading of the window was above NOISE_BOUND_MA. The first stall
+        pauses with the contact search (a lifted hand: resume on contact, or
+        the contact timeout); a stall of DEAD_STALL_S after one whose search
+        found the contact at once with the sense level never open, with no
+        current shown since, is a fault: the channels read nothing with a hand in.
         True if the row is done with."""
         if last.measured_current_ma >= CURRENT_SHOWN_MA:
             # the current shows: the reference no longer waits for evidence, and

@@ -216,3 +216,14 @@ def test_a_hand_back_at_15_kohm_whose_current_shows_late_is_no_fault(capacitance
                                         device=_DeviceWithCapacitance(11, 15000, capacitance_uf))
         assert result.fault is None and result.outcome == "stopped", (out_s, sup.log[-6:])
         assert max(r.r.measured_current_ma for r in rows) >= CURRENT_SHOWN_MA   # its current showed
+
+
+@pytest.mark.req("SRS-257", "SRS-025")
+def test_the_stall_checks_thresholds_are_the_regulators_own():
+    """The supervisor states the regulator's thresholds it reads by (it talks to a
+    Device, not to the C module): they must not drift from cext/regulator_config.h."""
+    from core.regulator import lib
+    from core.supervisor import NOISE_BOUND_MA, OPEN_LEVEL_V
+    assert CURRENT_SHOWN_MA * 1000 == lib.REG_OPEN_ARM_UA == 160
+    assert NOISE_BOUND_MA * 1000 == lib.REG_OPEN_NOISE_UA == 50
+    assert round(OPEN_LEVEL_V * 1000) == lib.REG_BLIND_BOOT_OPEN_MV == 2 * lib.REG_CONTACT_MV
