@@ -34,7 +34,8 @@ from core.history import History, HistoryError, default_db_path
 from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
 from core.scenario import ScenarioError, load_scenario
-from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings, read_decimal
+from core.settings import (PULSE_FIELDS, Mode, SettingsError, Site, TherapySettings, allowed_text,
+                           default_mode, parse_settings, read_decimal)
 from core.supervisor import SessionPlan, Supervisor
 from core.trace import TraceWriter
 
@@ -118,6 +119,11 @@ def _default(field: str) -> Any:
     return TherapySettings.model_fields[field].default
 
 
+def _pulse_default(field: str) -> float:
+    from core.limits import load_limits
+    return float(getattr(load_limits().settings, field).default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core (simulated device by "
@@ -145,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--reverse-polarity", action=argparse.BooleanOptionalAction, default=None,
                      help="reverse the polarity at half time (ramp down, swap, ramp up) "
                           f"(default: {'on' if _default('reverse_polarity') else 'off'})")
+    opt.add_argument("--mode", metavar="{dc,pulsed}",
+                     help="output: plain DC, or pulsed DC whose pulse peak is the set current "
+                          "(default: pulsed for underarms, dc for hands and feet; with --last the last "
+                          "session's)")
+    opt.add_argument("--pulse-khz", type=_number_arg, metavar="F", dest="pulse_khz",
+                     help=f"pulse frequency in kHz: {allowed_text('pulse_khz')} "
+                          f"(default {_pulse_default('pulse_khz'):g})")
+    opt.add_argument("--duty", type=_number_arg, metavar="P", dest="duty_percent",
+                     help=f"pulse duty in percent: {allowed_text('duty_percent')} ".replace("%", "%%")
+                          + f"(default {_pulse_default('duty_percent'):g})")
     opt.add_argument("--last", action="store_true",
                      help="take the settings of the last session in the history (options given "
                           "override), its starting polarity too: Last Setting repeats the last "
@@ -263,13 +279,14 @@ def cmd_session(args: argparse.Namespace) -> int:
         if not (args.last or args.suggested):
             # bad settings are refused before the history is opened: a refused
             # command never creates or upgrades it (SRS-281)
-            _resolve_settings(args, None)
+            _refuse_runner_pulsed(args, _resolve_settings(args, None))
             if args.scenario:
                 _load_scenario(args.scenario)
         if args.last or args.suggested or history_path(args.db).exists():
             history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         settings = _resolve_settings(args, history, user, clock)
+        _refuse_runner_pulsed(args, settings)
         if history is not None:   # age, clock, frequency: before the checklist is asked
             cli_users.check_session(history, user, settings.site.value, clock)
         scenario = _load_scenario(args.scenario) if args.scenario else []
@@ -309,7 +326,8 @@ def cmd_session(args: argparse.Namespace) -> int:
 _SUGGESTION_OPTIONS = (("--current", "current"), ("--minutes", "minutes"), ("--ramp-up", "ramp_up_s"),
                        ("--ramp-down", "ramp_down_s"),
                        ("--reverse-polarity/--no-reverse-polarity", "reverse_polarity"),
-                       ("--polarity", "polarity"), ("--last", "last"))
+                       ("--polarity", "polarity"), ("--mode", "mode"), ("--pulse-khz", "pulse_khz"),
+                       ("--duty", "duty_percent"), ("--last", "last"))
 
 
 def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
@@ -323,6 +341,14 @@ def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
         raise Refused(f"--suggested cannot be combined with {', '.join(given)}: the suggestion shown "
                       "and confirmed is exactly what runs (only --site chooses it); leave these out, "
                       "or leave out --suggested and give the settings; nothing was energised")
+
+
+def _refuse_runner_pulsed(args: argparse.Namespace, settings: TherapySettings) -> None:
+    """The real-time runner's board (the simulated load behind cext/runner.c)
+    has no pulse stage: a pulsed session there is refused (SRS-300)."""
+    if args.runner and settings.mode is Mode.PULSED:
+        raise Refused("--runner: the real-time runner's board has no pulsed output (SRS-300); give "
+                      "--mode dc, or leave out --runner; nothing was energised")
 
 
 def _check_db_arg(db: str | None) -> None:
@@ -367,7 +393,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
     given override those); validated by core.settings (field, value, range)."""
     given = {"site": args.site, "current_ma": args.current, "minutes": args.minutes,
              "ramp_up_s": args.ramp_up_s, "ramp_down_s": args.ramp_down_s,
-             "reverse_polarity": args.reverse_polarity, "start_polarity": args.polarity}
+             "reverse_polarity": args.reverse_polarity, "start_polarity": args.polarity,
+             "mode": args.mode, "pulse_khz": args.pulse_khz, "duty_percent": args.duty_percent}
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
     if args.suggested:
@@ -379,6 +406,11 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
             raise Refused(f"--last: the history {str(history_path(args.db))!r} holds no session; "
                           "give --site, --current and --minutes")
         data.update(last)
+        if given.get("mode") == Mode.DC.value:   # dc chosen over a pulsed Last Setting
+            for name in PULSE_FIELDS:
+                data.pop(name, None)
+    elif "mode" not in given and given.get("site") in set(Site):
+        data["mode"] = default_mode(given["site"]).value   # the site's default mode (SRS-300)
     data.update(given)
     missing = [opt for opt, key in (("--site", "site"), ("--current", "current_ma"),
                                     ("--minutes", "minutes")) if key not in data]
@@ -395,7 +427,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
 
 _OPTION_FIELD = {"--site": "site", "--current": "current_ma", "--minutes": "minutes",
                  "--ramp-up": "ramp_up_s", "--ramp-down": "ramp_down_s",
-                 "--reverse-polarity": "reverse_polarity", "--polarity": "start_polarity"}
+                 "--reverse-polarity": "reverse_polarity", "--polarity": "start_polarity",
+                 "--mode": "mode", "--pulse-khz": "pulse_khz", "--duty": "duty_percent"}
 
 
 def _with_option(message: str) -> str:

@@ -33,14 +33,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
 from core.checklist import ChecklistRecord, evaluate
-from core.device import Device
+from core.device import Device, PulsedOutput
 from core.history import History
 from core.limits import load_limits
 from core.machine import GuardInputs, OutputPermission, TherapyMachine, TransitionNotAllowed
 from core.regulator import LIMITS as REG_LIMITS
 from core.regulator import FaultCode, Polarity, RegulatorError
 from core.scenario import ScenarioEvent, apply_event
-from core.settings import TherapySettings
+from core.settings import Mode, TherapySettings
 
 # The row length (supervisor period) and "no current" come from spec/limits.yaml.
 _LIMITS = load_limits()
@@ -390,6 +390,14 @@ class Supervisor:
         self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
+        # pulsed (SRS-300): the duty as a fraction, None in dc; a device
+        # without a pulse stage is refused before anything is recorded
+        self._duty: float | None = None
+        if settings.mode is Mode.PULSED:
+            if not isinstance(device, PulsedOutput):
+                raise ValueError(f"mode pulsed: the device {type(device).__name__} has no pulsed "
+                                 "output; nothing was energised")
+            self._duty = settings.duty_percent / 100.0
         self.history = history
         self.session_id: int | None = None
         self._next_progress_wall = time.monotonic() + PROGRESS_WALL_S
@@ -526,6 +534,9 @@ class Supervisor:
             # before anything is recorded or energised: the regulator accepts
             # the swap only with the output off and no current (SRS-230)
             self.device.set_polarity(Polarity.REVERSED)
+        if self._duty is not None:
+            # the same for the pulse train: set while the output is off (SRS-259, SRS-300)
+            self.device.set_pulse(self.settings.pulse_khz, self.settings.duty_percent)
         if self.history is not None:
             self.session_id = self.history.begin_session(self.settings, checklist=self.checklist)
         self._send("start")
