@@ -558,7 +558,8 @@ def _supervise(args, settings, plan, device, scenario, history, trace_stream, ch
         observers.append(_TraceObserver(TraceWriter(trace_stream, device.tick_hz)))
     live = None
     if sys.stderr.isatty():
-        live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s)
+        live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s,
+                        pulsed=settings.mode is Mode.PULSED)
         observers.append(_LiveObserver(live))
     if isinstance(history.clock, cli_users.SimulatedWallClock):
         observers.append(history.clock)   # --now: the wall clock follows simulated time
@@ -593,7 +594,8 @@ def _supervise(args, settings, plan, device, scenario, history, trace_stream, ch
             "max_current_mA": round(result.max_current_ma, 4), "states": result.states,
             "session_id": result.session_id, "end_reason": result.end_reason,
             **result.counts(),
-            "checklist": None if checklist is None else checklist.mode}
+            "checklist": None if checklist is None else checklist.mode,
+            **result.pulsed_figures()}
 
 
 def _summary_text(s: dict[str, Any]) -> str:
@@ -602,9 +604,13 @@ def _summary_text(s: dict[str, Any]) -> str:
         fault += f" (ended: {s['end_reason']})"
     if s.get("density_limits"):
         fault += f" (current lowered {s['density_limits']}x: contact area)"
-    return (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
+    text = (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
             f"{s['current_mA']:g} mA, treated {s['treat_s'] / 60:.2f} of {s['minutes']:g} min, "
             f"{s['delivered_mAmin']:.1f} mA*min delivered, max {s['max_current_mA']:.2f} mA")
+    if s.get("mode") == Mode.PULSED.value:   # the set current is the peak; the mean beside it (SRS-301)
+        text += (f"; pulsed {s['pulse_khz']:g} kHz {s['duty_percent']} %: peak "
+                 f"{s['peak_current_mA']:.2f} mA, mean {s['mean_current_mA']:.2f} mA in treatment")
+    return text
 
 
 # --- history ---------------------------------------------------------------------
@@ -654,7 +660,9 @@ def _history_json(r) -> dict[str, Any]:
             "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at,
             "end_reason": r.end_reason, **_COUNTS_UNKNOWN, **r.counts,
             "checklist": None if r.checklist is None else r.checklist.get("mode"),
-            "checklist_record": r.checklist}
+            "checklist_record": r.checklist,
+            # a pulsed session's train (SRS-301); a dc record has none, as before
+            **{k: st[k] for k in ("mode", *PULSE_FIELDS) if k in st}}
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -682,6 +690,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         st = r.settings
         rev = " reversal" if st.get("reverse_polarity") else ""
         rev += " start-reversed" if st.get("start_polarity") == "reversed" else ""
+        if st.get("mode") == Mode.PULSED.value:   # SRS-301: the train, and the mean beside the peak
+            mean = r.counts.get("mean_current_mA")
+            rev += (f" pulsed {_cell(st.get('pulse_khz'), 'g')} kHz {_cell(st.get('duty_percent'), '')} %"
+                    + ("" if mean is None else f" mean {_cell(mean, '.2f')} mA"))
         fault = f" fault={','.join(r.faults)}" if r.faults else ""
         if r.end_reason and r.end_reason not in ("time_up", "stop"):
             fault += f" ended={r.end_reason}"

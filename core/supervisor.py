@@ -283,6 +283,21 @@ class SessionResult:
     history_error: str | None = None
     io_errors: list[str] = field(default_factory=list)
 
+    # pulsed (SRS-301): (pulse_khz, duty_percent); None in dc
+    pulse: tuple[float, int] | None = None
+
+    def pulsed_figures(self) -> dict[str, object]:
+        """A pulsed session's figures beside the dc ones (SRS-301): its train,
+        the largest true current (the pulse peak) and the mean current of the
+        treatment phase (its charge over its time); nothing in dc, whose
+        summary and record stay as they were."""
+        if self.pulse is None:
+            return {}
+        treat_min = self.treat_s / 60.0
+        mean_ma = self.treat_delivered_mamin / treat_min if treat_min > 0 else 0.0
+        return {"mode": "pulsed", "pulse_khz": self.pulse[0], "duty_percent": self.pulse[1],
+                "peak_current_mA": round(self.max_current_ma, 4), "mean_current_mA": round(mean_ma, 4)}
+
     def counts(self) -> dict[str, int | float]:
         """What the session bounds of SRS-090 and SRS-092 counted, as the
         summary and the history record them."""
@@ -572,7 +587,9 @@ class Supervisor:
                     end_reason=result.end_reason,
                     counts={**result.counts(),   # the history also keeps the treatment figures
                             "treat_delivered_mAmin": round(result.treat_delivered_mamin, 4),
-                            "treat_in_band_s": round(result.treat_in_band_s, 3)})
+                            "treat_in_band_s": round(result.treat_in_band_s, 3),
+                            **{k: v for k, v in result.pulsed_figures().items()   # SRS-301
+                               if k.endswith("_mA")}})
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"
                 self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
@@ -642,7 +659,9 @@ class Supervisor:
             pauses=self.pauses, antishock_cuts=self.cuts, ramp_s=self.ramp_ticks / self.tick_hz,
             density_limits=self.density_limits, density_pauses=self.density_pauses,
             treat_delivered_mamin=self.treat_charge_mas / 60.0,
-            treat_in_band_s=self.treat_in_band_ticks / self.tick_hz)
+            treat_in_band_s=self.treat_in_band_ticks / self.tick_hz,
+            pulse=None if self._duty is None else (float(self.settings.pulse_khz or 0),
+                                                    int(self.settings.duty_percent or 0)))
 
     # -- one step: command, run to the next boundary, check, translate --------
     def step(self) -> None:
@@ -1174,11 +1193,23 @@ class Supervisor:
         return True
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------
+    def _load_ohms(self, last) -> float:
+        """The load for the density checks. Pulsed and driving (SRS-302): the
+        mean electrode voltage over the mean current of the last row, which
+        in the pulse train's steady state is the DC load whatever the skin
+        capacitance (the regulator's V/I on the pulse peak reads 27-85 % of
+        it); so the baseline, the drive's estimates and the sense level's
+        (never gated, SRS-259) compare as in DC. Otherwise the regulator's."""
+        if self._duty is None or self.state not in ("ramp", "treat", "limited") or last is None:
+            return _load_estimate_ohms(last)
+        mean_ma = abs(last.mean_current_ma)
+        return 1000.0 * abs(last.mean_voltage_v) / mean_ma if mean_ma > 0.0 else math.inf
+
     def _area_too_small(self, last) -> bool:
         """The load beyond the pause bound of the baseline (fingertips, a pad
         that slipped). Unknown (no estimate) counts as not too small: the
         regulator's contact detection decides, and the ramp checks again."""
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         return (self._r_base is not None and math.isfinite(r_now)
                 and r_now >= _LIMITS.load_pause_ratio * self._r_base)
 
@@ -1193,7 +1224,7 @@ class Supervisor:
             return False
         if self.paused_ticks < round(SENSE_SETTLE_S * self.tick_hz):
             return True   # the sense level settles first (the cut discharges the load)
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         return not (math.isfinite(r_now) and not self._area_too_small(last))
 
     def _density(self, last) -> bool:
@@ -1202,7 +1233,7 @@ class Supervisor:
         does not exceed its value at the baseline; pause beyond the pause
         bound; give the set current back when the load is back. True if an
         event was sent."""
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         if not math.isfinite(r_now):
             return False
         state = self.state

@@ -143,3 +143,46 @@ def test_the_supervisor_commands_the_train_before_the_output_is_first_enabled():
     with pytest.raises(ValueError, match="has no pulsed output; nothing was energised"):
         Supervisor(_DcOnly(), parse_settings({"site": "underarms", "current_ma": 4, "minutes": 10,
                                               "mode": "pulsed"}), checklist=PASSED)
+
+
+# ---- slice 3b: what a pulsed session shows and records (SRS-301) ----
+
+DC_KEYS = {"outcome", "fault", "site", "current_mA", "minutes", "treat_s", "delivered_mAmin", "max_current_mA",
+           "states", "session_id", "end_reason", "pauses", "antishock_cuts", "ramp_s", "density_limits",
+           "density_pauses", "checklist"}
+PULSED_KEYS = {"mode", "pulse_khz", "duty_percent", "peak_current_mA", "mean_current_mA"}
+
+
+@pytest.mark.req("SRS-301")
+def test_summary_trace_and_history_show_peak_and_mean(tmp_path, capsys):
+    import csv
+    db, trace = tmp_path / "h.sqlite", tmp_path / "t.csv"
+    code, out, err = run(capsys, *session(db, "--trace", str(trace), "--mode", "pulsed", site="hands",
+                                          current="15"))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert set(summary) == DC_KEYS | PULSED_KEYS
+    assert 15 <= summary["peak_current_mA"] <= 15 * 1.02 + 0.1
+    assert 0.45 * 15 <= summary["mean_current_mA"] <= 0.5 * 15
+    # the delivered charge is the mean's: 10 min at the treatment mean plus the ramps' share
+    assert summary["delivered_mAmin"] == pytest.approx(summary["mean_current_mA"] * 10.5, rel=0.02)
+    rows = [r for r in csv.DictReader(trace.open()) if r["state"] == "treat"]
+    assert min(float(r["peak_mA"]) for r in rows) >= 15 - 0.15
+    assert max(float(r["current_mA"]) for r in rows) <= 0.5 * 15        # current_mA: the mean
+    code, out, _ = run(capsys, "history", "--db", str(db), "--json")
+    (row,) = json.loads(out)
+    assert {k: row[k] for k in PULSED_KEYS} == {k: summary[k] for k in PULSED_KEYS}
+    code, out, _ = run(capsys, "history", "--db", str(db))
+    assert f"pulsed 10 kHz 50 % mean {summary['mean_current_mA']:.2f} mA" in out
+    text_run = session(tmp_path / "h2.sqlite", "--mode", "pulsed", site="hands", current="15")
+    code, out, err = run(capsys, *[a for a in text_run if a != "--json"])
+    assert code == 0 and "; pulsed 10 kHz 50 %: peak 15." in err and " mA in treatment" in err
+
+
+@pytest.mark.req("SRS-301")
+def test_a_dc_summary_and_history_row_keep_their_keys(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    code, out, _ = run(capsys, *session(db, site="hands", current="15"))
+    assert code == 0 and set(json.loads(out)) == DC_KEYS
+    code, out, _ = run(capsys, "history", "--db", str(db), "--json")
+    assert not PULSED_KEYS & set(json.loads(out)[0])
