@@ -70,6 +70,15 @@ FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with 
 # a ramp stalled twice with the contact sensed and no current shown (SRS-257):
 # the current channels read nothing where the sense window sees a hand
 FAULT_NO_CURRENT = "no_current_with_contact"
+# pulsed (SRS-303): a batch's mean current above its duty's share of its
+# largest current: the stage runs a longer duty than the one commanded
+FAULT_PULSE_DUTY = "pulse_duty"
+# The mean of a batch at most duty x its largest current: the stage sinks
+# nothing between the pulses and no pulse carries more than its peak. 5 %
+# above it (a duty 2.5 points long at 50 %) plus 0.05 mA (the sense level's
+# ungated 0.1 mA) is a fault; a working stage stays 1-3 % below (SRS-303).
+PULSE_DUTY_MARGIN = 0.05
+PULSE_DUTY_MARGIN_MA = 0.05
 
 # Why a session ended early on one of its bounds (SRS-090): the end reason in
 # the result, the JSON summary and the history; the outcome is "interrupted".
@@ -818,12 +827,30 @@ class Supervisor:
             return
         if state == "paused":
             self._note_open_rows(batch)
+        if self._duty is not None and self._duty_exceeded(state, batch, batch.rows_run * tpr):
+            return
         violation = self._check_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
             self._enter_fault(FAULT_TABLE_VIOLATION)
             return
         self._translate(batch.last)
+
+    def _duty_exceeded(self, state: str, batch, ticks: int) -> bool:
+        """Pulsed (SRS-303): a batch under drive whose mean current exceeds
+        the commanded duty's share of its largest current is a fault with the
+        output off (HAZ-47: a longer duty than chosen, a higher mean)."""
+        peak_ma = abs(batch.max_current_ma)
+        if state not in ("ramp", "treat", "limited") or ticks <= 0 or peak_ma < LOAD_ESTIMATE_MIN_MA:
+            return False
+        mean_ma = abs(batch.charge_mas) / (ticks / self.tick_hz)
+        bound_ma = self._duty * peak_ma * (1.0 + PULSE_DUTY_MARGIN) + PULSE_DUTY_MARGIN_MA
+        if mean_ma <= bound_ma:
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s pulsed: mean {mean_ma:.3f} mA above {bound_ma:.3f} mA, "
+                        f"the {100 * self._duty:.0f} % duty of the largest current {peak_ma:.3f} mA")
+        self._enter_fault(FAULT_PULSE_DUTY)
+        return True
 
     # -- the regulation loop is alive and on time (SRS-091) --------------------------
     def _check_loop(self, batch, rows_run_ticks: int) -> bool:
