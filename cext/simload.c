@@ -523,16 +523,18 @@ static double dc_step(sim_rig_t *rig, double *peak_a)
 /* One on- or off-segment of dt_s of the pulsed plain drive at v volts (0 in
  * the off-phase), solved in closed form as dc_step solves a tick, with the
  * decay factors of dt_s. Returns the charge of the segment in A*s; *peak_a
- * gets its largest current. */
-static double pulse_segment(sim_rig_t *rig, double v, double dt_s, double *peak_a)
+ * gets its largest current, *v_vs the integral of the electrode voltage over
+ * the segment in V*s (SRS-302). */
+static double pulse_segment(sim_rig_t *rig, double v, double dt_s, double *peak_a, double *v_vs)
 {
     const double clamp_a = (double)SIM_CLAMP_UA * 1e-6;
     double e_off;
-    double m_unused;
+    double m_off;
     double q_as = 0.0;
     double peak = 0.0;
     double i0 = (v - rig->vc_v) * rig->g_drive_s;
-    decay_over(dt_s, rig->c_f * rig->rsk_ohm, &e_off, &m_unused);
+    double v_mean = v;   /* the electrode at the drive: open, or driving through Rs */
+    decay_over(dt_s, rig->c_f * rig->rsk_ohm, &e_off, &m_off);
     if (rig->lifted != 0) {
         rig->vc_v *= e_off;
         rig->i_end_a = 0.0;
@@ -547,14 +549,17 @@ static double pulse_segment(sim_rig_t *rig, double v, double dt_s, double *peak_
         peak = i;
         rig->i_end_a = i;
         rig->v_term_v = i * rig->short_ohm;
+        v_mean = rig->v_term_v;
     } else if (i0 <= 0.0) {
         /* off-phase (or a drive below the skin voltage): the stage cannot
          * sink current, the skin charge decays through the skin resistance */
+        v_mean = rig->vc_v * m_off;   /* the electrode floats at the skin voltage */
         rig->vc_v *= e_off;
         rig->i_end_a = 0.0;
         rig->v_term_v = rig->vc_v;
     } else if (i0 > clamp_a) {
         double vinf = clamp_a * rig->rsk_ohm;
+        v_mean = vinf + ((rig->vc_v - vinf) * m_off) + (clamp_a * rig->rs_ohm);
         rig->vc_v = vinf + ((rig->vc_v - vinf) * e_off);
         q_as = clamp_a * dt_s;
         peak = clamp_a;
@@ -577,6 +582,7 @@ static double pulse_segment(sim_rig_t *rig, double v, double dt_s, double *peak_
         rig->v_term_v = v;
     }
     *peak_a = peak;
+    *v_vs = v_mean * dt_s;
     return q_as;
 }
 
@@ -591,6 +597,7 @@ static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
     int32_t left = rig->pulse_hz;   /* units of the tick still to run */
     int32_t n;
     double q_as = 0.0;
+    double v_vs = 0.0;
     double peak = 0.0;
     for (n = 0; (n < SIM_PULSE_MAX_SEGMENTS) && (left > 0); n++) {
         int32_t on = 0;
@@ -608,7 +615,9 @@ static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
         if ((on != 0) && (rig->pulse_phase == 0)) {
             rig->i_on_a = 0.0;   /* a new pulse: the peak-hold restarts */
         }
-        q_as += pulse_segment(rig, (on != 0) ? v : 0.0, (double)du * unit_s, &seg_peak);
+        double seg_vs = 0.0;
+        q_as += pulse_segment(rig, (on != 0) ? v : 0.0, (double)du * unit_s, &seg_peak, &seg_vs);
+        v_vs += seg_vs;
         peak = (seg_peak > peak) ? seg_peak : peak;
         rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
         rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
@@ -627,6 +636,7 @@ static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
     }
     rig->i_end_a = rig->i_on_a;
     rig->v_term_v = rig->v_on_v;
+    rig->tick_vmean_v = v_vs / TICK_S;
     *peak_a = peak;
     return q_as / TICK_S;
 }
@@ -650,6 +660,7 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
         mean_a = pulsed_step(rig, v, peak_a);
     } else {
         mean_a = dc_step(rig, peak_a);
+        rig->tick_vmean_v = rig->v_term_v;   /* DC: the tick's end value, as the row's reading */
         /* a first-order decay is monotone: the extremes are at the ends */
         rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
         rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
@@ -838,12 +849,14 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
             double sum_a = 0.0;
             double row_peak_a = 0.0;
             double row_swing_v = 0.0;
+            double sum_v = 0.0;
             if ((options & SIM_OPT_KICK_EACH_ROW) != 0u) {
                 (void)sim_kick(rig);
             }
             for (t = 0u; t < ticks_per_row; t++) {
                 double peak_a;
                 sum_a += rig_tick(rig, &peak_a, &events);
+                sum_v += rig->tick_vmean_v;
                 if (peak_a > row_peak_a) {
                     row_peak_a = peak_a;
                 }
@@ -852,6 +865,7 @@ int32_t sim_run_rows(sim_rig_t *rig, sim_row_t *rows, uint32_t max_rows, uint32_
                 }
             }
             row->skin_swing_v = row_swing_v;
+            row->mean_voltage_v = sum_v / (double)ticks_per_row;
             row->ticks = (int32_t)ticks_per_row;
             row->mean_current_ua = (sum_a / (double)ticks_per_row) * 1e6;
             row->peak_current_ua = row_peak_a * 1e6;

@@ -103,6 +103,8 @@ typedef struct {
     double load_ohms;        /* model load at the end of the row (0: open) */
     double load_estimate_ohms; /* the regulator's load estimate at the end of the row (0: unknown) */
     double skin_swing_v;     /* largest skin-voltage swing of a tick within the row (SRS-258) */
+    double mean_voltage_v;   /* electrode voltage, mean over the row: pulsed, the exact mean of each
+                              * segment; otherwise each tick's end value (SRS-302) */
     int32_t ticks;
     int32_t measured_ua;
     int32_t voltage_mv;      /* electrode voltage reading */
@@ -174,6 +176,7 @@ typedef struct {
     double v_off_v;          /* electrode voltage at the end of the last off-phase */
     double skin_min_v;       /* skin (capacitor) voltage, lowest and highest within the last tick */
     double skin_max_v;
+    double tick_vmean_v;     /* electrode voltage of the last tick: mean (pulsed) or end (SRS-302) */
     double tick_mean_a;      /* true current of the last tick: mean and largest */
     double tick_peak_a;
     double tick_rs_ohm;      /* the resistances the last tick ran with */

@@ -34,7 +34,8 @@ from core.history import History, HistoryError, default_db_path
 from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
 from core.scenario import ScenarioError, load_scenario
-from core.settings import SettingsError, Site, TherapySettings, allowed_text, parse_settings, read_decimal
+from core.settings import (PULSE_FIELDS, Mode, SettingsError, Site, TherapySettings, allowed_text,
+                           default_mode, parse_settings, read_decimal)
 from core.supervisor import SessionPlan, Supervisor
 from core.trace import TraceWriter
 
@@ -118,6 +119,11 @@ def _default(field: str) -> Any:
     return TherapySettings.model_fields[field].default
 
 
+def _pulse_default(field: str) -> float:
+    from core.limits import load_limits
+    return float(getattr(load_limits().settings, field).default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="ionto", description="Tap-water iontophoresis control core (simulated device by "
@@ -145,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--reverse-polarity", action=argparse.BooleanOptionalAction, default=None,
                      help="reverse the polarity at half time (ramp down, swap, ramp up) "
                           f"(default: {'on' if _default('reverse_polarity') else 'off'})")
+    opt.add_argument("--mode", metavar="{dc,pulsed}",
+                     help="output: plain DC, or pulsed DC whose pulse peak is the set current "
+                          "(default: pulsed for underarms, dc for hands and feet; with --last the last "
+                          "session's)")
+    opt.add_argument("--pulse-khz", type=_number_arg, metavar="F", dest="pulse_khz",
+                     help=f"pulse frequency in kHz: {allowed_text('pulse_khz')} "
+                          f"(default {_pulse_default('pulse_khz'):g})")
+    opt.add_argument("--duty", type=_number_arg, metavar="P", dest="duty_percent",
+                     help=f"pulse duty in percent: {allowed_text('duty_percent')} ".replace("%", "%%")
+                          + f"(default {_pulse_default('duty_percent'):g})")
     opt.add_argument("--last", action="store_true",
                      help="take the settings of the last session in the history (options given "
                           "override), its starting polarity too: Last Setting repeats the last "
@@ -263,13 +279,14 @@ def cmd_session(args: argparse.Namespace) -> int:
         if not (args.last or args.suggested):
             # bad settings are refused before the history is opened: a refused
             # command never creates or upgrades it (SRS-281)
-            _resolve_settings(args, None)
+            _refuse_runner_pulsed(args, _resolve_settings(args, None))
             if args.scenario:
                 _load_scenario(args.scenario)
         if args.last or args.suggested or history_path(args.db).exists():
             history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
         settings = _resolve_settings(args, history, user, clock)
+        _refuse_runner_pulsed(args, settings)
         if history is not None:   # age, clock, frequency: before the checklist is asked
             cli_users.check_session(history, user, settings.site.value, clock)
         scenario = _load_scenario(args.scenario) if args.scenario else []
@@ -309,7 +326,8 @@ def cmd_session(args: argparse.Namespace) -> int:
 _SUGGESTION_OPTIONS = (("--current", "current"), ("--minutes", "minutes"), ("--ramp-up", "ramp_up_s"),
                        ("--ramp-down", "ramp_down_s"),
                        ("--reverse-polarity/--no-reverse-polarity", "reverse_polarity"),
-                       ("--polarity", "polarity"), ("--last", "last"))
+                       ("--polarity", "polarity"), ("--mode", "mode"), ("--pulse-khz", "pulse_khz"),
+                       ("--duty", "duty_percent"), ("--last", "last"))
 
 
 def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
@@ -323,6 +341,14 @@ def _refuse_suggested_with_settings(args: argparse.Namespace) -> None:
         raise Refused(f"--suggested cannot be combined with {', '.join(given)}: the suggestion shown "
                       "and confirmed is exactly what runs (only --site chooses it); leave these out, "
                       "or leave out --suggested and give the settings; nothing was energised")
+
+
+def _refuse_runner_pulsed(args: argparse.Namespace, settings: TherapySettings) -> None:
+    """The real-time runner's board (the simulated load behind cext/runner.c)
+    has no pulse stage: a pulsed session there is refused (SRS-300)."""
+    if args.runner and settings.mode is Mode.PULSED:
+        raise Refused("--runner: the real-time runner's board has no pulsed output (SRS-300); give "
+                      "--mode dc, or leave out --runner; nothing was energised")
 
 
 def _check_db_arg(db: str | None) -> None:
@@ -367,7 +393,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
     given override those); validated by core.settings (field, value, range)."""
     given = {"site": args.site, "current_ma": args.current, "minutes": args.minutes,
              "ramp_up_s": args.ramp_up_s, "ramp_down_s": args.ramp_down_s,
-             "reverse_polarity": args.reverse_polarity, "start_polarity": args.polarity}
+             "reverse_polarity": args.reverse_polarity, "start_polarity": args.polarity,
+             "mode": args.mode, "pulse_khz": args.pulse_khz, "duty_percent": args.duty_percent}
     given = {k: v for k, v in given.items() if v is not None}
     data: dict[str, Any] = {}
     if args.suggested:
@@ -379,6 +406,11 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
             raise Refused(f"--last: the history {str(history_path(args.db))!r} holds no session; "
                           "give --site, --current and --minutes")
         data.update(last)
+        if given.get("mode") == Mode.DC.value:   # dc chosen over a pulsed Last Setting
+            for name in PULSE_FIELDS:
+                data.pop(name, None)
+    elif "mode" not in given and given.get("site") in set(Site):
+        data["mode"] = default_mode(given["site"]).value   # the site's default mode (SRS-300)
     data.update(given)
     missing = [opt for opt, key in (("--site", "site"), ("--current", "current_ma"),
                                     ("--minutes", "minutes")) if key not in data]
@@ -395,7 +427,8 @@ def _resolve_settings(args: argparse.Namespace, history, user=None, clock=None) 
 
 _OPTION_FIELD = {"--site": "site", "--current": "current_ma", "--minutes": "minutes",
                  "--ramp-up": "ramp_up_s", "--ramp-down": "ramp_down_s",
-                 "--reverse-polarity": "reverse_polarity", "--polarity": "start_polarity"}
+                 "--reverse-polarity": "reverse_polarity", "--polarity": "start_polarity",
+                 "--mode": "mode", "--pulse-khz": "pulse_khz", "--duty": "duty_percent"}
 
 
 def _with_option(message: str) -> str:
@@ -525,7 +558,8 @@ def _supervise(args, settings, plan, device, scenario, history, trace_stream, ch
         observers.append(_TraceObserver(TraceWriter(trace_stream, device.tick_hz)))
     live = None
     if sys.stderr.isatty():
-        live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s)
+        live = LiveView(sys.stderr, plan.current_ma, plan.treat_time_s,
+                        pulsed=settings.mode is Mode.PULSED)
         observers.append(_LiveObserver(live))
     if isinstance(history.clock, cli_users.SimulatedWallClock):
         observers.append(history.clock)   # --now: the wall clock follows simulated time
@@ -560,7 +594,8 @@ def _supervise(args, settings, plan, device, scenario, history, trace_stream, ch
             "max_current_mA": round(result.max_current_ma, 4), "states": result.states,
             "session_id": result.session_id, "end_reason": result.end_reason,
             **result.counts(),
-            "checklist": None if checklist is None else checklist.mode}
+            "checklist": None if checklist is None else checklist.mode,
+            **result.pulsed_figures()}
 
 
 def _summary_text(s: dict[str, Any]) -> str:
@@ -569,9 +604,13 @@ def _summary_text(s: dict[str, Any]) -> str:
         fault += f" (ended: {s['end_reason']})"
     if s.get("density_limits"):
         fault += f" (current lowered {s['density_limits']}x: contact area)"
-    return (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
+    text = (f"session {s['session_id']}: {s['outcome']}{fault}; {s['site']} "
             f"{s['current_mA']:g} mA, treated {s['treat_s'] / 60:.2f} of {s['minutes']:g} min, "
             f"{s['delivered_mAmin']:.1f} mA*min delivered, max {s['max_current_mA']:.2f} mA")
+    if s.get("mode") == Mode.PULSED.value:   # the set current is the peak; the mean beside it (SRS-301)
+        text += (f"; pulsed {s['pulse_khz']:g} kHz {s['duty_percent']} %: peak "
+                 f"{s['peak_current_mA']:.2f} mA, mean {s['mean_current_mA']:.2f} mA in treatment")
+    return text
 
 
 # --- history ---------------------------------------------------------------------
@@ -621,7 +660,9 @@ def _history_json(r) -> dict[str, Any]:
             "faults": r.faults, "started_at": r.started_at, "ended_at": r.ended_at,
             "end_reason": r.end_reason, **_COUNTS_UNKNOWN, **r.counts,
             "checklist": None if r.checklist is None else r.checklist.get("mode"),
-            "checklist_record": r.checklist}
+            "checklist_record": r.checklist,
+            # a pulsed session's train (SRS-301); a dc record has none, as before
+            **{k: st[k] for k in ("mode", *PULSE_FIELDS) if k in st}}
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -649,6 +690,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         st = r.settings
         rev = " reversal" if st.get("reverse_polarity") else ""
         rev += " start-reversed" if st.get("start_polarity") == "reversed" else ""
+        if st.get("mode") == Mode.PULSED.value:   # SRS-301: the train, and the mean beside the peak
+            mean = r.counts.get("mean_current_mA")
+            rev += (f" pulsed {_cell(st.get('pulse_khz'), 'g')} kHz {_cell(st.get('duty_percent'), '')} %"
+                    + ("" if mean is None else f" mean {_cell(mean, '.2f')} mA"))
         fault = f" fault={','.join(r.faults)}" if r.faults else ""
         if r.end_reason and r.end_reason not in ("time_up", "stop"):
             fault += f" ended={r.end_reason}"

@@ -122,6 +122,17 @@ class Device(Protocol):
         stopped loop (SRS-091)."""
 
 
+@runtime_checkable
+class PulsedOutput(Protocol):
+    """A device whose board gates the drive into pulses (SRS-259, SRS-300):
+    a capability beside `Device`, which a DC-only board does not offer."""
+
+    def set_pulse(self, pulse_khz: float | None, duty_percent: int | None = None) -> None:
+        """Pulsed drive at pulse_khz and duty_percent from the next enable,
+        or plain DC (None); refused (PulseModeRefused) unless the output is
+        off and |I| < 0.1 mA, out of range: CommandRejected, nothing changed."""
+
+
 class SimulatedDevice:
     """The default device: the C regulator driving the C load model.
 
@@ -129,8 +140,11 @@ class SimulatedDevice:
     and tests act on the simulated patient, never part of `Device`.
     """
 
-    def __init__(self, seed: int = 0, load_ohms: float = 2000.0) -> None:
-        self._rig = SimulatedRig(seed=seed, load_ohms=load_ohms)
+    def __init__(self, seed: int = 0, load_ohms: float = 2000.0,
+                 capacitance_uf: float | None = None) -> None:
+        # the skin capacitance: the load model's default unless given (SRS-258)
+        self._rig = (SimulatedRig(seed=seed, load_ohms=load_ohms) if capacitance_uf is None
+                     else SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf))
         self.tick_hz = int(self._rig.tick_hz)
         self.hard_limit_ma = float(self._rig.hard_limit_ma)
         self.compliance_v = float(self._rig.compliance_v)
@@ -149,6 +163,9 @@ class SimulatedDevice:
 
     def set_polarity(self, polarity: Polarity) -> None:
         self._rig.set_polarity(polarity)
+
+    def set_pulse(self, pulse_khz: float | None, duty_percent: int | None = None) -> None:
+        self._rig.set_pulse(pulse_khz, duty_percent)
 
     def kick_watchdog(self) -> None:
         self._rig.kick_watchdog()

@@ -54,8 +54,16 @@ class Range(_Strict):
         return f"{_num(self.min)}..{_num(self.max)} {self.unit}"
 
 
+class ModeDefault(_Strict):
+    """The output mode a site starts with when the user chooses none (SRS-300)."""
+
+    value: Literal["dc", "pulsed"]
+    rationale: str = Field(min_length=20)
+
+
 class SiteLimits(_Strict):
     instruction_key: Literal["trays", "pads"]
+    mode_default: ModeDefault
     current_ma: Range
 
 
@@ -69,6 +77,8 @@ class Settings(_Strict):
     ramp_up_s: Range
     ramp_down_s: Range
     reverse_polarity: BoolSetting
+    pulse_khz: Range
+    duty_percent: Range
 
 
 class SessionValue(_Strict):
@@ -81,6 +91,7 @@ class Session(_Strict):
     contact_timeout_s: SessionValue
     zero_current_ma: SessionValue
     current_step_ma: SessionValue
+    pulse_khz_step: SessionValue
     ramp_overrun_s: SessionValue
     supervisor_period_max_ms: SessionValue
     session_charge_margin_percent: SessionValue
@@ -125,6 +136,13 @@ class Limits(_Strict):
     @property
     def current_step_ma(self) -> float:
         return self.session.current_step_ma.value
+
+    @property
+    def pulse_khz_step(self) -> float:
+        return self.session.pulse_khz_step.value
+
+    def mode_default(self, site: str) -> str:
+        return self.sites[site].mode_default.value
 
     @property
     def ramp_overrun_s(self) -> float:

@@ -33,10 +33,13 @@ RAMP_TEXT = {  # state -> what the ramp is doing (the timer runs only in treat)
 
 def format_line(state: str, current_ma: float, voltage_v: float, load_ohms: float,
                 flowing_fraction: float, time_left_s: float, progress: float,
-                set_current_ma: float | None = None) -> str:
+                set_current_ma: float | None = None, mean_ma: float | None = None) -> str:
+    """`mean_ma` given (pulsed, SRS-301): `current_ma` is the pulse peak and
+    both are shown, the peak first (the set current is the peak)."""
     minutes, seconds = divmod(max(0, round(time_left_s)), 60)
     kohm = f"{load_ohms / 1000:6.2f}" if load_ohms < 1e7 else "  open"
-    line = (f"{state:<15} {current_ma:6.2f} mA {voltage_v:5.1f} V {kohm} kOhm "
+    amps = f"{current_ma:6.2f} mA" if mean_ma is None else f"{current_ma:6.2f} mA peak {mean_ma:6.2f} mA mean"
+    line = (f"{state:<15} {amps} {voltage_v:5.1f} V {kohm} kOhm "
             f"{100 * flowing_fraction:4.0f}% flowing  {minutes:2d}:{seconds:02d} left "
             f"{progress_bar(progress)}")
     ramp = RAMP_TEXT.get(state)
@@ -46,7 +49,9 @@ def format_line(state: str, current_ma: float, voltage_v: float, load_ohms: floa
 
 
 class LiveView:
-    def __init__(self, stream: IO[str], set_current_ma: float, set_time_s: float) -> None:
+    def __init__(self, stream: IO[str], set_current_ma: float, set_time_s: float,
+                 pulsed: bool = False) -> None:
+        self._pulsed = pulsed   # show the peak and the mean (SRS-301)
         self._stream = stream
         self._set_current_ma = set_current_ma
         self._set_time_s = set_time_s
@@ -59,11 +64,13 @@ class LiveView:
         if not force and now - self._last_draw < REDRAW_S:
             return
         self._last_draw = now
-        line = format_line(state, reading.mean_current_ma, reading.voltage_v, reading.load_ohms,
-                           abs(reading.mean_current_ma) / self._set_current_ma,
+        shown_ma = reading.peak_current_ma if self._pulsed else reading.mean_current_ma
+        line = format_line(state, shown_ma, reading.voltage_v, reading.load_ohms,
+                           abs(shown_ma) / self._set_current_ma,
                            self._set_time_s - treat_s,
                            treat_s / self._set_time_s if self._set_time_s else 1.0,
-                           self._set_current_ma)
+                           self._set_current_ma,
+                           reading.mean_current_ma if self._pulsed else None)
         pad = max(0, self._width - len(line))
         self._width = len(line)
         self._stream.write("\r" + line + " " * pad)

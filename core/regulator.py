@@ -230,6 +230,9 @@ class BatchResult:
     events: int = 0            # EVENT_* bits within the row
     load_estimate_ohms: float = math.inf  # the regulator's load estimate (SRS-027); math.inf when unknown
     skin_swing_v: float = 0.0  # largest skin-voltage swing of a tick in the row (SRS-258); 0 from a board
+    # electrode voltage, mean over the row (SRS-302): pulsed, exact over every
+    # segment; in DC and from a board without it, the reading at the row's end
+    mean_voltage_v: float = 0.0
 
 
 _POLARITIES = {p.value: p for p in Polarity}
@@ -261,6 +264,7 @@ def _decode(row) -> BatchResult:
         load_estimate_ohms=math.inf if row.load_estimate_ohms <= 0.0 else row.load_estimate_ohms,
         # a model quantity: the real-time runner's rows (rt_row_t, a board) carry none
         skin_swing_v=getattr(row, "skin_swing_v", 0.0),
+        mean_voltage_v=getattr(row, "mean_voltage_v", row.voltage_mv / 1000),
     )
 
 

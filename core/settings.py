@@ -21,6 +21,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -28,11 +29,14 @@ from core.limits import Range, load_limits
 
 __all__ = [
     "FIELDS",
+    "Mode",
+    "PULSE_FIELDS",
     "SettingsError",
     "Site",
     "StartPolarity",
     "TherapySettings",
     "allowed_text",
+    "default_mode",
     "parse_settings",
     "read_decimal",
     "settings_error_messages",
@@ -54,6 +58,23 @@ class StartPolarity(StrEnum):
     REVERSED = "reversed"
 
 
+class Mode(StrEnum):
+    """The output (SRS-300): plain DC, or DC gated into pulses whose peak is
+    the set current (SRS-259)."""
+    DC = "dc"
+    PULSED = "pulsed"
+
+
+# the pulse train's settings: only with mode pulsed (SRS-300)
+PULSE_FIELDS = ("pulse_khz", "duty_percent")
+
+
+def default_mode(site: str) -> Mode:
+    """The mode a session at `site` runs when none is chosen (SRS-300,
+    spec/limits.yaml mode_default): pulsed for underarms, dc elsewhere."""
+    return Mode(_LIMITS.mode_default(site))
+
+
 if {s.value for s in Site} != set(_LIMITS.sites):  # the enum and the spec must agree
     raise RuntimeError("core.settings.Site does not match the sites of spec/limits.yaml")
 
@@ -72,7 +93,7 @@ def read_decimal(text: str) -> float | None:
         return None
     value = float(text)
     return value if math.isfinite(value) else None
-_NUMERIC = ("current_ma", "minutes", "ramp_up_s", "ramp_down_s")
+_NUMERIC = ("current_ma", "minutes", "ramp_up_s", "ramp_down_s", *PULSE_FIELDS)
 
 
 class TherapySettings(BaseModel):
@@ -87,6 +108,22 @@ class TherapySettings(BaseModel):
     ramp_down_s: float = _SETTINGS.ramp_down_s.default
     reverse_polarity: StrictBool = _SETTINGS.reverse_polarity.default
     start_polarity: StartPolarity = StartPolarity.NORMAL
+    # SRS-300: a record without a mode (every history before it) is dc; the
+    # pulse train's fields are None in dc and default from limits.yaml when pulsed
+    mode: Mode = Mode.DC
+    pulse_khz: float | None = None
+    duty_percent: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pulse_defaults(cls, data: Any) -> Any:
+        # pulsed without a frequency or duty: the defaults of spec/limits.yaml
+        if isinstance(data, Mapping) and data.get("mode") == Mode.PULSED.value:
+            data = dict(data)
+            for name in PULSE_FIELDS:
+                if data.get(name) is None:
+                    data[name] = getattr(_SETTINGS, name).default
+        return data
 
     @field_validator(*_NUMERIC, mode="before")
     @classmethod
@@ -125,9 +162,34 @@ class TherapySettings(BaseModel):
             _raise_out_of_range(value, rng, "")
         return value
 
+    @field_validator(*PULSE_FIELDS)
+    @classmethod
+    def _pulse_in_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return value
+        if info.data.get("mode") is Mode.DC:   # (an invalid mode has its own message)
+            raise PydanticCustomError(
+                "pulse_without_mode",
+                "{value} {unit} is given, but only mode pulsed has a pulse train; give mode pulsed "
+                "or leave {field} out (allowed: {allowed})",
+                {"value": _fmt(value), "unit": getattr(_SETTINGS, str(info.field_name)).unit,
+                 "field": info.field_name, "allowed": allowed_text(str(info.field_name))})
+        rng: Range = getattr(_SETTINGS, str(info.field_name))
+        if not rng.contains(value):
+            _raise_out_of_range(value, rng, "")
+        if info.field_name == "pulse_khz":
+            _check_step(value, _LIMITS.pulse_khz_step, rng, "the pulse frequency")
+        return value
+
     def to_record(self) -> dict[str, Any]:
-        """Plain JSON-able dict (history, --json)."""
-        return self.model_dump(mode="json")
+        """Plain JSON-able dict (history, --json). A dc session's record has no
+        mode and no pulse fields: the same record as before SRS-300, which
+        reads back as dc."""
+        record = self.model_dump(mode="json")
+        if self.mode is Mode.DC:
+            for name in ("mode", *PULSE_FIELDS):
+                del record[name]
+        return record
 
 
 FIELDS: tuple[str, ...] = tuple(TherapySettings.model_fields)
@@ -163,6 +225,19 @@ def _check_current_step(value: float, rng: Range, site: str) -> None:
         )
 
 
+def _check_step(value: float, step: float, rng: Range, what: str) -> None:
+    # refused, never rounded: the regulator would otherwise run another value
+    steps = value / step
+    if abs(steps - round(steps)) > 1e-6:
+        raise PydanticCustomError(
+            "out_of_range",
+            "{value} {unit} is not a multiple of {step} {unit}; allowed {allowed} for {what} "
+            "in steps of {step} {unit}",
+            {"value": _fmt(value), "unit": rng.unit, "step": _fmt(step), "allowed": rng.text(),
+             "what": what},
+        )
+
+
 def _raise_out_of_range(value: float, rng: Range, qualifier: str) -> None:
     where = f" {qualifier}" if qualifier else ""
     raise PydanticCustomError(
@@ -188,6 +263,13 @@ def allowed_text(field: str, site: str | None = None) -> str:
         return "true or false"
     if field == "start_polarity":
         return "one of " + ", ".join(p.value for p in StartPolarity)
+    if field == "mode":
+        return "one of " + ", ".join(m.value for m in Mode)
+    if field == "pulse_khz":
+        return (f"{_SETTINGS.pulse_khz.text()} in steps of {_fmt(_LIMITS.pulse_khz_step)} kHz, "
+                "with mode pulsed")
+    if field == "duty_percent":
+        return f"{_SETTINGS.duty_percent.text()} (whole percent), with mode pulsed"
     return "no such setting; settings are " + ", ".join(FIELDS)
 
 
@@ -211,8 +293,12 @@ def settings_error_messages(exc: ValidationError, data: Mapping[str, Any] | None
             lines.append(f"{field}: missing; allowed: {allowed_text(field, site)}")
         elif kind == "extra_forbidden":
             lines.append(f"{field}: unknown setting (value {_fmt(value)}); settings are {', '.join(FIELDS)}")
+        elif kind == "pulse_without_mode":
+            lines.append(f"{field}: {err['msg']}")
         elif field == "site":
             lines.append(f"site: {_fmt(value)} is not a site; allowed: {allowed_text('site')}")
+        elif field == "mode" and kind == "enum":
+            lines.append(f"mode: {_fmt(value)} is not a mode; allowed: {allowed_text('mode')}")
         elif kind == "int_from_float":
             lines.append(f"{field}: {_fmt(value)} is not a whole number; allowed: {allowed_text(field, site)}")
         elif kind in _NOT_A_NUMBER:

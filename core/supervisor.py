@@ -33,14 +33,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
 from core.checklist import ChecklistRecord, evaluate
-from core.device import Device
+from core.device import Device, PulsedOutput
 from core.history import History
 from core.limits import load_limits
 from core.machine import GuardInputs, OutputPermission, TherapyMachine, TransitionNotAllowed
 from core.regulator import LIMITS as REG_LIMITS
 from core.regulator import FaultCode, Polarity, RegulatorError
 from core.scenario import ScenarioEvent, apply_event
-from core.settings import TherapySettings
+from core.settings import Mode, TherapySettings
 
 # The row length (supervisor period) and "no current" come from spec/limits.yaml.
 _LIMITS = load_limits()
@@ -70,6 +70,15 @@ FAULT_CLOCK_DRIFT = "clock_drift"      # the device's tick clock disagrees with 
 # a ramp stalled twice with the contact sensed and no current shown (SRS-257):
 # the current channels read nothing where the sense window sees a hand
 FAULT_NO_CURRENT = "no_current_with_contact"
+# pulsed (SRS-303): a batch's mean current above its duty's share of its
+# largest current: the stage runs a longer duty than the one commanded
+FAULT_PULSE_DUTY = "pulse_duty"
+# The mean of a batch at most duty x its largest current: the stage sinks
+# nothing between the pulses and no pulse carries more than its peak. 5 %
+# above it (a duty 2.5 points long at 50 %) plus 0.05 mA (the sense level's
+# ungated 0.1 mA) is a fault; a working stage stays 1-3 % below (SRS-303).
+PULSE_DUTY_MARGIN = 0.05
+PULSE_DUTY_MARGIN_MA = 0.05
 
 # Why a session ended early on one of its bounds (SRS-090): the end reason in
 # the result, the JSON summary and the history; the outcome is "interrupted".
@@ -283,6 +292,21 @@ class SessionResult:
     history_error: str | None = None
     io_errors: list[str] = field(default_factory=list)
 
+    # pulsed (SRS-301): (pulse_khz, duty_percent); None in dc
+    pulse: tuple[float, int] | None = None
+
+    def pulsed_figures(self) -> dict[str, object]:
+        """A pulsed session's figures beside the dc ones (SRS-301): its train,
+        the largest true current (the pulse peak) and the mean current of the
+        treatment phase (its charge over its time); nothing in dc, whose
+        summary and record stay as they were."""
+        if self.pulse is None:
+            return {}
+        treat_min = self.treat_s / 60.0
+        mean_ma = self.treat_delivered_mamin / treat_min if treat_min > 0 else 0.0
+        return {"mode": "pulsed", "pulse_khz": self.pulse[0], "duty_percent": self.pulse[1],
+                "peak_current_mA": round(self.max_current_ma, 4), "mean_current_mA": round(mean_ma, 4)}
+
     def counts(self) -> dict[str, int | float]:
         """What the session bounds of SRS-090 and SRS-092 counted, as the
         summary and the history record them."""
@@ -390,6 +414,14 @@ class Supervisor:
         self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
+        # pulsed (SRS-300): the duty as a fraction, None in dc; a device
+        # without a pulse stage is refused before anything is recorded
+        self._duty: float | None = None
+        if settings.mode is Mode.PULSED:
+            if not isinstance(device, PulsedOutput):
+                raise ValueError(f"mode pulsed: the device {type(device).__name__} has no pulsed "
+                                 "output; nothing was energised")
+            self._duty = settings.duty_percent / 100.0
         self.history = history
         self.session_id: int | None = None
         self._next_progress_wall = time.monotonic() + PROGRESS_WALL_S
@@ -526,6 +558,9 @@ class Supervisor:
             # before anything is recorded or energised: the regulator accepts
             # the swap only with the output off and no current (SRS-230)
             self.device.set_polarity(Polarity.REVERSED)
+        if self._duty is not None:
+            # the same for the pulse train: set while the output is off (SRS-259, SRS-300)
+            self.device.set_pulse(self.settings.pulse_khz, self.settings.duty_percent)
         if self.history is not None:
             self.session_id = self.history.begin_session(self.settings, checklist=self.checklist)
         self._send("start")
@@ -561,7 +596,9 @@ class Supervisor:
                     end_reason=result.end_reason,
                     counts={**result.counts(),   # the history also keeps the treatment figures
                             "treat_delivered_mAmin": round(result.treat_delivered_mamin, 4),
-                            "treat_in_band_s": round(result.treat_in_band_s, 3)})
+                            "treat_in_band_s": round(result.treat_in_band_s, 3),
+                            **{k: v for k, v in result.pulsed_figures().items()   # SRS-301
+                               if k.endswith("_mA")}})
             except Exception as exc:  # noqa: BLE001 - any storage failure, reported
                 self.history_error = f"{type(exc).__name__}: {exc}"
                 self.log.append(f"{self.elapsed_s:.3f}s history end not written: {exc}")
@@ -631,7 +668,9 @@ class Supervisor:
             pauses=self.pauses, antishock_cuts=self.cuts, ramp_s=self.ramp_ticks / self.tick_hz,
             density_limits=self.density_limits, density_pauses=self.density_pauses,
             treat_delivered_mamin=self.treat_charge_mas / 60.0,
-            treat_in_band_s=self.treat_in_band_ticks / self.tick_hz)
+            treat_in_band_s=self.treat_in_band_ticks / self.tick_hz,
+            pulse=None if self._duty is None else (float(self.settings.pulse_khz or 0),
+                                                    int(self.settings.duty_percent or 0)))
 
     # -- one step: command, run to the next boundary, check, translate --------
     def step(self) -> None:
@@ -788,12 +827,30 @@ class Supervisor:
             return
         if state == "paused":
             self._note_open_rows(batch)
+        if self._duty is not None and self._duty_exceeded(state, batch, batch.rows_run * tpr):
+            return
         violation = self._check_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
             self._enter_fault(FAULT_TABLE_VIOLATION)
             return
         self._translate(batch.last)
+
+    def _duty_exceeded(self, state: str, batch, ticks: int) -> bool:
+        """Pulsed (SRS-303): a batch under drive whose mean current exceeds
+        the commanded duty's share of its largest current is a fault with the
+        output off (HAZ-47: a longer duty than chosen, a higher mean)."""
+        peak_ma = abs(batch.max_current_ma)
+        if state not in ("ramp", "treat", "limited") or ticks <= 0 or peak_ma < LOAD_ESTIMATE_MIN_MA:
+            return False
+        mean_ma = abs(batch.charge_mas) / (ticks / self.tick_hz)
+        bound_ma = self._duty * peak_ma * (1.0 + PULSE_DUTY_MARGIN) + PULSE_DUTY_MARGIN_MA
+        if mean_ma <= bound_ma:
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s pulsed: mean {mean_ma:.3f} mA above {bound_ma:.3f} mA, "
+                        f"the {100 * self._duty:.0f} % duty of the largest current {peak_ma:.3f} mA")
+        self._enter_fault(FAULT_PULSE_DUTY)
+        return True
 
     # -- the regulation loop is alive and on time (SRS-091) --------------------------
     def _check_loop(self, batch, rows_run_ticks: int) -> bool:
@@ -1163,11 +1220,23 @@ class Supervisor:
         return True
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------
+    def _load_ohms(self, last) -> float:
+        """The load for the density checks. Pulsed and driving (SRS-302): the
+        mean electrode voltage over the mean current of the last row, which
+        in the pulse train's steady state is the DC load whatever the skin
+        capacitance (the regulator's V/I on the pulse peak reads 27-85 % of
+        it); so the baseline, the drive's estimates and the sense level's
+        (never gated, SRS-259) compare as in DC. Otherwise the regulator's."""
+        if self._duty is None or self.state not in ("ramp", "treat", "limited") or last is None:
+            return _load_estimate_ohms(last)
+        mean_ma = abs(last.mean_current_ma)
+        return 1000.0 * abs(last.mean_voltage_v) / mean_ma if mean_ma > 0.0 else math.inf
+
     def _area_too_small(self, last) -> bool:
         """The load beyond the pause bound of the baseline (fingertips, a pad
         that slipped). Unknown (no estimate) counts as not too small: the
         regulator's contact detection decides, and the ramp checks again."""
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         return (self._r_base is not None and math.isfinite(r_now)
                 and r_now >= _LIMITS.load_pause_ratio * self._r_base)
 
@@ -1182,7 +1251,7 @@ class Supervisor:
             return False
         if self.paused_ticks < round(SENSE_SETTLE_S * self.tick_hz):
             return True   # the sense level settles first (the cut discharges the load)
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         return not (math.isfinite(r_now) and not self._area_too_small(last))
 
     def _density(self, last) -> bool:
@@ -1191,7 +1260,7 @@ class Supervisor:
         does not exceed its value at the baseline; pause beyond the pause
         bound; give the set current back when the load is back. True if an
         event was sent."""
-        r_now = _load_estimate_ohms(last)
+        r_now = self._load_ohms(last)
         if not math.isfinite(r_now):
             return False
         state = self.state

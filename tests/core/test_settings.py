@@ -105,7 +105,7 @@ def test_limits_file_not_yaml_is_refused():
 def test_defaults_and_fields():
     s = parse_settings(VALID)
     assert FIELDS == ("site", "current_ma", "minutes", "ramp_up_s", "ramp_down_s", "reverse_polarity",
-                      "start_polarity")
+                      "start_polarity", "mode", "pulse_khz", "duty_percent")   # the last three: SRS-300
     assert s.site is Site.HANDS
     assert (s.ramp_up_s, s.ramp_down_s, s.reverse_polarity, s.start_polarity) == (30.0, 30.0, False,
                                                                                   "normal")

@@ -18,7 +18,8 @@ from core.settings import SettingsError, allowed_text, parse_settings
 SITE_RANGE = {"hands": "1..25 mA for hands", "feet": "1..25 mA for feet",
               "underarms": "1..5 mA for underarms"}
 EVERY_SITE_RANGE = "1..25 mA for hands; 1..25 mA for feet; 1..5 mA for underarms"
-SETTINGS_LIST = "site, current_ma, minutes, ramp_up_s, ramp_down_s, reverse_polarity, start_polarity"
+SETTINGS_LIST = ("site, current_ma, minutes, ramp_up_s, ramp_down_s, reverse_polarity, start_polarity, "
+                 "mode, pulse_khz, duty_percent")   # the last three: SRS-300
 CURRENT_OK_MA = {"hands": 15.0, "feet": 15.0, "underarms": 3.0}
 
 
