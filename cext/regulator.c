@@ -606,15 +606,21 @@ static int32_t regulate(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     /* SRS-025: a reading above the open-circuit noise bound is evidence that
      * the last tick's drive reached a load; without it the drive may rise at
      * most REG_BLIND_RISE_MV above the drive of the last evidence (no windup
-     * into an open circuit that is too small to be seen in one reading) */
-    if (i_ua > REG_OPEN_NOISE_UA) {
+     * into an open circuit that is too small to be seen in one reading).
+     * Only a reading of a plain drive's tick is evidence (PR-065): the first
+     * plain tick after the enable probe reads the sense level's tick (2 V
+     * behind 220 kOhm, <= 9.1 uA), so a reading above the noise there is a
+     * glitch; as the anchor the sense level let a lift wind the drive to 1 V,
+     * and a 160 uA glitch taken as evidence dropped the boot bound (a 2 kOhm
+     * ramp then held 10 mV and never started) */
+    if ((i_ua > REG_OPEN_NOISE_UA) && (reg->last_plain != 0)) {
         /* within 0..compliance by construction; stated so that the bound
          * survives the state for Eva (no overflow in the blind bound) */
         reg->anchor_mv = min_i32(max_i32(anchor_drive_mv(reg, i_ua), 0), REG_COMPLIANCE_MV);
     }
     /* readings in a row above the noise, for the next one (PR-038) */
     reg->evident_run = (i_ua > REG_OPEN_NOISE_UA) ? count_up(reg->evident_run, REG_BLIND_SHORT_RUN) : 0;
-    if ((i_ua >= REG_OPEN_ARM_UA) || (reg->open_armed != 0)) {
+    if (((i_ua >= REG_OPEN_ARM_UA) && (reg->last_plain != 0)) || (reg->open_armed != 0)) {
         reg->evidence = 1;
     }
     /* the bound holds at any setpoint until evidence and an armed collapse

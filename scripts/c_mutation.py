@@ -56,6 +56,8 @@ FAST = [
     # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
     "tests/regulator/test_lift_tier_boundaries.py",
     "tests/regulator/test_restart_from_zero.py",
+    # PR-065: a glitch on the first plain tick after the probe is no evidence (bare regulator, < 1 s)
+    "tests/regulator/test_probe_glitch.py::test_a_glitch_after_the_probe_is_no_evidence",
     "tests/regulator/test_commands.py",
     "tests/regulator/test_protection.py",
     "tests/regulator/test_sense_level.py",
