@@ -7,6 +7,7 @@ the site's instructions, the pace of --realtime, a closed stdout.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -386,3 +387,129 @@ def test_the_history_listing_shows_a_fault_and_how_the_session_ended(tmp_path, c
     row = out.splitlines()[-1]
     assert row.startswith("#1 ") and " fault " in row
     assert row.endswith(" mA fault=short ended=contact_timeout checklist=file"), row
+
+
+# ---- share 3: the terminal's questions, the record, the listing (SRS-086, SRS-093, SRS-087) ----
+
+@pytest.mark.req("SRS-086")
+def test_with_stderr_redirected_the_questions_go_to_the_terminal_on_stdout(tmp_path, capsys, monkeypatch):
+    from core.checklist import CONTRAINDICATIONS, PREPARATION
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stdout", screen)         # the terminal; stderr goes to a log (capsys)
+    args = _session(tmp_path)
+    at = args.index("--checklist")
+    del args[at:at + 2]
+    code, _, err = run(capsys, *args, stdin="n\n" * len(CONTRAINDICATIONS) + "y\n" * len(PREPARATION),
+                       terminal=True)
+    assert code == 4, err
+    assert "[y/n]" not in err
+    for item in (*CONTRAINDICATIONS, *PREPARATION):   # each question asked by its own words
+        assert f"{item.question} [y/n] " in screen.text
+
+
+@pytest.mark.req("SRS-093")
+def test_the_history_records_the_checklist_files_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = _session(tmp_path, "--now", _at(1))
+    args[args.index("--checklist") + 1] = "examples/checklist.yaml"       # relative: stored resolved
+    assert run(capsys, *args)[0] == 4
+    code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"), "--json")
+    record = json.loads(out)[0]["checklist_record"]
+    assert record["mode"] == "file" and record["file"] == CHECKLIST
+
+
+@pytest.mark.req("SRS-082", "SRS-070")
+def test_a_history_that_cannot_record_the_start_refuses_naming_db(tmp_path, capsys, monkeypatch):
+    from core.history import HistoryError
+
+    def locked(self):
+        raise HistoryError("history h.sqlite: database is locked")
+
+    monkeypatch.setattr(cli.Supervisor, "begin", locked)
+    code, _, err = run(capsys, *_session(tmp_path))
+    assert code == 1
+    assert err.splitlines()[-1] == ("ionto: refused: --db: the session could not be recorded, so it was not "
+                                    "started; nothing was energised: history h.sqlite: database is locked")
+
+
+@pytest.mark.req("SRS-191", "SRS-192")
+def test_history_of_a_user_with_a_pin_asks_for_it(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--pin", "--db", db, "--now", _at(1),
+               stdin="2468\n")[0] == 0
+    assert run(capsys, *_session(tmp_path, "--user", "ann", "--now", _at(2)), stdin="2468\n")[0] == 4
+    code, out, err = run(capsys, "history", "--user", "ann", "--db", db, stdin="2468\n")
+    assert code == 0, err
+    assert out.startswith("#1 ")
+    code, out, err = run(capsys, "history", "--user", "ann", "--db", db, stdin="1111\n")
+    assert code == 1 and out == "" and "PIN" in err
+
+
+@pytest.mark.req("SRS-087")
+def test_the_listing_shows_the_treated_minutes_and_every_fault(tmp_path, capsys):
+    assert run(capsys, *_session(tmp_path))[0] == 4
+    with sqlite3.connect(tmp_path / "h.sqlite") as con:   # a row as a longer session records it
+        con.execute("UPDATE sessions SET treat_s = 90, faults = '[\"short\", \"open_circuit\"]' WHERE id = 1")
+    con.close()
+    code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"))
+    row = out.splitlines()[-1]
+    assert code == 0 and "  treated  1.50 min  " in row       # 90 s
+    assert row.endswith(" fault=short,open_circuit checklist=file"), row
+
+
+@pytest.mark.req("SRS-087")
+def test_history_json_of_a_session_without_a_checklist_record_says_none(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path))[0] == 4
+    with sqlite3.connect(db) as con:   # a row recorded before the checklist was (version 1)
+        con.execute("UPDATE sessions SET checklist_mode = NULL, checklist_file = NULL, checklist_sha256 = NULL,"
+                    " checklist_answers = '{}'")
+    con.close()
+    code, out, err = run(capsys, "history", "--db", str(db), "--json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert (row["checklist"], row["checklist_record"]) == (None, None)
+
+
+@pytest.mark.req("SRS-087")
+def test_the_history_help_says_it_only_reads(capsys):
+    text = " ".join(_help(capsys, "history").split())
+    assert "Read-only: a database that does not exist is reported, never created." in text
+
+
+@pytest.mark.req("SRS-080")
+def test_main_reads_the_command_line_when_given_no_arguments(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["ionto", "history", "--db", str(tmp_path / "none.sqlite")])
+    assert cli.main() == 0
+    assert capsys.readouterr().out == f"no sessions recorded: {tmp_path / 'none.sqlite'} does not exist\n"
+
+
+@pytest.mark.req("SRS-191", "SRS-196")
+def test_a_profile_added_meanwhile_to_a_new_history_owns_the_session(tmp_path, capsys, monkeypatch):
+    """The history does not exist when the session is asked for; while the
+    checklist waits, another program adds the first profile: with one profile
+    --user may be left out, so the session is that profile's."""
+    from core.history import History
+    from tests.cli.in_process import Terminal
+    db = str(tmp_path / "h.sqlite")
+    args = _session(tmp_path, "--now", _at(2))
+    monkeypatch.setattr(cli, "_terminal_out", lambda: sys.stderr)
+
+    class Meanwhile(Terminal):
+        def readline(self, *_):
+            sys.stdin = io.StringIO("")
+            try:
+                assert cli.main(["user", "add", "ann", "--born", "1980", "--db", db, "--now", _at(1)]) == 0
+            finally:
+                sys.stdin = self
+            return "y\n"
+
+    sys.stdin = Meanwhile("")
+    try:
+        code = cli.main(args)
+    finally:
+        sys.stdin = sys.__stdin__
+    assert code == 4, capsys.readouterr().err
+    with History(tmp_path / "h.sqlite") as h:
+        assert [r.outcome for r in h.list_sessions(h.query("SELECT id FROM users WHERE name = 'ann'")[0][0])] \
+            == ["stopped"]
