@@ -7,6 +7,7 @@ the site's instructions, the pace of --realtime, a closed stdout.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -416,6 +417,7 @@ def test_the_history_records_the_checklist_files_path(tmp_path, capsys, monkeypa
     code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"), "--json")
     record = json.loads(out)[0]["checklist_record"]
     assert record["mode"] == "file" and record["file"] == CHECKLIST
+    assert record["sha256"] == hashlib.sha256(Path(CHECKLIST).read_bytes()).hexdigest()
 
 
 @pytest.mark.req("SRS-082", "SRS-070")
@@ -513,3 +515,53 @@ def test_a_profile_added_meanwhile_to_a_new_history_owns_the_session(tmp_path, c
     with History(tmp_path / "h.sqlite") as h:
         assert [r.outcome for r in h.list_sessions(h.query("SELECT id FROM users WHERE name = 'ann'")[0][0])] \
             == ["stopped"]
+
+
+# ---- share 4: a suggestion confirmed on a terminal, the live view's last frame, --version, --now ----
+
+@pytest.mark.req("SRS-198")
+def test_on_a_terminal_a_suggestion_is_confirmed_by_answering(tmp_path, capsys, monkeypatch):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "bob", "--born", "1990", "--db", db, "--now", _at(1))[0] == 0
+    assert run(capsys, *_session(tmp_path, "--user", "bob", "--now", _at(2), current="20", site="feet"))[0] == 4
+    monkeypatch.setattr(cli, "_terminal_out", lambda: sys.stderr)
+    scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
+    code, out, err = run(capsys, "session", "--user", "bob", "--site", "feet", "--suggested",
+                         "--checklist", CHECKLIST, "--scenario", scenario, "--db", db, "--json",
+                         "--now", _at(3), stdin="y\ny\n", terminal=True)      # the suggestion, the file
+    assert code == 4, err
+    assert "Use these settings? [y/n] " in err
+    assert json.loads(out)["current_mA"] == 20.0
+
+
+@pytest.mark.req("SRS-088")
+def test_the_live_views_last_frame_is_drawn_however_recent_the_one_before(tmp_path, capsys, monkeypatch):
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr("core.liveview.REDRAW_S", 1e9)     # no frame is due by the time it was drawn
+    assert cli.main(_session(tmp_path, "--json")) == 4
+    frames = screen.text.split("Ctrl-C stops the session")[1].split("\r")[1:]
+    assert frames and frames[-1].lstrip().lower().startswith("idle"), frames
+
+
+@pytest.mark.req("SRS-080")
+def test_version_of_a_checkout_that_is_not_installed_says_so(capsys, monkeypatch):
+    import importlib.metadata as metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == "ionto unknown (not installed)\n"
+
+
+@pytest.mark.req("SRS-195")
+def test_now_with_realtime_is_refused_naming_both(tmp_path, capsys):
+    code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--now", _at(1)))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"ionto: refused: --now: {_at(1)!r} sets a simulated wall clock and is not allowed "
+                          "with --realtime")
+    assert not (tmp_path / "h.sqlite").exists()
