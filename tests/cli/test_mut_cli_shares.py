@@ -126,7 +126,8 @@ def test_the_commands_help_explains_session_and_history(capsys):
 
 @pytest.mark.req("SRS-086", "SRS-042")
 def test_on_a_terminal_a_contraindication_of_the_file_is_shown_as_yes(tmp_path, capsys, monkeypatch):
-    text = Path(CHECKLIST).read_text().replace("pregnancy: false", "pregnancy: true")
+    text = Path(CHECKLIST).read_text().replace("pregnancy: false", "pregnancy: true") \
+        .replace("cosmetics_removed: true", "cosmetics_removed: false")
     args = _session(tmp_path)
     args[args.index("--checklist") + 1] = _scenario(tmp_path, text, "checklist.yaml")
     monkeypatch.setattr(cli, "_terminal_out", lambda: sys.stderr)
@@ -135,6 +136,7 @@ def test_on_a_terminal_a_contraindication_of_the_file_is_shown_as_yes(tmp_path, 
     assert code == 1
     assert "  Are you pregnant? yes" in lines and "  Are you breast-feeding? no" in lines
     assert "  Have you removed all metal jewelry? yes" in lines
+    assert "  Have you removed cosmetics and antiperspirant from the area? no" in lines
     assert "ionto: refused: session refused by the checklist:\n" in err    # after the confirmation
 
 
@@ -194,6 +196,9 @@ def test_last_on_a_history_of_sessions_without_a_profile_takes_the_last_of_them(
         con.execute("UPDATE sessions SET user_id = NULL")
         con.execute("DELETE FROM users")
     con.close()
+    code, out, err = run(capsys, "history", "--db", str(db), "--json")    # no profile: every session
+    assert code == 0, err
+    assert [(r["session_id"], r["current_mA"]) for r in json.loads(out)] == [(1, 12)]
     scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
     code, out, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--scenario", scenario,
                          "--db", str(db), "--json", "--now", _at(2))
@@ -400,10 +405,12 @@ def test_with_stderr_redirected_the_questions_go_to_the_terminal_on_stdout(tmp_p
     args = _session(tmp_path)
     at = args.index("--checklist")
     del args[at:at + 2]
-    code, _, err = run(capsys, *args, stdin="n\n" * len(CONTRAINDICATIONS) + "y\n" * len(PREPARATION),
+    code, _, err = run(capsys, *args, stdin="maybe\n" + "n\n" * len(CONTRAINDICATIONS) + "y\n" * len(PREPARATION),
                        terminal=True)
     assert code == 4, err
     assert "[y/n]" not in err
+    assert screen.text.startswith("Before the session (hands): answer each question with y or n.\n")
+    assert "[y/n] please answer y or n\n" in screen.text          # the answer 'maybe'
     for item in (*CONTRAINDICATIONS, *PREPARATION):   # each question asked by its own words
         assert f"{item.question} [y/n] " in screen.text
 
@@ -565,3 +572,29 @@ def test_now_with_realtime_is_refused_naming_both(tmp_path, capsys):
     assert err.startswith(f"ionto: refused: --now: {_at(1)!r} sets a simulated wall clock and is not allowed "
                           "with --realtime")
     assert not (tmp_path / "h.sqlite").exists()
+
+
+# ---- share 5: --last no longer allowed, the help's section headings (SRS-080) ----
+
+@pytest.mark.req("SRS-080")
+def test_last_settings_no_longer_allowed_name_each_field_on_its_own_line(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", _at(1)))[0] == 4
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET settings = json_set(settings, '$.current_ma', 40, '$.minutes', 5)")
+    con.close()
+    code, _, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", str(db), "--now", _at(2))
+    lines = err.splitlines()
+    assert code == 1
+    assert lines[0] == "ionto: refused: --last: the last session's settings are no longer allowed:"
+    assert len(lines) == 3 and lines[1].startswith("  current_ma: ") and lines[2].startswith("  minutes: ")
+    assert "1..25 mA" in lines[1] and "10..30 min" in lines[2]
+
+
+@pytest.mark.req("SRS-080")
+@pytest.mark.parametrize("command", [[], ["session"]])
+def test_the_exit_codes_and_examples_have_their_headings(capsys, command):
+    lines = _help(capsys, *command).splitlines()
+    assert "exit codes:" in lines and "examples:" in lines
+    assert lines.index("exit codes:") < lines.index("examples:")
+    assert lines[lines.index("examples:") - 1] == ""      # a section of its own
