@@ -598,3 +598,62 @@ def test_the_exit_codes_and_examples_have_their_headings(capsys, command):
     assert "exit codes:" in lines and "examples:" in lines
     assert lines.index("exit codes:") < lines.index("examples:")
     assert lines[lines.index("examples:") - 1] == ""      # a section of its own
+
+
+# ---- share 6: two users, --last without a history, the figures' decimals, the runner ----
+
+@pytest.mark.req("SRS-198", "SRS-191")
+def test_with_two_users_last_and_history_take_the_named_users_own(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    for name in ("ann", "bob"):
+        assert run(capsys, "user", "add", name, "--born", "1980", "--db", db, "--now", _at(1))[0] == 0
+    assert run(capsys, *_session(tmp_path, "--user", "ann", "--now", _at(2), current="12"))[0] == 4
+    assert run(capsys, *_session(tmp_path, "--user", "bob", "--now", _at(3), current="9"))[0] == 4
+    scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
+    code, out, err = run(capsys, "session", "--last", "--user", "ann", "--site", "hands", "--checklist",
+                         CHECKLIST, "--scenario", scenario, "--db", db, "--json", "--now", _at(4))
+    assert code == 4, err
+    assert json.loads(out)["current_mA"] == 12.0          # ann's own, not bob's later 9 mA
+    code, out, err = run(capsys, "history", "--user", "bob", "--db", db, "--json")
+    assert code == 0, err
+    assert [(r["session_id"], r["current_mA"]) for r in json.loads(out)] == [(2, 9)]
+
+
+@pytest.mark.req("SRS-080")
+def test_last_without_a_history_is_refused_asking_for_the_settings(tmp_path, capsys):
+    db = tmp_path / "none.sqlite"
+    code, out, err = run(capsys, "session", "--last", "--checklist", CHECKLIST, "--db", str(db))
+    assert (code, out) == (1, "")
+    assert err == (f"ionto: refused: --last: the history {str(db)!r} holds no session; give --site, "
+                   "--current and --minutes\n")
+
+
+@pytest.mark.req("SRS-198", "SRS-082")
+def test_suggested_with_a_setting_is_refused_saying_what_to_leave_out(tmp_path, capsys):
+    code, _, err = run(capsys, "session", "--site", "hands", "--suggested", "--minutes", "12", "--checklist",
+                       CHECKLIST, "--db", str(tmp_path / "h.sqlite"))
+    assert code == 1
+    assert err == ("ionto: refused: --suggested cannot be combined with --minutes: the suggestion shown and "
+                   "confirmed is exactly what runs (only --site chooses it); leave these out, or leave out "
+                   "--suggested and give the settings; nothing was energised\n")
+
+
+@pytest.mark.req("SRS-084")
+def test_the_summary_keeps_the_fraction_of_a_second_treated(tmp_path, capsys):
+    args = _session(tmp_path, "--json")
+    args[args.index("--scenario") + 1] = _scenario(tmp_path, "- {at_s: 15.25, event: stop}\n")
+    code, out, err = run(capsys, *args)
+    assert code == 4, err
+    treat_s = json.loads(out)["treat_s"]
+    # stopped 15.25 s after Start, 10 s of ramp-up: about 5.25 s treated (not rounded to 5)
+    assert isinstance(treat_s, float) and treat_s == pytest.approx(5.25, abs=0.05)
+
+
+@pytest.mark.req("SRS-080")
+@pytest.mark.parametrize("command", [["course"], ["user", "add"]])
+def test_the_user_and_course_help_show_the_default_history_file(capsys, monkeypatch, tmp_path, command):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "400")
+    text = " ".join(_help(capsys, *command).split())
+    assert f"--db PATH history database (default: {tmp_path / 'data' / 'ionto' / 'history.sqlite'})" in text
+
