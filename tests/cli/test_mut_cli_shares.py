@@ -458,7 +458,8 @@ def test_history_of_a_user_with_a_pin_asks_for_it(tmp_path, capsys):
 def test_the_listing_shows_the_treated_minutes_and_every_fault(tmp_path, capsys):
     assert run(capsys, *_session(tmp_path))[0] == 4
     with sqlite3.connect(tmp_path / "h.sqlite") as con:   # a row as a longer session records it
-        con.execute("UPDATE sessions SET treat_s = 90, faults = '[\"short\", \"open_circuit\"]' WHERE id = 1")
+        con.execute("UPDATE sessions SET treat_s = 90, faults = '[\"short\", \"open_circuit\"]',"
+                    " end_reason = 'time_up' WHERE id = 1")           # time_up: not named
     con.close()
     code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"))
     row = out.splitlines()[-1]
