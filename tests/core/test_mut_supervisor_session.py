@@ -29,10 +29,27 @@ SET_MA = 5.0
 RAMP_S = 10.0          # the shortest ramps the settings allow
 
 
+class Bounded(SimulatedDevice):
+    """The simulated device that refuses to run more than MAX_BATCHES batches:
+    a session these tests run needs a few hundred (0.5 s each at most, row by
+    row only briefly), so a supervisor that never ends fails at once instead
+    of looping (counted in batches, never in the device's clock)."""
+    MAX_BATCHES = 3000
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.batches = 0
+
+    def advance(self, max_rows, ticks_per_row):
+        self.batches += 1
+        assert self.batches <= self.MAX_BATCHES, "the session does not end"
+        return super().advance(max_rows, ticks_per_row)
+
+
 def make(scenario=(), *, device=None, observers=(), **overrides) -> tuple[Supervisor, RowLog]:
     log = RowLog()
     data = {"current_ma": SET_MA, "ramp_up_s": RAMP_S, "ramp_down_s": RAMP_S, **overrides}
-    sup = Supervisor(device if device is not None else SimulatedDevice(seed=1), settings(**data),
+    sup = Supervisor(device if device is not None else Bounded(seed=1), settings(**data),
                      scenario=parse_scenario(list(scenario)), observers=[log, *observers],
                      checklist=PASSED_CHECKLIST)
     return sup, log
