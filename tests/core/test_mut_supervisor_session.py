@@ -22,6 +22,7 @@ from core.supervisor import (MonotonicClock, SessionPlan, Supervisor, ramp_durat
                              ramp_slews)
 
 from tests.core._session_kit import PASSED_CHECKLIST, RowLog, settings
+from tests.core.test_mut_supervisor_units import _ends_within_10_s  # noqa: F401 - autouse
 
 HZ = 10_000            # the regulator's tick (SRS-001: 100 us)
 ROW = 0.01             # one supervisor row (SRS-085: 10 ms)

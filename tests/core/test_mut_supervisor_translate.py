@@ -15,6 +15,7 @@ import pytest
 
 from core.regulator import FaultCode
 
+from tests.core.test_mut_supervisor_units import _ends_within_10_s  # noqa: F401 - autouse fixture
 from tests.core.test_mut_supervisor_units import HZ, Spy, row, sup_in
 
 

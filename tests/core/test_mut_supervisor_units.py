@@ -8,6 +8,7 @@ SRS-141, the outcome and the history records of SRS-071/081/090.
 Plan: 5 mA, 10 min, ramps 10 s; a tick is 100 us, a row 100 ticks."""
 from __future__ import annotations
 
+import signal
 from types import SimpleNamespace
 
 import pytest
@@ -66,6 +67,19 @@ class Spy(SimulatedDevice):
     def disconnect_output(self):
         self._call("disconnect")
         super().disconnect_output()
+
+
+@pytest.fixture(autouse=True)
+def _ends_within_10_s():
+    """A supervisor that never ends (a loop that runs no batch) fails the test
+    after 10 s of wall time instead of hanging: every test here takes under 1 s."""
+    def _hung(signum, frame):
+        raise TimeoutError("the test ran over 10 s: the session does not end")
+    old = signal.signal(signal.SIGALRM, _hung)
+    signal.setitimer(signal.ITIMER_REAL, 10.0)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0.0)
+    signal.signal(signal.SIGALRM, old)
 
 
 def sup_in(state: str = "ramp", device=None, monotonic=None, **overrides) -> Supervisor:
