@@ -1,0 +1,181 @@
+"""The supervisor at the edges its first mutation run left open (core/supervisor.py,
+issue 12 point 2): the open-level rows of a stall's pause, a row that breaks
+the output table, the swap only at zero with the output off, the reversal's
+fall past a density cut's probe, the open-circuit check in limited, the
+anti-shock cut in a ramp, the density cut's budget. Plan: 5 mA, 10 min,
+ramps 10 s."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from core.scenario import parse_scenario
+from core.supervisor import SessionResult
+
+from tests.core.test_mut_supervisor_units import _ends_within_10_s  # noqa: F401 - autouse fixture
+from tests.core.test_mut_supervisor_units import Spy, row, sup_in
+
+
+class _Rewrites(Spy):
+    """Runs the rows, then reports `last` as `rewrite(last)`: a regulator that
+    reports what it did not do (the supervisor must act on the report)."""
+
+    def __init__(self, rewrite):
+        super().__init__()
+        self.rewrite = rewrite
+
+    def advance(self, max_rows, ticks_per_row):
+        b = super().advance(max_rows, ticks_per_row)
+        return SimpleNamespace(rows_run=b.rows_run, charge_mas=b.charge_mas, max_current_ma=b.max_current_ma,
+                               loop_ticks=b.loop_ticks, rows=b.rows, last=self.rewrite(b.last))
+
+
+@pytest.mark.req("SRS-090")
+def test_the_counts_keep_the_ramp_time_to_the_millisecond():
+    r = SessionResult(outcome="stopped", fault=None, treat_s=1.0, elapsed_s=2.0, delivered_mamin=0.1,
+                      max_current_ma=5.0, states=[], pauses=2, antishock_cuts=3, ramp_s=12.34567,
+                      density_limits=4, density_pauses=1)
+    assert r.counts() == {"pauses": 2, "antishock_cuts": 3, "ramp_s": 12.346, "density_limits": 4,
+                          "density_pauses": 1}
+
+
+@pytest.mark.req("SRS-091")
+def test_no_tick_in_a_one_tick_batch_is_within_the_one_tick_tolerance():
+    now = [0.0]
+    sup = sup_in(monotonic=lambda: now[0])
+    sup._mono_at_batch_s = 0.0
+    assert sup._check_loop(SimpleNamespace(loop_ticks=0), rows_run_ticks=1) is False
+    assert sup.fault is None
+
+
+@pytest.mark.req("SRS-257")
+def test_a_stall_pause_notes_a_row_at_the_open_level_from_the_batches_it_runs():
+    sup = sup_in("ramp")
+    sup.device.lift_off()                                  # hand out: the sense level reads open
+    sup._pause_with_search()
+    sup._stall_pause_tick = sup.tick
+    sup._run_batch((30, 100))
+    assert sup.state == "paused" and sup._stall_saw_open is True
+
+
+@pytest.mark.req("SRS-060", "SRS-256")
+def test_the_pause_commands_once_what_paused_allows():
+    sup = sup_in("treat")
+    sup._pause_with_search()
+    n = len(sup.device.calls)
+    sup._enforce()                                         # the pause's command is paused's entry
+    assert len(sup.device.calls) == n and sup._commanded == (0.0, 0.5, None)
+
+
+@pytest.mark.req("SRS-060")
+def test_a_row_above_the_set_current_is_a_table_violation_fault():
+    dev = _Rewrites(lambda last: SimpleNamespace(**{**vars(last), "reference_ma": 5.5, "target_ma": 5.0}))
+    sup = sup_in("treat", device=dev)
+    sup._run_batch((1, 100))
+    assert (sup.state, sup.fault) == ("fault", "output_table_violation")
+    assert any("table violation in treat: reference 5.5000 mA / target 5.0000 mA above the set current" in e
+               for e in sup.log)
+
+
+@pytest.mark.req("SRS-066")
+def test_the_swap_waits_for_zero_current_even_with_the_output_reported_off():
+    # the output reported off, the mean within the table's 0.1 mA, but peaks of 0.2 mA:
+    # not |I| <= 0.1 mA, never swapped, a fault after the 200 ms allowed
+    dev = _Rewrites(lambda last: SimpleNamespace(**{**vars(last), "output_enabled": False,
+                                                     "mean_current_ma": 0.05, "peak_current_ma": 0.2}))
+    sup = sup_in("reverse_down", device=dev, reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup._switch_polarity()
+    assert (sup.state, sup.fault, sup.polarity_switches) == ("fault", "supervisor_error", 0)
+    assert not [c for c in dev.calls if c[0] == "polarity"] and sup.tick == 2_000
+
+
+@pytest.mark.req("SRS-066", "SRS-033")
+def test_the_switch_stops_its_rows_at_a_scenario_event():
+    sup = sup_in("reverse_down", reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup._scenario, sup._next_event = parse_scenario([{"at_s": 0.0042, "event": "lift_off"}]), 0
+    sup._switch_polarity()
+    assert sup.tick == 42
+
+
+@pytest.mark.req("SRS-061")
+def test_the_reversals_fall_goes_on_through_a_cuts_own_contact_check():
+    sup = sup_in("limited", reverse_polarity=True)
+    sup.tick = 1_000
+    sup._cut_tick = 900
+    sup.machine.dispatch("half_time")
+    assert sup.state == "reverse_down" and sup._cut_tick == 900
+    sup._translate(row(contact_lost=True, reference_ma=3.0, mean_current_ma=3.0))
+    assert sup.state == "reverse_down"
+    other = sup_in("reverse_down", reverse_polarity=True)
+    other._translate(row(contact_lost=True, reference_ma=3.0, mean_current_ma=3.0))
+    assert other.state == "paused"
+
+
+@pytest.mark.req("SRS-256")
+def test_the_open_circuit_check_runs_in_limited():
+    sup = sup_in("limited")
+    sup._translate(row(reference_ma=1.0, measured_current_ma=0.0))
+    sup.tick = 5_000
+    sup._translate(row(reference_ma=1.0, measured_current_ma=0.0))
+    assert sup.state == "paused"
+
+
+@pytest.mark.req("SRS-090", "SRS-065")
+def test_an_anti_shock_cut_in_a_ramp_counts_and_restarts_its_deadline():
+    sup = sup_in("ramp")
+    sup.tick = 30_000
+    sup._translate(row(antishock_cuts=1, reference_ma=0.0, measured_current_ma=0.0))
+    assert (sup.cuts, sup._cuts_seen, sup.state, sup._ramp_start_tick) == (1, 1, "ramp", 30_000)
+    assert sup.log[-1].endswith("antishock_cut -> ramp")
+
+
+@pytest.mark.req("SRS-141")
+def test_the_cut_comes_when_the_excess_so_far_plus_a_falls_passes_half_the_bound():
+    def limited():
+        sup = sup_in("treat")
+        sup._density(row(load_estimate_ohms=2000.0, measured_current_ma=5.0))
+        sup.machine.dispatch("density_limit")
+        sup._excess_tick = 0
+        return sup
+    # 1.5x: target 3.30 mA; the fall from 5 mA lets 0.45 x 1.7 / 5 / 2 = 0.0765 s through;
+    # 0.12 s at 1.5x so far is 0.054 s: 0.1305 s > 0.125 s, a cut
+    sup = limited()
+    sup.tick = 1_200
+    sup._density(row(load_estimate_ohms=3000.0, measured_current_ma=5.0, reference_ma=5.0))
+    assert sup.density_cuts == 1
+    under = limited()
+    under.tick = 1_000                                     # 0.045 s + 0.0765 s = 0.1215 s
+    under._density(row(load_estimate_ohms=3000.0, measured_current_ma=5.0, reference_ma=5.0))
+    assert under.density_cuts == 0
+
+
+@pytest.mark.req("SRS-141")
+def test_a_refused_density_cut_is_logged_and_a_fault():
+    sup = sup_in("limited")
+    sup.device.refuse = {"command"}
+    assert sup._density_cut() is False
+    assert any("density cut refused in limited: command refused" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-257")
+def test_the_stall_message_gives_the_rise_in_microamperes():
+    sup = sup_in("ramp")
+    sup._ramp_stalled(row(reference_ma=0.5))
+    sup.tick = 50_000                                      # 5 s: 0.6 mA is under 0.25 x 0.5 mA/s x 5 s
+    assert sup._ramp_stalled(row(reference_ma=1.1)) is True
+    assert any("ramp reference at 1.1000 mA rose 600 uA in 5.00 s" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-255")
+def test_the_reversals_fall_ends_its_batches_at_its_deadline_and_row_by_row_at_zero():
+    sup = sup_in("reverse_down", reverse_polarity=True)
+    sup._verify_next_row = False
+    sup.last = row(reference_ma=1.0)
+    sup.tick = sup._fall_start_tick + sup.fall_limit_ticks - 900
+    assert sup._rows_to_boundary() == (9, 100)
+    sup.tick = sup._fall_start_tick
+    sup.last = row(reference_ma=0.0)
+    assert sup._rows_to_boundary() == (1, 100)
