@@ -179,3 +179,123 @@ def test_the_reversals_fall_ends_its_batches_at_its_deadline_and_row_by_row_at_z
     sup.tick = sup._fall_start_tick
     sup.last = row(reference_ma=0.0)
     assert sup._rows_to_boundary() == (1, 100)
+
+
+@pytest.mark.req("SRS-071")
+def test_no_progress_write_within_the_first_10_s_of_wall_time():
+    from tests.core.test_mut_supervisor_units import _History
+    h = _History()
+    sup = _recorded_session(h)
+    assert [c[0] for c in h.calls] == ["begin", "end"]     # the session took under 10 s of wall time
+    assert sup.result().outcome == "stopped"
+
+
+def _recorded_session(history, begun=True):
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, settings
+    sup = Supervisor(Spy(), settings(current_ma=5.0, ramp_up_s=10.0, ramp_down_s=10.0), history=history,
+                     checklist=PASSED_CHECKLIST, scenario=parse_scenario([{"at_s": 11.0, "event": "stop"}]))
+    if begun:
+        sup.begin()
+    else:          # driven without begin(): no history row
+        sup.machine.dispatch("start")
+        sup.machine.dispatch("checklist_passed")
+    sup.run()
+    return sup
+
+
+@pytest.mark.req("SRS-060", "SRS-071")
+def test_run_after_begin_goes_on_from_the_ramp_and_a_session_without_a_row_ends_none():
+    from tests.core.test_mut_supervisor_units import _History
+    h = _History()
+    sup = _recorded_session(h)
+    r = sup.result()
+    assert (r.outcome, r.fault) == ("stopped", None)
+    assert r.states == ["idle", "checklist", "ramp", "treat", "ramp_down", "idle"]
+    unbegun = _History()
+    sup = _recorded_session(unbegun, begun=False)
+    assert unbegun.calls == [] and sup.result().outcome == "stopped"
+
+
+@pytest.mark.req("SRS-090")
+def test_limited_counts_a_cut_once():
+    sup = sup_in("limited")
+    sup._count_limited_cuts(row(antishock_cuts=1))
+    n = len(sup.log)
+    sup._count_limited_cuts(row(antishock_cuts=1))
+    assert (sup.cuts, len(sup.log)) == (1, n)
+
+
+@pytest.mark.req("SRS-092")
+def test_each_density_pause_counts():
+    sup = sup_in("treat")
+    sup._r_base, sup.density_pauses = 2000.0, 2
+    sup._density_pause(7000.0)
+    assert sup.density_pauses == 3
+
+
+@pytest.mark.req("SRS-092")
+def test_a_target_at_the_reference_within_the_float_slack_rises_under_the_ramp_slew():
+    sup = sup_in("limited")
+    sup.last = row(reference_ma=1.0)
+    sup.density_target_ma = 1.0 - 1e-6                   # exactly the reference less the slack
+    sup._commanded = None
+    sup._enforce()
+    assert sup.device.calls[0] == ("command", round(1.0 - 1e-6, 6), 0.5)
+
+
+@pytest.mark.req("SRS-060")
+def test_after_the_pause_command_one_row_checks_that_the_regulator_obeys():
+    sup = sup_in("treat")
+    sup._verify_next_row = False
+    sup._pause_with_search()
+    assert sup.state == "paused" and sup._rows_to_boundary() == (1, 100)
+
+
+@pytest.mark.req("SRS-092")
+def test_a_refused_search_while_paused_for_the_area_is_logged_and_a_fault():
+    sup = sup_in("paused")
+    sup.device.refuse = {"search"}
+    sup._search_again()
+    assert sup.fault == "supervisor_error"
+    assert any("contact search refused in paused: search refused" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-090")
+def test_the_bound_message_gives_the_time_in_ramp_in_seconds():
+    sup = sup_in("ramp")
+    sup.ramp_ticks = 1_200_000                            # 12 ramps of 10 s
+    assert sup._session_bound() is True
+    assert any("ramp 120.0 s, 0 cuts, 0 pauses" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-066")
+def test_the_switchs_200_ms_are_counted_across_a_scenario_event():
+    dev = _Rewrites(lambda last: SimpleNamespace(**{**vars(last), "output_enabled": False,
+                                                     "mean_current_ma": 0.05, "peak_current_ma": 0.2}))
+    sup = sup_in("reverse_down", device=dev, reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup._scenario, sup._next_event = parse_scenario([{"at_s": 0.0042, "event": "contact"}]), 0
+    sup._switch_polarity()
+    assert sup.tick == 42 and sup.state == "polarity_switch"
+    sup._apply_due_events()
+    sup._switch_polarity()
+    assert (sup.tick, sup.fault) == (2_000, "supervisor_error")
+
+
+@pytest.mark.req("SRS-092")
+def test_paused_for_the_area_resumes_once_settled_with_the_load_back():
+    sup = sup_in("treat")
+    sup._r_base = 2000.0
+    sup._density_pause(6000.0)
+    sup.paused_ticks = 10_000
+    sup._translate(row(load_estimate_ohms=2000.0))
+    assert sup.state == "ramp"
+
+
+@pytest.mark.req("SRS-092")
+def test_in_a_ramp_a_load_beyond_the_pause_bound_pauses():
+    sup = sup_in("ramp")
+    sup._r_base = 2000.0
+    sup._translate(row(load_estimate_ohms=6000.0, measured_current_ma=2.0, reference_ma=2.0))
+    assert sup.state == "paused" and sup.density_pauses == 1
