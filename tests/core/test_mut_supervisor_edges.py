@@ -299,3 +299,114 @@ def test_in_a_ramp_a_load_beyond_the_pause_bound_pauses():
     sup._r_base = 2000.0
     sup._translate(row(load_estimate_ohms=6000.0, measured_current_ma=2.0, reference_ma=2.0))
     assert sup.state == "paused" and sup.density_pauses == 1
+
+
+@pytest.mark.req("SRS-277")
+def test_a_one_tick_batch_at_the_set_current_counts_in_band():
+    sup = sup_in("treat")
+    sup.device = SimpleNamespace(kick_watchdog=lambda: None, advance=lambda rows, tpr: SimpleNamespace(
+        rows_run=1, charge_mas=5.0 / 10_000, max_current_ma=5.0, last=row(), loop_ticks=0))
+    sup._advance(1, 1)
+    assert (sup.treat_ticks, sup.treat_in_band_ticks) == (1, 1)
+
+
+@pytest.mark.req("SRS-091")
+def test_without_begin_the_first_batch_takes_the_loop_reference():
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, settings
+    now = [2.0]
+    sup = Supervisor(Spy(), settings(), checklist=PASSED_CHECKLIST, monotonic=lambda: now[0])
+    sup._mono_at_batch_s = 2.0
+    assert sup._check_loop(SimpleNamespace(loop_ticks=7_000), rows_run_ticks=5_000) is False
+    assert (sup._loop_ticks0, sup._loop_ticks_prev, sup._mono0_s) == (2_000, 7_000, 1.5)
+
+
+@pytest.mark.req("SRS-090")
+def test_limited_adds_its_cuts_to_those_of_the_session():
+    sup = sup_in("limited")
+    sup.cuts, sup._cuts_seen = 3, 1
+    sup._count_limited_cuts(row(antishock_cuts=2))
+    assert sup.cuts == 4
+
+
+@pytest.mark.req("SRS-092")
+def test_in_limited_the_baseline_never_follows_the_load():
+    sup = sup_in("treat")
+    sup._density(row(load_estimate_ohms=2000.0, measured_current_ma=5.0))
+    sup.machine.dispatch("density_limit")
+    sup.tick = 60 * 10_000
+    sup._density(row(load_estimate_ohms=2150.0, measured_current_ma=5.0, reference_ma=4.0))
+    assert sup._r_base == 2000.0
+
+
+@pytest.mark.req("SRS-141")
+def test_the_cut_is_logged_with_its_target_and_reason():
+    sup = sup_in("limited")
+    sup.density_target_ma = 3.3
+    sup._density_cut()
+    assert sup.log[-1] == ("0.000s current cut to 0 and rising to 3.300 mA: a fall at the fastest slew "
+                           "would exceed the density bound")
+
+
+@pytest.mark.req("SRS-081")
+def test_an_io_error_is_logged_with_its_time():
+    sup = sup_in("treat")
+    sup.tick = 12_345
+    sup._io_error("history progress not written: locked")
+    assert sup.log[-1] == "1.234s history progress not written: locked"
+    assert sup.io_errors == ["history progress not written: locked"]
+
+
+@pytest.mark.req("SRS-053")
+def test_a_machine_error_makes_a_supervisor_fault_but_never_replaces_a_first_cause():
+    sup = sup_in("treat")
+    sup.fault = "short"
+    sup.machine.last_error = RuntimeError("listener")
+    sup._send("fault")
+    assert sup.fault == "short"
+    bare = sup_in("treat")
+    bare.machine.last_error = RuntimeError("listener")
+    bare._send("fault")
+    assert bare.fault == "supervisor_error"
+
+
+@pytest.mark.req("SRS-066")
+def test_a_stop_during_the_switch_leaves_it_to_the_ramp_down_at_once():
+    dev = _Rewrites(lambda last: SimpleNamespace(**{**vars(last), "output_enabled": False,
+                                                     "mean_current_ma": 0.05, "peak_current_ma": 0.2}))
+    sup = sup_in("reverse_down", device=dev, reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup.request_stop()
+    sup._switch_polarity()
+    assert (sup.tick, sup.state, sup.fault) == (0, "polarity_switch", None)
+
+
+@pytest.mark.req("SRS-257")
+def test_the_ramp_stall_check_runs_on_every_ramp_row():
+    sup = sup_in("ramp")
+    sup._translate(row(reference_ma=0.5))
+    sup.tick = 10_000
+    sup._translate(row(reference_ma=0.5))
+    assert sup.state == "paused"
+
+
+@pytest.mark.req("SRS-091")
+def test_the_drift_window_starts_at_a_time_of_ours_not_of_the_device():
+    sup = sup_in("ramp")
+    sup._window_drift_ms(1.0, 1.0)
+    sup._window_drift_ms(2.0, 2.5)          # the device's clock ahead by 0.5 s at our 2 s
+    drift, span = sup._window_drift_ms(12.0, 12.5)
+    assert (round(drift, 6), span) == (0.0, 10.0)     # from our 2 s: no drift since
+
+
+@pytest.mark.req("SRS-071")
+def test_the_record_of_a_fault_names_it():
+    from tests.core.test_mut_supervisor_units import _History
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, settings
+    h = _History()
+    sup = Supervisor(Spy(), settings(current_ma=10.0, ramp_up_s=10.0, ramp_down_s=10.0), history=h,
+                     checklist=PASSED_CHECKLIST,
+                     scenario=parse_scenario([{"at_s": 11.0, "event": "short", "ohms": 100}]))
+    r = sup.run()
+    assert r.fault == "short" and h.calls[-1][2] == "fault" and h.calls[-1][3]["faults"] == ["short"]

@@ -131,12 +131,19 @@ def test_no_supervisor_without_a_passed_checklist_or_a_clock():
     answers = PASSED_CHECKLIST.answers
     prep = {k: False for k in answers.preparation}
     failed = ChecklistRecord(mode="file", answers=replace(answers, preparation=prep), source="x")
-    with pytest.raises(ValueError, match=r"^checklist: refused: .+; nothing was energised$"):
+    from core.checklist import evaluate
+    reasons = evaluate(failed.answers).reasons
+    assert len(reasons) >= 2
+    with pytest.raises(ValueError) as refused:
         Supervisor(SimulatedDevice(), settings(), checklist=failed)
+    assert str(refused.value) == "checklist: refused: " + "; ".join(reasons) + "; nothing was energised"
+    with pytest.raises(ValueError, match=r"\(got str\); nothing was energised$"):
+        Supervisor(SimulatedDevice(), settings(), checklist="passed")
 
     class _Board:          # a device with no simulation clock
         tick_hz = HZ
-    with pytest.raises(ValueError, match="runs only paced"):
+    with pytest.raises(ValueError, match=r"^a device without a simulation clock runs only paced \(realtime\): "
+                       r"its loop is checked against time.monotonic$"):
         Supervisor(_Board(), settings(), checklist=PASSED_CHECKLIST)
     paced = Supervisor(_Board(), settings(), checklist=PASSED_CHECKLIST, realtime=True)
     assert paced._monotonic is __import__("time").monotonic
