@@ -410,3 +410,131 @@ def test_the_record_of_a_fault_names_it():
                      scenario=parse_scenario([{"at_s": 11.0, "event": "short", "ohms": 100}]))
     r = sup.run()
     assert r.fault == "short" and h.calls[-1][2] == "fault" and h.calls[-1][3]["faults"] == ["short"]
+
+
+@pytest.mark.req("SRS-069")
+def test_each_batch_waits_for_the_sessions_time_on_the_clock():
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, settings
+    waits = []
+    clock = SimpleNamespace(start=lambda: None, wait_until=waits.append)
+    sup = Supervisor(Spy(), settings(current_ma=5.0, ramp_up_s=10.0, ramp_down_s=10.0), clock=clock,
+                     checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup.step()
+    sup.step()
+    assert waits == [0.01, sup.tick / 10_000] and waits[1] > 0.01
+
+
+@pytest.mark.req("SRS-061", "SRS-090")
+def test_translate_pauses_a_loss_in_limited_and_counts_every_cut():
+    sup = sup_in("limited")
+    sup._translate(row(contact_lost=True))
+    assert sup.state == "paused"
+    treat = sup_in("treat")
+    treat.cuts, treat._cuts_seen = 3, 3
+    treat._translate(row(antishock_cuts=4, measured_current_ma=5.0, reference_ma=0.0))
+    assert (treat.cuts, treat.state) == (4, "ramp")
+
+
+@pytest.mark.req("SRS-090")
+def test_every_pause_and_density_limit_counts():
+    sup = sup_in("paused")
+    sup.machine.dispatch("contact_restored")
+    sup.machine.dispatch("contact_lost")
+    assert sup.pauses == 2
+    lim = sup_in("treat")
+    lim._density(row(load_estimate_ohms=2000.0, measured_current_ma=5.0))
+    lim.density_limits = 2
+    lim._density(row(load_estimate_ohms=2300.0, measured_current_ma=5.0))
+    assert lim.density_limits == 3
+
+
+@pytest.mark.req("SRS-065")
+def test_a_second_stop_in_the_ramp_down_changes_nothing():
+    sup = sup_in("ramp_down")
+    sup.end_reason = "time_up"
+    n = len(sup.log)
+    sup.request_stop()
+    sup.step()
+    assert sup.tick > 0 and sup.end_reason == "time_up"
+    assert not any("stop -> ramp_down" in e for e in sup.log[n:])
+
+
+@pytest.mark.req("SRS-255")
+def test_a_reference_at_the_float_slack_is_at_zero():
+    sup = sup_in("ramp_down")
+    sup._verify_next_row = False
+    sup.last = row(reference_ma=1e-6)
+    assert sup._rows_to_boundary() == (1, 100)
+
+
+@pytest.mark.req("SRS-053")
+def test_a_fault_in_fault_is_not_sent_again_nor_an_event_refused_there():
+    sup = sup_in("treat")
+    sup._enter_fault("short")
+    n = len(sup.log)
+    sup._enter_fault("overcurrent_trip")
+    assert not any("refused" in e for e in sup.log[n:]) and sup.fault == "short"
+    sup._send("stop")
+    assert (sup.state, sup.fault) == ("fault", "short")
+    assert any("event stop refused in fault" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-053")
+def test_the_fault_is_watched_for_half_a_second_also_row_by_row():
+    sup = sup_in("fault")
+    sup.max_rows = 1                                        # paced: one row per batch
+    sup._observe_after_fault()
+    assert sup.tick == 5_000
+
+
+@pytest.mark.req("SRS-257")
+def test_a_weak_current_at_the_windows_first_row_is_no_stall():
+    sup = sup_in("ramp")
+    sup._ramp_stalled(row(reference_ma=0.5, measured_current_ma=0.06))
+    sup.tick = 10_000
+    assert sup._ramp_stalled(row(reference_ma=0.5, measured_current_ma=0.0)) is False
+    assert sup.state == "ramp"
+
+
+@pytest.mark.req("SRS-065", "SRS-074")
+def test_limited_batches_end_at_the_set_time_and_a_ramp_at_its_slow_slew_runs_on():
+    lim = sup_in("limited")
+    lim._verify_next_row = False
+    lim.treat_ticks = lim.treat_ticks_set - 250
+    assert lim._rows_to_boundary() == (2, 100)
+    ramp = sup_in("ramp", current_ma=1.01, ramp_up_s=119.0)
+    ramp._verify_next_row = False
+    ramp.tick = ramp.slew_fast_ticks
+    assert ramp._rows_to_boundary() == (50, 100)
+
+
+@pytest.mark.req("SRS-090")
+def test_the_charge_bound_is_reached_at_equality():
+    import math
+    sup = sup_in("treat")
+    row_mas = sup._row_charge_mas()
+    c = sup.charge_bound_mas - row_mas
+    while c + 0.0 + row_mas < sup.charge_bound_mas:
+        c = math.nextafter(c, math.inf)
+    assert c + 0.0 + row_mas == sup.charge_bound_mas
+    sup.charge_mas = c
+    assert sup._session_bound() is True and sup.end_reason == "charge_bound"
+
+
+@pytest.mark.req("SRS-066", "SRS-033")
+def test_the_switch_runs_the_one_tick_before_an_event():
+    sup = sup_in("reverse_down", reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup._scenario, sup._next_event = parse_scenario([{"at_s": 0.0001, "event": "contact"}]), 0
+    sup._switch_polarity()
+    assert sup.tick == 1
+
+
+@pytest.mark.req("SRS-053")
+def test_acknowledging_outside_a_fault_is_refused_as_the_machine_refuses_it():
+    from core.machine import TransitionNotAllowed
+    sup = sup_in("ramp")
+    with pytest.raises(TransitionNotAllowed, match=r"^Can't Acknowledge when in Ramp\.$"):
+        sup.acknowledge_fault()

@@ -612,6 +612,7 @@ class _History:
 
     def begin_session(self, settings, checklist=None):
         self.calls.append(("begin", checklist))
+        self.settings = settings
         return 7
 
     def update_progress(self, session_id, **kw):
@@ -638,7 +639,7 @@ def test_the_history_row_is_written_at_start_once_in_progress_and_at_the_end():
     h = _History()
     sup, r = _recorded(h)
     assert [c[0] for c in h.calls] == ["begin", "progress", "end"]
-    assert h.calls[0][1] is PASSED_CHECKLIST and r.session_id == 7
+    assert h.calls[0][1] is PASSED_CHECKLIST and r.session_id == 7 and h.settings is sup.settings
     progress = h.calls[1][2]
     assert progress["wait_s"] == 0.02 and progress["faults"] == [] and progress["states"][:3] == [
         "idle", "checklist", "ramp"]
