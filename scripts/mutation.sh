@@ -38,7 +38,7 @@ declare -A MODULE_TESTS=(
     [scenario]="tests/core/test_scenarios.py tests/core/test_numeric_files.py tests/core/test_supervisor_io_errors.py tests/core/test_mut_scenario.py"
     [regulator]="tests/regulator/test_wrapper_inputs.py tests/regulator/test_commands.py tests/core/test_ramp_slew.py tests/core/test_mut_regulator.py tests/regulator/test_pulsed_load.py tests/regulator/test_pulsed_regulator.py"
     [history]="tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_mut_history.py"
-    [supervisor]="tests/core/test_supervisor.py tests/core/test_supervisor_events.py tests/core/test_supervisor_acknowledge.py tests/core/test_supervisor_io_errors.py tests/core/test_session_bounds.py tests/core/test_ramp_slew.py"
+    [supervisor]="tests/core/test_mut_supervisor.py tests/core/test_mut_supervisor_session.py tests/core/test_mut_supervisor_units.py tests/core/test_mut_supervisor_translate.py tests/core/test_mut_supervisor_run.py tests/core/test_mut_supervisor_edges.py"
     [cli]="tests/cli/test_mut_cli.py tests/cli/test_mut_cli_shares.py"
 )
 SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
@@ -67,6 +67,11 @@ SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # survivors count against it); share 0 93.0 %; shares 8 and 9 run with the
 # final list but not yet reviewed: 90.6 and 90.5 %. The threshold is the
 # lowest, share 9's. See docs/mutation-session.md.
+# supervisor: against its fast list (the test_mut_supervisor*.py files, about
+# 12 s clean), every 1-in-10 share run once (s23-mutsup), each with the list
+# as it stood when the share started; lowest share 5 at 86.0 % (154/179,
+# shares 5 to 9 not yet reviewed). Later tests kill most of the
+# survivors of shares 0 to 4 (checked by hand, not in these figures).
 # Share of a module's mutants run per CI commit (MUTATION_SHARE below), chosen
 # so that one module stays within about 4 minutes on 2 cores (the CI budget is
 # 45 min); measured figures in docs/mutation-session.md.
@@ -74,7 +79,7 @@ declare -A MODULE_SHARE=(
     [limits]=1 [trace]=1 [device]=1 [scenario]=5 [regulator]=5 [history]=5 [supervisor]=10 [cli]=10
 )
 declare -A MODULE_MIN_SCORE=(
-    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=- [cli]=90
+    [limits]=100 [trace]=100 [device]=100 [scenario]=100 [regulator]=99 [history]=98 [supervisor]=86 [cli]=90
 )
 # MUTATION_MODULE=NAME: one of them. MUTATION_SET=session: all of them in one
 # run (make mutation-session). MUTATION_SET=session-rotate (CI): the module of
@@ -86,6 +91,8 @@ declare -A MODULE_MIN_SCORE=(
 # cheaper test list exists. device and trace joined with their fast lists
 # (about 15 s per run, all shares). cli is not in the rotation: a 1-in-10
 # share took 8 to 12 min on the loaded machine (s23-mutcli), over the budget.
+# supervisor has its fast list now, but a 1-in-10 share took 3 to 10 min on the
+# loaded shared machine (171 to 613 s): over the ~4 min a rotation slot has.
 CI_ROTATION=(limits scenario history regulator device trace)
 COMMITS=$(git rev-list --count HEAD 2>/dev/null || echo 0)
 if [ "${MUTATION_SET:-}" = session-rotate ]; then
