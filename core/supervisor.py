@@ -446,7 +446,11 @@ class Supervisor:
         # session bounds (SRS-090, spec/limits.yaml)
         reversal = 1 if plan.reverse_polarity else 0
         ramps_s = (1 + reversal) * (plan.ramp_up_s + plan.ramp_down_s)
-        self.charge_bound_mas = (plan.current_ma * (plan.treat_time_s + ramps_s / 2.0)
+        # pulsed (SRS-090, SRS-303): on duty x set current, the most mean a
+        # working stage delivers whatever the load, so that a stage running a
+        # longer duty meets a dose bound the duty check may miss at low C
+        share = 1.0 if self._duty is None else self._duty
+        self.charge_bound_mas = (share * plan.current_ma * (plan.treat_time_s + ramps_s / 2.0)
                                  * (1.0 + _LIMITS.session_charge_margin_percent / 100.0))
         self.length_bound_ticks = round((plan.treat_time_s + ramps_s
                                          + _LIMITS.session_length_extra_s) * self.tick_hz)
