@@ -528,6 +528,12 @@ def _suggest(last: SessionRecord | None, scores: dict[int, tuple[int, bool]],
         why = "discomfort reported after the last session: last current kept"
     elif last.outcome != "completed":
         why = f"last session not completed ({last.outcome}): last current kept"
+    elif settings.get("mode") == "pulsed":
+        # SRS-277: a pulsed mean is duty x peak and less at a low skin
+        # capacitance, so its charge never shows the set current tolerated
+        why = ("last session was pulsed: its mean current (duty x peak, less at a low skin "
+               "capacitance) cannot show the set current held, so the +1 mA raise is made only "
+               "after a completed DC session: last current kept")
     elif not reached_set_current(last.max_current_ma, current):
         why = (f"last session did not reach its set current ({last.max_current_ma:.2f} of "
                f"{current:g} mA): last current kept")

@@ -446,7 +446,11 @@ class Supervisor:
         # session bounds (SRS-090, spec/limits.yaml)
         reversal = 1 if plan.reverse_polarity else 0
         ramps_s = (1 + reversal) * (plan.ramp_up_s + plan.ramp_down_s)
-        self.charge_bound_mas = (plan.current_ma * (plan.treat_time_s + ramps_s / 2.0)
+        # pulsed (SRS-090, SRS-303): on duty x set current, the most mean a
+        # working stage delivers whatever the load, so that a stage running a
+        # longer duty meets a dose bound the duty check may miss at low C
+        share = 1.0 if self._duty is None else self._duty
+        self.charge_bound_mas = (share * plan.current_ma * (plan.treat_time_s + ramps_s / 2.0)
                                  * (1.0 + _LIMITS.session_charge_margin_percent / 100.0))
         self.length_bound_ticks = round((plan.treat_time_s + ramps_s
                                          + _LIMITS.session_length_extra_s) * self.tick_hz)
@@ -1272,7 +1276,7 @@ class Supervisor:
         if state == "ramp":
             if self._area_too_small(last):
                 return self._density_pause(r_now)
-            return False
+            return self._ramp_density(r_now)
         if self._r_base is None:
             self._r_base0 = self._r_base = r_now
             self._r_base_tick = self.tick
@@ -1315,6 +1319,30 @@ class Supervisor:
             self._send("density_clear")
             return True
         return False
+
+    def _ramp_density(self, r_now: float) -> bool:
+        """A re-ramp after a pause (a baseline exists) onto a smaller contact
+        area (SRS-304): a load more than the band above the baseline ends the
+        ramp at once into limited, lowered to I_set x R_base / R_now as in
+        treat (SRS-092), instead of climbing to the set current first (the
+        density check of treat acts only at the ramp's end). True if sent."""
+        if self._r_base is None:
+            return False
+        ratio = r_now / self._r_base
+        if ratio <= 1.0 + _LIMITS.load_limit_band_percent / 100.0:
+            return False
+        step_ma = self.plan.current_ma / 100.0
+        self.density_target_ma = max(step_ma, math.floor(self.plan.current_ma / ratio / step_ma + 1e-9) * step_ma)
+        # the density now (reference at most the target) is within the band: an
+        # excess episode starts from 0 (SRS-141)
+        self._excess_s, self._excess_tick = 0.0, self.tick
+        self.density_limits += 1
+        self.log.append(f"{self.elapsed_s:.3f}s load {r_now:.0f} ohm in the ramp, {ratio:.2f}x the baseline "
+                        f"{self._r_base:.0f} ohm: ramp ended, current lowered to "
+                        f"{self.density_target_ma:.3f} mA (current density)")
+        self._send("ramp_complete")
+        self._send("density_limit")
+        return True
 
     def _track_excess_s(self, ratio: float, last) -> float:
         """The density excess over the band since the density last was within

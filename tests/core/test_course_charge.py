@@ -150,3 +150,30 @@ def test_a_session_held_at_the_set_current_is_raised(tmp_path, capsys, ramp_s):
     code, out, _ = run(capsys, "course", "--user", "wes", "--site", "hands", "--db", db, "--json",
                        "--no-chart", "--now", "2026-01-01T10:00:00+00:00")
     assert json.loads(out)[0]["suggestion"]["settings"]["current_ma"] == 16
+
+
+def pulsed_record(set_ma: float, minutes: int, duty: int, mean_share: float, outcome: str = "completed") -> SessionRecord:
+    """A pulsed row whose treatment mean is `mean_share` x duty x the set peak."""
+    r = record(set_ma, minutes, mean_share * duty / 100 * set_ma * minutes)
+    settings = {**r.settings, "mode": "pulsed", "pulse_khz": 10.0, "duty_percent": duty}
+    return SessionRecord(**{**r.to_dict(), "settings": settings, "outcome": outcome})
+
+
+@pytest.mark.req("SRS-277", "SRS-300")
+@pytest.mark.parametrize("site, set_ma", [("hands", 4.0), ("hands", 15.0), ("underarms", 1.0), ("underarms", 3.5)])
+@pytest.mark.parametrize("duty", [50, 65, 80])
+@pytest.mark.parametrize("mean_share", [0.16, 0.99, 1.25])
+def test_a_pulsed_session_never_raises_and_says_why(site, set_ma, duty, mean_share):
+    sug = _suggest(pulsed_record(set_ma, 10, duty, mean_share), {}, "initial")
+    assert sug["settings"]["current_ma"] == set_ma
+    assert sug["settings"]["mode"] == "pulsed" and sug["settings"]["duty_percent"] == duty
+    assert sug["reason"].startswith("last session was pulsed")
+    assert "only after a completed DC session: last current kept" in sug["reason"]
+    assert "under 90 %" not in sug["reason"]      # the old text named a charge no pulsed session reaches
+
+
+@pytest.mark.req("SRS-277")
+def test_the_same_dc_session_still_raises_and_a_pulsed_fault_names_the_fault():
+    assert _suggest(record(15.0, 10, 150.0), {}, "initial")["settings"]["current_ma"] == 16.0
+    failed = SessionRecord(**{**pulsed_record(15.0, 10, 50, 0.99).to_dict(), "outcome": "fault", "faults": ["pulse_duty"]})
+    assert "fault" in _suggest(failed, {}, "initial")["reason"]
