@@ -260,13 +260,23 @@ def test_limited_clears_only_within_the_band_at_the_set_current():
 
 
 @pytest.mark.req("SRS-092")
-def test_in_a_ramp_only_the_pause_bound_is_checked():
+@pytest.mark.req("SRS-304")
+def test_in_a_ramp_without_a_baseline_nothing_is_checked_with_one_the_band_and_the_pause_bound():
     sup = sup_in("ramp")
     assert sup._density(row(load_estimate_ohms=9000.0, measured_current_ma=5.0)) is False
-    sup._r_base = 2000.0
-    assert sup._density(row(load_estimate_ohms=5999.0, measured_current_ma=5.0)) is False
-    assert sup._density(row(load_estimate_ohms=6000.0, measured_current_ma=5.0)) is True
-    assert sup.state == "paused"
+    assert sup.state == "ramp"
+    within = sup_in("ramp")
+    within._r_base = 2000.0
+    assert within._density(row(load_estimate_ohms=2100.0, measured_current_ma=5.0)) is False
+    assert within.state == "ramp"
+    beyond = sup_in("ramp")
+    beyond._r_base = 2000.0
+    assert beyond._density(row(load_estimate_ohms=5999.0, measured_current_ma=5.0)) is True
+    assert beyond.state == "limited"
+    pause = sup_in("ramp")
+    pause._r_base = 2000.0
+    assert pause._density(row(load_estimate_ohms=6000.0, measured_current_ma=5.0)) is True
+    assert pause.state == "paused"
 
 
 @pytest.mark.req("SRS-141")
