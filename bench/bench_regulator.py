@@ -15,6 +15,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from core.regulator import Regulator, SimulatedRig  # noqa: E402
 from pyref_regulator import PyRig  # noqa: E402
 from _record import figure, write_record  # noqa: E402
+from core.checklist import CONTRAINDICATIONS, PREPARATION, ChecklistAnswers  # noqa: E402
+
+# the checklist arm a passed session gives the loop (SRS-307): all clear
+CLEAR = ChecklistAnswers({i.id: False for i in CONTRAINDICATIONS}, {i.id: True for i in PREPARATION})
 
 GOAL_NS_PER_TICK = 30  # SRS-021
 GOAL_SPEEDUP_X = 100  # SRS-021
@@ -34,6 +38,7 @@ def best_of(repeats: int, fn, clock=time.perf_counter) -> float:
 def energised_rig() -> SimulatedRig:
     rig = SimulatedRig(seed=1)
     rig.command(15.0, 0.5)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     return rig
 
@@ -60,6 +65,7 @@ def main() -> None:
     single_rig_ns = best_of(3, single_rig) / n_single * 1e9
     reg = Regulator()
     reg.command(15.0, 0.5)
+    reg.arm(CLEAR)
     reg.enable_output(True)
 
     def single_reg():

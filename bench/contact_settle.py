@@ -10,6 +10,10 @@ from __future__ import annotations
 import sys
 
 from core.regulator import EVENT_CONTACT_RESTORED, SimulatedRig
+from core.checklist import CONTRAINDICATIONS, PREPARATION, ChecklistAnswers  # noqa: E402
+
+# the checklist arm a passed session gives the loop (SRS-307): all clear
+CLEAR = ChecklistAnswers({i.id: False for i in CONTRAINDICATIONS}, {i.id: True for i in PREPARATION})
 
 LOADS = (500, 2000, 8000, 12_000, 15_000, 18_000, 20_000, 22_000, 25_000, 30_000, 40_000, 100_000, 1_000_000)
 CAPS = (0.01, 0.1, 1.0, 3.0, 10.0)
@@ -20,6 +24,7 @@ def first_ramp(r, c, seed):
     if r > 100_000:
         rig.change_load(r, 0.0)
     rig.command(2.0, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = list(rig.run_rows(3000, 10, stop_on_event=False).rows())
     t = next((i for i, x in enumerate(rows) if not x.contact_lost and x.drive_v != rig_sense_v()), None)
@@ -34,6 +39,7 @@ def rig_sense_v():
 def after(r, c, seed, how, lift_ms=50):
     rig = SimulatedRig(seed=seed, load_ohms=2000, capacitance_uf=c)
     rig.command(2.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(100, 100, stop_on_event=False)
     if how == "pause":

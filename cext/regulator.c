@@ -145,6 +145,7 @@ static void latch_fault(reg_state_t *reg, int32_t code)
     if (reg->fault == REG_FAULT_NONE) {
         reg->fault = code;
     }
+    reg->armed = 0u; /* a fault ends the session's checklist arm (SRS-307) */
     output_off(reg);
 }
 
@@ -184,6 +185,7 @@ int32_t reg_init(reg_state_t *reg)
         reg->pulse_hz = 0;
         reg->duty_percent = 0;
         reg->stuck_count = 0;
+        reg->armed = 0u; /* the default refuses: no output before a checklist arm */
         restart_from_zero(reg);
         status = REG_OK;
     }
@@ -223,6 +225,9 @@ int32_t reg_enable(reg_state_t *reg, int32_t on)
         output_off(reg);
     } else if (reg->fault != REG_FAULT_NONE) {
         status = REG_ERR_FAULT_LATCHED;
+    } else if (reg->armed != REG_ARMED_PATTERN) {
+        /* no checklist arm (arming.h, SRS-307): the output stays as it is (off) */
+        status = REG_ERR_NOT_ARMED;
     } else if (reg->enabled == 0) {
         /* restart_from_zero() touches neither enabled nor watchdog_count */
         output_off(reg);

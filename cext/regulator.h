@@ -22,6 +22,12 @@
 #define REG_ERR_RESET_REFUSED (-4)    /* current still flowing */
 #define REG_ERR_FAULT_LATCHED (-5)    /* output cannot be enabled: fault latched */
 #define REG_ERR_MODE_REFUSED (-6)     /* pulse mode change: output on or current >= 0.1 mA */
+#define REG_ERR_ARM_REFUSED (-7)      /* reg_arm: a checklist answer does not pass (arming.h, SRS-306) */
+#define REG_ERR_NOT_ARMED (-8)        /* reg_enable(1) without a checklist arm: output stays off (SRS-307) */
+
+/* reg_state_t.armed while a checklist arm holds (arming.h): a pattern, not
+ * 1, so that no zeroed or single-bit-flipped word reads as armed */
+#define REG_ARMED_PATTERN 0x4152u
 
 /* fault codes (latched until reg_reset_fault) */
 #define REG_FAULT_NONE 0
@@ -160,6 +166,7 @@ typedef struct {
     int32_t pulse_hz;         /* pulsed drive (SRS-259): 0 = DC */
     int32_t duty_percent;
     int32_t stuck_count;      /* off-phase readings in a row above REG_PULSE_STUCK_UA */
+    uint32_t armed;           /* REG_ARMED_PATTERN: a passed checklist armed this session (SRS-307) */
 } reg_state_t;
 
 /*
@@ -180,7 +187,9 @@ typedef struct {
  *
  * reg_init           tick context, before the first reg_tick (or with the tick stopped)
  * reg_command        tick context; target and slew take effect together at the next reg_tick
- * reg_enable         tick context; on = 1 also restarts the watchdog in the same call
+ * reg_enable         tick context; on = 1 also restarts the watchdog in the same call;
+ *                    on = 1 refused (REG_ERR_NOT_ARMED) unless reg_arm armed the session
+ * reg_arm, reg_disarm tick context (arming.h)
  * reg_set_polarity   tick context; refused unless the output is off and |I| < 0.1 mA
  * reg_set_pulse      tick context; refused unless the output is off and |I| < 0.1 mA
  * reg_kick           tick context (the supervisor's kick arrives through the mailbox)

@@ -27,8 +27,18 @@
 #define EV_LOAD_MOVED 0x80u
 #define LOAD_MOVED_PERCENT 5
 
-#define CMD_WORDS 5
+/* ops, target, slew, on, polarity, then the checklist: version, count,
+ * answers, count, answers */
+#define CMD_FIXED_WORDS 5
+#define CMD_WORDS (CMD_FIXED_WORDS + 3 + REG_ARM_CONTRAINDICATIONS + REG_ARM_PREPARATION_STEPS)
 #define ST_WORDS 30
+/* status words: tick (2), applied_seq, the results of each op, then the state */
+#define ST_STATE (3 + RT_OP_COUNT)
+/* every RT_OP_* bit (RT_OP_COUNT of them) */
+#define RT_OPS_ALL 0xFFu
+#if RT_OPS_ALL != ((1u << RT_OP_COUNT) - 1u)
+#error "runner.c: RT_OPS_ALL does not match RT_OP_COUNT"
+#endif
 #define REC_WORDS 14
 /* the 64-bit tick count in two int32 words */
 #define TICK_SPLIT INT64_C(2147483648)
@@ -167,6 +177,21 @@ static uint32_t rt_tick_events(uint32_t before, uint32_t after)
     return ev;
 }
 
+/* the checklist of a posted command from its mailbox words (rt_post's order) */
+static void checklist_from_words(const int32_t *w, reg_checklist_t *answers)
+{
+    int32_t i;
+    answers->version = w[0];
+    answers->n_contraindications = w[1];
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        answers->contraindication[i] = w[2 + i];
+    }
+    answers->n_preparation = w[2 + REG_ARM_CONTRAINDICATIONS];
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        answers->preparation[i] = w[3 + REG_ARM_CONTRAINDICATIONS + i];
+    }
+}
+
 /* the posted command, whole or not at all (SRS-212): a read overlapping a
  * post is retried at the next tick; no wait in the tick */
 static void apply_mailbox(int32_t *results)
@@ -206,6 +231,14 @@ static void apply_mailbox(int32_t *results)
             if ((ops & RT_OP_KICK) != 0u) {
                 results[5] = reg_kick(&g_reg);
             }
+            if ((ops & RT_OP_ARM) != 0u) {
+                reg_checklist_t answers;
+                checklist_from_words(&c[CMD_FIXED_WORDS], &answers);
+                results[6] = reg_arm(&g_reg, &answers);
+            }
+            if ((ops & RT_OP_DISARM) != 0u) {
+                results[7] = reg_disarm(&g_reg);
+            }
             g_cmd_applied = s1;
         }
     }
@@ -223,15 +256,15 @@ static void publish_status(const int32_t *results)
     for (i = 0; i < RT_OP_COUNT; i++) {
         w[3 + i] = results[i];
     }
-    w[9] = g_reg.target_ua;
-    w[10] = g_reg.slew_fa_per_tick;
-    w[11] = g_reg.enabled;
-    w[12] = g_reg.watchdog_count;
-    w[13] = g_reg.polarity;
-    w[14] = g_reg.fault;
-    w[15] = (int32_t)g_out.flags;
-    w[16] = g_out.measured_ua;
-    for (i = 17; i < ST_WORDS; i++) {
+    w[ST_STATE] = g_reg.target_ua;
+    w[ST_STATE + 1] = g_reg.slew_fa_per_tick;
+    w[ST_STATE + 2] = g_reg.enabled;
+    w[ST_STATE + 3] = g_reg.watchdog_count;
+    w[ST_STATE + 4] = g_reg.polarity;
+    w[ST_STATE + 5] = g_reg.fault;
+    w[ST_STATE + 6] = (int32_t)g_out.flags;
+    w[ST_STATE + 7] = g_out.measured_ua;
+    for (i = ST_STATE + 8; i < ST_WORDS; i++) {
         w[i] = 0;
     }
     {
@@ -277,7 +310,7 @@ static void publish_record(int32_t patient_ua, int32_t voltage_mv, uint32_t even
 static void tick_once(void)
 {
     reg_inputs_t in;
-    int32_t results[RT_OP_COUNT] = {0, 0, 0, 0, 0, 0};
+    int32_t results[RT_OP_COUNT] = {0, 0, 0, 0, 0, 0, 0, 0};
     int32_t patient_ua = 0;
     uint32_t before = g_out.flags;
     uint32_t prev_applied = g_cmd_applied;
@@ -480,13 +513,30 @@ int32_t rt_stop(void)
     return status;
 }
 
+/* the checklist into the mailbox words after the fixed ones (checklist_from_words' order) */
+static void checklist_to_words(const reg_checklist_t *answers)
+{
+    int32_t i;
+    __atomic_store_n(&g_cmd[CMD_FIXED_WORDS], answers->version, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_cmd[CMD_FIXED_WORDS + 1], answers->n_contraindications, __ATOMIC_RELAXED);
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        __atomic_store_n(&g_cmd[CMD_FIXED_WORDS + 2 + i], answers->contraindication[i], __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&g_cmd[CMD_FIXED_WORDS + 2 + REG_ARM_CONTRAINDICATIONS], answers->n_preparation,
+                     __ATOMIC_RELAXED);
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        __atomic_store_n(&g_cmd[CMD_FIXED_WORDS + 3 + REG_ARM_CONTRAINDICATIONS + i], answers->preparation[i],
+                         __ATOMIC_RELAXED);
+    }
+}
+
 /* one writer at a time; *seq gets the sequence to wait for in applied_seq */
 int32_t rt_post(const rt_command_t *cmd, uint32_t *seq)
 {
     int32_t status = REG_OK;
     if ((cmd == NULL) || (seq == NULL)) {
         status = REG_ERR_NULL;
-    } else if ((cmd->ops == 0u) || (cmd->ops >= (1u << RT_OP_COUNT))) {
+    } else if ((cmd->ops == 0u) || (cmd->ops > RT_OPS_ALL)) {
         status = REG_ERR_RANGE;
     } else {
         uint32_t s = __atomic_load_n(&g_cmd_seq, __ATOMIC_RELAXED);
@@ -497,6 +547,7 @@ int32_t rt_post(const rt_command_t *cmd, uint32_t *seq)
         __atomic_store_n(&g_cmd[2], cmd->slew_na_per_s, __ATOMIC_RELAXED);
         __atomic_store_n(&g_cmd[3], cmd->on, __ATOMIC_RELAXED);
         __atomic_store_n(&g_cmd[4], cmd->polarity, __ATOMIC_RELAXED);
+        checklist_to_words(&cmd->checklist);
         __atomic_store_n(&g_cmd_seq, s + 2u, __ATOMIC_RELEASE);
         *seq = s + 2u;
     }
@@ -526,14 +577,14 @@ int32_t rt_status(rt_status_t *st)
                 for (i = 0; i < RT_OP_COUNT; i++) {
                     st->results[i] = w[3 + i];
                 }
-                st->target_ua = w[9];
-                st->slew_fa_per_tick = w[10];
-                st->enabled = w[11];
-                st->watchdog_count = w[12];
-                st->polarity = w[13];
-                st->fault = w[14];
-                st->flags = (uint32_t)w[15];
-                st->measured_ua = w[16];
+                st->target_ua = w[ST_STATE];
+                st->slew_fa_per_tick = w[ST_STATE + 1];
+                st->enabled = w[ST_STATE + 2];
+                st->watchdog_count = w[ST_STATE + 3];
+                st->polarity = w[ST_STATE + 4];
+                st->fault = w[ST_STATE + 5];
+                st->flags = (uint32_t)w[ST_STATE + 6];
+                st->measured_ua = w[ST_STATE + 7];
                 status = REG_OK;
             }
         }

@@ -9,7 +9,8 @@
  * other than the runner's; rt_post has one writer at a time):
  *  - rt_start / rt_stop: the controlling thread, not concurrently;
  *  - rt_post: a command (any set of reg_command, reg_enable, reg_kick,
- *    reg_set_polarity, reg_reset_fault, reg_search_contact) is published in
+ *    reg_set_polarity, reg_reset_fault, reg_search_contact, reg_arm,
+ *    reg_disarm) is published in
  *    a sequence-counted mailbox and applied whole at the start of a tick
  *    (never half: SRS-212); wait-free for the tick; the results come back in
  *    rt_status_t.results with applied_seq;
@@ -23,6 +24,7 @@
 
 #include <stdint.h>
 #include "regulator.h"
+#include "arming.h"
 #include "hal.h"
 
 /* SRS-211: one tick every 100 us (REG_TICK_HZ) */
@@ -62,7 +64,9 @@
 #define RT_OP_ENABLE 0x08u       /* with on = 1 the watchdog restarts in the same tick */
 #define RT_OP_SEARCH 0x10u
 #define RT_OP_KICK 0x20u
-#define RT_OP_COUNT 6
+#define RT_OP_ARM 0x40u          /* reg_arm with rt_command_t.checklist (SRS-307) */
+#define RT_OP_DISARM 0x80u       /* reg_disarm: the session ended */
+#define RT_OP_COUNT 8
 
 /* fault of the loop itself (rt_status_t.loop_fault) */
 #define RT_FAULT_NONE 0
@@ -75,6 +79,7 @@ typedef struct {
     int32_t slew_na_per_s;
     int32_t on;
     int32_t polarity;
+    reg_checklist_t checklist; /* RT_OP_ARM: the raw answers, copied whole with the rest */
 } rt_command_t;
 
 typedef struct {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol, runtime_checkable
 
+from core.checklist import ChecklistAnswers
 from core.regulator import BatchResult, Polarity, RowBatch, SimulatedRig
 
 
@@ -75,8 +76,20 @@ class Device(Protocol):
         """Switch the output stage on or off. Off: no drive from the next tick,
         reference and regulator state back to 0. On (from off): an enable
         probe at the sense level, then the reference from 0 under the slew;
-        refused (FaultLatched) while a fault is latched. On while on: nothing
+        refused (FaultLatched) while a fault is latched, and (NotArmed) before
+        the session's checklist armed the loop (arm). On while on: nothing
         changes."""
+
+    def arm(self, answers: ChecklistAnswers) -> None:
+        """Hand the session's checklist answers, raw, to the regulator loop,
+        which judges them itself (every contraindication answered no, every
+        preparation step yes, its own count of the items); only then can the
+        output be enabled: enable_output(True) raises NotArmed before it
+        (SRS-306, SRS-307). Refused: ArmRefused, nothing armed, output off.
+        The arm holds through pauses and ends at disarm or any latched fault."""
+
+    def disarm(self) -> None:
+        """The session ended: output off, the arm ended (SRS-307)."""
 
     def set_polarity(self, polarity: Polarity) -> None:
         """Swap the electrodes; refused unless the output is off and |I| < 0.1 mA."""
@@ -160,6 +173,12 @@ class SimulatedDevice:
 
     def enable_output(self, on: bool) -> None:
         self._rig.enable_output(on)
+
+    def arm(self, answers: ChecklistAnswers) -> None:
+        self._rig.arm(answers)
+
+    def disarm(self) -> None:
+        self._rig.disarm()
 
     def set_polarity(self, polarity: Polarity) -> None:
         self._rig.set_polarity(polarity)

@@ -21,8 +21,8 @@ import time
 import weakref
 
 from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
-                            PolarityChangeRefused, RegulatorError, ResetRefused, RowBatch, _to_bool,
-                            _to_c, ffi, lib)
+                            PolarityChangeRefused, RegulatorError, ResetRefused, RowBatch, _arm_status,
+                            _enable_status, _to_bool, _to_c, checklist_codes, ffi, fill_checklist, lib)
 
 __all__ = ["RealtimeDevice", "LoopNotResponding", "ACK_TIMEOUT_S"]
 
@@ -34,7 +34,8 @@ _FINE_POLL_S = 0.0002         # ... and when the last row is due
 _STALL_EXTRA_S = 0.020        # advance: wall time beyond the rows asked for before a stall is reported
 
 _RESULT_INDEX = {lib.RT_OP_RESET: 0, lib.RT_OP_POLARITY: 1, lib.RT_OP_COMMAND: 2,
-                 lib.RT_OP_ENABLE: 3, lib.RT_OP_SEARCH: 4, lib.RT_OP_KICK: 5}
+                 lib.RT_OP_ENABLE: 3, lib.RT_OP_SEARCH: 4, lib.RT_OP_KICK: 5,
+                 lib.RT_OP_ARM: 6, lib.RT_OP_DISARM: 7}
 _LOAD_EVENTS = {"lift_off": lib.HAL_SIM_EV_LIFT_OFF, "contact": lib.HAL_SIM_EV_CONTACT,
                 "short": lib.HAL_SIM_EV_SHORT, "clear_short": lib.HAL_SIM_EV_CLEAR_SHORT,
                 "change_load": lib.HAL_SIM_EV_CHANGE_LOAD, "stick_sensor": lib.HAL_SIM_EV_STICK_SENSOR,
@@ -146,11 +147,16 @@ class RealtimeDevice:
             time.sleep(0.001)
         raise LoopNotResponding(lib.RT_ERR_STATE, "the real-time runner did not tick within 1 s")
 
-    def _post(self, ops: int, **fields: int) -> list[int]:
-        """Post one command, wait for the tick that applied it; its results."""
+    def _post(self, ops: int, checklist: tuple[list[int], list[int]] | None = None,
+              **fields: int) -> list[int]:
+        """Post one command, wait for the tick that applied it; its results.
+        `checklist`: the raw answer codes of RT_OP_ARM (none: an empty list,
+        which the C refuses)."""
         with self._lock:
             cmd = self._cmd
             cmd.ops = ops
+            contra, prep = checklist if checklist is not None else ([], [])
+            fill_checklist(ffi.addressof(cmd[0], "checklist"), contra, prep)
             cmd.target_ua = fields.get("target_ua", 0)
             cmd.slew_na_per_s = fields.get("slew_na_per_s", 0)
             cmd.on = fields.get("on", 0)
@@ -191,11 +197,18 @@ class RealtimeDevice:
         # an enable carries its kick: the tick that enables also restarts the watchdog
         ops = lib.RT_OP_ENABLE | (lib.RT_OP_KICK if on_c and self._kicks_allowed() else 0)
         results = self._post(ops, on=on_c)
-        if results[_RESULT_INDEX[lib.RT_OP_ENABLE]] == lib.REG_ERR_FAULT_LATCHED:
-            fault = FaultCode(self.status().fault).name
-            raise FaultLatched(lib.REG_ERR_FAULT_LATCHED, f"output cannot be enabled: fault {fault} is "
-                                                         "latched; reset_fault() with no current flowing first")
-        self._result(results, lib.RT_OP_ENABLE)
+        status = results[_RESULT_INDEX[lib.RT_OP_ENABLE]]
+        # refused as in simulation: the same exceptions and messages
+        _enable_status(status, self.status().fault if status == lib.REG_ERR_FAULT_LATCHED else 0, on)
+
+    def arm(self, answers) -> None:
+        """The checklist's raw answers to the loop through the mailbox, judged
+        there at the start of a tick (SRS-306, SRS-307)."""
+        _arm_status(self._post(lib.RT_OP_ARM, checklist=checklist_codes(answers))[_RESULT_INDEX[lib.RT_OP_ARM]])
+
+    def disarm(self) -> None:
+        """The session ended: output off and the arm ended (SRS-307)."""
+        self._result(self._post(lib.RT_OP_DISARM), lib.RT_OP_DISARM)
 
     def set_polarity(self, polarity: Polarity) -> None:
         if isinstance(polarity, bool) or not isinstance(polarity, int) or polarity not in (1, -1):

@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
 
 from core._regulator_cffi import ffi, lib
 
 __all__ = [
     "Polarity", "FaultCode", "RegulatorError", "CommandRejected", "PolarityChangeRefused",
-    "ResetRefused", "FaultLatched", "PulseModeRefused", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
+    "ResetRefused", "FaultLatched", "PulseModeRefused", "NotArmed", "ArmRefused", "checklist_codes", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
     "TickOutput", "LoadTick", "Limits", "LIMITS",
     "EVENT_CONTACT_LOST", "EVENT_CONTACT_RESTORED", "EVENT_ANTISHOCK", "EVENT_FAULT",
     "EVENT_AT_TARGET", "EVENT_COMPLIANCE_START", "EVENT_COMPLIANCE_END", "EVENT_LOAD_MOVED",
@@ -95,6 +96,14 @@ class ResetRefused(RegulatorError):
 
 class FaultLatched(RegulatorError):
     """The output cannot be enabled while a fault is latched."""
+
+
+class NotArmed(RegulatorError):
+    """The output cannot be enabled: no checklist arm in this session (SRS-307)."""
+
+
+class ArmRefused(RegulatorError):
+    """The C loop refused the checklist's raw answers (SRS-306): nothing armed."""
 
 
 @dataclass(frozen=True)
@@ -329,6 +338,20 @@ class _RegulatorCommands:
     def enable_output(self, on: bool) -> None:
         _enable(self._reg, on)
 
+    def arm(self, answers: Any) -> None:
+        """Hand the checklist's raw answers (core.checklist.ChecklistAnswers) to
+        the C loop, which judges them itself; the output can be enabled only
+        after it armed (SRS-306, SRS-307). ArmRefused: nothing armed, output off."""
+        _arm(self._reg, answers)
+
+    def disarm(self) -> None:
+        """The session ended: output off and the arm ended (SRS-307)."""
+        _check(lib.reg_disarm(self._reg), "disarm", None)
+
+    @property
+    def armed(self) -> bool:
+        return int(self._reg.armed) == lib.REG_ARMED_PATTERN
+
     def set_polarity(self, polarity: Polarity) -> None:
         _set_polarity(self._reg, polarity)
 
@@ -560,11 +583,74 @@ def _command(reg, target_ma: float, slew_ma_per_s: float) -> None:
 
 
 def _enable(reg, on: bool) -> None:
-    status = lib.reg_enable(reg, _to_bool("on", on))
+    _enable_status(lib.reg_enable(reg, _to_bool("on", on)), reg.fault, on)
+
+
+def _enable_status(status: int, fault: int, on: object) -> None:
+    """reg_enable's status as the wrapper's exceptions (also the runner's results)."""
     if status == lib.REG_ERR_FAULT_LATCHED:
-        raise FaultLatched(status, f"output cannot be enabled: fault {FaultCode(reg.fault).name} is latched; "
+        raise FaultLatched(status, f"output cannot be enabled: fault {FaultCode(fault).name} is latched; "
                                    "reset_fault() with no current flowing first")
+    if status == lib.REG_ERR_NOT_ARMED:
+        raise NotArmed(status, "output cannot be enabled: no checklist arm in this session; arm(answers) "
+                               "with the checklist's answers first (SRS-307)")
     _check(status, "on", on)
+
+
+def _answer_code(value: object) -> int:
+    """One raw answer as the C's code: only the booleans True and False have
+    a code; anything else (missing, None, 0, "no", a misspelt item's absence)
+    is unanswered, which the C refuses (SRS-306)."""
+    if value is True:
+        return lib.REG_ANSWER_YES
+    if value is False:
+        return lib.REG_ANSWER_NO
+    return 0
+
+
+def checklist_codes(answers: Any) -> tuple[list[int], list[int]]:
+    """The raw answer codes of a checklist, looked up by the product's item
+    ids (core.checklist): a missing or misspelt item gives code 0. Not a
+    verdict: the C loop judges the codes (SRS-306)."""
+    from core.checklist import CONTRAINDICATIONS, PREPARATION  # the item ids, not their evaluation
+    contra = getattr(answers, "contraindications", None)
+    prep = getattr(answers, "preparation", None)
+    contra = contra if isinstance(contra, Mapping) else {}
+    prep = prep if isinstance(prep, Mapping) else {}
+    return ([_answer_code(contra.get(item.id)) for item in CONTRAINDICATIONS],
+            [_answer_code(prep.get(item.id)) for item in PREPARATION])
+
+
+def fill_checklist(c_answers, contraindications: list[int], preparation: list[int],
+                   version: int = lib.REG_ARM_CHECKLIST_VERSION) -> None:
+    """A reg_checklist_t from code lists; the counts are the lists' lengths,
+    and a list longer than the C's array is cut to it with its true count
+    kept, so the C refuses it on the count."""
+    c_answers.version = version
+    c_answers.n_contraindications = len(contraindications)
+    for i in range(lib.REG_ARM_CONTRAINDICATIONS):
+        c_answers.contraindication[i] = contraindications[i] if i < len(contraindications) else 0
+    c_answers.n_preparation = len(preparation)
+    for i in range(lib.REG_ARM_PREPARATION_STEPS):
+        c_answers.preparation[i] = preparation[i] if i < len(preparation) else 0
+
+
+def _arm_status(status: int) -> None:
+    if status == lib.REG_ERR_ARM_REFUSED:
+        raise ArmRefused(status, "checklist refused by the regulator: a contraindication not answered no "
+                                 "or a preparation step not answered yes; output off (SRS-306)")
+    if status == lib.REG_ERR_RANGE:
+        raise ArmRefused(status, "checklist refused by the regulator: the list is not the product's "
+                                 f"({lib.REG_ARM_CONTRAINDICATIONS} contraindications, "
+                                 f"{lib.REG_ARM_PREPARATION_STEPS} preparation steps); output off (SRS-306)")
+    _check(status, "answers", None)
+
+
+def _arm(reg, answers: Any) -> None:
+    contra, prep = checklist_codes(answers)
+    c_answers = ffi.new("reg_checklist_t *")
+    fill_checklist(c_answers, contra, prep)
+    _arm_status(lib.reg_arm(reg, c_answers))
 
 
 def _set_polarity(reg, polarity: Polarity) -> None:
@@ -657,6 +743,14 @@ class Regulator(_RegulatorCommands):
 
     def raw_enable(self, on: int) -> int:
         return lib.reg_enable(self._reg, _raw_int32("on", on))
+
+    def raw_arm(self, contraindications: list[int], preparation: list[int],
+                version: int = lib.REG_ARM_CHECKLIST_VERSION) -> int:
+        """reg_arm with these codes (any int32) and counts = the lists' lengths."""
+        c_answers = ffi.new("reg_checklist_t *")
+        fill_checklist(c_answers, [_raw_int32("code", c) for c in contraindications],
+                       [_raw_int32("code", c) for c in preparation], _raw_int32("version", version))
+        return lib.reg_arm(self._reg, c_answers)
 
     def raw_set_polarity(self, polarity: int) -> int:
         return lib.reg_set_polarity(self._reg, _raw_int32("polarity", polarity))

@@ -381,6 +381,33 @@ class _StateEntryClocks:
         self._sup._absent_since_tick = None
 
 
+class _ChecklistArm:
+    """Machine listener: the C loop's checklist gate (SRS-307). The raw answers
+    go to the loop only on the transition out of the checklist state into
+    ramp, so a machine that reaches ramp by another path leaves the loop
+    unarmed and the output off; the session's end (idle) and any fault end
+    the arm. ArmRefused propagates: the machine goes to fault (SRS-055)."""
+
+    def __init__(self, sup: "Supervisor") -> None:
+        self._sup = sup
+
+    def on_exit_checklist(self, target) -> None:
+        if target.id == "ramp":
+            self._sup.device.arm(self._sup.checklist.answers)
+
+    def on_enter_idle(self) -> None:
+        self._disarm()
+
+    def on_enter_fault(self) -> None:
+        self._disarm()
+
+    def _disarm(self) -> None:
+        try:
+            self._sup.device.disarm()
+        except Exception as exc:  # noqa: BLE001 - logged; a fault in the loop ends the arm anyway
+            getattr(self._sup, "log", []).append(f"disarm: {exc}")
+
+
 class Supervisor:
     def __init__(self, device: Device, settings: TherapySettings, *,
                  scenario: Iterable[ScenarioEvent] = (), clock: Clock | None = None,
@@ -491,7 +518,7 @@ class Supervisor:
         self._next_event = 0
         self.machine = TherapyMachine(GuardInputs(reversal_enabled=plan.reverse_polarity,
                                                   reset_regulator=self._reset_regulator),
-                                      listeners=[_StateEntryClocks(self)])
+                                      listeners=[_StateEntryClocks(self), _ChecklistArm(self)])
         # bookkeeping
         self.tick = 0
         self.treat_ticks = 0

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Mutation testing of the C regulation loop (issue 12 point 1).
 
-Mutants of cext/regulator.c (operators in scripts/cmut_ops.py) and of the
+Mutants of cext/regulator.c and cext/arming.c, the checklist gate
+(operators in scripts/cmut_ops.py), and of the
 numeric limits of cext/regulator_config.h are built one at a time into the
 cffi extension and run against a focused selection of the regulator tests
 (pytest -x: the first failing test kills the mutant). Workers run in
 parallel, each in its own copy of the checkout; each worker keeps pytest and
 its dependencies imported and forks one child per mutant, so a mutant costs
-its compile (regulator.c only) plus the tests until the first failure.
+its compile (the mutated file only) plus the tests until the first failure.
 
 Every mutant must be killed, except those listed in the reviewed file
 (tools/cverify/c-mutation-reviewed.yaml) as equivalent, each with its reason,
@@ -41,12 +42,16 @@ import cmut_ops  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REVIEWED = ROOT / "tools" / "cverify" / "c-mutation-reviewed.yaml"
 SOURCE = "cext/regulator.c"
+# every C file mutated; the first is the regulator
+SOURCES = (SOURCE, "cext/arming.c")
 CONFIG = "cext/regulator_config.h"
 # the focused selection, fastest killers first (pytest -x stops at the first
 # failure). A mutant that survives FAST is run against SLOW too. Not run here:
 # test_lift_low_setpoints.py (2 min) and test_wrapper_build.py (the wheel);
 # they run in the main test step.
 FAST = [
+    # the checklist gate (SRS-306, SRS-307), < 3 s
+    "tests/regulator/test_arming.py",
     # the pulsed mode (SRS-259), ~2 s: nothing after it drives pulsed, so its
     # mutants would otherwise run the whole list before meeting their killer
     "tests/regulator/test_pulsed_regulator.py",
@@ -82,7 +87,7 @@ SLOW = [
     # PR-026: the review's session (the run's starting mean taken from the filter)
     "tests/regulator/test_recontact_lower_load.py",
 ]
-COPY = ["core", "cext", "tests/conftest.py", "tests/regulator", "traceability", "spec",
+COPY = ["core", "cext", "tests/conftest.py", "tests/arming_kit.py", "tests/regulator", "traceability", "spec",
         "hazard_analysis", "pyproject.toml"]
 
 
@@ -108,8 +113,10 @@ class Worker:
         import build_cffi  # the declarations the real build uses
         build_cffi.ffibuilder.emit_c_code(str(self.dir / "cext" / "_wrapper.c"))
         self.so = self.dir / "core" / ("_regulator_cffi" + ".abi3.so")
+        self.compiled: dict[str, str] = {}   # path -> text of its last compile (SOURCES, CONFIG)
         # every other C file of the real build (cext/build_cffi.py SOURCES), compiled once
-        self.others = ["_wrapper.c", *(s for s in build_cffi.SOURCES if s != "regulator.c")]
+        mutated = {pathlib.Path(s).name for s in SOURCES}
+        self.others = ["_wrapper.c", *(s for s in build_cffi.SOURCES if s not in mutated)]
         for c in self.others:
             self.cc(["-c", f"cext/{c}", "-o", f"cext/{c}.o"])
 
@@ -117,15 +124,22 @@ class Worker:
         return subprocess.run(["gcc", *compile_flags(), *args], cwd=self.dir, capture_output=True, text=True)
 
     def build(self, files: dict[str, str]) -> bool:
+        """Every file of `files` written; a source recompiled only when its
+        text (or the limits it includes) differs from its last compile."""
+        config_changed = files.get(CONFIG) != self.compiled.get(CONFIG)
         for rel, text in files.items():
             (self.dir / rel).write_text(text)
-        r = self.cc(["-c", SOURCE, "-o", "cext/regulator.o"])
-        if r.returncode != 0:
-            return False
+        for source in SOURCES:
+            if config_changed or files.get(source) != self.compiled.get(source):
+                self.compiled.pop(source, None)
+                if self.cc(["-c", source, "-o", source + ".o"]).returncode != 0:
+                    return False
+                self.compiled[source] = files.get(source, "")
+        self.compiled[CONFIG] = files.get(CONFIG, "")
         for rel in (f"cext/{c}" for c in self.others):
-            if any(f.startswith(CONFIG) for f in files):
+            if config_changed:
                 self.cc(["-c", rel, "-o", rel + ".o"])  # the limits are compiled into every file
-        objs = ["cext/regulator.o", *(f"cext/{c}.o" for c in self.others)]
+        objs = [s + ".o" for s in SOURCES] + [f"cext/{c}.o" for c in self.others]
         r = self.cc(["-shared", *objs, "-lm", "-lpthread", "-o", str(self.so)])
         return r.returncode == 0
 
@@ -191,9 +205,10 @@ def main() -> int:
     import pytest  # noqa: F401 - imported once, inherited by every forked child
     import hypothesis  # noqa: F401
 
-    src = (ROOT / SOURCE).read_text()
-    cfg = (ROOT / CONFIG).read_text()
-    ms = cmut_ops.keyed(cmut_ops.mutants(SOURCE, src) + cmut_ops.limit_mutants(CONFIG, cfg))
+    texts = {path: (ROOT / path).read_text() for path in (*SOURCES, CONFIG)}
+    cfg = texts[CONFIG]
+    ms = cmut_ops.keyed([m for path in SOURCES for m in cmut_ops.mutants(path, texts[path])]
+                        + cmut_ops.limit_mutants(CONFIG, cfg))
     reviewed = load_reviewed()
     only = [s for s in args.only.split(",") if s] or [""]
     todo = [(k, m) for k, m in ms if any(s in k for s in only) and in_share(k, args.share)]
@@ -211,7 +226,7 @@ def main() -> int:
         workers = [Worker(n, base) for n in range(jobs)]
         # baseline: the unmutated tree must pass the selection; its time sets the timeout
         w = workers[0]
-        assert w.build({SOURCE: src, CONFIG: cfg}), "the unmutated source does not compile"
+        assert w.build(dict(texts)), "the unmutated source does not compile"
         tb = time.monotonic()
         state = w.run_tests(FAST + SLOW if args.deep else FAST, 1800)
         base_s = time.monotonic() - tb
@@ -230,9 +245,9 @@ def main() -> int:
                 os.close(r)
                 out = {}
                 for k, m in todo[n::jobs]:
-                    files = {m.path: m.apply(src if m.path == SOURCE else cfg)}
-                    other = CONFIG if m.path == SOURCE else SOURCE
-                    files[other] = src if other == SOURCE else cfg
+                    # the mutated file, every other one restored to its original
+                    files = dict(texts)
+                    files[m.path] = m.apply(texts[m.path])
                     if not wk.build(files):
                         out[k] = "stillborn"
                         continue
@@ -280,7 +295,7 @@ def main() -> int:
           f"{len(known)} known survivors, {len(new)} new survivors; threshold {args.min_score:.1f} %; {wall_s:.0f} s wall")
     pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.json).write_text(json.dumps({
-        "tool": "scripts/c_mutation.py", "sources": [SOURCE, CONFIG], "total": len(ms),
+        "tool": "scripts/c_mutation.py", "sources": [*SOURCES, CONFIG], "total": len(ms),
         "killed": killed, "judged": judged, "score_percent": round(score, 2),
         "equivalent": len(skipped) + len(equivalent_run), "stillborn": stillborn,
         "known_survivors": known, "new_survivors": new, "errors": sorted(errors),

@@ -18,6 +18,7 @@ import pytest
 from core.realtime import ACK_TIMEOUT_S, LoopNotResponding, RealtimeDevice
 from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
                             PolarityChangeRefused, RegulatorError, ResetRefused, ffi, lib)
+from tests.arming_kit import CLEAR
 
 ATTEMPTS = 5
 POLL_LIMIT_S = 2.0          # how long a poll waits for a state before it gives up (never asserted)
@@ -203,6 +204,7 @@ def test_a_command_and_an_enable_are_acknowledged_and_shown_in_the_status():
         st = dev.status()
         assert st.target_ua == 1000
         assert st.slew_fa_per_tick == 5_000_000 * 100    # nA/s x 1e6 / 10 kHz
+        dev.arm(CLEAR)
         dev.enable_output(True)
         assert dev.status().enabled == 1
         dev.kick_watchdog()
@@ -239,6 +241,7 @@ def test_advance_returns_contiguous_rows_counted_from_the_first_command():
 def test_advance_returns_early_after_a_row_with_a_lift_off_event_and_contact_restores_it():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         wait_for(dev, lambda st: st.measured_ua >= 500)
         dev.advance(1, 10)                # from here on
@@ -261,6 +264,7 @@ def test_advance_returns_early_after_a_row_with_a_lift_off_event_and_contact_res
 def test_a_short_on_the_board_latches_the_short_fault():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         wait_for(dev, lambda st: st.measured_ua >= 500)
         dev.short(1)
@@ -273,6 +277,7 @@ def test_a_short_on_the_board_latches_the_short_fault():
 def test_a_load_change_is_applied_by_the_board():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         end = dev.advance(1, 100).loop_ticks
         wait_for(dev, lambda st: st.measured_ua >= 990)
@@ -291,6 +296,7 @@ def test_a_load_change_is_applied_by_the_board():
 def test_polarity_is_refused_with_current_flowing_and_taken_with_the_output_off():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         wait_for(dev, lambda st: st.measured_ua >= 500)
         with pytest.raises(PolarityChangeRefused) as exc:
@@ -314,6 +320,7 @@ def test_polarity_is_refused_with_current_flowing_and_taken_with_the_output_off(
 def test_a_stalled_supervisors_kicks_stop_the_watchdog_latches_and_refusals_raise_as_in_simulation():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         dev.stall(1000)                    # the supervisor's kicks stop for 1 s
         st = wait_for(dev, lambda st: st.fault != FaultCode.NONE, kick=False)
@@ -322,6 +329,7 @@ def test_a_stalled_supervisors_kicks_stop_the_watchdog_latches_and_refusals_rais
         with pytest.raises(FaultLatched, match=re.escape(
                 "output cannot be enabled: fault WATCHDOG is latched; reset_fault() with no current "
                 "flowing first")):
+            dev.arm(CLEAR)
             dev.enable_output(True)
         with pytest.raises(FaultLatched, match=re.escape("contact search refused: fault WATCHDOG is latched")):
             dev.search_contact()
@@ -342,6 +350,7 @@ def test_a_stalled_supervisors_kicks_stop_the_watchdog_latches_and_refusals_rais
 def test_a_contact_search_with_the_output_on_is_taken():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         dev.search_contact()
         st = dev.status()
@@ -368,6 +377,7 @@ def test_a_reset_with_a_sensor_reading_current_is_refused_naming_the_reading():
 def test_a_stopped_loop_gives_the_rows_its_wall_time_covers_and_refuses_every_command():
     def body(dev):
         dev.command(1.0, 5.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         start = dev.advance(1, 10).loop_ticks
         wait_for(dev, lambda st: st.loop_ticks >= start + 200)   # two full rows on record
@@ -464,6 +474,7 @@ def test_the_rows_start_at_the_tick_count_read_at_start_however_late_the_first_c
         read = dev.loop_ticks
         time.sleep(gap_s)
         dev.command(1.0, 1.0)
+        dev.arm(CLEAR)
         dev.enable_output(True)
         first = dev.advance(1, 100)
         second = dev.advance(3, 100)

@@ -22,6 +22,7 @@ from core.scenario import ScenarioError, parse_scenario
 from core.supervisor import DENSITY_CHECK_S, MonotonicClock, Supervisor
 
 from tests.core._session_kit import PASSED_CHECKLIST, LIMITS, ROW_S, ZERO_MA, RowLog, run_session, settings
+from tests.arming_kit import CLEAR
 
 BOUND_ROWS = 2   # rows from the stopped tick to no current, paced (SRS-091)
 
@@ -153,6 +154,12 @@ class _Hardware:
     def enable_output(self, on):
         self.inner.enable_output(on)
 
+    def arm(self, answers):
+        self.inner.arm(answers)
+
+    def disarm(self):
+        self.inner.disarm()
+
     def set_polarity(self, polarity):
         self.inner.set_polarity(polarity)
 
@@ -262,6 +269,7 @@ def test_the_device_protocol_reports_loop_ticks_and_has_an_independent_disconnec
     batch = dev.advance(3, 100)
     assert batch.loop_ticks - t0 == 300 == dev.loop_ticks - t0
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     for _ in range(20):
         batch = dev.advance(10, 100)

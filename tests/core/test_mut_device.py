@@ -15,6 +15,7 @@ import pytest
 from core.device import Device, SimulatedDevice
 from core.regulator import (EVENT_AT_TARGET, LIMITS, CommandRejected, FaultCode, Polarity, RowBatch,
                             SimulatedRig)
+from tests.arming_kit import CLEAR
 
 TICK_HZ = 10_000          # the regulator's tick rate (SRS-001's 100 us tick)
 
@@ -79,6 +80,7 @@ def test_the_default_device_is_the_rig_at_seed_0_and_2_kohm():
     dev, rig = SimulatedDevice(), SimulatedRig(seed=0, load_ohms=2000.0)
     for dv in (dev, rig):
         dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     for _ in range(3):
         _same(dev.advance(100, 100), rig.run_rows(100, 100))
@@ -90,6 +92,7 @@ def test_seed_and_load_reach_the_rig(seed, load_ohms):
     dev, rig = _twins(seed, load_ohms)
     for dv in (dev, rig):
         dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     for _ in range(4):
         _advance_both(dev, rig, 100, 100)
@@ -98,6 +101,7 @@ def test_seed_and_load_reach_the_rig(seed, load_ohms):
     again = SimulatedDevice(seed=seed, load_ohms=load_ohms)
     for dv in (other, again):
         dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     assert list(again.advance(100, 100).rows()) != list(other.run_rows(100, 100).rows())
 
@@ -109,6 +113,7 @@ def test_command_and_enable_reach_the_regulator_the_reference_rises_at_the_slew(
     dev, rig = _twins()
     for dv in (dev, rig):
         dv.command(5.0, 2.5)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     batch = _run_for(dev, 0.2, 100, rig)       # 0.2 s at 2.5 mA/s
     assert dev.simulated_time_s == pytest.approx(0.2, abs=1e-12)
@@ -130,6 +135,7 @@ def test_set_polarity_swaps_the_electrodes_with_the_output_off():
 def test_a_stall_trips_the_watchdog_within_50_ms_and_reset_fault_clears_it():
     dev = SimulatedDevice()
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     _run_for(dev, 0.1)
     dev.stall(300)
@@ -151,6 +157,7 @@ def test_advance_kicks_the_watchdog_each_row_no_fault_over_a_second():
     dev, rig = _twins()
     for dv in (dev, rig):
         dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     batch = _run_for(dev, 1.0, 100, rig)     # rows of 10 ms, watchdog 50 ms
     assert dev.simulated_time_s == pytest.approx(1.0, abs=1e-12)
@@ -162,6 +169,7 @@ def test_advance_kicks_the_watchdog_each_row_no_fault_over_a_second():
 def test_advance_returns_after_the_first_row_with_an_event():
     dev = SimulatedDevice()
     dev.command(0.5, 5.0)     # at target after 0.1 s
+    dev.arm(CLEAR)
     dev.enable_output(True)
     rows = 0
     for _ in range(100):       # each batch ends at an event (a load move or the target)
@@ -182,6 +190,7 @@ def test_search_contact_is_refused_with_the_output_off_and_runs_with_it_on():
         dev.search_contact()
     assert "output is not enabled" in str(err.value)
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     _run_for(dev, 0.2)
     dev.search_contact()
@@ -224,6 +233,7 @@ def test_clock_drift_gains_its_percent_of_the_ticks_on_the_simulated_clock(perce
 def test_a_stopped_loop_runs_no_tick_keeps_its_output_and_the_clock_goes_on():
     dev = SimulatedDevice()
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     before = _run_for(dev, 0.3)
     ticks = dev.loop_ticks
@@ -239,6 +249,7 @@ def test_a_stopped_loop_runs_no_tick_keeps_its_output_and_the_clock_goes_on():
 def test_disconnect_output_stops_the_current_whatever_the_stage_does():
     dev = SimulatedDevice()
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     assert _run_for(dev, 0.3).last.mean_current_ma > 0.5
     dev.disconnect_output()
@@ -253,6 +264,7 @@ def _driven_twins():
     dev, rig = _twins()
     for dv in (dev, rig):
         dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
         dv.enable_output(True)
     for _ in range(3):
         _advance_both(dev, rig, 10, 100)
@@ -276,6 +288,7 @@ def test_a_load_event_acts_as_the_rigs(event, args):
 def test_lift_off_and_contact_change_the_model_load():
     dev = SimulatedDevice()
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     _run_for(dev, 0.2)
     dev.lift_off()

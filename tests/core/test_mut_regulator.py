@@ -10,6 +10,7 @@ import pytest
 
 from core.regulator import (FLAG_COMPLIANCE_LIMITED, FLAG_OUTPUT_ENABLED, LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
                             PolarityChangeRefused, PulseModeRefused, Regulator, RegulatorError, ResetRefused, SimulatedRig, ffi, lib)
+from tests.arming_kit import CLEAR
 
 INT32_RANGE = "allowed -2147483648 to 2147483647"
 
@@ -40,6 +41,7 @@ def test_a_value_outside_int32_or_not_an_int_is_refused_naming_the_argument(valu
 def test_valid_raw_values_are_accepted():
     reg = Regulator()
     assert reg.raw_command(10_000, 1_000_000) == lib.REG_OK
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     assert reg.raw_enable(0) == lib.REG_OK
 
@@ -51,6 +53,7 @@ def _rig_at_5ma():
     """A rig at 2 kOhm commanded to 5 mA at 5 mA/s, 0.2 s on: about 1 mA flowing."""
     rig = SimulatedRig(load_ohms=2000)
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     for _ in range(20):
         rig.kick_watchdog()
@@ -90,6 +93,7 @@ def _latched_with_current():
     """A bare regulator that latched a fault at 40 mA on both channels."""
     reg = Regulator()
     reg.command(10, 1)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     out = reg.step(40_000, 40_000, 1000)
     assert out.fault != FaultCode.NONE
@@ -123,6 +127,7 @@ def test_a_contact_search_is_refused_with_a_fault_latched_or_the_output_off_and_
         reg.search_contact()
     assert err.value.code == lib.REG_ERR_RANGE
     assert str(err.value) == "contact search refused: the output is not enabled"
+    reg.arm(CLEAR)
     reg.enable_output(True)
     reg.search_contact()
     assert reg.fault is FaultCode.NONE
@@ -132,6 +137,7 @@ def test_a_contact_search_is_refused_with_a_fault_latched_or_the_output_off_and_
 def test_a_tick_returns_the_c_output_field_by_field():
     reg = Regulator()
     reg.command(10, 1)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     reg.kick_watchdog()
     out = reg.step(3_000, 2_000, 6_000)
@@ -215,6 +221,7 @@ def test_a_noisy_stuck_sensor_names_the_argument_out_of_range():
 def test_run_steps_exactly_the_ticks_asked_and_kicks_nothing_by_itself():
     rig = SimulatedRig(load_ohms=2000)
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.kick_watchdog()
     row = rig.run(100)
@@ -270,6 +277,7 @@ def test_a_tick_returns_the_load_estimate_of_a_sense_window():
     # 9 uA and 18 mV at the 2 V sense level: about 2 kOhm once the first window is in
     reg = Regulator()
     reg.command(10, 1)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     for _ in range(100):
         reg.kick_watchdog()
@@ -292,6 +300,7 @@ def test_a_polarity_change_with_the_output_off_but_current_measured_names_the_ou
 def _ramping_rig():
     rig = SimulatedRig(load_ohms=2000)
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     return rig
 
@@ -326,6 +335,7 @@ def test_run_rows_takes_max_rows_up_to_its_limit_and_names_each_argument():
     rig = SimulatedRig()
     rig.lift_off()
     rig.command(1.0, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     assert rig.run_rows(MAX_ROWS, 1).rows_run >= 1    # the largest buffer is accepted (stops at contact lost)
     cases = ((lambda: rig.run_rows(MAX_ROWS + 1, 1), f"max_rows={MAX_ROWS + 1} is out of range: allowed 1 to {MAX_ROWS} rows"),
@@ -424,6 +434,7 @@ def test_decoded_rows_convert_every_field_of_the_c_row():
 def test_a_row_at_the_compliance_limit_is_flagged():
     rig = SimulatedRig(load_ohms=10_000)         # 15 mA x 10 kOhm is far above 60 V
     rig.command(15.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     for _ in range(60):
         rig.kick_watchdog()
@@ -488,6 +499,7 @@ def test_enabling_with_a_fault_latched_is_refused_naming_the_fault_and_the_way_o
     reg = _latched_with_current()
     reg.step(0, 0, 0)
     with pytest.raises(FaultLatched) as err:
+        reg.arm(CLEAR)
         reg.enable_output(True)
     assert err.value.code == lib.REG_ERR_FAULT_LATCHED
     assert str(err.value) == (f"output cannot be enabled: fault {reg.fault.name} is latched; "
@@ -511,6 +523,7 @@ def test_a_refused_pulse_mode_names_the_mode_the_output_state_and_the_current():
     reg.set_pulse(4.3, 80)                             # off, no current: accepted
     assert reg.pulse == (4.3, 80)
     reg.command(5.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     for mode, khz, duty in (("dc", None, None), ("pulsed 4.5 kHz 60 %", 4.5, 60)):
         with pytest.raises(PulseModeRefused) as err:
@@ -611,6 +624,7 @@ def test_decoded_rows_carry_the_skin_voltage_swing_of_the_pulses():
     rig = SimulatedRig(seed=3, load_ohms=2000, capacitance_uf=1.0)
     rig.set_pulse(10, 50)
     rig.command(15.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(310, 100, stop_on_event=False)
     b = rig.run_rows(10, 100, stop_on_event=False)
@@ -622,6 +636,7 @@ def test_decoded_rows_carry_the_skin_voltage_swing_of_the_pulses():
     assert b.last.skin_swing_v == rows[-1].skin_swing_v
     dc = SimulatedRig(seed=3, load_ohms=2000, capacitance_uf=1.0)
     dc.command(15.0, 5.0)
+    dc.arm(CLEAR)
     dc.enable_output(True)
     dc.run_rows(310, 100, stop_on_event=False)
     assert all(0.0 < r.skin_swing_v < 0.01 for r in dc.run_rows(10, 100, stop_on_event=False).rows())

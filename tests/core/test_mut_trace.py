@@ -14,6 +14,7 @@ import pytest
 from core.device import SimulatedDevice
 from core.regulator import FaultCode, Polarity
 from core.trace import COLUMNS, TraceWriter
+from tests.arming_kit import CLEAR
 
 SRS_085_COLUMNS = ("t_s", "state", "target_mA", "reference_mA", "current_mA", "peak_mA",
                    "voltage_V", "polarity", "fault")
@@ -23,6 +24,7 @@ def _rows(n: int, ticks_per_row: int = 100) -> list:
     """n rows of a device driving 5 mA at 5 mA/s (current flowing, rising)."""
     dev = SimulatedDevice()
     dev.command(5.0, 5.0)
+    dev.arm(CLEAR)
     dev.enable_output(True)
     rows: list = []
     while len(rows) < 20 + n:

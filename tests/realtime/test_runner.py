@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.regulator import Regulator, ffi, lib
+from core.regulator import Regulator, ffi, fill_checklist, lib
+from tests.arming_kit import CLEAR_CODES
 
 RT_BOUND_NS = lib.RT_LATE_FAULT_NS          # 0.8 ms (runner.h, SRS-214)
 STALL_BOUND_NS = lib.RT_LATE_FAULT_NS + lib.RT_PERIOD_NS + lib.RT_MONITOR_NS   # 1.1 ms (SRS-215)
@@ -39,7 +40,14 @@ class Runner:
             if self.st.loop_fault != lib.RT_FAULT_NONE:
                 raise PlatformLate()
             assert time.monotonic() < end, "the runner did not tick within 1 s"
+        self.arm()                             # a passed checklist, as every session (SRS-307)
         self.snapshots.clear()                 # only statuses that a tick published
+
+    def arm(self) -> None:
+        """The all-clear checklist to the loop through the mailbox (RT_OP_ARM)."""
+        fill_checklist(ffi.addressof(self.cmd[0], "checklist"), *CLEAR_CODES)
+        self.post(lib.RT_OP_ARM)
+        assert self.st.results[6] == lib.REG_OK
 
     def status(self):
         assert lib.rt_status(self.st) == lib.REG_OK

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-SOURCES = ["cext/runner.c", "cext/hal_sim.c", "cext/simload.c", "cext/regulator.c"]
+SOURCES = ["cext/runner.c", "cext/hal_sim.c", "cext/simload.c", "cext/regulator.c", "cext/arming.c"]
 
 
 @pytest.mark.req("SRS-212", "SRS-213")

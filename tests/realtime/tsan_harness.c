@@ -22,8 +22,18 @@ int main(void)
     if ((hal_sim_bind(&hal, 1u, 2000, 1000) != REG_OK) || (rt_start(&hal, RT_OPT_REALTIME) != REG_OK)) {
         return 2;
     }
+    /* the checklist all clear (arming.h): the arm's words cross the mailbox too */
+    cmd.checklist.version = REG_ARM_CHECKLIST_VERSION;
+    cmd.checklist.n_contraindications = REG_ARM_CONTRAINDICATIONS;
+    cmd.checklist.n_preparation = REG_ARM_PREPARATION_STEPS;
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        cmd.checklist.contraindication[i] = REG_ANSWER_NO;
+    }
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        cmd.checklist.preparation[i] = REG_ANSWER_YES;
+    }
     for (i = 0; i < 2000; i++) {
-        cmd.ops = RT_OP_COMMAND | RT_OP_ENABLE | RT_OP_KICK;
+        cmd.ops = RT_OP_COMMAND | RT_OP_ENABLE | RT_OP_KICK | (((i % 7) == 0) ? RT_OP_ARM : 0u);
         cmd.target_ua = (i % 30) * 100;
         cmd.slew_na_per_s = 1000 + (i * 997) % 4000000;
         cmd.on = i % 2;

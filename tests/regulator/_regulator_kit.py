@@ -3,6 +3,7 @@ load/target grid of SRS-002 and the figures of issue 2 point 5."""
 from __future__ import annotations
 
 from core.regulator import LIMITS, BatchResult, FaultCode, Regulator, SimulatedRig
+from tests.arming_kit import CLEAR
 
 TICK_S = 1 / LIMITS.tick_hz
 # The load model's skin resistance starts 25 % high and falls at DC onset
@@ -34,6 +35,7 @@ def ramped_rig(load_ohms: float = 2000, target_ma: float = 15, capacitance_uf: f
     """A rig whose reference has reached the target, then held for settle_s."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew_ma_per_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     ramp_rows = int(target_ma / slew_ma_per_s / 0.01) + 10
     batch = rig.run_rows(ramp_rows, 100, stop_on_event=False)

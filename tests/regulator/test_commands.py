@@ -7,6 +7,7 @@ import math
 import pytest
 
 from core.regulator import CommandRejected, FaultCode, Regulator, SimulatedRig
+from tests.arming_kit import CLEAR
 
 REG_ERR_RANGE = -2
 
@@ -53,6 +54,7 @@ BAD_RIG_CALLS = [
 def test_rig_rejects_out_of_range_argument_with_clear_message(call, name, value, allowed):
     rig = SimulatedRig(seed=1)
     rig.command(10.0, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     before = rig.run(100)
     with pytest.raises(CommandRejected) as info:
@@ -84,6 +86,7 @@ def test_c_command_returns_range_error_and_keeps_previous_command(target_ua, sle
     reg = Regulator()
     assert reg.raw_command(10_000, 1_000_000) == 0                # 1 mA/s in nA/s
     assert reg.raw_command(target_ua, slew_na_per_s) == REG_ERR_RANGE
+    reg.arm(CLEAR)
     reg.enable_output(True)
     out = None
     for _ in range(100):

@@ -7,6 +7,7 @@ import pytest
 
 from _regulator_kit import ramped_rig, rows_ticks
 from core.regulator import FaultCode, LIMITS, Regulator, SimulatedRig
+from tests.arming_kit import CLEAR
 
 FROZEN_TICKS = 20             # REG_FROZEN_TICKS
 BOOT_HIGH_V = 0.12            # REG_BLIND_RISE_BOOT_MV: the largest blind drive before evidence (SRS-025)
@@ -48,6 +49,7 @@ def test_both_channels_reading_zero_from_start_never_wind_up(load_ohms):
     rig.stick_sensor(0, 0.0)
     rig.stick_sensor(1, 0.0)
     rig.command(15.0, 15.0 / 30)                                # a 30 s ramp to 15 mA
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(6000, 10, stop_on_event=False)          # 60 s
     rows = list(batch.rows())
@@ -67,6 +69,7 @@ def test_both_channels_reading_zero_from_start_never_wind_up(load_ohms):
 def test_frozen_rule_on_the_bare_regulator():
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     drive = 0
     for k in range(4000):                                        # healthy: dithered readings, no fault
@@ -87,6 +90,7 @@ def test_frozen_rule_on_the_bare_regulator():
     for _ in range(3):                                           # at or below the noise bound: not judged
         reg2 = Regulator()
         reg2.command(10.0, 5.0)
+        reg2.arm(CLEAR)
         reg2.enable_output(True)
         drive = 0
         for _ in range(1000):

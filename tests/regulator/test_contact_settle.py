@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.regulator import EVENT_CONTACT_RESTORED, FaultCode, LIMITS, SimulatedRig
+from tests.arming_kit import CLEAR
 
 DC_LIMIT_MA = 0.010                     # sense level bound (SRS-029)
 DETECT_S = 1.0                          # SRS-131 detection time after a lift, 0.01..10 uF
@@ -28,6 +29,7 @@ def _sensing(load_ohms: float, capacitance_uf: float, how: str, seed: int, lift_
     the load becomes load_ohms (hand back in: contact())."""
     rig = SimulatedRig(seed=seed, load_ohms=2000, capacitance_uf=capacitance_uf)
     rig.command(2.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(100, 100, stop_on_event=False)
     if how == "pause":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.regulator import FaultCode, SimulatedRig
+from tests.arming_kit import CLEAR
 
 ROW_TICKS = 100          # 10 ms rows
 STUCK_MA = 0.02          # the waiting reference is clearly above 0 (measured 0.047 mA)
@@ -19,6 +20,7 @@ def _lifted_before_evidence(ohms: float, capacitance_uf: float, lift_ms: float, 
     probe is 10 ms), then 1 s lifted: no current ever showed."""
     rig = SimulatedRig(seed=3, load_ohms=ohms, capacitance_uf=capacitance_uf)
     rig.command(6.0, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(int(lift_ms * 10), 1, stop_on_event=False)
     rig.lift_off()

@@ -6,10 +6,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, PolarityChangeRefused,
-                            Regulator, ResetRefused, SimulatedRig)
+from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, NotArmed,
+                            PolarityChangeRefused, Regulator, ResetRefused, SimulatedRig, lib)
 
 import pytest
+from tests.arming_kit import CLEAR, CLEAR_CODES
 
 INT32 = st.integers(-2**31, 2**31 - 1)
 HARD_LIMIT_UA = int(LIMITS.hard_limit_ma * 1000)
@@ -30,6 +31,10 @@ ops = st.one_of(
     st.tuples(st.just("reset")),
     st.tuples(st.just("read"), current_reading, current_reading, voltage_reading),
     st.tuples(st.just("plant"), st.integers(1, 200_000), st.integers(1, 300)),
+    # the checklist arm (SRS-307): mostly all clear, else arbitrary codes and counts
+    st.tuples(st.just("arm"), st.one_of(st.just(CLEAR_CODES[0]), st.lists(INT32, max_size=13)),
+              st.one_of(st.just(CLEAR_CODES[1]), st.lists(INT32, max_size=4))),
+    st.tuples(st.just("disarm")),
 )
 
 
@@ -43,6 +48,7 @@ class Checker:
         self.last_max_ua = 0
         self.prev_ref_ua = 0
         self.slew_ua_per_s = 1.0
+        self.armed = False
 
     def step(self, a: int, b: int, v: int):
         out = self.reg.step(a, b, v)
@@ -60,6 +66,7 @@ class Checker:
         self.latched = FaultCode(out.fault)
         if out.fault != FaultCode.NONE:
             assert out.stage_on == 0 and out.drive_mv == 0
+            self.armed = False                          # a fault ends the arm (SRS-307)
         self.last_reading_ok = 0 <= a <= ADC_MAX_UA and 0 <= b <= ADC_MAX_UA and 0 <= v <= ADC_MAX_MV
         self.last_max_ua = max(a, b)
         return out
@@ -71,9 +78,22 @@ class Checker:
                 assert 0 <= op[1] <= HARD_LIMIT_UA and 1000 <= op[2] <= 5_000_000   # nA/s
                 self.slew_ua_per_s = op[2] / 1000
         elif kind == "enable":
+            was_enabled = self.reg.enabled
             status = self.reg.raw_enable(op[1])
             if op[1] == 1 and self.latched != FaultCode.NONE:
                 assert status != 0 and not self.reg.enabled
+            elif op[1] == 1 and not self.armed:         # never on without a checklist arm (SRS-307)
+                assert status == lib.REG_ERR_NOT_ARMED and not self.reg.enabled and not was_enabled
+        elif kind == "arm":
+            status = self.reg.raw_arm(op[1], op[2])
+            self.armed = status == 0
+            assert self.armed == (list(op[1]) == CLEAR_CODES[0] and list(op[2]) == CLEAR_CODES[1])
+            if not self.armed:
+                assert not self.reg.enabled             # a refused arm switches the output off
+        elif kind == "disarm":
+            self.reg.disarm()
+            self.armed = False
+            assert not self.reg.enabled
         elif kind == "polarity":
             self.reg.raw_set_polarity(op[1])
         elif kind == "kick":
@@ -117,6 +137,7 @@ rig_ops = st.one_of(
     st.tuples(st.just("unstick"), st.integers(0, 1)),
     st.tuples(st.just("stall"), st.integers(0, 100)),
     st.tuples(st.just("run"), st.integers(1, 3000)),
+    st.tuples(st.just("arm")), st.tuples(st.just("disarm")),
 )
 
 
@@ -149,6 +170,10 @@ class RigChecker:
                 rig.command(op[1], op[2])
             elif kind == "enable":
                 rig.enable_output(op[1])
+            elif kind == "arm":
+                rig.arm(CLEAR)
+            elif kind == "disarm":
+                rig.disarm()
             elif kind == "polarity":
                 rig.set_polarity(op[1])
             elif kind == "reset":
@@ -168,6 +193,8 @@ class RigChecker:
                 rig.stall(op[1])
             else:
                 self.run(op[1])
+        except NotArmed as exc:
+            assert kind == "enable" and not rig.armed, exc
         except (CommandRejected, FaultLatched, PolarityChangeRefused) as exc:
             assert kind in ("command", "enable", "polarity"), exc
         except ResetRefused:
@@ -182,6 +209,7 @@ def test_rig_invariants_under_arbitrary_events(seed, load_ohms, capacitance_uf, 
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     checker = RigChecker(rig)
     rig.command(target_ma, 5.0)                     # energised before the events start
+    rig.arm(CLEAR)
     rig.enable_output(True)
     checker.run(2000)
     for op in sequence:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, LIMITS, SimulatedRig
+from tests.arming_kit import CLEAR
 
 BAND_MA = 0.5                 # SRS-011 / SRS-025 (c): slewed reference + 0.5 mA
 BOOT_HIGH_V = 0.12            # REG_BLIND_RISE_BOOT_MV: the largest blind drive before evidence
@@ -37,6 +38,7 @@ def _lift(rig: SimulatedRig, ticks: int, row_ticks: int = 1):
 def test_reviewers_crossing_case_500_ohm_25_ma_at_1_ma_per_s():
     rig = SimulatedRig(seed=0, load_ohms=500, capacitance_uf=1.0)
     rig.command(25.0, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, 150)
     assert max(r.measured_current_ma for r in rows) < 0.16       # the lift begins before any evidence
@@ -57,6 +59,7 @@ def test_reviewers_chatter_case_lift_inside_the_enable_probe():
     500 ohm. A window with an open-circuit reading now takes the low bound."""
     rig = SimulatedRig(seed=0, load_ohms=500, capacitance_uf=1.0)
     rig.command(0.125, 3.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)]
     for k, ticks in enumerate([1, 98, 38]):
@@ -82,6 +85,7 @@ def test_lift_spanning_the_crossing_grid(load_ohms, capacitance_uf):
                 rig = SimulatedRig(seed=lift_at_ticks + int(lift_to_ma * 100), load_ohms=load_ohms,
                                    capacitance_uf=capacitance_uf)
                 rig.command(target_ma, slew)
+                rig.arm(CLEAR)
                 rig.enable_output(True)
                 rows = rows_ticks(rig, lift_at_ticks) if lift_at_ticks else [rig.run(1)]
                 lift_ticks = int(lift_to_ma / slew * LIMITS.tick_hz) - lift_at_ticks
@@ -101,6 +105,7 @@ def test_lift_of_a_minute_before_any_evidence(load_ohms):
     re-contact stays within the band."""
     rig = SimulatedRig(seed=9, load_ohms=load_ohms, capacitance_uf=1.0)
     rig.command(1.0, 0.05)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, 150)
     lifted = _lift(rig, 600_000, row_ticks=100)
@@ -123,6 +128,7 @@ def test_unseen_lift_then_chatter(seed, load_ohms, capacitance_uf, target_ma, sl
     then contact chatter every 1..20 ms, then contact."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)] + (rows_ticks(rig, lift_at_ticks) if lift_at_ticks else [])
     rows += _lift(rig, lift_ticks)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, LIMITS, SimulatedRig
+from tests.arming_kit import CLEAR
 
 BAND_MA = 0.5                 # SRS-011: slewed reference + 0.5 mA
 BOOT_V = 0.12                 # REG_BLIND_RISE_BOOT_MV (SRS-025)
@@ -48,6 +49,7 @@ def test_reviewers_figures_stay_within_reference_plus_0_5_ma(load_ohms, capacita
                                                             lift_at_ms, lift_ms):
     rig = SimulatedRig(seed=11, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, int(lift_at_ms * 10))
     rows += _lift(rig, int(lift_ms * 10))
@@ -71,6 +73,7 @@ def test_lift_of_any_length_at_any_point_of_a_ramp(load_ohms, capacitance_uf, sl
             rig = SimulatedRig(seed=lift_at_ms * 7 + int(lift_ms * 10), load_ohms=load_ohms,
                                capacitance_uf=capacitance_uf)
             rig.command(1.0, slew)
+            rig.arm(CLEAR)
             rig.enable_output(True)
             rows = rows_ticks(rig, lift_at_ms * 10) if lift_at_ms else [rig.run(1)]
             rows += _lift(rig, int(lift_ms * 10))
@@ -86,6 +89,7 @@ def test_lift_of_any_length_at_any_point_of_a_ramp(load_ohms, capacitance_uf, sl
 def test_lift_of_minutes_at_a_held_reference(reference_ma, load_ohms):
     rig = SimulatedRig(seed=3, load_ohms=load_ohms, capacitance_uf=1.0)
     rig.command(reference_ma, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(200, 100, stop_on_event=False)                 # 2 s: at the reference
     rows = rows_ticks(rig, 10)
@@ -105,6 +109,7 @@ def test_lift_of_minutes_at_a_held_reference(reference_ma, load_ohms):
 def test_contact_chatter_every_1_to_20_ms(seed, load_ohms, capacitance_uf, target_ma, slew, start_ticks, chatter):
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)] + (rows_ticks(rig, start_ticks) if start_ticks else [])
     for k, ticks in enumerate(chatter):                         # out, in, out, in ... every 1..20 ms
@@ -126,6 +131,7 @@ def test_enable_probes_the_load_at_the_sense_level_while_the_reference_slews(loa
     slews as it would without the probe."""
     rig = SimulatedRig(seed=5, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(1.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     probe = rows_ticks(rig, PROBE_TICKS)
     assert all(not r.contact_lost for r in probe)
@@ -140,6 +146,7 @@ def test_enable_without_contact_is_contact_lost_after_the_probe():
     rig = SimulatedRig(seed=2, load_ohms=500, capacitance_uf=1.0)
     rig.command(1.0, 5.0)
     rig.lift_off()
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, PROBE_TICKS + 50)
     assert not any(r.contact_lost for r in rows[:PROBE_TICKS - 1])
@@ -161,6 +168,7 @@ def test_boot_blind_bound_follows_the_probed_load(capacitance_uf, seed):
     for load_ohms, bound_v in ((500, BOOT_LOW_V), (10_000, BOOT_V)):
         rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
         rig.command(0.02, 1.0)
+        rig.arm(CLEAR)
         rig.enable_output(True)
         rows = rows_ticks(rig, 300)
         lifted = _lift(rig, 300)
@@ -170,6 +178,7 @@ def test_boot_blind_bound_follows_the_probed_load(capacitance_uf, seed):
         assert _worst(rows) <= BAND_MA
     rig = SimulatedRig(seed=seed, load_ohms=10_000, capacitance_uf=capacitance_uf)
     rig.command(1.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, 4000)
     assert rows[-1].measured_current_ma > 0.9 and rows[-1].fault == FaultCode.NONE
@@ -185,6 +194,7 @@ def test_contact_chatter_early_in_a_ramp_at_low_loads(seed, load_ohms, capacitan
     below ~50 uA): chatter of 0.1..20 ms from the first tick."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)] + (rows_ticks(rig, start_ticks) if start_ticks else [])
     for k, ticks in enumerate(chatter):
@@ -211,6 +221,7 @@ def test_a_contact_of_one_to_three_ticks_after_a_blind_wind_up_gives_no_higher_a
             rig = SimulatedRig(seed=contact_ticks * 31 + second_lift_ticks, load_ohms=load_ohms,
                                capacitance_uf=capacitance_uf)
             rig.command(target_ma, 1.0)
+            rig.arm(CLEAR)
             rig.enable_output(True)
             rows = [rig.run(1)] + rows_ticks(rig, 99)
             rig.lift_off()
@@ -228,6 +239,7 @@ def test_a_contact_of_one_to_three_ticks_after_a_blind_wind_up_gives_no_higher_a
 def test_the_ci_chatter_case_of_main_stays_within_the_band():
     rig = SimulatedRig(seed=0, load_ohms=500, capacitance_uf=1.0)
     rig.command(0.125, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)] + rows_ticks(rig, 99)
     for k, ticks in enumerate([152, 1, 24]):

@@ -27,6 +27,7 @@ import pytest
 from core.regulator import Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from _regulator_kit import tick, v_of
+from tests.arming_kit import CLEAR
 
 WINDOW_TICKS = 100                 # one 10 ms sense window (SRS-010)
 SLEW_MAX_NA_PER_S = 5_000_000      # 5 mA/s
@@ -92,6 +93,7 @@ def ramped(target_ua: int = 100, probe_sum_mv: int = 1350):
     to target_ua, held there for a while."""
     reg = Regulator()
     assert reg.raw_command(target_ua, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     window(reg, probe_sum_mv)
     out = tick(reg, 0, 0)

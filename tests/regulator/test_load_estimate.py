@@ -14,6 +14,7 @@ import pytest
 from _regulator_kit import CAPACITANCES_UF, ramped_rig
 from core.regulator import FaultCode, Regulator, SimulatedRig
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
+from tests.arming_kit import CLEAR
 
 
 @pytest.mark.req("SRS-027")
@@ -31,6 +32,7 @@ def test_estimate_is_unknown_when_off_and_while_open():
     rig = SimulatedRig(seed=3)
     assert math.isinf(rig.run(10).load_estimate_ohms)             # output off
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     on = rig.run_rows(200, 10, stop_on_event=False).last
     assert on.load_estimate_ohms == pytest.approx(on.load_ohms, rel=0.05)
@@ -77,6 +79,7 @@ class _Bench:
     def __init__(self, ohms: int, probe_mv: int, target_ua: int = 1000):
         self.reg = Regulator()
         assert self.reg.raw_command(target_ua, lib.REG_SLEW_MAX_NA_PER_S) == lib.REG_OK
+        self.reg.arm(CLEAR)
         assert self.reg.raw_enable(1) == lib.REG_OK
         self.ohms, self.probe_mv = ohms, probe_mv
         self.out = None

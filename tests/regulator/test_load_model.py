@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.regulator import LIMITS, SimulatedRig
+from tests.arming_kit import CLEAR
 
 # with no current flowing the skin resistance keeps its 25 % onset excess, so
 # the model load is exactly 0.3 x R + 0.7 x 1.25 x R = 1.175 x the nominal R
@@ -61,6 +62,7 @@ def test_random_change_sequences_stay_between_from_and_to(start, changes):
 def test_trace_values_are_physical_under_any_load_changes(seed, start, capacitance_uf, target_ma, ops):
     rig = SimulatedRig(seed=seed, load_ohms=start, capacitance_uf=capacitance_uf)
     rig.command(target_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     for op in ops:
         if op[0] == "load":

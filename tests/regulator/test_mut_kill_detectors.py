@@ -19,6 +19,7 @@ import pytest
 from core.regulator import FaultCode, Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from _regulator_kit import tick, v_of
+from tests.arming_kit import CLEAR
 
 WINDOW_TICKS = lib.REG_CONTACT_WINDOW_TICKS       # one 10 ms sense window
 SLEW_MAX_NA_PER_S = lib.REG_SLEW_MAX_NA_PER_S     # 5 mA/s: 0.5 uA per tick
@@ -28,6 +29,7 @@ FLAG_CONTACT_LOST = lib.REG_FLAG_CONTACT_LOST
 def enabled(target_ua: int, slew_na_per_s: int = SLEW_MAX_NA_PER_S) -> Regulator:
     reg = Regulator()
     assert reg.raw_command(target_ua, slew_na_per_s) == lib.REG_OK
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     return reg
 

@@ -18,6 +18,7 @@ import pytest
 
 from core.regulator import LIMITS, FaultCode, Regulator
 from core.regulator import ffi, lib     # the wrapper's handles: only it imports the cffi module (SRS-035)
+from tests.arming_kit import CLEAR
 
 FLAG_CUT = lib.REG_FLAG_ANTISHOCK_CUT
 WINDOW_TICKS = lib.REG_TRANSIENT_WINDOW_TICKS
@@ -36,6 +37,7 @@ class Plant:
     def __init__(self, target_ua: int = 1000, slew_na_per_s: int = 5_000_000, ohms: int = 1000):
         self.reg = Regulator()
         assert self.reg.raw_command(target_ua, slew_na_per_s) == lib.REG_OK
+        self.reg.arm(CLEAR)
         assert self.reg.raw_enable(1) == lib.REG_OK
         self.ohms = ohms
         self.out = None
@@ -115,6 +117,7 @@ def test_reset_is_accepted_at_99_ua_and_clears_the_fault():
     reg.step(99, 99, 0)
     assert reg.raw_reset_fault() == lib.REG_OK
     assert reg.step(0, 0, 0).fault == FaultCode.NONE
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
 
 
@@ -127,6 +130,7 @@ def test_reset_clears_the_transient_history():
     plant.tick(current_ua=0, voltage_mv=0)
     assert plant.reg.raw_reset_fault() == lib.REG_OK
     assert plant.reg._reg.cut_stored == 0 and plant.reg._reg.cut_index == 0
+    plant.reg.arm(CLEAR)
     assert plant.reg.raw_enable(1) == lib.REG_OK
     plant.out = None
     plant.ramped()
@@ -261,6 +265,7 @@ def test_init_sets_every_field_to_its_documented_start():
 def test_reference_slewing_down_with_a_fraction_stops_at_the_target_never_below():
     reg = Regulator()
     assert reg.raw_command(1000, 3_000_000) == lib.REG_OK        # 0.3 uA per tick
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     reg.kick_watchdog()
     reg.step(0, 0, 9)

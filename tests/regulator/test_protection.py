@@ -8,6 +8,7 @@ from _regulator_kit import ramped_rig, rows_ticks
 from core.regulator import (EVENT_ANTISHOCK, EVENT_CONTACT_LOST, EVENT_CONTACT_RESTORED, EVENT_FAULT,
                             LIMITS, FaultCode, FaultLatched, Polarity, PolarityChangeRefused, Regulator,
                             ResetRefused, SimulatedRig)
+from tests.arming_kit import CLEAR
 
 TICKS_PER_MS = LIMITS.tick_hz // 1000
 
@@ -15,6 +16,7 @@ TICKS_PER_MS = LIMITS.tick_hz // 1000
 def _enabled_regulator(target_ma=10.0, slew=5.0) -> Regulator:
     reg = Regulator()
     reg.command(target_ma, slew)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     return reg
 
@@ -191,6 +193,7 @@ def test_contact_lost_is_not_a_fault_and_enable_into_open_circuit_senses():
     rig = SimulatedRig(seed=1)
     rig.lift_off()
     rig.command(10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(500, 10)                               # stops at contact lost
     assert batch.events & EVENT_CONTACT_LOST
@@ -320,6 +323,7 @@ def test_polarity_change_under_current_is_refused():
     assert last.mean_current_ma == 0.0
     rig.set_polarity(Polarity.REVERSED)
     assert rig.run(5).polarity == Polarity.REVERSED
+    rig.arm(CLEAR)
     rig.enable_output(True)
     with pytest.raises(PolarityChangeRefused):                  # output on, even at 0 mA
         rig.set_polarity(Polarity.NORMAL)
@@ -345,6 +349,7 @@ def test_fault_cleared_only_by_reset_with_no_current():
         open_circuit.step()
     assert reg.fault == FaultCode.WATCHDOG
     with pytest.raises(FaultLatched):
+        reg.arm(CLEAR)
         reg.enable_output(True)
     reg.command(5.0, 1.0)                                       # accepted, output stays off
     reg.kick_watchdog()
@@ -359,6 +364,7 @@ def test_fault_cleared_only_by_reset_with_no_current():
     reg.reset_fault()
     out = reg.step(0, 0, 0)
     assert out.fault == FaultCode.NONE and out.stage_on == 0    # off until enabled again
+    reg.arm(CLEAR)
     reg.enable_output(True)
     assert reg.step(0, 0, 0).stage_on == 1
 

@@ -10,6 +10,7 @@ from _regulator_kit import rows_ticks
 from core.regulator import ffi, lib     # the wrapper's handles: only it imports the cffi module (SRS-035)
 from core.regulator import (EVENT_ANTISHOCK, EVENT_CONTACT_RESTORED, LIMITS, CommandRejected, FaultCode,
                             PulseModeRefused, Regulator, SimulatedRig)
+from tests.arming_kit import CLEAR
 
 TICKS_PER_MS = LIMITS.tick_hz // 1000
 REG_ERR_RANGE = -2
@@ -23,6 +24,7 @@ def pulsed_rig(load_ohms=2000, target_ma=15.0, capacitance_uf=1.0, pulse=(10.0, 
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.set_pulse(*pulse)
     rig.command(target_ma, slew)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(int(target_ma / slew / 0.01) + 10, 100, stop_on_event=False)
     assert batch.last.reference_ma == target_ma and batch.last.fault == FaultCode.NONE, batch.last
@@ -36,6 +38,7 @@ def _enabled_pulsed_regulator(target_ma=10.0) -> Regulator:
     reg = Regulator()
     reg.set_pulse(10, 50)
     reg.command(target_ma, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     out = reg.step(0, 0, 0)
     for k in range(400):
@@ -66,6 +69,7 @@ def test_the_peak_is_regulated_to_the_set_current(load_ohms, target_ma, capacita
     rig = SimulatedRig(seed=1, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.set_pulse(*pulse)
     rig.command(target_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     ramp = list(rig.run_rows(int(target_ma / 5.0 / 0.01) + 10, 100, stop_on_event=False).rows())
     hold = list(rig.run_rows(30, 10, stop_on_event=False).rows())   # 30 ms held
@@ -91,6 +95,7 @@ def test_a_pulse_that_meets_only_the_series_resistance_is_a_short(pulse):
     rig = SimulatedRig(seed=2, load_ohms=500, capacitance_uf=0.01)
     rig.set_pulse(*pulse)
     rig.command(15.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, 5000)
     assert rows[-1].fault == FaultCode.SHORT
@@ -163,6 +168,7 @@ def test_compliance_bounds_the_pulse_drive(pulse):
     rig = SimulatedRig(seed=3, load_ohms=10_000, capacitance_uf=1.0)
     rig.set_pulse(*pulse)
     rig.command(15.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = list(rig.run_rows(400, 100, stop_on_event=False).rows())     # 4 s: the ramp meets 60 V
     assert all(r.drive_v <= LIMITS.compliance_v for r in rows)
@@ -228,6 +234,7 @@ def test_a_pulse_stage_stuck_on_latches_pulse_stage(pulse):
 def test_a_stuck_stage_in_dc_mode_is_no_fault():
     rig = SimulatedRig(seed=4)
     rig.command(10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.stick_pulse_stage(True)
     batch = rig.run_rows(300, 100, stop_on_event=False)
@@ -253,6 +260,7 @@ def _low_plain_regulator() -> Regulator:
     reg = Regulator()
     reg.set_pulse(10, 50)
     reg.command(10.0, 1.0)                                     # 1 mA/s: 40 uA after 400 ticks
+    reg.arm(CLEAR)
     reg.enable_output(True)
     out = reg.step(0, 0, 0)
     for k in range(400):
@@ -284,6 +292,7 @@ def test_a_mode_change_restarts_the_stuck_count():
         assert _plain_step(reg, k, 51).fault == FaultCode.NONE
     reg.enable_output(False)
     reg.set_pulse(5, 50)                                       # accepted: output off, < 0.1 mA
+    reg.arm(CLEAR)
     reg.enable_output(True)
     assert reg.step(0, 0, 0, off_current_ua=51).fault == FaultCode.NONE
 
@@ -314,6 +323,7 @@ def test_off_phase_reading_out_of_range_is_implausible(off_ua, fault):
 def test_dc_mode_ignores_the_off_phase_reading(off_ua):
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     for _ in range(20):
         out = reg.step(1000, 1000, 1000, off_current_ua=off_ua)
@@ -336,6 +346,7 @@ def test_mode_change_under_current_is_refused():
     assert rig.run(5).mean_current_ma == 0.0
     rig.set_pulse(None)
     assert rig.pulse is None
+    rig.arm(CLEAR)
     rig.enable_output(True)
     with pytest.raises(PulseModeRefused):                      # output on, even at 0 mA
         rig.set_pulse(10.0, 50)
@@ -362,6 +373,7 @@ def test_each_parameter_alone_is_a_change():
     assert reg.raw_set_pulse(5_000, 80) == 0                   # same duty, other frequency
     assert reg.step(0, 0, 0).pulse_hz == 5_000
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     assert reg.raw_set_pulse(5_000, 50) == REG_ERR_MODE_REFUSED
     assert reg.raw_set_pulse(10_000, 80) == REG_ERR_MODE_REFUSED

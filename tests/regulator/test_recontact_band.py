@@ -18,6 +18,7 @@ from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, SimulatedRig
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from test_mutation_kills import Plant
+from tests.arming_kit import CLEAR
 
 BAND_MA = 0.5                     # SRS-011, SRS-025 (c): slewed reference + 0.5 mA
 LOADS_OHMS = (500, 600, 800, 1500, 2500, 5000, 10_000)
@@ -33,6 +34,7 @@ def _chatter_run(load_ohms, capacitance_uf, target_ma, slew_ma_per_s, start_tick
     numbers of ticks (first a lift), then contact for 100 ms; one row per tick."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, slew_ma_per_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = [rig.run(1)] + (rows_ticks(rig, start_ticks) if start_ticks else [])
     for k, ticks in enumerate(chatter_ticks):
@@ -147,6 +149,7 @@ def test_blind_bound_holds_above_0_2_ma_until_the_collapse_tier_is_armed():
 def test_10_kohm_ramp_at_5_ma_per_s_completes_without_a_false_lift_off(capacitance_uf):
     rig = SimulatedRig(seed=3, load_ohms=10_000, capacitance_uf=capacitance_uf)
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = list(rig.run_rows(1100, 10, stop_on_event=False).rows())        # 1.1 s: the ramp takes 1.0 s
     assert not any(r.contact_lost for r in rows)

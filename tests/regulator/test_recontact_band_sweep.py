@@ -8,6 +8,7 @@ import pytest
 from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, SimulatedRig
 from test_recontact_band import BAND_MA, _worst_excess_ma
+from tests.arming_kit import CLEAR
 
 
 @pytest.mark.req("SRS-025", "SRS-011")
@@ -22,6 +23,7 @@ def test_every_setpoint_from_0_to_1_ma_lifts_of_0_1_to_30_ms(load_ohms, capacita
         setpoint_ma = step * 0.02
         rig = SimulatedRig(seed=step, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
         rig.command(setpoint_ma, 5.0)
+        rig.arm(CLEAR)
         rig.enable_output(True)
         rig.run_rows(int(setpoint_ma / 5.0 * 10_000) + 200, 1, stop_on_event=False)
         rows = rows_ticks(rig, 300)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, SimulatedRig, lib
 from test_recontact_band import BAND_MA, _worst_excess_ma
+from tests.arming_kit import CLEAR
 
 ROW_TICKS = 100                   # 10 ms rows while the ramp runs to the lift
 TIERS = [(lib.REG_LIFT_FAST_MEAN_UA, lib.REG_LIFT_FAST_TICKS), (lib.REG_LIFT_MID_MEAN_UA, lib.REG_LIFT_MID_TICKS),
@@ -30,6 +31,7 @@ TIERS = [(lib.REG_LIFT_FAST_MEAN_UA, lib.REG_LIFT_FAST_TICKS), (lib.REG_LIFT_MID
 def _reviewers_session(lift_at_ticks: int, lift_ticks: int):
     rig = SimulatedRig(seed=0, load_ohms=5000, capacitance_uf=1.0)
     rig.command(25, 2.5)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, lift_at_ticks)
     rig.lift_off()
@@ -84,6 +86,7 @@ def test_a_lift_long_enough_to_be_told_onto_a_load_down_to_a_tenth(load_ohms, ca
     77 mV met 0.5007 mA above the reference)."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, target_ma / ramp_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(lift_at_ticks // ROW_TICKS + 1, ROW_TICKS, stop_on_event=False)
     rows = rows_ticks(rig, 20)

@@ -12,6 +12,7 @@ import pytest
 
 from _regulator_kit import rows_ticks
 from core.regulator import FaultCode, SimulatedRig
+from tests.arming_kit import CLEAR
 
 BAND_MA = 0.5                                   # SRS-011, SRS-025 (c)
 LOADS_OHMS = (500, 600, 800, 1000, 1500)
@@ -30,6 +31,7 @@ def _worst_excess_ma(rows) -> float:
 def _run(load_ohms, capacitance_uf, setpoint_ma, chatter, seed):
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(setpoint_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, 300)                 # probe, ramp (<= 23 ms), held
     for k, ticks in enumerate(chatter):
@@ -67,6 +69,7 @@ def test_a_4_to_5_kohm_10_uf_start_still_ends_its_ramp_within_one_row(load_ohms)
         for seed in range(8):
             rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=10.0)
             rig.command(target_ma, 1.0)
+            rig.arm(CLEAR)
             rig.enable_output(True)
             rows = rows_ticks(rig, int(target_ma * 10_000) + 200)
             at_target = next(k for k, r in enumerate(rows, 1) if r.reference_ma >= target_ma)
@@ -81,6 +84,7 @@ def test_a_4_to_5_kohm_10_uf_start_still_ends_its_ramp_within_one_row(load_ohms)
 def test_a_return_to_0_05_ma_at_800_ohm_settles_within_2_ms_of_the_reference(capacitance_uf):
     rig = SimulatedRig(seed=5, load_ohms=800, capacitance_uf=capacitance_uf)
     rig.command(0.05, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows_ticks(rig, 2500)
     rig.lift_off()

@@ -8,6 +8,7 @@ from _regulator_kit import (CAPACITANCES_UF, TICK_S, grid, ramp_error_ma, ramped
                             within_compliance)
 from core.regulator import (EVENT_COMPLIANCE_END, EVENT_COMPLIANCE_START, LIMITS, FaultCode,
                             Polarity, Regulator, SimulatedRig)
+from tests.arming_kit import CLEAR
 
 
 @pytest.mark.req("SRS-001")
@@ -15,6 +16,7 @@ def test_tick_rate_and_one_tick_returns_drive_enable_polarity():
     assert LIMITS.tick_hz == 10_000
     reg = Regulator()
     reg.command(2.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     out = reg.step(0, 0, 0)  # two current channels and the electrode voltage
     assert out.status == 0
@@ -64,6 +66,7 @@ def _ramp_rows(rig, target_ma, slew_ma_per_s, extra_ms=200):
                          [(500, 25, 5.0), (2000, 15, 2.0), (2000, 20, 5.0), (10000, 4, 0.5), (5000, 10, 2.0)])
 def test_ramp_up_and_down_never_exceed_reference(capacitance_uf, load_ohms, target_ma, slew_ma_per_s):
     rig = SimulatedRig(seed=3, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = _ramp_rows(rig, target_ma, slew_ma_per_s)          # up, then the end of the ramp
     rows += _ramp_rows(rig, target_ma / 2, slew_ma_per_s)     # down to half
@@ -88,6 +91,7 @@ def test_ramp_up_and_down_never_exceed_reference(capacitance_uf, load_ohms, targ
 def test_ramp_end_per_tick_never_exceeds_reference():
     """Per-tick trace around the end of a fast ramp, where an overshoot would show."""
     rig = SimulatedRig(seed=9, load_ohms=2000, capacitance_uf=10.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.command(20.0, 5.0)
     rig.run_rows(390, 100, stop_on_event=False)              # 3.9 s of the 4 s ramp
@@ -121,6 +125,7 @@ def test_hard_limit_no_command_raises_it():
     assert reg.raw_command(30_000, 5_000_000) == 0
     for target_ua in (30_001, 40_000, 2**31 - 1):
         assert reg.raw_command(target_ua, 5_000_000) < 0
+    reg.arm(CLEAR)
     reg.enable_output(True)
     for _ in range(100):
         out = reg.step(0, 0, 0)
@@ -131,6 +136,7 @@ def test_hard_limit_no_command_raises_it():
 def test_reference_at_the_hard_limit_never_lets_current_above_it_for_long():
     rig = SimulatedRig(seed=5, load_ohms=500)
     rig.command(30.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(800, 100, stop_on_event=False)
     above = [r for r in batch.rows() if r.peak_current_ma > LIMITS.hard_limit_ma]
@@ -145,6 +151,7 @@ def test_compliance_limited_reports_fraction_without_fault(load_ohms, target_ma)
     assert not within_compliance(load_ohms, target_ma)
     rig = SimulatedRig(seed=2, load_ohms=load_ohms)
     rig.command(target_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(1000, 100, stop_on_event=False)     # 10 s
     rows = list(batch.rows())

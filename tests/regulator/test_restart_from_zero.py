@@ -21,6 +21,7 @@ from core.regulator import Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from test_lift_tier_boundaries import (LONGEST_READINGS, MEAN_DIV, MEAN_Q, PLANT_OHMS, SLEW_MAX_NA_PER_S,
                                        TIERS_UA_READINGS, ramped, tick, v_of, window)
+from tests.arming_kit import CLEAR
 
 CONTACT_HIST_WINDOWS = 22          # SRS-131: windows below the contact level before contact returns
 HIGH_BOOT_SUM_MV = 2700            # a 3.7 kOhm window (27 mV): the 120 mV boot bound, the run rule may act
@@ -30,6 +31,7 @@ HOLDOFF_TICKS = 100                # SRS-008: 10 ms after an anti-shock cut
 def _restart_by_enable(reg: Regulator, out):
     """Output off and on again: the enable probe, one window at 27 mV."""
     assert reg.raw_enable(0) == lib.REG_OK
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     return window(reg, HIGH_BOOT_SUM_MV)
 
@@ -75,6 +77,7 @@ def _cut_then_ramp(probe_sum_mv: int):
     the ramp again on the plant until the setpoint is 80 uA."""
     reg = Regulator()
     assert reg.raw_command(1000, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    reg.arm(CLEAR)
     assert reg.raw_enable(1) == lib.REG_OK
     out = window(reg, probe_sum_mv)
     k = 0

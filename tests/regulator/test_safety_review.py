@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from _regulator_kit import CAPACITANCES_UF, grid, ramped_rig, rows_ticks
 from core.regulator import (EVENT_ANTISHOCK, FLAG_ANTISHOCK_CUT, LIMITS, CommandRejected, FaultCode,
                             Regulator, ResetRefused, SimulatedRig)
+from tests.arming_kit import CLEAR
 
 TICKS_PER_MS = LIMITS.tick_hz // 1000
 BOOT_LOW_V = 0.07             # REG_BLIND_BOOT_LOW_MV (SRS-025)
@@ -51,6 +52,7 @@ def _cut_on_bare_regulator(reg: Regulator, load: ResistiveLoad) -> bool:
 def test_reset_between_cuts_does_not_clear_the_transient_history():
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     load = ResistiveLoad(reg, 2000)
     for n in range(1, LIMITS.transient_count + 1):              # 3 cuts ~50 ms apart: inside 10 s
@@ -81,6 +83,7 @@ def test_rig_reset_between_cuts_still_latches_transients():
 def test_reset_calls_without_kicks_still_trip_the_watchdog_at_50_ms():
     reg = Regulator()
     reg.command(0.05, 1.0)                                      # |I| < 0.1 mA: resets are accepted
+    reg.arm(CLEAR)
     reg.enable_output(True)
     load = ResistiveLoad(reg, 2000)
     for tick in range(1, LIMITS.tick_hz * 2):
@@ -98,6 +101,7 @@ def test_reset_calls_without_kicks_still_trip_the_watchdog_at_50_ms():
 def test_reset_with_no_fault_is_a_no_op_and_refused_under_current():
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     load = ResistiveLoad(reg, 2000)
     _cut_on_bare_regulator(reg, load)
@@ -137,6 +141,7 @@ def test_disagree_count_saturates_while_the_fault_stays_latched():
 def test_counters_saturate_instead_of_overflowing(field, limit, readings, extra, fault):
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     for name, value in {field: INT32_MAX, **extra}.items():
         setattr(reg._reg, name, value)
@@ -165,6 +170,7 @@ def test_drive_rise_limit_is_20_mv_per_tick_and_covers_the_fastest_ramp():
 def test_drive_never_rises_faster_than_the_limit(segments, target_ua, slew):
     reg = Regulator()
     reg.raw_command(target_ua, slew)
+    reg.arm(CLEAR)
     reg.raw_enable(1)
     plain_mv = 0                                                # drive of the last tick, direct (not sense)
     for a, b, v, ticks in segments:
@@ -201,6 +207,7 @@ def test_contact_bounce_of_1_5_ms_never_meets_a_wound_up_drive(capacitance_uf, l
 def _partial_lift(target_ma: float, partial_ohms: int, capacitance_uf: float) -> SimulatedRig:
     rig = SimulatedRig(seed=1, load_ohms=2000, capacitance_uf=capacitance_uf)
     rig.command(target_ma, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(int(target_ma / 1.0 * 100) + 100, 100, stop_on_event=False)
     rig.change_load(partial_ohms, 1.0)                          # hand slowly half out
@@ -312,6 +319,7 @@ def test_plausibility_rule_on_the_bare_regulator():
     assert (LIMITS.plausible_abs_v, LIMITS.plausible_percent, LIMITS.plausible_ticks) == (2.0, 10, 5)
     reg = Regulator()
     reg.command(25.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     load = ResistiveLoad(reg, 2000)
     for k in range(100_000):                                      # ramp to 40 V on 2 kOhm
@@ -364,6 +372,7 @@ def test_no_nuisance_implausible_or_open_over_the_grid(capacitance_uf):
 def test_healthy_voltage_channel_never_reads_implausible(seed, load_ohms, capacitance_uf, target_ma, sequence):
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(200, 10, stop_on_event=False)
     for op in sequence:
@@ -403,6 +412,7 @@ def test_stick_voltage_range_and_release():
         with pytest.raises(CommandRejected, match="voltage_v=.*0 to 80 V"):
             rig.stick_voltage(bad)
     rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run(100)
     rig.stick_voltage(80.0)                                       # reads high: looks open, fails safe

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from core.regulator import CommandRejected, FaultLatched, SimulatedRig
+from tests.arming_kit import CLEAR
 
 SENSE_MAX_MA = 0.010   # IEC 60601-1 d.c. patient auxiliary current, normal condition (SRS-029)
 
@@ -14,6 +15,7 @@ SENSE_MAX_MA = 0.010   # IEC 60601-1 d.c. patient auxiliary current, normal cond
 def _treating(load_ohms: float = 2000.0) -> SimulatedRig:
     rig = SimulatedRig(seed=3, load_ohms=load_ohms)
     rig.command(10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(300, 10, stop_on_event=False)
     return rig

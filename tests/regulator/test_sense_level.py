@@ -10,6 +10,7 @@ import pytest
 
 from _regulator_kit import ramped_rig
 from core.regulator import EVENT_CONTACT_RESTORED, FaultCode, LIMITS, SimulatedRig
+from tests.arming_kit import CLEAR
 
 DC_LIMIT_MA = 0.010           # IEC 60601-1, patient auxiliary current d.c., normal condition
 
@@ -19,6 +20,7 @@ def _sensing_rig(load_ohms: float, capacitance_uf: float, seed: int = 1) -> Simu
     rig = SimulatedRig(seed=seed, load_ohms=2000, capacitance_uf=capacitance_uf)
     rig.command(5.0, 5.0)
     rig.lift_off()
+    rig.arm(CLEAR)
     rig.enable_output(True)
     b = rig.run_rows(50, 10, stop_on_event=False)
     assert b.last.contact_lost and b.last.drive_v == LIMITS.sense_v
@@ -80,6 +82,7 @@ def test_contact_is_detected_up_to_15_kohm(load_ohms, capacitance_uf):
 def test_partial_contact_above_20_kohm_is_not_contact(partial_ohms, capacitance_uf):
     rig = SimulatedRig(seed=partial_ohms, load_ohms=2000, capacitance_uf=capacitance_uf)
     rig.command(2.0, 1.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(300, 100, stop_on_event=False)
     rig.change_load(partial_ohms, 1.0)                          # the hand slowly half out of the tray

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from _regulator_kit import CAPACITANCES_UF, grid, ramped_rig, rows_ticks
 from core.regulator import FaultCode, LIMITS, Regulator, SimulatedRig
+from tests.arming_kit import CLEAR
 
 TICKS_PER_MS = LIMITS.tick_hz // 1000
 
@@ -98,6 +99,7 @@ def test_no_false_trip_under_random_load_events(seed, load_ohms, capacitance_uf,
         target_ma = (LIMITS.compliance_v - 3) / (load_ohms * 1.25) * 1000
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = list(rig.run_rows(600, 10, stop_on_event=False).rows())
     for kind, ohms, over_s, ticks in events:
@@ -120,6 +122,7 @@ def test_noise_floor_rule_on_the_bare_regulator():
     +-3 uA of jitter latches SENSOR_FROZEN within 10 ms."""
     reg = Regulator()
     reg.command(10.0, 5.0)
+    reg.arm(CLEAR)
     reg.enable_output(True)
     drive = 0
     pattern = (0, 12, 12, 0, 24, 12, 0, 12, 24, 12)             # mean change 11 uA, repeats 3 of 10

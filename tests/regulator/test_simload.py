@@ -6,6 +6,7 @@ import pytest
 from _regulator_kit import ramped_rig, rows_ticks
 from core.regulator import (EVENT_ANTISHOCK, EVENT_AT_TARGET, EVENT_FAULT, LIMITS, FaultCode,
                             SimulatedRig)
+from tests.arming_kit import CLEAR
 
 
 @pytest.mark.req("SRS-030")
@@ -41,6 +42,7 @@ def test_same_seed_same_run_other_seed_other_noise():
     def trace(seed):
         rig = SimulatedRig(seed=seed)
         rig.command(12.0, 5.0)
+        rig.arm(CLEAR)
         rig.enable_output(True)
         rows = list(rig.run_rows(300, 100, stop_on_event=False).rows())
         return [(r.measured_current_ma, r.mean_current_ma, r.peak_current_ma, r.voltage_v, r.drive_v) for r in rows]
@@ -121,6 +123,7 @@ def test_row_peak_shows_the_spike_the_mean_hides():
 def test_batch_totals_match_the_rows():
     rig = SimulatedRig(seed=8)
     rig.command(10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(500, 100, stop_on_event=False)
     rows = list(batch.rows())
@@ -159,6 +162,7 @@ def test_twenty_minute_session_in_one_call():
     """The 12 M-tick path of a whole session (its speed is benchmarked, not tested)."""
     rig = SimulatedRig(seed=1)
     rig.command(15.0, 0.5)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     batch = rig.run_rows(120_000, 100, stop_on_event=False)     # 20 min, 10 ms rows
     assert batch.ticks == 12_000_000 and batch.last.fault == FaultCode.NONE

@@ -9,6 +9,7 @@ import pytest
 
 from core.limits import load_limits
 from core.regulator import EVENT_AT_TARGET, LIMITS, SimulatedRig, _to_c
+from tests.arming_kit import CLEAR
 
 SPEC = load_limits()
 ROW_S = 0.010                                         # one supervisor row (SRS-085)
@@ -66,6 +67,7 @@ def test_whole_ua_per_s_would_have_missed_the_reviewers_settings():
 def test_the_rig_reaches_the_target_at_ramp_up_s(current_ma, ramp_up_s):
     rig = SimulatedRig(seed=5, load_ohms=1000)
     rig.command(current_ma, current_ma / ramp_up_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     ticks = 0
     batch = None

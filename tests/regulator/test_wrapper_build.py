@@ -14,6 +14,7 @@ import pytest
 import core.regulator as wrapper
 from core.regulator import (LIMITS, BatchResult, CommandRejected, FaultCode, Polarity, PolarityChangeRefused,
                             RegulatorError, ResetRefused, RowBatch, SimulatedRig)
+from tests.arming_kit import CLEAR
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CFFI_MODULE = "_regulator" + "_cffi"          # split so this file does not match itself
@@ -38,6 +39,7 @@ def test_only_the_wrapper_imports_the_cffi_module():
 def test_units_are_converted_and_status_becomes_values():
     rig = SimulatedRig(seed=1, load_ohms=2000)
     rig.command(12.345, 0.5)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     last = rig.run(400)                                          # < 50 ms: no kick needed
     assert isinstance(last, BatchResult)
@@ -97,7 +99,10 @@ def test_pip_wheel_builds_and_installs_the_extension(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                            str(wheel)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    probe = ("import core.regulator as r; rig = r.SimulatedRig(); rig.command(5, 5); rig.enable_output(True); "
+    # the installed package arms from the product's checklist answered all clear (SRS-307)
+    probe = ("import core.regulator as r; from core.checklist import ChecklistAnswers as A, CONTRAINDICATIONS as C, "
+             "PREPARATION as P; rig = r.SimulatedRig(); rig.command(5, 5); "
+             "rig.arm(A({i.id: False for i in C}, {i.id: True for i in P})); rig.enable_output(True); "
              "print(r.__file__, rig.run_rows(200, 100, stop_on_event=False).last.reference_ma)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
                           env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, timeout=120)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.regulator import CommandRejected, FaultCode, Polarity, RegulatorError, Regulator, SimulatedRig
+from tests.arming_kit import CLEAR
 
 try:
     import numpy as np
@@ -121,6 +122,7 @@ def test_every_rig_argument_rejects_every_non_number_and_non_finite(label, name,
 def test_accepted_values_still_work_after_the_change():
     rig = SimulatedRig(seed=4, load_ohms=2000.0, capacitance_uf=1)
     rig.command(10, 5)                                         # ints are numbers
+    rig.arm(CLEAR)
     rig.enable_output(True)
     assert rig.run(100).fault == FaultCode.NONE
     rig.enable_output(False)

@@ -139,7 +139,7 @@ def test_the_problem_report_log_has_a_trend_analysis(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- every C function of cext/ is a unit (SRS-184)
-C_FILES = ("cext/regulator.c", "cext/runner.c", "cext/hal_sim.c", "cext/hal_template.c", "cext/simload.c")
+C_FILES = ("cext/regulator.c", "cext/arming.c", "cext/runner.c", "cext/hal_sim.c", "cext/hal_template.c", "cext/simload.c")
 
 
 @pytest.mark.req("SRS-184")

@@ -99,7 +99,7 @@ def test_a_control_resting_on_a_failing_requirement_fails(repo, capsys):
     (HAZARDS, "HAZ-02", "initial_risk: {severity: S3, probability: P4}",
      "initial_risk: {severity: S3, probability: P5}"),
     (FMEA, "FM-SM-01", "occurrence: P4", "occurrence: P5"),
-    (FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43]", "controls: [RC-13, RC-43, RC-16]"),
+    (FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43, RC-93]", "controls: [RC-13, RC-43, RC-16, RC-93]"),
     (FMEA, "FM-REG-02", "detection: property-based", "detection: review and property-based"),
     (REQS, "SRS-162", "no clock", "no clock signal"),
     (CONTROLS, "RC-04", "implemented_by: hardware\n", "implemented_by: hardware\n    type_rationale: x\n"),
@@ -149,10 +149,9 @@ def test_a_harm_text_without_its_severity_fails(repo, capsys):
 # ---------------------------------------------------------------- independence and probability
 @pytest.mark.req("SRS-169")
 def test_a_failure_mode_lowered_only_by_its_own_item_fails(repo, capsys):
-    """Issue 9: FM-SM-01 credited to P1 on controls of the same Python machine."""
-    edit(repo, FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43]", "controls: [RC-13, RC-16]")
-    edit(repo, FMEA, "FM-SM-01", "residual_risk: {severity: S5, probability: P4}",
-         "residual_risk: {severity: S5, probability: P1}")
+    """Issue 9: FM-SM-01 credited to P1 on controls of the same Python machine (the C
+    checklist gate RC-93, its independent control, removed)."""
+    edit(repo, FMEA, "FM-SM-01", "controls: [RC-13, RC-16, RC-43, RC-93]", "controls: [RC-13, RC-16]")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, FMEA, line_of(repo, FMEA, "FM-SM-01"), "FM-SM-01", "independent-control",
@@ -443,12 +442,14 @@ def test_an_unknown_cause_item_is_refused_not_ignored(repo, capsys):
 
 
 # ---------------------------------------------------------------- open risks (issue 9 point 2)
-OPEN = ["HS-14", "HS-34", "FM-REG-03", "FM-SM-01", "FM-SUP-07", "FM-CHK-01", "FM-CHK-02", "FM-HIS-02",
-        "FM-USR-01", "FM-USR-02", "FM-USR-03", "FM-USR-04", "FM-CLI-02", "FM-CLI-03", "FM-CLI-04", "FM-CLI-05"]
+# FM-SM-01, FM-CHK-01 and FM-CLI-02 left the list when the C loop's checklist gate (RC-93) was built
+OPEN = ["HS-14", "HS-34", "FM-REG-03", "FM-SUP-07", "FM-CHK-02", "FM-HIS-02",
+        "FM-USR-01", "FM-USR-02", "FM-USR-03", "FM-USR-04", "FM-CLI-03", "FM-CLI-04", "FM-CLI-05"]
+CLOSED_BY_RC93 = ["FM-SM-01", "FM-CHK-01", "FM-CLI-02"]
 # the residual probabilities the former open credits claimed (the figures an auditor read as a reduction)
-FORMER_CREDIT = {"HS-14": "P1", "HS-34": "P1", "FM-REG-03": "P2", "FM-SM-01": "P1", "FM-SUP-07": "P1",
-                 "FM-CHK-01": "P1", "FM-CHK-02": "P2", "FM-HIS-02": "P1", "FM-USR-01": "P2", "FM-USR-02": "P2",
-                 "FM-USR-03": "P2", "FM-USR-04": "P2", "FM-CLI-02": "P1", "FM-CLI-03": "P1", "FM-CLI-04": "P2",
+FORMER_CREDIT = {"HS-14": "P1", "HS-34": "P1", "FM-REG-03": "P2", "FM-SUP-07": "P1",
+                 "FM-CHK-02": "P2", "FM-HIS-02": "P1", "FM-USR-01": "P2", "FM-USR-02": "P2",
+                 "FM-USR-03": "P2", "FM-USR-04": "P2", "FM-CLI-03": "P1", "FM-CLI-04": "P2",
                  "FM-CLI-05": "P1"}
 
 
@@ -462,7 +463,7 @@ def initial_risks(repo) -> dict[str, dict]:
 
 @pytest.mark.req("SRS-297")
 def test_every_open_risk_is_kept_at_its_initial_unacceptable_risk(repo, capsys):
-    """The sixteen items with no control independent of the cause take no credit: the residual
+    """The thirteen items with no control independent of the cause take no credit: the residual
     risk is the initial one, in the unacceptable region of the plan's matrix, and each shows
     one warning that calls it open, not accepted; nothing else of the real file is unacceptable."""
     plan = yaml.safe_load(repo.read(PLAN))
@@ -483,6 +484,19 @@ def test_every_open_risk_is_kept_at_its_initial_unacceptable_risk(repo, capsys):
         assert "not an accepted risk" in shown[0]
     unacceptable = [x for x in out.splitlines() if "is unacceptable per the risk matrix" in x]
     assert len(unacceptable) == len(OPEN)
+
+
+@pytest.mark.req("SRS-297", "SRS-306")
+@pytest.mark.parametrize("oid", CLOSED_BY_RC93)
+def test_the_rows_closed_by_the_c_checklist_gate_rest_on_it(repo, capsys, oid):
+    """FM-SM-01, FM-CHK-01, FM-CLI-02: S5 P1 (ALARP) credited on RC-93; without RC-93 the same
+    figure is an independence error (their other controls fail with the cause or are information)."""
+    rec = block(repo, FMEA, oid)
+    assert "RC-93]" in rec and "residual_risk: {severity: S5, probability: P1}" in rec and "benefit_risk" in rec
+    edit(repo, FMEA, oid, ", RC-93]", "]")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    expect(out, FMEA, line_of(repo, FMEA, oid), oid, "information-last")   # RC-43 alone is left
 
 
 @pytest.mark.req("SRS-297")

@@ -11,6 +11,7 @@
  */
 #include "__fc_builtin.h"
 #include "regulator.h"
+#include "arming.h"
 
 static reg_state_t reg;
 
@@ -19,10 +20,26 @@ static int32_t any_i32(void)
     return (int32_t)Frama_C_interval(INT32_MIN, INT32_MAX);
 }
 
+/* a checklist of arbitrary words: version, counts and every answer (arming.h) */
+static void any_checklist(reg_checklist_t *c)
+{
+    int32_t i;
+    c->version = any_i32();
+    c->n_contraindications = any_i32();
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        c->contraindication[i] = any_i32();
+    }
+    c->n_preparation = any_i32();
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        c->preparation[i] = any_i32();
+    }
+}
+
 void eva_main(void)
 {
     reg_inputs_t in;
     reg_output_t out;
+    reg_checklist_t answers;
     if (reg_init(&reg) != REG_OK) {
         return;
     }
@@ -32,7 +49,15 @@ void eva_main(void)
         case 0:
             (void)reg_command(&reg, any_i32(), any_i32());
             break;
-        case 1:
+        case 1: /* enable, after an arm with arbitrary answers (SRS-306) or a disarm, or neither */
+            if (Frama_C_nondet(0, 1) != 0) {
+                any_checklist(&answers);
+                (void)reg_arm(&reg, &answers);
+            } else if (Frama_C_nondet(0, 1) != 0) {
+                (void)reg_disarm(&reg);
+            } else {
+                /* the arm as it is */
+            }
             (void)reg_enable(&reg, any_i32());
             break;
         case 2:
@@ -51,6 +76,10 @@ void eva_main(void)
             (void)reg_set_pulse(&reg, any_i32(), any_i32());
             break;
         case 6: /* NULL arguments */
+            any_checklist(&answers);
+            (void)reg_arm(NULL, &answers);
+            (void)reg_arm(&reg, NULL);
+            (void)reg_disarm(NULL);
             (void)reg_command(NULL, any_i32(), any_i32());
             (void)reg_enable(NULL, any_i32());
             (void)reg_set_polarity(NULL, any_i32());

@@ -27,18 +27,25 @@
  *   I18 the watchdog count never exceeds its limit (SRS-015)
  *   I19 the output is never on without a kick for REG_WATCHDOG_TICKS ticks (SRS-015)
  *   I20 the pulse train is DC or within its ranges and changes only with the output off (SRS-259)
+ *   I21 the output is never enabled without a checklist arm; a latched fault,
+ *       a refused arm and a disarm end the arm; only the all-clear answers arm (SRS-306, SRS-307)
+ * Each script starts armed with the all-clear checklist (a passed session);
+ * an enable record with bit 7 of r[1] set arms again from arbitrary answers
+ * or disarms instead.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "regulator.h"
+#include "arming.h"
 
 #define CHECK(cond) do { if (!(cond)) { abort(); } } while (0)
 
 static int32_t status_ok(int32_t s)
 {
     return (s == REG_OK) || (s == REG_ERR_NULL) || (s == REG_ERR_RANGE) || (s == REG_ERR_POLARITY_REFUSED) ||
-           (s == REG_ERR_RESET_REFUSED) || (s == REG_ERR_FAULT_LATCHED) || (s == REG_ERR_MODE_REFUSED);
+           (s == REG_ERR_RESET_REFUSED) || (s == REG_ERR_FAULT_LATCHED) || (s == REG_ERR_MODE_REFUSED) ||
+           (s == REG_ERR_ARM_REFUSED) || (s == REG_ERR_NOT_ARMED);
 }
 
 static int32_t u16(const uint8_t *p)
@@ -54,6 +61,54 @@ static int32_t reading(const uint8_t *p, int32_t full_scale)
         return (raw == 65535) ? -1 - (raw & 7) : full_scale + 1 + (raw - 65000);
     }
     return (int32_t)(((int64_t)raw * full_scale) / 65000);
+}
+
+/* the all-clear checklist, or (clear == 0) one answer or count changed by the record's bytes */
+static void checklist_of(const uint8_t *r, int32_t clear, reg_checklist_t *c)
+{
+    int32_t i;
+    c->version = REG_ARM_CHECKLIST_VERSION;
+    c->n_contraindications = REG_ARM_CONTRAINDICATIONS;
+    c->n_preparation = REG_ARM_PREPARATION_STEPS;
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        c->contraindication[i] = REG_ANSWER_NO;
+    }
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        c->preparation[i] = REG_ANSWER_YES;
+    }
+    if (clear == 0) {
+        int32_t which = (int32_t)(r[3] % 18u);
+        int32_t value = u16(&r[4]) - 32768;
+        if (which < REG_ARM_CONTRAINDICATIONS) {
+            c->contraindication[which] = value;
+        } else if (which < (REG_ARM_CONTRAINDICATIONS + REG_ARM_PREPARATION_STEPS)) {
+            c->preparation[which - REG_ARM_CONTRAINDICATIONS] = value;
+        } else if (which == 15) {
+            c->n_contraindications = value;
+        } else if (which == 16) {
+            c->n_preparation = value;
+        } else {
+            c->version = value;
+        }
+    }
+}
+
+/* 1 when the answers are the all-clear ones */
+static int32_t is_clear(const reg_checklist_t *c)
+{
+    reg_checklist_t clear;
+    int32_t same = 1;
+    int32_t i;
+    checklist_of(NULL, 1, &clear);
+    same = (c->version == clear.version) && (c->n_contraindications == clear.n_contraindications) &&
+           (c->n_preparation == clear.n_preparation);
+    for (i = 0; i < REG_ARM_CONTRAINDICATIONS; i++) {
+        same = same && (c->contraindication[i] == REG_ANSWER_NO);
+    }
+    for (i = 0; i < REG_ARM_PREPARATION_STEPS; i++) {
+        same = same && (c->preparation[i] == REG_ANSWER_YES);
+    }
+    return same;
 }
 
 static void check_state(const reg_state_t *reg)
@@ -72,6 +127,7 @@ static void check_state(const reg_state_t *reg)
           ((reg->pulse_hz >= REG_PULSE_MIN_HZ) && (reg->pulse_hz <= REG_PULSE_MAX_HZ) &&
            (reg->duty_percent >= REG_PULSE_DUTY_MIN_PERCENT) && (reg->duty_percent <= REG_PULSE_DUTY_MAX_PERCENT)));
     CHECK((reg->enabled == 0) || (reg->enabled == 1));
+    CHECK((reg->enabled == 0) || (reg->armed == REG_ARMED_PATTERN));                   /* I21 */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,6 +139,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t ticks_since_kick = 0;
     CHECK(reg_init(&reg) == REG_OK);
     CHECK(reg_init(NULL) == REG_ERR_NULL);
+    CHECK(reg.armed == 0u);
+    CHECK(reg_enable(&reg, 1) == REG_ERR_NOT_ARMED);                                   /* I21 */
+    {
+        reg_checklist_t clear;
+        checklist_of(NULL, 1, &clear);
+        CHECK(reg_arm(&reg, &clear) == REG_OK);
+        CHECK(reg_arm(NULL, &clear) == REG_ERR_NULL);
+        CHECK(reg_arm(&reg, NULL) == REG_ERR_NULL);
+        CHECK(reg_disarm(NULL) == REG_ERR_NULL);
+    }
     memset(&out, 0, sizeof out);
     for (pos = 0; (pos + 8u) <= size; pos += 8u) {
         const uint8_t *r = &data[pos];
@@ -97,8 +163,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st = reg_command(&reg, u16(&r[1]) - 2000, (int32_t)(((uint32_t)u16(&r[3]) * 100u) + r[5]));
             break;
         case 1:
-            st = reg_enable(&reg, (int32_t)(r[1] % 3u));
-            ticks_since_kick = 0;
+            if ((r[1] & 0x80u) == 0u) {
+                int32_t armed_before = (reg.armed == REG_ARMED_PATTERN) ? 1 : 0;
+                int32_t on = (int32_t)(r[1] % 3u);
+                st = reg_enable(&reg, on);
+                ticks_since_kick = 0;
+                if ((on == 1) && (fault_before == REG_FAULT_NONE) && (armed_before == 0)) {   /* I21 */
+                    CHECK((st == REG_ERR_NOT_ARMED) && (reg.enabled == 0));
+                }
+            } else if ((r[1] & 0x40u) != 0u) {
+                st = reg_disarm(&reg);
+                CHECK((st == REG_OK) && (reg.armed == 0u) && (reg.enabled == 0));            /* I21 */
+            } else {
+                reg_checklist_t answers;
+                checklist_of(r, (int32_t)(r[2] & 1u), &answers);
+                st = reg_arm(&reg, &answers);
+                if (is_clear(&answers) != 0) {                                               /* I21 */
+                    CHECK((st == REG_OK) && (reg.armed == REG_ARMED_PATTERN));
+                } else {
+                    CHECK((st != REG_OK) && (reg.armed == 0u) && (reg.enabled == 0));
+                }
+            }
             break;
         case 2:
             st = reg_set_polarity(&reg, (r[1] & 1u) ? REG_POLARITY_REVERSED : ((r[1] & 2u) ? REG_POLARITY_NORMAL : 0));
@@ -173,6 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 if (f0 != REG_FAULT_NONE) {                                                     /* I10 */
                     CHECK(out.fault == f0);
+                } else if (out.fault != REG_FAULT_NONE) {                                       /* I21 */
+                    CHECK(reg.armed == 0u);                     /* the fault that latched ended the arm */
                 }
                 CHECK((out.flowing_permille >= 0) && (out.flowing_permille <= 1000));          /* I13 */
                 CHECK(out.load_ohms >= 0);
