@@ -9,6 +9,7 @@ from _session_kit import ZERO_MA, run_session
 from core.device import SimulatedDevice
 from core.regulator import FaultCode, SimulatedRig
 from core.supervisor import PULSE_DUTY_MARGIN, PULSE_DUTY_MARGIN_MA
+from tests.arming_kit import CLEAR
 
 
 class WrongDuty(SimulatedDevice):
@@ -48,6 +49,7 @@ def test_a_working_stage_stays_below_its_duty_share_of_the_peak(pulse, load_ohms
     rig = SimulatedRig(seed=1, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.set_pulse(*pulse)
     rig.command(2.0 if load_ohms > 5000 else 10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     judged = 0
     for rows in (1, 1, 7, 7, 50, 300):     # batches while rising and held

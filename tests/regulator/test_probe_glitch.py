@@ -21,6 +21,7 @@ from core.regulator import FaultCode, Regulator, SimulatedRig
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from test_lift_tier_boundaries import SLEW_MAX_NA_PER_S, window
 from test_recontact_band import BAND_MA, _worst_excess_ma
+from tests.arming_kit import CLEAR, CLEAR_CODES
 
 PROBE_TICKS = 100                  # the enable probe: one 10 ms window at the sense level (SRS-010)
 LOW_BOOT_MV = 70                   # SRS-025 (b): the boot bound of a load below 2.5 kOhm
@@ -40,6 +41,7 @@ def test_a_glitch_after_the_probe_is_no_evidence(glitch_ua):
     let the reference slew."""
     reg = Regulator()
     assert reg.raw_command(1000, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    assert reg.raw_arm(*CLEAR_CODES) == lib.REG_OK        # a passed checklist (SRS-307)
     assert reg.raw_enable(1) == lib.REG_OK
     out = window(reg, PROBE_1K5_SUM_MV)
     assert out.sense == 1 and out.drive_mv == lib.REG_SENSE_MV      # the probe's last tick
@@ -65,6 +67,7 @@ def _glitch_lift_recontact(load_ohms, capacitance_uf, glitch_ma, lift_ticks, rec
     contact for 50 ms; one row per tick."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(1.0, slew_ma_per_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rows = rows_ticks(rig, PROBE_TICKS)
     assert rows[-1].drive_v * 1000 == lib.REG_SENSE_MV
@@ -126,6 +129,7 @@ def _ramp_end_late_s(load_ohms, target_ma, ramp_s, glitch_ma, seed=0):
     ramp on: seconds from ramp_s to the reference at the target (1 ms rows)."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=10.0)
     rig.command(target_ma, target_ma / ramp_s)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     ticks = len(rows_ticks(rig, PROBE_TICKS))
     if glitch_ma:

@@ -55,11 +55,33 @@ def test_reviewers_session_lifted_onto_500_ohm_stays_within_the_band(lift_at_tic
     assert all(r.fault == FaultCode.NONE for r in before + after)
 
 
+@pytest.mark.req("SRS-025", "SRS-011")
+@pytest.mark.xfail(strict=True, reason="PR-026 (open): a lift 40 ms after the enable onto a tenth of the load "
+                                       "meets the held drive for one tick, 0.519 mA above the reference")
+def test_pr026_residual_an_early_lift_onto_a_tenth_of_the_load():
+    rig = SimulatedRig(seed=856, load_ohms=1656, capacitance_uf=1.0)
+    rig.command(10.0, 1.0)
+    rig.arm(CLEAR)
+    rig.enable_output(True)
+    rig.run_rows(400 // ROW_TICKS + 1, ROW_TICKS, stop_on_event=False)
+    rows = rows_ticks(rig, 20)
+    needed = _tier_ticks(rig._reg.run_mean_q) if not (rig._reg.open_armed or rig._reg.contact_lost) else 1
+    rig.lift_off()
+    rig.change_load(500, 0)
+    rows += rows_ticks(rig, needed or 0)
+    rig.contact()
+    rows += rows_ticks(rig, 1000)
+    assert _worst_excess_ma(rows) <= BAND_MA
+
+
 def _tier_ticks(run_mean_q: int) -> int | None:
     return next((ticks for mean_ua, ticks in TIERS if run_mean_q >= mean_ua * lib.REG_OPEN_ARM_Q), None)
 
 
 @pytest.mark.req("SRS-025", "SRS-011")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="PR-026 (open): about 1 in 400 lifts onto a lower load exceeds the reference + 0.5 mA "
+                          "(worst measured 0.691 mA); issue 8 point 1 does not hold yet")
 @settings(max_examples=400, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @example(5000, 1.0, 25.0, 10.0, 570, 0, 0.1, 0)          # the review's session (5 ms lift at 575 ticks)
@@ -83,7 +105,13 @@ def test_a_lift_long_enough_to_be_told_onto_a_load_down_to_a_tenth(load_ohms, ca
     + 0.5 mA. Excluded (assume): a run that began from a mean below 51 uA,
     where no run tells a lift (the residual of PR-026; e.g. 1993 ohm, 1 uF,
     1 mA/s, lifted after the probe for 14 ms onto 500 ohm: the blind bound's
-    77 mV met 0.5007 mA above the reference)."""
+    77 mV met 0.5007 mA above the reference). The property does NOT hold
+    yet (PR-026, open): over 400 random draws of these strategies 1 is above
+    the band (0.691 mA; /work/measure/s23/pr026_rate.py), and the
+    derandomized run finds 1656 ohm, 1 uF, 10 mA over 10 s, lifted at 40 ms
+    onto 500 ohm (0.519 mA, on 42e35ef too) and 776 ohm, 1 uF, 23 mA over
+    91 s, lifted at 0.36 s onto 500 ohm (0.503 mA). Strict xfail: it turns
+    red when the property holds, so the mark is removed with PR-026's fix."""
     rig = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.command(target_ma, target_ma / ramp_s)
     rig.arm(CLEAR)
