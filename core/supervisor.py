@@ -47,6 +47,7 @@ _LIMITS = load_limits()
 ROW_S = _LIMITS.supervisor_period_max_ms / 1000.0    # trace row spacing (SRS-085)
 ZERO_CURRENT_MA = _LIMITS.zero_current_ma            # |I| at or below: no current (SRS-066)
 REFERENCE_EPS_MA = 1e-6     # float slack when comparing references
+TARGET_HELD_SLACK_MA = 0.0005 + REFERENCE_EPS_MA   # half the regulator's 1 uA target step, plus the float slack
 POST_FAULT_OBSERVE_S = 0.5  # rows run after a fault to record that no current flows
 # Paced (a device, --realtime): one row per batch, so that the loop checks of
 # SRS-091 run every row (10 ms), whatever the device could batch.
@@ -1213,7 +1214,9 @@ class Supervisor:
         # 0, and after each window in which the reference rose by at least
         # STALL_RISE_SHARE of the commanded slew: a reference creeping in 1 uA
         # steps is stalled too (13.5 s counted at 2 mA, second review).
-        if (self._ref_seen_ma is None or ref >= target_ma - REFERENCE_EPS_MA
+        # The regulator holds a target in whole uA (SRS-018): a density target
+        # of 1 % steps (5.2731 mA) is held at 5.273 mA, which is at its target.
+        if (self._ref_seen_ma is None or ref >= target_ma - TARGET_HELD_SLACK_MA
                 or ref < self._ref_seen_ma - REFERENCE_EPS_MA):
             self._ref_seen_ma, self._ref_moved_tick = ref, self.tick
             return None

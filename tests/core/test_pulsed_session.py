@@ -10,6 +10,7 @@ import io
 import pytest
 
 from _session_kit import ROW_S, run_session, table_violations
+from tests.arming_kit import CLEAR
 from core.device import SimulatedDevice
 from core.history import History
 from core.liveview import LiveView, format_line
@@ -98,6 +99,7 @@ def test_the_mean_voltage_over_the_mean_current_is_the_load_within_1_percent(pul
     rig = SimulatedRig(seed=1, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
     rig.set_pulse(*pulse)
     rig.command(2.0 if load_ohms > 5000 else 10.0, 5.0)
+    rig.arm(CLEAR)
     rig.enable_output(True)
     rig.run_rows(350, 100, stop_on_event=False)
     last = rig.run_rows(50, 100, stop_on_event=False).last
