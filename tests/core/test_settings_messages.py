@@ -176,6 +176,9 @@ def test_error_text_lists_one_field_per_line():
     ("ramp_down_s", "underarms", "10..120 s"),
     ("reverse_polarity", None, "true or false"),
     ("start_polarity", None, "one of normal, reversed"),
+    ("mode", None, "one of dc, pulsed"),                                       # SRS-300
+    ("pulse_khz", None, "4.3..10 kHz in steps of 0.1 kHz, with mode pulsed"),
+    ("duty_percent", None, "50..80 % (whole percent), with mode pulsed"),
     ("voltage_v", None, f"no such setting; settings are {SETTINGS_LIST}"),
 ])
 def test_allowed_text_per_field(field, site, expected):
@@ -215,3 +218,39 @@ def test_a_current_off_the_0_01_ma_step_is_refused_not_rounded(site, current):
 @pytest.mark.parametrize("current", [1.01, 12.35, 24.99, 0.1 * 3 * 10])
 def test_currents_on_the_step_are_accepted(current):
     assert parse_settings(settings_for("hands", current_ma=current)).current_ma == current
+
+
+# --- the pulsed mode's fields (SRS-300): field, value as given, the range of spec/limits.yaml --
+
+PULSE_RANGE = "4.3..10 kHz in steps of 0.1 kHz, with mode pulsed"
+DUTY_RANGE = "50..80 % (whole percent), with mode pulsed"
+
+
+@pytest.mark.req("SRS-300")
+@pytest.mark.parametrize("extra,line", [
+    ({"mode": "ac"}, "mode: 'ac' is not a mode; allowed: one of dc, pulsed"),
+    ({"mode": 5}, "mode: 5 is not a mode; allowed: one of dc, pulsed"),
+    ({"mode": "pulsed", "pulse_khz": 4.2}, "pulse_khz: 4.2 kHz is outside the allowed range 4.3..10 kHz"),
+    ({"mode": "pulsed", "pulse_khz": 10.1}, "pulse_khz: 10.1 kHz is outside the allowed range 4.3..10 kHz"),
+    ({"mode": "pulsed", "pulse_khz": 5.05},
+     "pulse_khz: 5.05 kHz is not a multiple of 0.1 kHz; allowed 4.3..10 kHz for the pulse frequency in steps of 0.1 kHz"),
+    ({"mode": "pulsed", "pulse_khz": "fast"}, f"pulse_khz: 'fast' is not a number; allowed: {PULSE_RANGE}"),
+    ({"mode": "pulsed", "duty_percent": 49}, "duty_percent: 49 % is outside the allowed range 50..80 %"),
+    ({"mode": "pulsed", "duty_percent": 81}, "duty_percent: 81 % is outside the allowed range 50..80 %"),
+    ({"mode": "pulsed", "duty_percent": 50.5}, f"duty_percent: 50.5 is not a whole number; allowed: {DUTY_RANGE}"),
+    ({"mode": "pulsed", "duty_percent": "x"}, f"duty_percent: 'x' is not a number; allowed: {DUTY_RANGE}"),
+    ({"pulse_khz": 5}, "pulse_khz: 5 kHz is given, but only mode pulsed has a pulse train; give mode pulsed or "
+                       f"leave pulse_khz out (allowed: {PULSE_RANGE})"),
+    ({"mode": "dc", "duty_percent": 60}, "duty_percent: 60 % is given, but only mode pulsed has a pulse train; give "
+                                         f"mode pulsed or leave duty_percent out (allowed: {DUTY_RANGE})"),
+])
+def test_a_bad_pulse_setting_names_its_field_the_value_and_the_range(extra, line):
+    assert messages(settings_for("hands", **extra)) == [line]
+
+
+@pytest.mark.req("SRS-300")
+@pytest.mark.parametrize("extra", [{"mode": "pulsed", "pulse_khz": 4.3, "duty_percent": 50},
+                                   {"mode": "pulsed", "pulse_khz": 10, "duty_percent": 80}])
+def test_the_pulse_range_ends_are_accepted(extra):
+    s = parse_settings(settings_for("hands", **extra))
+    assert (s.pulse_khz, s.duty_percent) == (extra["pulse_khz"], extra["duty_percent"])
