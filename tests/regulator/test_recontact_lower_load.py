@@ -14,7 +14,7 @@ A shorter lift cannot be told from the current's own noise (PR-026)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from _regulator_kit import rows_ticks
@@ -82,7 +82,10 @@ def _tier_ticks(run_mean_q: int) -> int | None:
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="PR-026 (open): about 1 in 400 lifts onto a lower load exceeds the reference + 0.5 mA "
                           "(worst measured 0.691 mA); issue 8 point 1 does not hold yet")
+# no shrink phase while it is an expected failure: shrinking a known counterexample
+# cost minutes per run (8 min of the ASan step); every example is still generated
 @settings(max_examples=400, deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @example(5000, 1.0, 25.0, 10.0, 570, 0, 0.1, 0)          # the review's session (5 ms lift at 575 ticks)
 @example(10_000, 0.01, 1.0, 120.0, 30_000, 0, 0.1, 1)
