@@ -151,7 +151,7 @@ DATA=(spec traceability hazard_analysis examples docs cext README.md)   # README
 cp -r core pyproject.toml "$WORK/"
 for d in "${DATA[@]}"; do [ -e "$d" ] && cp -r "$d" "$WORK/"; done
 mkdir -p "$WORK/tests/core" "$WORK/tests/cli" "$WORK/tests/regulator"
-cp tests/conftest.py "$WORK/tests/"
+cp tests/*.py "$WORK/tests/"     # conftest.py and the shared kits (arming_kit.py)
 cp tests/core/*.py "$WORK/tests/core/"
 cp tests/cli/*.py "$WORK/tests/cli/"
 cp tests/regulator/*.py "$WORK/tests/regulator/"
