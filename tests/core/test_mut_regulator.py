@@ -652,3 +652,50 @@ def test_a_row_of_the_real_time_runner_decodes_with_no_skin_swing():
     row.polarity, row.ticks, row.voltage_mv = 1, 100, 1234
     got = _decode(row)
     assert got.skin_swing_v == 0.0 and got.ticks == 100 and got.voltage_v == 1.234
+
+
+# ---- the checklist arm's wrapper (SRS-306, SRS-307): exact messages, unanswered codes ----
+from core.regulator import ArmRefused, NotArmed, Regulator as _ArmReg, checklist_codes as _codes  # noqa: E402
+from core.regulator import ffi as _ffi, fill_checklist as _fill, lib as _armlib  # noqa: E402
+from tests.arming_kit import CLEAR as _CLEAR  # noqa: E402
+
+
+@pytest.mark.req("SRS-307")
+def test_enable_without_an_arm_says_what_to_do_and_stays_off():
+    reg = _ArmReg()
+    reg.command(5.0, 1.0)
+    with pytest.raises(NotArmed) as info:
+        reg.enable_output(True)
+    assert str(info.value).endswith("output cannot be enabled: no checklist arm in this session; arm(answers) "
+                                    "with the checklist's answers first (SRS-307)")
+    assert info.value.code == _armlib.REG_ERR_NOT_ARMED and not reg.enabled
+
+
+@pytest.mark.req("SRS-306")
+def test_a_refused_arm_names_why_in_words():
+    reg = _ArmReg()
+    yes = {k: True for k in _CLEAR.contraindications}
+    with pytest.raises(ArmRefused) as info:
+        reg.arm(type(_CLEAR)(yes, dict(_CLEAR.preparation)))
+    assert info.value.code == _armlib.REG_ERR_ARM_REFUSED
+    assert str(info.value).endswith("checklist refused by the regulator: a contraindication not answered no "
+                                    "or a preparation step not answered yes; output off (SRS-306)")
+    c = _ffi.new("reg_checklist_t *")
+    _fill(c, [_armlib.REG_ANSWER_NO] * 11, [_armlib.REG_ANSWER_YES] * 3)
+    assert _armlib.reg_arm(reg._reg, c) == _armlib.REG_ERR_RANGE
+    with pytest.raises(ArmRefused) as info:
+        from core.regulator import _arm_status
+        _arm_status(_armlib.REG_ERR_RANGE)
+    assert str(info.value).endswith("checklist refused by the regulator: the list is not the product's "
+                                    "(12 contraindications, 3 preparation steps); output off (SRS-306)")
+
+
+@pytest.mark.req("SRS-306")
+def test_only_true_and_false_have_a_code_and_padding_is_unanswered():
+    contra, prep = _codes(type(_CLEAR)({k: 1 for k in _CLEAR.contraindications}, {k: "yes" for k in _CLEAR.preparation}))
+    assert set(contra) == {0} and set(prep) == {0}
+    c = _ffi.new("reg_checklist_t *")
+    _fill(c, [_armlib.REG_ANSWER_NO] * 12, [_armlib.REG_ANSWER_YES] * 2)
+    assert (c.n_preparation, c.preparation[2]) == (2, 0)
+    _fill(c, [_armlib.REG_ANSWER_NO] * 10, [_armlib.REG_ANSWER_YES] * 3)
+    assert (c.n_contraindications, c.contraindication[10], c.contraindication[11]) == (10, 0, 0)
