@@ -699,3 +699,16 @@ def test_only_true_and_false_have_a_code_and_padding_is_unanswered():
     assert (c.n_preparation, c.preparation[2]) == (2, 0)
     _fill(c, [_armlib.REG_ANSWER_NO] * 10, [_armlib.REG_ANSWER_YES] * 3)
     assert (c.n_contraindications, c.contraindication[10], c.contraindication[11]) == (10, 0, 0)
+
+
+@pytest.mark.req("SRS-307")
+def test_disarm_ends_the_arm_and_the_output():
+    reg = _ArmReg()
+    reg.arm(_CLEAR)
+    reg.command(5.0, 1.0)
+    reg.enable_output(True)
+    assert reg.armed and reg.enabled
+    reg.disarm()
+    assert not reg.armed and not reg.enabled
+    with pytest.raises(NotArmed):
+        reg.enable_output(True)
