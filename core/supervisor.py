@@ -1326,10 +1326,7 @@ class Supervisor:
             return self._density_pause(r_now)
         within = ratio <= 1.0 + _LIMITS.load_limit_band_percent / 100.0
         allowed = self.plan.current_ma if within else self.plan.current_ma / ratio
-        # down to a whole 1 % of the set current: the density never above the
-        # baseline's, and not a new command every row for estimate noise
-        step_ma = self.plan.current_ma / 100.0
-        self.density_target_ma = max(step_ma, math.floor(allowed / step_ma + 1e-9) * step_ma)
+        self.density_target_ma = self._whole_percent_ma(allowed)
         excess_s = self._track_excess_s(ratio, last)
         if (not within and excess_s + self._fall_excess_s(ratio, last.reference_ma)
                 > DENSITY_EXCESS_BUDGET * _LIMITS.density_excess_max_s
@@ -1350,6 +1347,13 @@ class Supervisor:
             return True
         return False
 
+    def _whole_percent_ma(self, allowed_ma: float) -> float:
+        """`allowed_ma` down to a whole 1 % of the set current, at least 1 %:
+        the density never above the baseline's, and not a new command every
+        row for estimate noise (SRS-092, SRS-304)."""
+        step_ma = self.plan.current_ma / 100.0
+        return max(step_ma, math.floor(allowed_ma / step_ma + 1e-9) * step_ma)
+
     def _ramp_density(self, r_now: float) -> bool:
         """A re-ramp after a pause (a baseline exists) onto a smaller contact
         area (SRS-304): a load more than the band above the baseline ends the
@@ -1361,8 +1365,7 @@ class Supervisor:
         ratio = r_now / self._r_base
         if ratio <= 1.0 + _LIMITS.load_limit_band_percent / 100.0:
             return False
-        step_ma = self.plan.current_ma / 100.0
-        self.density_target_ma = max(step_ma, math.floor(self.plan.current_ma / ratio / step_ma + 1e-9) * step_ma)
+        self.density_target_ma = self._whole_percent_ma(self.plan.current_ma / ratio)
         # the density now (reference at most the target) is within the band: an
         # excess episode starts from 0 (SRS-141)
         self._excess_s, self._excess_tick = 0.0, self.tick
