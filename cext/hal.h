@@ -22,8 +22,9 @@ typedef struct {
      * tick; while out->pulse_hz > 0 (hardware duty SRS-298): each current
      * channel the largest current of the last pulse (peak-hold restarted at
      * each rising edge, or on-phase samples at least every 20 us),
-     * off_current_ua the current at the end of the last off-phase, the
-     * voltage in the on-phase; the row's mean current and mean electrode
+     * off_current_ua the current at the end of the last off-phase,
+     * settled_a_ua/settled_b_ua the two channels at the end of the last
+     * on-phase (the settled pulse, SRS-012), the voltage in the on-phase; the row's mean current and mean electrode
      * voltage come from averaging channels (>= 10 samples per pulse) */
     int32_t (*read_inputs)(void *ctx, reg_inputs_t *in);
     /* apply the drive command of this tick; *patient_ua gets the patient

@@ -30,6 +30,8 @@ static int32_t board_read(void *ctx, reg_inputs_t *in)
     in->current_b_ua = 0;
     in->voltage_mv = 0;
     in->off_current_ua = 0;   /* BOARD: pulsed only, the ADC reading the PWM triggers at the off-phase's end (SRS-259) */
+    in->settled_a_ua = 0;     /* BOARD: pulsed only, channels A and B sampled by the PWM at the on-phase's end (SRS-298) */
+    in->settled_b_ua = 0;
     return REG_OK;
 }
 

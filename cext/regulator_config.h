@@ -413,6 +413,27 @@
 #define REG_SHORT_OHMS 250
 #define REG_SHORT_MIN_UA 500
 #define REG_SHORT_TICKS 5
+/* SRS-311 (PR-069): pulsed, the fault also needs this many readings in a row
+ * of the settled pulse (the two channels at the on-phase's end) below
+ * REG_SHORT_OHMS. A metal contact's first settled reading comes at most 2
+ * readings after its first peak (an on-phase lasts <= 186 us, 4.3 kHz 80 %),
+ * so by the 5th peak reading it has given 3: the latch tick is unchanged;
+ * one noisy reading (20 mV rms at 80 mV, 0.5 mA on 150 ohm) no longer ends
+ * a session whose peaks meet only the series resistance. */
+#define REG_SHORT_SETTLED_TICKS 3
+/* SRS-311: the settled pulse counts for at most the peak / 2: the spike of a
+ * skin capacitance is credited up to twice the peak's V/I, so a settled pair
+ * that fails low (or stuck) cannot hide a contact below 125 ohm, the 100 ohm
+ * short REG_SHORT_OHMS is set to catch included. At 500..700 ohm below 1 uF
+ * the peak's V/I is 150..230 ohm (series resistance, 30 % of the load): x 2
+ * is 300..460, above the bound. */
+#define REG_SHORT_SETTLED_DIV 2
+#if (REG_SHORT_SETTLED_TICKS < 1) || (REG_SHORT_SETTLED_TICKS > (REG_SHORT_TICKS - 2))
+#error "REG_SHORT_SETTLED_TICKS must leave the short's latch tick unchanged"
+#endif
+#if (REG_SHORT_SETTLED_DIV < 1) || ((REG_SHORT_OHMS / REG_SHORT_SETTLED_DIV) <= 100)
+#error "REG_SHORT_SETTLED_DIV must keep a 100 ohm short latched whatever the settled readings"
+#endif
 
 /* ---- redundant sensing --------------------------------------------------- */
 

@@ -223,6 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in.current_b_ua = b;
                 in.voltage_mv = v;
                 in.off_current_ua = ((r[0] & 0x20u) != 0u) ? a : 0;   /* a stage stuck on, or gating */
+                /* the settled pulse: the peak (a metal contact) or a third of it (a skin capacitance, PR-069) */
+                in.settled_a_ua = ((r[1] & 0x01u) != 0u) ? in.current_a_ua : (in.current_a_ua / 3);
+                in.settled_b_ua = ((r[1] & 0x01u) != 0u) ? b : (b / 3);
                 if (kick != 0) {
                     (void)reg_kick(&reg);
                     ticks_since_kick = 0;
