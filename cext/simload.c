@@ -668,7 +668,12 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
         /* a first-order decay is monotone: the extremes are at the ends */
         rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
         rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
+        /* the stage is not gated (sense level, output off, DC): the board's
+         * on-phase samples follow the electrode (SRS-298), so a plain tick
+         * without an on-phase reads this, not the voltage of a pulse from
+         * before the pause (PR-066: 41 V with the sense level's 9 uA) */
         rig->i_on_a = rig->i_end_a;
+        rig->v_on_v = rig->v_term_v;
         rig->i_settled_a = rig->i_end_a;
         rig->i_off_a = (rig->pulse_stuck != 0) ? rig->i_end_a : 0.0;   /* a stuck stage conducts between pulses */
         if (rig->pulse_hz > 0) {
