@@ -234,3 +234,25 @@ def test_a_settled_value_outside_int32_is_refused_naming_the_argument(name, valu
         reg.step(0, 0, 0, **{name: value})
     assert err.value.code == lib.REG_ERR_RANGE
     assert str(err.value).startswith(f"{name}={value!r} is not an int32")
+
+
+@pytest.mark.req("SRS-311", "SRS-012")
+def test_the_peak_itself_must_read_below_250_ohm():
+    """A settled reading above the peak (227 ohm) does not make a peak of
+    exactly 250 ohm a short: both must be below the bound; 249.8 ohm is.
+    The exact peak is held for 10 readings (a steady reading is judged
+    frozen only after 20, and the SRS-130 mean stays above 5 uA)."""
+    # 1250 mV over 5000 uA: exactly 250 ohm; 1249 mV over 5000 / 5012 uA: 249.8 / 249.2 ohm
+    for v_mv, dither, n, fault_at in ((1250, 0, 10, None), (1249, 12, 40, SHORT_TICKS)):
+        reg = _held_at_500_ohm((10.0, 50))
+        outs = []
+        for k in range(1, n + 1):
+            reg.kick_watchdog()
+            peak = 5000 + (k % 2) * dither
+            outs.append(reg.step(peak, peak, v_mv, settled_a_ua=5500 + (k % 2), settled_b_ua=5500))
+            if outs[-1].fault != FaultCode.NONE:
+                break
+        if fault_at is None:
+            assert len(outs) == n and all(o.fault == FaultCode.NONE for o in outs)
+        else:
+            assert len(outs) == fault_at and outs[-1].fault == FaultCode.SHORT
