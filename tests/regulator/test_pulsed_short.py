@@ -256,3 +256,23 @@ def test_the_peak_itself_must_read_below_250_ohm():
             assert len(outs) == n and all(o.fault == FaultCode.NONE for o in outs)
         else:
             assert len(outs) == fault_at and outs[-1].fault == FaultCode.SHORT
+
+
+@pytest.mark.req("SRS-311", "SRS-012")
+def test_the_settled_pulse_must_read_below_250_ohm():
+    """Peak 200 ohm (1 V over 5 mA); the settled pulse at exactly 250 ohm
+    (4000 uA) is no short for 40 readings, at 249.9 ohm (4001 uA) it is, at
+    the 5th reading."""
+    for settled_ua, fault_at in ((4000, None), (4001, SHORT_TICKS)):
+        reg = _held_at_500_ohm((4.3, 50))
+        outs = []
+        for k in range(1, 41):
+            reg.kick_watchdog()
+            peak = 5000 + (k % 2) * 12
+            outs.append(reg.step(peak, peak, 1000, settled_a_ua=settled_ua, settled_b_ua=settled_ua - (k % 2)))
+            if outs[-1].fault != FaultCode.NONE:
+                break
+        if fault_at is None:
+            assert len(outs) == 40 and all(o.fault == FaultCode.NONE for o in outs)
+        else:
+            assert len(outs) == fault_at and outs[-1].fault == FaultCode.SHORT
