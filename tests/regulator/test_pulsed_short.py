@@ -276,3 +276,16 @@ def test_the_settled_pulse_must_read_below_250_ohm():
             assert len(outs) == 40 and all(o.fault == FaultCode.NONE for o in outs)
         else:
             assert len(outs) == fault_at and outs[-1].fault == FaultCode.SHORT
+
+
+@pytest.mark.req("SRS-311", "SRS-014")
+@pytest.mark.parametrize("channel", ["a", "b"])
+@pytest.mark.parametrize("edge_ua", [lib.REG_ADC_CURRENT_MIN_UA, lib.REG_ADC_CURRENT_MAX_UA])
+def test_a_settled_reading_at_the_ends_of_the_adc_range_is_plausible(channel, edge_ua):
+    """0 and 50 000 uA are readings, not faults: the peak reads 500 ohm, so
+    no short either (the settled V/I alone is not one)."""
+    reg = _held_at_500_ohm((10.0, 50))
+    reg.kick_watchdog()
+    sa, sb = (edge_ua, 1000) if channel == "a" else (1000, edge_ua)
+    out = reg.step(5000, 5000, 2500, settled_a_ua=sa, settled_b_ua=sb)
+    assert out.fault == FaultCode.NONE and out.stage_on == 1
