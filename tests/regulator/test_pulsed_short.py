@@ -289,3 +289,14 @@ def test_a_settled_reading_at_the_ends_of_the_adc_range_is_plausible(channel, ed
     sa, sb = (edge_ua, 1000) if channel == "a" else (1000, edge_ua)
     out = reg.step(5000, 5000, 2500, settled_a_ua=sa, settled_b_ua=sb)
     assert out.fault == FaultCode.NONE and out.stage_on == 1
+
+
+@pytest.mark.req("SRS-311", "SRS-014")
+def test_an_implausible_settled_reading_counts_as_current_flowing():
+    """Out of range with the peak at 0: the unknown current counts as
+    flowing, so the reset is refused in that tick (SRS-014, SRS-017)."""
+    reg = _held_at_500_ohm((10.0, 50))
+    reg.kick_watchdog()
+    out = reg.step(0, 0, 0, settled_a_ua=-1, settled_b_ua=0)
+    assert out.fault == FaultCode.SENSOR_RANGE
+    assert reg.raw_reset_fault() == lib.REG_ERR_RESET_REFUSED
