@@ -186,6 +186,7 @@ int32_t reg_init(reg_state_t *reg)
         reg->pulse_hz = 0;
         reg->duty_percent = 0;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
         reg->armed = 0u; /* the default refuses: no output before a checklist arm */
         restart_from_zero(reg);
         status = REG_OK;
@@ -291,6 +292,7 @@ int32_t reg_set_pulse(reg_state_t *reg, int32_t pulse_hz, int32_t duty_percent)
         reg->pulse_hz = pulse_hz;
         reg->duty_percent = duty_percent;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
     }
     return status;
 }
@@ -350,6 +352,7 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
         quiet_clear(&reg->quiet_a);
         quiet_clear(&reg->quiet_b);
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -1118,11 +1121,43 @@ static void check_pulse_stage(reg_state_t *reg, int32_t off_ua)
     }
 }
 
+/* 1 when the settled pair cannot be right (SRS-312): the two channels
+ * apart beyond SRS-013's tolerance; their larger one above the peak by that
+ * tolerance (the on-phase's end is part of the pulse whose peak is held);
+ * or, while the peak puts V/I below REG_SHORT_OHMS with at least
+ * REG_SHORT_MIN_UA (the settled pair decides the short), below V /
+ * REG_SETTLED_MAX_OHMS: at the on-phase's end a series R + skin RC load
+ * carries at least V / (its DC resistance), and a load above
+ * REG_SETTLED_MAX_OHMS is open (SRS-010). A pair lost, mistimed into the
+ * off-phase or never filled (PR-075) reads the noise and is caught here. */
+static int32_t settled_implausible(int32_t peak_ua, int32_t v_mv, int32_t a_ua, int32_t b_ua)
+{
+    int32_t hi_ua = max_i32(a_ua, b_ua);
+    int32_t apart_ua = hi_ua - min_i32(a_ua, b_ua);
+    int32_t above_ua = hi_ua - peak_ua;
+    int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    int32_t bad = 0;
+    /* 0 <= readings <= 50 000 (range-checked): x 100 fits int32 */
+    if ((apart_ua > REG_DISAGREE_ABS_UA) && ((apart_ua * 100) > (hi_ua * REG_DISAGREE_PERCENT))) {
+        bad = 1;
+    }
+    if ((above_ua > REG_DISAGREE_ABS_UA) && ((above_ua * 100) > (peak_ua * REG_DISAGREE_PERCENT))) {
+        bad = 1;
+    }
+    if ((peak_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)peak_ua)) &&
+        (v_x1000 > ((int64_t)REG_SETTLED_MAX_OHMS * (int64_t)hi_ua))) {
+        bad = 1;
+    }
+    return bad;
+}
+
 /* Pulsed drive only (SRS-012, PR-069): the larger of the two channels at
  * the end of the last on-phase, the current of the settled pulse (a channel
  * failing low cannot hide a short, one failing high only ends the session).
- * Out of the ADC range it is implausible (SENSOR_RANGE, SRS-014). */
-static int32_t settled_current(reg_state_t *reg, int32_t a_ua, int32_t b_ua)
+ * Out of the ADC range it is implausible (SENSOR_RANGE, SRS-014); a pair
+ * that cannot be right for REG_SETTLED_BAD_TICKS readings latches
+ * SENSOR_DISAGREE (SRS-312). */
+static int32_t settled_current(reg_state_t *reg, int32_t peak_ua, int32_t v_mv, int32_t a_ua, int32_t b_ua)
 {
     int32_t settled_ua = 0;
     if ((a_ua < REG_ADC_CURRENT_MIN_UA) || (a_ua > REG_ADC_CURRENT_MAX_UA) ||
@@ -1131,6 +1166,10 @@ static int32_t settled_current(reg_state_t *reg, int32_t a_ua, int32_t b_ua)
         latch_fault(reg, REG_FAULT_SENSOR_RANGE);
     } else {
         settled_ua = max_i32(a_ua, b_ua);
+        if (debounce(&reg->settled_bad_count, settled_implausible(peak_ua, v_mv, a_ua, b_ua),
+                     REG_SETTLED_BAD_TICKS) != 0) {
+            latch_fault(reg, REG_FAULT_SENSOR_DISAGREE);
+        }
     }
     return settled_ua;
 }
@@ -1188,7 +1227,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
                 check_pulse_stage(reg, in->off_current_ua);
             }
             if ((output_allowed(reg) != 0) && (reg->pulse_hz != 0)) {
-                settled = settled_current(reg, in->settled_a_ua, in->settled_b_ua);
+                settled = settled_current(reg, imax, v, in->settled_a_ua, in->settled_b_ua);
             }
             if (output_allowed(reg) != 0) {
                 control(reg, imax, settled, v, out);

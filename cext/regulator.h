@@ -169,6 +169,7 @@ typedef struct {
     int32_t pulse_hz;         /* pulsed drive (SRS-259): 0 = DC */
     int32_t duty_percent;
     int32_t stuck_count;      /* off-phase readings in a row above REG_PULSE_STUCK_UA */
+    int32_t settled_bad_count; /* settled-pair readings in a row that cannot be right (SRS-312) */
     uint32_t armed;           /* REG_ARMED_PATTERN: a passed checklist armed this session (SRS-307) */
 } reg_state_t;
 

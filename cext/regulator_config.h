@@ -434,6 +434,22 @@
 #if (REG_SHORT_SETTLED_DIV < 1) || ((REG_SHORT_OHMS / REG_SHORT_SETTLED_DIV) <= 100)
 #error "REG_SHORT_SETTLED_DIV must keep a 100 ohm short latched whatever the settled readings"
 #endif
+/* SRS-312 (PR-075): the settled pair is checked for plausibility, as one
+ * fault of its PWM-triggered sampling (lost, mistimed into the off-phase, a
+ * board that never fills it) fails both channels together and would hide
+ * 125..250 ohm. While the peak's V/I is below REG_SHORT_OHMS the settled
+ * V/I must not exceed REG_SETTLED_MAX_OHMS: a series R + skin RC load ends
+ * its on-phase with at least V / (its DC resistance), and a load above
+ * REG_OPEN_OHMS is an open contact (SRS-010); the 500..1000 ohm loads of
+ * PR-069 read 500..1000. At 5 mA on 130 ohm the bound is 33 uA, 1.6x the
+ * 20 uA rms noise of a dead channel. REG_SETTLED_BAD_TICKS readings in a row
+ * latch SENSOR_DISAGREE: one more than the short's, so a contact below
+ * 125 ohm with a dead pair still latches as SHORT. */
+#define REG_SETTLED_MAX_OHMS REG_OPEN_OHMS
+#define REG_SETTLED_BAD_TICKS (REG_SHORT_TICKS + 1)
+#if (REG_SETTLED_BAD_TICKS <= REG_SHORT_TICKS) || (REG_SETTLED_MAX_OHMS < REG_OPEN_OHMS)
+#error "REG_SETTLED_BAD_TICKS must let a short latch first, REG_SETTLED_MAX_OHMS must not judge a load the open check keeps"
+#endif
 
 /* ---- redundant sensing --------------------------------------------------- */
 

@@ -147,20 +147,23 @@ def test_a_settled_pulse_above_250_ohm_is_no_short():
     assert len(outs) == 200 and all(o.fault == FaultCode.NONE for o in outs)
 
 
-@pytest.mark.req("SRS-311", "SRS-012")
+@pytest.mark.req("SRS-311", "SRS-312", "SRS-012")
 @pytest.mark.parametrize("pulse", PULSES)
 @pytest.mark.parametrize("peak_ohms,latched", [(100, True), (124, True), (126, False), (200, False)])
-def test_a_dead_settled_pair_still_leaves_a_contact_below_125_ohm_latched(pulse, peak_ohms, latched):
+def test_a_dead_settled_pair_latches_short_below_125_ohm_and_a_sensor_fault_above(pulse, peak_ohms, latched):
     """Both settled channels at 0 (failed low together): the settled pulse
     counts as half the peak, so V/I on the peak below 250 / 2 = 125 ohm is
-    still latched at the 5th reading; above it the pair decides."""
+    still latched as SHORT at the 5th reading; above it the pair cannot be
+    right (0 puts V/I above 20 kOhm while the peak reads a short, SRS-312):
+    SENSOR_DISAGREE at the 6th reading, output off. Never silence."""
     assert latched == (peak_ohms < LIMITS.short_ohms / SETTLED_DIV)
     v_mv = 5 * peak_ohms
     outs = _short_readings(_held_at_500_ohm(pulse), 200, settled_low_from=10_000, v_mv=v_mv, settled_high_ua=0)
     if latched:
         assert len(outs) == SHORT_TICKS and outs[-1].fault == FaultCode.SHORT
     else:
-        assert len(outs) == 200 and all(o.fault == FaultCode.NONE for o in outs)
+        assert len(outs) == SHORT_TICKS + 1 and outs[-1].fault == FaultCode.SENSOR_DISAGREE
+        assert outs[-1].stage_on == 0
 
 
 @pytest.mark.req("SRS-311", "SRS-012")
