@@ -241,7 +241,7 @@ def test_the_board_templates_unfilled_settled_inputs_latch_sensor_range_at_the_f
         assert out.fault == fault
 
 
-@pytest.mark.req("SRS-298", "SRS-311", "SRS-312")
+@pytest.mark.req("SRS-210", "SRS-311", "SRS-312")
 def test_the_board_interface_states_the_settled_inputs_and_the_not_gated_duty():
     """What the device maker implements (cext/hal.h read_inputs and the
     template's BOARD notes) names the settled inputs with their requirements
