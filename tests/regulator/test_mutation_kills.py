@@ -472,3 +472,18 @@ def test_the_hold_off_after_a_cut_lasts_exactly_10_ms():
         held += 1
         assert out.drive_mv == 0 and held <= 2 * HOLDOFF_TICKS
     assert held == HOLDOFF_TICKS
+
+
+@pytest.mark.req("SRS-025", "SRS-007")
+@pytest.mark.parametrize("v_mv,boot_mv", [(5000, lib.REG_BLIND_RISE_BOOT_MV), (4999, lib.REG_BLIND_BOOT_LOW_MV)])
+def test_a_cut_reading_at_2500_ohm_exactly_restarts_from_the_high_boot_bound(v_mv, boot_mv):
+    """The re-ramp after a cut starts from the blind-rise bound of the load
+    the cut reading met: V/I >= REG_BLIND_BOOT_HIGH_OHMS (2500 ohm) the high
+    bound, below it the low one. 2 mA at 5.000 V is 2500 ohm exactly, at
+    4.999 V 2499.5 (kills control's AOR * -> / #3, CRP 1000LL -> 999/1001 and
+    ROR >= -> > on that comparison)."""
+    assert lib.REG_BLIND_BOOT_HIGH_OHMS == 2500
+    p = Plant(target_ua=1000).ramped()
+    out = p.tick(current_ua=2000, voltage_mv=v_mv, dither_sign=0)
+    assert out.flags & FLAG_CUT
+    assert p.reg._reg.boot_mv == boot_mv
