@@ -201,6 +201,23 @@ def test_a_settled_pair_above_the_peak_beyond_the_tolerance_latches_a_sensor_fau
     _assert_sensor_fault_at_6th(_run(_held(train, target_ma, 1000, 1000), 40, 1000, above(1)))
 
 
+@pytest.mark.req("SRS-312", "SRS-013")
+@pytest.mark.parametrize("train", TRAINS)
+@pytest.mark.parametrize("sa,sb,bad", [(15_000, 13_500, False), (15_000, 13_499, True),
+                                       (13_500, 15_000, False), (13_499, 15_000, True),
+                                       (16_500, 16_500, False), (16_501, 16_501, True)])
+def test_the_10_percent_tolerance_is_exact_at_15_ma(train, sa, sb, bad):
+    """Fixed readings at 15.000 mA (10 % = 1.5 mA exactly, above the 0.5 mA
+    floor): channels 1.5 mA apart or the pair 1.5 mA above the peak are
+    plausible for 15 readings, 1 uA more latches SENSOR_DISAGREE at the 6th."""
+    reg, out = _held(train, 15.0, 1000, 1000)
+    outs = _bare(reg, 15, 15_000, 14_988, out.drive_mv, sa, sb)
+    if bad:
+        _assert_sensor_fault_at_6th(outs)
+    else:
+        assert len(outs) == 15 and all(o.fault == FaultCode.NONE for o in outs)
+
+
 @pytest.mark.req("SRS-312")
 def test_the_count_needs_6_implausible_readings_in_a_row():
     """5 dead readings, one healthy, 5 dead: no fault; the next dead one
