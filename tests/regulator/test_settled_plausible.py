@@ -218,6 +218,21 @@ def test_the_10_percent_tolerance_is_exact_at_15_ma(train, sa, sb, bad):
         assert len(outs) == 15 and all(o.fault == FaultCode.NONE for o in outs)
 
 
+@pytest.mark.req("SRS-312", "SRS-311")
+@pytest.mark.parametrize("train", TRAINS)
+@pytest.mark.parametrize("settled_ua,bad", [(50, False), (49, True)])
+def test_the_20_kohm_bound_is_exact(train, settled_ua, bad):
+    """Fixed readings at 5 mA, 1.000 V (the peak reads 200 ohm): a pair at
+    50 uA is 20 kOhm exactly, plausible for 15 readings; at 49 uA (20.4 kOhm)
+    SENSOR_DISAGREE at the 6th."""
+    reg, _ = _held(train, 5.0, 200, 700)
+    outs = _bare(reg, 15, 5000, 4988, 1000, settled_ua, settled_ua)
+    if bad:
+        _assert_sensor_fault_at_6th(outs)
+    else:
+        assert len(outs) == 15 and all(o.fault == FaultCode.NONE for o in outs)
+
+
 @pytest.mark.req("SRS-312")
 def test_the_count_needs_6_implausible_readings_in_a_row():
     """5 dead readings, one healthy, 5 dead: no fault; the next dead one
