@@ -487,3 +487,15 @@ def test_a_cut_reading_at_2500_ohm_exactly_restarts_from_the_high_boot_bound(v_m
     out = p.tick(current_ua=2000, voltage_mv=v_mv, dither_sign=0)
     assert out.flags & FLAG_CUT
     assert p.reg._reg.boot_mv == boot_mv
+
+
+@pytest.mark.req("SRS-014", "SRS-009")
+@pytest.mark.parametrize("a_ua,b_ua,fault", [(50_000, 50_000, FaultCode.OVERCURRENT_TRIP),
+                                             (50_001, 50_000, FaultCode.SENSOR_RANGE)])
+def test_a_current_reading_of_50_ma_exactly_is_in_the_adc_range(a_ua, b_ua, fault):
+    """50 000 uA is the ADC's last plausible reading: it trips (30 mA, V/I
+    1.2 kOhm: OVERCURRENT_TRIP), 50 001 is out of range (SENSOR_RANGE; kills
+    reg_tick's ROR > -> >= #1)."""
+    reg = Regulator()
+    out = reg.step(a_ua, b_ua, 60_000)
+    assert out.fault == fault
