@@ -1100,13 +1100,21 @@ static void check_pulse_stage(reg_state_t *reg, int32_t off_ua)
     }
 }
 
-/* 1 while the output may drive: enabled by command and no fault latched.
- * Re-evaluated after each check of the tick, as any check may latch a fault. */
+/* 1 while the output may drive: enabled by command, the checklist arm held
+ * and no fault latched. Re-evaluated after each check of the tick, as any
+ * check may latch a fault. The arm word is read every tick, not only at
+ * reg_enable, so that a corrupted enable word alone never drives (SRS-307). */
 static int32_t output_allowed(const reg_state_t *reg)
 {
-    /* latch_fault() clears enabled, so "enabled with a fault" never occurs:
-     * the fault test is defence in depth (tools/cverify/coverage-exceptions.md) */
-    return ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) ? 1 : 0; /* GCOVR_EXCL_BR_LINE */
+    int32_t allowed = 0;
+    if ((reg->enabled != 0) && (reg->armed == REG_ARMED_PATTERN)) {
+        /* latch_fault() clears enabled, so "enabled with a fault" never occurs:
+         * the fault test is defence in depth (tools/cverify/coverage-exceptions.md) */
+        if (reg->fault == REG_FAULT_NONE) { /* GCOVR_EXCL_BR_LINE */
+            allowed = 1;
+        }
+    }
+    return allowed;
 }
 
 int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
@@ -1178,7 +1186,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         /* 0 <= load_q <= LOAD_Q_MAX (1 MOhm x 1.024): the ohms fit int32;
          * / 1024 of a value >= 0 is the exact floor (MISRA 10.8: signed only) */
         out->load_ohms = (int32_t)(((int64_t)reg->load_q * 1000LL) / Q_PER_MV);
-        if (reg->enabled != 0) {
+        if (output_allowed(reg) != 0) { /* what drives: an enable word without the arm reads off */
             out->flags |= REG_FLAG_OUTPUT_ENABLED;
         }
         if (reg->contact_lost != 0) {

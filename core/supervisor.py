@@ -394,7 +394,9 @@ class _ChecklistArm:
 
     def on_exit_checklist(self, target) -> None:
         if target.id == "ramp":
-            self._sup.device.arm(self._sup.checklist.answers)
+            # the answers arm once: dropped here, a later begin() needs new ones (SRS-310)
+            answers, self._sup._arm_answers = self._sup._arm_answers, None
+            self._sup.device.arm(answers)
 
     def on_enter_idle(self) -> None:
         self._disarm()
@@ -407,6 +409,21 @@ class _ChecklistArm:
             self._sup.device.disarm()
         except Exception as exc:  # noqa: BLE001 - logged; a fault in the loop ends the arm anyway
             getattr(self._sup, "log", []).append(f"disarm: {exc}")
+
+
+def _passed_checklist(checklist):
+    """The record, when it is a ChecklistRecord whose answers pass; else
+    ValueError. No session without a checklist that passed (SRS-093, PR-029):
+    the machine's checklist_passed event is sent only for answers evaluated
+    here, whoever calls the supervisor (the CLI, or a device maker's code)."""
+    if not isinstance(checklist, ChecklistRecord):
+        raise ValueError("checklist: a ChecklistRecord whose answers pass is required "
+                         f"(got {type(checklist).__name__}); nothing was energised")
+    verdict = evaluate(checklist.answers)
+    if not verdict.passed:
+        raise ValueError("checklist: refused: " + "; ".join(verdict.reasons)
+                         + "; nothing was energised")
+    return checklist
 
 
 class Supervisor:
@@ -429,17 +446,8 @@ class Supervisor:
                 raise ValueError("a device without a simulation clock runs only paced "
                                  "(realtime): its loop is checked against time.monotonic")
         self._monotonic = monotonic
-        # No session without a checklist that passed (SRS-093, PR-029): the
-        # machine's checklist_passed event is sent only for answers evaluated
-        # here, whoever calls the supervisor (the CLI, or a device maker's code).
-        if not isinstance(checklist, ChecklistRecord):
-            raise ValueError("checklist: a ChecklistRecord whose answers pass is required "
-                             f"(got {type(checklist).__name__}); nothing was energised")
-        verdict = evaluate(checklist.answers)
-        if not verdict.passed:
-            raise ValueError("checklist: refused: " + "; ".join(verdict.reasons)
-                             + "; nothing was energised")
-        self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
+        self.checklist = _passed_checklist(checklist)   # ChecklistRecord for the history (SRS-093)
+        self._arm_answers = checklist.answers   # for one arm only, then None (SRS-310)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
         # pulsed (SRS-300): the duty as a fraction, None in dc; a device
@@ -582,10 +590,20 @@ class Supervisor:
     def elapsed_s(self) -> float:
         return self.tick / self.tick_hz
 
-    def begin(self) -> None:
+    def begin(self, checklist=None) -> None:
         """Start pressed, checklist already confirmed: idle -> checklist -> ramp.
         The history row is committed first, marked interrupted until the end
-        (SRS-071): a crash leaves it, never loses it."""
+        (SRS-071): a crash leaves it, never loses it. The answers arm the loop
+        once (SRS-310): a later session on this supervisor passes its own
+        `checklist` (a ChecklistRecord whose answers pass), or is refused
+        before anything is recorded or energised."""
+        if checklist is not None:
+            self.checklist = _passed_checklist(checklist)
+            self._arm_answers = checklist.answers
+        if self._arm_answers is None:
+            raise ValueError("checklist: missing: the answers given armed one session and were dropped; "
+                             "begin(checklist=...) with a new ChecklistRecord whose answers pass is "
+                             "required for this session; nothing was energised")
         if self.plan.start_reversed:
             # before anything is recorded or energised: the regulator accepts
             # the swap only with the output off and no current (SRS-230)

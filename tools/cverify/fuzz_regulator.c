@@ -29,9 +29,13 @@
  *   I20 the pulse train is DC or within its ranges and changes only with the output off (SRS-259)
  *   I21 the output is never enabled without a checklist arm; a latched fault,
  *       a refused arm and a disarm end the arm; only the all-clear answers arm (SRS-306, SRS-307)
+ *   I22 no drive unless armed: a tick that starts without REG_ARMED_PATTERN in the
+ *       arm word drives nothing, also after a one-word upset (SRS-307, PR-073 F5)
  * Each script starts armed with the all-clear checklist (a passed session);
  * an enable record with bit 7 of r[1] set arms again from arbitrary answers
- * or disarms instead.
+ * or disarms instead. A reset record with bit 7 of r[1] set is a memory
+ * upset instead: for one tick the enable word is forced to 1 (bit 6 of r[2])
+ * or one bit (r[2] % 32) of the arm word is flipped, then restored.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -189,7 +193,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st = reg_set_polarity(&reg, (r[1] & 1u) ? REG_POLARITY_REVERSED : ((r[1] & 2u) ? REG_POLARITY_NORMAL : 0));
             break;
         case 3:
-            st = reg_reset_fault(&reg);
+            if ((r[1] & 0x80u) == 0u) {
+                st = reg_reset_fault(&reg);
+            } else { /* one tick with an upset word (I22) */
+                uint32_t armed_saved = reg.armed;
+                int32_t enabled_saved = reg.enabled;
+                int32_t a = reading(&r[3], REG_ADC_CURRENT_MAX_UA);
+                if ((r[2] & 0x40u) != 0u) {
+                    reg.enabled = 1;
+                } else {
+                    reg.armed ^= 1u << (r[2] % 32u);
+                }
+                in.current_a_ua = a;
+                in.current_b_ua = a;
+                in.voltage_mv = reading(&r[5], REG_ADC_VOLTAGE_MAX_MV);
+                in.off_current_ua = 0;
+                st = reg_tick(&reg, &in, &out);
+                ticks_since_kick++;
+                CHECK(st == REG_OK);
+                if (reg.armed != REG_ARMED_PATTERN) {                                          /* I22 */
+                    CHECK((out.drive_mv == 0) && (out.stage_on == 0) && (out.sense == 0) &&
+                          ((out.flags & REG_FLAG_OUTPUT_ENABLED) == 0u));
+                }
+                if (reg.fault == fault_before) { /* a fault latched in the tick ended the arm: keep that */
+                    reg.armed = armed_saved;
+                    reg.enabled = enabled_saved;
+                }
+            }
             break;
         case 4: /* contact search, or with bit 7 of r[1] a pulse train over its range and beyond (SRS-259) */
             if ((r[1] & 0x80u) != 0u) {
@@ -216,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int32_t last_drive = reg.last_drive_mv;
                 int32_t last_plain = reg.last_plain;
                 int32_t f0 = reg.fault;
+                int32_t armed_at_tick = (reg.armed == REG_ARMED_PATTERN) ? 1 : 0;
                 int32_t noise = (k * 7) % 3 - 1;
                 int64_t before_fa;
                 int64_t after_fa;
@@ -236,6 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 if (reg.enabled == 0) {                                                         /* I3 */
                     CHECK((out.stage_on == 0) && (out.drive_mv == 0));
+                }
+                if (armed_at_tick == 0) {                                                       /* I22 */
+                    CHECK((out.stage_on == 0) && (out.drive_mv == 0) && (out.sense == 0));
                 }
                 before_fa = ((int64_t)ref_before * 1000000000LL) + frac_before;                 /* I4 */
                 after_fa = ((int64_t)out.reference_ua * 1000000000LL) + reg.reference_frac_fa;
