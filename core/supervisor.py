@@ -394,7 +394,7 @@ class _ChecklistArm:
 
     def on_exit_checklist(self, target) -> None:
         if target.id == "ramp":
-            # the answers arm once: dropped here, a later begin() needs new ones (SRS-310)
+            # the answers arm once: dropped here, never handed over twice (SRS-310)
             answers, self._sup._arm_answers = self._sup._arm_answers, None
             self._sup.device.arm(answers)
 
@@ -448,6 +448,7 @@ class Supervisor:
         self._monotonic = monotonic
         self.checklist = _passed_checklist(checklist)   # ChecklistRecord for the history (SRS-093)
         self._arm_answers = checklist.answers   # for one arm only, then None (SRS-310)
+        self._begun = False                     # one session per Supervisor (SRS-310)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
         # pulsed (SRS-300): the duty as a fraction, None in dc; a device
@@ -590,20 +591,18 @@ class Supervisor:
     def elapsed_s(self) -> float:
         return self.tick / self.tick_hz
 
-    def begin(self, checklist=None) -> None:
+    def begin(self) -> None:
         """Start pressed, checklist already confirmed: idle -> checklist -> ramp.
         The history row is committed first, marked interrupted until the end
-        (SRS-071): a crash leaves it, never loses it. The answers arm the loop
-        once (SRS-310): a later session on this supervisor passes its own
-        `checklist` (a ChecklistRecord whose answers pass), or is refused
-        before anything is recorded or energised."""
-        if checklist is not None:
-            self.checklist = _passed_checklist(checklist)
-            self._arm_answers = checklist.answers
-        if self._arm_answers is None:
-            raise ValueError("checklist: missing: the answers given armed one session and were dropped; "
-                             "begin(checklist=...) with a new ChecklistRecord whose answers pass is "
-                             "required for this session; nothing was energised")
+        (SRS-071): a crash leaves it, never loses it. A Supervisor runs one
+        session (SRS-310): its answers arm the loop once, and its bookkeeping
+        (time, charge, fault, scenario) is that session's, so a second begin()
+        is refused before anything is recorded or energised."""
+        if self._begun:
+            raise ValueError("session: this Supervisor has run its session (its answers armed the loop once "
+                             "and its result is kept); a new session needs a new Supervisor with its own "
+                             "checklist record; nothing was energised")
+        self._begun = True
         if self.plan.start_reversed:
             # before anything is recorded or energised: the regulator accepts
             # the swap only with the output off and no current (SRS-230)

@@ -1,9 +1,10 @@
-"""The checklist's answers arm the C loop once (SRS-310, PR-073 F4): after
-the arm the supervisor drops them, so a second begin() on the same
-Supervisor, after a completed session or a fault acknowledged back to idle,
-is refused until new answers are given with begin(checklist=...); nothing is
-recorded, armed or energised. The CLI's path (one Supervisor, one begin()
-per run) is unchanged."""
+"""A Supervisor runs one session and its checklist answers arm the C loop
+once (SRS-310; PR-073 F4, PR-074): a second begin() on the same Supervisor,
+after a completed session or a fault acknowledged back to idle, is refused
+before anything is recorded, armed or energised, and the first session's
+result is kept. A new session is a new Supervisor with its own checklist
+record, which reports its own treatment time, charge and outcome. The CLI's
+path (one Supervisor, one begin() per run) is unchanged."""
 from __future__ import annotations
 
 import pytest
@@ -11,10 +12,12 @@ import pytest
 from core.checklist import ChecklistAnswers, ChecklistRecord
 from core.device import SimulatedDevice
 from core.regulator import NotArmed
+from core.supervisor import Supervisor
 
-from _session_kit import PASSED_CHECKLIST, ZERO_MA, RowLog, run_session
+from _session_kit import PASSED_CHECKLIST, ZERO_MA, RowLog, run_session, settings
 
-MISSING = "checklist: missing: the answers given armed one session and were dropped"
+REFUSED = ("session: this Supervisor has run its session (its answers armed the loop once and its result "
+           "is kept); a new session needs a new Supervisor with its own checklist record; nothing was energised")
 
 
 class _Spy(SimulatedDevice):
@@ -68,68 +71,65 @@ def _assert_nothing_energised(device: _Spy, sup, arms_before: int) -> None:
     assert batch.max_current_ma <= ZERO_MA and not batch.last.output_enabled
 
 
+def _new_supervisor(device: _Spy, record: ChecklistRecord, log: RowLog) -> Supervisor:
+    sup = Supervisor(device, settings(), observers=[log], checklist=record)
+    device.sup = sup
+    return sup
+
+
 @pytest.mark.req("SRS-310")
 @pytest.mark.parametrize("after", ["completed", "fault_acknowledged"])
-def test_a_second_begin_without_new_answers_is_refused_and_energises_nothing(after):
+def test_a_second_begin_on_one_supervisor_is_refused_and_energises_nothing(after):
     device, sup = _completed() if after == "completed" else _after_fault()
     device.sup = sup
     arms = len([c for c in device.calls if c[0] == "arm"])
     assert arms == 1
+    result_before = sup.result()
     tick_before, calls_before = sup.tick, list(device.calls)
     with pytest.raises(ValueError) as info:
         sup.begin()
-    assert str(info.value) == (MISSING + "; begin(checklist=...) with a new ChecklistRecord whose answers "
-                               "pass is required for this session; nothing was energised")
+    assert str(info.value) == REFUSED
     assert device.calls == calls_before and sup.tick == tick_before         # refused before any command
     _assert_nothing_energised(device, sup, arms)
     rows = RowLog()
     sup.observers.append(rows)
     sup.run()                                        # a run() after the refusal starts nothing either
     assert rows.rows == [] and sup.state == "idle" and not device._rig.armed
+    assert sup.result() == result_before                                    # the first session's result kept
 
 
 @pytest.mark.req("SRS-310")
 @pytest.mark.parametrize("after", ["completed", "fault_acknowledged"])
-def test_a_second_begin_with_new_answers_arms_once_more_and_delivers(after):
-    device, sup = _completed() if after == "completed" else _after_fault()
-    device.sup = sup
-    record = _new_record()
+def test_a_new_supervisor_on_the_same_device_runs_its_own_session(after):
+    # PR-074: begun on the old object, the second session ran 60 s with no
+    # treatment (after a completed one) or reported the old "short"
+    device, _ = _completed() if after == "completed" else _after_fault()
     rows = RowLog()
-    sup.observers.append(rows)
-    sup.begin(checklist=record)
-    assert sup.state == "ramp" and device._rig.armed and sup.checklist is record
+    sup = _new_supervisor(device, _new_record(), rows)
+    result = sup.run()
     assert [c for c in device.calls if c[0] == "arm"] == [("arm", "checklist")] * 2
-    sup.run()
+    assert result.outcome == "completed" and result.fault is None and sup.end_reason == "time_up"
+    assert result.treat_s == pytest.approx(600.0, abs=0.02)                 # its own 10 min, set in settings()
     assert max(r.r.peak_current_ma for r in rows.rows) > 14.5               # the second session's 15 mA
+    # its own charge: 15 mA x 10 min plus two 30 s ramps at half of it (157.5), not the sum of both sessions
+    assert 150.0 <= result.delivered_mamin <= 160.0
     assert sup.state == "idle" and not device._rig.armed
-    with pytest.raises(ValueError, match="checklist: missing"):              # and those answers are spent too
-        sup.begin()
 
 
 @pytest.mark.req("SRS-310")
 @pytest.mark.parametrize("item", ["pregnancy", "cardiac_pacemaker", "skin_damage_or_inflammation"])
-def test_new_answers_with_a_contraindication_are_refused(item):
-    device, sup = _completed()
-    device.sup = sup
+def test_a_new_supervisor_with_a_contraindication_is_refused(item):
+    device, _ = _completed()
     calls_before = list(device.calls)
     with pytest.raises(ValueError) as info:
-        sup.begin(checklist=_new_record(**{item: True}))
+        Supervisor(device, settings(), checklist=_new_record(**{item: True}))
     assert str(info.value).startswith("checklist: refused: ") and str(info.value).endswith("nothing was energised")
     assert item.replace("_", " ").split()[0] in str(info.value)               # the reason names the item
-    assert device.calls == calls_before and sup.checklist is PASSED_CHECKLIST
-    _assert_nothing_energised(device, sup, 1)
-    with pytest.raises(ValueError, match="checklist: missing"):              # the refused answers were not kept
-        sup.begin()
-
-
-@pytest.mark.req("SRS-310")
-@pytest.mark.parametrize("bad", [{"pregnancy": False}, "checklist.yaml", 0])
-def test_begin_with_something_other_than_a_record_names_what_is_required(bad):
-    device, sup = _completed()
-    with pytest.raises(ValueError, match=f"checklist: a ChecklistRecord whose answers pass is required "
-                                         f"\\(got {type(bad).__name__}\\); nothing was energised"):
-        sup.begin(checklist=bad)
-    _assert_nothing_energised(device, sup, 1)
+    assert device.calls == calls_before and not device._rig.armed
+    with pytest.raises(NotArmed):
+        device.enable_output(True)
+    batch = device._rig.run_rows(200, 100, stop_on_event=False)
+    assert batch.max_current_ma <= ZERO_MA and not batch.last.output_enabled
 
 
 @pytest.mark.req("SRS-310")
