@@ -194,3 +194,56 @@ def test_progress_is_written_when_its_10_s_of_wall_time_are_up(monkeypatch):
     sup._next_progress_wall = 100.0
     sup._record_progress()
     assert [c[0] for c in sup.history.calls] == ["progress"] and sup._next_progress_wall == 110.0
+
+
+@pytest.mark.req("SRS-065")
+def test_the_set_time_up_is_sent_as_time_up():
+    sup = sup_in("treat")
+    sup.treat_ticks = sup.treat_ticks_set                # 600 s counted
+    assert sup._timed_event() is True
+    assert (sup.state, sup.end_reason) == ("ramp_down", "time_up")
+    assert sup.log[-1].endswith("time_up -> ramp_down")
+    assert sup.machine.transitions_taken[-1] == ("time_up", "treat", "ramp_down")
+
+
+@pytest.mark.req("SRS-141")
+def test_a_refused_density_cut_in_treat_is_a_fault_and_the_row_is_done_with():
+    sup = sup_in("treat")
+    sup.device.refuse = {"enable"}
+    sup._r_base = sup._r_base0 = 2000.0
+    sup._excess_s = 100.0                                  # far over the budget: a cut now
+    assert sup._density(row(load_estimate_ohms=4000.0, measured_current_ma=5.0, reference_ma=5.0)) is True
+    assert (sup.state, sup.fault, sup.density_limits) == ("fault", "supervisor_error", 0)
+
+
+@pytest.mark.req("SRS-060")
+def test_a_reference_that_rises_in_a_ramp_down_before_any_row_is_a_table_violation():
+    from tests.core.test_mut_supervisor_edges import _Rewrites
+    from types import SimpleNamespace
+    dev = _Rewrites(lambda last: SimpleNamespace(**{**vars(last), "reference_ma": 0.5, "target_ma": 0.0}))
+    sup = sup_in("ramp_down", device=dev)
+    assert sup.last is None                                # stopped before the first row: from 0
+    sup._run_batch((1, 100))
+    assert (sup.state, sup.fault) == ("fault", "output_table_violation")
+    assert any("reference rose from 0.0000 to 0.5000 mA" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-090")
+def test_the_bound_message_gives_the_charge_in_ma_min():
+    sup = sup_in("treat")
+    sup.charge_mas = 600.0                                 # 10 mA*min
+    sup.cuts = 11
+    assert sup._session_bound() is True
+    assert any("session bound cuts_bound: delivered 10.00 mA*min (bound " in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-256")
+def test_the_open_circuit_check_runs_in_treat():
+    sup = sup_in("treat")
+    sup._translate(row(reference_ma=5.0, measured_current_ma=1.2))     # under a quarter of 5 mA
+    sup.tick = 4_999
+    sup._translate(row(reference_ma=5.0, measured_current_ma=1.2))
+    assert sup.state == "treat"
+    sup.tick = 5_000                                       # 0.5 s
+    sup._translate(row(reference_ma=5.0, measured_current_ma=1.2))
+    assert sup.state == "paused" and sup.fault is None
