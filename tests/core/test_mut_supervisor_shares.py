@@ -247,3 +247,53 @@ def test_the_open_circuit_check_runs_in_treat():
     sup.tick = 5_000                                       # 0.5 s
     sup._translate(row(reference_ma=5.0, measured_current_ma=1.2))
     assert sup.state == "paused" and sup.fault is None
+
+
+@pytest.mark.req("SRS-141")
+def test_each_density_cut_counts():
+    sup = sup_in("limited")
+    sup.density_target_ma = 2.5
+    sup.density_cuts = 2
+    assert sup._density_cut() is True
+    assert sup.density_cuts == 3
+
+
+@pytest.mark.req("SRS-257")
+def test_a_first_ramp_stall_logs_the_contact_search_it_starts():
+    sup = sup_in("ramp")
+    sup._ramp_stalled(row(reference_ma=0.5))
+    sup.tick = 50_000
+    assert sup._ramp_stalled(row(reference_ma=1.1)) is True
+    assert sup.state == "paused" and sup.log[-2].endswith("s contact search")
+
+
+@pytest.mark.req("SRS-066")
+def test_a_refused_swap_is_tried_again_row_by_row_within_the_200_ms():
+    from tests.core.test_mut_supervisor_units import Spy
+    sup = sup_in("reverse_down", device=Spy(refuse={"polarity"}), reverse_polarity=True)
+    sup.machine.dispatch("at_zero")
+    sup._switch_polarity()                                  # one call: every row of the 200 ms
+    assert (sup.state, sup.fault, sup.tick) == ("fault", "supervisor_error", 2_000)
+    assert len([c for c in sup.device.calls if c[0] == "polarity"]) == 20
+
+
+@pytest.mark.req("SRS-255")
+def test_the_reversals_fall_not_at_zero_after_its_time_and_margin_is_a_fault():
+    sup = sup_in("reverse_down", reverse_polarity=True)
+    sup.tick = sup._fall_start_tick + sup.fall_limit_ticks
+    sup._translate(row(reference_ma=1.0, mean_current_ma=1.0, measured_current_ma=1.0))
+    assert (sup.state, sup.fault) == ("fault", "ramp_down_overrun")
+    assert any("reverse_down not at zero after " in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-307")
+def test_a_disarm_that_fails_is_logged():
+    from core.regulator import RegulatorError
+    from tests.core.test_mut_supervisor_units import Spy
+
+    class BadDisarm(Spy):
+        def disarm(self):
+            raise RegulatorError(-3, "disarm refused")
+    sup = sup_in("ramp", device=BadDisarm())
+    sup._enter_fault("supervisor_error")
+    assert sup.state == "fault" and "disarm: disarm refused" in sup.log
