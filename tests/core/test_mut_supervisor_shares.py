@@ -79,6 +79,8 @@ def test_a_re_ramp_ended_for_the_density_starts_its_excess_from_zero():
     assert sup._ramp_density(4000.0) is True
     assert (sup.state, sup.density_target_ma, sup.density_limits) == ("limited", 2.5, 3)
     assert (sup._excess_s, sup._excess_tick) == (0.0, 40_000)
+    assert sup.log[-3].endswith("load 4000 ohm in the ramp, 2.00x the baseline 2000 ohm: ramp ended, "
+                                "current lowered to 2.500 mA (current density)")
 
 
 @pytest.mark.req("SRS-254")
@@ -297,3 +299,43 @@ def test_a_disarm_that_fails_is_logged():
     sup = sup_in("ramp", device=BadDisarm())
     sup._enter_fault("supervisor_error")
     assert sup.state == "fault" and "disarm: disarm refused" in sup.log
+
+
+@pytest.mark.req("SRS-092")
+def test_the_baseline_follows_drying_for_the_time_since_it_was_last_checked():
+    # baseline at 60 s; half a minute later at most +5 % (10 %/min): 2100 ohm, 2300 is limited
+    sup = sup_in("treat")
+    sup.tick = 600_000
+    assert sup._density(row(load_estimate_ohms=2000.0, measured_current_ma=5.0)) is False
+    sup.tick = 900_000
+    assert sup._density(row(load_estimate_ohms=2300.0, measured_current_ma=5.0)) is True
+    assert sup._r_base == pytest.approx(2100.0) and sup.state == "limited"
+
+
+@pytest.mark.req("SRS-092")
+def test_paused_with_the_contact_back_on_too_small_an_area_stays_paused_and_searches():
+    from core.limits import load_limits
+    sup = sup_in("paused")
+    sup._r_base = sup._r_base0 = 2000.0
+    sup._translate(row(load_estimate_ohms=2000.0 * load_limits().load_pause_ratio, output_enabled=True))
+    assert sup.state == "paused" and ("search",) in sup.device.calls
+    sup._translate(row(load_estimate_ohms=2000.0, output_enabled=True))
+    assert sup.state == "ramp"
+
+
+@pytest.mark.req("SRS-301", "SRS-071")
+def test_a_pulsed_record_keeps_the_peak_and_the_mean_beside_the_counts():
+    from core.scenario import parse_scenario
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, settings
+    from tests.core.test_mut_supervisor_pulsed import PULSED, PulseSpy
+    h = _History()
+    sup = Supervisor(PulseSpy(), settings(current_ma=5.0, ramp_up_s=10.0, ramp_down_s=10.0, **PULSED),
+                     history=h, checklist=PASSED_CHECKLIST,
+                     scenario=parse_scenario([{"at_s": 11.0, "event": "stop"}]))
+    r = sup.run()
+    counts = h.calls[-1][3]["counts"]
+    figures = r.pulsed_figures()
+    assert counts["peak_current_mA"] == figures["peak_current_mA"] > 4.9
+    assert counts["mean_current_mA"] == figures["mean_current_mA"] > 0.0
+    assert "pulse_khz" not in counts and "mode" not in counts
