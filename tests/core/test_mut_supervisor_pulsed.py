@@ -113,3 +113,18 @@ def test_each_pulsed_batch_is_checked_and_a_working_stage_goes_on():
     while sup.state == "ramp" and sup.tick < 120_000:      # the 10 s ramp, every batch judged
         sup.step()
     assert sup.fault is None and sup.state == "treat" and sup.max_current_ma >= 4.9
+
+
+@pytest.mark.req("SRS-301")
+def test_the_mean_of_a_treatment_under_a_minute_is_its_charge_over_its_time():
+    r = SessionResult(outcome="stopped", fault=None, treat_s=30.0, elapsed_s=45.0, delivered_mamin=1.5,
+                      max_current_ma=5.0, states=[], treat_delivered_mamin=1.25, pulse=(10.0, 50))
+    assert r.pulsed_figures()["mean_current_mA"] == 2.5
+
+
+@pytest.mark.req("SRS-303")
+def test_the_duty_message_names_the_commanded_duty():
+    sup = pulsed_in("treat", duty_percent=65)
+    # 65 % of 10 mA x 1.05 + 0.05 mA = 6.875 mA
+    assert sup._duty_exceeded("treat", _batch(6.9, 10.0), 5_000) is True
+    assert any("above 6.875 mA, the 65 % duty of the largest current 10.000 mA" in e for e in sup.log)

@@ -339,3 +339,11 @@ def test_a_pulsed_record_keeps_the_peak_and_the_mean_beside_the_counts():
     assert counts["peak_current_mA"] == figures["peak_current_mA"] > 4.9
     assert counts["mean_current_mA"] == figures["mean_current_mA"] > 0.0
     assert "pulse_khz" not in counts and "mode" not in counts
+
+
+@pytest.mark.req("SRS-090", "SRS-277")
+def test_the_result_gives_the_cuts_and_the_treatment_charge_in_ma_min():
+    sup = sup_in("treat")
+    sup.cuts, sup.treat_charge_mas = 3, 1500.0             # 25 mA*min in the treatment phase
+    r = sup.result()
+    assert (r.antishock_cuts, r.treat_delivered_mamin) == (3, 25.0)
