@@ -69,6 +69,8 @@ def test_driving_the_load_is_the_mean_voltage_over_the_mean_current(state):
     last = row(mean_voltage_v=6.0, mean_current_ma=-2.5, load_estimate_ohms=1234.0)
     assert sup._load_ohms(last) == pytest.approx(2400.0)
     assert sup._load_ohms(row(mean_voltage_v=6.0, mean_current_ma=0.0, load_estimate_ohms=1234.0)) == float("inf")
+    # a mean under 1 mA (a 50 % train at 1.6 mA peak) is a load all the same
+    assert sup._load_ohms(row(mean_voltage_v=1.6, mean_current_ma=0.8, load_estimate_ohms=1234.0)) == 2000.0
 
 
 @pytest.mark.req("SRS-302")
@@ -105,6 +107,8 @@ def test_the_duty_is_judged_from_a_peak_of_0_5_ma_under_drive_only():
     assert other._duty_exceeded("ramp_down", _batch(5.0, 5.0), 5_000) is False
     assert other._duty_exceeded("treat", _batch(5.0, 5.0), 0) is False
     assert other.fault is None and other.state == "treat"
+    one_tick = pulsed_in("treat")                           # a batch of one tick is judged too
+    assert one_tick._duty_exceeded("treat", _batch(5.301, 10.0, ticks=1), 1) is True
 
 
 @pytest.mark.req("SRS-303")
