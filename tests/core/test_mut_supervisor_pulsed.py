@@ -90,6 +90,7 @@ def test_a_mean_above_the_duty_share_of_the_peak_plus_5_percent_and_50_ua_is_a_f
     # 50 % of 10 mA x 1.05 + 0.05 mA = 5.3 mA
     sup = pulsed_in(state)
     assert sup._duty_exceeded(state, _batch(5.299, 10.0), 5_000) is False and sup.fault is None
+    assert sup._duty_exceeded(state, _batch(5.3, 10.0), 5_000) is False and sup.fault is None   # not above
     assert sup._duty_exceeded(state, _batch(-5.301, -10.0), 5_000) is True
     assert (sup.state, sup.fault) == ("fault", "pulse_duty")
     assert any("pulsed: mean 5.301 mA above 5.300 mA, the 50 % duty of the largest current 10.000 mA" in e
