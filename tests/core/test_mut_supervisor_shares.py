@@ -347,3 +347,11 @@ def test_the_result_gives_the_cuts_and_the_treatment_charge_in_ma_min():
     sup.cuts, sup.treat_charge_mas = 3, 1500.0             # 25 mA*min in the treatment phase
     r = sup.result()
     assert (r.antishock_cuts, r.treat_delivered_mamin) == (3, 25.0)
+
+
+@pytest.mark.req("SRS-071", "SRS-301")
+def test_before_any_row_the_largest_current_is_zero():
+    sup = sup_in("ramp")
+    assert sup.result().max_current_ma == 0.0
+    sup._run_batch((1, 1))                                 # one tick of a ramp from 0: under 1 uA
+    assert sup.result().max_current_ma < 0.01
