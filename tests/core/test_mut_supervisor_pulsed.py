@@ -133,3 +133,25 @@ def test_the_duty_message_names_the_commanded_duty():
     # 65 % of 10 mA x 1.05 + 0.05 mA = 6.875 mA
     assert sup._duty_exceeded("treat", _batch(6.9, 10.0), 5_000) is True
     assert any("above 6.875 mA, the 65 % duty of the largest current 10.000 mA" in e for e in sup.log)
+
+
+@pytest.mark.req("SRS-303", "SRS-090")
+def test_the_pulsed_charge_bound_is_on_the_duty_share_of_the_set_current():
+    assert pulsed_in("treat").charge_bound_mas == pytest.approx(0.5 * sup_in("treat").charge_bound_mas)
+
+
+class FullDuty(PulseSpy):
+    """A stage whose mean is its peak (100 % duty for the 50 % commanded)."""
+    def advance(self, max_rows, ticks_per_row):
+        b = super().advance(max_rows, ticks_per_row)
+        return SimpleNamespace(rows_run=b.rows_run, max_current_ma=b.max_current_ma, loop_ticks=b.loop_ticks,
+                               rows=b.rows, last=b.last,
+                               charge_mas=abs(b.max_current_ma) * b.rows_run * ticks_per_row / 10_000)
+
+
+@pytest.mark.req("SRS-303")
+def test_a_ramp_batch_whose_mean_is_its_peak_ends_in_pulse_duty():
+    sup = sup_in("ramp", device=FullDuty(), **PULSED)
+    while sup.state == "ramp" and sup.tick < 50_000:
+        sup.step()
+    assert (sup.state, sup.fault) == ("fault", "pulse_duty") and sup.max_current_ma < 1.0

@@ -355,3 +355,16 @@ def test_before_any_row_the_largest_current_is_zero():
     assert sup.result().max_current_ma == 0.0
     sup._run_batch((1, 1))                                 # one tick of a ramp from 0: under 1 uA
     assert sup.result().max_current_ma < 0.01
+
+
+@pytest.mark.req("SRS-141")
+def test_an_excess_plus_fall_equal_to_half_the_bound_is_no_cut_yet():
+    # the density 3 mA x 2 = 1.2 x the baseline's; 0.125 s of excess so far, no fall (reference at the target)
+    sup = sup_in("limited")
+    sup._r_base = sup._r_base0 = 2000.0
+    sup._excess_s, sup._excess_tick = 0.125, sup.tick
+    sup._density(row(load_estimate_ohms=4000.0, measured_current_ma=3.0, reference_ma=2.5))
+    assert sup.density_cuts == 0
+    sup._excess_s = 0.1251
+    sup._density(row(load_estimate_ohms=4000.0, measured_current_ma=3.0, reference_ma=2.5))
+    assert sup.density_cuts == 1
