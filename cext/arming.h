@@ -7,7 +7,8 @@
  * each with its own explicit code. The C side holds its own count of the
  * items (REG_ARM_CONTRAINDICATIONS, REG_ARM_PREPARATION_STEPS: the twelve
  * contraindications and three preparation steps of the product), so a short
- * or empty list is refused, and an answer that is zero, missing or any value
+ * or empty list is refused, a list of other items or in another order too
+ * (the version, SRS-309), and an answer that is zero, missing or any value
  * other than the two codes is "unanswered", never "no". The verdict does not
  * depend on the Python machine, checklist evaluation or CLI that collected
  * the answers: a session whose Python side skips the checklist never arms.
@@ -24,13 +25,15 @@
 
 #include <stdint.h>
 #include "regulator.h"
+/* REG_ARM_CHECKLIST_VERSION: the version of the ordered item ids, generated
+ * from core/checklist.py (scripts/gen_checklist_version.py, SRS-309); a
+ * caller that sends another list (reordered, swapped, replaced) is refused */
+#include "checklist_version.h"
 
 /* the product's checklist (core/checklist.py, docs/domain.md), counted here
  * independently of the Python side */
 #define REG_ARM_CONTRAINDICATIONS 12
 #define REG_ARM_PREPARATION_STEPS 3
-/* the version of that list; a caller built for another list is refused */
-#define REG_ARM_CHECKLIST_VERSION 1
 
 /* answer codes: neither is 0, all-ones, or one bit flip from the other */
 #define REG_ANSWER_NO 0x5A
@@ -38,7 +41,7 @@
 
 /* the raw answers of one session's checklist */
 typedef struct {
-    int32_t version;                  /* REG_ARM_CHECKLIST_VERSION */
+    int32_t version;                  /* REG_ARM_CHECKLIST_VERSION of the items sent */
     int32_t n_contraindications;      /* must be REG_ARM_CONTRAINDICATIONS */
     int32_t contraindication[REG_ARM_CONTRAINDICATIONS]; /* REG_ANSWER_NO each to pass */
     int32_t n_preparation;            /* must be REG_ARM_PREPARATION_STEPS */

@@ -13,7 +13,7 @@ import re
 from cffi import FFI
 
 CEXT_DIR = pathlib.Path(__file__).resolve().parent
-HEADERS = ("regulator_config.h", "regulator.h", "arming.h", "simload.h", "hal.h", "runner.h")
+HEADERS = ("regulator_config.h", "regulator.h", "checklist_version.h", "arming.h", "simload.h", "hal.h", "runner.h")
 # hal_template.c is compiled so that the board template follows hal.h (issue 13)
 SOURCES = ("regulator.c", "arming.c", "simload.c", "hal_sim.c", "hal_template.c", "runner.c")
 

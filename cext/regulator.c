@@ -1174,13 +1174,21 @@ static int32_t settled_current(reg_state_t *reg, int32_t peak_ua, int32_t v_mv, 
     return settled_ua;
 }
 
-/* 1 while the output may drive: enabled by command and no fault latched.
- * Re-evaluated after each check of the tick, as any check may latch a fault. */
+/* 1 while the output may drive: enabled by command, the checklist arm held
+ * and no fault latched. Re-evaluated after each check of the tick, as any
+ * check may latch a fault. The arm word is read every tick, not only at
+ * reg_enable, so that a corrupted enable word alone never drives (SRS-307). */
 static int32_t output_allowed(const reg_state_t *reg)
 {
-    /* latch_fault() clears enabled, so "enabled with a fault" never occurs:
-     * the fault test is defence in depth (tools/cverify/coverage-exceptions.md) */
-    return ((reg->enabled != 0) && (reg->fault == REG_FAULT_NONE)) ? 1 : 0; /* GCOVR_EXCL_BR_LINE */
+    int32_t allowed = 0;
+    if ((reg->enabled != 0) && (reg->armed == REG_ARMED_PATTERN)) {
+        /* latch_fault() clears enabled, so "enabled with a fault" never occurs:
+         * the fault test is defence in depth (tools/cverify/coverage-exceptions.md) */
+        if (reg->fault == REG_FAULT_NONE) { /* GCOVR_EXCL_BR_LINE */
+            allowed = 1;
+        }
+    }
+    return allowed;
 }
 
 int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
@@ -1211,7 +1219,10 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             measured = imax;
             reg->last_max_ua = imax;
             check_sensors(reg, imax, imin, v);
-            if (output_allowed(reg) != 0) {
+            /* the window is time since the kick while enabled (SRS-015): a tick
+             * with an upset arm word has its output off but still counts, or
+             * such ticks would stretch the 50 ms */
+            if (reg->enabled != 0) {
                 reg->watchdog_count = count_up(reg->watchdog_count, REG_WATCHDOG_TICKS);
                 if (reg->watchdog_count >= REG_WATCHDOG_TICKS) {
                     latch_fault(reg, REG_FAULT_WATCHDOG);
@@ -1256,7 +1267,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         /* 0 <= load_q <= LOAD_Q_MAX (1 MOhm x 1.024): the ohms fit int32;
          * / 1024 of a value >= 0 is the exact floor (MISRA 10.8: signed only) */
         out->load_ohms = (int32_t)(((int64_t)reg->load_q * 1000LL) / Q_PER_MV);
-        if (reg->enabled != 0) {
+        if (output_allowed(reg) != 0) { /* what drives: an enable word without the arm reads off */
             out->flags |= REG_FLAG_OUTPUT_ENABLED;
         }
         if (reg->contact_lost != 0) {

@@ -62,7 +62,7 @@
 #define REG_POLARITY_REVERSED (-1)
 
 /* status flags (reg_output_t.flags) */
-#define REG_FLAG_OUTPUT_ENABLED 0x01u    /* enabled by command, no fault */
+#define REG_FLAG_OUTPUT_ENABLED 0x01u    /* enabled by command, armed, no fault: the output may drive */
 #define REG_FLAG_CONTACT_LOST 0x02u      /* open circuit: sense level only */
 #define REG_FLAG_COMPLIANCE_LIMITED 0x04u
 #define REG_FLAG_FAULT 0x08u

@@ -22,7 +22,7 @@ import weakref
 
 from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, Polarity,
                             PolarityChangeRefused, RegulatorError, ResetRefused, RowBatch, _arm_status,
-                            _enable_status, _to_bool, _to_c, checklist_codes, ffi, fill_checklist, lib)
+                            _enable_status, _to_bool, _to_c, checklist_message, ffi, fill_checklist, lib)
 
 __all__ = ["RealtimeDevice", "LoopNotResponding", "ACK_TIMEOUT_S"]
 
@@ -147,16 +147,16 @@ class RealtimeDevice:
             time.sleep(0.001)
         raise LoopNotResponding(lib.RT_ERR_STATE, "the real-time runner did not tick within 1 s")
 
-    def _post(self, ops: int, checklist: tuple[list[int], list[int]] | None = None,
+    def _post(self, ops: int, checklist: tuple[int, list[int], list[int]] | None = None,
               **fields: int) -> list[int]:
         """Post one command, wait for the tick that applied it; its results.
-        `checklist`: the raw answer codes of RT_OP_ARM (none: an empty list,
-        which the C refuses)."""
+        `checklist`: the version and raw answer codes of RT_OP_ARM (none:
+        version 0 and an empty list, which the C refuses)."""
         with self._lock:
             cmd = self._cmd
             cmd.ops = ops
-            contra, prep = checklist if checklist is not None else ([], [])
-            fill_checklist(ffi.addressof(cmd[0], "checklist"), contra, prep)
+            version, contra, prep = checklist if checklist is not None else (0, [], [])
+            fill_checklist(ffi.addressof(cmd[0], "checklist"), contra, prep, version)
             cmd.target_ua = fields.get("target_ua", 0)
             cmd.slew_na_per_s = fields.get("slew_na_per_s", 0)
             cmd.on = fields.get("on", 0)
@@ -204,7 +204,7 @@ class RealtimeDevice:
     def arm(self, answers) -> None:
         """The checklist's raw answers to the loop through the mailbox, judged
         there at the start of a tick (SRS-306, SRS-307)."""
-        _arm_status(self._post(lib.RT_OP_ARM, checklist=checklist_codes(answers))[_RESULT_INDEX[lib.RT_OP_ARM]])
+        _arm_status(self._post(lib.RT_OP_ARM, checklist=checklist_message(answers))[_RESULT_INDEX[lib.RT_OP_ARM]])
 
     def disarm(self) -> None:
         """The session ended: output off and the arm ended (SRS-307)."""

@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
 
 from core._regulator_cffi import ffi, lib
+from core.checklist_version import checklist_version
 
 __all__ = [
     "Polarity", "FaultCode", "RegulatorError", "CommandRejected", "PolarityChangeRefused",
-    "ResetRefused", "FaultLatched", "PulseModeRefused", "NotArmed", "ArmRefused", "checklist_codes", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
+    "ResetRefused", "FaultLatched", "PulseModeRefused", "NotArmed", "ArmRefused", "checklist_codes", "checklist_message", "BatchResult", "RowBatch", "SimulatedRig", "Regulator",
     "TickOutput", "LoadTick", "Limits", "LIMITS",
     "EVENT_CONTACT_LOST", "EVENT_CONTACT_RESTORED", "EVENT_ANTISHOCK", "EVENT_FAULT",
     "EVENT_AT_TARGET", "EVENT_COMPLIANCE_START", "EVENT_COMPLIANCE_END", "EVENT_LOAD_MOVED",
@@ -227,7 +228,7 @@ class BatchResult:
     reference_ma: float
     target_ma: float
     polarity: Polarity
-    output_enabled: bool       # enabled by command and no fault latched
+    output_enabled: bool       # enabled by command, armed (SRS-307) and no fault latched
     contact_lost: bool
     compliance_limited: bool
     flowing_fraction: float    # measured / target (1.0 when the target is 0)
@@ -608,25 +609,52 @@ def _answer_code(value: object) -> int:
     return 0
 
 
+def _product_items() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The product's item lists (core.checklist), read at each call: the
+    item ids, not their evaluation."""
+    from core import checklist
+    return checklist.CONTRAINDICATIONS, checklist.PREPARATION
+
+
+def _items_version(contraindications, preparation) -> int:
+    """The version of these ordered items (SRS-309): computed from the ids,
+    never the C's constant, so a list that differs from the one the C was
+    generated from is refused there."""
+    return checklist_version([item.id for item in contraindications], [item.id for item in preparation])
+
+
 def checklist_codes(answers: Any) -> tuple[list[int], list[int]]:
     """The raw answer codes of a checklist, looked up by the product's item
     ids (core.checklist): a missing or misspelt item gives code 0. Not a
     verdict: the C loop judges the codes (SRS-306)."""
-    from core.checklist import CONTRAINDICATIONS, PREPARATION  # the item ids, not their evaluation
+    return _codes_of(answers, *_product_items())
+
+
+def _codes_of(answers: Any, contra_items, prep_items) -> tuple[list[int], list[int]]:
     contra = getattr(answers, "contraindications", None)
     prep = getattr(answers, "preparation", None)
     contra = contra if isinstance(contra, Mapping) else {}
     prep = prep if isinstance(prep, Mapping) else {}
-    return ([_answer_code(contra.get(item.id)) for item in CONTRAINDICATIONS],
-            [_answer_code(prep.get(item.id)) for item in PREPARATION])
+    return ([_answer_code(contra.get(item.id)) for item in contra_items],
+            [_answer_code(prep.get(item.id)) for item in prep_items])
+
+
+def checklist_message(answers: Any) -> tuple[int, list[int], list[int]]:
+    """(version, contraindication codes, preparation codes) of one arm: the
+    codes looked up by the product's items and the version of those same
+    items, read once (SRS-306, SRS-309)."""
+    contra_items, prep_items = _product_items()
+    return (_items_version(contra_items, prep_items), *_codes_of(answers, contra_items, prep_items))
 
 
 def fill_checklist(c_answers, contraindications: list[int], preparation: list[int],
-                   version: int = lib.REG_ARM_CHECKLIST_VERSION) -> None:
+                   version: int | None = None) -> None:
     """A reg_checklist_t from code lists; the counts are the lists' lengths,
     and a list longer than the C's array is cut to it with its true count
-    kept, so the C refuses it on the count."""
-    c_answers.version = version
+    kept, so the C refuses it on the count. `version` None: the version of
+    the product's item list as core.checklist holds it now (SRS-309), not
+    the C's constant."""
+    c_answers.version = _items_version(*_product_items()) if version is None else version
     c_answers.n_contraindications = len(contraindications)
     for i in range(lib.REG_ARM_CONTRAINDICATIONS):
         c_answers.contraindication[i] = contraindications[i] if i < len(contraindications) else 0
@@ -642,14 +670,15 @@ def _arm_status(status: int) -> None:
     if status == lib.REG_ERR_RANGE:
         raise ArmRefused(status, "checklist refused by the regulator: the list is not the product's "
                                  f"({lib.REG_ARM_CONTRAINDICATIONS} contraindications, "
-                                 f"{lib.REG_ARM_PREPARATION_STEPS} preparation steps); output off (SRS-306)")
+                                 f"{lib.REG_ARM_PREPARATION_STEPS} preparation steps, items and order of "
+                                 f"version 0x{lib.REG_ARM_CHECKLIST_VERSION:08X}); output off (SRS-306, SRS-309)")
     _check(status, "answers", None)
 
 
 def _arm(reg, answers: Any) -> None:
-    contra, prep = checklist_codes(answers)
+    version, contra, prep = checklist_message(answers)
     c_answers = ffi.new("reg_checklist_t *")
-    fill_checklist(c_answers, contra, prep)
+    fill_checklist(c_answers, contra, prep, version)
     _arm_status(lib.reg_arm(reg, c_answers))
 
 
@@ -745,11 +774,13 @@ class Regulator(_RegulatorCommands):
         return lib.reg_enable(self._reg, _raw_int32("on", on))
 
     def raw_arm(self, contraindications: list[int], preparation: list[int],
-                version: int = lib.REG_ARM_CHECKLIST_VERSION) -> int:
-        """reg_arm with these codes (any int32) and counts = the lists' lengths."""
+                version: int | None = None) -> int:
+        """reg_arm with these codes (any int32) and counts = the lists' lengths;
+        `version` None: the product item list's version (fill_checklist)."""
         c_answers = ffi.new("reg_checklist_t *")
         fill_checklist(c_answers, [_raw_int32("code", c) for c in contraindications],
-                       [_raw_int32("code", c) for c in preparation], _raw_int32("version", version))
+                       [_raw_int32("code", c) for c in preparation],
+                       None if version is None else _raw_int32("version", version))
         return lib.reg_arm(self._reg, c_answers)
 
     def raw_set_polarity(self, polarity: int) -> int:

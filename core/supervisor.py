@@ -394,7 +394,9 @@ class _ChecklistArm:
 
     def on_exit_checklist(self, target) -> None:
         if target.id == "ramp":
-            self._sup.device.arm(self._sup.checklist.answers)
+            # the answers arm once: dropped here, never handed over twice (SRS-310)
+            answers, self._sup._arm_answers = self._sup._arm_answers, None
+            self._sup.device.arm(answers)
 
     def on_enter_idle(self) -> None:
         self._disarm()
@@ -407,6 +409,21 @@ class _ChecklistArm:
             self._sup.device.disarm()
         except Exception as exc:  # noqa: BLE001 - logged; a fault in the loop ends the arm anyway
             getattr(self._sup, "log", []).append(f"disarm: {exc}")
+
+
+def _passed_checklist(checklist):
+    """The record, when it is a ChecklistRecord whose answers pass; else
+    ValueError. No session without a checklist that passed (SRS-093, PR-029):
+    the machine's checklist_passed event is sent only for answers evaluated
+    here, whoever calls the supervisor (the CLI, or a device maker's code)."""
+    if not isinstance(checklist, ChecklistRecord):
+        raise ValueError("checklist: a ChecklistRecord whose answers pass is required "
+                         f"(got {type(checklist).__name__}); nothing was energised")
+    verdict = evaluate(checklist.answers)
+    if not verdict.passed:
+        raise ValueError("checklist: refused: " + "; ".join(verdict.reasons)
+                         + "; nothing was energised")
+    return checklist
 
 
 class Supervisor:
@@ -429,17 +446,9 @@ class Supervisor:
                 raise ValueError("a device without a simulation clock runs only paced "
                                  "(realtime): its loop is checked against time.monotonic")
         self._monotonic = monotonic
-        # No session without a checklist that passed (SRS-093, PR-029): the
-        # machine's checklist_passed event is sent only for answers evaluated
-        # here, whoever calls the supervisor (the CLI, or a device maker's code).
-        if not isinstance(checklist, ChecklistRecord):
-            raise ValueError("checklist: a ChecklistRecord whose answers pass is required "
-                             f"(got {type(checklist).__name__}); nothing was energised")
-        verdict = evaluate(checklist.answers)
-        if not verdict.passed:
-            raise ValueError("checklist: refused: " + "; ".join(verdict.reasons)
-                             + "; nothing was energised")
-        self.checklist = checklist   # core.checklist.ChecklistRecord for the history (SRS-093)
+        self.checklist = _passed_checklist(checklist)   # ChecklistRecord for the history (SRS-093)
+        self._arm_answers = checklist.answers   # for one arm only, then None (SRS-310)
+        self._begun = False                     # one session per Supervisor (SRS-310)
         self.settings = settings
         self.plan = plan = SessionPlan.from_settings(settings)
         # pulsed (SRS-300): the duty as a fraction, None in dc; a device
@@ -585,7 +594,15 @@ class Supervisor:
     def begin(self) -> None:
         """Start pressed, checklist already confirmed: idle -> checklist -> ramp.
         The history row is committed first, marked interrupted until the end
-        (SRS-071): a crash leaves it, never loses it."""
+        (SRS-071): a crash leaves it, never loses it. A Supervisor runs one
+        session (SRS-310): its answers arm the loop once, and its bookkeeping
+        (time, charge, fault, scenario) is that session's, so a second begin()
+        is refused before anything is recorded or energised."""
+        if self._begun:
+            raise ValueError("session: this Supervisor has run its session (its answers armed the loop once "
+                             "and its result is kept); a new session needs a new Supervisor with its own "
+                             "checklist record; nothing was energised")
+        self._begun = True
         if self.plan.start_reversed:
             # before anything is recorded or energised: the regulator accepts
             # the swap only with the output off and no current (SRS-230)

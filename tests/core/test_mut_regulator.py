@@ -687,7 +687,8 @@ def test_a_refused_arm_names_why_in_words():
         from core.regulator import _arm_status
         _arm_status(_armlib.REG_ERR_RANGE)
     assert str(info.value).endswith("checklist refused by the regulator: the list is not the product's "
-                                    "(12 contraindications, 3 preparation steps); output off (SRS-306)")
+                                    "(12 contraindications, 3 preparation steps, items and order of version "
+                                    f"0x{_armlib.REG_ARM_CHECKLIST_VERSION:08X}); output off (SRS-306, SRS-309)")
 
 
 @pytest.mark.req("SRS-306")

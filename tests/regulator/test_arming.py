@@ -131,7 +131,8 @@ def test_every_refusal_ends_an_earlier_arm_and_switches_off(refusal):
 
 
 @pytest.mark.req("SRS-306")
-@pytest.mark.parametrize("version", [0, 2, -1, 2**31 - 1])
+@pytest.mark.parametrize("version", [0, 1, 2, -1, 2**31 - 1, lib.REG_ARM_CHECKLIST_VERSION - 1,
+                                     lib.REG_ARM_CHECKLIST_VERSION + 1, lib.REG_ARM_CHECKLIST_VERSION ^ 1 << 30])
 def test_another_checklist_version_refuses(version):
     reg = Regulator()
     assert reg.raw_arm(*CLEAR_CODES, version=version) == lib.REG_ERR_RANGE
@@ -285,3 +286,71 @@ def test_the_wrappers_refusal_names_what_was_refused():
     with pytest.raises(RegulatorError):
         _arm_status(lib.REG_ERR_NULL)
     _arm_status(lib.REG_OK)
+
+
+# ---- the arm word is read every tick, not only at reg_enable (SRS-307, PR-073 F5) ----
+N_TICKS = 500                                   # 5 s at the 100 Hz tick
+
+
+def _off(out) -> bool:
+    """'Off' in reg_output_t: no drive, stage off, no sense pulse, not reported enabled."""
+    return (out.drive_mv, out.stage_on, out.sense, out.flags & lib.REG_FLAG_OUTPUT_ENABLED) == (0, 0, 0, 0)
+
+
+@pytest.mark.req("SRS-307")
+@pytest.mark.parametrize("reading_ua,voltage_mv", [(0, 0), (5_000, 10_000)])
+def test_an_enable_word_written_without_an_arm_never_drives(reading_ua, voltage_mv):
+    # a memory fault sets the enable word; nothing armed: no tick drives
+    # (before PR-073 F5 the sense level, 2000 mV, drove from the first tick)
+    reg = Regulator()
+    assert reg.raw_command(10_000, 5_000_000) == lib.REG_OK
+    reg._reg.enabled = 1
+    assert reg._reg.armed == 0
+    for tick in range(N_TICKS):
+        reg.kick_watchdog()
+        out = reg.step(reading_ua, reading_ua, voltage_mv)
+        assert _off(out), (tick, out)
+        assert out.fault == FaultCode.NONE
+
+
+@pytest.mark.req("SRS-307")
+def test_an_enable_word_written_on_a_rig_without_an_arm_shows_no_current():
+    rig = SimulatedRig(seed=5)
+    rig.command(15, 5)
+    rig._reg.enabled = 1
+    batch = rig.run_rows(N_TICKS // 100, 100, stop_on_event=False)   # 5 s
+    assert batch.max_current_ma <= ZERO_MA and not batch.last.output_enabled
+    assert batch.last.drive_v == 0.0
+
+
+@pytest.mark.req("SRS-307")
+@pytest.mark.parametrize("bit", range(32))
+def test_one_flipped_bit_of_the_armed_word_switches_the_output_off_on_that_tick(bit):
+    rig = _ramped()
+    before = rig.run(1)
+    assert before.output_enabled and before.drive_v > 1.0 and before.mean_current_ma > 9.5
+    rig._reg.armed ^= 1 << bit                    # the enable word still reads 1
+    assert rig._reg.enabled == 1
+    row = rig.run(1)                              # the very next tick
+    assert row.drive_v == 0.0 and not row.output_enabled, row
+    assert row.peak_current_ma <= ZERO_MA, row
+    later = rig.run_rows(100, 1, stop_on_event=False)              # and it stays off (1 s)
+    assert later.max_current_ma <= ZERO_MA and not later.last.output_enabled
+
+
+@pytest.mark.req("SRS-307")
+@pytest.mark.parametrize("bit", range(16))
+def test_one_flipped_bit_of_the_armed_word_stops_the_bare_loops_sense_drive(bit):
+    # the cffi regulator alone: sense drive (2000 mV, stage on) until the flip, off from that tick
+    reg = Regulator()
+    assert reg.raw_arm(*CLEAR_CODES) == lib.REG_OK
+    assert reg.raw_command(10_000, 5_000_000) == lib.REG_OK and reg.raw_enable(1) == lib.REG_OK
+    for _ in range(10):
+        reg.kick_watchdog()
+        out = reg.step(0, 0, 0)
+    assert out.drive_mv == lib.REG_SENSE_MV and out.stage_on == 1
+    reg._reg.armed ^= 1 << bit
+    for tick in range(N_TICKS):
+        reg.kick_watchdog()
+        out = reg.step(0, 0, 0)
+        assert _off(out), (tick, out)

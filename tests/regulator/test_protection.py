@@ -287,6 +287,30 @@ def test_watchdog_window_is_exactly_50_ms():
     assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0
 
 
+@pytest.mark.req("SRS-015", "SRS-307")
+@pytest.mark.parametrize("upset_ticks", [1, 8, 13, 250, 499])
+@pytest.mark.parametrize("bit", [0, 19, 31])
+def test_ticks_with_an_upset_arm_word_still_count_toward_the_watchdog(upset_ticks, bit):
+    # A corrupted arm word turns the output off for its tick; restored, it
+    # must not have stretched the 50 ms window: the window is time since the
+    # kick, not time with the output allowed (the fuzz harness's I19 found
+    # 8 upset ticks holding the stage on 8 ticks past 50 ms).
+    reg = _enabled_regulator()
+    open_circuit = _OpenElectrodes(reg)
+    reg.kick_watchdog()
+    pattern = reg._reg.armed
+    for tick in range(1, 500):
+        upset = tick <= upset_ticks
+        if upset:
+            reg._reg.armed = pattern ^ (1 << bit)
+        out = open_circuit.step()
+        reg._reg.armed = pattern
+        assert out.fault == FaultCode.NONE, tick
+        assert out.stage_on == (0 if upset else 1), tick
+    out = open_circuit.step()                                   # 500 ticks = 50 ms unkicked
+    assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0 and out.drive_mv == 0
+
+
 @pytest.mark.req("SRS-015", "SRS-033")
 def test_supervisor_stall_latches_watchdog_and_cuts_current():
     rig = ramped_rig(2000, 15.0)

@@ -29,12 +29,16 @@
  *   I20 the pulse train is DC or within its ranges and changes only with the output off (SRS-259)
  *   I21 the output is never enabled without a checklist arm; a latched fault,
  *       a refused arm and a disarm end the arm; only the all-clear answers arm (SRS-306, SRS-307)
- *   I22 pulsed, a settled pair at 0 while the peak reads a short (>= REG_SHORT_MIN_UA, V/I below
+ *   I22 no drive unless armed: a tick that starts without REG_ARMED_PATTERN in the
+ *       arm word drives nothing, also after a one-word upset (SRS-307, PR-073 F5)
+ *   I23 pulsed, a settled pair at 0 while the peak reads a short (>= REG_SHORT_MIN_UA, V/I below
  *       REG_SHORT_OHMS) on REG_SETTLED_BAD_TICKS ticks in a row with the output allowed
  *       latches a fault by the last of them: a dead pair never hides 125..250 ohm (SRS-312)
  * Each script starts armed with the all-clear checklist (a passed session);
  * an enable record with bit 7 of r[1] set arms again from arbitrary answers
- * or disarms instead.
+ * or disarms instead. A reset record with bit 7 of r[1] set is a memory
+ * upset instead: for one tick the enable word is forced to 1 (bit 6 of r[2])
+ * or one bit (r[2] % 32) of the arm word is flipped, then restored.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -140,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reg_output_t out;
     size_t pos;
     int32_t ticks_since_kick = 0;
-    int32_t dead_run = 0;        /* I22: ticks in a row with a dead settled pair on a short peak */
+    int32_t dead_run = 0;        /* I23: ticks in a row with a dead settled pair on a short peak */
     CHECK(reg_init(&reg) == REG_OK);
     CHECK(reg_init(NULL) == REG_ERR_NULL);
     CHECK(reg.armed == 0u);
@@ -153,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(reg_arm(&reg, NULL) == REG_ERR_NULL);
         CHECK(reg_disarm(NULL) == REG_ERR_NULL);
     }
+    memset(&in, 0, sizeof in);
     memset(&out, 0, sizeof out);
     for (pos = 0; (pos + 8u) <= size; pos += 8u) {
         const uint8_t *r = &data[pos];
@@ -193,7 +198,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st = reg_set_polarity(&reg, (r[1] & 1u) ? REG_POLARITY_REVERSED : ((r[1] & 2u) ? REG_POLARITY_NORMAL : 0));
             break;
         case 3:
-            st = reg_reset_fault(&reg);
+            if ((r[1] & 0x80u) == 0u) {
+                st = reg_reset_fault(&reg);
+            } else { /* one tick with an upset word (I22) */
+                uint32_t armed_saved = reg.armed;
+                int32_t enabled_saved = reg.enabled;
+                int32_t a = reading(&r[3], REG_ADC_CURRENT_MAX_UA);
+                if ((r[2] & 0x40u) != 0u) {
+                    reg.enabled = 1;
+                } else {
+                    reg.armed ^= 1u << (r[2] % 32u);
+                }
+                in.current_a_ua = a;
+                in.current_b_ua = a;
+                in.voltage_mv = reading(&r[5], REG_ADC_VOLTAGE_MAX_MV);
+                in.off_current_ua = 0;
+                st = reg_tick(&reg, &in, &out);
+                ticks_since_kick++;
+                CHECK(st == REG_OK);
+                if (reg.armed != REG_ARMED_PATTERN) {                                          /* I22 */
+                    CHECK((out.drive_mv == 0) && (out.stage_on == 0) && (out.sense == 0) &&
+                          ((out.flags & REG_FLAG_OUTPUT_ENABLED) == 0u));
+                }
+                if (reg.fault == fault_before) { /* a fault latched in the tick ended the arm: keep that */
+                    reg.armed = armed_saved;
+                    reg.enabled = enabled_saved;
+                }
+            }
             break;
         case 4: /* contact search, or with bit 7 of r[1] a pulse train over its range and beyond (SRS-259) */
             if ((r[1] & 0x80u) != 0u) {
@@ -220,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int32_t last_drive = reg.last_drive_mv;
                 int32_t last_plain = reg.last_plain;
                 int32_t f0 = reg.fault;
+                int32_t armed_at_tick = (reg.armed == REG_ARMED_PATTERN) ? 1 : 0;
                 int32_t noise = (k * 7) % 3 - 1;
                 int64_t before_fa;
                 int64_t after_fa;
@@ -239,9 +271,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (void)reg_kick(&reg);
                     ticks_since_kick = 0;
                 }
-                {   /* I22: counted on the inputs and the state before the tick */
+                {   /* I23: counted on the inputs and the state before the tick */
                     int32_t peak = (in.current_a_ua > in.current_b_ua) ? in.current_a_ua : in.current_b_ua;
-                    if ((reg.enabled != 0) && (reg.fault == REG_FAULT_NONE) && (reg.pulse_hz != 0) &&
+                    if ((reg.enabled != 0) && (reg.armed == REG_ARMED_PATTERN) && (reg.fault == REG_FAULT_NONE) &&
+                        (reg.pulse_hz != 0) &&
                         (in.settled_a_ua == 0) && (in.settled_b_ua == 0) && (v > 0) &&
                         (peak >= REG_SHORT_MIN_UA) &&
                         (((int64_t)v * 1000LL) < ((int64_t)REG_SHORT_OHMS * (int64_t)peak))) {
@@ -253,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 st = reg_tick(&reg, &in, &out);
                 ticks_since_kick++;
                 CHECK(st == REG_OK);
-                if (dead_run >= REG_SETTLED_BAD_TICKS) {                                        /* I22 */
+                if (dead_run >= REG_SETTLED_BAD_TICKS) {                                        /* I23 */
                     CHECK(out.fault != REG_FAULT_NONE);
                     dead_run = 0;
                 }
@@ -263,6 +296,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 if (reg.enabled == 0) {                                                         /* I3 */
                     CHECK((out.stage_on == 0) && (out.drive_mv == 0));
+                }
+                if (armed_at_tick == 0) {                                                       /* I22 */
+                    CHECK((out.stage_on == 0) && (out.drive_mv == 0) && (out.sense == 0));
                 }
                 before_fa = ((int64_t)ref_before * 1000000000LL) + frac_before;                 /* I4 */
                 after_fa = ((int64_t)out.reference_ua * 1000000000LL) + reg.reference_frac_fa;
