@@ -713,3 +713,72 @@ def test_disarm_ends_the_arm_and_the_output():
     assert not reg.armed and not reg.enabled
     with pytest.raises(NotArmed):
         reg.enable_output(True)
+
+
+@pytest.mark.req("SRS-035")
+@pytest.mark.parametrize("voltage_mv", [0, 1, 12_345, 80_000])
+def test_a_board_row_without_a_model_voltage_takes_its_mean_voltage_from_the_voltage_channel(voltage_mv):
+    # rt_row_t (the real-time runner, a board) has no mean_voltage_v nor
+    # skin_swing_v: the row's voltage reading stands in, in volts
+    from core.regulator import _decode
+
+    raw = ffi.new("rt_row_t *")
+    raw.voltage_mv, raw.polarity, raw.ticks = voltage_mv, int(Polarity.NORMAL), 10
+    row = _decode(raw[0])
+    assert row.mean_voltage_v == voltage_mv / 1000 == row.voltage_v
+    assert row.skin_swing_v == 0.0
+
+
+@pytest.mark.req("SRS-309")
+def test_an_arm_reads_the_product_item_list_once(monkeypatch):
+    # the codes and the version come from one read of the items: a list that
+    # changed between two reads would send codes of one list with the version
+    # of another (the C refuses that as a foreign list)
+    import core.regulator as regulator
+    from core.checklist import CONTRAINDICATIONS, PREPARATION
+
+    reads = []
+
+    def items():
+        reads.append(1)
+        if len(reads) == 1:
+            return CONTRAINDICATIONS, PREPARATION
+        return (CONTRAINDICATIONS[1], CONTRAINDICATIONS[0], *CONTRAINDICATIONS[2:]), PREPARATION
+
+    monkeypatch.setattr(regulator, "_product_items", items)
+    reg = Regulator()
+    reg.arm(CLEAR)
+    assert reg.armed and len(reads) == 1
+
+
+@pytest.mark.req("SRS-306")
+def test_an_arm_status_without_its_own_exception_names_the_answers():
+    from core.regulator import _arm_status
+
+    _arm_status(lib.REG_OK)
+    with pytest.raises(RegulatorError) as err:
+        _arm_status(lib.REG_ERR_NULL)
+    assert type(err.value) is RegulatorError
+    assert str(err.value) == f"answers=None: regulator error {lib.REG_ERR_NULL}"
+
+
+@pytest.mark.req("SRS-306")
+@pytest.mark.parametrize("contra,prep", [(None, None), ([False] * 12, [True] * 3), ("no", "yes")])
+def test_sections_that_are_missing_or_not_mappings_give_unanswered_codes(contra, prep):
+    # an answers object lacking a section, or holding a list or text in it,
+    # is unanswered throughout (code 0), never an AttributeError: the C refuses it
+    from types import SimpleNamespace
+
+    from core.checklist import CONTRAINDICATIONS, PREPARATION
+    from core.regulator import ArmRefused, checklist_codes
+
+    for answers in (SimpleNamespace(), SimpleNamespace(contraindications=contra),
+                    SimpleNamespace(preparation=prep), SimpleNamespace(contraindications=contra, preparation=prep)):
+        assert checklist_codes(answers) == ([0] * len(CONTRAINDICATIONS), [0] * len(PREPARATION))
+        reg = Regulator()
+        with pytest.raises(ArmRefused):
+            reg.arm(answers)
+        assert not reg.armed
+    # a valid section beside a missing one keeps its codes
+    half = SimpleNamespace(contraindications=CLEAR.contraindications)
+    assert checklist_codes(half) == ([lib.REG_ANSWER_NO] * len(CONTRAINDICATIONS), [0] * len(PREPARATION))
