@@ -15,6 +15,31 @@ from core.scenario import parse_scenario
 from core.settings import TherapySettings, parse_settings
 from core.supervisor import SessionResult, Supervisor
 
+class CallSpy(SimulatedDevice):
+    """A simulated device that records each arm, disarm and polarity call
+    with the machine state it came in (`sup`, set by the test)."""
+
+    def __init__(self) -> None:
+        super().__init__(seed=1)
+        self.sup = None
+        self.calls: list[tuple[str, str]] = []
+
+    def _record(self, name: str) -> None:
+        self.calls.append((name, self.sup.state if self.sup else "-"))
+
+    def arm(self, answers) -> None:
+        self._record("arm")
+        super().arm(answers)
+
+    def disarm(self) -> None:
+        self._record("disarm")
+        super().disarm()
+
+    def set_polarity(self, polarity) -> None:
+        self._record("set_polarity")
+        super().set_polarity(polarity)
+
+
 # the shipped checklist, answered and passed: a Supervisor refuses to run without one (SRS-093)
 _EXAMPLE_CHECKLIST = Path(__file__).resolve().parents[2] / "examples" / "checklist.yaml"
 PASSED_CHECKLIST = ChecklistRecord(mode="file", answers=load_checklist(_EXAMPLE_CHECKLIST),

@@ -13,29 +13,12 @@ from core.device import SimulatedDevice
 from core.scenario import parse_scenario
 from core.supervisor import Supervisor
 
-from _session_kit import PASSED_CHECKLIST, ZERO_MA, RowLog, run_session, settings
-
-
-class _ArmSpy(SimulatedDevice):
-    """Records each arm and disarm with the machine state it came in."""
-
-    def __init__(self) -> None:
-        super().__init__(seed=1)
-        self.sup = None
-        self.calls: list[tuple[str, str]] = []
-
-    def arm(self, answers) -> None:
-        self.calls.append(("arm", self.sup.state if self.sup else "-"))
-        super().arm(answers)
-
-    def disarm(self) -> None:
-        self.calls.append(("disarm", self.sup.state if self.sup else "-"))
-        super().disarm()
+from _session_kit import PASSED_CHECKLIST, CallSpy, ZERO_MA, RowLog, run_session, settings
 
 
 @pytest.mark.req("SRS-308")
 def test_the_normal_session_arms_once_on_leaving_the_checklist_and_disarms_at_its_end():
-    device = _ArmSpy()
+    device = CallSpy()
     result, rows, sup = run_session(device=device)
     assert sup.end_reason == "time_up" and sup.fault is None and sup.state == "idle"
     assert max(r.r.peak_current_ma for r in rows) > 14.5           # the set 15 mA was delivered
@@ -47,7 +30,7 @@ def test_the_normal_session_arms_once_on_leaving_the_checklist_and_disarms_at_it
 
 @pytest.mark.req("SRS-308")
 def test_a_pause_and_the_lift_off_keep_the_sessions_arm():
-    device = _ArmSpy()
+    device = CallSpy()
     result, rows, sup = run_session(device=device, scenario=[
         {"at_s": 40, "event": "lift_off"}, {"at_s": 45, "event": "contact"}])
     assert sup.pauses == 1 and sup.end_reason == "time_up" and sup.fault is None
@@ -107,7 +90,7 @@ def test_answers_the_python_checklist_lets_through_never_show_current(monkeypatc
 
 @pytest.mark.req("SRS-308")
 def test_leaving_the_checklist_for_anything_but_ramp_never_arms():
-    device = _ArmSpy()
+    device = CallSpy()
     sup = Supervisor(device, settings(), checklist=PASSED_CHECKLIST)
     device.sup = sup
     sup.machine.dispatch("start")

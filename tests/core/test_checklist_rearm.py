@@ -10,31 +10,13 @@ from __future__ import annotations
 import pytest
 
 from core.checklist import ChecklistAnswers, ChecklistRecord
-from core.device import SimulatedDevice
 from core.regulator import NotArmed
 from core.supervisor import Supervisor
 
-from _session_kit import PASSED_CHECKLIST, ZERO_MA, RowLog, run_session, settings
+from _session_kit import PASSED_CHECKLIST, CallSpy, ZERO_MA, RowLog, run_session, settings
 
 REFUSED = ("session: this Supervisor has run its session (its answers armed the loop once and its result "
            "is kept); a new session needs a new Supervisor with its own checklist record; nothing was energised")
-
-
-class _Spy(SimulatedDevice):
-    """Records each arm, polarity and pulse call with the machine state it came in."""
-
-    def __init__(self) -> None:
-        super().__init__(seed=1)
-        self.sup = None
-        self.calls: list[tuple[str, str]] = []
-
-    def arm(self, answers) -> None:
-        self.calls.append(("arm", self.sup.state if self.sup else "-"))
-        super().arm(answers)
-
-    def set_polarity(self, polarity) -> None:
-        self.calls.append(("set_polarity", self.sup.state if self.sup else "-"))
-        super().set_polarity(polarity)
 
 
 def _new_record(**contraindications: bool) -> ChecklistRecord:
@@ -44,16 +26,16 @@ def _new_record(**contraindications: bool) -> ChecklistRecord:
     return ChecklistRecord(mode="asked", answers=answers)
 
 
-def _completed() -> tuple[_Spy, object]:
-    device = _Spy()
+def _completed() -> tuple[CallSpy, object]:
+    device = CallSpy()
     result, rows, sup = run_session(device=device)
     assert result.outcome == "completed" and sup.state == "idle" and not device._rig.armed
     assert max(r.r.peak_current_ma for r in rows) > 14.5                 # the first session delivered 15 mA
     return device, sup
 
 
-def _after_fault() -> tuple[_Spy, object]:
-    device = _Spy()
+def _after_fault() -> tuple[CallSpy, object]:
+    device = CallSpy()
     _, _, sup = run_session(device=device, scenario=[{"at_s": 40, "event": "short", "ohms": 10}])
     assert sup.state == "fault" and sup.fault == "short" and not device._rig.armed
     assert sup.acknowledge_fault() is True and sup.state == "idle"
@@ -61,7 +43,7 @@ def _after_fault() -> tuple[_Spy, object]:
     return device, sup
 
 
-def _assert_nothing_energised(device: _Spy, sup, arms_before: int) -> None:
+def _assert_nothing_energised(device: CallSpy, sup, arms_before: int) -> None:
     assert sup.state == "idle"
     assert [c for c in device.calls if c[0] == "arm"][arms_before:] == []   # the loop never armed again
     assert not device._rig.armed
@@ -71,7 +53,7 @@ def _assert_nothing_energised(device: _Spy, sup, arms_before: int) -> None:
     assert batch.max_current_ma <= ZERO_MA and not batch.last.output_enabled
 
 
-def _new_supervisor(device: _Spy, record: ChecklistRecord, log: RowLog) -> Supervisor:
+def _new_supervisor(device: CallSpy, record: ChecklistRecord, log: RowLog) -> Supervisor:
     sup = Supervisor(device, settings(), observers=[log], checklist=record)
     device.sup = sup
     return sup
@@ -135,7 +117,7 @@ def test_a_new_supervisor_with_a_contraindication_is_refused(item):
 @pytest.mark.req("SRS-310")
 def test_the_cli_path_one_begin_per_supervisor_is_unchanged():
     # the constructor's answers arm the first begin(), as the CLI's run() does it
-    device = _Spy()
+    device = CallSpy()
     result, rows, sup = run_session(device=device)
     assert result.outcome == "completed" and sup.end_reason == "time_up"
     assert [c for c in device.calls if c[0] == "arm"] == [("arm", "checklist")]

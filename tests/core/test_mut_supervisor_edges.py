@@ -160,13 +160,21 @@ def test_a_refused_density_cut_is_logged_and_a_fault():
     assert any("density cut refused in limited: command refused" in e for e in sup.log)
 
 
-@pytest.mark.req("SRS-257")
-def test_the_stall_message_gives_the_rise_in_microamperes():
-    sup = sup_in("ramp")
-    sup._ramp_stalled(row(reference_ma=0.5))
-    sup.tick = 50_000                                      # 5 s: 0.6 mA is under 0.25 x 0.5 mA/s x 5 s
-    assert sup._ramp_stalled(row(reference_ma=1.1)) is True
-    assert any("ramp reference at 1.1000 mA rose 600 uA in 5.00 s" in e for e in sup.log)
+@pytest.mark.req("SRS-257", "SRS-254")
+@pytest.mark.parametrize("state,stalled,start_ma,ticks,text", [
+    # 0.6 mA is under 0.25 x 0.5 mA/s x the window (5 s in the ramp, 10 s limited)
+    ("ramp", "_ramp_stalled", 0.5, 50_000, "ramp reference at 1.1000 mA rose 600 uA in 5.00 s"),
+    ("limited", "_limited_stalled", 1.0, 100_000, "rose 600 uA in 10.00 s"),
+])
+def test_the_stall_message_gives_the_rise_in_microamperes(state, stalled, start_ma, ticks, text):
+    sup = sup_in(state)
+    if state == "limited":
+        sup.density_target_ma = 5.0
+    check = getattr(sup, stalled)
+    check(row(reference_ma=start_ma))
+    sup.tick = ticks
+    assert check(row(reference_ma=start_ma + 0.6)) is True
+    assert any(text in e for e in sup.log)
 
 
 @pytest.mark.req("SRS-255")
