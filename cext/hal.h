@@ -22,8 +22,16 @@ typedef struct {
      * tick; while out->pulse_hz > 0 (hardware duty SRS-298): each current
      * channel the largest current of the last pulse (peak-hold restarted at
      * each rising edge, or on-phase samples at least every 20 us),
-     * off_current_ua the current at the end of the last off-phase, the
-     * voltage in the on-phase; the row's mean current and mean electrode
+     * off_current_ua the current at the end of the last off-phase,
+     * settled_a_ua/settled_b_ua the two channels sampled at the end of the
+     * last on-phase (the settled pulse the short is judged on, SRS-298,
+     * SRS-311; checked for plausibility, SRS-312), the voltage in the
+     * on-phase. While the stage is not gated (the sense level, the output
+     * off, a pause) these on-phase samples (peak, settled, voltage) follow
+     * the electrode: the PWM timer, the ADC triggers and the peak-hold reset
+     * run on while only the gate is masked, so a tick without an on-phase
+     * (below 10 kHz) reads the state it follows, never a pulse from before
+     * the pause (SRS-298, PR-066). The row's mean current and mean electrode
      * voltage come from averaging channels (>= 10 samples per pulse) */
     int32_t (*read_inputs)(void *ctx, reg_inputs_t *in);
     /* apply the drive command of this tick; *patient_ua gets the patient

@@ -10,6 +10,14 @@
  *  - read_inputs: channel A and channel B from two independent current
  *    sensing paths (separate shunts and ADC channels) and the electrode
  *    voltage, sampled in this tick, scaled to uA and mV (magnitudes);
+ *    pulsed (out->pulse_hz > 0, SRS-298): the channels' pulse peak, the
+ *    voltage in the on-phase, the off-phase's end (off_current_ua) and the
+ *    two channels at the on-phase's end (settled_a_ua/settled_b_ua, the
+ *    settled pulse of the short, SRS-311), each triggered by the PWM; the
+ *    PWM timer, those triggers and the peak-hold reset keep running while
+ *    the stage is not gated (sense level, output off, pause), only the gate
+ *    is masked, so the on-phase samples follow the electrode and never hold
+ *    a pulse from before the pause (PR-066);
  *  - apply_output: the DAC code for out->drive_mv, the stage enable
  *    (out->stage_on), the sense-resistor switch (out->sense) and the polarity
  *    relay (out->polarity) take effect before the next tick;
@@ -30,6 +38,12 @@ static int32_t board_read(void *ctx, reg_inputs_t *in)
     in->current_b_ua = 0;
     in->voltage_mv = 0;
     in->off_current_ua = 0;   /* BOARD: pulsed only, the ADC reading the PWM triggers at the off-phase's end (SRS-259) */
+    /* BOARD: pulsed only, channels A and B sampled by the PWM at the
+     * on-phase's end (SRS-298, SRS-311). Left at -1 (out of range) until the
+     * board fills them, so that a pulsed tick latches SENSOR_RANGE at once
+     * (SRS-312): 0 would be in range and hide 125..250 ohm contacts. */
+    in->settled_a_ua = -1;
+    in->settled_b_ua = -1;
     return REG_OK;
 }
 

@@ -108,6 +108,7 @@ static void restart_from_zero(reg_state_t *reg)
     reg->sense_hist_n = 0;
     reg->sense_max_mv = 0;
     reg->short_count = 0;
+    reg->settled_short_count = 0;
     reg->compliance_count = 0;
     reg->compliance_limited = 0;
     reg->last_drive_mv = 0;
@@ -185,6 +186,7 @@ int32_t reg_init(reg_state_t *reg)
         reg->pulse_hz = 0;
         reg->duty_percent = 0;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
         reg->armed = 0u; /* the default refuses: no output before a checklist arm */
         restart_from_zero(reg);
         status = REG_OK;
@@ -290,6 +292,7 @@ int32_t reg_set_pulse(reg_state_t *reg, int32_t pulse_hz, int32_t duty_percent)
         reg->pulse_hz = pulse_hz;
         reg->duty_percent = duty_percent;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
     }
     return status;
 }
@@ -349,6 +352,7 @@ int32_t reg_reset_fault(reg_state_t *reg)
         reg->frozen_a_count = 0;
         reg->frozen_b_count = 0;
         reg->stuck_count = 0;
+        reg->settled_bad_count = 0;
         quiet_clear(&reg->quiet_a);
         quiet_clear(&reg->quiet_b);
         for (i = 0; i < REG_TRANSIENT_COUNT; i++) {
@@ -937,24 +941,41 @@ static int32_t looks_open(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
     return (reg->open_count >= REG_OPEN_TICKS) ? 1 : 0;
 }
 
-/* Returns 1 when the load has looked like a short for REG_SHORT_TICKS. */
-static int32_t looks_short(reg_state_t *reg, int32_t i_ua, int32_t v_mv)
+/* Returns 1 when the load has looked like a short for REG_SHORT_TICKS
+ * (SRS-012): the count runs on the reading i_ua, and the fault also needs
+ * REG_SHORT_SETTLED_TICKS readings in a row of settled_ua, the current of
+ * the settled pulse (at least the peak / REG_SHORT_SETTLED_DIV), that put
+ * V/I below the bound (SRS-311). In DC
+ * settled_ua is i_ua, whose count then is at least the short's: nothing
+ * changes. Pulsed (PR-069): the peak of a pulse into a skin capacitance
+ * discharged in the off-phase meets only the series resistance (150 ohm at
+ * 500 ohm, 210 at 700), and 15 mA sessions at 500..1000 ohm ended as SHORT;
+ * a metal contact has no capacitance, its settled current is its peak, and
+ * it is latched at the same tick as on the peak alone (regulator_config.h). */
+static int32_t looks_short(reg_state_t *reg, int32_t i_ua, int32_t settled_ua, int32_t v_mv)
 {
     int64_t v_x1000 = (int64_t)v_mv * 1000LL;
     int32_t shorted = 0;
+    int32_t settled_low = 0;
+    int32_t settled_held;
     if ((i_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)i_ua))) {
         shorted = 1;
     }
-    return debounce(&reg->short_count, shorted, REG_SHORT_TICKS);
+    /* the spike is credited up to REG_SHORT_SETTLED_DIV x the peak's V/I */
+    if (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)max_i32(settled_ua, i_ua / REG_SHORT_SETTLED_DIV))) {
+        settled_low = 1;
+    }
+    settled_held = debounce(&reg->settled_short_count, settled_low, REG_SHORT_SETTLED_TICKS);
+    return ((debounce(&reg->short_count, shorted, REG_SHORT_TICKS) != 0) && (settled_held != 0)) ? 1 : 0;
 }
 
 /* The enabled output, no fault latched. */
-static void control(reg_state_t *reg, int32_t imax, int32_t v_mv, reg_output_t *out)
+static void control(reg_state_t *reg, int32_t imax, int32_t settled_ua, int32_t v_mv, reg_output_t *out)
 {
     if (reg->holdoff_count > 0) {
         reg->holdoff_count--;
         out->flags |= REG_FLAG_HOLDOFF;
-    } else if (looks_short(reg, imax, v_mv) != 0) {
+    } else if (looks_short(reg, imax, settled_ua, v_mv) != 0) {
         latch_fault(reg, REG_FAULT_SHORT);
     } else if (reg->contact_lost != 0) {
         sense_contact(reg, v_mv, out);
@@ -1100,6 +1121,59 @@ static void check_pulse_stage(reg_state_t *reg, int32_t off_ua)
     }
 }
 
+/* 1 when the settled pair cannot be right (SRS-312): the two channels
+ * apart beyond SRS-013's tolerance; their larger one above the peak by that
+ * tolerance (the on-phase's end is part of the pulse whose peak is held);
+ * or, while the peak puts V/I below REG_SHORT_OHMS with at least
+ * REG_SHORT_MIN_UA (the settled pair decides the short), below V /
+ * REG_SETTLED_MAX_OHMS: at the on-phase's end a series R + skin RC load
+ * carries at least V / (its DC resistance), and a load above
+ * REG_SETTLED_MAX_OHMS is open (SRS-010). A pair lost, mistimed into the
+ * off-phase or never filled (PR-075) reads the noise and is caught here. */
+static int32_t settled_implausible(int32_t peak_ua, int32_t v_mv, int32_t a_ua, int32_t b_ua)
+{
+    int32_t hi_ua = max_i32(a_ua, b_ua);
+    int32_t apart_ua = hi_ua - min_i32(a_ua, b_ua);
+    int32_t above_ua = hi_ua - peak_ua;
+    int64_t v_x1000 = (int64_t)v_mv * 1000LL;
+    int32_t bad = 0;
+    /* 0 <= readings <= 50 000 (range-checked): x 100 fits int32 */
+    if ((apart_ua > REG_DISAGREE_ABS_UA) && ((apart_ua * 100) > (hi_ua * REG_DISAGREE_PERCENT))) {
+        bad = 1;
+    }
+    if ((above_ua > REG_DISAGREE_ABS_UA) && ((above_ua * 100) > (peak_ua * REG_DISAGREE_PERCENT))) {
+        bad = 1;
+    }
+    if ((peak_ua >= REG_SHORT_MIN_UA) && (v_x1000 < ((int64_t)REG_SHORT_OHMS * (int64_t)peak_ua)) &&
+        (v_x1000 > ((int64_t)REG_SETTLED_MAX_OHMS * (int64_t)hi_ua))) {
+        bad = 1;
+    }
+    return bad;
+}
+
+/* Pulsed drive only (SRS-012, PR-069): the larger of the two channels at
+ * the end of the last on-phase, the current of the settled pulse (a channel
+ * failing low cannot hide a short, one failing high only ends the session).
+ * Out of the ADC range it is implausible (SENSOR_RANGE, SRS-014); a pair
+ * that cannot be right for REG_SETTLED_BAD_TICKS readings latches
+ * SENSOR_DISAGREE (SRS-312). */
+static int32_t settled_current(reg_state_t *reg, int32_t peak_ua, int32_t v_mv, int32_t a_ua, int32_t b_ua)
+{
+    int32_t settled_ua = 0;
+    if ((a_ua < REG_ADC_CURRENT_MIN_UA) || (a_ua > REG_ADC_CURRENT_MAX_UA) ||
+        (b_ua < REG_ADC_CURRENT_MIN_UA) || (b_ua > REG_ADC_CURRENT_MAX_UA)) {
+        reg->last_max_ua = REG_ADC_CURRENT_MAX_UA + 1;   /* unknown current counts as flowing (SRS-014) */
+        latch_fault(reg, REG_FAULT_SENSOR_RANGE);
+    } else {
+        settled_ua = max_i32(a_ua, b_ua);
+        if (debounce(&reg->settled_bad_count, settled_implausible(peak_ua, v_mv, a_ua, b_ua),
+                     REG_SETTLED_BAD_TICKS) != 0) {
+            latch_fault(reg, REG_FAULT_SENSOR_DISAGREE);
+        }
+    }
+    return settled_ua;
+}
+
 /* 1 while the output may drive: enabled by command, the checklist arm held
  * and no fault latched. Re-evaluated after each check of the tick, as any
  * check may latch a fault. The arm word is read every tick, not only at
@@ -1141,6 +1215,7 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
         } else {
             int32_t imax = max_i32(a, b);
             int32_t imin = min_i32(a, b);
+            int32_t settled = imax;   /* DC: the short is judged on the one reading */
             measured = imax;
             reg->last_max_ua = imax;
             check_sensors(reg, imax, imin, v);
@@ -1162,8 +1237,11 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             if ((output_allowed(reg) != 0) && (reg->pulse_hz != 0)) {
                 check_pulse_stage(reg, in->off_current_ua);
             }
+            if ((output_allowed(reg) != 0) && (reg->pulse_hz != 0)) {
+                settled = settled_current(reg, imax, v, in->settled_a_ua, in->settled_b_ua);
+            }
             if (output_allowed(reg) != 0) {
-                control(reg, imax, v, out);
+                control(reg, imax, settled, v, out);
             }
         }
         if (output_allowed(reg) == 0) {

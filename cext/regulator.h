@@ -76,6 +76,8 @@ typedef struct {
     int32_t current_b_ua; /* channel B, independent, uA (pulsed: the same) */
     int32_t voltage_mv;   /* electrode voltage, magnitude, mV (pulsed: in the on-phase) */
     int32_t off_current_ua; /* pulsed only: current at the end of the last off-phase, uA (ignored in DC) */
+    int32_t settled_a_ua; /* pulsed only: channel A at the end of the last on-phase (the settled pulse), uA (ignored in DC) */
+    int32_t settled_b_ua; /* pulsed only: channel B at the same instant, uA (ignored in DC) */
 } reg_inputs_t;
 
 /* drive command and status of one tick */
@@ -117,6 +119,7 @@ typedef struct {
     int32_t open_count;
     int32_t contact_count;
     int32_t short_count;
+    int32_t settled_short_count; /* settled-pulse readings in a row below REG_SHORT_OHMS (SRS-311) */
     int32_t disagree_count;
     int32_t watchdog_count;
     int32_t holdoff_count;
@@ -166,6 +169,7 @@ typedef struct {
     int32_t pulse_hz;         /* pulsed drive (SRS-259): 0 = DC */
     int32_t duty_percent;
     int32_t stuck_count;      /* off-phase readings in a row above REG_PULSE_STUCK_UA */
+    int32_t settled_bad_count; /* settled-pair readings in a row that cannot be right (SRS-312) */
     uint32_t armed;           /* REG_ARMED_PATTERN: a passed checklist armed this session (SRS-307) */
 } reg_state_t;
 

@@ -413,6 +413,43 @@
 #define REG_SHORT_OHMS 250
 #define REG_SHORT_MIN_UA 500
 #define REG_SHORT_TICKS 5
+/* SRS-311 (PR-069): pulsed, the fault also needs this many readings in a row
+ * of the settled pulse (the two channels at the on-phase's end) below
+ * REG_SHORT_OHMS. A metal contact's first settled reading comes at most 2
+ * readings after its first peak (an on-phase lasts <= 186 us, 4.3 kHz 80 %),
+ * so by the 5th peak reading it has given 3: the latch tick is unchanged;
+ * one noisy reading (20 mV rms at 80 mV, 0.5 mA on 150 ohm) no longer ends
+ * a session whose peaks meet only the series resistance. */
+#define REG_SHORT_SETTLED_TICKS 3
+/* SRS-311: the settled pulse counts for at most the peak / 2: the spike of a
+ * skin capacitance is credited up to twice the peak's V/I, so a settled pair
+ * that fails low (or stuck) cannot hide a contact below 125 ohm, the 100 ohm
+ * short REG_SHORT_OHMS is set to catch included. At 500..700 ohm below 1 uF
+ * the peak's V/I is 150..230 ohm (series resistance, 30 % of the load): x 2
+ * is 300..460, above the bound. */
+#define REG_SHORT_SETTLED_DIV 2
+#if (REG_SHORT_SETTLED_TICKS < 1) || (REG_SHORT_SETTLED_TICKS > (REG_SHORT_TICKS - 2))
+#error "REG_SHORT_SETTLED_TICKS must leave the short's latch tick unchanged"
+#endif
+#if (REG_SHORT_SETTLED_DIV < 1) || ((REG_SHORT_OHMS / REG_SHORT_SETTLED_DIV) <= 100)
+#error "REG_SHORT_SETTLED_DIV must keep a 100 ohm short latched whatever the settled readings"
+#endif
+/* SRS-312 (PR-075): the settled pair is checked for plausibility, as one
+ * fault of its PWM-triggered sampling (lost, mistimed into the off-phase, a
+ * board that never fills it) fails both channels together and would hide
+ * 125..250 ohm. While the peak's V/I is below REG_SHORT_OHMS the settled
+ * V/I must not exceed REG_SETTLED_MAX_OHMS: a series R + skin RC load ends
+ * its on-phase with at least V / (its DC resistance), and a load above
+ * REG_OPEN_OHMS is an open contact (SRS-010); the 500..1000 ohm loads of
+ * PR-069 read 500..1000. At 5 mA on 130 ohm the bound is 33 uA, 1.6x the
+ * 20 uA rms noise of a dead channel. REG_SETTLED_BAD_TICKS readings in a row
+ * latch SENSOR_DISAGREE: one more than the short's, so a contact below
+ * 125 ohm with a dead pair still latches as SHORT. */
+#define REG_SETTLED_MAX_OHMS REG_OPEN_OHMS
+#define REG_SETTLED_BAD_TICKS (REG_SHORT_TICKS + 1)
+#if (REG_SETTLED_BAD_TICKS <= REG_SHORT_TICKS) || (REG_SETTLED_MAX_OHMS < REG_OPEN_OHMS)
+#error "REG_SETTLED_BAD_TICKS must let a short latch first, REG_SETTLED_MAX_OHMS must not judge a load the open check keeps"
+#endif
 
 /* ---- redundant sensing --------------------------------------------------- */
 

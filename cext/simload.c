@@ -191,6 +191,7 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->i_on_a = 0.0;
         rig->v_on_v = 0.0;
         rig->i_off_a = 0.0;
+        rig->i_settled_a = 0.0;
         rig->v_off_v = 0.0;
         rig->skin_min_v = 0.0;
         rig->skin_max_v = 0.0;
@@ -626,6 +627,9 @@ static double pulsed_step(sim_rig_t *rig, double v, double *peak_a)
         if (on != 0) {
             rig->i_on_a = (seg_peak > rig->i_on_a) ? seg_peak : rig->i_on_a;
             rig->v_on_v = rig->v_term_v;
+            if (rig->pulse_phase >= rig->pulse_on_units) {
+                rig->i_settled_a = rig->i_end_a;   /* the on-phase ends: its settled current */
+            }
         } else if (rig->pulse_phase >= SIM_PULSE_PERIOD_UNITS) {
             rig->i_off_a = rig->i_end_a;
             rig->v_off_v = rig->v_term_v;
@@ -664,7 +668,13 @@ static double plant_step(sim_rig_t *rig, double *peak_a)
         /* a first-order decay is monotone: the extremes are at the ends */
         rig->skin_min_v = (rig->vc_v < rig->skin_min_v) ? rig->vc_v : rig->skin_min_v;
         rig->skin_max_v = (rig->vc_v > rig->skin_max_v) ? rig->vc_v : rig->skin_max_v;
+        /* the stage is not gated (sense level, output off, DC): the board's
+         * on-phase samples follow the electrode (SRS-298), so a plain tick
+         * without an on-phase reads this, not the voltage of a pulse from
+         * before the pause (PR-066: 41 V with the sense level's 9 uA) */
         rig->i_on_a = rig->i_end_a;
+        rig->v_on_v = rig->v_term_v;
+        rig->i_settled_a = rig->i_end_a;
         rig->i_off_a = (rig->pulse_stuck != 0) ? rig->i_end_a : 0.0;   /* a stuck stage conducts between pulses */
         if (rig->pulse_hz > 0) {
             /* the board's PWM runs on while the stage is off or at the sense level */
@@ -713,6 +723,8 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
         in->voltage_mv = rig->voltage_stuck_mv;
     }
     in->off_current_ua = 0;
+    in->settled_a_ua = in->current_a_ua;   /* DC: the one reading (ignored) */
+    in->settled_b_ua = in->current_b_ua;
     if (rig->pulse_hz > 0) {
         /* the off-phase reading with its own noise: a second draw, taken
          * only while pulsed, so a DC run's random sequence is unchanged */
@@ -721,6 +733,16 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
         double m2;
         unit_noise3(rig, &m0, &m1, &m2);
         in->off_current_ua = quantise((rig->i_off_a * 1e6) + (m0 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+        /* the two channels sampled at the on-phase's end (PR-069), with the
+         * draw's other two noises: the random sequence stays as it was */
+        in->settled_a_ua = quantise((rig->i_settled_a * 1e6) + (m1 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+        in->settled_b_ua = quantise((rig->i_settled_a * 1e6) + (m2 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+        if (rig->stuck[0] != 0) {
+            in->settled_a_ua = stuck_reading(rig->stuck_ua[0], rig->stuck_noise_ua[0], m1);
+        }
+        if (rig->stuck[1] != 0) {
+            in->settled_b_ua = stuck_reading(rig->stuck_ua[1], rig->stuck_noise_ua[1], m2);
+        }
     }
 }
 

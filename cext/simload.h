@@ -173,6 +173,7 @@ typedef struct {
     double i_on_a;           /* largest current of the last on-phase (the on-phase reading) */
     double v_on_v;           /* electrode voltage at the end of the last on-phase */
     double i_off_a;          /* current at the end of the last off-phase (the off-phase reading) */
+    double i_settled_a;      /* current at the end of the last on-phase (the settled reading, PR-069) */
     double v_off_v;          /* electrode voltage at the end of the last off-phase */
     double skin_min_v;       /* skin (capacitor) voltage, lowest and highest within the last tick */
     double skin_max_v;

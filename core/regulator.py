@@ -792,13 +792,19 @@ class Regulator(_RegulatorCommands):
     def raw_set_pulse(self, pulse_hz: int, duty_percent: int) -> int:
         return lib.reg_set_pulse(self._reg, _raw_int32("pulse_hz", pulse_hz), _raw_int32("duty_percent", duty_percent))
 
-    def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int, off_current_ua: int = 0) -> TickOutput:
+    def step(self, current_a_ua: int, current_b_ua: int, voltage_mv: int, off_current_ua: int = 0,
+             settled_a_ua: int | None = None, settled_b_ua: int | None = None) -> TickOutput:
         """One tick with the given readings (int32, any value); off_current_ua
-        is the off-phase reading, judged only in pulsed mode (SRS-259)."""
+        is the off-phase reading, judged only in pulsed mode (SRS-259);
+        settled_a_ua/settled_b_ua the channels at the on-phase's end, judged
+        only in pulsed mode (SRS-012, PR-069), by default the channel readings
+        themselves (a load without capacitance)."""
         self._in.current_a_ua = _raw_int32("current_a_ua", current_a_ua)
         self._in.current_b_ua = _raw_int32("current_b_ua", current_b_ua)
         self._in.voltage_mv = _raw_int32("voltage_mv", voltage_mv)
         self._in.off_current_ua = _raw_int32("off_current_ua", off_current_ua)
+        self._in.settled_a_ua = _raw_int32("settled_a_ua", current_a_ua if settled_a_ua is None else settled_a_ua)
+        self._in.settled_b_ua = _raw_int32("settled_b_ua", current_b_ua if settled_b_ua is None else settled_b_ua)
         status = lib.reg_tick(self._reg, self._in, self._out)
         o = self._out
         return TickOutput(status, o.drive_mv, o.stage_on, o.sense, o.polarity, o.flags, o.fault,

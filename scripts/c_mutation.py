@@ -55,6 +55,10 @@ FAST = [
     # the pulsed mode (SRS-259), ~2 s: nothing after it drives pulsed, so its
     # mutants would otherwise run the whole list before meeting their killer
     "tests/regulator/test_pulsed_regulator.py",
+    # the pulsed short on the settled pulse (SRS-311, PR-069)
+    "tests/regulator/test_pulsed_short.py",
+    # the settled pair's plausibility (SRS-312, PR-075), ~20 s
+    "tests/regulator/test_settled_plausible.py",
     "tests/regulator/test_mutation_kills.py",
     # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
     "tests/regulator/test_mut_kill_detectors.py",

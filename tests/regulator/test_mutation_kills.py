@@ -434,3 +434,68 @@ def test_collapse_to_noise_is_open_only_when_the_drive_is_above_a_short(ohms, lo
     out = plant.tick(current_ua=0)
     assert bool(out.flags & lib.REG_FLAG_CONTACT_LOST) == lost
     assert out.fault == FaultCode.NONE
+
+
+# ---- SRS-007: the anti-shock band's 0.5 mA floor and the hold-off's length (PR-075's C mutation of control) ----
+
+
+@pytest.mark.req("SRS-007")
+def test_the_anti_shock_floor_is_0_5_ma_exactly_where_20_percent_is_less():
+    """At 2 mA set the band is setpoint + max(20 % = 0.4 mA, 0.5 mA): a
+    reading exactly 0.5 mA above the setpoint is no cut, 0.501 mA is
+    (kills control's ROR > -> >= on the floor)."""
+    p = Plant(target_ua=2000)
+    p.run(6000)
+    sp = p.reg._reg.setpoint_ua
+    assert sp == 2000 and p.out.reference_ua == 2000
+    out = p.tick(current_ua=sp + lib.REG_ANTISHOCK_FLOOR_UA, dither_sign=0)
+    assert not out.flags & FLAG_CUT and out.stage_on == 1
+    sp = p.reg._reg.setpoint_ua
+    out = p.tick(current_ua=sp + lib.REG_ANTISHOCK_FLOOR_UA + 1, dither_sign=0)
+    assert out.flags & FLAG_CUT and out.drive_mv == 0
+
+
+@pytest.mark.req("SRS-007")
+def test_the_hold_off_after_a_cut_lasts_exactly_10_ms():
+    """After a cut the output holds off for REG_ANTISHOCK_HOLDOFF_TICKS (100
+    ticks, 10 ms) flagged HOLDOFF, then drives again (kills control's
+    CRP 0 -> 1 on the hold-off count, which ends it one tick early)."""
+    assert HOLDOFF_TICKS == 100
+    p = Plant(target_ua=1000).ramped()
+    out = p.tick(extra_ua=p.reg._reg.setpoint_ua // 5 + lib.REG_ANTISHOCK_FLOOR_UA + 100)
+    assert out.flags & FLAG_CUT
+    held = 0
+    while True:
+        out = p.tick()
+        if not out.flags & lib.REG_FLAG_HOLDOFF:
+            break
+        held += 1
+        assert out.drive_mv == 0 and held <= 2 * HOLDOFF_TICKS
+    assert held == HOLDOFF_TICKS
+
+
+@pytest.mark.req("SRS-025", "SRS-007")
+@pytest.mark.parametrize("v_mv,boot_mv", [(5000, lib.REG_BLIND_RISE_BOOT_MV), (4999, lib.REG_BLIND_BOOT_LOW_MV)])
+def test_a_cut_reading_at_2500_ohm_exactly_restarts_from_the_high_boot_bound(v_mv, boot_mv):
+    """The re-ramp after a cut starts from the blind-rise bound of the load
+    the cut reading met: V/I >= REG_BLIND_BOOT_HIGH_OHMS (2500 ohm) the high
+    bound, below it the low one. 2 mA at 5.000 V is 2500 ohm exactly, at
+    4.999 V 2499.5 (kills control's AOR * -> / #3, CRP 1000LL -> 999/1001 and
+    ROR >= -> > on that comparison)."""
+    assert lib.REG_BLIND_BOOT_HIGH_OHMS == 2500
+    p = Plant(target_ua=1000).ramped()
+    out = p.tick(current_ua=2000, voltage_mv=v_mv, dither_sign=0)
+    assert out.flags & FLAG_CUT
+    assert p.reg._reg.boot_mv == boot_mv
+
+
+@pytest.mark.req("SRS-014", "SRS-009")
+@pytest.mark.parametrize("a_ua,b_ua,fault", [(50_000, 50_000, FaultCode.OVERCURRENT_TRIP),
+                                             (50_001, 50_000, FaultCode.SENSOR_RANGE)])
+def test_a_current_reading_of_50_ma_exactly_is_in_the_adc_range(a_ua, b_ua, fault):
+    """50 000 uA is the ADC's last plausible reading: it trips (30 mA, V/I
+    1.2 kOhm: OVERCURRENT_TRIP), 50 001 is out of range (SENSOR_RANGE; kills
+    reg_tick's ROR > -> >= #1)."""
+    reg = Regulator()
+    out = reg.step(a_ua, b_ua, 60_000)
+    assert out.fault == fault

@@ -86,12 +86,14 @@ def test_the_peak_is_regulated_to_the_set_current(load_ohms, target_ma, capacita
     assert rig.pulse == (pulse[0], pulse[1])
 
 
-@pytest.mark.req("SRS-259", "SRS-012")
+@pytest.mark.req("SRS-259", "SRS-012", "SRS-311")
 @pytest.mark.parametrize("pulse", [(4.3, 50), (10.0, 50)])
 def test_a_pulse_that_meets_only_the_series_resistance_is_a_short(pulse):
     """500 ohm at 0.01 uF: the skin holds no charge between the pulses, so each
-    pulse meets the 150 ohm series resistance, below REG_SHORT_OHMS (250):
-    SHORT, the fail-safe side, before 1 mA flows."""
+    pulse meets the 150 ohm series resistance, below REG_SHORT_OHMS (250);
+    the settled pulse is credited at most twice that (300 ohm, SRS-311),
+    within the voltage noise of the bound at 0.5 mA: SHORT, the fail-safe
+    side, before 1 mA flows."""
     rig = SimulatedRig(seed=2, load_ohms=500, capacitance_uf=0.01)
     rig.set_pulse(*pulse)
     rig.command(15.0, 5.0)

@@ -130,9 +130,11 @@ def test_disagree_count_saturates_while_the_fault_stays_latched():
         reg.reset_fault()
 
 
-@pytest.mark.req("SRS-020")
+@pytest.mark.req("SRS-020", "SRS-311")
 @pytest.mark.parametrize("field,limit,readings,extra,fault", [
-    ("short_count", LIMITS.short_ticks, (5000, 5000, 100), {}, FaultCode.SHORT),
+    # the short also needs its settled count (SRS-311), in DC the same readings: forged with it
+    ("short_count", LIMITS.short_ticks, (5000, 5000, 100), {"settled_short_count": INT32_MAX}, FaultCode.SHORT),
+    ("settled_short_count", 3, (5000, 5000, 100), {"short_count": INT32_MAX}, FaultCode.SHORT),
     ("plausible_count", LIMITS.plausible_ticks, (0, 0, 0), {"last_plain": 1, "last_drive_mv": 10_000},
      FaultCode.VOLTAGE_IMPLAUSIBLE),
     ("watchdog_count", LIMITS.watchdog_ms * TICKS_PER_MS, (0, 0, 0), {}, FaultCode.WATCHDOG),

@@ -96,6 +96,8 @@ void eva_main(void)
             in.current_b_ua = any_i32();
             in.voltage_mv = any_i32();
             in.off_current_ua = any_i32();
+            in.settled_a_ua = any_i32();
+            in.settled_b_ua = any_i32();
             (void)reg_tick(&reg, &in, &out);
             break;
         }

@@ -31,6 +31,9 @@
  *       a refused arm and a disarm end the arm; only the all-clear answers arm (SRS-306, SRS-307)
  *   I22 no drive unless armed: a tick that starts without REG_ARMED_PATTERN in the
  *       arm word drives nothing, also after a one-word upset (SRS-307, PR-073 F5)
+ *   I23 pulsed, a settled pair at 0 while the peak reads a short (>= REG_SHORT_MIN_UA, V/I below
+ *       REG_SHORT_OHMS) on REG_SETTLED_BAD_TICKS ticks in a row with the output allowed
+ *       latches a fault by the last of them: a dead pair never hides 125..250 ohm (SRS-312)
  * Each script starts armed with the all-clear checklist (a passed session);
  * an enable record with bit 7 of r[1] set arms again from arbitrary answers
  * or disarms instead. A reset record with bit 7 of r[1] set is a memory
@@ -141,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reg_output_t out;
     size_t pos;
     int32_t ticks_since_kick = 0;
+    int32_t dead_run = 0;        /* I23: ticks in a row with a dead settled pair on a short peak */
     CHECK(reg_init(&reg) == REG_OK);
     CHECK(reg_init(NULL) == REG_ERR_NULL);
     CHECK(reg.armed == 0u);
@@ -153,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(reg_arm(&reg, NULL) == REG_ERR_NULL);
         CHECK(reg_disarm(NULL) == REG_ERR_NULL);
     }
+    memset(&in, 0, sizeof in);
     memset(&out, 0, sizeof out);
     for (pos = 0; (pos + 8u) <= size; pos += 8u) {
         const uint8_t *r = &data[pos];
@@ -254,13 +259,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in.current_b_ua = b;
                 in.voltage_mv = v;
                 in.off_current_ua = ((r[0] & 0x20u) != 0u) ? a : 0;   /* a stage stuck on, or gating */
+                /* the settled pulse: the peak (a metal contact) or a third of it (a skin capacitance,
+                 * PR-069), or a dead pair at 0 (its sampling lost, PR-075) */
+                in.settled_a_ua = ((r[1] & 0x01u) != 0u) ? in.current_a_ua : (in.current_a_ua / 3);
+                in.settled_b_ua = ((r[1] & 0x01u) != 0u) ? b : (b / 3);
+                if ((r[1] & 0x02u) != 0u) {
+                    in.settled_a_ua = 0;
+                    in.settled_b_ua = 0;
+                }
                 if (kick != 0) {
                     (void)reg_kick(&reg);
                     ticks_since_kick = 0;
                 }
+                {   /* I23: counted on the inputs and the state before the tick */
+                    int32_t peak = (in.current_a_ua > in.current_b_ua) ? in.current_a_ua : in.current_b_ua;
+                    if ((reg.enabled != 0) && (reg.armed == REG_ARMED_PATTERN) && (reg.fault == REG_FAULT_NONE) &&
+                        (reg.pulse_hz != 0) &&
+                        (in.settled_a_ua == 0) && (in.settled_b_ua == 0) && (v > 0) &&
+                        (peak >= REG_SHORT_MIN_UA) &&
+                        (((int64_t)v * 1000LL) < ((int64_t)REG_SHORT_OHMS * (int64_t)peak))) {
+                        dead_run++;
+                    } else {
+                        dead_run = 0;
+                    }
+                }
                 st = reg_tick(&reg, &in, &out);
                 ticks_since_kick++;
                 CHECK(st == REG_OK);
+                if (dead_run >= REG_SETTLED_BAD_TICKS) {                                        /* I23 */
+                    CHECK(out.fault != REG_FAULT_NONE);
+                    dead_run = 0;
+                }
                 CHECK((out.drive_mv >= 0) && (out.drive_mv <= REG_COMPLIANCE_MV));           /* I1 */
                 if (out.fault != REG_FAULT_NONE) {                                              /* I2 */
                     CHECK((out.drive_mv == 0) && (out.stage_on == 0) && (out.sense == 0));
