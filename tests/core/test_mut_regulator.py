@@ -155,13 +155,17 @@ def test_a_tick_returns_the_c_output_field_by_field():
 
 
 @pytest.mark.req("SRS-038")
-@pytest.mark.parametrize("position, name", [(0, "current_a_ua"), (1, "current_b_ua"), (2, "voltage_mv")])
-def test_a_tick_reading_outside_int32_is_refused_naming_it(position, name):
-    args = [0, 0, 0]
-    args[position] = 2**31
+@pytest.mark.parametrize("position, name", [(0, "current_a_ua"), (1, "current_b_ua"), (2, "voltage_mv"),
+                                            (3, "off_current_ua"), (4, "settled_a_ua"), (5, "settled_b_ua")])
+@pytest.mark.parametrize("value", [2**31, -2**31 - 1])
+def test_a_tick_reading_outside_int32_is_refused_naming_it(position, name, value):
+    args = [0, 0, 0, 0, 0, 0]
+    args[position] = value
+    reg = Regulator()
     with pytest.raises(CommandRejected) as err:
-        Regulator().step(*args)
-    assert str(err.value) == f"{name}=2147483648 is not an int32: {INT32_RANGE}"
+        reg.step(*args)
+    assert str(err.value) == f"{name}={value} is not an int32: {INT32_RANGE}"
+    assert reg._reg.tick == 0                   # refused before the C ticked
 
 
 @pytest.mark.req("SRS-038")
