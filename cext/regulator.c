@@ -1219,14 +1219,13 @@ int32_t reg_tick(reg_state_t *reg, const reg_inputs_t *in, reg_output_t *out)
             measured = imax;
             reg->last_max_ua = imax;
             check_sensors(reg, imax, imin, v);
-            /* the window is time since the kick while enabled (SRS-015): a tick
-             * with an upset arm word has its output off but still counts, or
-             * such ticks would stretch the 50 ms */
-            if (reg->enabled != 0) {
-                reg->watchdog_count = count_up(reg->watchdog_count, REG_WATCHDOG_TICKS);
-                if (reg->watchdog_count >= REG_WATCHDOG_TICKS) {
-                    latch_fault(reg, REG_FAULT_WATCHDOG);
-                }
+            /* the window is time since the kick (SRS-015), counted on every
+             * tick: one whose arm or enable word is upset has its output off
+             * but still counts, or a restored word would find the 50 ms
+             * stretched. It latches only while enabled; reg_enable restarts it. */
+            reg->watchdog_count = count_up(reg->watchdog_count, REG_WATCHDOG_TICKS);
+            if ((reg->enabled != 0) && (reg->watchdog_count >= REG_WATCHDOG_TICKS)) {
+                latch_fault(reg, REG_FAULT_WATCHDOG);
             }
             if (output_allowed(reg) != 0) {
                 check_voltage(reg, v);

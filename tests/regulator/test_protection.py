@@ -287,28 +287,72 @@ def test_watchdog_window_is_exactly_50_ms():
     assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0
 
 
+def _upset(reg: Regulator, word: str, bit: int) -> None:
+    """One word of the loop's state corrupted: a bit of the arm word, or the enable word cleared."""
+    if word == "armed":
+        reg._reg.armed ^= 1 << bit
+    else:
+        reg._reg.enabled = 0
+
+
 @pytest.mark.req("SRS-015", "SRS-307")
 @pytest.mark.parametrize("upset_ticks", [1, 8, 13, 250, 499])
-@pytest.mark.parametrize("bit", [0, 19, 31])
-def test_ticks_with_an_upset_arm_word_still_count_toward_the_watchdog(upset_ticks, bit):
-    # A corrupted arm word turns the output off for its tick; restored, it
-    # must not have stretched the 50 ms window: the window is time since the
-    # kick, not time with the output allowed (the fuzz harness's I19 found
-    # 8 upset ticks holding the stage on 8 ticks past 50 ms).
+@pytest.mark.parametrize("word,bit", [("armed", 0), ("armed", 19), ("armed", 31), ("enabled", 0)])
+def test_ticks_with_an_upset_word_still_count_toward_the_watchdog(upset_ticks, word, bit):
+    # A corrupted arm or enable word turns the output off for its tick;
+    # restored, it must not have stretched the 50 ms window: the window is
+    # time since the kick, not time with the output allowed (the fuzz
+    # harness's I19 found 8 upset ticks of the arm word holding the stage on
+    # 8 ticks past 50 ms; review s25 F1 the same for the enable word).
     reg = _enabled_regulator()
     open_circuit = _OpenElectrodes(reg)
     reg.kick_watchdog()
-    pattern = reg._reg.armed
+    armed, enabled = reg._reg.armed, reg._reg.enabled
     for tick in range(1, 500):
         upset = tick <= upset_ticks
         if upset:
-            reg._reg.armed = pattern ^ (1 << bit)
+            _upset(reg, word, bit)
         out = open_circuit.step()
-        reg._reg.armed = pattern
+        reg._reg.armed, reg._reg.enabled = armed, enabled
         assert out.fault == FaultCode.NONE, tick
         assert out.stage_on == (0 if upset else 1), tick
     out = open_circuit.step()                                   # 500 ticks = 50 ms unkicked
     assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0 and out.drive_mv == 0
+
+
+@pytest.mark.req("SRS-015")
+@pytest.mark.parametrize("again_at", [1, 250, 499])
+def test_enabling_an_output_already_on_is_no_kick(again_at):
+    # the supervisor enables again each row (review s25 F3): only off -> on
+    # restarts the window, so the watchdog still trips 50 ms after the kick
+    reg = _enabled_regulator()
+    open_circuit = _OpenElectrodes(reg)
+    reg.kick_watchdog()
+    for tick in range(1, 500):
+        if tick == again_at:
+            reg.enable_output(True)
+        assert open_circuit.step().fault == FaultCode.NONE, tick
+    out = open_circuit.step()
+    assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0
+
+
+@pytest.mark.req("SRS-015")
+@pytest.mark.parametrize("off_ticks", [1, 499, 2000])
+def test_enabling_from_off_restarts_the_full_window(off_ticks):
+    # ticks with the output off count too (the window is time), but
+    # switching on again is a fresh start of 50 ms, never a stale trip
+    reg = _enabled_regulator()
+    open_circuit = _OpenElectrodes(reg)
+    reg.kick_watchdog()
+    for _ in range(400):
+        open_circuit.step()
+    reg.enable_output(False)
+    for _ in range(off_ticks):
+        assert open_circuit.step().fault == FaultCode.NONE
+    reg.enable_output(True)
+    for tick in range(1, 500):
+        assert open_circuit.step().fault == FaultCode.NONE, tick
+    assert open_circuit.step().fault == FaultCode.WATCHDOG
 
 
 @pytest.mark.req("SRS-015", "SRS-033")

@@ -37,8 +37,9 @@
  * Each script starts armed with the all-clear checklist (a passed session);
  * an enable record with bit 7 of r[1] set arms again from arbitrary answers
  * or disarms instead. A reset record with bit 7 of r[1] set is a memory
- * upset instead: for one tick the enable word is forced to 1 (bit 6 of r[2])
- * or one bit (r[2] % 32) of the arm word is flipped, then restored.
+ * upset instead: for one tick the enable word is forced to 1, or to 0 with
+ * bit 5 (bit 6 of r[2]), or one bit (r[2] % 32) of the arm word is flipped,
+ * then restored.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -176,7 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int32_t armed_before = (reg.armed == REG_ARMED_PATTERN) ? 1 : 0;
                 int32_t on = (int32_t)(r[1] % 3u);
                 st = reg_enable(&reg, on);
-                ticks_since_kick = 0;
+                if ((enabled_before == 0) && (reg.enabled != 0)) {
+                    ticks_since_kick = 0;      /* off -> on restarts the window; on -> on is no kick */
+                }
                 if ((on == 1) && (fault_before == REG_FAULT_NONE) && (armed_before == 0)) {   /* I21 */
                     CHECK((st == REG_ERR_NOT_ARMED) && (reg.enabled == 0));
                 }
@@ -205,7 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int32_t enabled_saved = reg.enabled;
                 int32_t a = reading(&r[3], REG_ADC_CURRENT_MAX_UA);
                 if ((r[2] & 0x40u) != 0u) {
-                    reg.enabled = 1;
+                    reg.enabled = ((r[2] & 0x20u) != 0u) ? 0 : 1;
                 } else {
                     reg.armed ^= 1u << (r[2] % 32u);
                 }
@@ -213,9 +216,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in.current_b_ua = a;
                 in.voltage_mv = reading(&r[5], REG_ADC_VOLTAGE_MAX_MV);
                 in.off_current_ua = 0;
+                dead_run = 0;    /* I23: the C judged (or skipped) this tick's pair: the run restarts */
                 st = reg_tick(&reg, &in, &out);
                 ticks_since_kick++;
                 CHECK(st == REG_OK);
+                if (ticks_since_kick > REG_WATCHDOG_TICKS) {                                   /* I19 */
+                    CHECK(out.stage_on == 0);
+                }
                 if (reg.armed != REG_ARMED_PATTERN) {                                          /* I22 */
                     CHECK((out.drive_mv == 0) && (out.stage_on == 0) && (out.sense == 0) &&
                           ((out.flags & REG_FLAG_OUTPUT_ENABLED) == 0u));
