@@ -400,6 +400,7 @@ def _row_fields_match_the_c_row(row, raw):
     assert row.peak_current_ma == raw.peak_current_ua / 1000
     assert row.measured_current_ma == raw.measured_ua / 1000
     assert row.voltage_v == raw.voltage_mv / 1000
+    assert row.mean_voltage_v == raw.mean_voltage_v and row.skin_swing_v == raw.skin_swing_v   # model rows carry both
     assert row.reference_ma == raw.reference_ua / 1000
     assert row.target_ma == raw.target_ua / 1000
     assert row.polarity is Polarity(raw.polarity)
@@ -786,3 +787,48 @@ def test_sections_that_are_missing_or_not_mappings_give_unanswered_codes(contra,
     # a valid section beside a missing one keeps its codes
     half = SimpleNamespace(contraindications=CLEAR.contraindications)
     assert checklist_codes(half) == ([lib.REG_ANSWER_NO] * len(CONTRAINDICATIONS), [0] * len(PREPARATION))
+
+
+@pytest.mark.req("SRS-035", "SRS-259")
+def test_a_simulated_pulsed_row_reports_the_models_mean_voltage_not_the_last_reading():
+    rig = SimulatedRig(load_ohms=2000)
+    rig.set_pulse(10.0, 50)
+    rig.command(5.0, 5.0)
+    rig.arm(CLEAR)
+    rig.enable_output(True)
+    b = rig.run_rows(20, 100, stop_on_event=False)
+    rows = list(b.rows())
+    for i, row in enumerate(rows):
+        _row_fields_match_the_c_row(row, b._buf[i])
+    # at 50 % duty the mean electrode voltage is well below the on-phase reading
+    assert any(abs(r.mean_voltage_v - r.voltage_v) > 0.1 for r in rows)
+
+
+@pytest.mark.req("SRS-306", "SRS-309")
+def test_an_arm_refused_for_a_foreign_list_carries_the_range_code():
+    from core.regulator import ArmRefused, _arm_status
+
+    with pytest.raises(ArmRefused) as err:
+        _arm_status(lib.REG_ERR_RANGE)
+    assert err.value.code == lib.REG_ERR_RANGE
+    with pytest.raises(ArmRefused) as err:
+        _arm_status(lib.REG_ERR_ARM_REFUSED)
+    assert err.value.code == lib.REG_ERR_ARM_REFUSED
+
+
+@pytest.mark.req("SRS-038")
+def test_an_enable_status_without_its_own_exception_names_the_value_given():
+    from core.regulator import _enable_status
+
+    with pytest.raises(RegulatorError) as err:
+        _enable_status(lib.REG_ERR_NULL, 0, True)
+    assert str(err.value) == f"on=True: regulator error {lib.REG_ERR_NULL}"
+
+
+@pytest.mark.req("SRS-307")
+def test_a_disarm_the_c_refuses_raises_naming_the_disarm():
+    reg = Regulator()
+    reg._reg = ffi.NULL                      # the only status reg_disarm refuses with
+    with pytest.raises(RegulatorError) as err:
+        reg.disarm()
+    assert str(err.value) == f"disarm=None: regulator error {lib.REG_ERR_NULL}"
