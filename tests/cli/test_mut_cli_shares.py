@@ -753,3 +753,65 @@ def test_the_help_of_a_pulse_option_shows_its_range_and_default_from_the_limits(
     assert f"{float(limit.min):g}..{float(limit.max):g}" in entry, entry      # 4.3..10, 50..80
     assert entry.endswith(f"(default {float(limit.default):g})"), entry
     assert "with mode pulsed" in entry, entry
+
+
+# ---- share 8: a pulsed row's other marks and a missing mean, the runner's refusal, the PIN's prompt ----
+
+@pytest.mark.req("SRS-301", "SRS-087", "SRS-230")
+def test_the_listing_of_a_pulsed_session_keeps_its_polarity_marks(tmp_path, capsys):
+    assert run(capsys, *_pulsed_session(tmp_path, "--polarity", "reversed", "--reverse-polarity"))[0] == 4
+    code, out, err = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"))
+    assert code == 0, err
+    row = out.splitlines()[0]
+    assert " 10 min reversal start-reversed pulsed 4.5 kHz 60 % mean " in row, row
+
+
+@pytest.mark.req("SRS-301", "SRS-087")
+def test_the_listing_of_a_pulsed_session_without_a_recorded_mean_leaves_the_mean_out(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_pulsed_session(tmp_path))[0] == 4
+    with sqlite3.connect(db) as con:   # a row whose end was not written: no counts
+        con.execute("UPDATE sessions SET counts = '{}' WHERE id = 1")
+    con.close()
+    code, out, err = run(capsys, "history", "--db", str(db))
+    assert code == 0, err
+    row = out.splitlines()[0]
+    assert " 10 min pulsed 4.5 kHz 60 %  treated " in row and " mean " not in row, row
+
+
+@pytest.mark.req("SRS-300", "SRS-082", "SRS-216")
+def test_the_runner_with_a_pulsed_session_is_refused_saying_what_to_give(tmp_path, capsys):
+    args = _pulsed_session(tmp_path, "--realtime", "--runner")
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (1, "")
+    assert err == ("ionto: refused: --runner: the real-time runner's board has no pulsed output (SRS-300); give "
+                   "--mode dc, or leave out --runner; nothing was energised\n")
+    assert not (tmp_path / "h.sqlite").exists()
+
+
+@pytest.mark.req("SRS-192")
+def test_history_on_a_terminal_asks_the_users_pin_without_echo_naming_the_user(tmp_path, capsys, monkeypatch):
+    import core.cli_users as cli_users
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--pin", "--db", db, "--now", _at(1),
+               stdin="2468\n")[0] == 0
+    asked = []
+
+    def getpass(prompt, stream=None):
+        asked.append((prompt, stream))
+        return "2468"
+
+    monkeypatch.setattr(cli_users.getpass, "getpass", getpass)
+    code, out, err = run(capsys, "history", "--user", "ann", "--db", db, terminal=True)
+    assert code == 0, err
+    assert len(asked) == 1 and asked[0][1] is sys.stderr
+    assert isinstance(asked[0][0], str) and "PIN" in asked[0][0] and "ann" in asked[0][0], asked
+
+
+@pytest.mark.req("SRS-080", "SRS-300")
+def test_the_usage_line_shows_the_allowed_modes(capsys):
+    from core.settings import Mode
+    usage = " ".join(_help(capsys, "session").split("\n\n")[0].split())
+    modes = sorted(m.value for m in Mode)
+    assert modes == ["dc", "pulsed"]
+    assert f"[--mode {{{','.join(modes)}}}]" in usage, usage
