@@ -107,7 +107,7 @@ def _option_entries(help_text: str) -> dict[str, str]:
 @pytest.mark.parametrize("command, options", [
     ("session", ["--site", "--current", "--minutes", "--ramp-up", "--ramp-down", "--reverse-polarity",
                  "--last", "--checklist", "--scenario", "--seed", "--realtime", "--runner", "--db",
-                 "--json", "--trace"]),
+                 "--json", "--trace", "--mode", "--pulse-khz", "--duty"]),   # the last three: SRS-300
     ("history", ["--db", "--user", "--json"])])
 def test_each_option_of_the_help_is_explained(capsys, command, options):
     entries = _option_entries(_help(capsys, command))
@@ -658,3 +658,160 @@ def test_the_user_and_course_help_show_the_default_history_file(capsys, monkeypa
     text = " ".join(_help(capsys, *command).split())
     assert f"--db PATH history database (default: {tmp_path / 'data' / 'ionto' / 'history.sqlite'})" in text
 
+
+
+# ---- share 9: a pulsed session's listing and live view, a damaged row listed (SRS-301, SRS-087) ----
+
+def _pulsed_session(tmp_path: Path, *extra: str) -> list[str]:
+    """A pulsed session of 15 mA peak at 4.5 kHz and 60 % duty, stopped 15 s
+    after Start: 5 s of treatment after the 10 s ramp-up."""
+    args = _session(tmp_path, "--mode", "pulsed", "--pulse-khz", "4.5", "--duty", "60", *extra)
+    args[args.index("--scenario") + 1] = _scenario(tmp_path, "- {at_s: 15, event: stop}\n")
+    return args
+
+
+@pytest.mark.req("SRS-301", "SRS-087")
+def test_the_listing_of_a_pulsed_session_shows_its_train_and_mean(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, *_pulsed_session(tmp_path, "--now", _at(1)))[0] == 4
+    assert run(capsys, *_session(tmp_path, "--now", _at(2), current="12"))[0] == 4     # a dc session
+    code, out, err = run(capsys, "history", "--db", db, "--json")
+    assert code == 0, err
+    pulsed, dc = json.loads(out)
+    mean_ma = pulsed["mean_current_mA"]
+    assert 0.5 * 15 <= mean_ma <= 0.7 * 15, mean_ma      # about duty x peak: 60 % of 15 mA
+    code, out, err = run(capsys, "history", "--db", db)
+    assert code == 0, err
+    rows = out.splitlines()
+    assert rows[0].startswith("#1 ") and rows[1].startswith("#2 ")
+    assert f"   15 mA  10 min pulsed 4.5 kHz 60 % mean {mean_ma:.2f} mA  treated " in rows[0], rows[0]
+    assert "   12 mA  10 min  treated " in rows[1] and "pulsed" not in rows[1] and " mean " not in rows[1]
+
+
+@pytest.mark.req("SRS-301", "SRS-088")
+@pytest.mark.parametrize("mode", ["pulsed", "dc"])
+def test_the_live_view_of_a_pulsed_session_shows_the_peak_and_the_mean(tmp_path, capsys, monkeypatch, mode):
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr("core.liveview.REDRAW_S", 0.0)   # every batch drawn
+    args = _pulsed_session(tmp_path, "--json")
+    args[args.index("--mode") + 1] = mode
+    if mode == "dc":
+        del args[args.index("--pulse-khz"):args.index("--duty") + 2]
+    assert cli.main(args) == 4
+    frames = screen.text.split("Ctrl-C stops the session")[1].split("\r")[1:]
+    treating = [f for f in frames if f.lstrip().startswith("treat")]
+    assert treating, frames[-3:]
+    if mode == "pulsed":   # the peak (the set current, 15 mA) first, then the mean
+        figures = [re.search(r"(\d+\.\d+) mA peak +(\d+\.\d+) mA mean", f) for f in treating]
+        assert all(figures), treating[-1]
+        peak_ma, mean_ma = (float(x) for x in figures[-1].groups())
+        assert peak_ma == pytest.approx(15, abs=0.5) and 0.5 * 15 <= mean_ma <= 0.7 * 15, treating[-1]
+    else:
+        assert not any("peak" in f or "mean" in f for f in treating), treating[-1]
+
+
+@pytest.mark.req("SRS-087", "SRS-072", "SRS-082")
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_listing_a_damaged_row_is_refused_naming_db_and_the_row(tmp_path, capsys, json_flag):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", _at(1)))[0] == 4
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET settings = '{not json' WHERE id = 1")
+    con.close()
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    code, out, err = run(capsys, "history", "--db", str(db), *json_flag)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"ionto: refused: --db: history {db}: session 1: ") and err.count("\n") == 1, err
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before      # read-only (SRS-281)
+
+
+@pytest.mark.req("SRS-300", "SRS-198")
+def test_last_of_a_pulsed_session_with_mode_dc_runs_dc_without_the_train(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_pulsed_session(tmp_path, "--now", _at(1)))[0] == 4
+    scenario = _scenario(tmp_path, "- {at_s: 1, event: stop}\n")
+    code, out, err = run(capsys, "session", "--last", "--mode", "dc", "--checklist", CHECKLIST, "--scenario",
+                         scenario, "--db", str(db), "--json", "--now", _at(2))
+    assert code == 4, err
+    summary = json.loads(out)
+    assert (summary["site"], summary["current_mA"], summary["minutes"]) == ("hands", 15.0, 10)
+    assert not {"mode", "pulse_khz", "duty_percent"} & set(summary)       # a dc summary (SRS-301)
+    with sqlite3.connect(db) as con:
+        stored = [json.loads(s) for (s,) in con.execute("SELECT settings FROM sessions ORDER BY id")]
+    con.close()
+    assert (stored[0]["mode"], stored[0]["pulse_khz"], stored[0]["duty_percent"]) == ("pulsed", 4.5, 60)
+    assert stored[1].get("mode", "dc") == "dc" and "pulse_khz" not in stored[1] and "duty_percent" not in stored[1]
+
+
+@pytest.mark.req("SRS-080", "SRS-300")
+@pytest.mark.parametrize("option, field", [("--pulse-khz", "pulse_khz"), ("--duty", "duty_percent")])
+def test_the_help_of_a_pulse_option_shows_its_range_and_default_from_the_limits(capsys, option, field):
+    from core.limits import load_limits
+    limit = getattr(load_limits().settings, field)
+    entry = _option_entries(_help(capsys, "session"))[option]
+    assert f"{float(limit.min):g}..{float(limit.max):g}" in entry, entry      # 4.3..10, 50..80
+    assert entry.endswith(f"(default {float(limit.default):g})"), entry
+    assert "with mode pulsed" in entry, entry
+
+
+# ---- share 8: a pulsed row's other marks and a missing mean, the runner's refusal, the PIN's prompt ----
+
+@pytest.mark.req("SRS-301", "SRS-087", "SRS-230")
+def test_the_listing_of_a_pulsed_session_keeps_its_polarity_marks(tmp_path, capsys):
+    assert run(capsys, *_pulsed_session(tmp_path, "--polarity", "reversed", "--reverse-polarity"))[0] == 4
+    code, out, err = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"))
+    assert code == 0, err
+    row = out.splitlines()[0]
+    assert " 10 min reversal start-reversed pulsed 4.5 kHz 60 % mean " in row, row
+
+
+@pytest.mark.req("SRS-301", "SRS-087")
+def test_the_listing_of_a_pulsed_session_without_a_recorded_mean_leaves_the_mean_out(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_pulsed_session(tmp_path))[0] == 4
+    with sqlite3.connect(db) as con:   # a row whose end was not written: no counts
+        con.execute("UPDATE sessions SET counts = '{}' WHERE id = 1")
+    con.close()
+    code, out, err = run(capsys, "history", "--db", str(db))
+    assert code == 0, err
+    row = out.splitlines()[0]
+    assert " 10 min pulsed 4.5 kHz 60 %  treated " in row and " mean " not in row, row
+
+
+@pytest.mark.req("SRS-300", "SRS-082", "SRS-216")
+def test_the_runner_with_a_pulsed_session_is_refused_saying_what_to_give(tmp_path, capsys):
+    args = _pulsed_session(tmp_path, "--realtime", "--runner")
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (1, "")
+    assert err == ("ionto: refused: --runner: the real-time runner's board has no pulsed output (SRS-300); give "
+                   "--mode dc, or leave out --runner; nothing was energised\n")
+    assert not (tmp_path / "h.sqlite").exists()
+
+
+@pytest.mark.req("SRS-192")
+def test_history_on_a_terminal_asks_the_users_pin_without_echo_naming_the_user(tmp_path, capsys, monkeypatch):
+    import core.cli_users as cli_users
+    db = str(tmp_path / "h.sqlite")
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--pin", "--db", db, "--now", _at(1),
+               stdin="2468\n")[0] == 0
+    asked = []
+
+    def getpass(prompt, stream=None):
+        asked.append((prompt, stream))
+        return "2468"
+
+    monkeypatch.setattr(cli_users.getpass, "getpass", getpass)
+    code, out, err = run(capsys, "history", "--user", "ann", "--db", db, terminal=True)
+    assert code == 0, err
+    assert len(asked) == 1 and asked[0][1] is sys.stderr
+    assert isinstance(asked[0][0], str) and "PIN" in asked[0][0] and "ann" in asked[0][0], asked
+
+
+@pytest.mark.req("SRS-080", "SRS-300")
+def test_the_usage_line_shows_the_allowed_modes(capsys):
+    from core.settings import Mode
+    usage = " ".join(_help(capsys, "session").split("\n\n")[0].split())
+    modes = sorted(m.value for m in Mode)
+    assert modes == ["dc", "pulsed"]
+    assert f"[--mode {{{','.join(modes)}}}]" in usage, usage
