@@ -320,20 +320,23 @@ def test_ticks_with_an_upset_word_still_count_toward_the_watchdog(upset_ticks, w
     assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0 and out.drive_mv == 0
 
 
+def _trips_at_50_ms(open_circuit: _OpenElectrodes, before_tick=lambda tick: None) -> None:
+    """499 ticks without a fault, then WATCHDOG with the output off at the 500th (50 ms)."""
+    for tick in range(1, 500):
+        before_tick(tick)
+        assert open_circuit.step().fault == FaultCode.NONE, tick
+    out = open_circuit.step()
+    assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0 and out.drive_mv == 0
+
+
 @pytest.mark.req("SRS-015")
 @pytest.mark.parametrize("again_at", [1, 250, 499])
 def test_enabling_an_output_already_on_is_no_kick(again_at):
     # the supervisor enables again each row (review s25 F3): only off -> on
     # restarts the window, so the watchdog still trips 50 ms after the kick
     reg = _enabled_regulator()
-    open_circuit = _OpenElectrodes(reg)
     reg.kick_watchdog()
-    for tick in range(1, 500):
-        if tick == again_at:
-            reg.enable_output(True)
-        assert open_circuit.step().fault == FaultCode.NONE, tick
-    out = open_circuit.step()
-    assert out.fault == FaultCode.WATCHDOG and out.stage_on == 0
+    _trips_at_50_ms(_OpenElectrodes(reg), lambda tick: reg.enable_output(True) if tick == again_at else None)
 
 
 @pytest.mark.req("SRS-015")
@@ -350,9 +353,7 @@ def test_enabling_from_off_restarts_the_full_window(off_ticks):
     for _ in range(off_ticks):
         assert open_circuit.step().fault == FaultCode.NONE
     reg.enable_output(True)
-    for tick in range(1, 500):
-        assert open_circuit.step().fault == FaultCode.NONE, tick
-    assert open_circuit.step().fault == FaultCode.WATCHDOG
+    _trips_at_50_ms(open_circuit)
 
 
 @pytest.mark.req("SRS-015", "SRS-033")
