@@ -117,7 +117,7 @@ def test_hazard_without_control_fails(repo, capsys):
 
 @pytest.mark.req("SRS-101")
 def test_control_without_requirement_fails(repo, capsys):
-    repo.replace("hazard_analysis/risk_controls.yaml", "requirements: [SRS-012]", "requirements: []")
+    repo.replace("hazard_analysis/risk_controls.yaml", "requirements: [SRS-012, SRS-311]", "requirements: []")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     assert "RC-09: field 'requirements': risk control names no requirement" in out
