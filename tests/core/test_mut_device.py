@@ -106,6 +106,27 @@ def test_seed_and_load_reach_the_rig(seed, load_ohms):
     assert list(again.advance(100, 100).rows()) != list(other.run_rows(100, 100).rows())
 
 
+@pytest.mark.req("SRS-067", "SRS-258")
+@pytest.mark.parametrize("seed,load_ohms,capacitance_uf", [(7, 1500.0, 0.1), (1, 2500.0, 10.0)])
+def test_seed_load_and_skin_capacitance_reach_the_rig(seed, load_ohms, capacitance_uf):
+    # a device built with a skin capacitance runs the rig of that seed, load
+    # and capacitance row for row; the default capacitance, another seed or
+    # another load would be told apart by the same comparison
+    dev = SimulatedDevice(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
+    twin = SimulatedRig(seed=seed, load_ohms=load_ohms, capacitance_uf=capacitance_uf)
+    others = [SimulatedRig(seed=seed, load_ohms=load_ohms), SimulatedRig(seed=seed + 1, load_ohms=load_ohms,
+              capacitance_uf=capacitance_uf), SimulatedRig(seed=seed, load_ohms=2000.0, capacitance_uf=capacitance_uf)]
+    for dv in (dev, twin, *others):
+        dv.command(5.0, 5.0)
+        dv.arm(CLEAR)
+        dv.enable_output(True)
+    batch = dev.advance(100, 100)
+    _same(batch, twin.run_rows(100, 100, kick_each_row=True, stop_on_event=True))
+    rows = list(batch.rows())
+    for other in others:
+        assert rows != list(other.run_rows(100, 100, kick_each_row=True, stop_on_event=True).rows())
+
+
 # ---- commands ---------------------------------------------------------------
 
 @pytest.mark.req("SRS-067")
