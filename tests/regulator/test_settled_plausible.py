@@ -292,19 +292,6 @@ def test_the_board_interface_states_the_settled_inputs_and_the_not_gated_duty():
         assert needle in template, needle
 
 
-def _apart_ticks(reg: Regulator, n: int):
-    """n ticks whose settled channels are 0.6 mA apart (beyond SRS-013's 0.5 mA
-    floor) under a 0.6 mA peak on both main channels, up to the first fault."""
-    outs = []
-    for k in range(n):
-        reg.kick_watchdog()
-        d = k % 2                                   # one LSB of dither: a live ADC (SRS-026)
-        outs.append(reg.step(600 + d, 600 + d, 2000, settled_a_ua=0, settled_b_ua=600 + d))
-        if outs[-1].fault != FaultCode.NONE:
-            break
-    return outs
-
-
 @pytest.mark.req("SRS-312", "SRS-259")
 @pytest.mark.parametrize("first,second", [((4.3, 50), (10.0, 50)), ((10.0, 80), (5.0, 65))])
 def test_a_mode_change_restarts_the_settled_pair_count(first, second):
@@ -318,10 +305,12 @@ def test_a_mode_change_restarts_the_settled_pair_count(first, second):
     reg.command(5.0, 5.0)
     reg.arm(CLEAR)
     reg.enable_output(True)
-    assert [o.fault for o in _apart_ticks(reg, BAD_TICKS - 1)] == [FaultCode.NONE] * (BAD_TICKS - 1)
+    # settled channels 0.6 mA apart (beyond SRS-013's 0.5 mA floor) under a 0.6 mA peak
+    apart = (600, 600, 2000, 0, 600)
+    assert [o.fault for o in _bare(reg, BAD_TICKS - 1, *apart)] == [FaultCode.NONE] * (BAD_TICKS - 1)
     reg.enable_output(False)
     reg.kick_watchdog()
     assert reg.step(0, 0, 0).fault == FaultCode.NONE           # output off: the pair is not judged
     reg.set_pulse(*second)                                      # accepted: output off, < 0.1 mA
     reg.enable_output(True)
-    _assert_sensor_fault_at_6th(_apart_ticks(reg, 20))
+    _assert_sensor_fault_at_6th(_bare(reg, 15, *apart))
