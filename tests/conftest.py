@@ -27,7 +27,10 @@ if os.environ.get("IONTO_COVERAGE_DATA"):
         _COVERAGE.stop()
         _COVERAGE.save()
 
-from hypothesis import settings  # noqa: E402 -- after coverage has started
+import pytest  # noqa: E402 -- after coverage has started
+from hypothesis import settings  # noqa: E402
+
+from tests import machine_share  # noqa: E402
 
 pytest_plugins = ["traceability.pytest_plugin"]
 
@@ -39,3 +42,14 @@ settings.register_profile("ci-coverage", derandomize=True, print_blob=True, dead
 if os.environ.get("CI"):
     settings.load_profile("ci-coverage" if os.environ.get("COVERAGE_RUN") or os.environ.get("IONTO_COVERAGE_DATA")
                           else "ci")
+
+
+@pytest.fixture(autouse=True)
+def _machine_shared(request):
+    """Under pytest-xdist a test shares the machine with the other workers' tests but
+    not with a real-time module, which holds it alone (tests/realtime/conftest.py)."""
+    if request.path.parent.name == "realtime":
+        yield
+        return
+    with machine_share.shared(request.config):
+        yield
