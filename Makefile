@@ -1,6 +1,6 @@
 # Convenience targets; scripts/dev.sh does the work (and the set-up) so that a
 # fresh machine without make can run the same commands.
-.PHONY: setup test demo bench cppcheck mutation verify report docs c-mutation c-mutation-full fuzz fuzz-long eva sanitize c-coverage arm mutation-session mutation-session-share
+.PHONY: setup test demo bench cppcheck mutation verify report docs c-mutation c-mutation-full c-mutation-killers fuzz fuzz-long eva sanitize c-coverage arm mutation-session mutation-session-share
 setup: ; bash scripts/dev.sh setup
 test: ; bash scripts/dev.sh test
 demo: ; bash scripts/dev.sh demo
@@ -13,6 +13,7 @@ bench: ; for b in bench/bench_*.py; do .venv/bin/python $$b; done
 # C checks (issue 12): scripts/cverify.sh and scripts/c_mutation.py
 c-mutation: ; .venv/bin/python scripts/c_mutation.py
 c-mutation-full: ; .venv/bin/python scripts/c_mutation.py --share 1 --deep --verbose
+c-mutation-killers: ; .venv/bin/python scripts/c_mutation.py --share 8 --update-killers
 fuzz: ; PATH=$(CURDIR)/.venv/bin:$$PATH bash scripts/cverify.sh fuzz
 # a long run that adds what it finds to the committed corpus (FUZZ_SECONDS=3600 by default)
 fuzz-long: ; PATH=$(CURDIR)/.venv/bin:$$PATH FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} FUZZ_MERGE=1 bash scripts/cverify.sh fuzz

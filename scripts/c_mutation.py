@@ -10,6 +10,13 @@ parallel, each in its own copy of the checkout; each worker keeps pytest and
 its dependencies imported and forks one child per mutant, so a mutant costs
 its compile (the mutated file only) plus the tests until the first failure.
 
+Killer first: the test that killed a mutant in an earlier run (the committed
+tools/cverify/c-mutation-killers.json, keyed like the reviewed file) is run
+alone first; only when it does not fail does the mutant meet the whole
+selection, so a stale entry costs one test and never a verdict. Every cached
+killer must pass alone on the unmutated source before it is used.
+--update-killers writes this run's killers back to that file.
+
 Every mutant must be killed, except those listed in the reviewed file
 (tools/cverify/c-mutation-reviewed.yaml) as equivalent, each with its reason,
 or as a known survivor awaiting a test (printed, counted against the score).
@@ -41,6 +48,7 @@ import cmut_ops  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REVIEWED = ROOT / "tools" / "cverify" / "c-mutation-reviewed.yaml"
+KILLERS = ROOT / "tools" / "cverify" / "c-mutation-killers.json"
 SOURCE = "cext/regulator.c"
 # every C file mutated; the first is the regulator
 SOURCES = (SOURCE, "cext/arming.c")
@@ -57,8 +65,6 @@ FAST = [
     "tests/regulator/test_pulsed_regulator.py",
     # the pulsed short on the settled pulse (SRS-311, PR-069)
     "tests/regulator/test_pulsed_short.py",
-    # the settled pair's plausibility (SRS-312, PR-075), ~20 s
-    "tests/regulator/test_settled_plausible.py",
     "tests/regulator/test_mutation_kills.py",
     # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
     "tests/regulator/test_mut_kill_detectors.py",
@@ -67,6 +73,9 @@ FAST = [
     "tests/regulator/test_restart_from_zero.py",
     # PR-065: a glitch on the first plain tick after the probe is no evidence (bare regulator, < 1 s)
     "tests/regulator/test_probe_glitch.py::test_a_glitch_after_the_probe_is_no_evidence",
+    # the settled pair's plausibility (SRS-312, PR-075), ~20 s: after the short files above,
+    # which killed 62 of the 147 mutants of the 1-in-8 sample at s26
+    "tests/regulator/test_settled_plausible.py",
     "tests/regulator/test_commands.py",
     "tests/regulator/test_protection.py",
     "tests/regulator/test_sense_level.py",
@@ -91,7 +100,7 @@ SLOW = [
     # PR-026: the review's session (the run's starting mean taken from the filter)
     "tests/regulator/test_recontact_lower_load.py",
 ]
-COPY = ["core", "cext", "tests/conftest.py", "tests/arming_kit.py", "tests/regulator", "traceability", "spec",
+COPY = ["core", "cext", "tests/conftest.py", "tests/arming_kit.py", "tests/machine_share.py", "tests/regulator", "traceability", "spec",
         "hazard_analysis", "pyproject.toml"]
 
 
@@ -147,7 +156,11 @@ class Worker:
         r = self.cc(["-shared", *objs, "-lm", "-lpthread", "-o", str(self.so)])
         return r.returncode == 0
 
-    def run_tests(self, tests: list[str], timeout_s: float) -> str:
+    def run_tests(self, tests: list[str], timeout_s: float, collect_only: bool = False) -> tuple[str, str]:
+        """(outcome, the test that failed or hung: '' when none). With
+        collect_only, the outcome of the collection and the file of node ids."""
+        seen = self.dir / "pytest-seen.txt"
+        seen.unlink(missing_ok=True)
         pid = os.fork()
         if pid == 0:  # child: pytest in the worker's copy, quiet
             try:
@@ -157,7 +170,9 @@ class Worker:
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
                 import pytest
-                rc = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "--no-trace-results", *tests])
+                args = ["-q", "-p", "no:cacheprovider", "--no-trace-results", *tests]
+                args = ["--collect-only", *args] if collect_only else ["-x", *args]
+                rc = pytest.main(args, plugins=[_Seen(seen, collect_only)])
                 os._exit(int(rc))
             except BaseException:  # noqa: BLE001 - the child must never return
                 os._exit(99)
@@ -169,16 +184,61 @@ class Worker:
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                return "timeout"
+                return "timeout", _last_line(seen)   # the test that was running
             time.sleep(0.02)
+        who = seen.read_text() if collect_only and seen.exists() else _last_line(seen)
         if os.WIFSIGNALED(status):
-            return "killed"  # crashed: a sanitizer-free crash still detects the mutant
+            return "killed", who  # crashed: a sanitizer-free crash still detects the mutant
         rc = os.WEXITSTATUS(status)
         if rc == 0:
-            return "survived"
+            return "survived", who
         if rc == 1:
-            return "killed"
-        return f"error:{rc}"
+            return "killed", who
+        return f"error:{rc}", who
+
+
+class _Seen:
+    """pytest plugin of the forked child: each test's node id as it starts (the
+    last line is the one that failed under -x, or the one a timeout cut), or
+    with collect_only every collected node id."""
+
+    def __init__(self, path: pathlib.Path, collect_only: bool) -> None:
+        self.path = path
+        self.collect_only = collect_only
+
+    def pytest_collection_finish(self, session) -> None:
+        if self.collect_only:
+            self.path.write_text("\n".join(item.nodeid for item in session.items))
+
+    def pytest_runtest_logstart(self, nodeid, location) -> None:
+        if not self.collect_only:
+            with open(self.path, "a") as f:
+                f.write(nodeid + "\n")
+
+
+def _last_line(path: pathlib.Path) -> str:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return lines[-1] if lines else ""
+
+
+def load_killers(worker: "Worker", timeout_s: float) -> dict[str, str]:
+    """The committed killers whose test still exists and passes alone, as it is
+    run for a mutant, on the unmutated source (a test that failed alone would
+    kill every mutant it is cached for)."""
+    if not KILLERS.exists():
+        return {}
+    cached = json.loads(KILLERS.read_text()).get("killers", {})
+    state, collected = worker.run_tests(FAST + SLOW, timeout_s, collect_only=True)
+    known = set(collected.splitlines()) if state == "survived" else set()
+    usable = set()
+    for test in sorted({t for t in cached.values() if t in known}):
+        state, _ = worker.run_tests([test], timeout_s)
+        if state == "survived":
+            usable.add(test)
+        else:
+            print(f"c-mutation: cached killer {test} does not pass alone on the unmutated source "
+                  f"({state}); not used", file=sys.stderr)
+    return {k: t for k, t in cached.items() if t in usable}
 
 
 def in_share(key: str, share: int) -> bool:
@@ -203,6 +263,8 @@ def main() -> int:
     ap.add_argument("--share", type=int, default=int(os.environ.get("C_MUTATION_SHARE", "1")),
                     help="run 1 in N mutants, chosen by a hash of the key (the same ones every run)")
     ap.add_argument("--verbose", action="store_true", help="print each mutant's outcome as it comes")
+    ap.add_argument("--update-killers", action="store_true",
+                    help=f"write the tests that killed this run's mutants to {KILLERS.relative_to(ROOT)}")
     ap.add_argument("--json", default=str(ROOT / "out" / "c-mutation.json"))
     args = ap.parse_args()
     t0 = time.monotonic()
@@ -225,6 +287,8 @@ def main() -> int:
 
     base = pathlib.Path(tempfile.mkdtemp(prefix="ionto-cmut-"))
     results: dict[str, str] = {}
+    new_killers: dict[str, str] = {}
+    hits = 0
     try:
         jobs = max(1, args.jobs)
         workers = [Worker(n, base) for n in range(jobs)]
@@ -232,14 +296,19 @@ def main() -> int:
         w = workers[0]
         assert w.build(dict(texts)), "the unmutated source does not compile"
         tb = time.monotonic()
-        state = w.run_tests(FAST + SLOW if args.deep else FAST, 1800)
+        state, _ = w.run_tests(FAST + SLOW if args.deep else FAST, 1800)
         base_s = time.monotonic() - tb
         if state != "survived":
             print(f"c-mutation: the tests fail on the unmutated source ({state})", file=sys.stderr)
             return 2
         timeout_s = 2 * base_s + 30
+        tk = time.monotonic()
+        killers = load_killers(w, timeout_s)
+        killers_s = time.monotonic() - tk
         print(f"c-mutation: {len(ms)} mutants, {len(skipped)} reviewed equivalent skipped, "
-              f"{len(todo)} to run on {jobs} workers; selection {base_s:.0f} s unmutated")
+              f"{len(todo)} to run on {jobs} workers; selection {base_s:.0f} s unmutated; "
+              f"{sum(1 for k, _ in todo if k in killers)} with a cached killer "
+              f"({len(set(killers.values()))} tests, each passed alone unmutated in {killers_s:.0f} s)")
         # one process per worker: fork the workers, each takes every jobs-th mutant
         pipes = []
         for n, wk in enumerate(workers):
@@ -247,7 +316,9 @@ def main() -> int:
             pid = os.fork()
             if pid == 0:
                 os.close(r)
-                out = {}
+                out: dict[str, str] = {}
+                found: dict[str, str] = {}
+                cache_hits = 0
                 for k, m in todo[n::jobs]:
                     # the mutated file, every other one restored to its original
                     files = dict(texts)
@@ -255,12 +326,21 @@ def main() -> int:
                     if not wk.build(files):
                         out[k] = "stillborn"
                         continue
-                    out[k] = wk.run_tests(FAST, timeout_s)
-                    if out[k] == "survived" and args.deep:
-                        out[k] = wk.run_tests(SLOW, timeout_s)
+                    state, who = "survived", ""
+                    if k in killers:
+                        state, who = wk.run_tests([killers[k]], timeout_s)
+                        if state in ("killed", "timeout"):
+                            cache_hits += 1
+                    if state not in ("killed", "timeout"):
+                        state, who = wk.run_tests(FAST, timeout_s)
+                    if state == "survived" and args.deep:
+                        state, who = wk.run_tests(SLOW, timeout_s)
+                    out[k] = state
+                    if state in ("killed", "timeout") and who:
+                        found[k] = who
                     if args.verbose:
-                        print(f"  {out[k]:9s} {k}", flush=True)
-                os.write(wfd, json.dumps(out).encode())
+                        print(f"  {state:9s} {k}  {who}", flush=True)
+                os.write(wfd, json.dumps({"out": out, "killers": found, "hits": cache_hits}).encode())
                 os._exit(0)
             os.close(wfd)
             pipes.append((pid, r))
@@ -272,7 +352,10 @@ def main() -> int:
                     break
                 chunks.append(b)
             os.waitpid(pid, 0)
-            results.update(json.loads(b"".join(chunks) or b"{}"))
+            part = json.loads(b"".join(chunks) or b"{}")
+            results.update(part.get("out", {}))
+            new_killers.update(part.get("killers", {}))
+            hits += part.get("hits", 0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -294,6 +377,15 @@ def main() -> int:
         print(f"    {tag}: {m.path}:{m.line} {m.function} {m.operator} {m.original!r} -> {m.replacement!r}   [{k}]")
     for k, s in errors.items():
         print(f"    {s}: {k}")
+    print(f"c-mutation: {hits} of {killed} killed by their cached killer alone, the others by the selection")
+    if args.update_killers:
+        kept = json.loads(KILLERS.read_text()).get("killers", {}) if KILLERS.exists() else {}
+        kept = {k: t for k, t in kept.items() if k in by_mutant}   # a mutant that no longer exists
+        kept.update(new_killers)
+        KILLERS.write_text(json.dumps({
+            "about": "the test that last killed each C mutant, run first by scripts/c_mutation.py "
+                     "(--update-killers); a stale entry costs one test, never a verdict",
+            "killers": dict(sorted(kept.items()))}, indent=1) + "\n")
     print(f"c-mutation: killed {killed} / {judged} non-equivalent mutants ({score:.1f} %); "
           f"{len(skipped) + len(equivalent_run)} equivalent (reviewed), {stillborn} not compiled, "
           f"{len(known)} known survivors, {len(new)} new survivors; threshold {args.min_score:.1f} %; {wall_s:.0f} s wall")
@@ -304,7 +396,7 @@ def main() -> int:
         "equivalent": len(skipped) + len(equivalent_run), "stillborn": stillborn,
         "known_survivors": known, "new_survivors": new, "errors": sorted(errors),
         "threshold_percent": args.min_score, "share": args.share, "deep": args.deep,
-        "ran": len(todo), "wall_s": round(wall_s, 1),
+        "ran": len(todo), "killed_by_cached_killer": hits, "wall_s": round(wall_s, 1),
         "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
     }, indent=2) + "\n")
     ok = not new and not errors and score >= args.min_score

@@ -41,7 +41,7 @@ copy_tree() {
     local dir="$1"; shift
     rm -rf "$dir"; mkdir -p "$dir"
     cp -r core cext spec traceability hazard_analysis pyproject.toml "$dir/"
-    mkdir -p "$dir/tests"; cp tests/conftest.py tests/arming_kit.py "$dir/tests/"; cp -r tests/regulator "$dir/tests/"
+    mkdir -p "$dir/tests"; cp tests/*.py "$dir/tests/"; cp -r tests/regulator "$dir/tests/"
     find "$dir" -name '*.so' -delete
     "$PY" scripts/cverify/build_ext.py "$dir" "$@" >/dev/null
 }
