@@ -11,7 +11,7 @@ import pytest
 
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from core.regulator import LIMITS, CommandRejected, FaultCode, Regulator, SimulatedRig
-from tests.arming_kit import CLEAR
+from tests.arming_kit import CLEAR, enabled_regulator
 
 SHORT_TICKS = 5            # REG_SHORT_TICKS: 0.5 ms (SRS-012)
 SETTLED_TICKS = 3          # REG_SHORT_SETTLED_TICKS (SRS-311)
@@ -31,13 +31,7 @@ def _end_of_first_run(flags: list[bool], n: int) -> int:
 
 
 def _regulator(pulse, target_ma=5.0) -> Regulator:
-    reg = Regulator()
-    if pulse is not None:
-        reg.set_pulse(*pulse)
-    reg.command(target_ma, 5.0)
-    reg.arm(CLEAR)
-    reg.enable_output(True)
-    return reg
+    return enabled_regulator(target_ma, pulse)
 
 
 def _loop(reg: Regulator, ticks: int, peak_ohms: float, settled_ohms: float):

@@ -15,7 +15,7 @@ import pytest
 
 from core.regulator import ffi, lib  # the wrapper's handle: only it imports the cffi module (SRS-035)
 from core.regulator import LIMITS, FaultCode, Regulator
-from tests.arming_kit import CLEAR
+from tests.arming_kit import enabled_regulator
 
 BAD_TICKS = 6                 # REG_SETTLED_BAD_TICKS: REG_SHORT_TICKS + 1
 MAX_OHMS = 20_000             # REG_SETTLED_MAX_OHMS = REG_OPEN_OHMS (SRS-010)
@@ -55,12 +55,7 @@ def _held(train, target_ma: float, peak_ohms: float, settled_ohms: float):
     state per case. Returns (regulator, last output)."""
     key = (train, target_ma, peak_ohms, settled_ohms)
     if key not in HELD:
-        reg = Regulator()
-        if train is not None:
-            reg.set_pulse(*train)
-        reg.command(target_ma, 5.0)
-        reg.arm(CLEAR)
-        reg.enable_output(True)
+        reg = enabled_regulator(target_ma, train)
         out = reg.step(0, 0, 0)
         for k in range(int(target_ma / 5.0 * 10_000) + 3000):
             out = _loop_step(reg, out, k, peak_ohms, _skin(settled_ohms))
@@ -300,11 +295,7 @@ def test_a_mode_change_restarts_the_settled_pair_count(first, second):
     count starts again, and the 6th implausible reading under the new train
     latches SENSOR_DISAGREE, neither the 1st (the old count kept) nor the
     5th (restarted at 1)."""
-    reg = Regulator()
-    reg.set_pulse(*first)
-    reg.command(5.0, 5.0)
-    reg.arm(CLEAR)
-    reg.enable_output(True)
+    reg = enabled_regulator(5.0, first)
     # settled channels 0.6 mA apart (beyond SRS-013's 0.5 mA floor) under a 0.6 mA peak
     apart = (600, 600, 2000, 0, 600)
     assert [o.fault for o in _bare(reg, BAD_TICKS - 1, *apart)] == [FaultCode.NONE] * (BAD_TICKS - 1)
