@@ -30,42 +30,32 @@ def _lock_paths(config: pytest.Config) -> tuple[Path, Path] | None:
 
 
 @contextlib.contextmanager
-def _flock(path: Path, mode: int) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, mode)
+def _hold(config: pytest.Config, mode: int) -> Iterator[None]:
+    paths = _lock_paths(config)
+    if paths is None:
+        yield
+        return
+    turnstile, lock = paths
+    with open(turnstile, "a") as gate, open(lock, "a") as handle:
+        # an exclusive holder waits at the gate, closed behind it, so later shared
+        # holders queue behind it instead of overtaking it
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        if mode == fcntl.LOCK_EX:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(gate, fcntl.LOCK_UN)
+        if mode == fcntl.LOCK_SH:
+            fcntl.flock(handle, fcntl.LOCK_SH)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def shared(config: pytest.Config) -> Iterator[None]:
+def shared(config: pytest.Config):
     """Held by an ordinary test: any number at once, none beside an exclusive holder."""
-    paths = _lock_paths(config)
-    if paths is None:
-        yield
-        return
-    turnstile, lock = paths
-    with _flock(turnstile, fcntl.LOCK_EX):   # wait behind a waiting exclusive holder
-        pass
-    with _flock(lock, fcntl.LOCK_SH):
-        yield
+    return _hold(config, fcntl.LOCK_SH)
 
 
-@contextlib.contextmanager
-def exclusive(config: pytest.Config) -> Iterator[None]:
+def exclusive(config: pytest.Config):
     """Held by the real-time tests: no other worker runs a test meanwhile."""
-    paths = _lock_paths(config)
-    if paths is None:
-        yield
-        return
-    turnstile, lock = paths
-    with _flock(turnstile, fcntl.LOCK_EX):
-        handle = open(lock, "a")
-        fcntl.flock(handle, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+    return _hold(config, fcntl.LOCK_EX)
