@@ -44,11 +44,27 @@ if os.environ.get("CI"):
                           else "ci")
 
 
+
+def _alone(node) -> bool:
+    """A real-time test: a module of tests/realtime, or one marked machine_alone."""
+    return node.path.parent.name == "realtime" or node.get_closest_marker("machine_alone") is not None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _machine_alone(request):
+    """Under pytest-xdist a real-time module holds the machine alone (tests/machine_share.py)."""
+    if not _alone(request.node):
+        yield
+        return
+    with machine_share.exclusive(request.config):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _machine_shared(request):
-    """Under pytest-xdist a test shares the machine with the other workers' tests but
-    not with a real-time module, which holds it alone (tests/realtime/conftest.py)."""
-    if request.path.parent.name == "realtime":
+    """Every other test shares the machine with the other workers' tests, not with a
+    real-time module."""
+    if _alone(request.node):
         yield
         return
     with machine_share.shared(request.config):

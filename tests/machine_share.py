@@ -3,8 +3,8 @@
 The real-time runner's tests measure the wake-up lateness of a 10 kHz thread
 (SRS-211, SRS-214); beside another worker's CPU-bound test a 2-core machine
 wakes it milliseconds late and the measurement is of the neighbour. So every
-test holds one lock file shared, and a module of tests/realtime holds it
-alone: its first test waits for the other workers' current tests to end, and
+test holds one lock file shared, and a real-time module (tests/realtime, or
+marked machine_alone; tests/conftest.py) holds it alone: its first test waits for the other workers' current tests to end, and
 they wait for its last. A turnstile lock keeps the shared holders from
 starving the exclusive one. Outside xdist (one process) nothing is locked, nor
 in a pytest that a test starts (it inherits the worker's environment but is no

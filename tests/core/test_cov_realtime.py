@@ -20,6 +20,8 @@ from core.regulator import (LIMITS, CommandRejected, FaultCode, FaultLatched, Po
                             PolarityChangeRefused, RegulatorError, ResetRefused, ffi, lib)
 from tests.arming_kit import CLEAR
 
+pytestmark = pytest.mark.machine_alone   # a ticking loop beside another worker's test is woken late
+
 ATTEMPTS = 5
 POLL_LIMIT_S = 2.0          # how long a poll waits for a state before it gives up (never asserted)
 ZERO_UA = LIMITS.zero_current_ma * 1000
