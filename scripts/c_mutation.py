@@ -156,9 +156,8 @@ class Worker:
         r = self.cc(["-shared", *objs, "-lm", "-lpthread", "-o", str(self.so)])
         return r.returncode == 0
 
-    def run_tests(self, tests: list[str], timeout_s: float, collect_only: bool = False) -> tuple[str, str]:
-        """(outcome, the test that failed or hung: '' when none). With
-        collect_only, the outcome of the collection and the file of node ids."""
+    def run_tests(self, tests: list[str], timeout_s: float) -> tuple[str, str]:
+        """(outcome, the test that failed or hung: '' when none)."""
         seen = self.dir / "pytest-seen.txt"
         seen.unlink(missing_ok=True)
         pid = os.fork()
@@ -170,9 +169,8 @@ class Worker:
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
                 import pytest
-                args = ["-q", "-p", "no:cacheprovider", "--no-trace-results", *tests]
-                args = ["--collect-only", *args] if collect_only else ["-x", *args]
-                rc = pytest.main(args, plugins=[_Seen(seen, collect_only)])
+                rc = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "--no-trace-results", *tests],
+                                 plugins=[_Seen(seen)])
                 os._exit(int(rc))
             except BaseException:  # noqa: BLE001 - the child must never return
                 os._exit(99)
@@ -186,7 +184,7 @@ class Worker:
                 os.waitpid(pid, 0)
                 return "timeout", _last_line(seen)   # the test that was running
             time.sleep(0.02)
-        who = seen.read_text() if collect_only and seen.exists() else _last_line(seen)
+        who = _last_line(seen)
         if os.WIFSIGNALED(status):
             return "killed", who  # crashed: a sanitizer-free crash still detects the mutant
         rc = os.WEXITSTATUS(status)
@@ -199,21 +197,14 @@ class Worker:
 
 class _Seen:
     """pytest plugin of the forked child: each test's node id as it starts (the
-    last line is the one that failed under -x, or the one a timeout cut), or
-    with collect_only every collected node id."""
+    last line is the one that failed under -x, or the one a timeout cut)."""
 
-    def __init__(self, path: pathlib.Path, collect_only: bool) -> None:
+    def __init__(self, path: pathlib.Path) -> None:
         self.path = path
-        self.collect_only = collect_only
-
-    def pytest_collection_finish(self, session) -> None:
-        if self.collect_only:
-            self.path.write_text("\n".join(item.nodeid for item in session.items))
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
-        if not self.collect_only:
-            with open(self.path, "a") as f:
-                f.write(nodeid + "\n")
+        with open(self.path, "a") as f:
+            f.write(nodeid + "\n")
 
 
 def _last_line(path: pathlib.Path) -> str:
@@ -222,16 +213,14 @@ def _last_line(path: pathlib.Path) -> str:
 
 
 def load_killers(worker: "Worker", timeout_s: float) -> dict[str, str]:
-    """The committed killers whose test still exists and passes alone, as it is
-    run for a mutant, on the unmutated source (a test that failed alone would
-    kill every mutant it is cached for)."""
+    """The committed killers whose test passes alone, as it is run for a mutant,
+    on the unmutated source (a test that failed alone would kill every mutant it
+    is cached for; one renamed or deleted since ends in a pytest error)."""
     if not KILLERS.exists():
         return {}
     cached = json.loads(KILLERS.read_text()).get("killers", {})
-    state, collected = worker.run_tests(FAST + SLOW, timeout_s, collect_only=True)
-    known = set(collected.splitlines()) if state == "survived" else set()
     usable = set()
-    for test in sorted({t for t in cached.values() if t in known}):
+    for test in sorted(set(cached.values())):
         state, _ = worker.run_tests([test], timeout_s)
         if state == "survived":
             usable.add(test)
