@@ -31,10 +31,14 @@ import coverage
 # supervisor 241/254, trace 2/2, users 66/66, liveview 4/4; verification/ diagram 8/8, explore 149/150,
 # formula 74/74, introspect 43/44, mutate 48/48, promela 45/46, properties 46/46
 # (verification/cli.py 36/36 in tests/verification alone).
+# realtime raised 85 -> 95 on 2026-12-02: the stop CI at dab77a3 measured 68/82
+# (82.9 %) with six real-time tests skipped on a late VM; the branches now rest
+# on tests that do not need a ticking loop (tests/core/test_realtime_wrapper.py
+# with the argument and start tests of test_cov_realtime.py: 81/82 alone).
 MODULE_BRANCH_MIN = {
     "core/checklist.py": 96, "core/checklist_version.py": 100, "core/cli.py": 90, "core/cli_users.py": 96, "core/course.py": 97,
     "core/course_chart.py": 80, "core/device.py": 50, "core/history.py": 92, "core/limits.py": 83,
-    "core/liveview.py": 75, "core/machine.py": 92, "core/realtime.py": 85, "core/regulator.py": 90, "core/scenario.py": 95,
+    "core/liveview.py": 75, "core/machine.py": 92, "core/realtime.py": 95, "core/regulator.py": 90, "core/scenario.py": 95,
     "core/settings.py": 94, "core/supervisor.py": 93, "core/trace.py": 50, "core/users.py": 96,
     "core/verification/cli.py": 90, "core/verification/diagram.py": 85, "core/verification/explore.py": 97,
     "core/verification/formula.py": 97, "core/verification/introspect.py": 93,
