@@ -30,6 +30,7 @@ from core.device import SimulatedDevice
 from core import cli_users
 from core.course import FrequencyRefused, admission
 from core.realtime import RealtimeDevice
+from core.regulator import RegulatorError
 from core.history import History, HistoryError, default_db_path
 from core.users import UserError, resolve_user, unlock
 from core.liveview import LiveView
@@ -542,7 +543,10 @@ def _run_session(args, settings: TherapySettings, scenario, history, trace_strea
         if drift:
             raise Refused(f"--scenario: event 'clock_drift' at {drift[0].at_s:g} s cannot be simulated "
                           "with --runner (the loop runs on the monotonic clock); nothing was energised")
-        device = RealtimeDevice(seed=args.seed, warn=_say)
+        try:
+            device = RealtimeDevice(seed=args.seed, warn=_say)
+        except RegulatorError as exc:   # the runner stopped again by RealtimeDevice: nothing ticks
+            raise Refused(f"--runner: {exc}; nothing was energised") from None
     else:
         device = SimulatedDevice(seed=args.seed)
     try:

@@ -39,7 +39,7 @@ declare -A MODULE_TESTS=(
     [regulator]="tests/regulator/test_wrapper_inputs.py tests/regulator/test_commands.py tests/core/test_ramp_slew.py tests/core/test_mut_regulator.py tests/regulator/test_pulsed_load.py tests/regulator/test_pulsed_regulator.py"
     [history]="tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_mut_history.py"
     [supervisor]="tests/core/test_mut_supervisor.py tests/core/test_mut_supervisor_session.py tests/core/test_mut_supervisor_units.py tests/core/test_mut_supervisor_translate.py tests/core/test_mut_supervisor_run.py tests/core/test_mut_supervisor_edges.py tests/core/test_mut_supervisor_pulsed.py tests/core/test_mut_supervisor_shares.py"
-    [cli]="tests/cli/test_mut_cli.py tests/cli/test_mut_cli_shares.py"
+    [cli]="tests/cli/test_mut_cli.py tests/cli/test_mut_cli_shares.py tests/cli/test_cli_help_copy.py"
 )
 SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)
 # Threshold per module (percent, used when no threshold is given): the score
@@ -148,7 +148,7 @@ case "$REVIEWED" in /*) ;; *) REVIEWED="$PWD/$REVIEWED" ;; esac   # the run cds 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ionto-mutation.XXXXXX")"
 [ -n "${MUTATION_KEEP:-}" ] && echo "mutation: keeping $WORK" || trap 'rm -rf "$WORK"' EXIT
 # the package (with the built C extension), its data, the test plugin, the tests
-DATA=(spec traceability hazard_analysis examples docs cext README.md)   # README.md: its synopsis (SRS-080)
+DATA=(spec traceability hazard_analysis examples docs cext scripts README.md)   # README.md: its synopsis (SRS-080); scripts: cli_help.py (SRS-313)
 cp -r core pyproject.toml "$WORK/"
 for d in "${DATA[@]}"; do [ -e "$d" ] && cp -r "$d" "$WORK/"; done
 mkdir -p "$WORK/tests/core" "$WORK/tests/cli" "$WORK/tests/regulator"

@@ -815,3 +815,33 @@ def test_the_usage_line_shows_the_allowed_modes(capsys):
     modes = sorted(m.value for m in Mode)
     assert modes == ["dc", "pulsed"]
     assert f"[--mode {{{','.join(modes)}}}]" in usage, usage
+
+
+# ---- a runner that does not start: refused, exit 1, no traceback, nothing recorded ----
+@pytest.mark.req("SRS-216", "SRS-081")
+@pytest.mark.parametrize("failure", [
+    ("LoopNotResponding", "the real-time runner did not tick within 1 s"),
+    ("RegulatorError", "a RealtimeDevice is already running in this process: close() it first"),
+])
+def test_a_runner_that_does_not_start_is_refused_with_its_reason_and_nothing_recorded(tmp_path, capsys,
+                                                                                     monkeypatch, failure):
+    from core import realtime
+    kind, reason = failure
+    made = []
+
+    class NotStarting:
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            raise getattr(realtime, kind)(realtime.lib.RT_ERR_STATE, reason)
+
+    monkeypatch.setattr(cli, "RealtimeDevice", NotStarting)
+    code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--runner", "--seed", "7"))
+    assert (code, out) == (1, "")
+    assert err.endswith(f"\nionto: refused: --runner: {reason}; nothing was energised\n"), err
+    assert "Traceback" not in err
+    assert [m["seed"] for m in made] == [7]            # the board's seed is the one given
+    con = sqlite3.connect(tmp_path / "h.sqlite")
+    try:
+        assert con.execute("SELECT COUNT(*) FROM sessions").fetchone() == (0,)
+    finally:
+        con.close()
