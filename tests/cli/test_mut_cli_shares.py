@@ -845,3 +845,80 @@ def test_a_runner_that_does_not_start_is_refused_with_its_reason_and_nothing_rec
         assert con.execute("SELECT COUNT(*) FROM sessions").fetchone() == (0,)
     finally:
         con.close()
+
+
+# ---- the survivors of the full cli run of 2026-12-02 (all ten shares, 1534 mutants) ----
+def _stored_summary(capsys, db: Path) -> list[dict]:
+    code, out, err = run(capsys, "history", "--db", str(db), "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.req("SRS-301", "SRS-087")
+def test_the_history_json_of_a_pulsed_session_carries_its_train_and_of_a_dc_one_none(tmp_path, capsys):
+    assert run(capsys, *_pulsed_session(tmp_path, "--now", _at(1)))[0] == 4
+    assert run(capsys, *_session(tmp_path, "--now", _at(2)))[0] == 4          # hands: dc
+    pulsed, dc = _stored_summary(capsys, tmp_path / "h.sqlite")
+    assert (pulsed["mode"], pulsed["pulse_khz"], pulsed["duty_percent"]) == ("pulsed", 4.5, 60)
+    assert not {"mode", "pulse_khz", "duty_percent"} & set(dc)
+
+
+@pytest.mark.req("SRS-300", "SRS-198")
+def test_last_of_a_dc_session_with_mode_dc_runs_the_same_dc_session(tmp_path, capsys):
+    db = tmp_path / "h.sqlite"
+    assert run(capsys, *_session(tmp_path, "--now", _at(1), current="12"))[0] == 4
+    code, out, err = run(capsys, "session", "--last", "--mode", "dc", "--checklist", CHECKLIST, "--scenario",
+                         _scenario(tmp_path, "- {at_s: 1, event: stop}\n"), "--db", str(db), "--json",
+                         "--now", _at(2))
+    assert code == 4, err
+    summary = json.loads(out)
+    assert (summary["site"], summary["current_mA"], summary["minutes"]) == ("hands", 12.0, 10)
+    assert not {"mode", "pulse_khz", "duty_percent"} & set(summary)
+
+
+@pytest.mark.req("SRS-300")
+@pytest.mark.parametrize("site, current, mode", [("underarms", "3", "pulsed"), ("hands", "12", "dc"),
+                                                 ("feet", "12", "dc")])
+def test_a_session_without_mode_runs_its_sites_default_mode(tmp_path, capsys, site, current, mode):
+    from core.limits import load_limits
+    limits = load_limits()
+    code, out, err = run(capsys, *_session(tmp_path, "--json", "--now", _at(1), site=site, current=current))
+    assert code == 4, err
+    summary = json.loads(out)
+    assert limits.mode_default(site) == mode
+    if mode == "pulsed":
+        assert (summary["mode"], summary["pulse_khz"], summary["duty_percent"]) == (
+            "pulsed", float(limits.settings.pulse_khz.default), int(limits.settings.duty_percent.default))
+    else:
+        assert not {"mode", "pulse_khz", "duty_percent"} & set(summary)
+    code, out, err = run(capsys, *_session(tmp_path, "--json", "--mode", "dc", "--now", _at(2), site=site,
+                                           current=current))
+    assert code == 4, err
+    assert "mode" not in json.loads(out)       # a mode given is taken over the site's default
+
+
+@pytest.mark.req("SRS-301", "SRS-087")
+def test_the_summary_line_of_a_pulsed_session_gives_the_train_the_peak_and_the_mean(tmp_path, capsys):
+    code, _, err = run(capsys, *_pulsed_session(tmp_path, "--now", _at(1)))
+    assert code == 4, err
+    (last,) = [line for line in err.splitlines() if line.startswith("session 1: ")]   # stderr: the summary
+    m = re.search(r"; pulsed 4\.5 kHz 60 %: peak (\d+\.\d\d) mA, mean (\d+\.\d\d) mA in treatment$", last)
+    assert m, last
+    peak_ma, mean_ma = float(m.group(1)), float(m.group(2))
+    assert peak_ma == pytest.approx(15, abs=0.5) and 0.5 * 15 <= mean_ma <= 0.7 * 15
+    code, _, err = run(capsys, *_session(tmp_path, "--now", _at(2)))
+    (last,) = [line for line in err.splitlines() if line.startswith("session 2: ")]
+    assert code == 4 and "pulsed" not in last and " peak " not in last, last
+
+
+@pytest.mark.req("SRS-190")
+def test_the_year_of_birth_note_is_left_out_for_a_profile_with_one(tmp_path, capsys):
+    db = str(tmp_path / "h.sqlite")
+    code, _, err = run(capsys, *_session(tmp_path, "--now", _at(1)))
+    assert code == 4, err
+    assert ("note: profile 'default' has no year of birth, so only the checklist's question 'child under 5' "
+            "checks the age; state it with `ionto user set default --born YEAR`") in err
+    assert run(capsys, "user", "add", "ann", "--born", "1980", "--db", db, "--now", _at(2))[0] == 0
+    code, _, err = run(capsys, *_session(tmp_path, "--user", "ann", "--now", _at(3)))
+    assert code == 4, err
+    assert "no year of birth" not in err      # ann's age is checked from her year
