@@ -88,6 +88,8 @@ FAST = [
     "tests/regulator/test_contact_settle.py",
     # re-contact within the reference + 0.5 mA at every setpoint (SRS-025, issue 8 point 1)
     "tests/regulator/test_recontact_band.py",
+    # the at-target flag's tick (SRS-314; slew_toward's fraction after the last carry), ~3 s
+    "tests/regulator/test_at_target_tick.py",
 ]
 # with --deep, run for a mutant that survives FAST: together about a minute
 SLOW = [
