@@ -66,7 +66,7 @@
 #define REG_FLAG_CONTACT_LOST 0x02u      /* open circuit: sense level only */
 #define REG_FLAG_COMPLIANCE_LIMITED 0x04u
 #define REG_FLAG_FAULT 0x08u
-#define REG_FLAG_AT_TARGET 0x10u         /* reference equals target */
+#define REG_FLAG_AT_TARGET 0x10u         /* reference, its sub-uA part included, equals target (SRS-314) */
 #define REG_FLAG_ANTISHOCK_CUT 0x20u     /* a cut happened in this tick */
 #define REG_FLAG_HOLDOFF 0x40u           /* output off after a cut */
 

@@ -55,6 +55,10 @@ class Refused(Exception):
     """Invalid input or a refused session: exit 1 with this message."""
 
 
+class DeviceFailed(Exception):
+    """The device failed during a session, its output switched off: exit 3 with this message."""
+
+
 class UsageError(Refused):
     """A malformed command line (unknown option, missing command, bad value type): exit 1."""
 
@@ -90,16 +94,17 @@ def _seed_arg(text: str) -> int:
 EPILOG = """exit codes:
   0  the session completed
   1  refused or invalid input (nothing energised; the message names the field and the allowed range)
-  3  the session ended in a fault
+  3  the session ended in a fault, or the device failed during it (output switched off)
   4  the session was stopped (Stop, Ctrl-C) or interrupted
 
 messages on stderr: 'ionto: refused: ...' (a session that was not started),
-'ionto: error: ...' (a malformed command line or a failure to write a file).
+'ionto: error: ...' (a malformed command line, a failure to write a file, or a
+device that failed during a session).
 """
 SESSION_EXAMPLES = """examples:
   ionto session --site hands --current 15 --minutes 10 --checklist examples/checklist.yaml
   ionto session --last --checklist examples/checklist.yaml --json
-  ionto session --site feet --current 12 --minutes 15 --checklist examples/checklist.yaml \
+  ionto session --site feet --current 12 --minutes 15 --checklist examples/checklist.yaml \\
                 --scenario examples/scenario-liftoff.yaml --trace out/t.csv
 """
 HISTORY_EXAMPLES = """examples:
@@ -252,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "--json" in argv and argv[0] == "session":
             print(json.dumps(_refused_summary(str(exc))))
         return EXIT_REFUSED
+    except DeviceFailed as exc:
+        _say(f"ionto: error: {exc}")
+        if "--json" in argv and argv[0] == "session":
+            print(json.dumps({**_refused_summary(str(exc)), "outcome": "fault", "fault": "device_error"}))
+        return EXIT_FAULT
 
 
 def _refused_summary(reason: str) -> dict[str, Any]:
@@ -271,6 +281,8 @@ def cmd_session(args: argparse.Namespace) -> int:
     clock = cli_users.session_clock(args.now, args.realtime)
     _refuse_trace_over_inputs(args)   # before anything is opened for writing
     _refuse_suggested_with_settings(args)
+    if args.runner and not args.realtime:
+        raise Refused("--runner needs --realtime (the loop ticks on the wall clock); nothing was energised")
     with ExitStack() as stack:
         history: History | None = None
         user = None   # None: the implied profile 'default' of a history without profiles
@@ -291,7 +303,15 @@ def cmd_session(args: argparse.Namespace) -> int:
         if history is not None:   # age, clock, frequency: before the checklist is asked
             cli_users.check_session(history, user, settings.site.value, clock)
         scenario = _load_scenario(args.scenario) if args.scenario else []
+        _refuse_runner_drift(args, scenario)
         checklist = _run_checklist(args, settings.site.value)
+        # the C runner starts before the history or the trace is created, so
+        # that one that does not start leaves no file behind (SRS-281); it
+        # ticks with the output off until the session. The simulation is
+        # made only when everything has been checked.
+        runner = _start_runner(args) if args.runner else None
+        if runner is not None:
+            stack.callback(runner.close)   # also when a later check refuses
         if history is None:
             history = stack.enter_context(_open_history(args.db, clock=clock))
             user = cli_users.session_user(history, args.user)
@@ -311,7 +331,7 @@ def cmd_session(args: argparse.Namespace) -> int:
         for line in cli_users.polarity_lines(history, user, settings.site.value,
                                              settings.start_polarity.value, clock):
             _say(line)
-        summary = _run_session(args, settings, scenario, history, trace, checklist)
+        summary = _run_session(args, settings, runner, scenario, history, trace, checklist)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -533,27 +553,30 @@ class _LiveObserver:
         self.view.update(sup.state, rowbatch.last, sup.treat_s)
 
 
-def _run_session(args, settings: TherapySettings, scenario, history, trace_stream,
-                 checklist: ChecklistRecord | None = None) -> dict:
+def _refuse_runner_drift(args, scenario) -> None:
+    drift = [e for e in scenario if e.event == "clock_drift"]
+    if args.runner and drift:
+        raise Refused(f"--scenario: event 'clock_drift' at {drift[0].at_s:g} s cannot be simulated "
+                      "with --runner (the loop runs on the monotonic clock); nothing was energised")
+
+
+def _start_runner(args) -> RealtimeDevice:
+    """The C runner at 10 kHz with the simulated load as its board (SRS-216)."""
+    try:
+        return RealtimeDevice(seed=args.seed, warn=_say)
+    except RegulatorError as exc:   # RealtimeDevice has stopped the runner again: nothing ticks
+        raise Refused(f"--runner: {exc}; nothing was energised") from None
+
+
+def _run_session(args, settings: TherapySettings, runner: RealtimeDevice | None, scenario, history,
+                 trace_stream, checklist: ChecklistRecord | None = None) -> dict:
     plan = SessionPlan.from_settings(settings)
-    if args.runner and not args.realtime:
-        raise Refused("--runner needs --realtime (the loop ticks on the wall clock); nothing was energised")
-    if args.runner:   # SRS-216: the C runner at 10 kHz, the simulated load as its board
-        drift = [e for e in scenario if e.event == "clock_drift"]
-        if drift:
-            raise Refused(f"--scenario: event 'clock_drift' at {drift[0].at_s:g} s cannot be simulated "
-                          "with --runner (the loop runs on the monotonic clock); nothing was energised")
-        try:
-            device = RealtimeDevice(seed=args.seed, warn=_say)
-        except RegulatorError as exc:   # the runner stopped again by RealtimeDevice: nothing ticks
-            raise Refused(f"--runner: {exc}; nothing was energised") from None
-    else:
-        device = SimulatedDevice(seed=args.seed)
+    device = runner if runner is not None else SimulatedDevice(seed=args.seed)
     try:
         return _supervise(args, settings, plan, device, scenario, history, trace_stream, checklist)
     finally:
-        if args.runner:
-            device.close()   # stops the runner; the output disconnect opens
+        if runner is not None:
+            runner.close()   # stops the runner; the output disconnect opens
 
 
 def _supervise(args, settings, plan, device, scenario, history, trace_stream, checklist) -> dict:
@@ -579,7 +602,14 @@ def _supervise(args, settings, plan, device, scenario, history, trace_stream, ch
         except (HistoryError, OSError) as exc:   # before any command to the device
             raise Refused(f"--db: the session could not be recorded, so it was not started; "
                           f"nothing was energised: {exc}") from None
-        result = sup.run()
+        except RegulatorError as exc:   # the polarity or pulse train, set before the row and the output
+            raise Refused(f"the device did not take the session's start: {exc}; nothing was energised "
+                          "or recorded") from None
+        try:
+            result = sup.run()
+        except RegulatorError as exc:   # run() switched the output off before it raised
+            raise DeviceFailed(f"the device failed during session {sup.session_id}: {exc}; the output was "
+                               "switched off; the session stays recorded as interrupted") from None
     finally:
         signal.signal(signal.SIGINT, previous)
         if live is not None:

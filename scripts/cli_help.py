@@ -22,6 +22,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 COPIES = ROOT / "docs" / "cli-help"
 COLUMNS = "100"
 DATA_HOME = "/home/user/.local/share"   # the default history path the help shows
+_COLOUR = ("FORCE_COLOR", "NO_COLOR", "PYTHON_COLORS")
+# the copies are argparse's output of this Python (the README's, Debian 12's):
+# another minor version may wrap or word the help otherwise
+PYTHON = (3, 11)
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
@@ -35,8 +39,11 @@ def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
 
 def help_texts() -> dict[str, str]:
     """{file name: help text} of every command, in a fixed environment."""
-    saved = {k: os.environ.get(k) for k in ("COLUMNS", "XDG_DATA_HOME")}
+    saved = {k: os.environ.get(k) for k in ("COLUMNS", "XDG_DATA_HOME", *_COLOUR)}
     os.environ["COLUMNS"], os.environ["XDG_DATA_HOME"] = COLUMNS, DATA_HOME
+    for name in _COLOUR:   # plain text: argparse colours its help from Python 3.14 on
+        os.environ.pop(name, None)
+    os.environ["NO_COLOR"], os.environ["PYTHON_COLORS"] = "1", "0"
     try:
         sys.path.insert(0, str(ROOT))
         from core import cli
@@ -75,7 +82,20 @@ def differences(texts: dict[str, str], copies: pathlib.Path | None = None) -> li
     return found
 
 
+def python_mismatch() -> str | None:
+    """Why the copies cannot be compared under this interpreter, or None."""
+    if sys.version_info[:2] == PYTHON:
+        return None
+    return (f"the reviewed copies are the help as Python {PYTHON[0]}.{PYTHON[1]}'s argparse prints it; this "
+            f"is Python {sys.version_info[0]}.{sys.version_info[1]} (run the README's interpreter, or review "
+            "the copies for this one and change PYTHON)")
+
+
 def main(argv: list[str]) -> int:
+    mismatch = python_mismatch()
+    if mismatch:
+        print(f"cli_help: {mismatch}", file=sys.stderr)
+        return 1
     texts = help_texts()
     if argv == ["--update"]:
         COPIES.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ def texts() -> dict[str, str]:
 
 @pytest.mark.req("SRS-313")
 def test_the_help_of_every_command_equals_its_reviewed_copy(texts):
+    assert cli_help.python_mismatch() is None, cli_help.python_mismatch()
     assert {"ionto.txt", "ionto-session.txt", "ionto-history.txt", "ionto-user-add.txt",
             "ionto-course-score.txt"} <= set(texts)
     found = cli_help.differences(texts)
@@ -33,10 +34,13 @@ def test_the_help_of_every_command_equals_its_reviewed_copy(texts):
 def test_the_help_is_shown_in_a_fixed_environment_and_the_callers_is_kept(monkeypatch, texts):
     monkeypatch.setenv("COLUMNS", "400")
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
-    assert cli_help.help_texts() == texts             # not the caller's width or home
+    monkeypatch.setenv("FORCE_COLOR", "1")           # colour asked for: plain text all the same
+    assert cli_help.help_texts() == texts             # not the caller's width, home or colours
+    assert all("\x1b" not in text for text in texts.values())
     assert "(default: /home/user/.local/share/ionto/history.sqlite)" in texts["ionto-history.txt"]
     import os
     assert os.environ["COLUMNS"] == "400" and "XDG_DATA_HOME" not in os.environ
+    assert os.environ["FORCE_COLOR"] == "1" and "NO_COLOR" not in os.environ
 
 
 @pytest.mark.req("SRS-313")
@@ -75,3 +79,12 @@ def test_the_script_exits_1_on_a_difference_and_on_a_bad_argument(tmp_path, monk
     assert cli_help.main(["--update"]) == 0            # writes every copy, drops the left-over one
     assert sorted(p.name for p in (tmp_path / "docs" / "cli-help").iterdir()) == sorted(texts)
     assert cli_help.main([]) == 0
+
+
+@pytest.mark.req("SRS-313")
+def test_another_python_is_refused_naming_both_versions(monkeypatch, capsys):
+    monkeypatch.setattr(cli_help, "PYTHON", (3, 99))
+    assert cli_help.main([]) == 1
+    err = capsys.readouterr().err
+    assert "the reviewed copies are the help as Python 3.99's argparse prints it; this is Python 3." in err
+    assert cli_help.main(["--update"]) == 1          # nor written from another interpreter

@@ -705,7 +705,8 @@ def _help(capsys, *argv: str) -> str:
 @pytest.mark.parametrize("command", [[], ["session"]])
 def test_help_lists_the_exit_codes_one_a_line(capsys, command):
     lines = _help(capsys, *command).splitlines()
-    for code_line in ("  0  the session completed", "  3  the session ended in a fault",
+    for code_line in ("  0  the session completed",
+                      "  3  the session ended in a fault, or the device failed during it (output switched off)",
                       "  4  the session was stopped (Stop, Ctrl-C) or interrupted"):
         assert code_line in lines
     assert "  ionto session --site hands --current 15 --minutes 10 --checklist examples/checklist.yaml" \

@@ -817,34 +817,122 @@ def test_the_usage_line_shows_the_allowed_modes(capsys):
     assert f"[--mode {{{','.join(modes)}}}]" in usage, usage
 
 
-# ---- a runner that does not start: refused, exit 1, no traceback, nothing recorded ----
-@pytest.mark.req("SRS-216", "SRS-081")
-@pytest.mark.parametrize("failure", [
-    ("LoopNotResponding", "the real-time runner did not tick within 1 s"),
-    ("RegulatorError", "a RealtimeDevice is already running in this process: close() it first"),
-])
-def test_a_runner_that_does_not_start_is_refused_with_its_reason_and_nothing_recorded(tmp_path, capsys,
-                                                                                     monkeypatch, failure):
+# ---- a runner that does not start: refused, exit 1, no traceback, no file created or changed (SRS-281) ----
+def _untouched(tmp_path: Path) -> tuple[Path, Path]:
+    """A history path that does not exist and a trace file from before."""
+    trace = tmp_path / "before.csv"
+    trace.write_text("a trace of an earlier session\n")
+    return tmp_path / "h.sqlite", trace
+
+
+@pytest.mark.req("SRS-216", "SRS-081", "SRS-281")
+def test_a_runner_that_does_not_start_is_refused_leaving_every_file_as_it_was(tmp_path, capsys, monkeypatch):
     from core import realtime
-    kind, reason = failure
     made = []
 
     class NotStarting:
         def __init__(self, **kwargs):
             made.append(kwargs)
-            raise getattr(realtime, kind)(realtime.lib.RT_ERR_STATE, reason)
+            raise realtime.LoopNotResponding(realtime.lib.RT_ERR_STATE,
+                                             "the real-time runner did not tick within 1 s")
 
     monkeypatch.setattr(cli, "RealtimeDevice", NotStarting)
-    code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--runner", "--seed", "7"))
+    db, trace = _untouched(tmp_path)
+    code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--runner", "--seed", "7", "--trace", str(trace)))
     assert (code, out) == (1, "")
-    assert err.endswith(f"\nionto: refused: --runner: {reason}; nothing was energised\n"), err
+    assert err.endswith("\nionto: refused: --runner: the real-time runner did not tick within 1 s; nothing was "
+                        "energised\n"), err
     assert "Traceback" not in err
     assert [m["seed"] for m in made] == [7]            # the board's seed is the one given
-    con = sqlite3.connect(tmp_path / "h.sqlite")
-    try:
-        assert con.execute("SELECT COUNT(*) FROM sessions").fetchone() == (0,)
-    finally:
-        con.close()
+    assert not db.exists() and trace.read_text() == "a trace of an earlier session\n"
+
+
+@pytest.mark.req("SRS-216", "SRS-081", "SRS-281")
+def test_a_runner_already_running_in_the_process_is_refused_with_its_own_message(tmp_path, capsys):
+    from core.realtime import RealtimeDevice
+    db, trace = _untouched(tmp_path)
+    with RealtimeDevice(seed=1, realtime_priority=False):
+        code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--runner", "--trace", str(trace)))
+    assert (code, out) == (1, "")
+    assert err.endswith("\nionto: refused: --runner: a RealtimeDevice is already running in this process: "
+                        "close() it first; nothing was energised\n"), err
+    assert not db.exists() and trace.read_text() == "a trace of an earlier session\n"
+
+
+@pytest.mark.req("SRS-216", "SRS-281")
+@pytest.mark.parametrize("extra, reason", [
+    (["--runner"], "--runner needs --realtime (the loop ticks on the wall clock); nothing was energised"),
+    (["--realtime", "--runner", "DRIFT"], "--scenario: event 'clock_drift' at 2 s cannot be simulated with "
+                                          "--runner (the loop runs on the monotonic clock); nothing was energised"),
+])
+def test_the_runners_option_refusals_leave_every_file_as_it_was(tmp_path, capsys, extra, reason):
+    db, trace = _untouched(tmp_path)
+    args = _session(tmp_path, "--trace", str(trace), *[e for e in extra if e != "DRIFT"])
+    if "DRIFT" in extra:
+        args[args.index("--scenario") + 1] = _scenario(tmp_path, "- {at_s: 2, event: clock_drift, percent: 1}\n")
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (1, "")
+    assert err.endswith(f"ionto: refused: {reason}\n"), err
+    assert not db.exists() and trace.read_text() == "a trace of an earlier session\n"
+
+
+# ---- a device that fails at Start or during the session: named, no traceback ----
+@pytest.mark.req("SRS-216", "SRS-081", "SRS-071")
+def test_a_device_that_refuses_the_starting_polarity_is_refused_with_nothing_recorded(tmp_path, capsys,
+                                                                                   monkeypatch):
+    from core.device import SimulatedDevice
+    from core.realtime import LoopNotResponding
+
+    class SwapLost(SimulatedDevice):
+        def set_polarity(self, polarity):
+            raise LoopNotResponding(-20, "the regulation loop did not apply the command within 5 ms (loop fault 1)")
+
+    monkeypatch.setattr(cli, "SimulatedDevice", SwapLost)
+    code, out, err = run(capsys, *_session(tmp_path, "--polarity", "reversed", "--now", _at(1)))
+    assert (code, out) == (1, "")
+    assert err.endswith("ionto: refused: the device did not take the session's start: the regulation loop did "
+                        "not apply the command within 5 ms (loop fault 1); nothing was energised or recorded\n"), err
+    code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"), "--json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+@pytest.mark.req("SRS-216", "SRS-081", "SRS-071")
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_device_that_fails_during_the_session_ends_it_with_exit_3_and_the_row_kept(tmp_path, capsys,
+                                                                                 monkeypatch, json_flag):
+    from core.device import SimulatedDevice
+    from core.realtime import LoopNotResponding
+    lost = "rows from tick 500 were overwritten before they were read (the reader fell 6.5 s behind)"
+    seen = []
+
+    class RowsLost(SimulatedDevice):
+        calls = 0
+
+        def advance(self, max_rows, ticks_per_row):
+            RowsLost.calls += 1
+            if RowsLost.calls == 3:
+                raise LoopNotResponding(-22, lost)
+            return super().advance(max_rows, ticks_per_row)
+
+        def enable_output(self, on):
+            seen.append(on)
+            super().enable_output(on)
+
+    monkeypatch.setattr(cli, "SimulatedDevice", RowsLost)
+    code, out, err = run(capsys, *_session(tmp_path, "--now", _at(1), *json_flag))
+    assert code == 3, err
+    message = (f"the device failed during session 1: {lost}; the output was switched off; the session stays "
+               "recorded as interrupted")
+    assert err.endswith(f"ionto: error: {message}\n") and "Traceback" not in err, err
+    assert seen[0] is True and seen[-1] is False          # enabled for the ramp, off at the end
+    if json_flag:
+        summary = json.loads(out)
+        assert (summary["outcome"], summary["fault"], summary["reason"]) == ("fault", "device_error", message)
+    else:
+        assert out == ""
+    code, out, _ = run(capsys, "history", "--db", str(tmp_path / "h.sqlite"), "--json")
+    (row,) = json.loads(out)
+    assert row["outcome"] == "interrupted"                  # kept, never lost (SRS-071)
 
 
 # ---- the survivors of the full cli run of 2026-12-02 (all ten shares, 1534 mutants) ----

@@ -108,10 +108,14 @@ def test_an_enable_carries_a_kick_only_when_on_and_the_supervisor_is_not_stalled
 
 @pytest.mark.req("SRS-216", "SRS-015")
 def test_a_kick_the_loop_does_not_take_is_lost_without_an_error(dev):
+    posted = []
+
     def never_applied(ops, checklist=None, **fields):
+        posted.append(ops)
         raise LoopNotResponding(lib.RT_ERR_STATE, "not applied")
     dev._post = never_applied
     dev.kick_watchdog()                 # the watchdog errs safe: it trips
+    assert posted == [lib.RT_OP_KICK]   # the kick was sent
 
 
 @pytest.mark.req("SRS-216")
@@ -374,6 +378,8 @@ def test_a_load_event_in_range_reaches_the_board_in_its_units(dev, monkeypatch, 
 def test_advance_kicks_at_each_poll_unless_the_supervisor_is_stalled_or_the_loop_faulted(dev, monkeypatch):
     monkeypatch.setattr(realtime, "lib", Lib(lib, rt_rows=Rows([(lib.REG_OK, []), (lib.REG_OK, []),
                                                                 (lib.REG_OK, [0])])))
+    ticking = ffi.new("rt_status_t *")   # a loop without a fault, whatever the machine did to the real one
+    dev.status = lambda: ticking
     kicks = []
     dev._kick = lambda: kicks.append(1)
     dev.advance(1, 100)
