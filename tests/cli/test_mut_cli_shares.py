@@ -1010,3 +1010,31 @@ def test_the_year_of_birth_note_is_left_out_for_a_profile_with_one(tmp_path, cap
     code, _, err = run(capsys, *_session(tmp_path, "--user", "ann", "--now", _at(3)))
     assert code == 4, err
     assert "no year of birth" not in err      # ann's age is checked from her year
+
+
+@pytest.mark.req("SRS-216")
+def test_a_runner_session_runs_on_the_runner_and_stops_it_at_the_end(tmp_path, capsys, monkeypatch):
+    from core.device import SimulatedDevice
+    made = []
+
+    class Runner(SimulatedDevice):
+        """The runner's place in the session, on the simulated rig (no wall-clock loop)."""
+
+        def __init__(self, seed, warn):
+            super().__init__(seed=seed)
+            self.batches, self.closed = 0, 0
+            made.append(self)
+
+        def advance(self, max_rows, ticks_per_row):
+            self.batches += 1
+            return super().advance(max_rows, ticks_per_row)
+
+        def close(self):
+            self.closed += 1
+
+    monkeypatch.setattr(cli, "RealtimeDevice", Runner)
+    code, out, err = run(capsys, *_session(tmp_path, "--realtime", "--runner", "--json"))
+    assert code == 4, err                                    # stopped at 1 s by the scenario
+    (runner,) = made
+    assert runner.batches > 0 and runner.closed >= 1          # the session ran on it, then stopped it
+    assert json.loads(out)["max_current_mA"] > 0
