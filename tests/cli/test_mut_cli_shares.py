@@ -1020,7 +1020,7 @@ def test_a_runner_session_runs_on_the_runner_and_stops_it_at_the_end(tmp_path, c
     class Runner(SimulatedDevice):
         """The runner's place in the session, on the simulated rig (no wall-clock loop)."""
 
-        def __init__(self, seed, warn):
+        def __init__(self, seed=0, warn=None):   # RealtimeDevice's defaults
             super().__init__(seed=seed)
             self.batches, self.closed = 0, 0
             made.append(self)

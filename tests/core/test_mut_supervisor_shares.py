@@ -358,3 +358,24 @@ def test_an_excess_plus_fall_equal_to_half_the_bound_is_no_cut_yet():
     sup._excess_s = 0.1251
     sup._density(row(load_estimate_ohms=4000.0, measured_current_ma=3.0, reference_ma=2.5))
     assert sup.density_cuts == 1
+
+
+# ---- a second begin() on one Supervisor (SRS-310), fast: the mutants of begin() ----
+@pytest.mark.req("SRS-310")
+def test_a_second_begin_is_refused_word_for_word_before_any_command():
+    from core.supervisor import Supervisor
+    from tests.core._session_kit import PASSED_CHECKLIST, CallSpy, settings
+    device = CallSpy()
+    sup = Supervisor(device, settings(start_polarity="reversed"), checklist=PASSED_CHECKLIST)
+    device.sup = sup
+    sup.begin()
+    calls, state, tick = list(device.calls), sup.state, sup.tick
+    assert ("set_polarity", "idle") in calls and ("arm", "checklist") in calls and state == "ramp"
+    for _ in range(2):                                  # refused each time, the flag stays set
+        with pytest.raises(ValueError) as info:
+            sup.begin()
+        assert str(info.value) == (
+            "session: this Supervisor has run its session (its answers armed the loop once and its result "
+            "is kept); a new session needs a new Supervisor with its own checklist record; nothing was "
+            "energised")
+    assert (device.calls, sup.state, sup.tick) == (calls, state, tick)   # nothing sent, nothing moved
