@@ -329,25 +329,50 @@ static void tick_once(void)
     publish_status(results);
 }
 
-static void *loop_thread(void *arg)
+int32_t rt_schedule_start(rt_schedule_t *sched, int64_t now_ns)
 {
-    int64_t deadline = mono_ns() + RT_PERIOD_NS;
-    int32_t first_wake = 1;
-    (void)arg;
-    while (__atomic_load_n(&g_running, __ATOMIC_ACQUIRE) != 0) {
-        int64_t now;
-        int64_t late;
-        sleep_until(deadline);
-        now = mono_ns();
-        if (first_wake != 0) {
+    int32_t status = REG_OK;
+    if (sched == NULL) {
+        status = REG_ERR_NULL;
+    } else {
+        sched->deadline_ns = now_ns + RT_PERIOD_NS;
+        sched->started = 0;
+    }
+    return status;
+}
+
+int32_t rt_schedule_wake(rt_schedule_t *sched, int64_t now_ns, int64_t *late_ns)
+{
+    int32_t status = REG_OK;
+    if ((sched == NULL) || (late_ns == NULL)) {
+        status = REG_ERR_NULL;
+    } else {
+        if (sched->started == 0) {
             /* SRS-214: the schedule starts at the first tick. Before it no tick
              * has run (reg_init: output off) and no drive is held, so the
              * thread's start-up latency is no late tick (a loaded machine took
              * over 0.8 ms to first schedule it: 11 of 30 starts failed) */
-            deadline = now;
-            first_wake = 0;
+            sched->deadline_ns = now_ns;
+            sched->started = 1;
         }
-        late = now - deadline;
+        *late_ns = now_ns - sched->deadline_ns;
+        /* SRS-211: from the deadline, not from now_ns */
+        sched->deadline_ns += RT_PERIOD_NS;
+    }
+    return status;
+}
+
+static void *loop_thread(void *arg)
+{
+    rt_schedule_t sched;
+    (void)arg;
+    (void)rt_schedule_start(&sched, mono_ns());
+    while (__atomic_load_n(&g_running, __ATOMIC_ACQUIRE) != 0) {
+        int64_t now;
+        int64_t late = 0;
+        sleep_until(sched.deadline_ns);
+        now = mono_ns();
+        (void)rt_schedule_wake(&sched, now, &late);
         record_latency(late, g_hist, &g_max_late_ns, &g_misses);
         __atomic_fetch_add(&g_wakeups, 1u, __ATOMIC_RELAXED);
         if (late > RT_LATE_FAULT_NS) {
@@ -367,7 +392,6 @@ static void *loop_thread(void *arg)
             }
         }
         __atomic_store_n(&g_cpu_ns, thread_cpu_ns(), __ATOMIC_RELAXED);
-        deadline += RT_PERIOD_NS;
     }
     return NULL;
 }

@@ -144,6 +144,21 @@ typedef struct {
     uint64_t hist[RT_HIST_BINS];
 } rt_stats_t;
 
+/* SRS-211: the loop's schedule of absolute deadlines, one step per wake-up.
+ * rt_schedule_wake takes the clock read on waking from the sleep to
+ * deadline_ns, gives that wake-up's lateness and moves the deadline one
+ * period on from the deadline, never from the wake-up: lateness does not
+ * accumulate, and the wake-ups keep the clock's count of periods. The first
+ * wake-up starts the schedule at its own time, lateness 0 (SRS-214: the
+ * thread's start-up latency is no late tick). */
+typedef struct {
+    int64_t deadline_ns;     /* the next wake-up's absolute CLOCK_MONOTONIC time */
+    int32_t started;         /* 0 until the first wake-up */
+} rt_schedule_t;
+
+int32_t rt_schedule_start(rt_schedule_t *sched, int64_t now_ns);
+int32_t rt_schedule_wake(rt_schedule_t *sched, int64_t now_ns, int64_t *late_ns);
+
 int32_t rt_start(const hal_t *hal, uint32_t options);
 int32_t rt_stop(void);
 int32_t rt_post(const rt_command_t *cmd, uint32_t *seq);
