@@ -45,7 +45,8 @@ def help_texts() -> dict[str, str]:
         os.environ.pop(name, None)
     os.environ["NO_COLOR"], os.environ["PYTHON_COLORS"] = "1", "0"
     try:
-        sys.path.insert(0, str(ROOT))
+        if str(ROOT) not in sys.path:   # once: the tests call this again and again
+            sys.path.insert(0, str(ROOT))
         from core import cli
         texts = {}
         for path in _commands(cli.build_parser()):
