@@ -71,6 +71,8 @@ FAST = [
     # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
     "tests/regulator/test_lift_tier_boundaries.py",
     "tests/regulator/test_restart_from_zero.py",
+    # SRS-025 (b) on the high boot bound, and after an anti-shock cut (s28), < 0.2 s
+    "tests/regulator/test_short_contact_boot_bound.py",
     # PR-065: a glitch on the first plain tick after the probe is no evidence (bare regulator, < 1 s)
     "tests/regulator/test_probe_glitch.py::test_a_glitch_after_the_probe_is_no_evidence",
     # the settled pair's plausibility (SRS-312, PR-075), ~20 s: after the short files above,
