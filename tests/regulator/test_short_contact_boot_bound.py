@@ -42,6 +42,16 @@ def _rise_mv(anchor_mv: int) -> int:
     return max(10, anchor_mv // 4)
 
 
+def _enabled_after_window(window_arg: int):
+    """A bare regulator armed, 1 mA at the fastest slew, enabled, its probe
+    window read (window() of test_lift_tier_boundaries.py)."""
+    reg = Regulator()
+    assert reg.raw_command(1000, SLEW_MAX_NA_PER_S) == lib.REG_OK
+    reg.arm(CLEAR)
+    assert reg.raw_enable(1) == lib.REG_OK
+    return reg, window(reg, window_arg)
+
+
 def _ramp_on(reg: Regulator, out, plant_ohms: int, setpoint_ua: int):
     """Plain ticks on a resistive plant (i = drive / R, 13 uA dither) until
     the setpoint reaches setpoint_ua."""
@@ -80,6 +90,18 @@ def _lift_drives(reg: Regulator, out) -> list[int]:
     return drives
 
 
+def _short_contact_then_lift(reg: Regulator, out, plant_ohms: int, boot_mv: int) -> tuple[int, int, int]:
+    """The ramp on to a setpoint of 80 uA (the boot bound boot_mv, no
+    evidence yet, the reference below its 1 mA target), a reading at the
+    noise then one above the setpoint, then a lift: (the anchor before, the
+    drive the reading above was taken at, the largest drive of the lift)."""
+    out = _ramp_on(reg, out, plant_ohms, 80)
+    assert reg._reg.boot_mv == boot_mv and reg._reg.evidence == 0
+    assert out.reference_ua < 1000
+    anchor_mv, risen_mv, out = _noise_then_above(reg, out)
+    return anchor_mv, risen_mv, max(_lift_drives(reg, out))
+
+
 @pytest.mark.req("SRS-025")
 def test_on_the_high_boot_bound_a_reading_above_the_setpoint_after_the_noise_raises_the_anchor():
     """Probe window 27 mV (3.7 kOhm: the 120 mV boot bound, above 1.3 kOhm),
@@ -91,18 +113,10 @@ def test_on_the_high_boot_bound_a_reading_above_the_setpoint_after_the_noise_rai
     follows the drive rises to it + max(10 mV, 1/4 of it), above both the
     earlier anchor's bound and the 120 mV boot bound."""
     plant_ohms = 2000
-    reg = Regulator()
-    assert reg.raw_command(1000, SLEW_MAX_NA_PER_S) == lib.REG_OK
-    reg.arm(CLEAR)
-    assert reg.raw_enable(1) == lib.REG_OK
-    out = window(reg, 2700)
-    out = _ramp_on(reg, out, plant_ohms, 80)
-    assert reg._reg.boot_mv == HIGH_BOOT_MV and reg._reg.evidence == 0
-    assert out.reference_ua < 1000
-    anchor_mv, risen_mv, out = _noise_then_above(reg, out)
-    drives = _lift_drives(reg, out)
-    assert max(drives) == risen_mv + _rise_mv(risen_mv)
-    assert max(drives) > max(anchor_mv + _rise_mv(anchor_mv), HIGH_BOOT_MV)
+    reg, out = _enabled_after_window(2700)
+    anchor_mv, risen_mv, lift_max_mv = _short_contact_then_lift(reg, out, plant_ohms, HIGH_BOOT_MV)
+    assert lift_max_mv == risen_mv + _rise_mv(risen_mv)
+    assert lift_max_mv > max(anchor_mv + _rise_mv(anchor_mv), HIGH_BOOT_MV)
 
 
 @pytest.mark.req("SRS-025")
@@ -117,21 +131,13 @@ def test_after_an_anti_shock_cut_the_load_is_known_low_whatever_the_window_read(
     the drive rises to that anchor + max(10 mV, 1/4 of it), not to the
     risen drive's."""
     plant_ohms = 1500
-    reg = Regulator()
-    assert reg.raw_command(1000, SLEW_MAX_NA_PER_S) == lib.REG_OK
-    reg.arm(CLEAR)
-    assert reg.raw_enable(1) == lib.REG_OK
-    out = window(reg, 1350)
+    reg, out = _enabled_after_window(1350)
     assert reg._reg.boot_mv == LOW_BOOT_MV
     out = _ramp_on(reg, out, plant_ohms, 100)
     out = tick(reg, 700, v_of(out))
     assert out.flags & lib.REG_FLAG_ANTISHOCK_CUT and out.reference_ua == 0
     for _ in range(HOLDOFF_TICKS):
         out = tick(reg, 0, 0)
-    out = _ramp_on(reg, out, plant_ohms, 80)
-    assert reg._reg.boot_mv == LOW_BOOT_MV and reg._reg.evidence == 0
-    assert out.reference_ua < 1000
-    anchor_mv, risen_mv, out = _noise_then_above(reg, out)
-    drives = _lift_drives(reg, out)
-    assert max(drives) == anchor_mv + _rise_mv(anchor_mv)
-    assert max(drives) < risen_mv + _rise_mv(risen_mv)
+    anchor_mv, risen_mv, lift_max_mv = _short_contact_then_lift(reg, out, plant_ohms, LOW_BOOT_MV)
+    assert lift_max_mv == anchor_mv + _rise_mv(anchor_mv)
+    assert lift_max_mv < risen_mv + _rise_mv(risen_mv)
