@@ -100,11 +100,13 @@ declare -A MODULE_MIN_SCORE=(
 # supervisor's test list alone took about 9 min before its first mutant
 # (docs/mutation-session.md); it runs with `make mutation-session` until a
 # cheaper test list exists. device and trace joined with their fast lists
-# (about 15 s per run, all shares). cli is not in the rotation: a 1-in-10
-# share took 8 to 12 min on the loaded machine (s23-mutcli), over the budget.
+# (about 15 s per run, all shares). cli joined on 2026-12-02 (s28): with its
+# fast list and the reviewed help copies a 1-in-10 share takes 1.5 to 3 min
+# (s27: every share; s28: share 7 in 165 s beside other work), within a slot
+# (it took 8 to 12 min at s23, before that list).
 # supervisor has its fast list now, but a 1-in-10 share took 3 to 10 min on the
 # loaded shared machine (171 to 613 s): over the ~4 min a rotation slot has.
-CI_ROTATION=(limits scenario history regulator device trace)
+CI_ROTATION=(limits scenario history regulator device trace cli)
 COMMITS=$(git rev-list --count HEAD 2>/dev/null || echo 0)
 if [ "${MUTATION_SET:-}" = session-rotate ]; then
     MUTATION_MODULE="${CI_ROTATION[$(( COMMITS % ${#CI_ROTATION[@]} ))]}"
