@@ -69,9 +69,10 @@ def pi_law(integ_q2: int, r_est_q: int, e_ua: int, last_mv: int) -> tuple[int, i
 class Rig:
     """A bare regulator whose readings the test chooses, kicked every tick."""
 
-    def __init__(self):
+    def __init__(self, target_ua: int = TARGET_UA, r_est_q: int = R_EST_Q):
+        self.r_est_q = r_est_q
         self.reg = Regulator()
-        assert self.reg.raw_command(TARGET_UA, lib.REG_SLEW_MAX_NA_PER_S) == lib.REG_OK
+        assert self.reg.raw_command(target_ua, lib.REG_SLEW_MAX_NA_PER_S) == lib.REG_OK
         self.reg.arm(CLEAR)
         assert self.reg.raw_enable(1) == lib.REG_OK
         self.state = self.reg._reg
@@ -98,14 +99,31 @@ class Rig:
             i_ua += DITHER_UA * (self.k % 2)
         return self.step(i_ua, out.drive_mv)
 
-    def error(self, e_ua: int, v_mv: int | None = None):
-        """One tick whose reading is the setpoint - e_ua, at 16 kOhm."""
+    def error(self, e_ua: int):
+        """One tick whose reading is the setpoint - e_ua; the voltage reading
+        the load whose estimate is r_est_q (v x 1024 / i = r_est_q, or
+        r_est_q + 1 below 1 mA: the estimate's filter step is 0)."""
         i_ua = self.state.setpoint_ua - e_ua
-        return self.step(i_ua, LOAD_OHMS * i_ua // 1000 if v_mv is None else v_mv)
+        return self.step(i_ua, -(-self.r_est_q * i_ua // 1024))
 
     @property
     def setpoint_ua(self) -> int:
         return self.state.setpoint_ua
+
+
+def land_estimate(rig: Rig, ohms: int, ticks: int = 400):
+    """Ticks on a resistive load whose voltage reading puts the load estimate
+    at exactly rig.r_est_q: from within 3 of it (where the filter's step
+    (r_inst - r) / 4 is 0) one reading r_inst = r + 4 x (r_est_q - r) puts
+    it there, and then r_inst = r_est_q keeps it."""
+    for _ in range(ticks):
+        i_ua = rig.out.drive_mv * 1000 // ohms + DITHER_UA * (rig.k % 2)
+        r = rig.state.r_est_q
+        x = r + 4 * (rig.r_est_q - r)
+        v_mv = -(-x * i_ua // 1024)
+        assert v_mv * 1024 // i_ua == x
+        rig.step(i_ua, v_mv)
+    assert rig.state.r_est_q == rig.r_est_q
 
 
 def at_16k() -> Rig:
@@ -115,17 +133,7 @@ def at_16k() -> Rig:
         rig.resistor(1000 + max(0, min(k - 1000, 8000)) * 15 // 8)
     assert rig.out.reference_ua == TARGET_UA and rig.setpoint_ua == TARGET_UA
     assert rig.state.evidence == 1 and rig.state.open_armed == 1      # no blind-rise bound (SRS-025)
-    for _ in range(400):
-        # the voltage reading 16 kOhm x the current: the estimate's filter
-        # goes to 2^14; from within 3 of it (its step (r_inst - r) / 4 is then
-        # 0) one reading puts it there exactly
-        i_ua = rig.out.drive_mv * 1000 // LOAD_OHMS + DITHER_UA * (rig.k % 2)
-        r = rig.state.r_est_q
-        x = r + 4 * (R_EST_Q - r)
-        v_mv = -(-x * i_ua // 1024)
-        assert v_mv * 1024 // i_ua == x
-        rig.step(i_ua, v_mv)
-    assert rig.state.r_est_q == R_EST_Q
+    land_estimate(rig, LOAD_OHMS)
     assert rig.state.integ_q2 % R_EST_Q == 0       # set back by the rise limit at the dither's steps
     assert 58_000 < rig.out.drive_mv < 59_900 and rig.state.hold_on == 0 and rig.state.saturated == 0
     return rig
@@ -137,8 +145,8 @@ def run(rig: Rig, errors: list[int]) -> tuple[list[int], list[int]]:
     integ_q2, last_mv = rig.state.integ_q2, rig.out.drive_mv
     predicted, drives = [], []
     for e in errors:
-        assert rig.state.r_est_q == R_EST_Q
-        integ_q2, mv = pi_law(integ_q2, R_EST_Q, e, last_mv)
+        assert rig.state.r_est_q == rig.r_est_q
+        integ_q2, mv = pi_law(integ_q2, rig.r_est_q, e, last_mv)
         predicted.append(mv)
         drives.append(rig.error(e).drive_mv)
         last_mv = mv
@@ -254,3 +262,43 @@ def test_compliance_limited_after_5_ms_at_60_v_with_the_current_1_ua_below_the_s
         assert flags.index(True) == lib.REG_COMPLIANCE_TICKS - 2 and all(flags[lib.REG_COMPLIANCE_TICKS - 2:])
     else:
         assert not any(flags)
+
+
+# ---- the integrator's lower clamp: CRP 0 -> 1 #2 (its read) and #10 (the set-back) --
+
+SMALL_R_EST_Q = 3413           # 3.333 kOhm: 231 x 133 x 3413 = 100 x 2^20 - 1
+
+
+@pytest.mark.req("SRS-022", "SRS-004")
+def test_integrator_set_back_below_zero_is_zero_to_the_last_2_20th_of_a_millivolt():
+    # a load estimate of 3413 (3.333 kOhm) at 2 mA; the current 500 uA above
+    # the setpoint (the anti-shock band's floor, SRS-007) lowers the drive to
+    # 60..107 mV; then a reading 1.2..1.5 mA below the setpoint asks a P term
+    # alone above what the rise limit allows (SRS-022): the drive rises 20 mV
+    # and the integrator is set back to drive - P < 0, clamped to 0. The next
+    # tick, 133 uA below the setpoint, integrates from 0: (Ki + Kp) x 133 uA
+    # x 3413 / 2^20 = 100 mV - 1/2^20 mV: a drive of 99 mV; from an
+    # integrator of 1/2^20 mV it would be 100 mV
+    assert (KP_NUM + KI_NUM) * 133 * SMALL_R_EST_Q == 100 * Q2_PER_MV - 1
+    rig = Rig(target_ua=2000, r_est_q=SMALL_R_EST_Q)
+    for k in range(6000):          # 1 kOhm for 0.1 s, then 1 -> 3.333 kOhm over 0.2 s
+        rig.resistor(1000 + max(0, min(k - 1000, 2000)) * 2333 // 2000)
+    assert rig.out.reference_ua == 2000 and rig.setpoint_ua == 2000
+    assert rig.state.evidence == 1 and rig.state.open_armed == 1      # no blind-rise bound (SRS-025)
+    land_estimate(rig, 3333)
+    assert 6000 < rig.out.drive_mv < 7000
+    # the falls: 500 uA above the setpoint, the last less, to 60..107 mV (law)
+    while rig.out.drive_mv > 107:
+        integ_q2, last_mv = rig.state.integ_q2, rig.out.drive_mv
+        e = next(e for e in range(-500, 0)
+                 if pi_law(integ_q2, SMALL_R_EST_Q, e, last_mv)[1] >= 60)
+        drives, predicted = run(rig, [e])
+        assert drives == predicted
+    last_mv = rig.out.drive_mv
+    assert rig.state.integ_q2 > 0
+    # the reading 1 500 uA below the setpoint (not below a quarter of it: no
+    # collapse, SRS-024): P = 26 x 1500 x 3413 / 2^20 = 126.9 mV > drive + 20 mV
+    drives, predicted = run(rig, [1500, 133, 133 - DITHER_UA, 133])
+    assert drives == predicted
+    assert drives[0] == last_mv + RISE_MV
+    assert drives[1] == 99
