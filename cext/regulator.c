@@ -518,8 +518,10 @@ static void update_setpoint(reg_state_t *reg, int32_t i_ua)
 /* 1 when a reading is that of a contact of a tick or two after a lift
  * (SRS-025 (b), PR-038): the first or second above the noise after one at
  * it, above a setpoint of REG_BLIND_SHORT_MIN_UA..REG_BLIND_START_MAX_UA, on
- * a load known low: the low boot bound, and the reference at its target or
- * the last sense window below REG_BLIND_LOW_LOAD_OHMS. Not while a ramp on
+ * a load known low: the low boot bound and either the reference at its
+ * target, the last sense window below REG_BLIND_LOW_LOAD_OHMS, or an
+ * anti-shock cut since that window (restart_from_zero sets low_load). Not
+ * while a ramp on
  * a load judged 1.3..2.5 kOhm rises: there (4 kOhm at 10 uF reads ~1.8
  * kOhm) the reference waits for such readings, and a 1 mA/s start ended
  * 31 ms late; nor at setpoints up to 55 uA, where every reading above the

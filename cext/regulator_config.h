@@ -271,8 +271,9 @@
  *   REG_BLIND_SHORT_RUN (2) readings above the noise after one at it, above
  *   a setpoint of more than REG_BLIND_SHORT_MIN_UA (55 uA) and below 120 uA,
  *   never raise the anchor, like readings above the setpoint from 120 uA,
- *   where the load is known low: the low boot bound, and the reference at
- *   its target or the last sense window below REG_BLIND_LOW_LOAD_OHMS (1.3
+ *   where the load is known low: the low boot bound and either the
+ *   reference at its target, an anti-shock cut since the last sense window
+ *   (s28, SRS-025 (b)), or that window below REG_BLIND_LOW_LOAD_OHMS (1.3
  *   kOhm; window estimates: 500 ohm 0.76..1.28 kOhm, 2.5 kOhm at 10 uF
  *   1.25..1.73 kOhm, 4..5 kOhm at 10 uF >= 1.68 kOhm). Narrower than the
  *   physics asks, on purpose: applied to every low boot bound (or with the

@@ -68,6 +68,9 @@ FAST = [
     "tests/regulator/test_mutation_kills.py",
     # exact-number tests of the SRS-024/025/130/131 detectors (the reviewed survivors' kills), < 1 s
     "tests/regulator/test_mut_kill_detectors.py",
+    # regulate()'s PI law at its exact edges (the compliance clamp, the rise limit's set-back,
+    # the integrator's lower clamp, the compliance flag at 1 uA), < 1 s (s28)
+    "tests/regulator/test_pi_compliance_edge.py",
     # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
     "tests/regulator/test_lift_tier_boundaries.py",
     "tests/regulator/test_restart_from_zero.py",
@@ -108,11 +111,15 @@ COPY = ["core", "cext", "tests/conftest.py", "tests/arming_kit.py", "tests/machi
         "hazard_analysis", "pyproject.toml"]
 
 
+KILLED = ("killed", "trapped", "timeout")   # the outcomes that detect a mutant
+
+
 def compile_flags() -> list[str]:
-    # -fsanitize=bounds, trapping (no runtime library): an index past a fixed
-    # array, which the tests cannot see (a write past cut_ticks onto words the
-    # same call then zeroes), ends the test process: the mutant is killed
-    return ["-std=c99", "-O1", "-fPIC", "-w", "-fsanitize=bounds", "-fsanitize-undefined-trap-on-error",
+    # -fsanitize=bounds-strict, trapping (no runtime library): an index past a
+    # fixed array (a struct's last member too), which the tests cannot see (a
+    # write past cut_ticks onto words the same call then zeroes), ends the test
+    # process by a signal: the mutant is killed, counted apart as "trapped"
+    return ["-std=c99", "-O1", "-fPIC", "-w", "-fsanitize=bounds-strict", "-fsanitize-undefined-trap-on-error",
             "-I", "cext", "-I", sysconfig.get_paths()["include"]]
 
 
@@ -194,7 +201,7 @@ class Worker:
             time.sleep(0.02)
         who = _last_line(seen)
         if os.WIFSIGNALED(status):
-            return "killed", who  # crashed: a sanitizer-free crash still detects the mutant
+            return "trapped", who  # a bounds trap or another crash: detected, told apart from a failed test
         rc = os.WEXITSTATUS(status)
         if rc == 0:
             return "survived", who
@@ -326,14 +333,14 @@ def main() -> int:
                     state, who = "survived", ""
                     if k in killers:
                         state, who = wk.run_tests([killers[k]], timeout_s)
-                        if state in ("killed", "timeout"):
+                        if state in KILLED:
                             cache_hits += 1
-                    if state not in ("killed", "timeout"):
+                    if state not in KILLED:
                         state, who = wk.run_tests(FAST, timeout_s)
                     if state == "survived" and args.deep:
                         state, who = wk.run_tests(SLOW, timeout_s)
                     out[k] = state
-                    if state in ("killed", "timeout") and who:
+                    if state in KILLED and who:
                         found[k] = who
                     if args.verbose:
                         print(f"  {state:9s} {k}  {who}", flush=True)
@@ -357,7 +364,8 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
 
     results.update(carried)
-    killed = sum(1 for s in results.values() if s in ("killed", "timeout"))
+    killed = sum(1 for s in results.values() if s in KILLED)
+    trapped = sum(1 for s in results.values() if s == "trapped")
     stillborn = sum(1 for s in results.values() if s == "stillborn")
     errors = {k: s for k, s in results.items() if s.startswith("error")}
     survived = sorted(k for k, s in results.items() if s == "survived")
@@ -374,7 +382,8 @@ def main() -> int:
         print(f"    {tag}: {m.path}:{m.line} {m.function} {m.operator} {m.original!r} -> {m.replacement!r}   [{k}]")
     for k, s in errors.items():
         print(f"    {s}: {k}")
-    print(f"c-mutation: {hits} of {killed} killed by their cached killer alone, the others by the selection")
+    print(f"c-mutation: {hits} of {killed} killed by their cached killer alone, the others by the selection; "
+          f"{trapped} of them by a crash (a bounds trap or another signal) rather than a failed assertion")
     if args.update_killers:
         kept = json.loads(KILLERS.read_text()).get("killers", {}) if KILLERS.exists() else {}
         kept = {k: t for k, t in kept.items() if k in by_mutant}   # a mutant that no longer exists
@@ -389,7 +398,7 @@ def main() -> int:
     pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.json).write_text(json.dumps({
         "tool": "scripts/c_mutation.py", "sources": [*SOURCES, CONFIG], "total": len(ms),
-        "killed": killed, "judged": judged, "score_percent": round(score, 2),
+        "killed": killed, "trapped": trapped, "judged": judged, "score_percent": round(score, 2),
         "equivalent": len(skipped) + len(equivalent_run), "stillborn": stillborn,
         "known_survivors": known, "new_survivors": new, "errors": sorted(errors),
         "threshold_percent": args.min_score, "share": args.share, "deep": args.deep,

@@ -133,9 +133,12 @@ def test_after_an_anti_shock_cut_the_load_is_known_low_whatever_the_window_read(
     plant_ohms = 1500
     reg, out = _enabled_after_window(1350)
     assert reg._reg.boot_mv == LOW_BOOT_MV
+    assert reg._reg.low_load == 0                        # the window: not low (1.5 kOhm > 1.3 kOhm)
     out = _ramp_on(reg, out, plant_ohms, 100)
+    assert reg._reg.low_load == 0
     out = tick(reg, 700, v_of(out))
     assert out.flags & lib.REG_FLAG_ANTISHOCK_CUT and out.reference_ua == 0
+    assert reg._reg.low_load == 1                        # the cut: known low (SRS-025 (b))
     for _ in range(HOLDOFF_TICKS):
         out = tick(reg, 0, 0)
     anchor_mv, risen_mv, lift_max_mv = _short_contact_then_lift(reg, out, plant_ohms, LOW_BOOT_MV)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.traceability.conftest import SYNTH
 from traceability.check import run_check
 
 NEW_REQ = """
@@ -145,6 +146,31 @@ def test_skipped_test_is_no_evidence_for_a_safety_requirement(repo, capsys):
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     assert "SRS-013: field 'verification': implemented safety requirement has no passing test evidence" in out
+
+
+@pytest.mark.req("SRS-101")
+def test_a_skipped_test_of_a_verified_safety_requirement_is_named_in_a_warning(repo, capsys):
+    """The requirement is verified by its passing test, and the report says
+    which of its tests this run lacks, and why."""
+    src = repo.read(SYNTH)
+    line = src.count("\n") + 2
+    repo.write(SYNTH, src + '\n@pytest.mark.req("SRS-013")\ndef test_on_the_real_clock():\n    pass\n')
+    data = repo.results()
+    passing = next(t for t in data["tests"] if t["ids"] == ["SRS-013"])
+    assert passing["outcome"] == "passed"
+    skipped = dict(passing, nodeid=f"{SYNTH}::test_on_the_real_clock", line=line, outcome="skipped",
+                   message="Skipped: this machine woke the loop 4.2 ms late")
+    data["tests"].append(skipped)
+    repo.set_results(data)
+    rc, out = repo.run(capsys, "check")
+    assert rc == 0
+    assert (f"SRS-013: field 'verification': 1 of its 2 tests skipped in this run, its verification here "
+            f"rests on the others: {skipped['nodeid']} (Skipped: this machine woke the loop 4.2 ms late)") in out
+    assert run_check(repo.root).status["SRS-013"] == "verified"
+    passing["outcome"] = "skipped"             # none passing: the error, not this warning
+    repo.set_results(data)
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1 and "tests skipped in this run" not in out
 
 
 @pytest.mark.req("SRS-101")
