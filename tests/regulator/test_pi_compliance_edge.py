@@ -302,3 +302,46 @@ def test_integrator_set_back_below_zero_is_zero_to_the_last_2_20th_of_a_millivol
     assert drives == predicted
     assert drives[0] == last_mv + RISE_MV
     assert drives[1] == 99
+
+
+# ---- the setpoint's lower bound: CRP 0 -> 1 #1 ------------------------------------
+
+@pytest.mark.req("SRS-004")
+def test_a_zero_setpoint_regulates_toward_zero_current_after_a_run():
+    """Verifies the unit regulate() against its detailed design (docs/design/
+    regulator.md, cext/regulator.c:regulate: e = setpoint - i_ua, the PI law
+    of SRS-004) at a setpoint of 0, the bound of the setpoint's range.
+
+    After the run at 3.7 mA on 16 kOhm a target of 0 brings the reference
+    down at 5 mA/s; on the resistor the current reading falls to 0 (a drive
+    below 16 mV) and the drive rests there, the integrator held (e = 0),
+    above 0: a state a 0 setpoint gives exactly. From there
+    the test chooses the readings: 0 uA (e = 0: the integrator holds, P = 0,
+    the drive is the integrator's floor) and 1..3 uA (e < 0: the drive
+    falls by (Kp + Ki) x e x estimate). The load estimate is frozen below
+    REG_REST_MIN_CURRENT_UA (0.2 mA) near 15 kOhm (R_Q ~ 15 360), where 1 uA
+    of e is worth 231 x R_Q / 2^20 > 3 mV: regulated toward 1 uA instead of
+    0, the drive would rise by 3 mV or more on every tick that reads 0."""
+    rig = at_16k()
+    assert rig.reg.raw_command(0, lib.REG_SLEW_MAX_NA_PER_S) == lib.REG_OK
+    for _ in range(8000):                    # 3.7 mA at 0.5 uA per tick: 7 400 ticks
+        rig.resistor(LOAD_OHMS)
+    assert rig.out.reference_ua == 0 and rig.setpoint_ua == 0 and rig.state.hold_on == 0
+    assert rig.out.drive_mv * 1000 // LOAD_OHMS == 0 < rig.out.drive_mv      # the current reads 0
+    rig.r_est_q = rig.state.r_est_q          # frozen below 0.2 mA: run() checks it stays
+    assert lib.REG_REST_MIN_OHMS * 1024 // 1000 < rig.r_est_q <= R_EST_Q
+    integ_q2, last_mv = rig.state.integ_q2, rig.out.drive_mv
+    assert integ_q2 > 0
+    # 1 uA of e crosses whole mV of the drive: (Kp + Ki) x 1 uA x estimate >= 3 mV
+    assert (integ_q2 + (KP_NUM + KI_NUM) * rig.r_est_q) // Q2_PER_MV >= integ_q2 // Q2_PER_MV + 3
+    errors = [0, 0, -1, 0, 0, -3, -2, 0, 0, 0]      # readings 0, 0, 1, 0, 0, 3, 2, 0 ... uA
+    drives, predicted = run(rig, errors)
+    assert drives == predicted
+    assert drives[0] == drives[1] == integ_q2 // Q2_PER_MV == last_mv       # e = 0: held
+    # the falls, exactly: the integrator by Ki x e x estimate, the drive by that and P
+    fall_q2 = -1 * rig.r_est_q * KI_NUM
+    assert drives[2] == (integ_q2 + fall_q2 - 1 * rig.r_est_q * KP_NUM) // Q2_PER_MV < last_mv
+    assert drives[3] == (integ_q2 + fall_q2) // Q2_PER_MV
+    # no rise bound acts: no drive rises by 20 mV, or to the last evidence's drive
+    assert max(drives) <= last_mv < rig.state.anchor_mv
+    assert rig.setpoint_ua == 0 and rig.out.fault == FaultCode.NONE
