@@ -74,6 +74,8 @@ FAULT_NO_CURRENT = "no_current_with_contact"
 # pulsed (SRS-303): a batch's mean current above its duty's share of its
 # largest current: the stage runs a longer duty than the one commanded
 FAULT_PULSE_DUTY = "pulse_duty"
+# an open circuit held at compliance that the regulator did not report (SRS-315)
+FAULT_OPEN_UNREPORTED = "open_circuit_unreported"
 # The mean of a batch at most duty x its largest current: the stage sinks
 # nothing between the pulses and no pulse carries more than its peak. 5 %
 # above it (a duty 2.5 points long at 50 %) plus 0.05 mA (the sense level's
@@ -232,6 +234,13 @@ OPEN_LEVEL_V = 0.314
 OPEN_CHECK_MIN_MA = 0.2
 OPEN_CHECK_RATIO = 4
 OPEN_CHECK_S = 0.5
+# ... and beside it, where SRS-256 does not look (SRS-315, FM-REG-03): the drive
+# compliance limited with a reading at or below NOISE_BOUND_MA is an open
+# circuit held at 60 V (a load drawing no more at 60 V is above 1.2 MOhm). The
+# regulator's slowest lift tier reports a lift within 0.3 s (3000 readings,
+# REG_LIFT_FAINT_TICKS), so after OPEN_CHECK_S its detector has failed: the
+# output disconnect opens, not the regulator's own search.
+OPEN_AT_COMPLIANCE_STATES = frozenset({"ramp", "treat", "limited", "reverse_down", "ramp_down"})
 
 
 @dataclass(frozen=True)
@@ -516,6 +525,7 @@ class Supervisor:
         self._stall_saw_open = False          # a row of the stall's pause read the open level
         self._weak_current_tick: int | None = None   # last batch end reading above the noise bound
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
+        self._open_held_since_tick: int | None = None  # first batch end open at compliance (SRS-315)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -1061,6 +1071,8 @@ class Supervisor:
         elif last.contact_lost and state in ("ramp", "treat", "reverse_down"):
             self._send("contact_lost")
             return
+        if self._open_at_compliance(last):
+            return
         if state == "limited":
             self._count_limited_cuts(last)   # before anything else: never late (PR-062)
             if self._limited_contact_lost(last) or self._limited_stalled(last):
@@ -1268,6 +1280,32 @@ class Supervisor:
                         f"{last.reference_ma:.3f} mA for {OPEN_CHECK_S:.1f} s in {self.state}: "
                         "no current flows, contact search")
         self._pause_with_search()
+        return True
+
+    def _open_at_compliance(self, last) -> bool:
+        """The supervisor's check of an open circuit at compliance (SRS-315):
+        while the output drives (OPEN_AT_COMPLIANCE_STATES, enabled), the drive
+        compliance limited, no contact loss reported and a reading at or below
+        NOISE_BOUND_MA at every batch end for OPEN_CHECK_S, the regulator's
+        open-circuit detector has failed (FM-REG-03): the output disconnect
+        opens and the fault latches. The window restarts only when a batch end
+        breaks the condition. True if it did."""
+        held = (self.state in OPEN_AT_COMPLIANCE_STATES and last.compliance_limited
+                and not last.contact_lost and abs(last.measured_current_ma) <= NOISE_BOUND_MA
+                and last.output_enabled)
+        if not held:
+            self._open_held_since_tick = None
+            return False
+        if self._open_held_since_tick is None:
+            self._open_held_since_tick = self.tick
+        if self.tick - self._open_held_since_tick < round(OPEN_CHECK_S * self.tick_hz):
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s compliance limited with a reading of "
+                        f"{abs(last.measured_current_ma):.3f} mA and no contact loss reported for "
+                        f"{OPEN_CHECK_S:.1f} s in {self.state}: an open circuit the regulator did not "
+                        "report; output disconnected")
+        self._disconnect()
+        self._enter_fault(FAULT_OPEN_UNREPORTED)
         return True
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------

@@ -44,7 +44,7 @@ def _first(rows, state, after_s=0.0):
 def _row(**fields):
     base = dict(fault=0, contact_lost=False, antishock_cuts=0, reference_ma=10.0,
                 measured_current_ma=10.0, compliance_limited=False, load_estimate_ohms=math.inf,
-                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0)
+                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0, output_enabled=True)
     base.update(fields)
     return SimpleNamespace(**base)
 
@@ -259,7 +259,9 @@ def test_no_current_at_a_reference_pauses_after_the_open_check_time(reference_ma
 @pytest.mark.req("SRS-256")
 @pytest.mark.parametrize("fields", [
     {"measured_current_ma": 10.0 / OPEN_CHECK_RATIO},          # a quarter flows: not absent
-    {"compliance_limited": True, "measured_current_ma": 0.0},  # held by compliance, not open
+    # held by compliance, not open: a current flows, below a quarter of the reference
+    # (compliance with a reading at the noise is an open circuit: SRS-315)
+    {"compliance_limited": True, "measured_current_ma": 1.0},
     {"reference_ma": OPEN_CHECK_MIN_MA - 0.001, "measured_current_ma": 0.0},  # below the noise-safe level
 ])
 def test_the_open_check_leaves_a_flowing_or_compliance_held_current_alone(fields):

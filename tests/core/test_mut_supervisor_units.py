@@ -15,7 +15,7 @@ import pytest
 
 from core.device import SimulatedDevice
 from core.regulator import FaultCode, Polarity, RegulatorError
-from core.supervisor import Supervisor
+from core.supervisor import DENSITY_CHECK_S, Supervisor
 
 from tests.core._session_kit import PASSED_CHECKLIST, settings
 
@@ -406,6 +406,96 @@ def test_no_open_check_below_0_2_mA_at_a_quarter_compliance_limited_or_a_reporte
     low.tick = 50_000
     low._current_absent(row(reference_ma=0.2, measured_current_ma=0.0))
     assert low._absent_since_tick == 50_000
+
+
+# ---- the open circuit at compliance (SRS-315) ------------------------------------------
+
+OPEN_AT_COMPLIANCE = dict(compliance_limited=True, measured_current_ma=0.05, reference_ma=5.0)
+
+
+@pytest.mark.req("SRS-315")
+@pytest.mark.parametrize("state", ["ramp", "treat", "limited", "reverse_down", "ramp_down"])
+def test_an_open_circuit_at_compliance_for_half_a_second_opens_the_disconnect(state):
+    """At every batch end compliance limited, a reading of 0.05 mA (the noise
+    bound, either sign), no contact loss: 0.5 s after the first such batch
+    end (5000 ticks) the disconnect opens and the session ends in the fault
+    open_circuit_unreported; one tick earlier nothing happens."""
+    sup = sup_in(state, reverse_polarity=state == "reverse_down")
+    sup.tick = 300_000
+    assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is False
+    assert sup._open_held_since_tick == 300_000
+    sup.tick = 304_999
+    assert sup._open_at_compliance(row(**{**OPEN_AT_COMPLIANCE, "measured_current_ma": -0.05})) is False
+    assert sup.device.calls == [] and sup.state == state
+    sup.tick = 305_000
+    assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is True
+    assert sup.device.calls[0] == ("disconnect",)
+    assert sup.state == "fault" and sup.fault == "open_circuit_unreported"
+    assert any(f"compliance limited with a reading of 0.050 mA and no contact loss reported for 0.5 s in "
+               f"{state}: an open circuit the regulator did not report; output disconnected" in e
+               for e in sup.log)
+
+
+@pytest.mark.req("SRS-315")
+@pytest.mark.parametrize("kw", [dict(compliance_limited=False), dict(measured_current_ma=0.0501),
+                                dict(measured_current_ma=-0.0501), dict(contact_lost=True),
+                                dict(output_enabled=False)])
+def test_no_open_check_at_compliance_with_current_a_reported_loss_or_the_output_off(kw):
+    """Each condition alone broken: no fault, and the window restarts."""
+    sup = sup_in("treat")
+    sup._open_held_since_tick = 0
+    sup.tick = 900_000
+    assert sup._open_at_compliance(row(**{**OPEN_AT_COMPLIANCE, **kw})) is False
+    assert sup._open_held_since_tick is None and sup.state == "treat" and sup.device.calls == []
+
+
+@pytest.mark.req("SRS-315")
+@pytest.mark.parametrize("state", ["paused", "fault"])
+def test_no_open_check_at_compliance_where_the_output_does_not_drive(state):
+    sup = sup_in(state)
+    sup._open_held_since_tick = 0
+    sup.tick = 900_000
+    assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is False
+    assert sup._open_held_since_tick is None and sup.device.calls == []
+
+
+class DetectorBroken(Spy):
+    """The simulated device whose regulator never reports the open circuit
+    it holds at compliance: from the 2nd s of treat every batch ends
+    compliance limited with a reading of 0 and no contact loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.sup = None
+        self.first_open_tick = None
+
+    def advance(self, max_rows, ticks_per_row):
+        batch = super().advance(max_rows, ticks_per_row)
+        sup = self.sup
+        end_tick = sup.tick + batch.rows_run * ticks_per_row
+        if sup.state == "treat" and end_tick >= self.treat_from + 2 * HZ:
+            self.first_open_tick = self.first_open_tick or end_tick
+            batch.last = row(**{**OPEN_AT_COMPLIANCE, "measured_current_ma": 0.0}, target_ma=SET_MA)
+        elif sup.state == "ramp":
+            self.treat_from = end_tick
+        return batch
+
+
+@pytest.mark.req("SRS-315")
+def test_the_open_check_at_compliance_runs_on_every_batch_end_of_a_session():
+    """Wired into the session: the device above ends the session in
+    open_circuit_unreported, the disconnect opened at most 0.5 s plus one
+    batch of treat (DENSITY_CHECK_S) after the first such batch end."""
+    dev = DetectorBroken()
+    sup = Supervisor(dev, settings(current_ma=SET_MA, ramp_up_s=10.0, ramp_down_s=10.0),
+                     checklist=PASSED_CHECKLIST)
+    dev.sup = sup
+    result = sup.run()
+    assert result.outcome == "fault" and result.fault == "open_circuit_unreported"
+    assert ("disconnect",) in dev.calls
+    line = next(e for e in sup.log if "an open circuit the regulator did not report" in e)
+    fault_s = float(line.split("s ", 1)[0])
+    assert 0.5 <= fault_s - dev.first_open_tick / HZ <= 0.5 + DENSITY_CHECK_S
 
 
 # ---- the stall checks (SRS-254, SRS-257) ---------------------------------------------
