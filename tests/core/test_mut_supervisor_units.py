@@ -410,35 +410,36 @@ def test_no_open_check_below_0_2_mA_at_a_quarter_compliance_limited_or_a_reporte
 
 # ---- the open circuit at compliance (SRS-315) ------------------------------------------
 
-OPEN_AT_COMPLIANCE = dict(compliance_limited=True, measured_current_ma=0.05, reference_ma=5.0)
+OPEN_AT_COMPLIANCE = dict(compliance_limited=True, measured_current_ma=1.0, reference_ma=5.0)
 
 
 @pytest.mark.req("SRS-315")
 @pytest.mark.parametrize("state", ["ramp", "treat", "limited", "reverse_down", "ramp_down"])
 def test_an_open_circuit_at_compliance_for_half_a_second_opens_the_disconnect(state):
-    """At every batch end compliance limited, a reading of 0.05 mA (the noise
-    bound, either sign), no contact loss: 0.5 s after the first such batch
-    end (5000 ticks) the disconnect opens and the session ends in the fault
-    open_circuit_unreported; one tick earlier nothing happens."""
+    """At every batch end compliance limited, a reading of 1.0 mA (the bound:
+    60 kOhm at 60 V, either sign), no contact loss: 0.5 s after the first such
+    batch end (5000 ticks) the disconnect opens and the session ends in the
+    fault open_circuit_unreported; one tick earlier nothing happens."""
     sup = sup_in(state, reverse_polarity=state == "reverse_down")
     sup.tick = 300_000
     assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is False
     assert sup._open_held_since_tick == 300_000
     sup.tick = 304_999
-    assert sup._open_at_compliance(row(**{**OPEN_AT_COMPLIANCE, "measured_current_ma": -0.05})) is False
+    assert sup._open_at_compliance(row(**{**OPEN_AT_COMPLIANCE, "measured_current_ma": -1.0})) is False
     assert sup.device.calls == [] and sup.state == state
     sup.tick = 305_000
     assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is True
     assert sup.device.calls[0] == ("disconnect",)
     assert sup.state == "fault" and sup.fault == "open_circuit_unreported"
-    assert any(f"compliance limited with a reading of 0.050 mA and no contact loss reported for 0.5 s in "
-               f"{state}: an open circuit the regulator did not report; output disconnected" in e
+    assert any(f"compliance limited with a reading of 1.000 mA and no contact loss reported for 0.5 s in "
+               f"{state}: an open circuit (or a contact above 60 kOhm) the regulator did not report; "
+               "output disconnected" in e
                for e in sup.log)
 
 
 @pytest.mark.req("SRS-315")
-@pytest.mark.parametrize("kw", [dict(compliance_limited=False), dict(measured_current_ma=0.0501),
-                                dict(measured_current_ma=-0.0501), dict(contact_lost=True),
+@pytest.mark.parametrize("kw", [dict(compliance_limited=False), dict(measured_current_ma=1.0001),
+                                dict(measured_current_ma=-1.0001), dict(contact_lost=True),
                                 dict(output_enabled=False)])
 def test_no_open_check_at_compliance_with_current_a_reported_loss_or_the_output_off(kw):
     """Each condition alone broken: no fault, and the window restarts."""
@@ -457,6 +458,25 @@ def test_no_open_check_at_compliance_where_the_output_does_not_drive(state):
     sup.tick = 900_000
     assert sup._open_at_compliance(row(**OPEN_AT_COMPLIANCE)) is False
     assert sup._open_held_since_tick is None and sup.device.calls == []
+
+
+@pytest.mark.req("SRS-315")
+@pytest.mark.parametrize("polarity_reversed", [False, True])
+@pytest.mark.parametrize("state", ["ramp", "treat", "limited", "reverse_down", "ramp_down"])
+def test_every_batch_end_of_a_driving_state_runs_the_open_check(state, polarity_reversed):
+    """The check is wired into the translation of every batch end of each
+    driving state (either polarity: the reading's magnitude): the same batch
+    end twice, 0.5 s apart, opens the disconnect and ends in the fault."""
+    sup = sup_in(state, reverse_polarity=state == "reverse_down")
+    last = row(**{**OPEN_AT_COMPLIANCE, "measured_current_ma": -0.5 if polarity_reversed else 0.5,
+                  "target_ma": sup.plan.current_ma, "reference_ma": 1.0})   # a ramp not yet complete
+    sup.tick += 100                     # a row into the state: no ramp or fall bound near
+    sup._translate(last)
+    assert sup.state == state
+    sup.tick += 5_000
+    sup._translate(last)
+    assert sup.state == "fault" and sup.fault == "open_circuit_unreported"
+    assert ("disconnect",) in sup.device.calls
 
 
 class DetectorBroken(Spy):
@@ -493,7 +513,7 @@ def test_the_open_check_at_compliance_runs_on_every_batch_end_of_a_session():
     result = sup.run()
     assert result.outcome == "fault" and result.fault == "open_circuit_unreported"
     assert ("disconnect",) in dev.calls
-    line = next(e for e in sup.log if "an open circuit the regulator did not report" in e)
+    line = next(e for e in sup.log if "the regulator did not report; output disconnected" in e)
     fault_s = float(line.split("s ", 1)[0])
     assert 0.5 <= fault_s - dev.first_open_tick / HZ <= 0.5 + DENSITY_CHECK_S
 
