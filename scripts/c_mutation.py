@@ -71,6 +71,8 @@ FAST = [
     # regulate()'s PI law at its exact edges (the compliance clamp, the rise limit's set-back,
     # the integrator's lower clamp, the compliance flag at 1 uA), < 1 s (s28)
     "tests/regulator/test_pi_compliance_edge.py",
+    # the full run's survivors of s28 (a reused struct's short count, the pulsed counts at init), < 1 s
+    "tests/regulator/test_mut_full_run.py",
     # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
     "tests/regulator/test_lift_tier_boundaries.py",
     "tests/regulator/test_restart_from_zero.py",
