@@ -44,22 +44,22 @@ def _run(device, realtime: bool, stop_at_s: float = STOP_AT_S, current_ma: float
     return sup.run(), rows.rows, sup
 
 
+# Known gap (issue 13 report): the supervisor checks the first row after a
+# ramp-down command as if the command had applied at the row boundary; on the
+# runner it lands 1-2 ms later (p50 12-19 ticks), so during a fast ramp the
+# reference may still rise in that row and the supervisor latches
+# output_table_violation ("reference rose"). A session that shows exactly this
+# is an expected failure (xfail, imperative); one that agrees passes (CI at
+# 02e22d2 saw both sessions agree, which the former strict marker failed).
+KNOWN_GAP = ("output_table_violation", "reference rose")
+
+
 @pytest.mark.req("SRS-216")
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 13 report): the supervisor checks the first row after a "
-    "ramp-down command as if the command had applied at the row boundary; on the "
-    "runner it lands 1-2 ms later (p50 12-19 ticks here), so during a fast ramp the "
-    "reference still rises in that row and the supervisor latches "
-    "output_table_violation. Needs a hook in core/supervisor.py (not ours to edit)."))
 def test_a_realtime_session_stopped_in_the_ramp_agrees_with_the_simulated_run():
     _agree(STOP_AT_S, CURRENT_MA)
 
 
 @pytest.mark.req("SRS-216")
-@pytest.mark.xfail(strict=False, reason=(
-    "known gap, issue 13 open: on a loaded machine without PREEMPT_RT the runner's late ticks and the "
-    "1-2 ms command delay can end the real-time session in a fault where the simulated run is stopped "
-    "(seen in CI at 0e76b3e: outcome 'fault' against 'stopped'); it passes or skips on a quiet machine"))
 def test_a_realtime_session_stopped_in_treat_agrees_with_the_simulated_run():
     """Stopped just after the ramp (2 mA, 10 s ramps): a ~21 s session."""
     _agree(10.5, 2.0)
@@ -80,6 +80,15 @@ def _agree(stop_at_s: float, current_ma: float) -> None:
         assert rt.fault is not None
         pytest.skip(f"this machine woke the loop {stats.max_late_ns / 1e6:.2f} ms late, beyond the "
                     f"{lib.RT_LATE_FAULT_NS / 1e6:g} ms bound (SRS-214): the session ended in {rt.fault}")
+    if rt.fault in ("loop_stalled", "clock_drift"):
+        # the supervisor's own timing checks (SRS-091) ended it: the output went off; the
+        # agreement cannot be judged on a machine that late either
+        pytest.skip(f"the supervisor's timing check ended the real-time session in {rt.fault} "
+                    "(a machine without PREEMPT_RT, loaded)")
+    fault, symptom = KNOWN_GAP
+    if rt.fault == fault and any(symptom in e for e in rt_sup.log):
+        pytest.xfail("known gap (issue 13): the command landed on the runner after the row boundary and "
+                     f"the supervisor's table check saw the reference rise: {rt.fault}")
     assert rt.outcome == sim.outcome and rt.fault is None and rt.end_reason == sim.end_reason
     assert rt.states == sim.states
     assert abs(rt_sup.elapsed_s - sim_sup.elapsed_s) <= LENGTH_TOL_S
