@@ -244,7 +244,6 @@ OPEN_CHECK_S = 0.5
 # REG_LIFT_FAINT_TICKS), so after OPEN_CHECK_S its detector has failed: the
 # output disconnect opens, not the regulator's own search.
 OPEN_AT_COMPLIANCE_MAX_MA = 1.0
-OPEN_AT_COMPLIANCE_STATES = frozenset({"ramp", "treat", "limited", "reverse_down", "ramp_down"})
 
 
 @dataclass(frozen=True)
@@ -1288,13 +1287,14 @@ class Supervisor:
 
     def _open_at_compliance(self, last) -> bool:
         """The supervisor's check of an open circuit at compliance (SRS-315):
-        while the output drives (OPEN_AT_COMPLIANCE_STATES, enabled), the drive
+        while the output drives (the state's output permission is not OFF, the
+        output enabled), the drive
         compliance limited, no contact loss reported and a reading at or below
         OPEN_AT_COMPLIANCE_MAX_MA at every batch end for OPEN_CHECK_S, the regulator's
         open-circuit detector has failed (FM-REG-03): the output disconnect
         opens and the fault latches. The window restarts only when a batch end
         breaks the condition. True if it did."""
-        held = (self.state in OPEN_AT_COMPLIANCE_STATES and last.compliance_limited
+        held = (self.machine.output_permission is not OutputPermission.OFF and last.compliance_limited
                 and not last.contact_lost and abs(last.measured_current_ma) <= OPEN_AT_COMPLIANCE_MAX_MA
                 and last.output_enabled)
         if not held:

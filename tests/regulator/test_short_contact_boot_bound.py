@@ -29,7 +29,8 @@ import pytest
 
 from core.regulator import Regulator
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
-from test_lift_tier_boundaries import MEAN_Q, SLEW_MAX_NA_PER_S, TIERS_UA_READINGS, tick, v_of, window
+from test_lift_tier_boundaries import MEAN_Q, SLEW_MAX_NA_PER_S, TIERS_UA_READINGS, window
+from _regulator_kit import tick, v_of
 from tests.arming_kit import CLEAR
 
 HIGH_BOOT_MV = 120                 # REG_BLIND_RISE_BOOT_MV: the load above 2.5 kOhm
