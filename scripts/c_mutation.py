@@ -247,6 +247,20 @@ def load_killers(worker: "Worker", timeout_s: float) -> dict[str, str]:
     return {k: t for k, t in cached.items() if t in usable}
 
 
+SIBLING_TRIES = 3
+
+
+def sibling_killers(key: str, killers: dict[str, str]) -> list[str]:
+    """The cached killers of the other mutants of `key`'s function (path:function:),
+    most frequent first, at most SIBLING_TRIES."""
+    prefix = ":".join(key.split(":")[:2]) + ":"
+    counts: dict[str, int] = {}
+    for k, test in killers.items():
+        if k.startswith(prefix) and k != key:
+            counts[test] = counts.get(test, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t))[:SIBLING_TRIES]
+
+
 def in_share(key: str, share: int) -> bool:
     """A stable 1-in-share sample: the same mutants every run, whatever else changed."""
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % max(1, share) == 0
@@ -295,6 +309,7 @@ def main() -> int:
     results: dict[str, str] = {}
     new_killers: dict[str, str] = {}
     hits = 0
+    sibling_total = 0
     try:
         jobs = max(1, args.jobs)
         workers = [Worker(n, base) for n in range(jobs)]
@@ -325,6 +340,7 @@ def main() -> int:
                 out: dict[str, str] = {}
                 found: dict[str, str] = {}
                 cache_hits = 0
+                sibling_hits = 0
                 for k, m in todo[n::jobs]:
                     # the mutated file, every other one restored to its original
                     files = dict(texts)
@@ -337,6 +353,15 @@ def main() -> int:
                         state, who = wk.run_tests([killers[k]], timeout_s)
                         if state in KILLED:
                             cache_hits += 1
+                    else:
+                        # no killer of its own: first the tests that killed other
+                        # mutants of the same function (cheap; the verdict is the
+                        # same, a failing test, whichever test finds it)
+                        for test in sibling_killers(k, killers):
+                            state, who = wk.run_tests([test], timeout_s)
+                            if state in KILLED:
+                                sibling_hits += 1
+                                break
                     if state not in KILLED:
                         state, who = wk.run_tests(FAST, timeout_s)
                     if state == "survived" and args.deep:
@@ -346,7 +371,8 @@ def main() -> int:
                         found[k] = who
                     if args.verbose:
                         print(f"  {state:9s} {k}  {who}", flush=True)
-                os.write(wfd, json.dumps({"out": out, "killers": found, "hits": cache_hits}).encode())
+                os.write(wfd, json.dumps({"out": out, "killers": found, "hits": cache_hits,
+                                            "sibling_hits": sibling_hits}).encode())
                 os._exit(0)
             os.close(wfd)
             pipes.append((pid, r))
@@ -362,6 +388,7 @@ def main() -> int:
             results.update(part.get("out", {}))
             new_killers.update(part.get("killers", {}))
             hits += part.get("hits", 0)
+            sibling_total += part.get("sibling_hits", 0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -384,7 +411,8 @@ def main() -> int:
         print(f"    {tag}: {m.path}:{m.line} {m.function} {m.operator} {m.original!r} -> {m.replacement!r}   [{k}]")
     for k, s in errors.items():
         print(f"    {s}: {k}")
-    print(f"c-mutation: {hits} of {killed} killed by their cached killer alone, the others by the selection; "
+    print(f"c-mutation: {hits} of {killed} killed by their cached killer alone, {sibling_total} by a cached killer "
+          f"of another mutant of the same function, the others by the selection; "
           f"{trapped} of them by a crash (a bounds trap or another signal) rather than a failed assertion")
     if args.update_killers:
         kept = json.loads(KILLERS.read_text()).get("killers", {}) if KILLERS.exists() else {}
