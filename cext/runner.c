@@ -39,7 +39,7 @@
 #if RT_OPS_ALL != ((1u << RT_OP_COUNT) - 1u)
 #error "runner.c: RT_OPS_ALL does not match RT_OP_COUNT"
 #endif
-#define REC_WORDS 14
+#define REC_WORDS 15
 /* the 64-bit tick count in two int32 words */
 #define TICK_SPLIT INT64_C(2147483648)
 
@@ -299,6 +299,7 @@ static void publish_record(int32_t patient_ua, int32_t voltage_mv, uint32_t even
     w[11] = (int32_t)g_out.flags;
     w[12] = (int32_t)events;
     w[13] = g_out.load_ohms;
+    w[14] = (int32_t)g_cmd_applied; /* the command this tick ran under (SRS-316) */
     __atomic_store_n(&g_stamp[slot], (int64_t)-1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (i = 0; i < REC_WORDS; i++) {
@@ -658,6 +659,7 @@ static void fill_rt_row(rt_row_t *row, const int32_t *w, uint32_t ticks)
     row->flags = (uint32_t)w[11];
     row->load_estimate_ohms = (double)w[13];
     row->load_ohms = 0.0;
+    row->applied_seq = (uint32_t)w[14];
 }
 
 /* Complete rows of ticks [from_tick, ...) that the loop has run, at most

@@ -122,6 +122,7 @@ typedef struct {
     int32_t antishock_cuts;
     uint32_t flags;
     uint32_t events;         /* SIM_EVENT_* bits (same values) within the row */
+    uint32_t applied_seq;    /* the last mailbox command applied by the row's last tick (SRS-316) */
 } rt_row_t;
 
 typedef struct {

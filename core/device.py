@@ -35,6 +35,13 @@ class Readings(Protocol):
       in, never computed from the rows run (SRS-091).
     - charge_mas and max_current_ma cover every tick of the batch: the
       session's delivered charge and its bound are summed from them (SRS-090).
+    - A device whose commands land in a running loop (RealtimeDevice) also
+      sets `before_decision` (the last row ran before its latest command,
+      other than a lone kick, was applied) and, in the batch where that
+      command was applied, `decision_reference_ma` (the reference after the
+      tick that applied it); the output-table check waits for the rows after
+      the command and judges a fall from that reference (SRS-316). A device
+      whose commands apply before its next row leaves them False and None.
     """
 
     rows_run: int           # rows actually run (fewer when an event ended the batch)

@@ -80,6 +80,10 @@ class RealtimeDevice:
         self._first_applied: int | None = None
         self._ticks_read: int | None = None   # the last loop_ticks read before the first rows
         self._started = False
+        # SRS-316: the sequence of the last post that changed what the loop does
+        # (every op but a lone kick), and whether its first row is still to come
+        self._decision_seq: int | None = None
+        self._decision_unseen = False
         status = lib.rt_start(self._hal, lib.RT_OPT_REALTIME if realtime_priority else 0)
         if status != lib.REG_OK:
             raise RegulatorError(status, f"the real-time runner did not start (status {status})")
@@ -165,6 +169,9 @@ class RealtimeDevice:
             if status != lib.REG_OK:
                 raise CommandRejected(status, f"ops={ops!r} is out of range")
             seq = self._seq[0]
+            if ops != lib.RT_OP_KICK:
+                self._decision_seq = int(seq)
+                self._decision_unseen = True
             end = time.monotonic() + ACK_TIMEOUT_S
             while True:
                 st = self.status()
@@ -311,11 +318,38 @@ class RealtimeDevice:
             # next command lands close to the row boundary it decided at
             due_s = (self._next_tick + max_rows * ticks_per_row - int(st.loop_ticks)) / self.tick_hz
             time.sleep(min(_POLL_S, max(_FINE_POLL_S, due_s)))
+        from_tick = self._next_tick
         # the loop's own tick number at the end of these rows (the records are
         # stamped by the tick): what the supervisor's liveness check compares
         self._next_tick = int(b.next_tick)
-        return RowBatch(rows, b.rows_run, b.events, b.charge_uas / 1000, b.max_current_ua / 1000,
-                        ticks_per_row, self._next_tick)
+        batch = RowBatch(rows, b.rows_run, b.events, b.charge_uas / 1000, b.max_current_ua / 1000,
+                         ticks_per_row, self._next_tick)
+        self._mark_decision(batch, rows, from_tick, ticks_per_row)
+        return batch
+
+    def _mark_decision(self, batch: RowBatch, rows, from_tick: int, tpr: int) -> None:
+        """SRS-316: a command lands at the start of the tick after its post, so
+        the rows the supervisor reads after a decision may still have run
+        under the command before it. The batch says whether its last row ran
+        before the latest decision was applied, and, in the batch where it was
+        applied, the reference at the tick that applied it."""
+        if self._decision_seq is None:
+            return
+        n = int(batch.rows_run)
+        if _seq_before(int(rows[n - 1].applied_seq), self._decision_seq):
+            batch.before_decision = True
+            return
+        if not self._decision_unseen:
+            return
+        self._decision_unseen = False
+        first = next(i for i in range(n) if not _seq_before(int(rows[i].applied_seq), self._decision_seq))
+        ticks = ffi.new("rt_row_t[]", tpr)
+        one = ffi.new("rt_batch_t *")
+        start = from_tick + first * tpr
+        if lib.rt_rows(start, 1, tpr, 0, ticks, one) != lib.REG_OK or one.rows_run != tpr:
+            return   # records overwritten: no reference at the decision, the batch is judged as a whole
+        k = next(i for i in range(tpr) if not _seq_before(int(ticks[i].applied_seq), self._decision_seq))
+        batch.decision_reference_ma = ticks[k].reference_ua / 1000
 
     def _stalled_batch(self, rows, b, tpr: int, max_rows: int, elapsed: float) -> RowBatch:
         # the loop stopped: the rows the wall time covers, the last known
@@ -403,6 +437,11 @@ class RealtimeDevice:
         status = results[_RESULT_INDEX[op]]
         if status != lib.REG_OK:
             raise RegulatorError(status, f"the regulator refused the command (status {status})")
+
+
+def _seq_before(seq: int, decision: int) -> bool:
+    """The mailbox sequence `seq` is older than `decision` (32-bit, wrapping)."""
+    return ((seq - decision) & 0xFFFFFFFF) >= 0x80000000
 
 
 def _warn(text: str) -> None:

@@ -491,6 +491,9 @@ class Supervisor:
         # a ramp-down (from at most the set current) ends within its set time
         # plus the same margin (SRS-255)
         self.fall_limit_ticks = round((plan.ramp_down_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
+        # SRS-316: how long a table check may wait for the rows of a command
+        # that landed late: the lag the liveness check allows (SRS-091)
+        self.table_defer_max_ticks = round(_LIMITS.clock_drift_max_ms * self.tick_hz / 1000)
         self._fall_start_tick = 0
         # session bounds (SRS-090, spec/limits.yaml)
         reversal = 1 if plan.reverse_polarity else 0
@@ -529,6 +532,7 @@ class Supervisor:
         self._weak_current_tick: int | None = None   # last batch end reading above the noise bound
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         self._open_held_since_tick: int | None = None  # first batch end open at compliance (SRS-315)
+        self._table_deferred_ticks = 0        # rows left to the next table check (SRS-316)
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -891,7 +895,7 @@ class Supervisor:
             self._note_open_rows(batch)
         if self._duty is not None and self._duty_exceeded(state, batch, batch.rows_run * tpr):
             return
-        violation = self._check_table(state, batch, ref_before)
+        violation = self._judge_table(state, batch, ref_before)
         if violation:
             self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
             self._enter_fault(FAULT_TABLE_VIOLATION)
@@ -1034,6 +1038,24 @@ class Supervisor:
         if self.state == "ramp" and self.tick - self._ramp_start_tick >= self.slew_fast_ticks:
             return self.slew_up_late
         return self.slew_up
+
+    def _judge_table(self, state: str, batch, ref_before: float) -> str | None:
+        """The table check of this batch's last row (SRS-316). A row that ran
+        before the latest command was applied (a device whose commands land
+        in a running loop says so) shows what the command before allowed: its
+        check goes to the next batch's last row, for at most clock_drift_max_ms
+        of rows (a supervisor further behind its loop is a clock_drift fault,
+        SRS-091); past that the row is judged as it is. In the batch where the
+        command was applied, a fall is judged from the reference at the tick
+        that applied it, not from the row before (the rows up to that tick
+        still ran under the rise)."""
+        if getattr(batch, "before_decision", False):
+            self._table_deferred_ticks += batch.rows_run * batch.ticks_per_row
+            if self._table_deferred_ticks <= self.table_defer_max_ticks:
+                return None
+        self._table_deferred_ticks = 0
+        at_decision = getattr(batch, "decision_reference_ma", None)
+        return self._check_table(state, batch, ref_before if at_decision is None else at_decision)
 
     def _check_table(self, state: str, batch, ref_before: float) -> str | None:
         """What the regulator did against what the table allowed; None if fine."""

@@ -108,3 +108,52 @@ def test_the_load_estimate_is_unknown_before_the_first_row_and_the_regulators_af
     assert _load_estimate_ohms(None) == math.inf
     assert _load_estimate_ohms(SimpleNamespace(load_estimate_ohms=1234)) == 1234.0
     assert type(_load_estimate_ohms(SimpleNamespace(load_estimate_ohms=1234))) is float
+
+
+def judge(sup, state, ref_before=0.0, *, rows=1, tpr=100, before=False, ref_at=None, **row):
+    last = dict(fault=FaultCode.NONE, output_enabled=True, reference_ma=0.0, target_ma=0.0,
+                mean_current_ma=0.0, contact_lost=False, antishock_cuts=0)
+    last.update(row)
+    batch = SimpleNamespace(last=SimpleNamespace(**last), rows_run=rows, ticks_per_row=tpr,
+                            before_decision=before, decision_reference_ma=ref_at)
+    return sup._judge_table(state, batch, ref_before)
+
+
+@pytest.mark.req("SRS-316")
+def test_a_row_before_the_command_waits_for_the_next_batch_for_at_most_200_ticks():
+    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    assert sup.table_defer_max_ticks == 200    # clock_drift_max_ms 20 ms at 10 kHz
+    rising = dict(reference_ma=5.1, target_ma=0.0)     # in ramp_down: the ramp's rise, before the command
+    assert judge(sup, "ramp_down", 5.0, rows=199, tpr=1, before=True, **rising) is None
+    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=1, before=True, **rising) is None        # 200: still waits
+    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=1, before=True, **rising) == (
+        "reference rose from 5.0000 to 5.1000 mA")                                       # 201: judged as it is
+    # a batch judged starts the count again
+    assert judge(sup, "ramp_down", 5.0, rows=2, tpr=100, before=True, **rising) is None
+    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=100, before=True, **rising) == (
+        "reference rose from 5.0000 to 5.1000 mA")
+    assert judge(sup, "ramp_down", 5.2, **rising) is None
+    assert judge(sup, "ramp_down", 5.0, rows=2, tpr=100, before=True, **rising) is None
+    # an unmarked batch is judged at once, whatever waited before
+    assert judge(sup, "ramp_down", 5.0, **rising) == "reference rose from 5.0000 to 5.1000 mA"
+    assert judge(sup, "idle", output_enabled=True, before=True) is None
+    assert judge(sup, "idle", output_enabled=True) == "output enabled"
+
+
+@pytest.mark.req("SRS-316")
+def test_the_fall_is_judged_from_the_reference_at_the_tick_that_applied_the_command(sup):
+    sup._table_deferred_ticks = 0
+    # the reference rose after the row boundary until the command landed at 5.3 mA
+    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.25) is None
+    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.3) is None
+    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.3001) == (
+        "reference rose from 5.3000 to 5.3001 mA")
+    # the reference at the command bounds the fall even below the row boundary's
+    assert judge(sup, "ramp_down", 5.0, ref_at=4.9, reference_ma=4.95) == (
+        "reference rose from 4.9000 to 4.9500 mA")
+    # without it (simulation): the row boundary's
+    assert judge(sup, "ramp_down", 5.0, reference_ma=4.95) is None
+    nothing = SimpleNamespace(last=SimpleNamespace(fault=FaultCode.NONE, output_enabled=True, reference_ma=5.1,
+                                                   target_ma=0.0, mean_current_ma=0.0, contact_lost=False,
+                                                   antishock_cuts=0), rows_run=1, ticks_per_row=100)
+    assert sup._judge_table("ramp_down", nothing, 5.0) == "reference rose from 5.0000 to 5.1000 mA"
