@@ -261,9 +261,16 @@ def sibling_killers(key: str, killers: dict[str, str]) -> list[str]:
     return sorted(counts, key=lambda t: (-counts[t], t))[:SIBLING_TRIES]
 
 
-def in_share(key: str, share: int) -> bool:
-    """A stable 1-in-share sample: the same mutants every run, whatever else changed."""
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % max(1, share) == 0
+def in_share(key: str, share: int, index: int = 0) -> bool:
+    """Share `index` of a stable 1-in-share split by a hash of the key: the same
+    mutants for the same index, whatever else changed; the shares 0..share-1
+    together hold every mutant once."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % max(1, share) == index % max(1, share)
+
+
+def commit_count() -> int:
+    r = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else 0
 
 
 def load_reviewed() -> dict[str, dict]:
@@ -282,6 +289,9 @@ def main() -> int:
     ap.add_argument("--deep", action="store_true", help="run SLOW too for a mutant that survives FAST")
     ap.add_argument("--share", type=int, default=int(os.environ.get("C_MUTATION_SHARE", "1")),
                     help="run 1 in N mutants, chosen by a hash of the key (the same ones every run)")
+    ap.add_argument("--share-index", default=os.environ.get("C_MUTATION_SHARE_INDEX", "0"),
+                    help="which of the shares: a number, or 'commit' for the commit count mod --share "
+                         "(CI: consecutive commits run every share in turn)")
     ap.add_argument("--verbose", action="store_true", help="print each mutant's outcome as it comes")
     ap.add_argument("--update-killers", action="store_true",
                     help=f"write the tests that killed this run's mutants to {KILLERS.relative_to(ROOT)}")
@@ -297,7 +307,15 @@ def main() -> int:
                         + cmut_ops.limit_mutants(CONFIG, cfg))
     reviewed = load_reviewed()
     only = [s for s in args.only.split(",") if s] or [""]
-    todo = [(k, m) for k, m in ms if any(s in k for s in only) and in_share(k, args.share)]
+    if args.share_index == "commit":
+        share_index = commit_count() % max(1, args.share)
+    elif args.share_index.isdigit() and int(args.share_index) < max(1, args.share):
+        share_index = int(args.share_index)
+    else:
+        print(f"c-mutation: --share-index must be 'commit' or 0 to {max(1, args.share) - 1}, "
+              f"not {args.share_index!r}", file=sys.stderr)
+        return 2
+    todo = [(k, m) for k, m in ms if any(s in k for s in only) and in_share(k, args.share, share_index)]
     # reviewed mutants are not run again unless --all: an equivalent one
     # cannot be killed, a known survivor is counted as surviving
     skipped = [] if args.all else [(k, m) for k, m in todo if reviewed.get(k, {}).get("status") == "equivalent"]
@@ -326,7 +344,8 @@ def main() -> int:
         tk = time.monotonic()
         killers = load_killers(w, timeout_s)
         killers_s = time.monotonic() - tk
-        print(f"c-mutation: {len(ms)} mutants, {len(skipped)} reviewed equivalent skipped, "
+        print(f"c-mutation: {len(ms)} mutants, share {share_index} of 1-in-{max(1, args.share)}, "
+              f"{len(skipped)} reviewed equivalent skipped, "
               f"{len(todo)} to run on {jobs} workers; selection {base_s:.0f} s unmutated; "
               f"{sum(1 for k, _ in todo if k in killers)} with a cached killer "
               f"({len(set(killers.values()))} tests, each passed alone unmutated in {killers_s:.0f} s)")
@@ -431,7 +450,7 @@ def main() -> int:
         "killed": killed, "trapped": trapped, "judged": judged, "score_percent": round(score, 2),
         "equivalent": len(skipped) + len(equivalent_run), "stillborn": stillborn,
         "known_survivors": known, "new_survivors": new, "errors": sorted(errors),
-        "threshold_percent": args.min_score, "share": args.share, "deep": args.deep,
+        "threshold_percent": args.min_score, "share": args.share, "share_index": share_index, "deep": args.deep,
         "ran": len(todo), "killed_by_cached_killer": hits, "wall_s": round(wall_s, 1),
         "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
     }, indent=2) + "\n")
