@@ -36,12 +36,14 @@ class Readings(Protocol):
     - charge_mas and max_current_ma cover every tick of the batch: the
       session's delivered charge and its bound are summed from them (SRS-090).
     - A device whose commands land in a running loop (RealtimeDevice) also
-      sets `before_decision` (the last row ran before its latest command,
-      other than a lone kick, was applied) and, in the batch where that
-      command was applied, `decision_reference_ma` (the reference after the
-      tick that applied it); the output-table check waits for the rows after
-      the command and judges a fall from that reference (SRS-316). A device
-      whose commands apply before its next row leaves them False and None.
+      counts its posts other than a lone kick (`posts_made`) and sets, per
+      batch, `posts_applied` (how many of them the last row had applied),
+      `before_decision` (fewer than were made) and, when the last of those
+      was applied within the batch, `decision_reference_ma` (the reference
+      after the tick that applied it); the supervisor judges the row by the
+      state that made those posts and decides on it only when it had applied
+      them all (SRS-316). A device whose commands apply before its next row
+      has no `posts_made` and leaves them None, False and None.
     """
 
     rows_run: int           # rows actually run (fewer when an event ended the batch)

@@ -15,6 +15,7 @@ real time, or early after a row with a regulator event.
 """
 from __future__ import annotations
 
+import collections
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ ACK_TIMEOUT_S = 0.005
 _POLL_S = 0.005               # advance: how often the records are looked at (at most)
 _FINE_POLL_S = 0.0002         # ... and when the last row is due
 _STALL_EXTRA_S = 0.020        # advance: wall time beyond the rows asked for before a stall is reported
+POSTS_KEPT = 256              # posts whose mailbox sequence is kept for SRS-316 (a row is never that far behind)
 
 _RESULT_INDEX = {lib.RT_OP_RESET: 0, lib.RT_OP_POLARITY: 1, lib.RT_OP_COMMAND: 2,
                  lib.RT_OP_ENABLE: 3, lib.RT_OP_SEARCH: 4, lib.RT_OP_KICK: 5,
@@ -80,10 +82,12 @@ class RealtimeDevice:
         self._first_applied: int | None = None
         self._ticks_read: int | None = None   # the last loop_ticks read before the first rows
         self._started = False
-        # SRS-316: the sequence of the last post that changed what the loop does
-        # (every op but a lone kick), and whether its first row is still to come
-        self._decision_seq: int | None = None
-        self._decision_unseen = False
+        # SRS-316: the posts that change what the loop does (every op but a
+        # lone kick), counted, with the mailbox sequence of the recent ones,
+        # and how many of them the last row read had applied
+        self.posts_made = 0
+        self._post_seqs: collections.deque[tuple[int, int]] = collections.deque(maxlen=POSTS_KEPT)
+        self._rows_applied = 0
         status = lib.rt_start(self._hal, lib.RT_OPT_REALTIME if realtime_priority else 0)
         if status != lib.REG_OK:
             raise RegulatorError(status, f"the real-time runner did not start (status {status})")
@@ -170,8 +174,8 @@ class RealtimeDevice:
                 raise CommandRejected(status, f"ops={ops!r} is out of range")
             seq = self._seq[0]
             if ops != lib.RT_OP_KICK:
-                self._decision_seq = int(seq)
-                self._decision_unseen = True
+                self.posts_made += 1
+                self._post_seqs.append((self.posts_made, int(seq)))
             end = time.monotonic() + ACK_TIMEOUT_S
             while True:
                 st = self.status()
@@ -328,28 +332,38 @@ class RealtimeDevice:
         return batch
 
     def _mark_decision(self, batch: RowBatch, rows, from_tick: int, tpr: int) -> None:
-        """SRS-316: a command lands at the start of the tick after its post, so
-        the rows the supervisor reads after a decision may still have run
-        under the command before it. The batch says whether its last row ran
-        before the latest decision was applied, and, in the batch where it was
-        applied, the reference at the tick that applied it."""
-        if self._decision_seq is None:
-            return
+        """SRS-316: a post lands at the start of the tick after it, so the rows
+        the supervisor reads after a decision may still have run under the
+        posts before it. The batch says how many posts its last row had
+        applied (posts_applied; before_decision when fewer than were made)
+        and, when the last of those was applied within this batch, the
+        reference after the tick that applied it (decision_reference_ma)."""
         n = int(batch.rows_run)
-        if _seq_before(int(rows[n - 1].applied_seq), self._decision_seq):
-            batch.before_decision = True
+        applied = self._posts_applied(int(rows[n - 1].applied_seq))
+        batch.posts_applied = applied
+        batch.before_decision = applied < self.posts_made
+        if applied == self._rows_applied:
+            return   # no post was applied within this batch
+        self._rows_applied = applied
+        seq = dict(self._post_seqs).get(applied)
+        if seq is None:
             return
-        if not self._decision_unseen:
-            return
-        self._decision_unseen = False
-        first = next(i for i in range(n) if not _seq_before(int(rows[i].applied_seq), self._decision_seq))
+        first = next(i for i in range(n) if not _seq_before(int(rows[i].applied_seq), seq))
         ticks = ffi.new("rt_row_t[]", tpr)
         one = ffi.new("rt_batch_t *")
-        start = from_tick + first * tpr
-        if lib.rt_rows(start, 1, tpr, 0, ticks, one) != lib.REG_OK or one.rows_run != tpr:
-            return   # records overwritten: no reference at the decision, the batch is judged as a whole
-        k = next(i for i in range(tpr) if not _seq_before(int(ticks[i].applied_seq), self._decision_seq))
+        if lib.rt_rows(from_tick + first * tpr, 1, tpr, 0, ticks, one) != lib.REG_OK or one.rows_run != tpr:
+            return   # records overwritten: the fall is judged from the row before
+        k = next(i for i in range(tpr) if not _seq_before(int(ticks[i].applied_seq), seq))
         batch.decision_reference_ma = ticks[k].reference_ua / 1000
+
+    def _posts_applied(self, row_seq: int) -> int:
+        """How many posts a row whose tick had applied mailbox sequence
+        `row_seq` had applied (older than the posts kept: one fewer than the
+        oldest kept, which the supervisor treats as part of a decision)."""
+        for count, seq in reversed(self._post_seqs):
+            if not _seq_before(row_seq, seq):
+                return count
+        return self._post_seqs[0][0] - 1 if self._post_seqs else 0
 
     def _stalled_batch(self, rows, b, tpr: int, max_rows: int, elapsed: float) -> RowBatch:
         # the loop stopped: the rows the wall time covers, the last known

@@ -157,6 +157,9 @@ DENSITY_CHECK_S = 0.5
 # too, not only in treat (unbounded batches let current flow 25-60 s).
 # Paced runs are one row per batch anyway.
 LOOP_CHECK_MAX_S = DENSITY_CHECK_S
+# Batch starts whose post count is kept for SRS-316: rows are read at most a
+# few batches behind the posts (a post waits for the tick that applied it)
+DECISIONS_KEPT = 512
 # Share of density_excess_max_s the supervisor may plan with (its estimate of
 # the excess so far plus that of a fall at the fastest slew); the rest covers
 # the row that detects a rise and the estimate's error (SRS-141).
@@ -491,8 +494,8 @@ class Supervisor:
         # a ramp-down (from at most the set current) ends within its set time
         # plus the same margin (SRS-255)
         self.fall_limit_ticks = round((plan.ramp_down_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
-        # SRS-316: how long a table check may wait for the rows of a command
-        # that landed late: the lag the liveness check allows (SRS-091)
+        # SRS-316: how long a row that had applied part of a decision waits
+        # for the rest before it is judged by the decision before
         self.table_defer_max_ticks = round(_LIMITS.clock_drift_max_ms * self.tick_hz / 1000)
         self._fall_start_tick = 0
         # session bounds (SRS-090, spec/limits.yaml)
@@ -532,7 +535,12 @@ class Supervisor:
         self._weak_current_tick: int | None = None   # last batch end reading above the noise bound
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         self._open_held_since_tick: int | None = None  # first batch end open at compliance (SRS-315)
-        self._table_deferred_ticks = 0        # rows left to the next table check (SRS-316)
+        # SRS-316, with a device whose posts land in a running loop: the posts
+        # made when each batch began and the state that made them, the posts
+        # made by now, and the ticks of rows that had applied part of a decision
+        self._decisions: collections.deque[tuple[int, str]] = collections.deque(maxlen=DECISIONS_KEPT)
+        self._posts_made: int | None = None
+        self._table_deferred_ticks = 0
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -887,20 +895,83 @@ class Supervisor:
     def _run_batch(self, rows_tpr: tuple[int, int]) -> None:
         rows, tpr = rows_tpr
         state = self.state
+        self._note_decision(state)
         ref_before = self.last.reference_ma if self.last is not None else 0.0
         batch = self._advance(rows, tpr)
         if self._check_loop(batch, rows_run_ticks=batch.rows_run * tpr):
             return
-        if state == "paused":
+        row_state = self._row_state(batch, state)
+        stale = self._stale(batch)
+        if state == "paused" and not stale:
             self._note_open_rows(batch)
-        if self._duty is not None and self._duty_exceeded(state, batch, batch.rows_run * tpr):
+        if (self._duty is not None and row_state is not None
+                and self._duty_exceeded(row_state, batch, batch.rows_run * tpr)):
             return
-        violation = self._judge_table(state, batch, ref_before)
+        judged = self._judged_state(batch, row_state, state)
+        violation = None if judged is None else self._check_table(judged, batch, self._fall_from(batch, ref_before))
         if violation:
-            self.log.append(f"{self.elapsed_s:.3f}s table violation in {state}: {violation}")
+            self.log.append(f"{self.elapsed_s:.3f}s table violation in {judged}: {violation}")
             self._enter_fault(FAULT_TABLE_VIOLATION)
             return
+        if stale:
+            # a row before the latest posts decides nothing but a fault (SRS-316)
+            if batch.last.fault != FaultCode.NONE:
+                self._enter_fault(FaultCode(batch.last.fault).name.lower())
+            return
         self._translate(batch.last)
+
+    # -- rows that ran before the latest posts (SRS-316) ---------------------------
+    def _note_decision(self, state: str) -> None:
+        """The device's count of posts as a batch begins, with the state that
+        made them (a device whose posts apply before its next row has none)."""
+        posts = getattr(self.device, "posts_made", None)
+        if posts is None:
+            return
+        self._posts_made = int(posts)
+        if not self._decisions or self._decisions[-1] != (self._posts_made, state):
+            self._decisions.append((self._posts_made, state))
+
+    def _stale(self, batch) -> bool:
+        """The batch's last row ran before the latest posts were applied."""
+        applied = getattr(batch, "posts_applied", None)
+        return applied is not None and self._posts_made is not None and applied < self._posts_made
+
+    def _row_state(self, batch, state: str) -> str | None:
+        """The state whose posts the batch's last row ran under: the state now
+        unless the row had applied fewer posts than were made; None when the
+        row had applied part of one state's posts (a command without its
+        enable)."""
+        if not self._stale(batch):
+            return state
+        applied = batch.posts_applied
+        for posts, made_in in reversed(self._decisions):
+            if posts == applied:
+                return made_in
+            if posts < applied:
+                return None
+        return None
+
+    def _judged_state(self, batch, row_state: str | None, state: str) -> str | None:
+        """The state the output table judges the last row by: its own
+        (_row_state); for a row that had applied part of a decision none, for
+        at most table_defer_max_ticks of such rows in a row (the posts of one
+        decision land a tick apart), then the last whole decision before it."""
+        if row_state is not None:
+            self._table_deferred_ticks = 0
+            return row_state
+        self._table_deferred_ticks += batch.rows_run * batch.ticks_per_row
+        if self._table_deferred_ticks <= self.table_defer_max_ticks:
+            return None
+        older = [made_in for posts, made_in in self._decisions if posts < batch.posts_applied]
+        return older[-1] if older else state
+
+    @staticmethod
+    def _fall_from(batch, ref_before: float) -> float:
+        """The reference a fall is judged from: at the tick that applied the
+        row's last post when that tick is in this batch (the rows before it
+        still ran under the posts before), else the last row's before."""
+        at_post = getattr(batch, "decision_reference_ma", None)
+        return ref_before if at_post is None else at_post
 
     def _duty_exceeded(self, state: str, batch, ticks: int) -> bool:
         """Pulsed (SRS-303): a batch under drive whose mean current exceeds
@@ -1038,24 +1109,6 @@ class Supervisor:
         if self.state == "ramp" and self.tick - self._ramp_start_tick >= self.slew_fast_ticks:
             return self.slew_up_late
         return self.slew_up
-
-    def _judge_table(self, state: str, batch, ref_before: float) -> str | None:
-        """The table check of this batch's last row (SRS-316). A row that ran
-        before the latest command was applied (a device whose commands land
-        in a running loop says so) shows what the command before allowed: its
-        check goes to the next batch's last row, for at most clock_drift_max_ms
-        of rows (a supervisor further behind its loop is a clock_drift fault,
-        SRS-091); past that the row is judged as it is. In the batch where the
-        command was applied, a fall is judged from the reference at the tick
-        that applied it, not from the row before (the rows up to that tick
-        still ran under the rise)."""
-        if getattr(batch, "before_decision", False):
-            self._table_deferred_ticks += batch.rows_run * batch.ticks_per_row
-            if self._table_deferred_ticks <= self.table_defer_max_ticks:
-                return None
-        self._table_deferred_ticks = 0
-        at_decision = getattr(batch, "decision_reference_ma", None)
-        return self._check_table(state, batch, ref_before if at_decision is None else at_decision)
 
     def _check_table(self, state: str, batch, ref_before: float) -> str | None:
         """What the regulator did against what the table allowed; None if fine."""

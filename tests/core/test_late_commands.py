@@ -18,7 +18,7 @@ from core.limits import load_limits
 from core.scenario import parse_scenario
 from core.settings import parse_settings
 from core.supervisor import Supervisor
-from tests.core._session_kit import PASSED_CHECKLIST
+from tests.core._session_kit import PASSED_CHECKLIST, run_session
 
 LIMITS = load_limits()
 TICK_HZ = SimulatedDevice().tick_hz
@@ -30,7 +30,7 @@ POSTS = ("command", "enable_output", "set_polarity", "reset_fault", "search_cont
 class _Batch:
     """One row of `ticks_per_row` ticks, joined from the segments it ran in."""
 
-    def __init__(self, parts, tpr: int, loop_ticks: int, before: bool, ref_at: float | None) -> None:
+    def __init__(self, parts, tpr: int, loop_ticks: int, applied: int, made: int, ref_at: float | None) -> None:
         self.rows_run = 1
         self.ticks_per_row = tpr
         self.events = 0
@@ -40,7 +40,8 @@ class _Batch:
         self.max_current_ma = max((p.max_current_ma for p in parts), key=abs)
         self.last = dataclasses.replace(parts[-1].last, ticks=tpr)
         self.loop_ticks = loop_ticks
-        self.before_decision = before
+        self.posts_applied = applied
+        self.before_decision = applied < made
         self.decision_reference_ma = ref_at
 
     def rows(self):
@@ -48,62 +49,73 @@ class _Batch:
 
 
 class LateCommands:
-    """A simulated device whose posts land `lag_ticks` ticks into the rows
-    after them (the loop ran on while the supervisor decided). `drop` names
-    a (target_ma) command the device never applies: a loop that ignores the
-    ramp-down, which the table check must still catch; from `hold_from_s`
-    on a decision is never applied and its rows stay marked late."""
+    """A simulated device read `lag_ticks` ticks behind its loop, as the
+    runner is: every post (kicks too) is applied in a tick of its own, at
+    the tick `lag_ticks` after the last row read and one tick after the post
+    before it (RealtimeDevice waits for the tick that applied each post), so
+    the posts of one decision and successive decisions land in different
+    ticks and rows; rows carry what RealtimeDevice gives (posts_applied,
+    before_decision, decision_reference_ma). `drop_target_ma`: a command the
+    loop never applies (a loop that ignores the ramp-down, which the table
+    check must still catch); from `hold_from_s` on no post is applied (a
+    mailbox that stopped: the supervisor decides nothing more, and the
+    rows, all under the last posts applied, are judged by their state)."""
 
     def __init__(self, lag_ticks: int, seed: int = 3, drop_target_ma: float | None = None,
-                 hold_from_s: float | None = None) -> None:
-        self.dev = SimulatedDevice(seed=seed)
+                 hold_from_s: float | None = None, **load) -> None:
+        self.dev = SimulatedDevice(seed=seed, **load)
         self.lag_ticks = lag_ticks
         self.drop_target_ma = drop_target_ma
         self.hold_from_s = hold_from_s
-        self._pending: list[tuple[str, tuple]] = []
-        self._apply_in = 0
-        self.decisions_applied = 0
-        self.deferred_rows = 0
+        self._read = 0                   # ticks of rows read
+        self._queue: list = []           # (tick it applies in, post number or 0 for a kick, name, args)
+        self._last_apply = -1
+        self.posts_made = 0
+        self.commands = 0                # command posts (target and slew)
+        self._applied = 0
+        self._rows_applied = 0
 
     def __getattr__(self, name):
-        if name in POSTS:
-            def post(*args):
-                if name == "command" and self.drop_target_ma is not None and args[0] == self.drop_target_ma:
-                    return
-                if not self._pending:
-                    held = self.hold_from_s is not None and self.dev.simulated_time_s >= self.hold_from_s
-                    self._apply_in = 10**9 if held else self.lag_ticks
-                self._pending.append((name, args))
-            return post
-        return getattr(self.dev, name)
+        if name not in POSTS and name != "kick_watchdog":
+            return getattr(self.dev, name)
 
-    def _apply(self) -> None:
-        for name, args in self._pending:
-            getattr(self.dev, name)(*args)
-        self._pending = []
-        self.decisions_applied += 1
+        def post(*args):
+            number = 0
+            self.commands += name == "command"
+            if name != "kick_watchdog":
+                self.posts_made += 1
+                number = self.posts_made
+            held = self.hold_from_s is not None and self.dev.simulated_time_s >= self.hold_from_s
+            if held:
+                return
+            self._last_apply = max(self._read + self.lag_ticks, self._last_apply + 1)
+            self._queue.append((self._last_apply, number, name, args))
+        return post
 
-    def _run(self, ticks: int, parts: list) -> None:
-        if ticks > 0:
-            parts.append(self.dev.advance(1, ticks))
+    def _apply(self, name: str, args: tuple) -> None:
+        if name == "command" and self.drop_target_ma is not None and args[0] == self.drop_target_ma:
+            return
+        getattr(self.dev, name)(*args)
 
     def advance(self, max_rows: int, ticks_per_row: int):
-        parts: list = []
-        ref_at = None
-        if self._pending:
-            before = min(self._apply_in, ticks_per_row)
-            self._run(before, parts)
-            self._apply_in -= before
-            if self._apply_in == 0 and before < ticks_per_row:
-                self._apply()
-                self._run(1, parts)               # the tick that applied it
+        parts, t, end, ref_at = [], self._read, self._read + ticks_per_row, None
+        while self._queue and self._queue[0][0] < end:
+            at, number, name, args = self._queue.pop(0)
+            if at > t:
+                parts.append(self.dev.advance(1, at - t))
+            self._apply(name, args)
+            parts.append(self.dev.advance(1, 1))      # the tick that applied it
+            t = at + 1
+            if number:
+                self._applied = number
                 ref_at = parts[-1].last.reference_ma
-                self._run(ticks_per_row - before - 1, parts)
-        else:
-            self._run(ticks_per_row, parts)
-        late = bool(self._pending)
-        self.deferred_rows += late
-        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, late, ref_at)
+        if end > t:
+            parts.append(self.dev.advance(1, end - t))
+        self._read = end
+        if self._applied == self._rows_applied:
+            ref_at = None
+        self._rows_applied = self._applied
+        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, self._applied, self.posts_made, ref_at)
 
 
 # (set current mA, ramp-up s, ramp-down s, stop s): the real-time test's
@@ -150,9 +162,9 @@ def test_a_session_stopped_in_the_ramp_with_late_commands_ends_as_on_time(settin
     res, sup = _session(dev, stop, current, up, down)
     assert res.fault is None, sup.log[-3:]
     assert (res.outcome, res.end_reason, res.states) == (sim.outcome, sim.end_reason, sim.states)
-    assert dev.decisions_applied >= 2          # the start (arm, command, enable), the ramp-down
-    # the session length moves by at most the lag of each decision and a row
-    assert abs(sup.elapsed_s - sim_sup.elapsed_s) <= dev.decisions_applied * (lag_ticks + 100) / TICK_HZ
+    assert dev.posts_made >= 4                 # the start (arm, command, enable), the ramp-down
+    # the session length moves by at most the lag of each post and a row
+    assert abs(sup.elapsed_s - sim_sup.elapsed_s) <= dev.posts_made * (lag_ticks + 100) / TICK_HZ
 
 
 @pytest.mark.req("SRS-316")
@@ -168,14 +180,60 @@ def test_a_loop_that_ignores_the_ramp_down_is_still_caught(lag_ticks):
     assert 8.0 < _violation_s(sup) <= 8.0 + (lag_ticks + 2 * 100) / TICK_HZ
 
 
-@pytest.mark.req("SRS-316")
-def test_rows_marked_late_forever_are_judged_after_the_bound():
-    """A device that marks every row as run before the command (the
-    ramp-down never applied): the check waits at most clock_drift_max_ms of
-    rows (200 ticks, two rows), then judges the row as it is."""
-    dev = LateCommands(19, hold_from_s=1.0)
-    res, sup = _session(dev)
-    assert res.fault == "output_table_violation"
-    assert any("reference rose" in e or "while falling" in e for e in sup.log), sup.log[-3:]
-    # the rows after the stop: two deferred (200 ticks), the third judged
-    assert _violation_s(sup) == pytest.approx(8.0 + (DEFER_MAX_TICKS + 100) / TICK_HZ)
+def _same_as_on_time(scenario, lag_ticks: int, load=None, **settings):
+    on_time, _, _ = run_session(scenario, device=SimulatedDevice(seed=1, **(load or {})), **settings)
+    late, _, sup = run_session(scenario, device=LateCommands(lag_ticks, seed=1, **(load or {})), **settings)
+    assert on_time.fault is None
+    assert (late.outcome, late.fault, late.end_reason) == (on_time.outcome, None, on_time.end_reason), \
+        [e for e in sup.log if "violation" in e or "fault" in e or "found at once" in e or "density" in e][:6]
+    return on_time, late, sup
+
+
+# the hand lifted early in the ramp and put back, twice (tests/core/test_ramp_liftoff.py):
+# on time two ordinary pauses, no stall counted "with contact", the session goes on
+SECOND_LIFT = [{"at_s": 0.5, "event": "lift_off"}, {"at_s": 10, "event": "contact"},
+               {"at_s": 10.6, "event": "lift_off"}, {"at_s": 20, "event": "contact"}, {"at_s": 60, "event": "stop"}]
+
+
+@pytest.mark.req("SRS-316", "SRS-257")
+@pytest.mark.parametrize("lag_ticks", [19, 100, 150, 199])
+def test_a_stall_pause_is_not_ended_by_a_row_that_ran_before_its_contact_search(lag_ticks):
+    """(Independent review of c22a27c, F1.) The stall's pause (command 0,
+    then the contact search) is decided at a row boundary; the next row
+    still ran under the ramp and shows no contact loss. Taken for the
+    contact found at once ("the hand was in"), it ramped again and counted a
+    quiet stall: the second lift-off ended in no_current_with_contact with
+    the hand out, or in output_table_violation. Rows before the latest posts
+    now decide nothing but a fault."""
+    _same_as_on_time(SECOND_LIFT, lag_ticks, current_ma=2.0)
+
+
+@pytest.mark.req("SRS-316", "SRS-092")
+@pytest.mark.parametrize("ohms, lag_ticks", [(2250, 100), (2250, 199), (2240, 100), (2240, 130), (2240, 199)])
+def test_limited_is_not_cleared_by_a_row_that_ran_before_the_lowering(ohms, lag_ticks):
+    """(Review F2.) A load at the density band's edge: treat lowers the
+    current (limited); the next row still ran at the set current, and
+    density_clear sent treat back while the lowering had begun: the HOLDING
+    check then saw 9.96 mA below 10 mA (output_table_violation)."""
+    scenario = [{"at_s": 30, "event": "load", "ohms": ohms, "over_s": 5}, {"at_s": 60, "event": "stop"}]
+    _same_as_on_time(scenario, lag_ticks, current_ma=10.0, ramp_up_s=10.0, ramp_down_s=10.0)
+
+
+@pytest.mark.req("SRS-316", "SRS-060")
+@pytest.mark.parametrize("lag_ticks, stop_s", [(150, 40), (199, 40), (240, 60)])
+def test_decisions_in_limited_wait_for_their_rows_and_the_stop_is_judged_by_its_own(lag_ticks, stop_s):
+    """(Review F2, F3.) In limited the density target moved at consecutive
+    rows judged before the last lowering had landed (735 commands in 24 s at
+    a lag of 150 ticks, 2 on time), and the first row after a stop, still
+    under limited's command, was judged against FALLING ('target 7.1000 mA
+    while falling'). Each row is judged by the state whose posts it ran
+    under, and decided on only once it ran under the latest."""
+    scenario = [{"at_s": 30, "event": "load", "ohms": 3000, "over_s": 5}, {"at_s": stop_s, "event": "stop"}]
+    settings = dict(current_ma=10.0, ramp_up_s=10.0, ramp_down_s=10.0)
+    _same_as_on_time(scenario, lag_ticks, **settings)
+    counted = {}
+    for lag in (0, lag_ticks):
+        dev = LateCommands(lag, seed=1)
+        run_session(scenario, device=dev, **settings)
+        counted[lag] = dev.commands
+    assert counted[lag_ticks] <= 2 * counted[0], counted

@@ -110,50 +110,94 @@ def test_the_load_estimate_is_unknown_before_the_first_row_and_the_regulators_af
     assert type(_load_estimate_ohms(SimpleNamespace(load_estimate_ohms=1234))) is float
 
 
-def judge(sup, state, ref_before=0.0, *, rows=1, tpr=100, before=False, ref_at=None, **row):
+
+def late_batch(applied, rows=1, tpr=100, ref_at=None, **row):
     last = dict(fault=FaultCode.NONE, output_enabled=True, reference_ma=0.0, target_ma=0.0,
                 mean_current_ma=0.0, contact_lost=False, antishock_cuts=0)
     last.update(row)
-    batch = SimpleNamespace(last=SimpleNamespace(**last), rows_run=rows, ticks_per_row=tpr,
-                            before_decision=before, decision_reference_ma=ref_at)
-    return sup._judge_table(state, batch, ref_before)
+    return SimpleNamespace(last=SimpleNamespace(**last), rows_run=rows, ticks_per_row=tpr,
+                           posts_applied=applied, decision_reference_ma=ref_at)
+
+
+class _Posts(SimulatedDevice):
+    posts_made = 0
 
 
 @pytest.mark.req("SRS-316")
-def test_a_row_before_the_command_waits_for_the_next_batch_for_at_most_200_ticks():
-    sup = Supervisor(SimulatedDevice(seed=1), settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+def test_each_row_is_judged_by_the_state_whose_posts_it_ran_under():
+    dev = _Posts(seed=1)
+    sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    for posts, state in ((3, "ramp"), (3, "treat"), (5, "limited"), (6, "ramp_down")):
+        dev.posts_made = posts
+        sup._note_decision(state)
+    sup._note_decision("ramp_down")                        # unchanged: not recorded twice
+    assert list(sup._decisions) == [(3, "ramp"), (3, "treat"), (5, "limited"), (6, "ramp_down")]
+    assert sup._posts_made == 6
+    assert sup._row_state(late_batch(6), "ramp_down") == "ramp_down" and not sup._stale(late_batch(6))
+    assert sup._row_state(late_batch(7), "ramp_down") == "ramp_down" and not sup._stale(late_batch(7))
+    assert sup._row_state(late_batch(5), "ramp_down") == "limited" and sup._stale(late_batch(5))
+    assert sup._row_state(late_batch(3), "ramp_down") == "treat"     # the latest state with those posts
+    assert sup._row_state(late_batch(4), "ramp_down") is None        # part of limited's posts
+    assert sup._row_state(late_batch(2), "ramp_down") is None        # older than any kept
+    assert sup._row_state(late_batch(None), "ramp_down") == "ramp_down" and not sup._stale(late_batch(None))
+    # a device without a post count: every row is the current state's
+    plain = Supervisor(SimulatedDevice(seed=1), settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    plain._note_decision("treat")
+    assert plain._posts_made is None and not plain._decisions
+    assert plain._row_state(late_batch(0), "treat") == "treat" and not plain._stale(late_batch(0))
+
+
+@pytest.mark.req("SRS-316")
+def test_a_row_with_part_of_a_decision_waits_at_most_200_ticks_then_the_decision_before_judges_it():
+    dev = _Posts(seed=1)
+    sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
     assert sup.table_defer_max_ticks == 200    # clock_drift_max_ms 20 ms at 10 kHz
-    rising = dict(reference_ma=5.1, target_ma=0.0)     # in ramp_down: the ramp's rise, before the command
-    assert judge(sup, "ramp_down", 5.0, rows=199, tpr=1, before=True, **rising) is None
-    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=1, before=True, **rising) is None        # 200: still waits
-    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=1, before=True, **rising) == (
-        "reference rose from 5.0000 to 5.1000 mA")                                       # 201: judged as it is
-    # a batch judged starts the count again
-    assert judge(sup, "ramp_down", 5.0, rows=2, tpr=100, before=True, **rising) is None
-    assert judge(sup, "ramp_down", 5.0, rows=1, tpr=100, before=True, **rising) == (
-        "reference rose from 5.0000 to 5.1000 mA")
-    assert judge(sup, "ramp_down", 5.2, **rising) is None
-    assert judge(sup, "ramp_down", 5.0, rows=2, tpr=100, before=True, **rising) is None
-    # an unmarked batch is judged at once, whatever waited before
-    assert judge(sup, "ramp_down", 5.0, **rising) == "reference rose from 5.0000 to 5.1000 mA"
-    assert judge(sup, "idle", output_enabled=True, before=True) is None
-    assert judge(sup, "idle", output_enabled=True) == "output enabled"
+    for posts, state in ((3, "treat"), (5, "paused")):
+        dev.posts_made = posts
+        sup._note_decision(state)
+    part = late_batch(4, rows=199, tpr=1)
+    assert sup._judged_state(part, None, "paused") is None
+    assert sup._judged_state(late_batch(4, rows=1, tpr=1), None, "paused") is None       # 200: waits
+    assert sup._judged_state(late_batch(4, rows=1, tpr=1), None, "paused") == "treat"    # 201: judged
+    # past the bound every such row is judged, until a whole one
+    assert sup._judged_state(late_batch(4, rows=2, tpr=100), None, "paused") == "treat"
+    assert sup._judged_state(late_batch(5), "paused", "paused") == "paused"              # a whole row resets
+    assert sup._judged_state(late_batch(4, rows=2, tpr=100), None, "paused") is None
+    assert sup._judged_state(late_batch(4, rows=1, tpr=1), None, "paused") == "treat"
+    # no whole decision before it: the state now
+    sup._decisions.clear()
+    sup._decisions.append((5, "paused"))
+    sup._table_deferred_ticks = 0
+    assert sup._judged_state(late_batch(4, rows=3, tpr=100), None, "paused") == "paused"
 
 
 @pytest.mark.req("SRS-316")
-def test_the_fall_is_judged_from_the_reference_at_the_tick_that_applied_the_command(sup):
-    sup._table_deferred_ticks = 0
-    # the reference rose after the row boundary until the command landed at 5.3 mA
-    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.25) is None
-    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.3) is None
-    assert judge(sup, "ramp_down", 5.0, ref_at=5.3, reference_ma=5.3001) == (
-        "reference rose from 5.3000 to 5.3001 mA")
-    # the reference at the command bounds the fall even below the row boundary's
-    assert judge(sup, "ramp_down", 5.0, ref_at=4.9, reference_ma=4.95) == (
-        "reference rose from 4.9000 to 4.9500 mA")
-    # without it (simulation): the row boundary's
-    assert judge(sup, "ramp_down", 5.0, reference_ma=4.95) is None
-    nothing = SimpleNamespace(last=SimpleNamespace(fault=FaultCode.NONE, output_enabled=True, reference_ma=5.1,
-                                                   target_ma=0.0, mean_current_ma=0.0, contact_lost=False,
-                                                   antishock_cuts=0), rows_run=1, ticks_per_row=100)
-    assert sup._judge_table("ramp_down", nothing, 5.0) == "reference rose from 5.0000 to 5.1000 mA"
+def test_a_fall_is_judged_from_the_reference_at_the_tick_that_applied_the_command():
+    assert Supervisor._fall_from(late_batch(6, ref_at=5.3), 5.0) == 5.3
+    assert Supervisor._fall_from(late_batch(6, ref_at=4.9), 5.0) == 4.9      # stricter below the boundary's
+    assert Supervisor._fall_from(late_batch(6, ref_at=0.0), 5.0) == 0.0
+    assert Supervisor._fall_from(late_batch(6), 5.0) == 5.0
+    assert Supervisor._fall_from(SimpleNamespace(), 5.0) == 5.0
+
+
+@pytest.mark.req("SRS-316")
+def test_a_row_before_the_latest_posts_decides_nothing_but_a_fault():
+    """_run_batch on a stale row: the table judged by its own state, no
+    machine event, a regulator fault still latched at once."""
+    dev = _Posts(seed=1)
+    sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    dev.posts_made = 1000                            # posts the rows have not applied
+    seen = []
+    sup._translate = lambda last: seen.append(last)
+    sup._advance = lambda rows, tpr: late_batch(0, **{"reference_ma": 0.0})
+    sup._check_loop = lambda batch, rows_run_ticks: False
+    sup._run_batch((1, 100))
+    assert seen == [] and sup.fault is None
+    dev.posts_made = 0
+    sup._run_batch((1, 100))
+    assert len(seen) == 1
+    dev.posts_made = 1000
+    sup._advance = lambda rows, tpr: late_batch(0, fault=FaultCode.SHORT)
+    sup._run_batch((1, 100))
+    assert sup.fault == "short" and len(seen) == 1

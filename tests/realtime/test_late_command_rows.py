@@ -42,39 +42,64 @@ def test_the_mailbox_sequence_compares_across_its_wrap():
 
 
 @pytest.mark.req("SRS-316")
-def test_rows_read_behind_the_loop_say_they_ran_before_the_fall():
+def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
     def body(dev):
         dev.arm(CLEAR)
         dev.command(5.0, 5.0)
         dev.enable_output(True)
+        assert dev.posts_made == 3
         _ = dev.loop_ticks                           # the rows start here
         first = dev.advance(1, TPR)
-        assert first.before_decision is False
+        assert (first.posts_applied, first.before_decision) == (3, False)
         assert first.decision_reference_ma is not None   # the enable's first row
         rising = [dev.advance(1, TPR) for _ in range(5)]
-        assert all(b.before_decision is False and b.decision_reference_ma is None for b in rising)
+        assert all((b.posts_applied, b.before_decision, b.decision_reference_ma) == (3, False, None)
+                   for b in rising)
         assert rising[-1].last.reference_ma > rising[0].last.reference_ma   # the ramp at 5 mA/s
         time.sleep(0.030)                            # the loop runs on 30 ms ahead of the reader
         dev.command(0.0, 1.0)
+        assert dev.posts_made == 4
         marked = []
         while True:
             b = dev.advance(1, TPR)
             if not b.before_decision:
                 break
-            assert b.decision_reference_ma is None
-            assert _seq_before(int(b._buf[0].applied_seq), dev._decision_seq)
+            assert (b.posts_applied, b.decision_reference_ma) == (3, None)
             marked.append(b)
         assert len(marked) >= 2, len(marked)           # 30 ms of rows ran under the rise
         assert marked[-1].last.reference_ma > rising[-1].last.reference_ma
+        assert b.posts_applied == 4
         ref_at = b.decision_reference_ma
-        assert ref_at is not None and not _seq_before(int(b._buf[0].applied_seq), dev._decision_seq)
-        # rising up to the tick that applied the fall (one 0.1 uA step of it in that tick)
-        assert ref_at >= marked[-1].last.reference_ma - 0.0002
+        # rising up to the tick that applied the fall, one 0.1 uA step of it in that tick
+        step_ma = 1.0 / lib.REG_TICK_HZ
+        assert ref_at is not None and ref_at <= marked[-1].last.reference_ma + (TPR * 5.0 / lib.REG_TICK_HZ)
         assert b.last.reference_ma <= ref_at
+        applied_ticks = (ref_at - b.last.reference_ma) / step_ma    # ticks of the fall in this row
+        assert 0 <= applied_ticks <= TPR + 1e-6
         after = dev.advance(1, TPR)
-        assert after.before_decision is False and after.decision_reference_ma is None
-        assert after.last.reference_ma < b.last.reference_ma
-        dev.kick_watchdog()                          # a lone kick is no decision
+        assert (after.posts_applied, after.before_decision, after.decision_reference_ma) == (4, False, None)
+        assert after.last.reference_ma == pytest.approx(b.last.reference_ma - TPR * step_ma, abs=2e-3)
+        dev.kick_watchdog()                          # a lone kick is no post
         kicked = dev.advance(1, TPR)
-        assert kicked.before_decision is False and kicked.decision_reference_ma is None
+        assert dev.posts_made == 4 and (kicked.posts_applied, kicked.before_decision) == (4, False)
     _on_device(body)
+
+
+@pytest.mark.req("SRS-316")
+def test_posts_applied_by_a_row_from_its_mailbox_sequence():
+    """The count of posts a row had applied, from the sequences kept (no
+    runner needed): the newest post whose sequence the row had reached; a
+    row older than every post kept counts one fewer than the oldest kept."""
+    import collections
+
+    dev = object.__new__(RealtimeDevice)
+    dev._post_seqs = collections.deque(maxlen=4)
+    assert dev._posts_applied(10) == 0                   # nothing posted yet
+    for count, seq in ((7, 20), (8, 22), (9, 26), (10, 30)):
+        dev._post_seqs.append((count, seq))
+    assert [dev._posts_applied(s) for s in (19, 20, 21, 22, 25, 26, 29, 30, 99)] == [6, 7, 7, 8, 8, 9, 9, 10, 10]
+    dev._post_seqs.clear()                                  # the sequence wraps
+    for count, seq in ((9, 0xFFFFFFF6), (10, 0xFFFFFFFA), (11, 0xFFFFFFFE), (12, 2)):
+        dev._post_seqs.append((count, seq))
+    rows = (0xFFFFFFF5, 0xFFFFFFF8, 0xFFFFFFFA, 0xFFFFFFFD, 0xFFFFFFFE, 0, 2, 3)
+    assert [dev._posts_applied(s) for s in rows] == [8, 9, 10, 10, 11, 11, 12, 12]
