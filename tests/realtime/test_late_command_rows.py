@@ -11,25 +11,9 @@ import pytest
 from core.realtime import RealtimeDevice, _seq_before
 from core.regulator import lib
 from tests.arming_kit import CLEAR
+from tests.realtime_kit import on_device
 
-ATTEMPTS = 5
 TPR = 100
-
-
-def _on_device(body) -> None:
-    """body(device) on a fresh device, again when the loaded machine stopped the loop."""
-    for _ in range(ATTEMPTS):
-        dev = RealtimeDevice(seed=1, warn=lambda _t: None)
-        try:
-            body(dev)
-            if dev.status().loop_fault == lib.RT_FAULT_NONE:
-                return
-        except Exception:
-            if dev.status().loop_fault == lib.RT_FAULT_NONE:
-                raise
-        finally:
-            dev.close()
-    pytest.skip(f"the machine stopped the real-time loop in {ATTEMPTS} runs")
 
 
 @pytest.mark.req("SRS-316")
@@ -82,7 +66,7 @@ def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
         dev.kick_watchdog()                          # a lone kick is no post
         kicked = dev.advance(1, TPR)
         assert dev.posts_made == 4 and (kicked.posts_applied, kicked.before_decision) == (4, False)
-    _on_device(body)
+    on_device(body)
 
 
 @pytest.mark.req("SRS-316")

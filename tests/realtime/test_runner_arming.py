@@ -6,27 +6,9 @@ from __future__ import annotations
 import pytest
 
 from core.checklist import ChecklistAnswers
-from core.realtime import RealtimeDevice
 from core.regulator import ArmRefused, NotArmed, lib
 from tests.arming_kit import CLEAR
-
-ATTEMPTS = 5
-
-
-def _on_device(body) -> None:
-    """body(device) on a fresh device, again when the loaded machine stopped the loop."""
-    for _ in range(ATTEMPTS):
-        dev = RealtimeDevice(seed=1, warn=lambda _t: None)
-        try:
-            body(dev)
-            if dev.status().loop_fault == lib.RT_FAULT_NONE:
-                return
-        except Exception:
-            if dev.status().loop_fault == lib.RT_FAULT_NONE:
-                raise
-        finally:
-            dev.close()
-    pytest.skip(f"the machine stopped the real-time loop in {ATTEMPTS} runs")
+from tests.realtime_kit import on_device
 
 
 @pytest.mark.req("SRS-307")
@@ -45,7 +27,7 @@ def test_the_runner_refuses_enable_until_armed_and_after_disarm():
         with pytest.raises(NotArmed):
             dev.enable_output(True)
         assert dev.status().enabled == 0
-    _on_device(body)
+    on_device(body)
 
 
 @pytest.mark.req("SRS-306")
@@ -58,4 +40,4 @@ def test_the_runner_passes_the_raw_answers_whole():
         assert dev.status().results[6] == lib.REG_ERR_ARM_REFUSED
         with pytest.raises(NotArmed):
             dev.enable_output(True)
-    _on_device(body)
+    on_device(body)
