@@ -337,7 +337,10 @@ class RealtimeDevice:
         posts before it. The batch says how many posts its last row had
         applied (posts_applied; before_decision when fewer than were made)
         and, when the last of those was applied within this batch, the
-        reference after the tick that applied it (decision_reference_ma)."""
+        reference after the tick that applied it (decision_reference_ma) and,
+        when that was in the last row, the row's mean current from that tick
+        on (decision_mean_current_ma: the row's own mean covers its ticks
+        before it too)."""
         n = int(batch.rows_run)
         applied = self._posts_applied(int(rows[n - 1].applied_seq))
         batch.posts_applied = applied
@@ -355,6 +358,11 @@ class RealtimeDevice:
             return   # records overwritten: the fall is judged from the row before
         k = next(i for i in range(tpr) if not _seq_before(int(ticks[i].applied_seq), seq))
         batch.decision_reference_ma = ticks[k].reference_ua / 1000
+        if first == n - 1:
+            # the last row ran its first k ticks under the posts before: its
+            # current from the tick that applied them on, for the off rule
+            after_ua = sum(ticks[i].mean_current_ua for i in range(k, tpr)) / (tpr - k)
+            batch.decision_mean_current_ma = after_ua / 1000
 
     def _posts_applied(self, row_seq: int) -> int:
         """How many posts a row whose tick had applied mailbox sequence

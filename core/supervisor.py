@@ -541,6 +541,7 @@ class Supervisor:
         self._decisions: collections.deque[tuple[int, str]] = collections.deque(maxlen=DECISIONS_KEPT)
         self._posts_made: int | None = None
         self._table_deferred_ticks = 0
+        self._row_stale = False               # the last row read ran before the latest posts
         # loop liveness (SRS-091): reference points taken at Start
         self._loop_ticks0: int | None = None
         self._loop_ticks_prev: int | None = None
@@ -907,6 +908,7 @@ class Supervisor:
         if (self._duty is not None and row_state is not None
                 and self._duty_exceeded(row_state, batch, batch.rows_run * tpr)):
             return
+        self._row_stale = stale
         judged = self._judged_state(batch, row_state, state)
         violation = None if judged is None else self._check_table(judged, batch, self._fall_from(batch, ref_before))
         if violation:
@@ -1121,8 +1123,11 @@ class Supervisor:
                 return "output enabled"
             if max(last.reference_ma, last.target_ma) > REFERENCE_EPS_MA:
                 return f"reference {last.reference_ma:.4f} / target {last.target_ma:.4f} mA"
-            if abs(last.mean_current_ma) > ZERO_CURRENT_MA:
-                return f"current {last.mean_current_ma:.3f} mA with the output off"
+            # the row in which its posts landed: its current from their tick on (SRS-316)
+            mean_ma = getattr(batch, "decision_mean_current_ma", None)
+            mean_ma = last.mean_current_ma if mean_ma is None else mean_ma
+            if abs(mean_ma) > ZERO_CURRENT_MA:
+                return f"current {mean_ma:.3f} mA with the output off"
             return None
         if max(last.reference_ma, last.target_ma) > self.plan.current_ma + REFERENCE_EPS_MA:
             return (f"reference {last.reference_ma:.4f} mA / target {last.target_ma:.4f} mA "
@@ -1630,8 +1635,8 @@ class Supervisor:
             self._switch_ticks += ticks
             if self.state != "polarity_switch":
                 return
-            if self.last.output_enabled or not self._at_zero(self.last):
-                continue
+            if self._row_stale or self.last.output_enabled or not self._at_zero(self.last):
+                continue   # a row before the latest posts decides nothing (SRS-316)
             try:
                 self.device.set_polarity(Polarity.NORMAL if self.plan.start_reversed
                                          else Polarity.REVERSED)

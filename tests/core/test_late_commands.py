@@ -28,9 +28,12 @@ POSTS = ("command", "enable_output", "set_polarity", "reset_fault", "search_cont
 
 
 class _Batch:
-    """One row of `ticks_per_row` ticks, joined from the segments it ran in."""
+    """One row of `ticks_per_row` ticks, whole, as rt_rows gives it: the mean
+    current and voltage over every tick of the row (those before a post that
+    landed in it too), its largest current, the state at its end."""
 
-    def __init__(self, parts, tpr: int, loop_ticks: int, applied: int, made: int, ref_at: float | None) -> None:
+    def __init__(self, parts, tpr: int, loop_ticks: int, applied: int, made: int, ref_at: float | None,
+                 post_part: int | None) -> None:
         self.rows_run = 1
         self.ticks_per_row = tpr
         self.events = 0
@@ -38,11 +41,21 @@ class _Batch:
             self.events |= p.events
         self.charge_mas = sum(p.charge_mas for p in parts)
         self.max_current_ma = max((p.max_current_ma for p in parts), key=abs)
-        self.last = dataclasses.replace(parts[-1].last, ticks=tpr)
+        rows = [p.last for p in parts]
+        self.last = dataclasses.replace(
+            rows[-1], ticks=tpr,
+            mean_current_ma=sum(r.mean_current_ma * r.ticks for r in rows) / tpr,
+            mean_voltage_v=sum(r.mean_voltage_v * r.ticks for r in rows) / tpr,
+            peak_current_ma=max((r.peak_current_ma for r in rows), key=abs))
         self.loop_ticks = loop_ticks
         self.posts_applied = applied
         self.before_decision = applied < made
         self.decision_reference_ma = ref_at
+        self.decision_mean_current_ma = None
+        if post_part is not None:   # the mean from the tick that applied the last post on
+            after = rows[post_part:]
+            self.decision_mean_current_ma = (sum(r.mean_current_ma * r.ticks for r in after)
+                                             / sum(r.ticks for r in after))
 
     def rows(self):
         yield self.last
@@ -98,7 +111,7 @@ class LateCommands:
         getattr(self.dev, name)(*args)
 
     def advance(self, max_rows: int, ticks_per_row: int):
-        parts, t, end, ref_at = [], self._read, self._read + ticks_per_row, None
+        parts, t, end, ref_at, post_part = [], self._read, self._read + ticks_per_row, None, None
         while self._queue and self._queue[0][0] < end:
             at, number, name, args = self._queue.pop(0)
             if at > t:
@@ -109,13 +122,15 @@ class LateCommands:
             if number:
                 self._applied = number
                 ref_at = parts[-1].last.reference_ma
+                post_part = len(parts) - 1
         if end > t:
             parts.append(self.dev.advance(1, end - t))
         self._read = end
         if self._applied == self._rows_applied:
-            ref_at = None
+            ref_at = post_part = None
         self._rows_applied = self._applied
-        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, self._applied, self.posts_made, ref_at)
+        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, self._applied, self.posts_made, ref_at,
+                      post_part)
 
 
 # (set current mA, ramp-up s, ramp-down s, stop s): the real-time test's
@@ -237,3 +252,44 @@ def test_decisions_in_limited_wait_for_their_rows_and_the_stop_is_judged_by_its_
         run_session(scenario, device=dev, **settings)
         counted[lag] = dev.commands
     assert counted[lag_ticks] <= 2 * counted[0], counted
+
+
+def _row_after_disable(device):
+    """5 mA flowing, then the output disabled: the row in which it lands."""
+    device.arm(PASSED_CHECKLIST.answers)
+    device.command(5.0, 5.0)
+    device.enable_output(True)
+    for _ in range(150):
+        device.advance(1, 100)                  # 1.5 s: the reference at 5 mA (5 mA/s)
+    device.enable_output(False)
+    return device.advance(1, 100)
+
+
+@pytest.mark.req("SRS-316")
+@pytest.mark.parametrize("lag_ticks", [19, 50])
+def test_the_row_in_which_a_disable_lands_has_its_whole_mean_and_the_mean_after_it(lag_ticks):
+    """(Second review of SRS-316, F2.) The row in which a disable lands ran
+    lag_ticks ticks at 5 mA: its mean over the row's 100 ticks is about
+    5 mA x lag / 100 (0.95 mA at 19 ticks), as rt_rows gives it; the mean
+    from the tick that applied the disable on is no current."""
+    batch = _row_after_disable(LateCommands(lag_ticks, seed=1))
+    assert batch.last.mean_current_ma == pytest.approx(5.0 * lag_ticks / 100, rel=0.15)
+    assert abs(batch.decision_mean_current_ma) <= LIMITS.zero_current_ma
+
+
+@pytest.mark.req("SRS-316", "SRS-060", "SRS-092")
+@pytest.mark.parametrize("lag_ticks", [12, 15, 19, 50])
+def test_a_density_pause_with_late_posts_ends_as_on_time(lag_ticks):
+    """(Second review, F1.) 10 mA, the load from 2 to 6.5 kOhm at 12 s (3.25x
+    the baseline: contact area too small, paused), stop at 16 s. On time: a
+    density pause, stopped, no fault. The first paused row's mean current
+    was 0.45-1.81 mA (10 mA for the lag's ticks), above paused's 0.1 mA: a
+    false output_table_violation. The off rule judges that row by its
+    current from the tick that applied the pause's posts on."""
+    scenario = [{"at_s": 12, "event": "load", "ohms": 6500}, {"at_s": 16, "event": "stop"}]
+    settings = dict(current_ma=10.0, ramp_up_s=10.0, ramp_down_s=10.0)
+    on_time, _, _ = run_session(scenario, device=SimulatedDevice(seed=1), **settings)
+    assert (on_time.outcome, on_time.fault) == ("stopped", None) and on_time.density_pauses >= 1
+    late, _, sup = run_session(scenario, device=LateCommands(lag_ticks, seed=1), **settings)
+    assert (late.outcome, late.fault) == ("stopped", None), [e for e in sup.log if "violation" in e]
+    assert late.density_pauses >= 1

@@ -113,9 +113,10 @@ def test_the_load_estimate_is_unknown_before_the_first_row_and_the_regulators_af
 
 def late_batch(applied, rows=1, tpr=100, ref_at=None, **row):
     last = dict(fault=FaultCode.NONE, output_enabled=True, reference_ma=0.0, target_ma=0.0,
-                mean_current_ma=0.0, contact_lost=False, antishock_cuts=0)
+                mean_current_ma=0.0, contact_lost=False, antishock_cuts=0, voltage_v=0.0)
     last.update(row)
-    return SimpleNamespace(last=SimpleNamespace(**last), rows_run=rows, ticks_per_row=tpr,
+    row = SimpleNamespace(**last)
+    return SimpleNamespace(last=row, rows_run=rows, ticks_per_row=tpr, rows=lambda: [row],
                            posts_applied=applied, decision_reference_ma=ref_at)
 
 
@@ -164,6 +165,11 @@ def test_a_row_with_part_of_a_decision_waits_at_most_200_ticks_then_the_decision
     assert sup._judged_state(late_batch(5), "paused", "paused") == "paused"              # a whole row resets
     assert sup._judged_state(late_batch(4, rows=2, tpr=100), None, "paused") is None
     assert sup._judged_state(late_batch(4, rows=1, tpr=1), None, "paused") == "treat"
+    # the last whole decision before it, not the first
+    dev.posts_made = 8
+    sup._note_decision("ramp")
+    sup._table_deferred_ticks = 0
+    assert sup._judged_state(late_batch(7, rows=3, tpr=100), None, "ramp") == "paused"
     # no whole decision before it: the state now
     sup._decisions.clear()
     sup._decisions.append((5, "paused"))
@@ -197,7 +203,39 @@ def test_a_row_before_the_latest_posts_decides_nothing_but_a_fault():
     dev.posts_made = 0
     sup._run_batch((1, 100))
     assert len(seen) == 1
+    # paused: a row before the pause's posts that read the open level is not
+    # the pause's (SRS-257: the stall's "hand was out")
+    sup.machine.current_state_value = "paused"
+    sup._stall_pause_tick, sup._stall_saw_open = sup.tick, False
+    sup._advance = lambda rows, tpr: late_batch(0, voltage_v=59.0)
+    dev.posts_made = 1000
+    sup._run_batch((1, 100))
+    assert sup._stall_saw_open is False and len(seen) == 1
+    dev.posts_made = 0
+    sup._run_batch((1, 100))
+    assert sup._stall_saw_open is True and len(seen) == 2
     dev.posts_made = 1000
     sup._advance = lambda rows, tpr: late_batch(0, fault=FaultCode.SHORT)
     sup._run_batch((1, 100))
-    assert sup.fault == "short" and len(seen) == 1
+    assert sup.fault == "short" and len(seen) == 2
+
+
+@pytest.mark.req("SRS-316", "SRS-303")
+def test_the_pulsed_duty_of_a_row_before_the_latest_posts_is_judged_by_its_own_state():
+    """A row that still ran under treat's posts after the supervisor paused:
+    its mean against the duty is treat's to judge (paused has no duty check)."""
+    dev = _Posts(seed=1)
+    sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup._duty = 0.5
+    sup._check_loop = lambda batch, rows_run_ticks: False
+    sup._translate = lambda last: None
+    for posts, state in ((5, "treat"), (7, "paused")):
+        dev.posts_made = posts
+        sup._note_decision(state)
+    sup.machine.current_state_value = "paused"
+    batch = late_batch(5, reference_ma=SET_MA, target_ma=SET_MA)
+    batch.max_current_ma, batch.charge_mas = 10.0, 10.0 * 0.01      # a mean of 10 mA at a 10 mA peak
+    sup._advance = lambda rows, tpr: batch
+    sup._run_batch((1, 100))
+    assert sup.fault == "pulse_duty"

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from core.realtime import RealtimeDevice, _seq_before
-from core.regulator import lib
+from core.regulator import ffi, lib
 from tests.arming_kit import CLEAR
 from tests.realtime_kit import on_device
 
@@ -23,6 +23,15 @@ def test_the_mailbox_sequence_compares_across_its_wrap():
     # ahead by less than half the range is after, by half or more before
     assert _seq_before(0x7FFFFFFF, 0) is False and _seq_before(0x7FFFFFFE, 0xFFFFFFFF) is False
     assert _seq_before(0x80000000, 0) is True
+
+
+def _one_tick(tick: int):
+    """The runner's record of one tick, as a one-tick row: (applied_seq,
+    reference_ua, mean_current_ua), copied out of the cffi buffer it owns."""
+    row = ffi.new("rt_row_t[]", 1)
+    batch = ffi.new("rt_batch_t *")
+    assert lib.rt_rows(tick, 1, 1, 0, row, batch) == lib.REG_OK and batch.rows_run == 1
+    return int(row[0].applied_seq), int(row[0].reference_ua), float(row[0].mean_current_ua)
 
 
 @pytest.mark.req("SRS-316")
@@ -60,6 +69,14 @@ def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
         assert b.last.reference_ma <= ref_at
         applied_ticks = (ref_at - b.last.reference_ma) / step_ma    # ticks of the fall in this row
         assert 0 <= applied_ticks <= TPR + 1e-6
+        # the row's ticks read one by one: the first that had applied the fall
+        # gives the reference, and the current from it on the mean after it
+        seq = dev._post_seqs[-1][1]
+        ticks = [_one_tick(t) for t in range(b.loop_ticks - TPR, b.loop_ticks)]
+        k = next(i for i, (applied, _ref, _ua) in enumerate(ticks) if not _seq_before(applied, seq))
+        assert ref_at == ticks[k][1] / 1000
+        assert b.decision_mean_current_ma == pytest.approx(
+            sum(ua for _a, _r, ua in ticks[k:]) / (TPR - k) / 1000, abs=1e-9)
         after = dev.advance(1, TPR)
         assert (after.posts_applied, after.before_decision, after.decision_reference_ma) == (4, False, None)
         assert after.last.reference_ma == pytest.approx(b.last.reference_ma - TPR * step_ma, abs=2e-3)
