@@ -496,7 +496,7 @@ class Supervisor:
         self.fall_limit_ticks = round((plan.ramp_down_s + _LIMITS.ramp_overrun_s) * self.tick_hz)
         # SRS-316: how long a row that had applied part of a decision waits
         # for the rest before it is judged by the decision before
-        self.table_defer_max_ticks = round(_LIMITS.clock_drift_max_ms * self.tick_hz / 1000)
+        self.table_defer_max_ticks = int(_LIMITS.clock_drift_max_ms * self.tick_hz) // 1000
         self._fall_start_tick = 0
         # session bounds (SRS-090, spec/limits.yaml)
         reversal = 1 if plan.reverse_polarity else 0

@@ -110,9 +110,8 @@ run_tests() {
     step "mutation testing" bash scripts/mutation.sh
     # issue 12 point 2: one session module of core/ per commit (CI_ROTATION of
     # scripts/mutation.sh: limits, scenario, history, regulator, device, trace,
-    # cli; commit count mod 7),
-    # a share of its mutants, against its own tests, with that module's threshold;
-    # supervisor: `make mutation-session` (over the CI budget)
+    # cli, supervisor; commit count mod 8),
+    # a share of its mutants, against its own tests, with that module's threshold
     step "mutation testing of a session module of core/ (rotating, one module per commit)" \
         env MUTATION_SET=session-rotate bash scripts/mutation.sh
 }

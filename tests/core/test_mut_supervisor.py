@@ -199,10 +199,10 @@ def test_a_row_before_the_latest_posts_decides_nothing_but_a_fault():
     sup._advance = lambda rows, tpr: late_batch(0, **{"reference_ma": 0.0})
     sup._check_loop = lambda batch, rows_run_ticks: False
     sup._run_batch((1, 100))
-    assert seen == [] and sup.fault is None
+    assert seen == [] and sup.fault is None and sup._row_stale is True
     dev.posts_made = 0
     sup._run_batch((1, 100))
-    assert len(seen) == 1
+    assert len(seen) == 1 and sup._row_stale is False
     # paused: a row before the pause's posts that read the open level is not
     # the pause's (SRS-257: the stall's "hand was out")
     sup.machine.current_state_value = "paused"
@@ -239,3 +239,97 @@ def test_the_pulsed_duty_of_a_row_before_the_latest_posts_is_judged_by_its_own_s
     sup._advance = lambda rows, tpr: batch
     sup._run_batch((1, 100))
     assert sup.fault == "pulse_duty"
+
+
+@pytest.mark.req("SRS-316")
+def test_the_row_in_which_the_posts_landed_is_off_by_its_current_from_their_tick_on(sup):
+    """The off rule reads the row's current from the tick that applied its
+    posts when the device gives it (the row's own mean covers the ticks
+    before them), and the row's mean otherwise."""
+    def off(mean_ma, after_ma):
+        last = SimpleNamespace(fault=FaultCode.NONE, output_enabled=False, reference_ma=0.0, target_ma=0.0,
+                               mean_current_ma=mean_ma, contact_lost=False, antishock_cuts=0)
+        return sup._check_table("idle", SimpleNamespace(last=last, decision_mean_current_ma=after_ma), 0.0)
+    assert off(0.95, 0.05) is None
+    assert off(0.95, 0.1) is None
+    assert off(0.05, 0.1001) == "current 0.100 mA with the output off"
+    assert off(0.05, -0.2) == "current -0.200 mA with the output off"
+    assert off(0.95, None) == "current 0.950 mA with the output off"
+    assert off(0.1, None) is None
+
+
+def _posting_supervisor():
+    dev = _Posts(seed=1)
+    sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
+    sup.begin()
+    sup._check_loop = lambda batch, rows_run_ticks: False
+    sup._translate = lambda last: None
+    return dev, sup
+
+
+@pytest.mark.req("SRS-316")
+def test_run_batch_judges_a_row_by_the_state_recorded_with_its_posts_and_a_fall_from_the_posts_tick():
+    dev, sup = _posting_supervisor()
+    sup.machine.current_state_value = "ramp_down"
+    dev.posts_made = 5
+    sup.last = SimpleNamespace(reference_ma=5.0)
+    # a fresh row: the fall judged from the reference at the tick of its posts (4.9), not the row before (5.0)
+    sup._advance = lambda rows, tpr: late_batch(5, ref_at=4.9, reference_ma=4.95)
+    sup._run_batch((1, 100))
+    assert sup.fault == "output_table_violation"
+    assert sup.log[-2].endswith("table violation in ramp_down: reference rose from 4.9000 to 4.9500 mA")
+
+
+@pytest.mark.req("SRS-316")
+def test_run_batch_judges_a_stale_row_by_the_state_that_made_its_posts():
+    dev, sup = _posting_supervisor()
+    sup.machine.current_state_value = "ramp_down"
+    dev.posts_made = 5
+    sup.last = SimpleNamespace(reference_ma=5.0)
+    sup._advance = lambda rows, tpr: late_batch(5, reference_ma=4.99)
+    sup._run_batch((1, 100))                          # records (5, ramp_down); the fall is fine
+    assert sup.fault is None
+    sup.machine.current_state_value = "paused"
+    dev.posts_made = 7                                 # paused's posts, not yet in the rows
+    sup._advance = lambda rows, tpr: late_batch(5, reference_ma=5.2)
+    sup._run_batch((1, 100))                          # a row of ramp_down's posts: judged by ramp_down
+    assert sup.fault == "output_table_violation"
+    assert "table violation in ramp_down: reference rose" in sup.log[-2]
+
+
+@pytest.mark.req("SRS-316")
+def test_run_batch_judges_a_row_with_part_of_a_decision_by_the_state_now_when_none_came_before():
+    dev, sup = _posting_supervisor()
+    sup.machine.current_state_value = "paused"
+    dev.posts_made = 5
+    sup._advance = lambda rows, tpr: late_batch(4, rows=2, reference_ma=0.0, target_ma=0.0)
+    sup._decisions.clear()
+    sup._run_batch((2, 100))                          # 200 ticks: waits
+    assert sup.fault is None
+    sup._advance = lambda rows, tpr: late_batch(4, rows=1, reference_ma=0.0, target_ma=0.5)
+    sup._run_batch((1, 100))                          # past the bound: judged by paused
+    assert sup.fault == "output_table_violation"
+    assert "table violation in paused: reference 0.0000 / target 0.5000 mA" in sup.log[-2]
+
+
+@pytest.mark.req("SRS-316")
+def test_the_polarity_switch_waits_for_a_row_under_its_own_posts():
+    """polarity_switch swaps only on a row that had applied its posts (the
+    output off): a row before them that shows the output off and no current
+    does not swap."""
+    dev, sup = _posting_supervisor()
+    sup.machine.current_state_value = "polarity_switch"
+    swaps = []
+    dev.set_polarity = lambda polarity: swaps.append(polarity)
+    rows = iter([True, True, False])
+    def run_batch(rows_tpr):
+        sup._row_stale = next(rows)
+        sup.last = SimpleNamespace(output_enabled=False, mean_current_ma=0.0, reference_ma=0.0, target_ma=0.0)
+    sup._run_batch = run_batch
+    sup._at_zero = lambda last: True
+    sent = []
+    sup._send = lambda event: sent.append(event)
+    sup._switch_ticks = 0
+    sup._switch_polarity()
+    assert sent == ["polarity_switched"] and sup._switch_ticks == 3 * sup.ticks_per_row
+    assert len(swaps) == 1

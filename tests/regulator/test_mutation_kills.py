@@ -499,3 +499,100 @@ def test_a_current_reading_of_50_ma_exactly_is_in_the_adc_range(a_ua, b_ua, faul
     reg = Regulator()
     out = reg.step(a_ua, b_ua, 60_000)
     assert out.fault == fault
+
+
+# ---- the full run's survivors of s29 (scripts/c_mutation.py, every mutant) --
+
+@pytest.mark.req("SRS-008")
+def test_the_cut_history_holds_at_most_three_entries_over_any_number_of_cuts():
+    """count_up saturates at its limit (design note): four cuts 5.1 s apart
+    (no three within 10 s, no fault) leave 3 stored entries and a total of 4;
+    a count past 3 would read a fourth entry of the three-entry ring."""
+    plant = Plant().ramped()
+    for k in range(4):
+        out = plant.cut()
+        assert out.fault == FaultCode.NONE
+        assert (plant.reg._reg.cut_stored, plant.reg._reg.cut_total) == (min(k + 1, 3), k + 1)
+        if k < 3:
+            plant.run(WINDOW_TICKS * 51 // 100 - HOLDOFF_TICKS)
+
+
+@pytest.mark.req("SRS-307")
+def test_init_ends_the_arm_of_a_reused_struct():
+    """reg_init writes every field (design note): a struct armed for an
+    earlier session refuses an enable once initialised again."""
+    reg = Regulator()
+    reg.arm(CLEAR)
+    assert reg._reg.armed == lib.REG_ARMED_PATTERN
+    assert lib.reg_init(reg._reg) == lib.REG_OK
+    assert reg._reg.armed == 0
+    assert reg.raw_enable(1) == lib.REG_ERR_NOT_ARMED
+
+
+@pytest.mark.req("SRS-002")
+@pytest.mark.parametrize("target_ua", [1, 2, 3, 7, 999, 1000, 1001, 15000, 29999, 30000])
+def test_the_flowing_fraction_is_the_reading_over_the_target_at_every_target(target_ua):
+    """reg_command precomputes (1000 << 16) / target for the flowing fraction
+    (design note): the reciprocal of each target, also after another target;
+    a reading of half the target flows 500 per mille (499 by the floor of the
+    reciprocal at odd targets), the whole target 1000 (999)."""
+    reg = Regulator()
+    assert reg.raw_command(30000 if target_ua != 30000 else 1, 1_000_000) == lib.REG_OK
+    assert reg.raw_command(target_ua, 1_000_000) == lib.REG_OK
+    assert reg._reg.permille_recip == 65_536_000 // target_ua
+    for reading_ua, permille in ((target_ua // 2, 1000 * (target_ua // 2) // target_ua), (target_ua, 1000)):
+        out = reg.step(reading_ua, reading_ua, 0)
+        assert out.flowing_permille in (permille - 1, permille), (reading_ua, out.flowing_permille)
+
+
+@pytest.mark.req("SRS-010")
+def test_an_enable_after_an_upset_enable_word_restarts_from_zero_with_the_probe():
+    """A new enable restarts from zero and starts the contact probe (design
+    note), also when the enable word was cleared by an upset while driving
+    (the reference, the integrator and the load estimate still held)."""
+    plant = Plant().ramped()
+    state = plant.reg._reg
+    assert state.reference_ua == 1000 and state.integ_q2 > 0 and state.probing == 0
+    state.enabled = 0                                           # an upset of the enable word
+    assert plant.reg.raw_enable(1) == lib.REG_OK
+    assert (state.enabled, state.probing, state.reference_ua, state.integ_q2, state.load_q) == (1, 1, 0, 0, 0)
+
+
+@pytest.mark.req("SRS-092")
+def test_a_contact_search_during_the_hold_off_after_a_cut_senses_at_once():
+    """The search drops to the sense level flagged contact lost (design
+    note): called in the 10 ms hold-off after an anti-shock cut, the next
+    tick already senses (no HOLDOFF tick)."""
+    plant = Plant().ramped()
+    out = plant.tick(extra_ua=plant.reg._reg.setpoint_ua // 5 + lib.REG_ANTISHOCK_FLOOR_UA + 100)
+    assert out.flags & FLAG_CUT and plant.reg._reg.holdoff_count == HOLDOFF_TICKS
+    assert lib.reg_search_contact(plant.reg._reg) == lib.REG_OK
+    assert plant.reg._reg.holdoff_count == 0
+    out = plant.tick()
+    assert not out.flags & lib.REG_FLAG_HOLDOFF and out.flags & lib.REG_FLAG_CONTACT_LOST and out.sense == 1
+
+
+@pytest.mark.req("SRS-017")
+def test_a_reset_with_a_fault_latched_starts_every_count_and_the_cut_history_again():
+    """reg_reset_fault with a fault latched clears the fault, the counts of
+    readings in a row of the sensor checks with the noise-floor filters, and
+    the anti-shock history (design note), and never the watchdog count."""
+    reg = _latched()
+    reg.step(0, 0, 0)                                         # no current: a reset is allowed
+    state = reg._reg
+    counts = ("disagree_count", "plausible_count", "frozen_a_count", "frozen_b_count", "stuck_count",
+              "settled_bad_count", "cut_index", "cut_stored")
+    for k, name in enumerate(counts):
+        setattr(state, name, k + 1)
+    for i in range(lib.REG_TRANSIENT_COUNT):
+        state.cut_ticks[i] = 1000 + i
+    state.quiet_a.prev_ua, state.quiet_a.mean_q = 700, 5
+    state.quiet_b.prev_ua, state.quiet_b.mean_q = 800, 6
+    state.watchdog_count = 42
+    assert reg.raw_reset_fault() == lib.REG_OK
+    assert state.fault == lib.REG_FAULT_NONE
+    assert {name: getattr(state, name) for name in counts} == {name: 0 for name in counts}
+    assert list(state.cut_ticks) == [0] * lib.REG_TRANSIENT_COUNT
+    start = (0, lib.REG_QUIET_STEP_CAP_UA * lib.REG_QUIET_Q)
+    assert (state.quiet_a.prev_ua, state.quiet_a.mean_q) == start == (state.quiet_b.prev_ua, state.quiet_b.mean_q)
+    assert state.watchdog_count == 42
