@@ -258,21 +258,25 @@ def test_the_row_in_which_the_posts_landed_is_off_by_its_current_from_their_tick
     assert off(0.1, None) is None
 
 
-def _posting_supervisor():
+def _posting_supervisor(state: str | None = None, posts: int = 0, ref_before_ma: float | None = None):
+    """A supervisor on a device that counts posts, begun, in `state`, with
+    `posts` made and the last row's reference; no loop check, no decisions."""
     dev = _Posts(seed=1)
     sup = Supervisor(dev, settings(current_ma=SET_MA), checklist=PASSED_CHECKLIST)
     sup.begin()
     sup._check_loop = lambda batch, rows_run_ticks: False
     sup._translate = lambda last: None
+    if state is not None:
+        sup.machine.current_state_value = state
+    dev.posts_made = posts
+    if ref_before_ma is not None:
+        sup.last = SimpleNamespace(reference_ma=ref_before_ma)
     return dev, sup
 
 
 @pytest.mark.req("SRS-316")
 def test_run_batch_judges_a_row_by_the_state_recorded_with_its_posts_and_a_fall_from_the_posts_tick():
-    dev, sup = _posting_supervisor()
-    sup.machine.current_state_value = "ramp_down"
-    dev.posts_made = 5
-    sup.last = SimpleNamespace(reference_ma=5.0)
+    dev, sup = _posting_supervisor("ramp_down", posts=5, ref_before_ma=5.0)
     # a fresh row: the fall judged from the reference at the tick of its posts (4.9), not the row before (5.0)
     sup._advance = lambda rows, tpr: late_batch(5, ref_at=4.9, reference_ma=4.95)
     sup._run_batch((1, 100))
@@ -282,10 +286,7 @@ def test_run_batch_judges_a_row_by_the_state_recorded_with_its_posts_and_a_fall_
 
 @pytest.mark.req("SRS-316")
 def test_run_batch_judges_a_stale_row_by_the_state_that_made_its_posts():
-    dev, sup = _posting_supervisor()
-    sup.machine.current_state_value = "ramp_down"
-    dev.posts_made = 5
-    sup.last = SimpleNamespace(reference_ma=5.0)
+    dev, sup = _posting_supervisor("ramp_down", posts=5, ref_before_ma=5.0)
     sup._advance = lambda rows, tpr: late_batch(5, reference_ma=4.99)
     sup._run_batch((1, 100))                          # records (5, ramp_down); the fall is fine
     assert sup.fault is None
@@ -299,9 +300,7 @@ def test_run_batch_judges_a_stale_row_by_the_state_that_made_its_posts():
 
 @pytest.mark.req("SRS-316")
 def test_run_batch_judges_a_row_with_part_of_a_decision_by_the_state_now_when_none_came_before():
-    dev, sup = _posting_supervisor()
-    sup.machine.current_state_value = "paused"
-    dev.posts_made = 5
+    dev, sup = _posting_supervisor("paused", posts=5)
     sup._advance = lambda rows, tpr: late_batch(4, rows=2, reference_ma=0.0, target_ma=0.0)
     sup._decisions.clear()
     sup._run_batch((2, 100))                          # 200 ticks: waits
@@ -317,8 +316,7 @@ def test_the_polarity_switch_waits_for_a_row_under_its_own_posts():
     """polarity_switch swaps only on a row that had applied its posts (the
     output off): a row before them that shows the output off and no current
     does not swap."""
-    dev, sup = _posting_supervisor()
-    sup.machine.current_state_value = "polarity_switch"
+    dev, sup = _posting_supervisor("polarity_switch")
     swaps = []
     dev.set_polarity = lambda polarity: swaps.append(polarity)
     rows = iter([True, True, False])
