@@ -832,3 +832,14 @@ def test_a_disarm_the_c_refuses_raises_naming_the_disarm():
     with pytest.raises(RegulatorError) as err:
         reg.disarm()
     assert str(err.value) == f"disarm=None: regulator error {lib.REG_ERR_NULL}"
+
+
+@pytest.mark.req("SRS-316")
+def test_a_simulated_batch_gives_no_late_command_marks():
+    """SRS-316: a simulated command applies before the next row, so a batch
+    of the rig gives no post count, no mark and no reference or mean at a
+    post (the supervisor then judges it as before)."""
+    rig = SimulatedRig(seed=1)
+    batch = rig.run_rows(2, 100)
+    assert batch.posts_applied is None and batch.before_decision is False
+    assert batch.decision_reference_ma is None and batch.decision_mean_current_ma is None
