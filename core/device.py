@@ -37,15 +37,15 @@ class Readings(Protocol):
       session's delivered charge and its bound are summed from them (SRS-090).
     - A device whose commands land in a running loop (RealtimeDevice) also
       counts its posts other than a lone kick (`posts_made`) and sets, per
-      batch, `posts_applied` (how many of them the last row had applied),
-      `before_decision` (fewer than were made) and, when the last of those
+      batch, `posts_applied` (how many of them the last row had applied) and,
+      when the last of those
       was applied within the batch, `decision_reference_ma` (the reference
       after the tick that applied it) and, when that tick is in the last row,
       `decision_mean_current_ma` (that row's mean current from the tick on);
       the supervisor judges the row by the
       state that made those posts and decides on it only when it had applied
       them all (SRS-316). A device whose commands apply before its next row
-      has no `posts_made` and leaves them None, False, None and None.
+      has no `posts_made` and leaves them None.
     """
 
     rows_run: int           # rows actually run (fewer when an event ended the batch)

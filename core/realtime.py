@@ -335,20 +335,17 @@ class RealtimeDevice:
         """SRS-316: a post lands at the start of the tick after it, so the rows
         the supervisor reads after a decision may still have run under the
         posts before it. The batch says how many posts its last row had
-        applied (posts_applied; before_decision when fewer than were made)
-        and, when the last of those was applied within this batch, the
+        applied (posts_applied) and, when the last of those was applied within this batch, the
         reference after the tick that applied it (decision_reference_ma) and,
         when that was in the last row, the row's mean current from that tick
         on (decision_mean_current_ma: the row's own mean covers its ticks
         before it too)."""
         n = int(batch.rows_run)
-        applied = self._posts_applied(int(rows[n - 1].applied_seq))
+        applied, seq = self._posts_applied(int(rows[n - 1].applied_seq))
         batch.posts_applied = applied
-        batch.before_decision = applied < self.posts_made
         if applied == self._rows_applied:
             return   # no post was applied within this batch
         self._rows_applied = applied
-        seq = dict(self._post_seqs).get(applied)
         if seq is None:
             return
         first = next(i for i in range(n) if not _seq_before(int(rows[i].applied_seq), seq))
@@ -364,14 +361,15 @@ class RealtimeDevice:
             after_ua = sum(ticks[i].mean_current_ua for i in range(k, tpr)) / (tpr - k)
             batch.decision_mean_current_ma = after_ua / 1000
 
-    def _posts_applied(self, row_seq: int) -> int:
+    def _posts_applied(self, row_seq: int) -> tuple[int, int | None]:
         """How many posts a row whose tick had applied mailbox sequence
-        `row_seq` had applied (older than the posts kept: one fewer than the
-        oldest kept, which the supervisor treats as part of a decision)."""
+        `row_seq` had applied, with the last one's sequence (older than the
+        posts kept: one fewer than the oldest kept, which the supervisor
+        treats as part of a decision, and no sequence)."""
         for count, seq in reversed(self._post_seqs):
             if not _seq_before(row_seq, seq):
-                return count
-        return self._post_seqs[0][0] - 1 if self._post_seqs else 0
+                return count, seq
+        return (self._post_seqs[0][0] - 1 if self._post_seqs else 0), None
 
     def _stalled_batch(self, rows, b, tpr: int, max_rows: int, elapsed: float) -> RowBatch:
         # the loop stopped: the rows the wall time covers, the last known

@@ -295,8 +295,7 @@ class RowBatch:
     """Result of SimulatedRig.run_rows: totals computed in C, rows on demand."""
 
     __slots__ = ("rows_run", "events", "last", "charge_mas", "max_current_ma", "ticks_per_row",
-                 "loop_ticks", "before_decision", "decision_reference_ma", "decision_mean_current_ma",
-                 "posts_applied", "_buf")
+                 "loop_ticks", "decision_reference_ma", "decision_mean_current_ma", "posts_applied", "_buf")
 
     def __init__(self, buf, rows_run: int, events: int, charge_mas: float,
                  max_current_ma: float, ticks_per_row: int, loop_ticks: int = 0) -> None:
@@ -310,11 +309,10 @@ class RowBatch:
         self.last = _decode(buf[rows_run - 1])
         # SRS-316, set by a device whose commands land in a running loop
         # (RealtimeDevice): how many of its posts the last row had applied,
-        # whether that is fewer than were made, and the reference after the
-        # tick that applied the last of them when that tick is in this batch.
-        # In simulation a command applies before the next row: None, False, None, None.
+        # and the reference after the tick that applied the last of them when
+        # that tick is in this batch. In simulation a command applies before
+        # the next row: None, None, None.
         self.posts_applied: int | None = None
-        self.before_decision = False
         self.decision_reference_ma: float | None = None
         # and, when that tick is in the last row, the row's mean current from it on
         self.decision_mean_current_ma: float | None = None

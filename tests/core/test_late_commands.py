@@ -4,7 +4,7 @@ after the row boundary the supervisor decided at, or rows later when the
 supervisor reads behind the loop. `LateCommands` reproduces that timing in
 simulation, deterministically: every post of a decision is applied
 `lag_ticks` ticks into the rows that follow it, and the rows say what
-RealtimeDevice says of them (before_decision, decision_reference_ma).
+RealtimeDevice says of them (posts_applied, decision_reference_ma).
 Without SRS-316 a session stopped in a fast ramp ended in
 output_table_violation ("reference rose") for lags of 1 to 150 ticks."""
 from __future__ import annotations
@@ -22,7 +22,6 @@ from tests.core._session_kit import PASSED_CHECKLIST, run_session
 
 LIMITS = load_limits()
 TICK_HZ = SimulatedDevice().tick_hz
-DEFER_MAX_TICKS = round(LIMITS.clock_drift_max_ms * TICK_HZ / 1000)   # 200
 POSTS = ("command", "enable_output", "set_polarity", "reset_fault", "search_contact", "arm", "disarm",
          "set_pulse")
 
@@ -32,7 +31,7 @@ class _Batch:
     current and voltage over every tick of the row (those before a post that
     landed in it too), its largest current, the state at its end."""
 
-    def __init__(self, parts, tpr: int, loop_ticks: int, applied: int, made: int, ref_at: float | None,
+    def __init__(self, parts, tpr: int, loop_ticks: int, applied: int, ref_at: float | None,
                  post_part: int | None) -> None:
         self.rows_run = 1
         self.ticks_per_row = tpr
@@ -49,7 +48,6 @@ class _Batch:
             peak_current_ma=max((r.peak_current_ma for r in rows), key=abs))
         self.loop_ticks = loop_ticks
         self.posts_applied = applied
-        self.before_decision = applied < made
         self.decision_reference_ma = ref_at
         self.decision_mean_current_ma = None
         if post_part is not None:   # the mean from the tick that applied the last post on
@@ -68,18 +66,14 @@ class LateCommands:
     before it (RealtimeDevice waits for the tick that applied each post), so
     the posts of one decision and successive decisions land in different
     ticks and rows; rows carry what RealtimeDevice gives (posts_applied,
-    before_decision, decision_reference_ma). `drop_target_ma`: a command the
-    loop never applies (a loop that ignores the ramp-down, which the table
-    check must still catch); from `hold_from_s` on no post is applied (a
-    mailbox that stopped: the supervisor decides nothing more, and the
-    rows, all under the last posts applied, are judged by their state)."""
+    decision_reference_ma, decision_mean_current_ma). `drop_target_ma`: a
+    command the loop never applies (a loop that ignores the ramp-down, which
+    the table check must still catch)."""
 
-    def __init__(self, lag_ticks: int, seed: int = 3, drop_target_ma: float | None = None,
-                 hold_from_s: float | None = None, **load) -> None:
+    def __init__(self, lag_ticks: int, seed: int = 3, drop_target_ma: float | None = None, **load) -> None:
         self.dev = SimulatedDevice(seed=seed, **load)
         self.lag_ticks = lag_ticks
         self.drop_target_ma = drop_target_ma
-        self.hold_from_s = hold_from_s
         self._read = 0                   # ticks of rows read
         self._queue: list = []           # (tick it applies in, post number or 0 for a kick, name, args)
         self._last_apply = -1
@@ -98,9 +92,6 @@ class LateCommands:
             if name != "kick_watchdog":
                 self.posts_made += 1
                 number = self.posts_made
-            held = self.hold_from_s is not None and self.dev.simulated_time_s >= self.hold_from_s
-            if held:
-                return
             self._last_apply = max(self._read + self.lag_ticks, self._last_apply + 1)
             self._queue.append((self._last_apply, number, name, args))
         return post
@@ -129,8 +120,7 @@ class LateCommands:
         if self._applied == self._rows_applied:
             ref_at = post_part = None
         self._rows_applied = self._applied
-        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, self._applied, self.posts_made, ref_at,
-                      post_part)
+        return _Batch(parts, ticks_per_row, self.dev.loop_ticks, self._applied, ref_at, post_part)
 
 
 # (set current mA, ramp-up s, ramp-down s, stop s): the real-time test's

@@ -841,5 +841,5 @@ def test_a_simulated_batch_gives_no_late_command_marks():
     post (the supervisor then judges it as before)."""
     rig = SimulatedRig(seed=1)
     batch = rig.run_rows(2, 100)
-    assert batch.posts_applied is None and batch.before_decision is False
+    assert batch.posts_applied is None
     assert batch.decision_reference_ma is None and batch.decision_mean_current_ma is None

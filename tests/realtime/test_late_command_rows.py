@@ -43,10 +43,10 @@ def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
         assert dev.posts_made == 3
         _ = dev.loop_ticks                           # the rows start here
         first = dev.advance(1, TPR)
-        assert (first.posts_applied, first.before_decision) == (3, False)
+        assert first.posts_applied == 3
         assert first.decision_reference_ma is not None   # the enable's first row
         rising = [dev.advance(1, TPR) for _ in range(5)]
-        assert all((b.posts_applied, b.before_decision, b.decision_reference_ma) == (3, False, None)
+        assert all((b.posts_applied, b.decision_reference_ma) == (3, None)
                    for b in rising)
         assert rising[-1].last.reference_ma > rising[0].last.reference_ma   # the ramp at 5 mA/s
         time.sleep(0.030)                            # the loop runs on 30 ms ahead of the reader
@@ -55,7 +55,7 @@ def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
         marked = []
         while True:
             b = dev.advance(1, TPR)
-            if not b.before_decision:
+            if b.posts_applied == dev.posts_made:
                 break
             assert (b.posts_applied, b.decision_reference_ma) == (3, None)
             marked.append(b)
@@ -78,29 +78,32 @@ def test_rows_read_behind_the_loop_say_how_many_posts_they_ran_under():
         assert b.decision_mean_current_ma == pytest.approx(
             sum(ua for _a, _r, ua in ticks[k:]) / (TPR - k) / 1000, abs=1e-9)
         after = dev.advance(1, TPR)
-        assert (after.posts_applied, after.before_decision, after.decision_reference_ma) == (4, False, None)
+        assert (after.posts_applied, after.decision_reference_ma) == (4, None)
         assert after.last.reference_ma == pytest.approx(b.last.reference_ma - TPR * step_ma, abs=2e-3)
         dev.kick_watchdog()                          # a lone kick is no post
         kicked = dev.advance(1, TPR)
-        assert dev.posts_made == 4 and (kicked.posts_applied, kicked.before_decision) == (4, False)
+        assert dev.posts_made == 4 and kicked.posts_applied == 4
     on_device(body)
 
 
 @pytest.mark.req("SRS-316")
 def test_posts_applied_by_a_row_from_its_mailbox_sequence():
     """The count of posts a row had applied, from the sequences kept (no
-    runner needed): the newest post whose sequence the row had reached; a
-    row older than every post kept counts one fewer than the oldest kept."""
+    runner needed): the newest post whose sequence the row had reached, with
+    that sequence; a row older than every post kept counts one fewer than the
+    oldest kept, with no sequence."""
     import collections
 
     dev = object.__new__(RealtimeDevice)
     dev._post_seqs = collections.deque(maxlen=4)
-    assert dev._posts_applied(10) == 0                   # nothing posted yet
+    assert dev._posts_applied(10) == (0, None)           # nothing posted yet
     for count, seq in ((7, 20), (8, 22), (9, 26), (10, 30)):
         dev._post_seqs.append((count, seq))
-    assert [dev._posts_applied(s) for s in (19, 20, 21, 22, 25, 26, 29, 30, 99)] == [6, 7, 7, 8, 8, 9, 9, 10, 10]
+    assert [dev._posts_applied(s)[0] for s in (19, 20, 21, 22, 25, 26, 29, 30, 99)] == [6, 7, 7, 8, 8, 9, 9, 10, 10]
+    assert [dev._posts_applied(s)[1] for s in (19, 21, 30)] == [None, 20, 30]
     dev._post_seqs.clear()                                  # the sequence wraps
     for count, seq in ((9, 0xFFFFFFF6), (10, 0xFFFFFFFA), (11, 0xFFFFFFFE), (12, 2)):
         dev._post_seqs.append((count, seq))
     rows = (0xFFFFFFF5, 0xFFFFFFF8, 0xFFFFFFFA, 0xFFFFFFFD, 0xFFFFFFFE, 0, 2, 3)
-    assert [dev._posts_applied(s) for s in rows] == [8, 9, 10, 10, 11, 11, 12, 12]
+    assert [dev._posts_applied(s) for s in rows] == [(8, None), (9, 0xFFFFFFF6), (10, 0xFFFFFFFA), (10, 0xFFFFFFFA),
+                                                     (11, 0xFFFFFFFE), (11, 0xFFFFFFFE), (12, 2), (12, 2)]
