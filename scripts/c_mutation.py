@@ -298,6 +298,9 @@ def main() -> int:
     ap.add_argument("--json", default=str(ROOT / "out" / "c-mutation.json"))
     args = ap.parse_args()
     t0 = time.monotonic()
+    # every child's hypothesis tests derandomized, without a database (tests/conftest.py's
+    # "mutation" profile): a verdict that depends on which mutant ran before is no verdict
+    os.environ["IONTO_MUTATION"] = "1"
     import pytest  # noqa: F401 - imported once, inherited by every forked child
     import hypothesis  # noqa: F401
 

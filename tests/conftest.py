@@ -39,7 +39,14 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 # core/ that way) every example runs slower: hypothesis' per-example deadline,
 # a speed check and no requirement, is off there
 settings.register_profile("ci-coverage", derandomize=True, print_blob=True, deadline=None)
-if os.environ.get("CI"):
+# a mutation run (scripts/c_mutation.py sets IONTO_MUTATION) must give every
+# mutant the same examples, whatever ran before it in the same worker copy: a
+# kill is then reproducible by its test alone, and no example saved by an earlier
+# mutant's failure is replayed (no database); no deadline, as a mutant may be slow
+settings.register_profile("mutation", derandomize=True, print_blob=True, deadline=None, database=None)
+if os.environ.get("IONTO_MUTATION"):
+    settings.load_profile("mutation")
+elif os.environ.get("CI"):
     settings.load_profile("ci-coverage" if os.environ.get("COVERAGE_RUN") or os.environ.get("IONTO_COVERAGE_DATA")
                           else "ci")
 
