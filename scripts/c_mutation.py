@@ -73,6 +73,10 @@ FAST = [
     "tests/regulator/test_pi_compliance_edge.py",
     # the full run's survivors of s28 (a reused struct's short count, the pulsed counts at init), < 1 s
     "tests/regulator/test_mut_full_run.py",
+    # share 3's survivors of s30 (frozen/quiet channels, the open tiers' edges, the plausible
+    # voltage, the load estimate's period, compliance cleared, the contact level, the implausible
+    # reading's reported current), < 1 s
+    "tests/regulator/test_mut_share3.py",
     # SRS-025 (d) at each lift tier's bound, and what a restart forgets (PR-026, PR-038), < 1 s
     "tests/regulator/test_lift_tier_boundaries.py",
     "tests/regulator/test_restart_from_zero.py",

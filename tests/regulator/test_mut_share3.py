@@ -22,6 +22,7 @@ from core.regulator import FaultCode, Regulator, ResetRefused
 from core.regulator import lib     # the wrapper's handle: only it imports the cffi module (SRS-035)
 from _regulator_kit import tick
 from test_mut_kill_detectors import enabled, setpoint_ua, window
+from tests.arming_kit import CLEAR
 
 DITHER_UA = 13                     # about 1 LSB (12.2 uA): a live channel's least noise (SRS-130)
 FLAG_CONTACT_LOST = lib.REG_FLAG_CONTACT_LOST
@@ -142,10 +143,10 @@ def test_one_quiet_channel_latches_while_the_other_is_live(quiet_channel):
 @pytest.mark.req("SRS-130")
 @pytest.mark.parametrize("reading_ua", [NOISE_UA, NOISE_UA + 1])
 def test_a_reading_of_exactly_50_ua_is_not_judged_by_the_noise_floor(reading_ua):
-    """Channel a moves by 1 uA per reading (51/52 uA) until its mean is one
-    step above 5 uA; then it reads reading_ua (the channel b live at +13 uA).
-    51 uA is judged: its 1 uA change takes the mean below 5 uA, SENSOR_FROZEN
-    at that reading. 50 uA is at the noise bound, not above it: not judged,
+    """Channel a moves by 1 uA per reading (52/51 uA) until, after a 51,
+    one more change of 1 uA would take its mean below 5 uA; then it reads
+    reading_ua (the channel b live at +13 uA). 51 uA is judged: no change,
+    the mean below 5 uA, SENSOR_FROZEN at that reading. 50 uA is at the noise bound, not above it: not judged,
     no fault, and the mean restarts from 50 uA (the next 51 uA follows a
     reading not judged either), so the fault comes only when the filter,
     started again, falls below 5 uA."""
@@ -153,12 +154,14 @@ def test_a_reading_of_exactly_50_ua_is_not_judged_by_the_noise_floor(reading_ua)
     mean_q, prev_ua, n = QUIET_CAP_UA * QUIET_Q, 60, 0
     while True:
         n += 1
-        a = 52 - n % 2                                   # 51, 52, 51, ...
-        if quiet_mean(mean_q, prev_ua, a) < QUIET_MIN_UA * QUIET_Q and a == 51:
+        a = 51 + n % 2                                   # 52, 51, 52, ...
+        if quiet_mean(mean_q, prev_ua, a) < QUIET_MIN_UA * QUIET_Q:
             break
         mean_q, prev_ua = quiet_mean(mean_q, prev_ua, a), a
         out = _pair(reg, a, a + DITHER_UA * (n % 2), 0)
-    assert prev_ua == 52 and mean_q >= QUIET_MIN_UA * QUIET_Q
+    # a 1 uA change (52 after 51) would take the mean below 5 uA; so would 50 uA, were it judged
+    assert (n, a, prev_ua) == (81, 52, 51) and mean_q >= QUIET_MIN_UA * QUIET_Q
+    assert quiet_mean(mean_q, prev_ua, NOISE_UA) < QUIET_MIN_UA * QUIET_Q
     reg.kick_watchdog()
     out = reg.step(reading_ua, reading_ua + DITHER_UA, 0)
     if reading_ua > NOISE_UA:
@@ -340,14 +343,28 @@ def test_the_fraction_flowing_is_at_most_1000_permille(reading_ua):
 ADC_CURRENT_MAX_UA = 50000         # SRS-014: the current channels' full scale, 50 mA
 
 
-@pytest.mark.req("SRS-014", "SRS-017")
-def test_an_implausible_reading_refuses_the_reset_as_a_current_above_full_scale():
-    """A voltage reading out of range with both current channels at 0: the
-    current is unknown and counts as flowing, one microampere above the 50 mA
-    full scale (50.001 mA), which the refused reset reports."""
+@pytest.mark.req("SRS-014", "SRS-017", "SRS-259", "SRS-312")
+@pytest.mark.parametrize("implausible", ["voltage", "off_phase", "settled"])
+def test_an_implausible_reading_refuses_the_reset_as_a_current_above_full_scale(implausible):
+    """A reading out of its ADC range with both current channels at 0: a
+    voltage reading (DC), or in the pulsed mode the off-phase reading
+    (SRS-259) or a settled channel (SRS-312). The current is unknown and
+    counts as flowing, one microampere above the 50 mA full scale
+    (50.001 mA), which the refused reset reports."""
     reg = Regulator()
-    out = reg.step(0, 0, 80001)
-    assert out.fault == FaultCode.SENSOR_RANGE
+    if implausible != "voltage":
+        assert reg.raw_command(1000, 1_000_000) == lib.REG_OK
+        assert reg.raw_set_pulse(10000, 50) == lib.REG_OK       # 10 kHz, 50 %: changed with the output off
+        reg.arm(CLEAR)
+        assert reg.raw_enable(1) == lib.REG_OK                  # the off-phase and settled readings are judged
+    reg.kick_watchdog()
+    if implausible == "voltage":
+        out = reg.step(0, 0, 80001)
+    elif implausible == "off_phase":
+        out = reg.step(0, 0, 0, off_current_ua=ADC_CURRENT_MAX_UA + 1)
+    else:
+        out = reg.step(0, 0, 0, settled_a_ua=ADC_CURRENT_MAX_UA + 1, settled_b_ua=0)
+    assert out.fault == FaultCode.SENSOR_RANGE and out.stage_on == 0
     with pytest.raises(ResetRefused) as refused:
         reg.reset_fault()
     assert str(refused.value) == ("reset refused: current must be below 0.1 mA "
