@@ -80,7 +80,7 @@ def test_a_frozen_channel_latches_at_its_20th_unchanged_reading(channel):
     out = on_plant(reg, 1000, 2500, out)
     frozen_ua = out.measured_ua + 1     # the larger reading + 1: a change on either channel
     assert 990 <= frozen_ua <= 1020
-    for k in range(FROZEN_TICKS + 1):   # the first reading of 1000 uA is a change
+    for k in range(FROZEN_TICKS + 1):   # its first reading of frozen_ua is a change
         live_ua = frozen_ua + DITHER_UA * (k % 2)
         a, b = (frozen_ua, live_ua) if channel == "a" else (live_ua, frozen_ua)
         reg.kick_watchdog()
@@ -146,10 +146,11 @@ def test_a_reading_of_exactly_50_ua_is_not_judged_by_the_noise_floor(reading_ua)
     """Channel a moves by 1 uA per reading (52/51 uA) until, after a 51,
     one more change of 1 uA would take its mean below 5 uA; then it reads
     reading_ua (the channel b live at +13 uA). 51 uA is judged: no change,
-    the mean below 5 uA, SENSOR_FROZEN at that reading. 50 uA is at the noise bound, not above it: not judged,
-    no fault, and the mean restarts from 50 uA (the next 51 uA follows a
-    reading not judged either), so the fault comes only when the filter,
-    started again, falls below 5 uA."""
+    the mean below 5 uA, SENSOR_FROZEN at that reading. 50 uA is at the
+    noise bound, not above it: not judged, no fault, and the mean restarts
+    from 50 uA (the next 51 uA follows a reading not judged either), so the
+    fault comes only when the filter, started again, falls below 5 uA (81
+    readings later)."""
     reg, out = quiet_session()
     mean_q, prev_ua, n = QUIET_CAP_UA * QUIET_Q, 60, 0
     while True:
@@ -305,9 +306,9 @@ COMPLIANCE_TICKS = 50              # SRS-006 / REG_COMPLIANCE_TICKS: 5 ms
 def test_compliance_limited_is_cleared_after_5_ms_off_the_limit():
     """5 mA on 1 kOhm, then the load rises to 15 kOhm (75 V needed): the
     drive reaches the 60 V limit with the current below the setpoint, and
-    "compliance limited" is reported at the 50th tick there. Then the
-    current reaches the setpoint (readings 20 uA above it): the status stays
-    for 49 ticks and is cleared at the 50th."""
+    "compliance limited" is reported at the 50th tick there (not before).
+    Then the current reaches the setpoint (the channels 20 and 33 uA above
+    it in turn): the status stays for 49 ticks and is cleared at the 50th."""
     reg, out = after_probe(5000)
     out = on_plant(reg, 1000, 10500, out)
     at_limit = 0
@@ -418,7 +419,12 @@ def test_a_return_needs_every_window_below_157_mv(sum_mv, back_at):
 
 # ---- SRS-025 (b): the low-load window below 11 mV --------------------------------------
 
-LOW_LOAD_MV = 11                   # REG_BLIND_LOW_LOAD_MV: the window mean of 1.3 kOhm, 11 mV (floor)
+# REG_BLIND_LOW_LOAD_MV, as regulator_config.h gives it: "the window mean of
+# REG_BLIND_LOW_LOAD_OHMS at the sense level: 11 mV" (the floor of 2 V x 1.3 k
+# / 221.3 k = 11.75 mV). NOTE: 11 mV is 1.217 kOhm behind 220 kOhm, so a window
+# of 1.217..1.3 kOhm is not "below 1.3 kOhm" in the C though SRS-025 (b) names
+# 1.3 kOhm (reported in s30; this test pins the C's 11 mV until that is decided)
+LOW_LOAD_MV = 11
 
 
 @pytest.mark.req("SRS-025")
