@@ -251,6 +251,10 @@ class SimulatedDevice:
     def stick_sensor(self, channel: int, current_ma: float) -> None:
         self._rig.stick_sensor(channel, current_ma)
 
+    def fail_settled(self, mode: str, gain: float = 1.0) -> None:
+        """Both settled channels fail together (FM-REG-12; SimulatedRig.fail_settled)."""
+        self._rig.fail_settled(mode, gain)
+
     def stall(self, ms: float) -> None:
         self._rig.stall(ms)
 
