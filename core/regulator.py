@@ -161,7 +161,7 @@ _ARGS = {
     "duty_percent": (1, lib.REG_PULSE_DUTY_MIN_PERCENT, lib.REG_PULSE_DUTY_MAX_PERCENT, "%"),
     "drive_v": (1000, 0, lib.REG_COMPLIANCE_MV, "V"),
     # FM-REG-12: the common gain of a failed settled sampling (simulation only)
-    "gain": (1000, 0, lib.SIM_SETTLED_GAIN_MAX_PERMILLE, ""),
+    "gain": (1000, 0, lib.SIM_SETTLED_GAIN_MAX_PERMILLE, "(times the true value)"),
 }
 MAX_ROWS = 2_000_000  # buffer size guard of run_rows (memory, not safety)
 _INT32_MAX = 2**31 - 1
