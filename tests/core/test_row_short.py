@@ -100,6 +100,41 @@ def test_a_contact_forming_in_treat_with_the_settled_pair_failed_ends_at_its_row
         assert _off_after(rows, fault_s), case
 
 
+class SlowForming(SimulatedDevice):
+    """As FormingContact over 20 s, the contact set once per batch: the
+    supervisor's batches as they come (up to 0.5 s in treat), pair scaled."""
+
+    def __init__(self, at_s: float, to_ohms: float):
+        super().__init__(seed=1, load_ohms=1000, capacitance_uf=1.0)
+        self.at_s, self.to_ohms = at_s, to_ohms
+        self.cross_s: float | None = None
+        self.fail_settled("scaled", 0.5)
+
+    def advance(self, max_rows, ticks_per_row):
+        t = self.simulated_time_s
+        if t >= self.at_s:
+            ohms = round(1000.0 + (self.to_ohms - 1000.0) * min(1.0, (t - self.at_s) / 20.0))
+            self.short(ohms)
+            if ohms <= ROW_SHORT_OHMS and self.cross_s is None:
+                self.cross_s = t
+        return super().advance(max_rows, ticks_per_row)
+
+
+@pytest.mark.req("SRS-317")
+@pytest.mark.parametrize("current_ma", [5.0, 25.0])
+def test_with_the_batches_as_they_come_the_fault_ends_the_batch_that_crossed(current_ma):
+    """The bound of the treat case with whole batches: the fault at most one
+    batch (LOOP_CHECK_MAX_S, 0.5 s) after the contact crossed 250 ohm
+    (measured 0.01-0.5 s; at 249 ohm the crossing batch ran whole)."""
+    for train, ohms in itertools.product(TRAINS, [126, 249]):
+        dev = SlowForming(20.0, ohms)
+        result, rows, fault_s = _session(dev, "hands", current_ma, train, 10.0, 80.0)
+        case = (train, ohms, result.fault)
+        assert result.fault == "short_on_row_means", case
+        assert 0.0 < fault_s - dev.cross_s <= LOOP_CHECK_MAX_S + 1e-9, (case, dev.cross_s, fault_s)
+        assert _off_after(rows, fault_s), case
+
+
 @pytest.mark.req("SRS-317")
 @pytest.mark.parametrize("site,current_ma,ramp_up_s", [("hands", 15.0, 10.0), ("hands", 25.0, 10.0),
                                                        ("underarms", 5.0, 120.0)])
