@@ -192,6 +192,9 @@ int32_t sim_init(sim_rig_t *rig, uint64_t seed, int32_t load_ohms, int32_t capac
         rig->v_on_v = 0.0;
         rig->i_off_a = 0.0;
         rig->i_settled_a = 0.0;
+        rig->settled_fault = SIM_SETTLED_OK;
+        rig->settled_gain_permille = 1000;
+        rig->settled_stale_a = 0.0;
         rig->v_off_v = 0.0;
         rig->skin_min_v = 0.0;
         rig->skin_max_v = 0.0;
@@ -315,6 +318,42 @@ int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel)
         rig->stuck[channel] = 0;
     }
     return status;
+}
+
+/* Both settled channels fail together (FM-REG-12): mode SIM_SETTLED_*;
+ * gain_permille is read for SIM_SETTLED_SCALED only; SIM_SETTLED_OK ends it. */
+int32_t sim_fail_settled(sim_rig_t *rig, int32_t mode, int32_t gain_permille)
+{
+    int32_t status = REG_OK;
+    if (rig == NULL) {
+        status = REG_ERR_NULL;
+    } else if ((mode < SIM_SETTLED_OK) || (mode > SIM_SETTLED_SCALED) ||
+               (gain_permille < 0) || (gain_permille > SIM_SETTLED_GAIN_MAX_PERMILLE)) {
+        status = REG_ERR_RANGE;
+    } else {
+        rig->settled_fault = mode;
+        rig->settled_gain_permille = gain_permille;
+        rig->settled_stale_a = rig->i_settled_a;
+    }
+    return status;
+}
+
+/* The true current the settled sampling takes, as its fault makes it. */
+static double settled_sample_a(const sim_rig_t *rig)
+{
+    double a = rig->i_settled_a;
+    if (rig->settled_fault == SIM_SETTLED_ZERO) {
+        a = 0.0;
+    } else if (rig->settled_fault == SIM_SETTLED_OFF_PHASE) {
+        a = rig->i_off_a;
+    } else if (rig->settled_fault == SIM_SETTLED_STALE) {
+        a = rig->settled_stale_a;
+    } else if (rig->settled_fault == SIM_SETTLED_SCALED) {
+        a = rig->i_settled_a * ((double)rig->settled_gain_permille / 1000.0);
+    } else {
+        /* SIM_SETTLED_OK: the on-phase's end */
+    }
+    return a;
 }
 
 /* the electrode-voltage channel reads a fixed value (a failed ADC or
@@ -735,8 +774,9 @@ static void read_sensors(sim_rig_t *rig, reg_inputs_t *in)
         in->off_current_ua = quantise((rig->i_off_a * 1e6) + (m0 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
         /* the two channels sampled at the on-phase's end (PR-069), with the
          * draw's other two noises: the random sequence stays as it was */
-        in->settled_a_ua = quantise((rig->i_settled_a * 1e6) + (m1 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
-        in->settled_b_ua = quantise((rig->i_settled_a * 1e6) + (m2 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+        double settled_ua = settled_sample_a(rig) * 1e6;
+        in->settled_a_ua = quantise(settled_ua + (m1 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
+        in->settled_b_ua = quantise(settled_ua + (m2 * (double)SIM_NOISE_UA), REG_ADC_CURRENT_MAX_UA);
         if (rig->stuck[0] != 0) {
             in->settled_a_ua = stuck_reading(rig->stuck_ua[0], rig->stuck_noise_ua[0], m1);
         }

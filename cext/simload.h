@@ -43,6 +43,17 @@
 #define SIM_CHANGE_MAX_MS 600000
 #define SIM_STALL_MAX_MS 600000
 #define SIM_STUCK_NOISE_MAX_UA 1000
+/* A fault of the board's one sampling at the on-phase's end, which feeds both
+ * settled channels (FM-REG-12, PR-075): both read 0 (the trigger lost, a port
+ * that leaves 0), the off-phase's end (the trigger mistimed), the value of
+ * the tick the fault began (stale), or gain_permille / 1000 of the true value
+ * (a common gain fault); each with the channels' own noise. */
+#define SIM_SETTLED_OK 0
+#define SIM_SETTLED_ZERO 1
+#define SIM_SETTLED_OFF_PHASE 2
+#define SIM_SETTLED_STALE 3
+#define SIM_SETTLED_SCALED 4
+#define SIM_SETTLED_GAIN_MAX_PERMILLE 2000
 
 /* ---- output stage and sensors -------------------------------------------- */
 
@@ -174,6 +185,9 @@ typedef struct {
     double v_on_v;           /* electrode voltage at the end of the last on-phase */
     double i_off_a;          /* current at the end of the last off-phase (the off-phase reading) */
     double i_settled_a;      /* current at the end of the last on-phase (the settled reading, PR-069) */
+    int32_t settled_fault;   /* SIM_SETTLED_*: a common fault of the settled sampling (FM-REG-12) */
+    int32_t settled_gain_permille; /* SIM_SETTLED_SCALED: the common gain */
+    double settled_stale_a;  /* SIM_SETTLED_STALE: the value both channels keep */
     double v_off_v;          /* electrode voltage at the end of the last off-phase */
     double skin_min_v;       /* skin (capacitor) voltage, lowest and highest within the last tick */
     double skin_max_v;
@@ -206,6 +220,7 @@ int32_t sim_change_load(sim_rig_t *rig, int32_t ohms, int32_t over_ms);
 int32_t sim_stick_sensor(sim_rig_t *rig, int32_t channel, int32_t current_ua);
 int32_t sim_stick_sensor_noisy(sim_rig_t *rig, int32_t channel, int32_t current_ua, int32_t noise_ua);
 int32_t sim_unstick_sensor(sim_rig_t *rig, int32_t channel);
+int32_t sim_fail_settled(sim_rig_t *rig, int32_t mode, int32_t gain_permille);
 int32_t sim_stick_voltage(sim_rig_t *rig, int32_t voltage_mv);
 int32_t sim_unstick_voltage(sim_rig_t *rig);
 int32_t sim_stall(sim_rig_t *rig, int32_t ms);

@@ -27,7 +27,9 @@ class Readings(Protocol):
       never a mix of two ticks); the supervisor reads from it: fault,
       output_enabled, contact_lost, reference_ma, target_ma, mean_current_ma
       and peak_current_ma (on hardware: the measured patient current; the
-      output-table check and "no current" use them, SRS-066), the
+      output-table check and "no current" use them, SRS-066), mean_voltage_v
+      (the electrode voltage's mean over the row, SRS-298: the density and
+      short checks on the row means, SRS-302, SRS-317), the
       measured_current_ma and load_estimate_ohms of the regulator (math.inf
       while unknown, SRS-027, SRS-092), and antishock_cuts, a count that
       never decreases while the device is on (each increase is one cut).
@@ -250,6 +252,10 @@ class SimulatedDevice:
 
     def stick_sensor(self, channel: int, current_ma: float) -> None:
         self._rig.stick_sensor(channel, current_ma)
+
+    def fail_settled(self, mode: str, gain: float = 1.0) -> None:
+        """Both settled channels fail together (FM-REG-12; SimulatedRig.fail_settled)."""
+        self._rig.fail_settled(mode, gain)
 
     def stall(self, ms: float) -> None:
         self._rig.stall(ms)

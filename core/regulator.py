@@ -127,6 +127,7 @@ class Limits:
     transient_window_s: float = lib.REG_TRANSIENT_WINDOW_TICKS / lib.REG_TICK_HZ
     short_ohms: int = lib.REG_SHORT_OHMS
     short_ticks: int = lib.REG_SHORT_TICKS
+    short_min_ma: float = lib.REG_SHORT_MIN_UA / 1000
     disagree_ticks: int = lib.REG_DISAGREE_TICKS
     open_ohms: int = lib.REG_OPEN_OHMS
     drive_rise_v_per_tick: float = lib.REG_DRIVE_RISE_MV_PER_TICK / 1000
@@ -159,6 +160,8 @@ _ARGS = {
     "pulse_khz": (1000, lib.REG_PULSE_MIN_HZ, lib.REG_PULSE_MAX_HZ, "kHz"),
     "duty_percent": (1, lib.REG_PULSE_DUTY_MIN_PERCENT, lib.REG_PULSE_DUTY_MAX_PERCENT, "%"),
     "drive_v": (1000, 0, lib.REG_COMPLIANCE_MV, "V"),
+    # FM-REG-12: the common gain of a failed settled sampling (simulation only)
+    "gain": (1000, 0, lib.SIM_SETTLED_GAIN_MAX_PERMILLE, "(times the true value)"),
 }
 MAX_ROWS = 2_000_000  # buffer size guard of run_rows (memory, not safety)
 _INT32_MAX = 2**31 - 1
@@ -487,6 +490,20 @@ class SimulatedRig(_RegulatorCommands):
         status = lib.sim_stick_sensor(self._rig, c_channel, c_ua)
         bad_channel = c_channel not in (0, 1)
         _check(status, "channel" if bad_channel else "current_ma", channel if bad_channel else current_ma)
+
+    def fail_settled(self, mode: str, gain: float = 1.0) -> None:
+        """Both settled channels fail together (FM-REG-12): mode "zero" (the
+        trigger lost), "off_phase" (mistimed into the off-phase), "stale"
+        (the value now, kept), "scaled" (gain x the true value, a common gain
+        fault) or "ok" (the fault ends). Pulsed readings only."""
+        modes = {"ok": lib.SIM_SETTLED_OK, "zero": lib.SIM_SETTLED_ZERO,
+                 "off_phase": lib.SIM_SETTLED_OFF_PHASE, "stale": lib.SIM_SETTLED_STALE,
+                 "scaled": lib.SIM_SETTLED_SCALED}
+        if mode not in modes:
+            raise CommandRejected(lib.REG_ERR_RANGE,
+                                  f"mode={mode!r} is out of range: allowed {', '.join(modes)}")
+        permille = _to_c("gain", gain)
+        _check(lib.sim_fail_settled(self._rig, modes[mode], permille), "gain", gain)
 
     def stick_sensor_noisy(self, channel: int, current_ma: float, noise_ua: float) -> None:
         """The channel reads current_ma +- noise_ua (unquantised jitter) whatever

@@ -76,6 +76,8 @@ FAULT_NO_CURRENT = "no_current_with_contact"
 FAULT_PULSE_DUTY = "pulse_duty"
 # an open circuit held at compliance that the regulator did not report (SRS-315)
 FAULT_OPEN_UNREPORTED = "open_circuit_unreported"
+# a short seen on the row means, which the regulator did not latch (SRS-317)
+FAULT_ROW_SHORT = "short_on_row_means"
 # The mean of a batch at most duty x its largest current: the stage sinks
 # nothing between the pulses and no pulse carries more than its peak. 5 %
 # above it (a duty 2.5 points long at 50 %) plus 0.05 mA (the sense level's
@@ -247,6 +249,23 @@ OPEN_CHECK_S = 0.5
 # REG_LIFT_FAINT_TICKS), so after OPEN_CHECK_S its detector has failed: the
 # output disconnect opens, not the regulator's own search.
 OPEN_AT_COMPLIANCE_MAX_MA = 1.0
+# The supervisor's own short check (SRS-317, FM-REG-12): the row's mean
+# electrode voltage over its mean current (SRS-298's averaging channels, not
+# the PWM-triggered settled pair the regulator's pulsed short rests on, SRS-311)
+# below the regulator's short bound, with at least its short current flowing.
+# Bound and current are the C loop's own (REG_SHORT_OHMS, REG_SHORT_MIN_UA).
+ROW_SHORT_OHMS = REG_LIMITS.short_ohms
+ROW_SHORT_MIN_MA = REG_LIMITS.short_min_ma
+# While the output drives ...
+ROW_SHORT_STATES = ("ramp", "treat", "limited", "reverse_down", "ramp_down")
+# ... and the reference has at most doubled over the last 0.5 s: the mean
+# ratio is the load's DC resistance Rs + Rp once the skin capacitance carries
+# no mean current; while the current rises it carries about Rp x C x the
+# relative rise per second, which lowers the ratio (a ramp from 0, judged from
+# 1 s on: up to 5 % with Rp x C = 70 ms, 0.7 x 10 kOhm x 10 uF, the top of the
+# design range; measured at most 4.1 %, 0.78 x the load without this condition).
+ROW_SHORT_SETTLE_S = 0.5
+ROW_SHORT_RISE_MAX = 2.0
 
 
 @dataclass(frozen=True)
@@ -535,6 +554,8 @@ class Supervisor:
         self._weak_current_tick: int | None = None   # last batch end reading above the noise bound
         self._absent_since_tick: int | None = None  # first batch end with no current (SRS-256)
         self._open_held_since_tick: int | None = None  # first batch end open at compliance (SRS-315)
+        # (tick, reference) at the batch ends of the last ROW_SHORT_SETTLE_S under drive (SRS-317)
+        self._row_refs: collections.deque[tuple[int, float]] = collections.deque()
         # SRS-316, with a device whose posts land in a running loop: the posts
         # made when each batch began and the state that made them, the posts
         # made by now, and the ticks of rows that had applied part of a decision
@@ -1154,7 +1175,7 @@ class Supervisor:
         elif last.contact_lost and state in ("ramp", "treat", "reverse_down"):
             self._send("contact_lost")
             return
-        if self._open_at_compliance(last):
+        if self._open_at_compliance(last) or self._row_short(last):
             return
         if state == "limited":
             self._count_limited_cuts(last)   # before anything else: never late (PR-062)
@@ -1391,6 +1412,44 @@ class Supervisor:
         self._disconnect()
         self._enter_fault(FAULT_OPEN_UNREPORTED)
         return True
+
+    def _row_short(self, last) -> bool:
+        """The supervisor's short check on the row means (SRS-317): once the
+        drive is steady (_row_settled), a row whose mean current is at least
+        ROW_SHORT_MIN_MA and whose mean voltage over it is below ROW_SHORT_OHMS
+        is a short the regulator did not latch (pulsed, its check rests on the
+        settled pair, FM-REG-12): the fault latches with the output off. True
+        if it did."""
+        if not self._row_settled(last):
+            return False
+        mean_ma = abs(last.mean_current_ma)
+        if mean_ma < ROW_SHORT_MIN_MA:
+            return False
+        ohms = 1000.0 * abs(last.mean_voltage_v) / mean_ma
+        if ohms >= ROW_SHORT_OHMS:
+            return False
+        self.log.append(f"{self.elapsed_s:.3f}s row mean {abs(last.mean_voltage_v):.3f} V over "
+                        f"{mean_ma:.3f} mA = {ohms:.0f} ohm, below {ROW_SHORT_OHMS} ohm in "
+                        f"{self.state}: a short the regulator did not latch")
+        self._enter_fault(FAULT_ROW_SHORT)
+        return True
+
+    def _row_settled(self, last) -> bool:
+        """In a state that drives the output, the batch ends of the last
+        ROW_SHORT_SETTLE_S were all in such a state and the reference now is
+        at most ROW_SHORT_RISE_MAX times the lowest of theirs (SRS-317)."""
+        refs = self._row_refs
+        if self.state not in ROW_SHORT_STATES:
+            refs.clear()
+            return False
+        window_start = self.tick - round(ROW_SHORT_SETTLE_S * self.tick_hz)
+        # keep the newest batch end at or before the window's start
+        while len(refs) > 1 and refs[1][0] <= window_start:
+            refs.popleft()
+        refs.append((self.tick, last.reference_ma))
+        if refs[0][0] > window_start:
+            return False   # driving for less than the window
+        return last.reference_ma <= ROW_SHORT_RISE_MAX * min(ref for _, ref in refs)
 
     # -- current density when the contact area shrinks (SRS-092) ------------------------
     def _load_ohms(self, last) -> float:

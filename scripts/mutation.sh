@@ -38,7 +38,7 @@ declare -A MODULE_TESTS=(
     [scenario]="tests/core/test_scenarios.py tests/core/test_numeric_files.py tests/core/test_supervisor_io_errors.py tests/core/test_mut_scenario.py"
     [regulator]="tests/regulator/test_wrapper_inputs.py tests/regulator/test_commands.py tests/core/test_ramp_slew.py tests/core/test_mut_regulator.py tests/regulator/test_pulsed_load.py tests/regulator/test_pulsed_regulator.py"
     [history]="tests/core/test_history.py tests/core/test_history_schema.py tests/core/test_mut_history.py"
-    [supervisor]="tests/core/test_mut_supervisor.py tests/core/test_mut_supervisor_session.py tests/core/test_mut_supervisor_units.py tests/core/test_mut_supervisor_translate.py tests/core/test_mut_supervisor_run.py tests/core/test_mut_supervisor_edges.py tests/core/test_mut_supervisor_pulsed.py tests/core/test_mut_supervisor_shares.py"
+    [supervisor]="tests/core/test_mut_supervisor.py tests/core/test_mut_supervisor_session.py tests/core/test_mut_supervisor_units.py tests/core/test_mut_supervisor_translate.py tests/core/test_mut_supervisor_run.py tests/core/test_mut_supervisor_edges.py tests/core/test_mut_supervisor_pulsed.py tests/core/test_mut_supervisor_shares.py tests/core/test_mut_supervisor_rowshort.py"
     [cli]="tests/cli/test_mut_cli.py tests/cli/test_mut_cli_shares.py tests/cli/test_cli_help_copy.py"
 )
 SESSION_MODULES=(limits trace device scenario regulator history supervisor cli)

@@ -44,7 +44,8 @@ def _first(rows, state, after_s=0.0):
 def _row(**fields):
     base = dict(fault=0, contact_lost=False, antishock_cuts=0, reference_ma=10.0,
                 measured_current_ma=10.0, compliance_limited=False, load_estimate_ohms=math.inf,
-                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0, output_enabled=True)
+                mean_current_ma=10.0, peak_current_ma=10.0, target_ma=10.0, output_enabled=True,
+                mean_voltage_v=20.0)   # 2 kOhm on the row means (SRS-298, read by SRS-317)
     base.update(fields)
     return SimpleNamespace(**base)
 

@@ -15,6 +15,7 @@ import pytest
 from core.device import Device, SimulatedDevice
 from core.regulator import (EVENT_AT_TARGET, LIMITS, CommandRejected, FaultCode, Polarity, RowBatch,
                             SimulatedRig)
+from core.regulator import lib
 from tests.arming_kit import CLEAR
 
 TICK_HZ = 10_000          # the regulator's tick rate (SRS-001's 100 us tick)
@@ -341,3 +342,12 @@ def test_short_and_stuck_sensor_figures():
     assert dev.advance(1, 100).last.load_ohms == 150.0
     dev.stick_sensor(0, 7.0)
     assert dev.advance(1, 100).last.measured_current_ma == 7.0
+
+
+@pytest.mark.req("SRS-317")
+def test_fail_settled_reaches_the_rigs_settled_sampling():
+    dev = SimulatedDevice()
+    dev.fail_settled("scaled", 0.4)
+    assert (dev._rig._rig.settled_fault, dev._rig._rig.settled_gain_permille) == (lib.SIM_SETTLED_SCALED, 400)
+    dev.fail_settled("stale")
+    assert (dev._rig._rig.settled_fault, dev._rig._rig.settled_gain_permille) == (lib.SIM_SETTLED_STALE, 1000)

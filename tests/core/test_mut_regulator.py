@@ -843,3 +843,71 @@ def test_a_simulated_batch_gives_no_late_command_marks():
     batch = rig.run_rows(2, 100)
     assert batch.posts_applied is None
     assert batch.decision_reference_ma is None and batch.decision_mean_current_ma is None
+
+
+# ---- the settled sampling's fault hook of the simulated board (FM-REG-12, SRS-317) -----------
+
+def _settled_reading(rig: SimulatedRig) -> tuple[int, int]:
+    inp = _ffi.new("reg_inputs_t *")
+    assert _armlib.sim_hal_read(rig._rig, inp) == _armlib.REG_OK
+    return inp.settled_a_ua, inp.settled_b_ua
+
+
+@pytest.mark.req("SRS-317")
+def test_a_failed_settled_sampling_reads_as_its_mode_says_the_other_readings_true():
+    """Pulsed, settled current 10 mA, off-phase 0.5 mA, peak 12 mA: both
+    settled channels read (within the 49 uA noise bound) the true 10 mA, 0,
+    the off-phase's 0.5 mA, the value kept when the fault began, or the gain
+    x the true value; the peak channels keep the peak; "ok" ends the fault."""
+    rig = SimulatedRig()
+    r = rig._rig
+    r.pulse_hz, r.i_settled_a, r.i_off_a, r.i_end_a = 10, 0.010, 0.0005, 0.012
+
+    def near(ua):
+        a, b = _settled_reading(rig)
+        return abs(a - ua) <= 49 and abs(b - ua) <= 49
+
+    assert near(10_000)
+    for mode, gain, want in (("zero", 1.0, 0), ("off_phase", 1.0, 500), ("scaled", 0.4, 4_000),
+                             ("scaled", 1.5, 15_000), ("stale", 1.0, 10_000)):
+        rig.fail_settled(mode, gain)
+        assert near(want), mode
+    r.i_settled_a = 0.020                       # stale: still the value of the fault's start
+    assert near(10_000)
+    inp = _ffi.new("reg_inputs_t *")
+    _armlib.sim_hal_read(r, inp)
+    assert abs(inp.current_a_ua - 12_000) <= 49 and abs(inp.current_b_ua - 12_000) <= 49
+    rig.fail_settled("ok")
+    assert near(20_000)
+    assert (r.settled_fault, r.settled_gain_permille) == (_armlib.SIM_SETTLED_OK, 1000)
+
+
+@pytest.mark.req("SRS-317", "SRS-038")
+def test_the_settled_fault_modes_map_to_the_boards_codes_and_bad_arguments_are_named():
+    rig = SimulatedRig()
+    codes = {"ok": _armlib.SIM_SETTLED_OK, "zero": _armlib.SIM_SETTLED_ZERO,
+             "off_phase": _armlib.SIM_SETTLED_OFF_PHASE, "stale": _armlib.SIM_SETTLED_STALE,
+             "scaled": _armlib.SIM_SETTLED_SCALED}
+    assert list(codes.values()) == [0, 1, 2, 3, 4]
+    for mode, code in codes.items():
+        rig.fail_settled(mode, 0.25)
+        assert (rig._rig.settled_fault, rig._rig.settled_gain_permille) == (code, 250)
+    rig.fail_settled("scaled")
+    assert rig._rig.settled_gain_permille == 1000          # the default gain is 1
+    rig.fail_settled("scaled", 2.0)
+    assert rig._rig.settled_gain_permille == 2000
+    cases = ((lambda: rig.fail_settled("Zero"),
+              "mode='Zero' is out of range: allowed ok, zero, off_phase, stale, scaled"),
+             (lambda: rig.fail_settled("scaled", 2.001), "gain=2.001 is out of range: allowed 0 to 2 (times the true value)"),
+             (lambda: rig.fail_settled("scaled", -0.001), "gain=-0.001 is out of range: allowed 0 to 2 (times the true value)"))
+    for call, text in cases:
+        with pytest.raises(CommandRejected) as err:
+            call()
+        assert err.value.code == _armlib.REG_ERR_RANGE
+        assert str(err.value) == text
+    assert (rig._rig.settled_fault, rig._rig.settled_gain_permille) == (_armlib.SIM_SETTLED_SCALED, 2000)
+
+
+@pytest.mark.req("SRS-317")
+def test_the_short_current_is_the_regulators_in_mA():
+    assert LIMITS.short_min_ma == _armlib.REG_SHORT_MIN_UA / 1000 == 0.5

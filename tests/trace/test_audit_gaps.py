@@ -48,7 +48,7 @@ def test_the_real_open_risks_are_shown_one_warning_each(real):
     as one warning, and the list is exact."""
     plan = real.project.plan
     shown = {f.item: f.message for f in real.warnings if "open risk of" in f.message}
-    assert set(shown) == set(plan.open_risk) and len(shown) == 16   # FM-SM-01 closed by RC-93; FM-REG-12 opened by PR-075
+    assert set(shown) == set(plan.open_risk) and len(shown) == 15   # FM-SM-01 closed by RC-93; FM-REG-12 opened by PR-075, closed by RC-96
     for item in plan.open_risk:
         assert "[rule: risk-acceptability]" in shown[item] and "is unacceptable per the risk matrix" in shown[item]
     assert {"HS-14", "HS-34"} <= set(shown)
@@ -88,7 +88,7 @@ def test_a_situation_without_cause_fails(repo, capsys):
 def test_a_situation_that_had_no_cause_is_now_subject_to_independence(repo, capsys):
     """HS-03 was one of the 38 situations the independence rule skipped: credited to the
     preparation information alone, its P4 -> P2 is refused."""
-    edit(repo, HAZARDS, "HS-03", "controls: [RC-09, RC-03, RC-17]", "controls: [RC-17]")
+    edit(repo, HAZARDS, "HS-03", "controls: [RC-09, RC-96, RC-03, RC-17]", "controls: [RC-17]")
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, HAZARDS, line_of(repo, HAZARDS, "HS-03"), "HS-03", "information-last",

@@ -69,12 +69,12 @@ def test_the_summary_says_the_overall_residual_risk_is_not_acceptable_naming_eac
     a = run_check(repo.root)
     write_report(a, tmp_path)
     listed = a.project.plan.open_risk
-    assert len(listed) == 16     # FM-SM-01 closed by the C checklist gate (RC-93); FM-REG-12 opened by PR-075 (pulsed settled pair)
+    assert len(listed) == 15     # FM-SM-01 closed by the C checklist gate (RC-93); FM-REG-12 opened by PR-075 (pulsed settled pair), closed by RC-96
     page = (tmp_path / "index.html").read_text()
     md = (tmp_path / "report.md").read_text()
     box = page[page.index('id="verdict"'):page.index("</section>")]   # beside the verdict, not in a sub-page
-    assert "<b>Overall residual risk: not acceptable.</b> 16 residual risk(s)" in box
-    assert f"**Overall residual risk: not acceptable.** 16 residual risk(s)" in md
+    assert "<b>Overall residual risk: not acceptable.</b> 15 residual risk(s)" in box
+    assert f"**Overall residual risk: not acceptable.** 15 residual risk(s)" in md
     for oid in listed:
         assert f">{oid}</a>" in box and oid in md, oid
 

@@ -444,10 +444,12 @@ def test_an_unknown_cause_item_is_refused_not_ignored(repo, capsys):
 # ---------------------------------------------------------------- open risks (issue 9 point 2)
 # FM-SM-01 left the list when the C loop's checklist gate (RC-93) was built; FM-CHK-01 and
 # FM-CLI-02 went back on it when an independent review showed the gate is not independent of
-# their realistic causes (a loader that fills false, a CLI default that hands a passing set)
-OPEN = ["HS-14", "HS-34", "FM-REG-03", "FM-REG-12", "FM-SUP-07", "FM-CHK-01", "FM-CHK-02", "FM-HIS-02",
+# their realistic causes (a loader that fills false, a CLI default that hands a passing set).
+# FM-REG-12 left it when the supervisor's short check on the row means (RC-96) was built (s30)
+OPEN = ["HS-14", "HS-34", "FM-REG-03", "FM-SUP-07", "FM-CHK-01", "FM-CHK-02", "FM-HIS-02",
         "FM-USR-01", "FM-USR-02", "FM-USR-03", "FM-USR-04", "FM-CLI-02", "FM-CLI-03", "FM-CLI-04", "FM-CLI-05"]
 CLOSED_BY_RC93 = ["FM-SM-01"]
+CLOSED_BY_RC96 = ["FM-REG-12"]
 # open risks with a built control independent of the cause that is not credited (its reason in the FMEA)
 INDEPENDENT_NOT_CREDITED = {"FM-REG-03"}
 # the residual probabilities the former open credits claimed (the figures an auditor read as a reduction)
@@ -467,7 +469,7 @@ def initial_risks(repo) -> dict[str, dict]:
 
 @pytest.mark.req("SRS-297")
 def test_every_open_risk_is_kept_at_its_initial_unacceptable_risk(repo, capsys):
-    """The sixteen items with no control independent of the cause take no credit: the residual
+    """The fifteen items with no control independent of the cause take no credit: the residual
     risk is the initial one, in the unacceptable region of the plan's matrix, and each shows
     one warning that calls it open, not accepted; nothing else of the real file is unacceptable."""
     plan = yaml.safe_load(repo.read(PLAN))
@@ -501,6 +503,19 @@ def test_the_rows_closed_by_the_c_checklist_gate_rest_on_it(repo, capsys, oid):
     rc, out = repo.run(capsys, "check")
     assert rc == 1
     expect(out, FMEA, line_of(repo, FMEA, oid), oid, "information-last")   # RC-43 alone is left
+
+
+@pytest.mark.req("SRS-297", "SRS-317")
+@pytest.mark.parametrize("oid", CLOSED_BY_RC96)
+def test_the_row_closed_by_the_supervisors_row_short_check_rests_on_it(repo, capsys, oid):
+    """FM-REG-12: S3 P1 credited on RC-96 (the supervisor, outside the C loop that fails);
+    without RC-96 the same figure is an independence error (RC-94 and RC-09 are the C loop)."""
+    rec = block(repo, FMEA, oid)
+    assert "controls: [RC-96, RC-94, RC-09]" in rec and "residual_risk: {severity: S3, probability: P1}" in rec
+    edit(repo, FMEA, oid, "controls: [RC-96, RC-94, RC-09]", "controls: [RC-94, RC-09]")
+    rc, out = repo.run(capsys, "check")
+    assert rc == 1
+    expect(out, FMEA, line_of(repo, FMEA, oid), oid, "independent-control")
 
 
 @pytest.mark.req("SRS-297")
