@@ -719,7 +719,8 @@ static int32_t boot_bound_mv(int32_t sum_mv, int32_t max_mv)
  * REG_BLIND_LOW_LOAD_OHMS (SRS-025, PR-038). */
 static int32_t low_load_window(int32_t sum_mv)
 {
-    return (sum_mv < (REG_BLIND_LOW_LOAD_MV * REG_CONTACT_WINDOW_TICKS)) ? 1 : 0;
+    /* cross-multiplied: the mean behind the divider compared without rounding */
+    return (((int64_t)sum_mv * ((int64_t)REG_BLIND_LOW_LOAD_OHMS + (int64_t)REG_SENSE_SERIES_OHMS)) < REG_BLIND_LOW_LOAD_CROSS) ? 1 : 0;
 }
 
 /* Adds a reading to the sense window (sum and largest reading). */

@@ -297,8 +297,12 @@
 #define REG_BLIND_SHORT_RUN 2
 #define REG_BLIND_SHORT_MIN_UA 55
 #define REG_BLIND_LOW_LOAD_OHMS 1300
-/* the window mean of REG_BLIND_LOW_LOAD_OHMS at the sense level: 11 mV */
-#define REG_BLIND_LOW_LOAD_MV ((REG_SENSE_MV * REG_BLIND_LOW_LOAD_OHMS) / (REG_BLIND_LOW_LOAD_OHMS + REG_SENSE_SERIES_OHMS))
+/* a window is below REG_BLIND_LOW_LOAD_OHMS when its sum of sense readings
+ * times (REG_BLIND_LOW_LOAD_OHMS + REG_SENSE_SERIES_OHMS) is below this
+ * (REG_SENSE_MV x REG_BLIND_LOW_LOAD_OHMS x the window: a window mean of
+ * 11.75 mV, 1.3 kOhm exactly; s30: the mean rounded down to 11 mV judged
+ * 1.217..1.3 kOhm not low, against SRS-025 (b)) */
+#define REG_BLIND_LOW_LOAD_CROSS ((int64_t)REG_SENSE_MV * (int64_t)REG_BLIND_LOW_LOAD_OHMS * (int64_t)REG_CONTACT_WINDOW_TICKS)
 
 /* SRS-025 (PR-026, issue 8 point 1): re-contact onto a lower load. The drive
  * held during a lift that is not seen is the drive that regulated the old

@@ -417,28 +417,27 @@ def test_a_return_needs_every_window_below_157_mv(sum_mv, back_at):
     assert back_at is None
 
 
-# ---- SRS-025 (b): the low-load window below 11 mV --------------------------------------
+# ---- SRS-025 (b): the low-load window below 1.3 kOhm --------------------------------------
 
-# REG_BLIND_LOW_LOAD_MV, as regulator_config.h gives it: "the window mean of
-# REG_BLIND_LOW_LOAD_OHMS at the sense level: 11 mV" (the floor of 2 V x 1.3 k
-# / 221.3 k = 11.75 mV). NOTE: 11 mV is 1.217 kOhm behind 220 kOhm, so a window
-# of 1.217..1.3 kOhm is not "below 1.3 kOhm" in the C though SRS-025 (b) names
-# 1.3 kOhm (reported in s30; this test pins the C's 11 mV until that is decided)
-LOW_LOAD_MV = 11
+# A sense window says "below 1.3 kOhm" (SRS-025 (b)) when its mean is below
+# 2 V x 1.3 k / (1.3 k + 220 k) = 11.749 mV: over the 100-tick window a sum of
+# 1174 mV is below, 1175 mV is not (s30: the C once rounded the mean down to
+# 11 mV, 1.217 kOhm, and judged 1.217..1.3 kOhm not low)
+LOW_LOAD_SUM_MV = 1175          # the first window sum that is not below 1.3 kOhm
 
 
 @pytest.mark.req("SRS-025")
-@pytest.mark.parametrize("probe_sum_mv,second_lift_mv", [(LOW_LOAD_MV * PROBE_TICKS - 1, 77),
-                                                         (LOW_LOAD_MV * PROBE_TICKS, 96)])
-def test_a_short_contact_keeps_the_anchor_only_after_a_window_below_11_mv(probe_sum_mv, second_lift_mv):
-    """A ramp to 1 mA on 1 kOhm after a probe window of mean 10.99 or 11 mV
+@pytest.mark.parametrize("probe_sum_mv,second_lift_mv", [(LOW_LOAD_SUM_MV - 1, 77),
+                                                         (LOW_LOAD_SUM_MV, 96)])
+def test_a_short_contact_keeps_the_anchor_only_after_a_window_below_1_3_kohm(probe_sum_mv, second_lift_mv):
+    """A ramp to 1 mA on 1 kOhm after a probe window of mean 11.74 or 11.75 mV
     (the low boot bound of 70 mV either way). At a setpoint of 80 uA the
     hand lifts (readings 0): the drive rises from the 62 mV anchor to its
     blind bound 62 + 15 = 77 mV. One contact reading 20 uA above the
     setpoint (within the noise bound above it: the drive unscaled), then a
-    second lift. After a window below 11 mV the load is known low and the
+    second lift. After a window below 11.749 mV the load is known low and the
     reading, the first above the noise after the lift, keeps the anchor at
-    62 mV: the second lift holds 77 mV again. After a window of 11 mV the
+    62 mV: the second lift holds 77 mV again. After a window of 11.75 mV the
     load is not known low (the reference not yet at its target), the
     reading re-anchors on the wound-up 77 mV and the second lift rises to
     77 + 19 = 96 mV."""
